@@ -1,0 +1,108 @@
+//! What every command starts from: settings, store, clock and output mode.
+
+use super::{input_error, Cli, Command, RepArg};
+use crate::config::{self, LogFormat, Settings};
+use crate::domain::clock::{Clock, FixedClock, ShiftedClock, SystemClock};
+use crate::domain::prospect::Rep;
+use crate::store::{SqliteStore, Store};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct App {
+    pub settings: Arc<Settings>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub json: bool,
+}
+
+impl App {
+    pub async fn start(cli: &Cli) -> anyhow::Result<App> {
+        let path = config::locate(cli.config.as_deref());
+        let settings = config::load(path.as_deref())?;
+        init_logging(&settings, cli.log_format);
+        let store = open_store(&settings).await?;
+        let clock: Arc<dyn Clock> = match (cli.now, &cli.command) {
+            (Some(now), Command::Daemon) => Arc::new(ShiftedClock::starting_at(now)),
+            (Some(now), _) => Arc::new(FixedClock(now)),
+            (None, _) => Arc::new(SystemClock),
+        };
+        Ok(App { settings: Arc::new(settings), store: Arc::new(store), clock, json: cli.json })
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The rep a command acts for: `--rep`, or the only rep there is.
+    pub async fn rep(&self, arg: &RepArg) -> anyhow::Result<Rep> {
+        let reps = self.store.list_reps().await?;
+        let listing = || reps.iter().map(|r| format!("{} (#{})", r.email, r.id)).collect::<Vec<_>>().join(", ");
+        match &arg.rep {
+            Some(wanted) => {
+                let wanted = wanted.trim();
+                reps.iter()
+                    .find(|r| r.id.to_string() == wanted || r.email.eq_ignore_ascii_case(wanted) || r.name.eq_ignore_ascii_case(wanted))
+                    .cloned()
+                    .ok_or_else(|| input_error(format!("no rep '{wanted}'; reps: {}", listing())))
+            }
+            None => match reps.as_slice() {
+                [only] => Ok(only.clone()),
+                [] => Err(input_error("there is no rep yet; create one with `rapport init --rep-name NAME --rep-email EMAIL`")),
+                _ => Err(input_error(format!("there are several reps; say which with --rep ({})", listing()))),
+            },
+        }
+    }
+
+    pub fn config_check(&self) -> anyhow::Result<()> {
+        let s = &self.settings;
+        let report = serde_json::json!({
+            "config_file": s.path.as_ref().map(|p| p.display().to_string()),
+            "database": s.config.database.url,
+            "pipelines": s.pipelines.slugs(),
+            "default_pipeline": s.config.pipelines.default,
+            "jobs": s.config.jobs.iter().map(|(name, job)| serde_json::json!({
+                "name": name, "schedule": job.schedule, "time_zone": job.time_zone, "enabled": job.enabled
+            })).collect::<Vec<_>>(),
+            "mail": match &s.config.smtp.host {
+                Some(host) => format!("SMTP via {host}:{}", s.config.smtp.port),
+                None => format!(".eml files in {}", s.config.mail.outbox_dir.display()),
+            },
+        });
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            println!("config ok: {}", s.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()));
+            println!("database:  {}", s.config.database.url);
+            println!("pipelines: {} (default {})", s.pipelines.slugs().join(", "), s.config.pipelines.default);
+            for (name, job) in &s.config.jobs {
+                let state = if job.enabled { "" } else { " (disabled)" };
+                println!("job:       {name} \"{}\" {}{state}", job.schedule, job.time_zone);
+            }
+            println!("mail:      {}", report["mail"].as_str().unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+    let db = &settings.config.database;
+    SqliteStore::open(&db.url, Duration::from_millis(db.busy_timeout_ms), db.max_connections)
+        .await
+        .with_context(|| format!("opening the database ({})", db.url))
+}
+
+/// Logs go to stderr: human-readable on a terminal, or JSON lines.
+fn init_logging(settings: &Settings, format: Option<LogFormat>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.config.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second initialisation (tests calling in-process) is harmless to skip.
+    let _ = match format.unwrap_or(settings.config.log.format) {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,0 +1,79 @@
+//! `rapport init`: config, database and first rep.
+
+use super::app::open_store;
+use super::{input_error, Cli};
+use crate::config::{self, STARTER_CONFIG};
+use crate::domain::pipeline::SHIPPED;
+use crate::domain::prospect::NewRep;
+use anyhow::Context;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The first rep's name.
+    #[arg(long, value_name = "NAME")]
+    pub rep_name: Option<String>,
+    /// The first rep's email address (the mailbox rapport reads and sends from).
+    #[arg(long, value_name = "EMAIL")]
+    pub rep_email: Option<String>,
+    /// The rep's IANA time zone, e.g. Europe/Oslo.
+    #[arg(long, value_name = "ZONE", default_value = "UTC")]
+    pub tz: String,
+    /// Local hour (0-23) of the rep's daily digest.
+    #[arg(long, value_name = "HOUR", default_value_t = 7)]
+    pub digest_hour: u8,
+    /// Language of the rep's digest: en or nb.
+    #[arg(long, value_name = "LANG", default_value = "en")]
+    pub language: String,
+}
+
+pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
+    let path = config::locate(cli.config.as_deref()).unwrap_or_else(|| PathBuf::from("config/rapport.toml"));
+    let new_rep = match (&args.rep_name, &args.rep_email) {
+        (Some(name), Some(email)) => {
+            Some(NewRep::validate(name, email, &args.tz, args.digest_hour, &args.language).map_err(input_error)?)
+        }
+        (None, None) => None,
+        _ => return Err(input_error("give both --rep-name and --rep-email to create a rep")),
+    };
+    if !path.exists() {
+        write_starter_config(&path)?;
+        println!("wrote starter config {} (pipelines in {})", path.display(), pipelines_dir(&path).display());
+    }
+    let settings = config::load(Some(&path))?;
+    let store = open_store(&settings).await?;
+    println!("database ready: {}", settings.config.database.url);
+    let app_clock_now = cli.now.unwrap_or_else(chrono::Utc::now);
+    let reps = crate::store::Store::list_reps(&store).await?;
+    match new_rep {
+        Some(rep) => {
+            let rep = crate::store::Store::create_rep(&store, &rep, app_clock_now).await?;
+            println!("created rep #{} {} <{}> ({}, digest at {:02}:00)", rep.id, rep.name, rep.email, rep.time_zone, rep.digest_hour);
+        }
+        None if reps.is_empty() => {
+            return Err(input_error(
+                "no rep exists yet: run again with --rep-name NAME --rep-email EMAIL [--tz ZONE] to create the first one",
+            ))
+        }
+        None => println!("{} rep(s) already set up", reps.len()),
+    }
+    Ok(())
+}
+
+fn pipelines_dir(config_path: &Path) -> PathBuf {
+    config_path.parent().unwrap_or(Path::new(".")).join("pipelines")
+}
+
+fn write_starter_config(path: &Path) -> anyhow::Result<()> {
+    let dir = pipelines_dir(path);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::write(path, STARTER_CONFIG).with_context(|| format!("writing {}", path.display()))?;
+    for (slug, text) in SHIPPED {
+        let file = dir.join(format!("{slug}.toml"));
+        if !file.exists() {
+            std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+        }
+    }
+    Ok(())
+}

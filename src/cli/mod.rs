@@ -1,0 +1,131 @@
+//! The command line: argument definitions here, one module per command group.
+//! This is the binary's edge, so handlers return `anyhow` errors; an
+//! [`InputError`] anywhere in the chain makes the exit code 2.
+
+mod app;
+mod daemon_cmd;
+mod init;
+mod output;
+mod pipeline_cmd;
+mod prospect;
+mod rep;
+
+pub use app::App;
+
+use crate::config::LogFormat;
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A problem with what the user gave: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+pub fn input_error(message: impl Into<String>) -> anyhow::Error {
+    InputError(message.into()).into()
+}
+
+/// Exit codes: 0 success, 1 runtime failure, 2 bad usage or input.
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    let is_input = error.chain().any(|cause| {
+        cause.is::<InputError>()
+            || cause.is::<crate::config::ConfigError>()
+            || cause.downcast_ref::<crate::store::StoreError>().is_some_and(|e| e.is_input_error())
+    });
+    if is_input {
+        2
+    } else {
+        1
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rapport",
+    version,
+    about = "Social-selling engagement tracker: prospects, pipeline stages and forecast, and a daemon that watches for engagement.",
+    long_about = "rapport keeps your prospects, their social profiles, stage and deal value; \
+                  forecasts the pipeline; and runs a daemon that does the watching and chasing.\n\n\
+                  Start with `rapport init --rep-name \"Your Name\" --rep-email you@example.com`, \
+                  then add prospects with `rapport prospect add` or `rapport prospect import FILE.csv`.",
+    after_help = "Exit codes: 0 success, 1 runtime failure, 2 bad usage or input."
+)]
+pub struct Cli {
+    /// Config file (default: $RAPPORT_CONFIG, else ./config/rapport.toml, else built-in defaults).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Run as if it were this moment (RFC 3339, e.g. 2026-03-29T00:25:00Z): for tests and demos.
+    /// Commands use it as a fixed clock; the daemon starts its clock there.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_rfc3339)]
+    pub now: Option<DateTime<Utc>>,
+    /// Print data as JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log format on stderr (default from [log] format).
+    #[arg(long, global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+pub fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("'{text}' is not an RFC 3339 time ({e}); write it like 2026-03-29T02:30:00+02:00"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database, a first rep, and (if none exists) a starter config.
+    Init(init::InitArgs),
+    /// Reps: the people whose prospects these are.
+    #[command(subcommand)]
+    Rep(rep::RepCommand),
+    /// Prospects: add, list, show, edit, move between stages, import, export, erase.
+    #[command(subcommand)]
+    Prospect(prospect::ProspectCommand),
+    /// Record engagement done outside rapport (a LinkedIn comment, a call, a meeting).
+    ///
+    /// LinkedIn and X are never fetched: log what you did there by hand, e.g.
+    /// `rapport log jane@acme.io linkedin.comment --url https://linkedin.com/feed/update/...`.
+    Log(prospect::LogArgs),
+    /// The pipeline: stages with count, value and weighted value, and the forecast.
+    Pipeline(pipeline_cmd::PipelineArgs),
+    /// Run the background daemon until SIGINT/SIGTERM.
+    Daemon,
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the config, pipelines and job schedules, and say where everything is.
+    Check,
+}
+
+/// `--rep R`, shared by commands that act for one rep.
+#[derive(Debug, Args, Clone, Default)]
+pub struct RepArg {
+    /// Rep by id, email or name (default: the only rep, when there is one).
+    #[arg(long, value_name = "REP")]
+    pub rep: Option<String>,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Init(args) = &cli.command {
+        return init::run(&cli, args).await;
+    }
+    let app = App::start(&cli).await?;
+    match cli.command {
+        Command::Init(_) => unreachable!("handled above"),
+        Command::Rep(command) => rep::run(&app, command).await,
+        Command::Prospect(command) => prospect::run(&app, command).await,
+        Command::Log(args) => prospect::log(&app, args).await,
+        Command::Pipeline(args) => pipeline_cmd::run(&app, args).await,
+        Command::Daemon => daemon_cmd::run(app).await,
+        Command::Config(ConfigCommand::Check) => app.config_check(),
+    }
+}

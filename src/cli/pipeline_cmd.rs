@@ -1,0 +1,99 @@
+//! `rapport pipeline`: stages, totals and the forecast.
+
+use super::output;
+use super::{input_error, App, RepArg};
+use crate::domain::forecast::{Deal, Forecast, Totals};
+use crate::store::RepScope;
+use clap::Args;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Pipeline slug (default: [pipelines] default).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Only this rep's deals (default: the whole team, with a line per rep).
+    #[arg(long)]
+    pub rep: Option<String>,
+}
+
+pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
+    let slug = args.pipeline.clone().unwrap_or_else(|| app.settings.config.pipelines.default.clone());
+    let pipeline = app.settings.pipelines.get(&slug).map_err(input_error)?;
+    let scope = match &args.rep {
+        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
+        None => RepScope::Team,
+    };
+    let all_deals = app.store.deals(scope).await?;
+    let mut by_currency: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
+    for d in all_deals.iter().filter(|d| d.pipeline == pipeline.slug) {
+        by_currency.entry(d.currency.clone()).or_default().push(d.deal.clone());
+    }
+    let primary = app.settings.config.prospects.default_currency.clone();
+    let main = Forecast::compute(pipeline, &primary, by_currency.get(&primary).map_or(&[][..], Vec::as_slice));
+    let others: Vec<Forecast> = by_currency
+        .iter()
+        .filter(|(currency, _)| **currency != primary)
+        .map(|(currency, deals)| Forecast::compute(pipeline, currency, deals))
+        .collect();
+    let other_pipelines = other_pipeline_totals(app, &all_deals, &pipeline.slug, &primary);
+    if app.json {
+        let mut value = serde_json::to_value(&main)?;
+        value["other_currencies"] = serde_json::to_value(&others)?;
+        value["other_pipelines"] = serde_json::to_value(&other_pipelines)?;
+        return output::json(&value);
+    }
+    print_forecast(&main, pipeline.name.as_str());
+    for forecast in &others {
+        println!();
+        print_forecast(forecast, pipeline.name.as_str());
+    }
+    if !other_pipelines.is_empty() {
+        println!();
+        println!("other pipelines in use ({primary}):");
+        for (slug, t) in &other_pipelines {
+            println!("  {slug:<20} open {}  weighted {}  closed {}", t.open_value, t.weighted_value, t.closed_value);
+        }
+    }
+    Ok(())
+}
+
+/// Totals of the other pipelines that hold deals, in the primary currency.
+fn other_pipeline_totals(app: &App, deals: &[crate::store::PipelineDeal], shown: &str, currency: &str) -> BTreeMap<String, Totals> {
+    let mut grouped: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
+    for d in deals.iter().filter(|d| d.pipeline != shown && d.currency == currency) {
+        grouped.entry(d.pipeline.clone()).or_default().push(d.deal.clone());
+    }
+    grouped
+        .into_iter()
+        .filter_map(|(slug, deals)| {
+            let pipeline = app.settings.pipelines.get(&slug).ok()?;
+            Some((slug, Forecast::compute(pipeline, currency, &deals).totals))
+        })
+        .collect()
+}
+
+fn print_forecast(f: &Forecast, name: &str) {
+    println!("{name} ({}), {}", f.pipeline, f.currency);
+    let rows: Vec<Vec<String>> = f
+        .stages
+        .iter()
+        .map(|s| vec![s.slug.clone(), s.name.clone(), format!("{} %", s.probability), s.count.to_string(), s.value.to_string(), s.weighted_value.to_string()])
+        .collect();
+    output::table(&["STAGE", "NAME", "PROB", "COUNT", "VALUE", "WEIGHTED"], &rows);
+    println!();
+    println!("open {}   weighted {}   closed {}", f.totals.open_value, f.totals.weighted_value, f.totals.closed_value);
+    let group = |title: &str, lines: &[crate::domain::forecast::GroupLine]| {
+        if lines.is_empty() {
+            return;
+        }
+        println!();
+        let rows: Vec<Vec<String>> = lines
+            .iter()
+            .map(|l| vec![l.key.clone(), l.totals.count.to_string(), l.totals.open_value.to_string(), l.totals.weighted_value.to_string(), l.totals.closed_value.to_string()])
+            .collect();
+        output::table(&[title, "DEALS", "OPEN", "WEIGHTED", "CLOSED"], &rows);
+    };
+    group("QUARTER", &f.quarters);
+    group("REP", &f.reps);
+}

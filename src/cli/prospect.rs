@@ -1,0 +1,642 @@
+//! `rapport prospect ...` and `rapport log`.
+
+use super::output::{self, or_dash};
+use super::{input_error, parse_rfc3339, App, RepArg};
+use crate::domain::event::{self, Actor, NewEvent};
+use crate::domain::import::{self, ImportDefaults, EXPORT_HEADER};
+use crate::domain::money::{parse_currency, Amount};
+use crate::domain::profile::normalize_profile_url;
+use crate::domain::prospect::{
+    normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
+    validate_probability, validate_time_zone, NewProspect, Prospect, ProspectEdit, ProspectRef,
+};
+use crate::store::{ProspectFilter, RepScope};
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum ProspectCommand {
+    /// Add one prospect. Needs a name; give an email and/or profile URLs so rapport can follow them.
+    Add(AddArgs),
+    /// List prospects, optionally by stage, pipeline or tag.
+    List(ListArgs),
+    /// Show a prospect: details, profiles, stage, and the timeline of events.
+    Show(ShowArgs),
+    /// Change a prospect's details. Stages change with `move`, so each change is recorded.
+    Edit(EditArgs),
+    /// Move a prospect to another stage, recording who did it and why.
+    Move(MoveArgs),
+    /// Erase a prospect's personal data. A hash of the address is kept so it is never mailed again.
+    Remove(RemoveArgs),
+    /// Import prospects from CSV (Sales Navigator, LinkedIn, Apollo, HubSpot and plain exports).
+    ///
+    /// Headers are matched case-insensitively with common aliases ("First Name", "Email Address",
+    /// "Company Name", "LinkedIn URL", "Person Linkedin Url", ...); other columns become custom
+    /// fields. People already present (same email, else same profile URL) are skipped, so
+    /// importing a file twice changes nothing. Bad rows are reported by line while good rows are
+    /// imported (exit code 2 when any row was bad); with --strict nothing is imported if any row is bad.
+    Import(ImportArgs),
+    /// Export prospects as CSV (or JSON with --json) that `import` reads back.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Stage slug or name (default: the pipeline's first stage).
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Pipeline slug (default: [pipelines] default).
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Deal value, e.g. 100000, 100,000 or 120k.
+    #[arg(long)]
+    pub value: Option<String>,
+    /// Currency code (default: [prospects] default_currency).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// A social profile or website URL; repeat for several.
+    #[arg(long = "profile", value_name = "URL")]
+    pub profiles: Vec<String>,
+    /// The prospect's IANA time zone.
+    #[arg(long)]
+    pub tz: Option<String>,
+    /// Win probability for this deal, overriding the stage's (0-100).
+    #[arg(long)]
+    pub probability: Option<i64>,
+    /// Expected close date, YYYY-MM-DD.
+    #[arg(long)]
+    pub expected_close: Option<String>,
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// A custom field, NAME=VALUE; repeat for several.
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    #[command(flatten)]
+    pub rep: RepArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub stage: Option<String>,
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only this rep's prospects (default: everyone's).
+    #[arg(long)]
+    pub rep: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClearableField {
+    Email,
+    Company,
+    Title,
+    Tz,
+    Probability,
+    ExpectedClose,
+    Notes,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub company: Option<String>,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub tz: Option<String>,
+    #[arg(long)]
+    pub value: Option<String>,
+    #[arg(long)]
+    pub currency: Option<String>,
+    #[arg(long)]
+    pub probability: Option<i64>,
+    #[arg(long)]
+    pub expected_close: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Hand the prospect to another rep (id, email or name).
+    #[arg(long = "owner", value_name = "REP")]
+    pub owner: Option<String>,
+    #[arg(long = "add-tag")]
+    pub add_tags: Vec<String>,
+    #[arg(long = "remove-tag")]
+    pub remove_tags: Vec<String>,
+    #[arg(long = "field", value_name = "NAME=VALUE")]
+    pub fields: Vec<String>,
+    #[arg(long = "unset-field", value_name = "NAME")]
+    pub unset_fields: Vec<String>,
+    #[arg(long = "add-profile", value_name = "URL")]
+    pub add_profiles: Vec<String>,
+    #[arg(long = "remove-profile", value_name = "URL")]
+    pub remove_profiles: Vec<String>,
+    /// Clear an optional field.
+    #[arg(long = "clear", value_enum)]
+    pub clear: Vec<ClearableField>,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+    /// Stage slug or name.
+    pub stage: String,
+    /// Why: recorded with the stage change.
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Move into another pipeline at the same time.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+    /// Confirm the erasure (it cannot be undone).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    pub file: PathBuf,
+    /// Import nothing if any row is bad.
+    #[arg(long)]
+    pub strict: bool,
+    /// Pipeline for rows without a pipeline column.
+    #[arg(long)]
+    pub pipeline: Option<String>,
+    /// Stage for rows without a stage column.
+    #[arg(long)]
+    pub stage: Option<String>,
+    #[command(flatten)]
+    pub rep: RepArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub rep: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+    /// What happened, e.g. linkedin.like, linkedin.comment, x.reply, call, meeting.booked.
+    pub kind: String,
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Link to the post, comment or recording.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// When it happened (RFC 3339; default: now).
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub at: Option<DateTime<Utc>>,
+}
+
+pub async fn run(app: &App, command: ProspectCommand) -> anyhow::Result<()> {
+    match command {
+        ProspectCommand::Add(args) => add(app, args).await,
+        ProspectCommand::List(args) => list(app, args).await,
+        ProspectCommand::Show(args) => show(app, args).await,
+        ProspectCommand::Edit(args) => edit(app, args).await,
+        ProspectCommand::Move(args) => move_stage(app, args).await,
+        ProspectCommand::Remove(args) => remove(app, args).await,
+        ProspectCommand::Import(args) => import_file(app, args).await,
+        ProspectCommand::Export(args) => export(app, args).await,
+    }
+}
+
+fn parse_prospect_ref(text: &str) -> anyhow::Result<ProspectRef> {
+    text.parse().map_err(input_error)
+}
+
+/// Who is at the keyboard, for the event log.
+fn cli_user() -> Actor {
+    Actor::User(std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "cli".into()))
+}
+
+fn parse_fields(fields: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    fields
+        .iter()
+        .map(|f| {
+            let (name, value) = f.split_once('=').ok_or_else(|| input_error(format!("--field '{f}' needs the form NAME=VALUE")))?;
+            Ok((normalize_field_name(name).map_err(input_error)?, value.trim().to_string()))
+        })
+        .collect()
+}
+
+async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
+    let rep = app.rep(&args.rep).await?;
+    let cfg = &app.settings.config;
+    let pipeline = app.settings.pipelines.get(args.pipeline.as_deref().unwrap_or(&cfg.pipelines.default)).map_err(input_error)?;
+    let stage = match &args.stage {
+        Some(s) => pipeline.resolve_stage(s).map_err(input_error)?,
+        None => pipeline.first_stage(),
+    };
+    let bad = |m: String| input_error(m);
+    let prospect = NewProspect {
+        rep_id: rep.id,
+        name: required_text("name", &args.name).map_err(bad)?,
+        email: args.email.as_deref().map(normalize_email).transpose().map_err(bad)?,
+        company: optional_text("company", args.company.as_deref()).map_err(bad)?,
+        title: optional_text("title", args.title.as_deref()).map_err(bad)?,
+        time_zone: args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
+        pipeline: pipeline.slug.clone(),
+        stage: stage.slug.clone(),
+        value: args.value.as_deref().map(Amount::parse).transpose().map_err(bad)?.unwrap_or_default(),
+        currency: parse_currency(args.currency.as_deref().unwrap_or(&cfg.prospects.default_currency)).map_err(bad)?,
+        probability_override: args.probability.map(validate_probability).transpose().map_err(bad)?,
+        expected_close: args.expected_close.as_deref().map(parse_date).transpose().map_err(bad)?,
+        tags: args.tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>().map_err(bad)?,
+        notes: args.notes.clone().filter(|n| !n.trim().is_empty()),
+        custom_fields: parse_fields(&args.fields)?,
+        profiles: args.profiles.iter().map(|p| normalize_profile_url(p)).collect::<Result<_, _>>().map_err(bad)?,
+    };
+    let now = app.now();
+    let id = app.store.create_prospect(&prospect, &cli_user(), now).await?;
+    if let Some(email) = &prospect.email {
+        if app.store.is_suppressed(email).await? {
+            eprintln!("note: {email} is on the suppression list; rapport will never mail it");
+        }
+    }
+    let stored = app.store.find_prospect(RepScope::Team, &ProspectRef::Id(id)).await?;
+    if app.json {
+        return output::json(&stored);
+    }
+    println!("added prospect #{id} {} ({} / {})", stored.name, stored.pipeline, stored.stage);
+    print_feed_notes(&stored);
+    Ok(())
+}
+
+/// Says, for profiles rapport will not fetch, how engagement there is recorded.
+fn print_feed_notes(prospect: &Prospect) {
+    for profile in prospect.profiles.iter().filter(|p| !p.platform.has_permitted_feed()) {
+        println!(
+            "  {} ({}): no permitted feed; log engagement there with `rapport log {} {}.comment` or by webhook",
+            profile.url, profile.platform, prospect.id, profile.platform
+        );
+    }
+}
+
+async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
+    let scope = match &args.rep {
+        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
+        None => RepScope::Team,
+    };
+    if let Some(p) = &args.pipeline {
+        app.settings.pipelines.get(p).map_err(input_error)?;
+    }
+    let filter = ProspectFilter { pipeline: args.pipeline, stage: args.stage, tag: args.tag.map(|t| t.to_lowercase()) };
+    let prospects = app.store.list_prospects(scope, &filter).await?;
+    if app.json {
+        return output::json(&prospects);
+    }
+    let rows: Vec<Vec<String>> = prospects
+        .iter()
+        .map(|p| {
+            vec![
+                p.id.to_string(),
+                p.name.clone(),
+                or_dash(p.company.as_deref()),
+                or_dash(p.email.as_deref()),
+                format!("{}/{}", p.pipeline, p.stage),
+                format!("{} {}", p.value, p.currency),
+                p.tags.join(","),
+            ]
+        })
+        .collect();
+    output::table(&["ID", "NAME", "COMPANY", "EMAIL", "STAGE", "VALUE", "TAGS"], &rows);
+    Ok(())
+}
+
+async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
+    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let events = app.store.list_events(prospect.id).await?;
+    if app.json {
+        return output::json(&serde_json::json!({ "prospect": prospect, "events": events }));
+    }
+    let stage_name = app
+        .settings
+        .pipelines
+        .get(&prospect.pipeline)
+        .ok()
+        .and_then(|p| p.stage(&prospect.stage))
+        .map_or(prospect.stage.clone(), |s| format!("{} ({} %)", s.name, prospect.probability_override.unwrap_or(s.probability)));
+    println!("#{} {}", prospect.id, prospect.name);
+    let field = |label: &str, value: String| println!("  {label:<15}{value}");
+    field("email", or_dash(prospect.email.as_deref()));
+    field("company", or_dash(prospect.company.as_deref()));
+    field("title", or_dash(prospect.title.as_deref()));
+    field("stage", format!("{stage_name} in {}", prospect.pipeline));
+    field("deal", format!("{} {}", prospect.value, prospect.currency));
+    field("expected close", prospect.expected_close.map_or("-".into(), |d| d.to_string()));
+    field("time zone", or_dash(prospect.time_zone.as_deref()));
+    field("rep", prospect.rep_email.clone());
+    field("tags", if prospect.tags.is_empty() { "-".into() } else { prospect.tags.join(", ") });
+    for (name, value) in &prospect.custom_fields {
+        field(name, value.clone());
+    }
+    if let Some(notes) = &prospect.notes {
+        field("notes", notes.clone());
+    }
+    println!("profiles:");
+    for profile in &prospect.profiles {
+        let how = if profile.platform.has_permitted_feed() { "" } else { "  (logged by hand or webhook)" };
+        println!("  {:<10}{}{how}", profile.platform.as_str(), profile.url);
+    }
+    println!("timeline:");
+    for e in &events {
+        println!("  {}  {:<18}{}  [{} {}]", e.occurred_at.format("%Y-%m-%d %H:%M"), e.kind, describe_event(&e.data), e.actor.kind(), e.actor.name());
+    }
+    Ok(())
+}
+
+fn describe_event(data: &serde_json::Value) -> String {
+    let text = |key: &str| data.get(key).and_then(|v| v.as_str());
+    let mut parts = Vec::new();
+    if let Some(to) = text("to") {
+        parts.push(format!("{} → {to}", text("from").unwrap_or("-")));
+    } else if let Some(stage) = text("stage") {
+        parts.push(format!("in {stage}"));
+    }
+    for key in ["reason", "note", "url"] {
+        if let Some(value) = text(key) {
+            parts.push(value.to_string());
+        }
+    }
+    parts.join(" · ")
+}
+
+async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
+    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let bad = |m: String| input_error(m);
+    let clears = |f: ClearableField| args.clear.contains(&f);
+    let clearable = |field: ClearableField, value: Option<String>| -> Option<Option<String>> {
+        if clears(field) {
+            Some(None)
+        } else {
+            value.map(Some)
+        }
+    };
+    let edit = ProspectEdit {
+        name: args.name.as_deref().map(|n| required_text("name", n)).transpose().map_err(bad)?,
+        email: clearable(ClearableField::Email, args.email.as_deref().map(normalize_email).transpose().map_err(bad)?),
+        company: clearable(ClearableField::Company, optional_text("company", args.company.as_deref()).map_err(bad)?),
+        title: clearable(ClearableField::Title, optional_text("title", args.title.as_deref()).map_err(bad)?),
+        time_zone: clearable(ClearableField::Tz, args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?),
+        value: args.value.as_deref().map(Amount::parse).transpose().map_err(bad)?,
+        currency: args.currency.as_deref().map(parse_currency).transpose().map_err(bad)?,
+        probability_override: if clears(ClearableField::Probability) {
+            Some(None)
+        } else {
+            args.probability.map(validate_probability).transpose().map_err(bad)?.map(Some)
+        },
+        expected_close: if clears(ClearableField::ExpectedClose) {
+            Some(None)
+        } else {
+            args.expected_close.as_deref().map(parse_date).transpose().map_err(bad)?.map(Some)
+        },
+        notes: clearable(ClearableField::Notes, args.notes.clone()),
+        rep_id: match &args.owner {
+            Some(r) => Some(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
+            None => None,
+        },
+        add_tags: args.add_tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>().map_err(bad)?,
+        remove_tags: args.remove_tags.iter().map(|t| t.trim().to_lowercase()).collect(),
+        set_fields: parse_fields(&args.fields)?,
+        unset_fields: args.unset_fields.iter().map(|f| normalize_field_name(f)).collect::<Result<_, _>>().map_err(bad)?,
+        add_profiles: args.add_profiles.iter().map(|p| normalize_profile_url(p)).collect::<Result<_, _>>().map_err(bad)?,
+        remove_profiles: args
+            .remove_profiles
+            .iter()
+            .map(|p| normalize_profile_url(p).map(|p| p.url))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+    };
+    app.store.edit_prospect(prospect.id, &edit, app.now()).await?;
+    let stored = app.store.find_prospect(RepScope::Team, &ProspectRef::Id(prospect.id)).await?;
+    if app.json {
+        return output::json(&stored);
+    }
+    println!("updated prospect #{} {}", stored.id, stored.name);
+    Ok(())
+}
+
+async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
+    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let pipeline_slug = args.pipeline.as_deref().unwrap_or(&prospect.pipeline);
+    let pipeline = app.settings.pipelines.get(pipeline_slug).map_err(input_error)?;
+    let stage = pipeline.resolve_stage(&args.stage).map_err(input_error)?;
+    if stage.slug == prospect.stage && pipeline.slug == prospect.pipeline {
+        println!("#{} {} is already in {}", prospect.id, prospect.name, stage.slug);
+        return Ok(());
+    }
+    let note = args.note.as_deref().map(|n| required_text("note", n)).transpose().map_err(input_error)?;
+    let now = app.now();
+    let event = event::stage_change(prospect.id, Some(&prospect.stage), &stage.slug, now, cli_user(), note.as_deref());
+    app.store.move_prospect(prospect.id, &prospect.stage, &pipeline.slug, &stage.slug, event, now).await?;
+    if app.json {
+        return output::json(&serde_json::json!({ "id": prospect.id, "from": prospect.stage, "to": stage.slug, "pipeline": pipeline.slug }));
+    }
+    println!("moved #{} {}: {} → {}", prospect.id, prospect.name, prospect.stage, stage.slug);
+    Ok(())
+}
+
+async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
+    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    if !args.yes {
+        return Err(input_error(format!(
+            "this erases #{} {} and their whole history; run again with --yes to confirm",
+            prospect.id, prospect.name
+        )));
+    }
+    app.store.erase_prospect(prospect.id, app.now()).await?;
+    println!(
+        "erased prospect #{}{}",
+        prospect.id,
+        if prospect.email.is_some() { "; their address stays on the suppression list (as a hash) so it is never mailed" } else { "" }
+    );
+    Ok(())
+}
+
+async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
+    let rep = app.rep(&args.rep).await?;
+    let bytes = std::fs::read(&args.file)
+        .map_err(|e| input_error(format!("cannot read {}: {e}", args.file.display())))?;
+    let cfg = &app.settings.config;
+    let defaults = ImportDefaults {
+        pipelines: &app.settings.pipelines,
+        pipeline: args.pipeline.clone().unwrap_or_else(|| cfg.pipelines.default.clone()),
+        stage: args.stage.clone(),
+        currency: cfg.prospects.default_currency.clone(),
+    };
+    app.settings.pipelines.get(&defaults.pipeline).map_err(input_error)?;
+    let file_name = args.file.display().to_string();
+    let mut parsed = import::parse_csv(&bytes, &defaults).map_err(|m| input_error(format!("{file_name}: {m}")))?;
+    for row in &mut parsed.rows {
+        row.prospect.rep_id = rep.id;
+    }
+    if args.strict && !parsed.errors.is_empty() {
+        report_import(app, &file_name, &parsed.errors, None)?;
+        return Err(input_error(format!(
+            "{file_name}: {} bad row(s); nothing was imported (--strict)",
+            parsed.errors.len()
+        )));
+    }
+    let progress = progress_bar(parsed.rows.len() as u64);
+    let now = app.now();
+    let actor = Actor::Import(file_name.clone());
+    let outcome = app.store.import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n)).await;
+    progress.finish_and_clear();
+    let outcome = outcome?;
+    report_import(app, &file_name, &parsed.errors, Some(&outcome))?;
+    if parsed.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(input_error(format!("{file_name}: {} bad row(s) were not imported; the good rows were", parsed.errors.len())))
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn report_import(
+    app: &App,
+    file: &str,
+    errors: &[import::RowError],
+    outcome: Option<&crate::store::ImportOutcome>,
+) -> anyhow::Result<()> {
+    let imported = outcome.map_or(0, |o| o.imported.len());
+    let present = outcome.map_or(0, |o| o.already_present.len());
+    if app.json {
+        let errors: Vec<_> = errors.iter().map(|e| serde_json::json!({ "line": e.line, "reason": e.reason })).collect();
+        return output::json(&serde_json::json!({
+            "file": file, "imported": imported, "already_present": present, "bad_rows": errors,
+        }));
+    }
+    println!("{file}: imported {imported}, already present {present}, bad rows {}", errors.len());
+    for e in errors {
+        println!("  line {}: {}", e.line, e.reason);
+    }
+    Ok(())
+}
+
+async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
+    let scope = match &args.rep {
+        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
+        None => RepScope::Team,
+    };
+    let prospects = app.store.list_prospects(scope, &ProspectFilter::default()).await?;
+    let mut out: Box<dyn std::io::Write> = match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if app.json {
+        serde_json::to_writer_pretty(&mut out, &prospects)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let custom = import::custom_field_columns(prospects.iter().map(|p| &p.custom_fields));
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(EXPORT_HEADER.iter().map(|h| h.to_string()).chain(custom.iter().cloned()))?;
+    for p in &prospects {
+        let profiles = p.profiles.iter().map(|x| x.url.as_str()).collect::<Vec<_>>().join(";");
+        let mut record = vec![
+            p.id.to_string(),
+            p.name.clone(),
+            p.email.clone().unwrap_or_default(),
+            p.company.clone().unwrap_or_default(),
+            p.title.clone().unwrap_or_default(),
+            profiles,
+            p.pipeline.clone(),
+            p.stage.clone(),
+            format!("{}", p.value.as_units()),
+            p.currency.clone(),
+            p.probability_override.map(|x| x.to_string()).unwrap_or_default(),
+            p.expected_close.map(|d| d.to_string()).unwrap_or_default(),
+            p.time_zone.clone().unwrap_or_default(),
+            p.tags.join(";"),
+            p.notes.clone().unwrap_or_default(),
+            p.rep_email.clone(),
+        ];
+        record.extend(custom.iter().map(|c| p.custom_fields.get(c).cloned().unwrap_or_default()));
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
+    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let kind = event::validate_logged_kind(&args.kind).map_err(input_error)?;
+    let url = args.url.as_deref().map(|u| normalize_profile_url(u).map(|p| p.url)).transpose().map_err(input_error)?;
+    let at = args.at.unwrap_or_else(|| app.now());
+    let note = args.note.clone().filter(|n| !n.trim().is_empty());
+    let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
+    let event = NewEvent {
+        prospect_id: prospect.id,
+        kind: kind.clone(),
+        occurred_at: at,
+        source_key: format!("log:{}:{kind}:{}:{}", prospect.id, at.timestamp_micros(), short_digest(&key_material)),
+        actor: cli_user(),
+        data: serde_json::json!({ "note": note, "url": url }),
+    };
+    let added = app.store.append_event(&event, app.now()).await?;
+    if app.json {
+        return output::json(&serde_json::json!({ "prospect": prospect.id, "kind": kind, "at": at, "added": added }));
+    }
+    if added {
+        println!("logged {kind} for #{} {} at {}", prospect.id, prospect.name, at.to_rfc3339());
+    } else {
+        println!("already logged: {kind} for #{} at {}", prospect.id, at.to_rfc3339());
+    }
+    Ok(())
+}
+
+/// A short stable digest, so logging the same thing twice at the same moment is one event.
+fn short_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(text.as_bytes())[..8])
+}

@@ -1,0 +1,56 @@
+//! `rapport rep`: add and list reps.
+
+use super::output;
+use super::{input_error, App};
+use crate::domain::prospect::NewRep;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum RepCommand {
+    /// Add a rep.
+    Add(AddRep),
+    /// List reps.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AddRep {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub email: String,
+    /// IANA time zone, e.g. America/New_York.
+    #[arg(long, default_value = "UTC")]
+    pub tz: String,
+    /// Local hour (0-23) of the daily digest.
+    #[arg(long, default_value_t = 7)]
+    pub digest_hour: u8,
+    /// Digest language: en or nb.
+    #[arg(long, default_value = "en")]
+    pub language: String,
+}
+
+pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
+    match command {
+        RepCommand::Add(args) => {
+            let rep = NewRep::validate(&args.name, &args.email, &args.tz, args.digest_hour, &args.language).map_err(input_error)?;
+            let rep = app.store.create_rep(&rep, app.now()).await?;
+            if app.json {
+                return output::json(&rep);
+            }
+            println!("created rep #{} {} <{}>", rep.id, rep.name, rep.email);
+        }
+        RepCommand::List => {
+            let reps = app.store.list_reps().await?;
+            if app.json {
+                return output::json(&reps);
+            }
+            let rows: Vec<Vec<String>> = reps
+                .iter()
+                .map(|r| vec![r.id.to_string(), r.name.clone(), r.email.clone(), r.time_zone.clone(), format!("{:02}:00", r.digest_hour), r.language.as_str().into()])
+                .collect();
+            output::table(&["ID", "NAME", "EMAIL", "TIME ZONE", "DIGEST", "LANG"], &rows);
+        }
+    }
+    Ok(())
+}

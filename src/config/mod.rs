@@ -1,0 +1,335 @@
+//! Configuration: `config/rapport.toml` (or `--config`/`RAPPORT_CONFIG`),
+//! overridden key by key from `RAPPORT__SECTION__KEY` environment variables,
+//! over built-in defaults that need nothing installed.
+//!
+//! Data paths (database, outbox) are relative to the working directory; the
+//! `pipelines/` folder is looked up beside the config file.
+
+mod secret;
+
+pub use secret::Secret;
+
+use crate::domain::money::parse_currency;
+use crate::domain::pipeline::{Pipeline, Pipelines};
+use crate::domain::schedule::CronSchedule;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The commented default config, also what `rapport init` writes.
+pub const STARTER_CONFIG: &str = include_str!("../../config/rapport.toml");
+pub const ENV_PREFIX: &str = "RAPPORT__";
+
+#[derive(Debug, thiserror::Error)]
+#[error("config error in {source_name}: key `{key}`: {message}")]
+pub struct ConfigError {
+    /// The file (or environment variable) the bad value came from.
+    pub source_name: String,
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(source_name: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError { source_name: source_name.into(), key: key.into(), message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub pipelines: PipelinesConfig,
+    pub prospects: ProspectsConfig,
+    pub daemon: DaemonConfig,
+    pub jobs: BTreeMap<String, JobConfig>,
+    pub mail: MailConfig,
+    pub smtp: SmtpConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub busy_timeout_ms: u64,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelinesConfig {
+    /// Folder of `SLUG.toml` files, beside the config file; unset = the shipped ones.
+    pub dir: Option<PathBuf>,
+    pub default: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProspectsConfig {
+    pub default_currency: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    pub shutdown_grace_secs: u64,
+    pub job_timeout_secs: u64,
+    pub keep_job_runs_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobConfig {
+    pub schedule: String,
+    #[serde(default = "utc")]
+    pub time_zone: String,
+    pub timeout_secs: Option<u64>,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// Where outgoing mail is written as `.eml` files when no SMTP host is set.
+    pub outbox_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// Plain, upgraded with STARTTLS (port 587).
+    Starttls,
+    /// No TLS: only to a loopback address.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// Unset: mail goes to `mail.outbox_dir` instead.
+    pub host: Option<String>,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter such as `info` or `rapport=debug`; `RUST_LOG` wins.
+    pub level: String,
+    pub format: LogFormat,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database: DatabaseConfig::default(),
+            pipelines: PipelinesConfig::default(),
+            prospects: ProspectsConfig::default(),
+            daemon: DaemonConfig::default(),
+            jobs: BTreeMap::new(),
+            mail: MailConfig::default(),
+            smtp: SmtpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: "sqlite://data/rapport.db".into(), busy_timeout_ms: 10_000, max_connections: 4 }
+    }
+}
+
+impl Default for PipelinesConfig {
+    fn default() -> Self {
+        PipelinesConfig { dir: None, default: "default".into() }
+    }
+}
+
+impl Default for ProspectsConfig {
+    fn default() -> Self {
+        ProspectsConfig { default_currency: "USD".into() }
+    }
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig { shutdown_grace_secs: 10, job_timeout_secs: 300, keep_job_runs_days: 30 }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig { outbox_dir: PathBuf::from("data/outbox") }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig { host: None, port: 587, tls: TlsMode::Starttls, username: None, password: None, password_file: None }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into(), format: LogFormat::Text }
+    }
+}
+
+/// A loaded, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    /// The file it came from; `None` means built-in defaults.
+    pub path: Option<PathBuf>,
+    pub pipelines: Pipelines,
+}
+
+/// Where the config file is: `--config`, else `RAPPORT_CONFIG`, else
+/// `./config/rapport.toml` if it exists, else none (built-in defaults).
+pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("RAPPORT_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| Some(PathBuf::from("config/rapport.toml")).filter(|p| p.is_file()))
+}
+
+/// Loads the file (if any), applies environment overrides, resolves secrets,
+/// loads pipelines and validates everything.
+pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+    let mut figment = Figment::new();
+    if let Some(path) = path {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::new(path.display().to_string(), "-", format!("cannot read the file: {e}; check --config or RAPPORT_CONFIG"))
+        })?;
+        figment = figment.merge(Toml::string(&text));
+    }
+    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+    let mut config: Config = figment.extract().map_err(|e| from_figment(e, path))?;
+    let file_name = path.map_or_else(|| "built-in defaults".to_string(), |p| p.display().to_string());
+    config.smtp.password = resolve_secret(&file_name, "smtp.password", config.smtp.password.take(), config.smtp.password_file.as_deref())?;
+    add_default_jobs(&mut config.jobs);
+    validate(&config, &file_name)?;
+    let pipelines = load_pipelines(&config, path, &file_name)?;
+    Ok(Settings { config, path: path.map(Path::to_path_buf), pipelines })
+}
+
+/// Jobs the daemon always has unless the config says otherwise.
+fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
+    jobs.entry("housekeeping".into()).or_insert(JobConfig {
+        schedule: "17 3 * * *".into(),
+        time_zone: "UTC".into(),
+        timeout_secs: None,
+        enabled: true,
+    });
+}
+
+fn from_figment(error: figment::Error, path: Option<&Path>) -> ConfigError {
+    let key = error.path.join(".");
+    let source_name = match &error.metadata {
+        Some(meta) if meta.name.contains("environment") => format!("environment variable {ENV_PREFIX}{}", error.path.join("__").to_uppercase()),
+        _ => path.map_or_else(|| "environment".to_string(), |p| p.display().to_string()),
+    };
+    let key = if key.is_empty() { "-".to_string() } else { key };
+    ConfigError::new(source_name, key, error.kind.to_string())
+}
+
+fn resolve_secret(file: &str, key: &str, value: Option<Secret>, from_file: Option<&Path>) -> Result<Option<Secret>, ConfigError> {
+    match (value, from_file) {
+        (Some(_), Some(_)) => Err(ConfigError::new(file, key, format!("set either `{key}` or `{key}_file`, not both"))),
+        (value, None) => Ok(value),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(file, format!("{key}_file"), format!("cannot read secret file {}: {e}", path.display()))
+            })?;
+            Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())))
+        }
+    }
+}
+
+fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
+    let bad = |key: &str, message: String| ConfigError::new(file, key, message);
+    parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m))?;
+    if !config.database.url.starts_with("sqlite:") {
+        return Err(bad("database.url", format!("'{}' is not supported yet; use sqlite://PATH", config.database.url)));
+    }
+    for (name, job) in &config.jobs {
+        if !crate::daemon::JOB_NAMES.contains(&name.as_str()) {
+            return Err(bad(
+                &format!("jobs.{name}"),
+                format!("there is no job '{name}'; known jobs: {}", crate::daemon::JOB_NAMES.join(", ")),
+            ));
+        }
+        CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m))?;
+    }
+    if config.smtp.tls == TlsMode::None {
+        if let Some(host) = &config.smtp.host {
+            if !is_loopback_host(host) {
+                return Err(bad("smtp.tls", format!("plain SMTP is only allowed to a loopback address, not '{host}'; use starttls or implicit")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn load_pipelines(config: &Config, path: Option<&Path>, file: &str) -> Result<Pipelines, ConfigError> {
+    let pipelines = match &config.pipelines.dir {
+        None => Pipelines::shipped(),
+        Some(dir) => {
+            let base = path.and_then(Path::parent).unwrap_or(Path::new("."));
+            read_pipeline_dir(&base.join(dir), file)?
+        }
+    };
+    pipelines.get(&config.pipelines.default).map_err(|m| ConfigError::new(file, "pipelines.default", m))?;
+    Ok(pipelines)
+}
+
+fn read_pipeline_dir(dir: &Path, config_file: &str) -> Result<Pipelines, ConfigError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        ConfigError::new(config_file, "pipelines.dir", format!("cannot read folder {}: {e}", dir.display()))
+    })?;
+    let mut pipelines = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let slug = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::new(&shown, "-", format!("cannot read: {e}")))?;
+        pipelines.push(Pipeline::from_toml(&slug, &text).map_err(|m| ConfigError::new(&shown, "stages", m))?);
+    }
+    if pipelines.is_empty() {
+        return Err(ConfigError::new(config_file, "pipelines.dir", format!("{} holds no pipeline .toml files", dir.display())));
+    }
+    Ok(Pipelines::new(pipelines))
+}

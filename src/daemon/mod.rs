@@ -1,0 +1,89 @@
+//! The daemon: runs named jobs on cron schedules until SIGINT/SIGTERM.
+//!
+//! Later capabilities register their jobs here (poll feeds, sync mail, send
+//! sequences, reminders, digests) by adding to [`JOB_NAMES`] and [`job_for`].
+
+mod jobs;
+mod scheduler;
+
+pub use jobs::{Housekeeping, Job, JobContext, JobError};
+pub use scheduler::{ClaimedRun, Scheduler};
+
+use crate::config::Settings;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// Every job the daemon knows, by config name (`[jobs.NAME]`).
+pub const JOB_NAMES: &[&str] = &["housekeeping"];
+
+fn job_for(name: &str) -> Option<Arc<dyn Job>> {
+    match name {
+        "housekeeping" => Some(Arc::new(Housekeeping)),
+        _ => None,
+    }
+}
+
+/// The enabled jobs of a configuration with their settings.
+pub fn configured_jobs(settings: &Settings) -> Vec<(Arc<dyn Job>, crate::config::JobConfig)> {
+    settings
+        .config
+        .jobs
+        .iter()
+        .filter(|(_, job)| job.enabled)
+        .filter_map(|(name, job)| job_for(name).map(|j| (j, job.clone())))
+        .collect()
+}
+
+/// Longest sleep between checks, so a clock change or a schedule edited by
+/// another worker is noticed soon.
+const MAX_SLEEP: Duration = Duration::from_secs(30);
+/// Pause after the database could not be reached before trying again.
+const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
+
+/// Runs the scheduler until `shutdown` resolves, then gives running jobs the
+/// configured grace period before cancelling them.
+pub async fn run(ctx: JobContext, shutdown: impl Future<Output = ()>) -> Result<(), JobError> {
+    let mut scheduler = Scheduler::register(&ctx, configured_jobs(&ctx.settings)).await?;
+    let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
+    let mut running: JoinSet<String> = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let now = ctx.clock.now();
+        let pause = match scheduler.claim_due(&ctx, now).await {
+            Ok(claimed) => {
+                for run in claimed {
+                    let ctx = ctx.clone();
+                    running.spawn(async move {
+                        let name = run.name.clone();
+                        scheduler::execute(&ctx, run).await;
+                        name
+                    });
+                }
+                scheduler.time_until_next(now).min(MAX_SLEEP)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not check the job schedule; retrying");
+                RETRY_AFTER_STORE_ERROR
+            }
+        };
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(pause) => {}
+            Some(finished) = running.join_next(), if !running.is_empty() => {
+                if let Ok(name) = finished {
+                    scheduler.mark_finished(&name);
+                }
+            }
+        }
+    }
+    tracing::info!(running = running.len(), grace_secs = grace.as_secs(), "shutting down");
+    let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(cancelled = running.len(), "jobs still running after the grace period were cancelled");
+        running.abort_all();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

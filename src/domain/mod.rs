@@ -1,0 +1,12 @@
+//! The pure core: no IO, no system clock. Everything here is plain data and
+//! functions over it, unit-tested with simulated time.
+
+pub mod clock;
+pub mod event;
+pub mod forecast;
+pub mod import;
+pub mod money;
+pub mod pipeline;
+pub mod profile;
+pub mod prospect;
+pub mod schedule;

@@ -1,0 +1,161 @@
+//! Deal values. Amounts are kept as integer hundredths so sums are exact.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// An amount in hundredths of the currency unit (cents, øre, pence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
+pub struct Amount(pub i64);
+
+impl Amount {
+    pub fn from_units(units: i64) -> Self {
+        Amount(units * 100)
+    }
+
+    /// `self × percent / 100`, rounded half away from zero to the hundredth.
+    pub fn percent(self, percent: u8) -> Amount {
+        let scaled = self.0 as i128 * percent as i128;
+        let rounded = if scaled >= 0 { (scaled + 50) / 100 } else { (scaled - 50) / 100 };
+        Amount(rounded as i64)
+    }
+
+    /// The amount as a plain number of units, for JSON.
+    pub fn as_units(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+
+    /// Parses what people type for a deal value: `100000`, `100,000`,
+    /// `1 250.50`, `120k`, `1.5m`. Returns a message saying what is accepted.
+    pub fn parse(text: &str) -> Result<Amount, String> {
+        let expected = "a non-negative amount such as 100000, 100,000.50, 120k or 1.5m";
+        let cleaned: String = text
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}'))
+            .collect();
+        let (number, multiplier) = match cleaned.to_ascii_lowercase().chars().last() {
+            Some('k') => (&cleaned[..cleaned.len() - 1], 1_000i128),
+            Some('m') => (&cleaned[..cleaned.len() - 1], 1_000_000i128),
+            _ => (cleaned.as_str(), 1i128),
+        };
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits_only(whole) || !digits_only(fraction) || fraction.len() > 6 {
+            return Err(format!("'{text}' is not {expected}"));
+        }
+        let overflow = || format!("'{text}' is too large for a deal value");
+        let whole: i128 = whole.parse().map_err(|_| overflow())?;
+        let mut fraction_scaled: i128 = 0;
+        let mut scale: i128 = 1;
+        for digit in fraction.chars() {
+            fraction_scaled = fraction_scaled * 10 + digit.to_digit(10).unwrap_or(0) as i128;
+            scale *= 10;
+        }
+        let numerator = (whole * scale + fraction_scaled) * multiplier * 100;
+        if numerator % scale != 0 {
+            return Err(format!("'{text}' is more precise than a hundredth"));
+        }
+        let hundredths = numerator / scale;
+        i64::try_from(hundredths).map(Amount).map_err(|_| overflow())
+    }
+}
+
+impl std::ops::Add for Amount {
+    type Output = Amount;
+    fn add(self, other: Amount) -> Amount {
+        Amount(self.0.saturating_add(other.0))
+    }
+}
+
+impl std::ops::AddAssign for Amount {
+    fn add_assign(&mut self, other: Amount) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::Sub for Amount {
+    type Output = Amount;
+    fn sub(self, other: Amount) -> Amount {
+        Amount(self.0.saturating_sub(other.0))
+    }
+}
+
+impl std::iter::Sum for Amount {
+    fn sum<I: Iterator<Item = Amount>>(iter: I) -> Amount {
+        iter.fold(Amount::default(), |a, b| a + b)
+    }
+}
+
+/// `1,234,567` or `1,234,567.50`: grouped for reading, decimals only when there are any.
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let (units, cents) = (abs / 100, abs % 100);
+        let digits = units.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if cents == 0 {
+            write!(f, "{sign}{grouped}")
+        } else {
+            write!(f, "{sign}{grouped}.{cents:02}")
+        }
+    }
+}
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 100 == 0 {
+            serializer.serialize_i64(self.0 / 100)
+        } else {
+            serializer.serialize_f64(self.as_units())
+        }
+    }
+}
+
+/// An ISO 4217-shaped currency code: three ASCII letters, upper-cased.
+pub fn parse_currency(text: &str) -> Result<String, String> {
+    let code = text.trim().to_ascii_uppercase();
+    if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) {
+        Ok(code)
+    } else {
+        Err(format!("'{text}' is not a currency code; use three letters such as USD, EUR or NOK"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_ways_people_write_amounts() {
+        assert_eq!(Amount::parse("100000"), Ok(Amount::from_units(100_000)));
+        assert_eq!(Amount::parse("100,000"), Ok(Amount::from_units(100_000)));
+        assert_eq!(Amount::parse("1 250.5"), Ok(Amount(125_050)));
+        assert_eq!(Amount::parse("120k"), Ok(Amount::from_units(120_000)));
+        assert_eq!(Amount::parse("1.5M"), Ok(Amount::from_units(1_500_000)));
+        assert!(Amount::parse("-5").is_err());
+        assert!(Amount::parse("ten").is_err());
+        assert!(Amount::parse("").is_err());
+        assert!(Amount::parse("1.234").is_err());
+        assert!(Amount::parse("99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn percent_rounds_to_the_hundredth() {
+        assert_eq!(Amount::from_units(100_000).percent(60), Amount::from_units(60_000));
+        assert_eq!(Amount(1).percent(50), Amount(1));
+    }
+
+    #[test]
+    fn displays_grouped() {
+        assert_eq!(Amount::from_units(1_000_000).to_string(), "1,000,000");
+        assert_eq!(Amount(123_456_78).to_string(), "123,456.78");
+        assert_eq!(Amount(0).to_string(), "0");
+    }
+}

@@ -1,0 +1,15 @@
+//! rapport: a self-hosted social-selling engagement tracker and sync daemon.
+//!
+//! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
+//! - [`config`]: loading and validating configuration.
+//! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
+//! - [`outbound`]: outgoing mail (SMTP or the file outbox).
+//! - [`daemon`]: the job scheduler and its jobs.
+//! - [`cli`]: the command line, the binary's edge.
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod domain;
+pub mod outbound;
+pub mod store;

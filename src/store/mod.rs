@@ -1,0 +1,139 @@
+//! Persistence. All SQL lives behind the [`Store`] trait, so the SQLite
+//! implementation here and a PostgreSQL one can serve the same callers. Every
+//! prospect query takes the rep scope it runs in.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use crate::domain::event::{Actor, Event, NewEvent};
+use crate::domain::forecast::Deal;
+use crate::domain::import::ImportRow;
+use crate::domain::prospect::{NewProspect, NewRep, Prospect, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database error while trying to {action}: {source}")]
+    Database { action: &'static str, source: sqlx::Error },
+    #[error("could not open the database at {url}: {reason}")]
+    Open { url: String, reason: String },
+    #[error("stored data is not readable ({0}); was the database written by a newer rapport?")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Not found and conflicts are the caller's input; the rest is the system's.
+    pub fn is_input_error(&self) -> bool {
+        matches!(self, StoreError::NotFound(_) | StoreError::Conflict(_))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which prospects a query may see: one rep's, or (for team-wide commands) all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepScope {
+    Rep(RepId),
+    Team,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProspectFilter {
+    pub pipeline: Option<String>,
+    pub stage: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// A deal with what the forecast groups it by.
+#[derive(Debug, Clone)]
+pub struct PipelineDeal {
+    pub pipeline: String,
+    pub currency: String,
+    pub deal: Deal,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportOutcome {
+    /// (line, new prospect id)
+    pub imported: Vec<(u64, ProspectId)>,
+    /// (line, id of the prospect already holding that person)
+    pub already_present: Vec<(u64, ProspectId)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRun {
+    pub id: i64,
+    pub name: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
+    async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
+
+    /// Creates a prospect with its tags, profiles and a `prospect.created` event.
+    async fn create_prospect(&self, prospect: &NewProspect, actor: &Actor, now: DateTime<Utc>) -> StoreResult<ProspectId>;
+    /// Imports rows in batched transactions, skipping people already held
+    /// (same email, else same profile URL), each with a `prospect.created` event.
+    async fn import_prospects(
+        &self,
+        rows: &[ImportRow],
+        actor: &Actor,
+        now: DateTime<Utc>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<ImportOutcome>;
+    async fn find_prospect(&self, scope: RepScope, prospect: &ProspectRef) -> StoreResult<Prospect>;
+    async fn list_prospects(&self, scope: RepScope, filter: &ProspectFilter) -> StoreResult<Vec<Prospect>>;
+    async fn edit_prospect(&self, id: ProspectId, edit: &ProspectEdit, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Moves a prospect to a stage (and pipeline) if it is still in
+    /// `from_stage`, recording the stage-change event in the same transaction.
+    async fn move_prospect(
+        &self,
+        id: ProspectId,
+        from_stage: &str,
+        pipeline: &str,
+        stage: &str,
+        event: NewEvent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Deletes a prospect and everything about them, keeping only a hash of
+    /// their address on the suppression list.
+    async fn erase_prospect(&self, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
+
+    /// Appends an event; returns false when its source key was already stored.
+    async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
+
+    async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
+
+    /// Registers a job's schedule. When the schedule (or zone) changed, or the
+    /// job is new, `next_run` is stored; otherwise the stored next run stands.
+    /// Returns the next run in force.
+    async fn ensure_job(&self, name: &str, schedule: &str, time_zone: &str, next_run: DateTime<Utc>) -> StoreResult<DateTime<Utc>>;
+    /// Claims the run due at `due` by moving the job's next run to `next`;
+    /// returns the run's id, or `None` if another worker claimed it first.
+    async fn claim_job_run(&self, name: &str, due: DateTime<Utc>, next: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>>;
+    /// Prunes finished job runs older than `keep_until` and lets the database tidy itself.
+    async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+/// The stored form of an address on the suppression list.
+pub fn email_hash(email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
+}

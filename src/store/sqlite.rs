@@ -1,0 +1,692 @@
+//! The SQLite store: WAL so readers never block the writer, `BEGIN IMMEDIATE`
+//! for every write transaction so a CLI and a daemon writing at once wait for
+//! each other (within `busy_timeout`) instead of failing with "database is
+//! locked", and `synchronous=FULL` so a committed event survives power loss.
+
+use super::*;
+use crate::domain::event::{prospect_created, Actor};
+use crate::domain::money::Amount;
+use crate::domain::profile::{Platform, ProfileUrl};
+use crate::domain::prospect::Language;
+use chrono::{NaiveDate, SecondsFormat};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Rows per write transaction during an import: large enough to amortise the
+/// fsync, small enough that a daemon waiting for the write lock waits briefly.
+const IMPORT_BATCH: usize = 500;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { action, source }
+}
+
+/// Times are stored as fixed-width RFC 3339 UTC text, so they sort and compare as strings.
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("time '{text}': {e}")))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    pub async fn open(url: &str, busy_timeout: Duration, max_connections: u32) -> StoreResult<SqliteStore> {
+        let open_error = |reason: String| StoreError::Open { url: url.to_string(), reason };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| open_error(format!("{e}; write it like sqlite://data/rapport.db")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(busy_timeout);
+        let file = options.get_filename();
+        if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| open_error(format!("cannot create folder {}: {e}", parent.display())))?;
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(busy_timeout + Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(e.to_string()))?;
+        MIGRATIONS.run(&pool).await.map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("start a write transaction"))
+    }
+}
+
+// ---- row mapping -------------------------------------------------------------
+
+fn rep_from_row(row: &SqliteRow) -> StoreResult<Rep> {
+    let language: String = row.get("language");
+    Ok(Rep {
+        id: row.get("id"),
+        name: row.get("name"),
+        email: row.get("email"),
+        time_zone: row.get("time_zone"),
+        digest_hour: row.get::<i64, _>("digest_hour") as u8,
+        language: Language::parse(&language).map_err(StoreError::Corrupt)?,
+    })
+}
+
+const PROSPECT_COLUMNS: &str = "p.id, p.rep_id, r.email AS rep_email, p.name, p.email, p.company, p.title, p.time_zone, \
+     p.pipeline, p.stage, p.value_cents, p.currency, p.probability_override, p.expected_close, p.notes, p.custom_fields";
+
+fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
+    let expected_close = row
+        .get::<Option<String>, _>("expected_close")
+        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
+        .transpose()?;
+    let custom: String = row.get("custom_fields");
+    Ok(Prospect {
+        id: row.get("id"),
+        rep_id: row.get("rep_id"),
+        rep_email: row.get("rep_email"),
+        name: row.get("name"),
+        email: row.get("email"),
+        company: row.get("company"),
+        title: row.get("title"),
+        time_zone: row.get("time_zone"),
+        pipeline: row.get("pipeline"),
+        stage: row.get("stage"),
+        value: Amount(row.get("value_cents")),
+        currency: row.get("currency"),
+        probability_override: row.get::<Option<i64>, _>("probability_override").map(|p| p as u8),
+        expected_close,
+        tags: Vec::new(),
+        notes: row.get("notes"),
+        custom_fields: serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("custom fields: {e}")))?,
+        profiles: Vec::new(),
+    })
+}
+
+fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
+}
+
+fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepScope) {
+    match scope {
+        RepScope::Rep(rep) => {
+            builder.push(" AND p.rep_id = ").push_bind(rep);
+        }
+        RepScope::Team => {}
+    }
+}
+
+// ---- statements shared by several operations ----------------------------------
+
+async fn insert_prospect_rows(
+    conn: &mut SqliteConnection,
+    p: &NewProspect,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> StoreResult<ProspectId> {
+    let now_text = ts(now);
+    let id: i64 = sqlx::query(
+        "INSERT INTO prospects (rep_id, name, email, company, title, time_zone, pipeline, stage, value_cents, currency, \
+         probability_override, expected_close, notes, custom_fields, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(p.rep_id)
+    .bind(&p.name)
+    .bind(&p.email)
+    .bind(&p.company)
+    .bind(&p.title)
+    .bind(&p.time_zone)
+    .bind(&p.pipeline)
+    .bind(&p.stage)
+    .bind(p.value.0)
+    .bind(&p.currency)
+    .bind(p.probability_override.map(i64::from))
+    .bind(p.expected_close.map(|d| d.to_string()))
+    .bind(&p.notes)
+    .bind(custom_fields_json(&p.custom_fields))
+    .bind(&now_text)
+    .bind(&now_text)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| unique_violation(e, p.email.as_deref().unwrap_or("")))?
+    .get(0);
+    insert_tags(conn, id, &p.tags).await?;
+    insert_profiles(conn, id, &p.profiles, now).await?;
+    append_event_on(conn, &prospect_created(id, &p.pipeline, &p.stage, now, actor.clone()), now).await?;
+    Ok(id)
+}
+
+fn unique_violation(error: sqlx::Error, what: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            StoreError::Conflict(format!("{what} already belongs to another prospect; see `rapport prospect show {what}`"))
+        }
+        _ => StoreError::Database { action: "save a prospect", source: error },
+    }
+}
+
+async fn insert_tags(conn: &mut SqliteConnection, id: ProspectId, tags: &[String]) -> StoreResult<()> {
+    for tag in tags {
+        sqlx::query("INSERT INTO prospect_tags (prospect_id, tag) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await
+            .map_err(db("save a tag"))?;
+    }
+    Ok(())
+}
+
+async fn insert_profiles(conn: &mut SqliteConnection, id: ProspectId, profiles: &[ProfileUrl], now: DateTime<Utc>) -> StoreResult<()> {
+    for profile in profiles {
+        let owner: Option<i64> = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
+            .bind(&profile.url)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("look up a profile"))?;
+        match owner {
+            Some(owner) if owner == id => continue,
+            Some(owner) => {
+                return Err(StoreError::Conflict(format!(
+                    "profile {} already belongs to prospect #{owner}; one profile URL belongs to one prospect",
+                    profile.url
+                )))
+            }
+            None => {}
+        }
+        sqlx::query("INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(&profile.url)
+            .bind(profile.platform.as_str())
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(db("save a profile"))?;
+    }
+    Ok(())
+}
+
+async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
+    let result = sqlx::query(
+        "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
+         SELECT id, rep_id, ?, ?, ?, ?, ?, ?, ? FROM prospects WHERE id = ? \
+         ON CONFLICT(source_key) DO NOTHING",
+    )
+    .bind(&event.kind)
+    .bind(ts(event.occurred_at))
+    .bind(ts(now))
+    .bind(&event.source_key)
+    .bind(event.actor.kind())
+    .bind(event.actor.name())
+    .bind(event.data.to_string())
+    .bind(event.prospect_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(db("record an event"))?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The prospect already holding this person, by email first, then by profile URL.
+async fn existing_person(conn: &mut SqliteConnection, p: &NewProspect) -> StoreResult<Option<ProspectId>> {
+    if let Some(email) = &p.email {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM prospects WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("look up a prospect by email"))?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    for profile in &p.profiles {
+        let found: Option<i64> = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
+            .bind(&profile.url)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(db("look up a prospect by profile"))?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+impl SqliteStore {
+    /// Fills in tags and profiles for loaded prospects with one query each.
+    async fn attach_lists(&self, prospects: &mut [Prospect]) -> StoreResult<()> {
+        if prospects.is_empty() {
+            return Ok(());
+        }
+        let index: HashMap<i64, usize> = prospects.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let ids = prospects.iter().map(|p| p.id.to_string()).collect::<Vec<_>>().join(",");
+        // The ids are integers we just read, so building the list is safe.
+        let tag_rows = sqlx::query(&format!("SELECT prospect_id, tag FROM prospect_tags WHERE prospect_id IN ({ids}) ORDER BY tag"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("load tags"))?;
+        for row in tag_rows {
+            if let Some(&i) = index.get(&row.get::<i64, _>(0)) {
+                prospects[i].tags.push(row.get(1));
+            }
+        }
+        let profile_rows = sqlx::query(&format!("SELECT prospect_id, url, platform FROM profiles WHERE prospect_id IN ({ids}) ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("load profiles"))?;
+        for row in profile_rows {
+            if let Some(&i) = index.get(&row.get::<i64, _>(0)) {
+                let platform: String = row.get(2);
+                let platform = Platform::parse(&platform).ok_or_else(|| StoreError::Corrupt(format!("platform '{platform}'")))?;
+                prospects[i].profiles.push(ProfileUrl { url: row.get(1), platform });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING id, name, email, time_zone, digest_hour, language",
+        )
+        .bind(&rep.name)
+        .bind(&rep.email)
+        .bind(&rep.time_zone)
+        .bind(rep.digest_hour as i64)
+        .bind(rep.language.as_str())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(format!("a rep with email {} already exists; see `rapport rep list`", rep.email))
+            }
+            _ => StoreError::Database { action: "create a rep", source: e },
+        })?;
+        let rep = rep_from_row(&row)?;
+        tx.commit().await.map_err(db("create a rep"))?;
+        Ok(rep)
+    }
+
+    async fn list_reps(&self) -> StoreResult<Vec<Rep>> {
+        let rows = sqlx::query("SELECT id, name, email, time_zone, digest_hour, language FROM reps ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list reps"))?;
+        rows.iter().map(rep_from_row).collect()
+    }
+
+    async fn create_prospect(&self, prospect: &NewProspect, actor: &Actor, now: DateTime<Utc>) -> StoreResult<ProspectId> {
+        let mut tx = self.write_tx().await?;
+        if let Some(existing) = existing_person(&mut tx, prospect).await? {
+            return Err(StoreError::Conflict(format!(
+                "this person is already prospect #{existing}; see `rapport prospect show {existing}`"
+            )));
+        }
+        let id = insert_prospect_rows(&mut tx, prospect, actor, now).await?;
+        tx.commit().await.map_err(db("create a prospect"))?;
+        Ok(id)
+    }
+
+    async fn import_prospects(
+        &self,
+        rows: &[ImportRow],
+        actor: &Actor,
+        now: DateTime<Utc>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<ImportOutcome> {
+        let mut outcome = ImportOutcome::default();
+        for batch in rows.chunks(IMPORT_BATCH) {
+            let mut tx = self.write_tx().await?;
+            for row in batch {
+                if let Some(existing) = existing_person(&mut tx, &row.prospect).await? {
+                    outcome.already_present.push((row.line, existing));
+                    continue;
+                }
+                let id = insert_prospect_rows(&mut tx, &row.prospect, actor, now).await?;
+                outcome.imported.push((row.line, id));
+            }
+            tx.commit().await.map_err(db("commit an import batch"))?;
+            progress(batch.len() as u64);
+        }
+        Ok(outcome)
+    }
+
+    async fn find_prospect(&self, scope: RepScope, prospect: &ProspectRef) -> StoreResult<Prospect> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {PROSPECT_COLUMNS} FROM prospects p JOIN reps r ON r.id = p.rep_id WHERE "
+        ));
+        match prospect {
+            ProspectRef::Id(id) => query.push("p.id = ").push_bind(*id),
+            ProspectRef::Email(email) => query.push("p.email = ").push_bind(email.clone()),
+        };
+        scope_clause(&mut query, scope);
+        let row = query.build().fetch_optional(&self.pool).await.map_err(db("find a prospect"))?;
+        let row = row.ok_or_else(|| {
+            StoreError::NotFound(format!("no prospect {prospect}; see `rapport prospect list` for ids and emails"))
+        })?;
+        let mut found = vec![prospect_from_row(&row)?];
+        self.attach_lists(&mut found).await?;
+        Ok(found.remove(0))
+    }
+
+    async fn list_prospects(&self, scope: RepScope, filter: &ProspectFilter) -> StoreResult<Vec<Prospect>> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {PROSPECT_COLUMNS} FROM prospects p JOIN reps r ON r.id = p.rep_id WHERE 1 = 1"
+        ));
+        scope_clause(&mut query, scope);
+        if let Some(pipeline) = &filter.pipeline {
+            query.push(" AND p.pipeline = ").push_bind(pipeline.clone());
+        }
+        if let Some(stage) = &filter.stage {
+            query.push(" AND p.stage = ").push_bind(stage.clone());
+        }
+        if let Some(tag) = &filter.tag {
+            query.push(" AND EXISTS (SELECT 1 FROM prospect_tags t WHERE t.prospect_id = p.id AND t.tag = ").push_bind(tag.clone()).push(")");
+        }
+        query.push(" ORDER BY p.id");
+        let rows = query.build().fetch_all(&self.pool).await.map_err(db("list prospects"))?;
+        let mut prospects = rows.iter().map(prospect_from_row).collect::<StoreResult<Vec<_>>>()?;
+        self.attach_lists(&mut prospects).await?;
+        Ok(prospects)
+    }
+
+    async fn edit_prospect(&self, id: ProspectId, edit: &ProspectEdit, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let current: Option<String> = sqlx::query_scalar("SELECT custom_fields FROM prospects WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("load a prospect"))?;
+        let current = current.ok_or_else(|| StoreError::NotFound(format!("no prospect #{id}")))?;
+        let mut fields: BTreeMap<String, String> =
+            serde_json::from_str(&current).map_err(|e| StoreError::Corrupt(format!("custom fields: {e}")))?;
+        fields.extend(edit.set_fields.clone());
+        for name in &edit.unset_fields {
+            fields.remove(name);
+        }
+        let mut query = QueryBuilder::<Sqlite>::new("UPDATE prospects SET updated_at = ");
+        query.push_bind(ts(now));
+        query.push(", custom_fields = ").push_bind(custom_fields_json(&fields));
+        macro_rules! set {
+            ($column:literal, $value:expr) => {
+                if let Some(value) = $value {
+                    query.push(concat!(", ", $column, " = ")).push_bind(value);
+                }
+            };
+        }
+        set!("name", edit.name.clone());
+        set!("email", edit.email.clone());
+        set!("company", edit.company.clone());
+        set!("title", edit.title.clone());
+        set!("time_zone", edit.time_zone.clone());
+        set!("value_cents", edit.value.map(|v| v.0));
+        set!("currency", edit.currency.clone());
+        set!("probability_override", edit.probability_override.map(|p| p.map(i64::from)));
+        set!("expected_close", edit.expected_close.map(|d| d.map(|d| d.to_string())));
+        set!("notes", edit.notes.clone());
+        set!("rep_id", edit.rep_id);
+        query.push(" WHERE id = ").push_bind(id);
+        let what = edit.email.clone().flatten().unwrap_or_default();
+        query.build().execute(&mut *tx).await.map_err(|e| unique_violation(e, &what))?;
+        insert_tags(&mut tx, id, &edit.add_tags).await?;
+        for tag in &edit.remove_tags {
+            sqlx::query("DELETE FROM prospect_tags WHERE prospect_id = ? AND tag = ?")
+                .bind(id)
+                .bind(tag)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("remove a tag"))?;
+        }
+        insert_profiles(&mut tx, id, &edit.add_profiles, now).await?;
+        for url in &edit.remove_profiles {
+            let removed = sqlx::query("DELETE FROM profiles WHERE prospect_id = ? AND url = ?")
+                .bind(id)
+                .bind(url)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("remove a profile"))?;
+            if removed.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!("prospect #{id} has no profile {url}")));
+            }
+        }
+        tx.commit().await.map_err(db("save a prospect"))?;
+        Ok(())
+    }
+
+    async fn move_prospect(
+        &self,
+        id: ProspectId,
+        from_stage: &str,
+        pipeline: &str,
+        stage: &str,
+        event: NewEvent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let moved = sqlx::query("UPDATE prospects SET pipeline = ?, stage = ?, updated_at = ? WHERE id = ? AND stage = ?")
+            .bind(pipeline)
+            .bind(stage)
+            .bind(ts(now))
+            .bind(id)
+            .bind(from_stage)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("move a prospect"))?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "prospect #{id} is no longer in stage '{from_stage}' (changed meanwhile); look again with `rapport prospect show {id}`"
+            )));
+        }
+        append_event_on(&mut tx, &event, now).await?;
+        tx.commit().await.map_err(db("move a prospect"))?;
+        Ok(())
+    }
+
+    async fn erase_prospect(&self, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        let email: Option<Option<String>> = sqlx::query_scalar("SELECT email FROM prospects WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("load a prospect"))?;
+        let email = email.ok_or_else(|| StoreError::NotFound(format!("no prospect #{id}")))?;
+        if let Some(email) = email {
+            sqlx::query("INSERT INTO suppressions (email_sha256, reason, created_at) VALUES (?, 'erased', ?) ON CONFLICT DO NOTHING")
+                .bind(email_hash(&email))
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("suppress an erased address"))?;
+        }
+        sqlx::query("DELETE FROM prospects WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("erase a prospect"))?;
+        tx.commit().await.map_err(db("erase a prospect"))?;
+        Ok(())
+    }
+
+    async fn is_suppressed(&self, email: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM suppressions WHERE email_sha256 = ?")
+            .bind(email_hash(email))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("check the suppression list"))?;
+        Ok(found.is_some())
+    }
+
+    async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let added = append_event_on(&mut tx, event, now).await?;
+        tx.commit().await.map_err(db("record an event"))?;
+        Ok(added)
+    }
+
+    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(
+            "SELECT id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data FROM events \
+             WHERE prospect_id = ? ORDER BY occurred_at, id",
+        )
+        .bind(prospect)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("load events"))?;
+        rows.iter()
+            .map(|row| {
+                let data: String = row.get("data");
+                Ok(Event {
+                    id: row.get("id"),
+                    prospect_id: row.get("prospect_id"),
+                    kind: row.get("kind"),
+                    occurred_at: parse_ts(row.get("occurred_at"))?,
+                    recorded_at: parse_ts(row.get("recorded_at"))?,
+                    actor: Actor::from_parts(row.get("actor_kind"), row.get("actor")),
+                    data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>> {
+        let mut query = QueryBuilder::new(
+            "SELECT p.pipeline, p.currency, r.email, p.stage, p.value_cents, p.probability_override, p.expected_close \
+             FROM prospects p JOIN reps r ON r.id = p.rep_id WHERE 1 = 1",
+        );
+        scope_clause(&mut query, scope);
+        let rows = query.build().fetch_all(&self.pool).await.map_err(db("load deals"))?;
+        rows.iter()
+            .map(|row| {
+                let close: Option<String> = row.get(6);
+                Ok(PipelineDeal {
+                    pipeline: row.get(0),
+                    currency: row.get(1),
+                    deal: Deal {
+                        rep: row.get(2),
+                        stage: row.get(3),
+                        value: Amount(row.get(4)),
+                        probability_override: row.get::<Option<i64>, _>(5).map(|p| p as u8),
+                        expected_close: close.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn ensure_job(&self, name: &str, schedule: &str, time_zone: &str, next_run: DateTime<Utc>) -> StoreResult<DateTime<Utc>> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "INSERT INTO job_schedule (name, schedule, time_zone, next_run_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(name) DO UPDATE SET schedule = excluded.schedule, time_zone = excluded.time_zone, \
+             next_run_at = excluded.next_run_at \
+             WHERE job_schedule.schedule != excluded.schedule OR job_schedule.time_zone != excluded.time_zone",
+        )
+        .bind(name)
+        .bind(schedule)
+        .bind(time_zone)
+        .bind(ts(next_run))
+        .execute(&mut *tx)
+        .await
+        .map_err(db("register a job"))?;
+        let stored: String = sqlx::query_scalar("SELECT next_run_at FROM job_schedule WHERE name = ?")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("register a job"))?;
+        tx.commit().await.map_err(db("register a job"))?;
+        parse_ts(&stored)
+    }
+
+    async fn claim_job_run(&self, name: &str, due: DateTime<Utc>, next: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+        let mut tx = self.write_tx().await?;
+        let claimed = sqlx::query("UPDATE job_schedule SET next_run_at = ? WHERE name = ? AND next_run_at = ?")
+            .bind(ts(next))
+            .bind(name)
+            .bind(ts(due))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("claim a job run"))?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let id: i64 = sqlx::query_scalar("INSERT INTO job_runs (name, scheduled_for, started_at) VALUES (?, ?, ?) RETURNING id")
+            .bind(name)
+            .bind(ts(due))
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("claim a job run"))?;
+        tx.commit().await.map_err(db("claim a job run"))?;
+        Ok(Some(id))
+    }
+
+    async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE job_runs SET finished_at = ?, outcome = ?, error = ? WHERE id = ?")
+            .bind(ts(now))
+            .bind(if error.is_some() { "failed" } else { "ok" })
+            .bind(error)
+            .bind(run_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("record a job run"))?;
+        tx.commit().await.map_err(db("record a job run"))?;
+        Ok(())
+    }
+
+    async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>> {
+        let rows = sqlx::query("SELECT id, name, scheduled_for, started_at, finished_at, outcome, error FROM job_runs WHERE name = ? ORDER BY id")
+            .bind(name)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list job runs"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(JobRun {
+                    id: row.get("id"),
+                    name: row.get("name"),
+                    scheduled_for: parse_ts(row.get("scheduled_for"))?,
+                    started_at: parse_ts(row.get("started_at"))?,
+                    finished_at: row.get::<Option<String>, _>("finished_at").map(|t| parse_ts(&t)).transpose()?,
+                    outcome: row.get("outcome"),
+                    error: row.get("error"),
+                })
+            })
+            .collect()
+    }
+
+    async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.write_tx().await?;
+        let pruned = sqlx::query("DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < ?")
+            .bind(ts(keep_until))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("prune job runs"))?
+            .rows_affected();
+        tx.commit().await.map_err(db("prune job runs"))?;
+        sqlx::query("PRAGMA optimize").execute(&self.pool).await.map_err(db("optimise the database"))?;
+        Ok(pruned)
+    }
+}
