@@ -511,7 +511,7 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
         row.prospect.rep_id = rep.id;
     }
     if args.strict && !parsed.errors.is_empty() {
-        report_import(app, &file_name, &parsed.errors, None)?;
+        report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, None)?;
         return Err(input_error(format!(
             "{file_name}: {} bad row(s); nothing was imported (--strict)",
             parsed.errors.len()
@@ -523,7 +523,7 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
     let outcome = app.store.import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n)).await;
     progress.finish_and_clear();
     let outcome = outcome?;
-    report_import(app, &file_name, &parsed.errors, Some(&outcome))?;
+    report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, Some(&outcome))?;
     if parsed.errors.is_empty() {
         Ok(())
     } else {
@@ -546,6 +546,7 @@ fn report_import(
     app: &App,
     file: &str,
     errors: &[import::RowError],
+    foreign_stages: &std::collections::BTreeSet<String>,
     outcome: Option<&crate::store::ImportOutcome>,
 ) -> anyhow::Result<()> {
     let imported = outcome.map_or(0, |o| o.imported.len());
@@ -554,9 +555,14 @@ fn report_import(
         let errors: Vec<_> = errors.iter().map(|e| serde_json::json!({ "line": e.line, "reason": e.reason })).collect();
         return output::json(&serde_json::json!({
             "file": file, "imported": imported, "already_present": present, "bad_rows": errors,
+            "foreign_stages": foreign_stages,
         }));
     }
     println!("{file}: imported {imported}, already present {present}, bad rows {}", errors.len());
+    if !foreign_stages.is_empty() {
+        let listed = foreign_stages.iter().cloned().collect::<Vec<_>>().join(", ");
+        println!("  note: Stage values that are not stages here were kept as the custom field 'stage': {listed}");
+    }
     for e in errors {
         println!("  line {}: {}", e.line, e.reason);
     }

@@ -272,8 +272,21 @@ fn resolve_secret(file: &str, key: &str, value: Option<Secret>, from_file: Optio
     }
 }
 
+/// Where a key's value came from: its environment variable when one is set, else the file.
+fn source_of(key: &str, file: &str) -> String {
+    let variable = format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase());
+    if std::env::var_os(&variable).is_some() {
+        format!("environment variable {variable}")
+    } else {
+        file.to_string()
+    }
+}
+
 fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
-    let bad = |key: &str, message: String| ConfigError::new(file, key, message);
+    let bad = |key: &str, message: String| ConfigError::new(source_of(key, file), key, message);
+    tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
+        bad("log.level", format!("'{}' is not a log filter ({e}); use e.g. info, debug or rapport=debug,sqlx=warn", config.log.level))
+    })?;
     parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m))?;
     if !config.database.url.starts_with("sqlite:") {
         return Err(bad("database.url", format!("'{}' is not supported yet; use sqlite://PATH", config.database.url)));

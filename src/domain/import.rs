@@ -10,7 +10,7 @@ use super::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, validate_probability,
     validate_time_zone, NewProspect,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Column {
@@ -23,7 +23,12 @@ enum Column {
     /// Any column holding a person's profile URL(s); the platform comes from the URL.
     Profile,
     TimeZone,
+    /// A column that can only mean rapport's stage: an unknown value is an error.
     Stage,
+    /// A plain "Stage" column, which in CRM exports (Apollo's "Cold",
+    /// "Approaching", ...) often means something else: a value that is not a
+    /// stage of the pipeline is kept as the custom field `stage` instead.
+    LooseStage,
     Pipeline,
     Value,
     Currency,
@@ -95,7 +100,7 @@ const ALIASES: &[(&str, Column)] = &[
     ("medium", Column::Profile),
     ("time zone", Column::TimeZone),
     ("timezone", Column::TimeZone),
-    ("stage", Column::Stage),
+    ("stage", Column::LooseStage),
     ("pipeline stage", Column::Stage),
     ("deal stage", Column::Stage),
     ("pipeline", Column::Pipeline),
@@ -150,6 +155,8 @@ pub struct RowError {
 pub struct ParsedImport {
     pub rows: Vec<ImportRow>,
     pub errors: Vec<RowError>,
+    /// Values of a plain "Stage" column that are not stages here, kept as a custom field.
+    pub foreign_stages: BTreeSet<String>,
 }
 
 /// Parses a whole CSV file's bytes. A file-level problem (no recognisable
@@ -181,7 +188,7 @@ pub fn parse_csv(bytes: &[u8], defaults: &ImportDefaults) -> Result<ParsedImport
         let (line, result) = match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line());
-                (line, parse_row(&columns, &record, defaults))
+                (line, parse_row(&columns, &record, defaults, &mut parsed.foreign_stages))
             }
             Err(e) => (e.position().map_or(0, |p| p.line()), Err(format!("not readable as CSV: {e}"))),
         };
@@ -222,7 +229,12 @@ fn recognise_header(record: &csv::ByteRecord) -> Option<Vec<Column>> {
 }
 
 /// Parses one data row. `Ok(None)` is a blank line.
-fn parse_row(columns: &[Column], record: &csv::ByteRecord, defaults: &ImportDefaults) -> Result<Option<NewProspect>, String> {
+fn parse_row(
+    columns: &[Column],
+    record: &csv::ByteRecord,
+    defaults: &ImportDefaults,
+    foreign_stages: &mut BTreeSet<String>,
+) -> Result<Option<NewProspect>, String> {
     let mut cells: Vec<(&Column, &str)> = Vec::new();
     for (index, bytes) in record.iter().enumerate() {
         let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -243,6 +255,7 @@ fn parse_row(columns: &[Column], record: &csv::ByteRecord, defaults: &ImportDefa
             row.problems.push(reason);
         }
     }
+    row.settle_loose_stage(defaults, foreign_stages);
     row.finish(defaults).map(Some)
 }
 
@@ -253,6 +266,7 @@ struct RowBuilder {
     last: Option<String>,
     prospect: NewProspect,
     stage: Option<String>,
+    loose_stage: Option<String>,
     pipeline: Option<String>,
     currency: Option<String>,
     problems: Vec<String>,
@@ -269,12 +283,13 @@ impl RowBuilder {
             Column::Company => p.company = optional_text("company", Some(value))?,
             Column::Title => p.title = optional_text("title", Some(value))?,
             Column::Profile => {
-                for url in value.split([';', ' ', '\n']).filter(|u| !u.trim().is_empty()) {
+                for url in value.split([';', '\n']).filter(|u| !u.trim().is_empty()) {
                     p.profiles.push(normalize_profile_url(url)?);
                 }
             }
             Column::TimeZone => p.time_zone = Some(validate_time_zone(value)?),
             Column::Stage => self.stage = Some(value.to_string()),
+            Column::LooseStage => self.loose_stage = Some(value.to_string()),
             Column::Pipeline => self.pipeline = Some(value.to_string()),
             Column::Value => p.value = Amount::parse(value)?,
             Column::Currency => self.currency = Some(parse_currency(value)?),
@@ -297,6 +312,20 @@ impl RowBuilder {
             }
         }
         Ok(())
+    }
+
+    /// Takes a plain "Stage" value as the stage when the pipeline has it, else
+    /// keeps it as a custom field.
+    fn settle_loose_stage(&mut self, defaults: &ImportDefaults, foreign_stages: &mut BTreeSet<String>) {
+        let Some(value) = self.loose_stage.take() else { return };
+        let slug = self.pipeline.as_deref().unwrap_or(&defaults.pipeline);
+        let known = defaults.pipelines.get(slug).is_ok_and(|p| p.resolve_stage(&value).is_ok());
+        if known && self.stage.is_none() {
+            self.stage = Some(value);
+        } else if !known {
+            foreign_stages.insert(value.clone());
+            self.prospect.custom_fields.insert("stage".into(), value);
+        }
     }
 
     fn finish(mut self, defaults: &ImportDefaults) -> Result<NewProspect, String> {
@@ -431,11 +460,21 @@ mod tests {
 
     #[test]
     fn stage_and_value_columns_are_checked() {
-        let got = parse(b"name,email,stage,deal value,probability\nA,a@x.io,Proposal,\"100,000\",70%\nB,b@x.io,closing,10,\n");
+        let got = parse(b"name,email,deal stage,deal value,probability\nA,a@x.io,Proposal,\"100,000\",70%\nB,b@x.io,closing,10,\n");
         assert_eq!(got.rows[0].prospect.stage, "proposal");
         assert_eq!(got.rows[0].prospect.value, Amount::from_units(100_000));
         assert_eq!(got.rows[0].prospect.probability_override, Some(70));
         assert!(got.errors[0].reason.contains("valid stages: prospecting"));
+    }
+
+    #[test]
+    fn a_crm_stage_column_is_kept_when_it_is_not_ours() {
+        let got = parse(b"First Name,Email,Stage\nA,a@x.io,Cold\nB,b@x.io,meeting\n");
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        assert_eq!(got.rows[0].prospect.stage, "prospecting");
+        assert_eq!(got.rows[0].prospect.custom_fields.get("stage").map(String::as_str), Some("Cold"));
+        assert_eq!(got.rows[1].prospect.stage, "meeting");
+        assert_eq!(got.foreign_stages.into_iter().collect::<Vec<_>>(), vec!["Cold".to_string()]);
     }
 
     #[test]

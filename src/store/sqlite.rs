@@ -197,22 +197,7 @@ async fn insert_tags(conn: &mut SqliteConnection, id: ProspectId, tags: &[String
 
 async fn insert_profiles(conn: &mut SqliteConnection, id: ProspectId, profiles: &[ProfileUrl], now: DateTime<Utc>) -> StoreResult<()> {
     for profile in profiles {
-        let owner: Option<i64> = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
-            .bind(&profile.url)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db("look up a profile"))?;
-        match owner {
-            Some(owner) if owner == id => continue,
-            Some(owner) => {
-                return Err(StoreError::Conflict(format!(
-                    "profile {} already belongs to prospect #{owner}; one profile URL belongs to one prospect",
-                    profile.url
-                )))
-            }
-            None => {}
-        }
-        sqlx::query("INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?)")
+        let inserted = sqlx::query("INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(url) DO NOTHING")
             .bind(id)
             .bind(&profile.url)
             .bind(profile.platform.as_str())
@@ -220,6 +205,20 @@ async fn insert_profiles(conn: &mut SqliteConnection, id: ProspectId, profiles: 
             .execute(&mut *conn)
             .await
             .map_err(db("save a profile"))?;
+        if inserted.rows_affected() == 1 {
+            continue;
+        }
+        let owner: i64 = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
+            .bind(&profile.url)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db("look up a profile"))?;
+        if owner != id {
+            return Err(StoreError::Conflict(format!(
+                "profile {} already belongs to prospect #{owner}; one profile URL belongs to one prospect",
+                profile.url
+            )));
+        }
     }
     Ok(())
 }
@@ -244,29 +243,25 @@ async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: Dat
     Ok(result.rows_affected() == 1)
 }
 
-/// The prospect already holding this person, by email first, then by profile URL.
+/// The prospect already holding this person, by email, else by profile URL:
+/// one statement, since an import runs it for every row.
 async fn existing_person(conn: &mut SqliteConnection, p: &NewProspect) -> StoreResult<Option<ProspectId>> {
-    if let Some(email) = &p.email {
-        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM prospects WHERE email = ?")
-            .bind(email)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db("look up a prospect by email"))?;
-        if found.is_some() {
-            return Ok(found);
-        }
+    if p.email.is_none() && p.profiles.is_empty() {
+        return Ok(None);
     }
-    for profile in &p.profiles {
-        let found: Option<i64> = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
-            .bind(&profile.url)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db("look up a prospect by profile"))?;
-        if found.is_some() {
-            return Ok(found);
+    let mut query = QueryBuilder::<Sqlite>::new("SELECT id FROM (SELECT id, 0 AS rank FROM prospects WHERE email = ");
+    query.push_bind(p.email.clone());
+    if !p.profiles.is_empty() {
+        query.push(" UNION ALL SELECT prospect_id, 1 FROM profiles WHERE url IN (");
+        let mut urls = query.separated(", ");
+        for profile in &p.profiles {
+            urls.push_bind(profile.url.clone());
         }
+        query.push(")");
     }
-    Ok(None)
+    query.push(") ORDER BY rank LIMIT 1");
+    let found = query.build().fetch_optional(&mut *conn).await.map_err(db("look up a prospect"))?;
+    Ok(found.map(|row| row.get(0)))
 }
 
 impl SqliteStore {

@@ -1,0 +1,90 @@
+//! Shared helpers: a scratch folder per test, and the real `rapport` binary run in it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rapport");
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    /// An empty folder with no config: rapport runs on its built-in defaults there.
+    pub fn new() -> Workspace {
+        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// An initialised folder with one rep, Ann.
+    pub fn with_rep() -> Workspace {
+        let ws = Workspace::new();
+        ws.ok(&["init", "--rep-name", "Ann Rep", "--rep-email", "ann@example.com", "--tz", "Europe/Oslo"]);
+        ws
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create folder");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// `rapport` in this folder, with no RAPPORT_* settings inherited from the caller.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command.current_dir(self.dir.path()).env("RUST_LOG", "warn").env("USER", "tester");
+        for (key, _) in std::env::vars() {
+            if key.starts_with("RAPPORT") {
+                command.env_remove(key);
+            }
+        }
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run rapport")
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(out.status.success(), "rapport {args:?} failed: {}\n{}", stderr(&out), stdout(&out));
+        stdout(&out)
+    }
+
+    /// Runs with `--json`, asserts success and parses stdout.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("JSON output")
+    }
+
+    /// Everything a user can see of the data: prospects with their events, and reps.
+    pub fn snapshot(&self) -> serde_json::Value {
+        let prospects = self.json(&["prospect", "list"]);
+        let mut shown = Vec::new();
+        for p in prospects.as_array().expect("list") {
+            shown.push(self.json(&["prospect", "show", &p["id"].to_string()]));
+        }
+        serde_json::json!({ "prospects": shown, "reps": self.json(&["rep", "list"]) })
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}

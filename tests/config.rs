@@ -1,0 +1,87 @@
+//! Configuration: secrets from files and environment never show in Debug
+//! output or logs; the built-in outbox writes .eml files.
+
+mod common;
+
+use common::{stderr, stdout, Workspace};
+use rapport::config;
+use rapport::outbound::Mailer;
+
+#[test]
+fn a_secret_from_a_file_is_usable_but_never_printed() {
+    let ws = Workspace::new();
+    ws.write("smtp-password", "s3cr3t-from-file\n");
+    let file = ws.write(
+        "rapport.toml",
+        format!("[smtp]\nhost = \"smtp.example.com\"\nusername = \"ann\"\npassword_file = \"{}\"\n", ws.path("smtp-password").display()),
+    );
+    let settings = config::load(Some(&file)).unwrap();
+    let password = settings.config.smtp.password.as_ref().expect("password loaded");
+    assert_eq!(password.expose(), "s3cr3t-from-file");
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("s3cr3t"), "{debug}");
+    assert!(debug.contains("[redacted]"));
+}
+
+#[test]
+fn a_secret_and_its_file_together_are_refused() {
+    let ws = Workspace::new();
+    let file = ws.write("rapport.toml", "[smtp]\npassword = \"a\"\npassword_file = \"/dev/null\"\n");
+    let err = config::load(Some(&file)).unwrap_err().to_string();
+    assert!(err.contains("smtp.password") && err.contains("not both"), "{err}");
+}
+
+#[test]
+fn a_secret_from_the_environment_stays_out_of_logs() {
+    let ws = Workspace::new();
+    let out = ws
+        .command()
+        .args(["--json", "config", "check"])
+        .env("RUST_LOG", "trace")
+        .env("RAPPORT__SMTP__HOST", "127.0.0.1")
+        .env("RAPPORT__SMTP__TLS", "none")
+        .env("RAPPORT__SMTP__USERNAME", "ann")
+        .env("RAPPORT__SMTP__PASSWORD", "env-secret-4711")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("SMTP via 127.0.0.1:587"));
+    assert!(!stdout(&out).contains("env-secret") && !stderr(&out).contains("env-secret"));
+}
+
+#[test]
+fn plain_smtp_is_only_allowed_to_loopback() {
+    let ws = Workspace::new();
+    let out = ws.command().args(["config", "check"]).env("RAPPORT__SMTP__HOST", "smtp.example.com").env("RAPPORT__SMTP__TLS", "none").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("smtp.tls") && stderr(&out).contains("loopback"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn without_smtp_mail_is_written_to_the_outbox_folder() {
+    let ws = Workspace::new();
+    let file = ws.write("rapport.toml", format!("[mail]\noutbox_dir = \"{}\"\n", ws.path("outbox").display()));
+    let settings = config::load(Some(&file)).unwrap();
+    let mailer = Mailer::from_settings(&settings).unwrap();
+    let message = lettre::Message::builder()
+        .from("Ann Rep <ann@example.com>".parse().unwrap())
+        .to("jane@acme.example".parse().unwrap())
+        .subject("Hello")
+        .body("Hi Jane".to_string())
+        .unwrap();
+    mailer.send(message).await.unwrap();
+    let files: Vec<_> = std::fs::read_dir(ws.path("outbox")).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].path().extension().and_then(|e| e.to_str()), Some("eml"));
+    let text = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(text.contains("Subject: Hello") && text.contains("Hi Jane"));
+}
+
+#[test]
+fn the_shipped_config_file_is_the_built_in_defaults() {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rapport.toml");
+    let from_file = config::load(Some(&shipped)).unwrap();
+    let builtin = config::load(None).unwrap();
+    assert_eq!(format!("{:?}", from_file.config), format!("{:?}", builtin.config).replace("dir: None", "dir: Some(\"pipelines\")"));
+    assert_eq!(from_file.pipelines.slugs(), builtin.pipelines.slugs());
+}
