@@ -24,9 +24,16 @@ struct Options {
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str, default: usize| {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
-    Options { rows: value("--rows", 10_000), rounds: value("--rounds", 5) }
+    Options {
+        rows: value("--rows", 10_000),
+        rounds: value("--rounds", 5),
+    }
 }
 
 fn csv(rows: usize) -> Vec<u8> {
@@ -43,21 +50,37 @@ fn csv(rows: usize) -> Vec<u8> {
 
 async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> (SqliteStore, i64) {
     let url = format!("sqlite://{}", dir.path().join(name).display());
-    let store = SqliteStore::open(&url, Duration::from_secs(10), 4).await.expect("open store");
-    let rep = NewRep { name: "Bench".into(), email: "bench@example.com".into(), time_zone: "UTC".into(), digest_hour: 7, language: Language::En };
+    let store = SqliteStore::open(&url, Duration::from_secs(10), 4)
+        .await
+        .expect("open store");
+    let rep = NewRep {
+        name: "Bench".into(),
+        email: "bench@example.com".into(),
+        time_zone: "UTC".into(),
+        digest_hour: 7,
+        language: Language::En,
+    };
     let rep = store.create_rep(&rep, Utc::now()).await.expect("rep");
     (store, rep.id)
 }
 
 async fn timed_import(bytes: &[u8], pipelines: &Pipelines, dir: &tempfile::TempDir, round: usize) -> Duration {
     let (store, rep_id) = fresh_store(dir, &format!("import-{round}.db")).await;
-    let defaults = ImportDefaults { pipelines, pipeline: "default".into(), stage: None, currency: "USD".into() };
+    let defaults = ImportDefaults {
+        pipelines,
+        pipeline: "default".into(),
+        stage: None,
+        currency: "USD".into(),
+    };
     let start = Instant::now();
     let mut parsed = parse_csv(bytes, &defaults).expect("parse");
     for row in &mut parsed.rows {
         row.prospect.rep_id = rep_id;
     }
-    let outcome = store.import_prospects(&parsed.rows, &Actor::Import("bench".into()), Utc::now(), &|_| {}).await.expect("import");
+    let outcome = store
+        .import_prospects(&parsed.rows, &Actor::Import("bench".into()), Utc::now(), &|_| {})
+        .await
+        .expect("import");
     let took = start.elapsed();
     assert_eq!(outcome.imported.len(), parsed.rows.len());
     took
@@ -116,14 +139,25 @@ async fn main() {
     let opts = options();
     let bytes = csv(opts.rows);
     let pipelines = Pipelines::shipped();
-    let defaults = ImportDefaults { pipelines: &pipelines, pipeline: "default".into(), stage: None, currency: "USD".into() };
+    let defaults = ImportDefaults {
+        pipelines: &pipelines,
+        pipeline: "default".into(),
+        stage: None,
+        currency: "USD".into(),
+    };
     let parsed = parse_csv(&bytes, &defaults).expect("parse");
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut imports, mut raws, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..opts.rounds {
         let import = timed_import(&bytes, &pipelines, &dir, round).await.as_secs_f64();
         let raw = timed_raw_insert(&parsed, &dir, round).await.as_secs_f64();
-        println!("round {}: import {:.3} s, raw insert {:.3} s, ratio {:.2}", round + 1, import, raw, import / raw);
+        println!(
+            "round {}: import {:.3} s, raw insert {:.3} s, ratio {:.2}",
+            round + 1,
+            import,
+            raw,
+            import / raw
+        );
         imports.push(import);
         raws.push(raw);
         ratios.push(import / raw);

@@ -11,14 +11,26 @@ fn assert_refused(ws: &Workspace, args: &[&str], names: &[&str]) {
     assert_eq!(out.status.code(), Some(2), "rapport {args:?}: {}", stderr(&out));
     let message = stderr(&out);
     for name in names {
-        assert!(message.contains(name), "rapport {args:?}: message lacks {name:?}: {message}");
+        assert!(
+            message.contains(name),
+            "rapport {args:?}: message lacks {name:?}: {message}"
+        );
     }
     assert_eq!(ws.snapshot(), before, "rapport {args:?} changed the database");
 }
 
 fn seeded() -> Workspace {
     let ws = Workspace::with_rep();
-    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.example", "--profile", "https://github.com/jane"]);
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane",
+        "--email",
+        "jane@acme.example",
+        "--profile",
+        "https://github.com/jane",
+    ]);
     ws
 }
 
@@ -26,59 +38,188 @@ fn seeded() -> Workspace {
 fn unknown_stage_and_pipeline() {
     let ws = seeded();
     let valid = "valid stages: prospecting, qualification, meeting, proposal, negotiation, won, post-purchase, lost";
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--email", "x@y.example", "--stage", "closing"], &["'closing'", valid]);
-    assert_refused(&ws, &["prospect", "move", "jane@acme.example", "closing"], &["'closing'", valid]);
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--pipeline", "enterprise"], &["'enterprise'", "valid pipelines: default, financial-services, real-estate, startup"]);
-    assert_refused(&ws, &["pipeline", "--pipeline", "enterprise"], &["'enterprise'", "valid pipelines"]);
+    assert_refused(
+        &ws,
+        &[
+            "prospect",
+            "add",
+            "--name",
+            "X",
+            "--email",
+            "x@y.example",
+            "--stage",
+            "closing",
+        ],
+        &["'closing'", valid],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "move", "jane@acme.example", "closing"],
+        &["'closing'", valid],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X", "--pipeline", "enterprise"],
+        &[
+            "'enterprise'",
+            "valid pipelines: default, financial-services, real-estate, startup",
+        ],
+    );
+    assert_refused(
+        &ws,
+        &["pipeline", "--pipeline", "enterprise"],
+        &["'enterprise'", "valid pipelines"],
+    );
 }
 
 #[test]
 fn bad_urls_emails_and_values() {
     let ws = seeded();
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--profile", "htp//nope"], &["'htp//nope'"]);
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--profile", "mailto:x@y.example"], &["'mailto:x@y.example'", "http and https"]);
-    assert_refused(&ws, &["prospect", "edit", "1", "--add-profile", "https://exa mple.com"], &["'https://exa mple.com'"]);
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--email", "x@"], &["'x@' is not an email address"]);
-    assert_refused(&ws, &["prospect", "add", "--name", "X", "--value", "lots"], &["'lots'", "100,000"]);
-    assert_refused(&ws, &["prospect", "add", "--name", "X\r\nBcc: a@b.example"], &["control character"]);
-    assert_refused(&ws, &["log", "jane@acme.example", "stage.changed"], &["recorded by rapport itself"]);
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X", "--profile", "htp//nope"],
+        &["'htp//nope'"],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X", "--profile", "mailto:x@y.example"],
+        &["'mailto:x@y.example'", "http and https"],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "edit", "1", "--add-profile", "https://exa mple.com"],
+        &["'https://exa mple.com'"],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X", "--email", "x@"],
+        &["'x@' is not an email address"],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X", "--value", "lots"],
+        &["'lots'", "100,000"],
+    );
+    assert_refused(
+        &ws,
+        &["prospect", "add", "--name", "X\r\nBcc: a@b.example"],
+        &["control character"],
+    );
+    assert_refused(
+        &ws,
+        &["log", "jane@acme.example", "stage.changed"],
+        &["recorded by rapport itself"],
+    );
     assert_refused(&ws, &["prospect", "show", "999"], &["no prospect #999"]);
-    assert_refused(&ws, &["prospect", "show", "nobody"], &["neither a prospect id nor an email"]);
+    assert_refused(
+        &ws,
+        &["prospect", "show", "nobody"],
+        &["neither a prospect id nor an email"],
+    );
     assert_refused(&ws, &["prospect", "remove", "1"], &["--yes"]);
 }
 
 #[test]
 fn one_profile_url_belongs_to_one_prospect() {
     let ws = seeded();
-    assert_refused(&ws, &["prospect", "add", "--name", "Other", "--email", "other@x.example", "--profile", "https://GitHub.com/Jane/"], &["already prospect #1"]);
-    assert_refused(&ws, &["prospect", "add", "--name", "Jane again", "--email", "JANE@acme.example"], &["already prospect #1"]);
+    assert_refused(
+        &ws,
+        &[
+            "prospect",
+            "add",
+            "--name",
+            "Other",
+            "--email",
+            "other@x.example",
+            "--profile",
+            "https://GitHub.com/Jane/",
+        ],
+        &["already prospect #1"],
+    );
+    assert_refused(
+        &ws,
+        &[
+            "prospect",
+            "add",
+            "--name",
+            "Jane again",
+            "--email",
+            "JANE@acme.example",
+        ],
+        &["already prospect #1"],
+    );
 }
 
 #[test]
 fn bad_config_names_the_file_and_key() {
     let ws = seeded();
     ws.write("bad.toml", "[database]\nurll = \"sqlite://x.db\"\n");
-    assert_refused(&ws, &["--config", "bad.toml", "prospect", "add", "--name", "X", "--email", "x@y.example"], &["bad.toml", "database.urll", "expected `one of `url`"]);
+    assert_refused(
+        &ws,
+        &[
+            "--config",
+            "bad.toml",
+            "prospect",
+            "add",
+            "--name",
+            "X",
+            "--email",
+            "x@y.example",
+        ],
+        &["bad.toml", "database.urll", "expected `one of `url`"],
+    );
     ws.write("bad-value.toml", "[daemon]\nshutdown_grace_secs = \"soon\"\n");
-    assert_refused(&ws, &["--config", "bad-value.toml", "config", "check"], &["bad-value.toml", "daemon.shutdown_grace_secs", "expected u64"]);
+    assert_refused(
+        &ws,
+        &["--config", "bad-value.toml", "config", "check"],
+        &["bad-value.toml", "daemon.shutdown_grace_secs", "expected u64"],
+    );
     ws.write("bad-cron.toml", "[jobs.housekeeping]\nschedule = \"every day\"\n");
-    assert_refused(&ws, &["--config", "bad-cron.toml", "config", "check"], &["bad-cron.toml", "jobs.housekeeping.schedule", "5 (minute hour"]);
+    assert_refused(
+        &ws,
+        &["--config", "bad-cron.toml", "config", "check"],
+        &["bad-cron.toml", "jobs.housekeeping.schedule", "5 (minute hour"],
+    );
     ws.write("bad-job.toml", "[jobs.cleanup]\nschedule = \"0 3 * * *\"\n");
-    assert_refused(&ws, &["--config", "bad-job.toml", "config", "check"], &["jobs.cleanup", "known jobs: housekeeping"]);
-    assert_refused(&ws, &["--config", "missing.toml", "config", "check"], &["missing.toml", "cannot read"]);
-    let out = ws.command().args(["config", "check"]).env("RAPPORT__PROSPECTS__DEFAULT_CURRENCY", "dollars").output().unwrap();
+    assert_refused(
+        &ws,
+        &["--config", "bad-job.toml", "config", "check"],
+        &["jobs.cleanup", "known jobs: housekeeping"],
+    );
+    assert_refused(
+        &ws,
+        &["--config", "missing.toml", "config", "check"],
+        &["missing.toml", "cannot read"],
+    );
+    let out = ws
+        .command()
+        .args(["config", "check"])
+        .env("RAPPORT__PROSPECTS__DEFAULT_CURRENCY", "dollars")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("RAPPORT__PROSPECTS__DEFAULT_CURRENCY"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("RAPPORT__PROSPECTS__DEFAULT_CURRENCY"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn bad_pipeline_file_names_the_file() {
     let ws = seeded();
     let before = ws.snapshot();
-    let broken = ws.write("config/pipelines/broken.toml", "name = \"Broken\"\n[[stages]]\nslug = \"a\"\nname = \"A\"\nprobability = 140\nkind = \"open\"\n");
+    let broken = ws.write(
+        "config/pipelines/broken.toml",
+        "name = \"Broken\"\n[[stages]]\nslug = \"a\"\nname = \"A\"\nprobability = 140\nkind = \"open\"\n",
+    );
     let out = ws.run(&["prospect", "add", "--name", "X", "--email", "x@y.example"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("broken.toml") && stderr(&out).contains("probability 140 is not between 0 and 100"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.toml") && stderr(&out).contains("probability 140 is not between 0 and 100"),
+        "{}",
+        stderr(&out)
+    );
     std::fs::remove_file(broken).unwrap();
     assert_eq!(ws.snapshot(), before);
 }

@@ -13,7 +13,10 @@ fn a_secret_from_a_file_is_usable_but_never_printed() {
     ws.write("smtp-password", "s3cr3t-from-file\n");
     let file = ws.write(
         "rapport.toml",
-        format!("[smtp]\nhost = \"smtp.example.com\"\nusername = \"ann\"\npassword_file = \"{}\"\n", ws.path("smtp-password").display()),
+        format!(
+            "[smtp]\nhost = \"smtp.example.com\"\nusername = \"ann\"\npassword_file = \"{}\"\n",
+            ws.path("smtp-password").display()
+        ),
     );
     let settings = config::load(Some(&file)).unwrap();
     let password = settings.config.smtp.password.as_ref().expect("password loaded");
@@ -26,7 +29,10 @@ fn a_secret_from_a_file_is_usable_but_never_printed() {
 #[test]
 fn a_secret_and_its_file_together_are_refused() {
     let ws = Workspace::new();
-    let file = ws.write("rapport.toml", "[smtp]\npassword = \"a\"\npassword_file = \"/dev/null\"\n");
+    let file = ws.write(
+        "rapport.toml",
+        "[smtp]\npassword = \"a\"\npassword_file = \"/dev/null\"\n",
+    );
     let err = config::load(Some(&file)).unwrap_err().to_string();
     assert!(err.contains("smtp.password") && err.contains("not both"), "{err}");
 }
@@ -52,15 +58,28 @@ fn a_secret_from_the_environment_stays_out_of_logs() {
 #[test]
 fn plain_smtp_is_only_allowed_to_loopback() {
     let ws = Workspace::new();
-    let out = ws.command().args(["config", "check"]).env("RAPPORT__SMTP__HOST", "smtp.example.com").env("RAPPORT__SMTP__TLS", "none").output().unwrap();
+    let out = ws
+        .command()
+        .args(["config", "check"])
+        .env("RAPPORT__SMTP__HOST", "smtp.example.com")
+        .env("RAPPORT__SMTP__TLS", "none")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("smtp.tls") && stderr(&out).contains("loopback"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("smtp.tls") && stderr(&out).contains("loopback"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test]
 async fn without_smtp_mail_is_written_to_the_outbox_folder() {
     let ws = Workspace::new();
-    let file = ws.write("rapport.toml", format!("[mail]\noutbox_dir = \"{}\"\n", ws.path("outbox").display()));
+    let file = ws.write(
+        "rapport.toml",
+        format!("[mail]\noutbox_dir = \"{}\"\n", ws.path("outbox").display()),
+    );
     let settings = config::load(Some(&file)).unwrap();
     let mailer = Mailer::from_settings(&settings).unwrap();
     let message = lettre::Message::builder()
@@ -82,6 +101,9 @@ fn the_shipped_config_file_is_the_built_in_defaults() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rapport.toml");
     let from_file = config::load(Some(&shipped)).unwrap();
     let builtin = config::load(None).unwrap();
-    assert_eq!(format!("{:?}", from_file.config), format!("{:?}", builtin.config).replace("dir: None", "dir: Some(\"pipelines\")"));
+    assert_eq!(
+        format!("{:?}", from_file.config),
+        format!("{:?}", builtin.config).replace("dir: None", "dir: Some(\"pipelines\")")
+    );
     assert_eq!(from_file.pipelines.slugs(), builtin.pipelines.slugs());
 }

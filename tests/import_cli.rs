@@ -20,13 +20,26 @@ fn sales_navigator_export_imports_correctly() {
     assert_eq!(priya["company"], "Quantica");
     assert_eq!(priya["title"], "VP Engineering");
     assert_eq!(priya["stage"], "prospecting");
-    assert_eq!(priya["profiles"][0], serde_json::json!({ "url": "https://linkedin.com/in/priyanair", "platform": "linkedin" }));
+    assert_eq!(
+        priya["profiles"][0],
+        serde_json::json!({ "url": "https://linkedin.com/in/priyanair", "platform": "linkedin" })
+    );
     assert_eq!(priya["custom_fields"]["location"], "Bangalore");
     // Marcus has no email: identified by his profile alone.
     let all = ws.json(&["prospect", "list"]);
-    let marcus = all.as_array().unwrap().iter().find(|p| p["name"] == "Marcus Lind").expect("Marcus");
+    let marcus = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Marcus Lind")
+        .expect("Marcus");
     assert_eq!(marcus["email"], serde_json::Value::Null);
-    let tj = all.as_array().unwrap().iter().find(|p| p["company"] == "Brightpath, Inc.").expect("TJ");
+    let tj = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["company"] == "Brightpath, Inc.")
+        .expect("TJ");
     assert_eq!(tj["name"], "Tom \"TJ\" Jensen");
     assert_eq!(tj["profiles"][0]["url"], "https://linkedin.com/in/tjjensen");
 }
@@ -38,12 +51,26 @@ fn apollo_export_imports_correctly() {
     assert_eq!(report["imported"], 3, "{report}");
     assert_eq!(report["foreign_stages"], serde_json::json!(["Approaching", "Cold"]));
     let alice = ws.json(&["prospect", "show", "alice.moreau@lumen.example"])["prospect"].clone();
-    assert_eq!((alice["name"].as_str(), alice["company"].as_str()), (Some("Alice Moreau"), Some("Lumen Logistics")));
-    let urls: Vec<&str> = alice["profiles"].as_array().unwrap().iter().map(|p| p["url"].as_str().unwrap()).collect();
-    assert_eq!(urls, ["https://linkedin.com/in/alicemoreau", "https://x.com/alicemoreau"]);
+    assert_eq!(
+        (alice["name"].as_str(), alice["company"].as_str()),
+        (Some("Alice Moreau"), Some("Lumen Logistics"))
+    );
+    let urls: Vec<&str> = alice["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        urls,
+        ["https://linkedin.com/in/alicemoreau", "https://x.com/alicemoreau"]
+    );
     assert_eq!(alice["stage"], "prospecting");
     assert_eq!(alice["custom_fields"]["stage"], "Cold");
-    assert_eq!(alice["custom_fields"]["company_linkedin_url"], "http://www.linkedin.com/company/lumen");
+    assert_eq!(
+        alice["custom_fields"]["company_linkedin_url"],
+        "http://www.linkedin.com/company/lumen"
+    );
     let chen = ws.json(&["prospect", "show", "chen.wu@orbit.example"])["prospect"].clone();
     assert_eq!(chen["profiles"][0]["platform"], "x");
 }
@@ -55,9 +82,15 @@ fn importing_twice_changes_nothing() {
     import(&ws, "import/apollo.csv");
     let before = ws.snapshot();
     let again = import(&ws, "import/sales-navigator.csv");
-    assert_eq!((again["imported"].clone(), again["already_present"].clone()), (0.into(), 4.into()));
+    assert_eq!(
+        (again["imported"].clone(), again["already_present"].clone()),
+        (0.into(), 4.into())
+    );
     let again = import(&ws, "import/apollo.csv");
-    assert_eq!((again["imported"].clone(), again["already_present"].clone()), (0.into(), 3.into()));
+    assert_eq!(
+        (again["imported"].clone(), again["already_present"].clone()),
+        (0.into(), 3.into())
+    );
     assert_eq!(ws.snapshot(), before);
 }
 
@@ -88,7 +121,11 @@ fn bad_rows_are_reported_by_line_and_good_rows_imported() {
         (7, "duplicate of line 6"),
         (8, "not valid UTF-8"),
     ] {
-        assert!(text.lines().any(|l| l.contains(&format!("line {line}:")) && l.contains(reason)), "line {line} ({reason}) missing:\n{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.contains(&format!("line {line}:")) && l.contains(reason)),
+            "line {line} ({reason}) missing:\n{text}"
+        );
     }
     assert!(stderr(&out).contains("bad row(s) were not imported; the good rows were"));
     assert_eq!(ws.json(&["prospect", "list"]).as_array().unwrap().len(), 2);
@@ -102,7 +139,11 @@ fn strict_import_leaves_the_database_unchanged() {
     let file = bad_file(&ws);
     let out = ws.run(&["prospect", "import", "--strict", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("nothing was imported (--strict)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing was imported (--strict)"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("line 8:"));
     assert_eq!(ws.snapshot(), before);
 }
@@ -111,7 +152,17 @@ fn strict_import_leaves_the_database_unchanged() {
 fn an_export_imports_back_into_an_empty_database_as_the_same_prospects() {
     let ws = Workspace::with_rep();
     import(&ws, "import/sales-navigator.csv");
-    ws.ok(&["prospect", "edit", "ingrid.berg@fjordtech.example", "--value", "120k", "--add-tag", "VIP", "--expected-close", "2027-03-01"]);
+    ws.ok(&[
+        "prospect",
+        "edit",
+        "ingrid.berg@fjordtech.example",
+        "--value",
+        "120k",
+        "--add-tag",
+        "VIP",
+        "--expected-close",
+        "2027-03-01",
+    ]);
     ws.ok(&["prospect", "move", "ingrid.berg@fjordtech.example", "proposal"]);
     let exported = ws.ok(&["prospect", "export"]);
     let copy = Workspace::with_rep();
@@ -125,5 +176,8 @@ fn an_export_imports_back_into_an_empty_database_as_the_same_prospects() {
         }
         list
     };
-    assert_eq!(strip(copy.json(&["prospect", "list"])), strip(ws.json(&["prospect", "list"])));
+    assert_eq!(
+        strip(copy.json(&["prospect", "list"])),
+        strip(ws.json(&["prospect", "list"]))
+    );
 }

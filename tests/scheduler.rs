@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use rapport::config::{self, JobConfig};
 use rapport::daemon::{Job, JobContext, JobError, Scheduler};
-use rapport::domain::clock::FixedClock;
+use rapport::domain::clock::{FixedClock, SystemClock};
 use rapport::store::{SqliteStore, Store};
 use std::sync::Arc;
 
@@ -35,18 +35,35 @@ impl World {
     async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
-        let store = SqliteStore::open(&url, std::time::Duration::from_secs(5), 2).await.unwrap();
-        World { _dir: dir, store: Arc::new(store), settings: Arc::new(config::load(None).unwrap()) }
+        let store = SqliteStore::open(&url, std::time::Duration::from_secs(5), 2)
+            .await
+            .unwrap();
+        World {
+            _dir: dir,
+            store: Arc::new(store),
+            settings: Arc::new(config::load(None).unwrap()),
+        }
     }
 
     fn ctx(&self, now: DateTime<Utc>) -> JobContext {
-        JobContext { store: self.store.clone(), clock: Arc::new(FixedClock(now)), settings: self.settings.clone() }
+        JobContext {
+            store: self.store.clone(),
+            clock: Arc::new(FixedClock(now)),
+            settings: self.settings.clone(),
+        }
     }
 
     /// A daemon (re)starting at `now` with a 02:30 Europe/Oslo daily job.
     async fn start(&self, now: DateTime<Utc>) -> Scheduler {
-        let job = JobConfig { schedule: "30 2 * * *".into(), time_zone: "Europe/Oslo".into(), timeout_secs: None, enabled: true };
-        Scheduler::register(&self.ctx(now), vec![(Arc::new(Nightly), job)]).await.unwrap()
+        let job = JobConfig {
+            schedule: "30 2 * * *".into(),
+            time_zone: "Europe/Oslo".into(),
+            timeout_secs: None,
+            enabled: true,
+        };
+        Scheduler::register(&self.ctx(now), vec![(Arc::new(Nightly), job)])
+            .await
+            .unwrap()
     }
 
     /// Ticks once a minute over [from, until), returning when runs were claimed for.
@@ -90,7 +107,10 @@ async fn a_restart_just_before_a_due_run_neither_skips_nor_repeats_it() {
     let start = utc("2026-11-26T12:00:00Z");
     let due = utc("2026-11-27T01:30:00Z"); // 02:30 CET
     let mut first = world.start(start).await;
-    assert!(world.tick(&mut first, start, due - Duration::minutes(1)).await.is_empty());
+    assert!(world
+        .tick(&mut first, start, due - Duration::minutes(1))
+        .await
+        .is_empty());
     drop(first);
     // The daemon comes back 30 seconds before the run is due.
     let restart = due - Duration::seconds(30);
@@ -106,11 +126,17 @@ async fn a_restart_right_after_a_run_started_does_not_repeat_it() {
     let start = utc("2026-11-26T12:00:00Z");
     let due = utc("2026-11-27T01:30:00Z");
     let mut first = world.start(start).await;
-    assert_eq!(world.tick(&mut first, start, due + Duration::minutes(1)).await, vec![due]);
+    assert_eq!(
+        world.tick(&mut first, start, due + Duration::minutes(1)).await,
+        vec![due]
+    );
     drop(first); // the daemon dies while the job runs
     let restart = due + Duration::minutes(1);
     let mut second = world.start(restart).await;
-    assert!(world.tick(&mut second, restart, utc("2026-11-28T01:00:00Z")).await.is_empty());
+    assert!(world
+        .tick(&mut second, restart, utc("2026-11-28T01:00:00Z"))
+        .await
+        .is_empty());
 }
 
 #[tokio::test]
@@ -136,6 +162,85 @@ async fn two_workers_never_claim_the_same_run() {
     let from_b = b.claim_due(&world.ctx(due), due).await.unwrap().len();
     assert_eq!(from_a + from_b, 1);
     let next = utc("2026-11-28T01:30:00Z");
-    let total = a.claim_due(&world.ctx(next), next).await.unwrap().len() + b.claim_due(&world.ctx(next), next).await.unwrap().len();
+    let total = a.claim_due(&world.ctx(next), next).await.unwrap().len()
+        + b.claim_due(&world.ctx(next), next).await.unwrap().len();
     assert_eq!(total, 1);
+}
+
+/// Fails every time it runs, or hangs past its timeout on request.
+struct Flaky {
+    hang: bool,
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait]
+impl Job for Flaky {
+    fn name(&self) -> &'static str {
+        if self.hang {
+            "hanging"
+        } else {
+            "failing"
+        }
+    }
+    async fn run(&self, _ctx: &JobContext) -> Result<(), JobError> {
+        self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.hang {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+        Err("the feed server said no".into())
+    }
+}
+
+#[tokio::test]
+async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_daemon() {
+    let world = World::new().await;
+    let ctx = JobContext {
+        clock: Arc::new(SystemClock),
+        ..world.ctx(Utc::now())
+    };
+    let every_second = |timeout| JobConfig {
+        schedule: "* * * * * *".into(),
+        time_zone: "UTC".into(),
+        timeout_secs: Some(timeout),
+        enabled: true,
+    };
+    let failing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hanging = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let jobs: Vec<(Arc<dyn Job>, JobConfig)> = vec![
+        (
+            Arc::new(Flaky {
+                hang: false,
+                attempts: failing.clone(),
+            }),
+            every_second(5),
+        ),
+        (
+            Arc::new(Flaky {
+                hang: true,
+                attempts: hanging.clone(),
+            }),
+            every_second(1),
+        ),
+    ];
+    let result = rapport::daemon::run(ctx, jobs, tokio::time::sleep(std::time::Duration::from_millis(3500))).await;
+    assert!(result.is_ok(), "{result:?}");
+    assert!(
+        failing.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the failing job was not retried"
+    );
+    assert!(
+        hanging.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the hanging job was not retried after its timeout"
+    );
+    let failed = world.store.job_runs("failing").await.unwrap();
+    assert!(failed
+        .iter()
+        .filter(|r| r.outcome == "failed")
+        .all(|r| r.error.as_deref() == Some("the feed server said no")));
+    let hung = world.store.job_runs("hanging").await.unwrap();
+    assert!(
+        hung.iter()
+            .any(|r| r.outcome == "failed" && r.error.as_deref().is_some_and(|e| e.contains("timed out after 1 s"))),
+        "{hung:?}"
+    );
 }

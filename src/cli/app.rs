@@ -28,7 +28,12 @@ impl App {
             (Some(now), _) => Arc::new(FixedClock(now)),
             (None, _) => Arc::new(SystemClock),
         };
-        Ok(App { settings: Arc::new(settings), store: Arc::new(store), clock, json: cli.json })
+        Ok(App {
+            settings: Arc::new(settings),
+            store: Arc::new(store),
+            clock,
+            json: cli.json,
+        })
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -38,19 +43,33 @@ impl App {
     /// The rep a command acts for: `--rep`, or the only rep there is.
     pub async fn rep(&self, arg: &RepArg) -> anyhow::Result<Rep> {
         let reps = self.store.list_reps().await?;
-        let listing = || reps.iter().map(|r| format!("{} (#{})", r.email, r.id)).collect::<Vec<_>>().join(", ");
+        let listing = || {
+            reps.iter()
+                .map(|r| format!("{} (#{})", r.email, r.id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match &arg.rep {
             Some(wanted) => {
                 let wanted = wanted.trim();
                 reps.iter()
-                    .find(|r| r.id.to_string() == wanted || r.email.eq_ignore_ascii_case(wanted) || r.name.eq_ignore_ascii_case(wanted))
+                    .find(|r| {
+                        r.id.to_string() == wanted
+                            || r.email.eq_ignore_ascii_case(wanted)
+                            || r.name.eq_ignore_ascii_case(wanted)
+                    })
                     .cloned()
                     .ok_or_else(|| input_error(format!("no rep '{wanted}'; reps: {}", listing())))
             }
             None => match reps.as_slice() {
                 [only] => Ok(only.clone()),
-                [] => Err(input_error("there is no rep yet; create one with `rapport init --rep-name NAME --rep-email EMAIL`")),
-                _ => Err(input_error(format!("there are several reps; say which with --rep ({})", listing()))),
+                [] => Err(input_error(
+                    "there is no rep yet; create one with `rapport init --rep-name NAME --rep-email EMAIL`",
+                )),
+                _ => Err(input_error(format!(
+                    "there are several reps; say which with --rep ({})",
+                    listing()
+                ))),
             },
         }
     }
@@ -73,9 +92,18 @@ impl App {
         if self.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            println!("config ok: {}", s.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()));
+            println!(
+                "config ok: {}",
+                s.path
+                    .as_ref()
+                    .map_or("built-in defaults".into(), |p| p.display().to_string())
+            );
             println!("database:  {}", s.config.database.url);
-            println!("pipelines: {} (default {})", s.pipelines.slugs().join(", "), s.config.pipelines.default);
+            println!(
+                "pipelines: {} (default {})",
+                s.pipelines.slugs().join(", "),
+                s.config.pipelines.default
+            );
             for (name, job) in &s.config.jobs {
                 let state = if job.enabled { "" } else { " (disabled)" };
                 println!("job:       {name} \"{}\" {}{state}", job.schedule, job.time_zone);
@@ -99,7 +127,9 @@ fn init_logging(settings: &Settings, format: Option<LogFormat>) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.config.log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     // A second initialisation (tests calling in-process) is harmless to skip.
     let _ = match format.unwrap_or(settings.config.log.format) {
         LogFormat::Json => builder.json().try_init(),

@@ -13,8 +13,15 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         config = %app.settings.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()),
         "rapport daemon starting"
     );
-    let ctx = JobContext { store: app.store.clone(), clock: app.clock.clone(), settings: app.settings.clone() };
-    daemon::run(ctx, shutdown_signal()).await.map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"))
+    let ctx = JobContext {
+        store: app.store.clone(),
+        clock: app.clock.clone(),
+        settings: app.settings.clone(),
+    };
+    let jobs = daemon::configured_jobs(&app.settings);
+    daemon::run(ctx, jobs, shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"))
 }
 
 /// Resolves on SIGINT or SIGTERM.

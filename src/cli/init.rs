@@ -39,7 +39,11 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     };
     if !path.exists() {
         write_starter_config(&path)?;
-        println!("wrote starter config {} (pipelines in {})", path.display(), pipelines_dir(&path).display());
+        println!(
+            "wrote starter config {} (pipelines in {})",
+            path.display(),
+            pipelines_dir(&path).display()
+        );
     }
     let settings = config::load(Some(&path))?;
     let store = open_store(&settings).await?;
@@ -49,13 +53,14 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     match new_rep {
         Some(rep) => {
             let rep = crate::store::Store::create_rep(&store, &rep, app_clock_now).await?;
-            println!("created rep #{} {} <{}> ({}, digest at {:02}:00)", rep.id, rep.name, rep.email, rep.time_zone, rep.digest_hour);
+            println!(
+                "created rep #{} {} <{}> ({}, digest at {:02}:00)",
+                rep.id, rep.name, rep.email, rep.time_zone, rep.digest_hour
+            );
         }
-        None if reps.is_empty() => {
-            return Err(input_error(
-                "no rep exists yet: run again with --rep-name NAME --rep-email EMAIL [--tz ZONE] to create the first one",
-            ))
-        }
+        None if reps.is_empty() => return Err(input_error(
+            "no rep exists yet: run again with --rep-name NAME --rep-email EMAIL [--tz ZONE] to create the first one",
+        )),
         None => println!("{} rep(s) already set up", reps.len()),
     }
     Ok(())

@@ -31,7 +31,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
     let is_input = error.chain().any(|cause| {
         cause.is::<InputError>()
             || cause.is::<crate::config::ConfigError>()
-            || cause.downcast_ref::<crate::store::StoreError>().is_some_and(|e| e.is_input_error())
+            || cause
+                .downcast_ref::<crate::store::StoreError>()
+                .is_some_and(|e| e.is_input_error())
     });
     if is_input {
         2
@@ -84,7 +86,7 @@ pub enum Command {
     Rep(rep::RepCommand),
     /// Prospects: add, list, show, edit, move between stages, import, export, erase.
     #[command(subcommand)]
-    Prospect(prospect::ProspectCommand),
+    Prospect(Box<prospect::ProspectCommand>),
     /// Record engagement done outside rapport (a LinkedIn comment, a call, a meeting).
     ///
     /// LinkedIn and X are never fetched: log what you did there by hand, e.g.
@@ -122,7 +124,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Init(_) => unreachable!("handled above"),
         Command::Rep(command) => rep::run(&app, command).await,
-        Command::Prospect(command) => prospect::run(&app, command).await,
+        Command::Prospect(command) => prospect::run(&app, *command).await,
         Command::Log(args) => prospect::log(&app, args).await,
         Command::Pipeline(args) => pipeline_cmd::run(&app, args).await,
         Command::Daemon => daemon_cmd::run(app).await,

@@ -18,7 +18,10 @@ pub struct PipelineArgs {
 }
 
 pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
-    let slug = args.pipeline.clone().unwrap_or_else(|| app.settings.config.pipelines.default.clone());
+    let slug = args
+        .pipeline
+        .clone()
+        .unwrap_or_else(|| app.settings.config.pipelines.default.clone());
     let pipeline = app.settings.pipelines.get(&slug).map_err(input_error)?;
     let scope = match &args.rep {
         Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
@@ -30,7 +33,11 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         by_currency.entry(d.currency.clone()).or_default().push(d.deal.clone());
     }
     let primary = app.settings.config.prospects.default_currency.clone();
-    let main = Forecast::compute(pipeline, &primary, by_currency.get(&primary).map_or(&[][..], Vec::as_slice));
+    let main = Forecast::compute(
+        pipeline,
+        &primary,
+        by_currency.get(&primary).map_or(&[][..], Vec::as_slice),
+    );
     let others: Vec<Forecast> = by_currency
         .iter()
         .filter(|(currency, _)| **currency != primary)
@@ -52,14 +59,22 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         println!();
         println!("other pipelines in use ({primary}):");
         for (slug, t) in &other_pipelines {
-            println!("  {slug:<20} open {}  weighted {}  closed {}", t.open_value, t.weighted_value, t.closed_value);
+            println!(
+                "  {slug:<20} open {}  weighted {}  closed {}",
+                t.open_value, t.weighted_value, t.closed_value
+            );
         }
     }
     Ok(())
 }
 
 /// Totals of the other pipelines that hold deals, in the primary currency.
-fn other_pipeline_totals(app: &App, deals: &[crate::store::PipelineDeal], shown: &str, currency: &str) -> BTreeMap<String, Totals> {
+fn other_pipeline_totals(
+    app: &App,
+    deals: &[crate::store::PipelineDeal],
+    shown: &str,
+    currency: &str,
+) -> BTreeMap<String, Totals> {
     let mut grouped: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
     for d in deals.iter().filter(|d| d.pipeline != shown && d.currency == currency) {
         grouped.entry(d.pipeline.clone()).or_default().push(d.deal.clone());
@@ -78,11 +93,23 @@ fn print_forecast(f: &Forecast, name: &str) {
     let rows: Vec<Vec<String>> = f
         .stages
         .iter()
-        .map(|s| vec![s.slug.clone(), s.name.clone(), format!("{} %", s.probability), s.count.to_string(), s.value.to_string(), s.weighted_value.to_string()])
+        .map(|s| {
+            vec![
+                s.slug.clone(),
+                s.name.clone(),
+                format!("{} %", s.probability),
+                s.count.to_string(),
+                s.value.to_string(),
+                s.weighted_value.to_string(),
+            ]
+        })
         .collect();
     output::table(&["STAGE", "NAME", "PROB", "COUNT", "VALUE", "WEIGHTED"], &rows);
     println!();
-    println!("open {}   weighted {}   closed {}", f.totals.open_value, f.totals.weighted_value, f.totals.closed_value);
+    println!(
+        "open {}   weighted {}   closed {}",
+        f.totals.open_value, f.totals.weighted_value, f.totals.closed_value
+    );
     let group = |title: &str, lines: &[crate::domain::forecast::GroupLine]| {
         if lines.is_empty() {
             return;
@@ -90,7 +117,15 @@ fn print_forecast(f: &Forecast, name: &str) {
         println!();
         let rows: Vec<Vec<String>> = lines
             .iter()
-            .map(|l| vec![l.key.clone(), l.totals.count.to_string(), l.totals.open_value.to_string(), l.totals.weighted_value.to_string(), l.totals.closed_value.to_string()])
+            .map(|l| {
+                vec![
+                    l.key.clone(),
+                    l.totals.count.to_string(),
+                    l.totals.open_value.to_string(),
+                    l.totals.weighted_value.to_string(),
+                    l.totals.closed_value.to_string(),
+                ]
+            })
             .collect();
         output::table(&[title, "DEALS", "OPEN", "WEIGHTED", "CLOSED"], &rows);
     };

@@ -246,15 +246,25 @@ fn parse_prospect_ref(text: &str) -> anyhow::Result<ProspectRef> {
 
 /// Who is at the keyboard, for the event log.
 fn cli_user() -> Actor {
-    Actor::User(std::env::var("USER").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "cli".into()))
+    Actor::User(
+        std::env::var("USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "cli".into()),
+    )
 }
 
 fn parse_fields(fields: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
     fields
         .iter()
         .map(|f| {
-            let (name, value) = f.split_once('=').ok_or_else(|| input_error(format!("--field '{f}' needs the form NAME=VALUE")))?;
-            Ok((normalize_field_name(name).map_err(input_error)?, value.trim().to_string()))
+            let (name, value) = f
+                .split_once('=')
+                .ok_or_else(|| input_error(format!("--field '{f}' needs the form NAME=VALUE")))?;
+            Ok((
+                normalize_field_name(name).map_err(input_error)?,
+                value.trim().to_string(),
+            ))
         })
         .collect()
 }
@@ -262,7 +272,11 @@ fn parse_fields(fields: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
 async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
     let rep = app.rep(&args.rep).await?;
     let cfg = &app.settings.config;
-    let pipeline = app.settings.pipelines.get(args.pipeline.as_deref().unwrap_or(&cfg.pipelines.default)).map_err(input_error)?;
+    let pipeline = app
+        .settings
+        .pipelines
+        .get(args.pipeline.as_deref().unwrap_or(&cfg.pipelines.default))
+        .map_err(input_error)?;
     let stage = match &args.stage {
         Some(s) => pipeline.resolve_stage(s).map_err(input_error)?,
         None => pipeline.first_stage(),
@@ -277,14 +291,35 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
         time_zone: args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
         pipeline: pipeline.slug.clone(),
         stage: stage.slug.clone(),
-        value: args.value.as_deref().map(Amount::parse).transpose().map_err(bad)?.unwrap_or_default(),
+        value: args
+            .value
+            .as_deref()
+            .map(Amount::parse)
+            .transpose()
+            .map_err(bad)?
+            .unwrap_or_default(),
         currency: parse_currency(args.currency.as_deref().unwrap_or(&cfg.prospects.default_currency)).map_err(bad)?,
         probability_override: args.probability.map(validate_probability).transpose().map_err(bad)?,
-        expected_close: args.expected_close.as_deref().map(parse_date).transpose().map_err(bad)?,
-        tags: args.tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>().map_err(bad)?,
+        expected_close: args
+            .expected_close
+            .as_deref()
+            .map(parse_date)
+            .transpose()
+            .map_err(bad)?,
+        tags: args
+            .tags
+            .iter()
+            .map(|t| normalize_tag(t))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
         notes: args.notes.clone().filter(|n| !n.trim().is_empty()),
         custom_fields: parse_fields(&args.fields)?,
-        profiles: args.profiles.iter().map(|p| normalize_profile_url(p)).collect::<Result<_, _>>().map_err(bad)?,
+        profiles: args
+            .profiles
+            .iter()
+            .map(|p| normalize_profile_url(p))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
     };
     let now = app.now();
     let id = app.store.create_prospect(&prospect, &cli_user(), now).await?;
@@ -297,7 +332,10 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
     if app.json {
         return output::json(&stored);
     }
-    println!("added prospect #{id} {} ({} / {})", stored.name, stored.pipeline, stored.stage);
+    println!(
+        "added prospect #{id} {} ({} / {})",
+        stored.name, stored.pipeline, stored.stage
+    );
     print_feed_notes(&stored);
     Ok(())
 }
@@ -320,7 +358,11 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
     if let Some(p) = &args.pipeline {
         app.settings.pipelines.get(p).map_err(input_error)?;
     }
-    let filter = ProspectFilter { pipeline: args.pipeline, stage: args.stage, tag: args.tag.map(|t| t.to_lowercase()) };
+    let filter = ProspectFilter {
+        pipeline: args.pipeline,
+        stage: args.stage,
+        tag: args.tag.map(|t| t.to_lowercase()),
+    };
     let prospects = app.store.list_prospects(scope, &filter).await?;
     if app.json {
         return output::json(&prospects);
@@ -344,7 +386,10 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
 }
 
 async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
-    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let prospect = app
+        .store
+        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
+        .await?;
     let events = app.store.list_events(prospect.id).await?;
     if app.json {
         return output::json(&serde_json::json!({ "prospect": prospect, "events": events }));
@@ -355,7 +400,13 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         .get(&prospect.pipeline)
         .ok()
         .and_then(|p| p.stage(&prospect.stage))
-        .map_or(prospect.stage.clone(), |s| format!("{} ({} %)", s.name, prospect.probability_override.unwrap_or(s.probability)));
+        .map_or(prospect.stage.clone(), |s| {
+            format!(
+                "{} ({} %)",
+                s.name,
+                prospect.probability_override.unwrap_or(s.probability)
+            )
+        });
     println!("#{} {}", prospect.id, prospect.name);
     let field = |label: &str, value: String| println!("  {label:<15}{value}");
     field("email", or_dash(prospect.email.as_deref()));
@@ -363,10 +414,20 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
     field("title", or_dash(prospect.title.as_deref()));
     field("stage", format!("{stage_name} in {}", prospect.pipeline));
     field("deal", format!("{} {}", prospect.value, prospect.currency));
-    field("expected close", prospect.expected_close.map_or("-".into(), |d| d.to_string()));
+    field(
+        "expected close",
+        prospect.expected_close.map_or("-".into(), |d| d.to_string()),
+    );
     field("time zone", or_dash(prospect.time_zone.as_deref()));
     field("rep", prospect.rep_email.clone());
-    field("tags", if prospect.tags.is_empty() { "-".into() } else { prospect.tags.join(", ") });
+    field(
+        "tags",
+        if prospect.tags.is_empty() {
+            "-".into()
+        } else {
+            prospect.tags.join(", ")
+        },
+    );
     for (name, value) in &prospect.custom_fields {
         field(name, value.clone());
     }
@@ -375,12 +436,23 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
     }
     println!("profiles:");
     for profile in &prospect.profiles {
-        let how = if profile.platform.has_permitted_feed() { "" } else { "  (logged by hand or webhook)" };
+        let how = if profile.platform.has_permitted_feed() {
+            ""
+        } else {
+            "  (logged by hand or webhook)"
+        };
         println!("  {:<10}{}{how}", profile.platform.as_str(), profile.url);
     }
     println!("timeline:");
     for e in &events {
-        println!("  {}  {:<18}{}  [{} {}]", e.occurred_at.format("%Y-%m-%d %H:%M"), e.kind, describe_event(&e.data), e.actor.kind(), e.actor.name());
+        println!(
+            "  {}  {:<18}{}  [{} {}]",
+            e.occurred_at.format("%Y-%m-%d %H:%M"),
+            e.kind,
+            describe_event(&e.data),
+            e.actor.kind(),
+            e.actor.name()
+        );
     }
     Ok(())
 }
@@ -402,7 +474,10 @@ fn describe_event(data: &serde_json::Value) -> String {
 }
 
 async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
-    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let prospect = app
+        .store
+        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
+        .await?;
     let bad = |m: String| input_error(m);
     let clears = |f: ClearableField| args.clear.contains(&f);
     let clearable = |field: ClearableField, value: Option<String>| -> Option<Option<String>> {
@@ -413,33 +488,74 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
         }
     };
     let edit = ProspectEdit {
-        name: args.name.as_deref().map(|n| required_text("name", n)).transpose().map_err(bad)?,
-        email: clearable(ClearableField::Email, args.email.as_deref().map(normalize_email).transpose().map_err(bad)?),
-        company: clearable(ClearableField::Company, optional_text("company", args.company.as_deref()).map_err(bad)?),
-        title: clearable(ClearableField::Title, optional_text("title", args.title.as_deref()).map_err(bad)?),
-        time_zone: clearable(ClearableField::Tz, args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?),
+        name: args
+            .name
+            .as_deref()
+            .map(|n| required_text("name", n))
+            .transpose()
+            .map_err(bad)?,
+        email: clearable(
+            ClearableField::Email,
+            args.email.as_deref().map(normalize_email).transpose().map_err(bad)?,
+        ),
+        company: clearable(
+            ClearableField::Company,
+            optional_text("company", args.company.as_deref()).map_err(bad)?,
+        ),
+        title: clearable(
+            ClearableField::Title,
+            optional_text("title", args.title.as_deref()).map_err(bad)?,
+        ),
+        time_zone: clearable(
+            ClearableField::Tz,
+            args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
+        ),
         value: args.value.as_deref().map(Amount::parse).transpose().map_err(bad)?,
         currency: args.currency.as_deref().map(parse_currency).transpose().map_err(bad)?,
         probability_override: if clears(ClearableField::Probability) {
             Some(None)
         } else {
-            args.probability.map(validate_probability).transpose().map_err(bad)?.map(Some)
+            args.probability
+                .map(validate_probability)
+                .transpose()
+                .map_err(bad)?
+                .map(Some)
         },
         expected_close: if clears(ClearableField::ExpectedClose) {
             Some(None)
         } else {
-            args.expected_close.as_deref().map(parse_date).transpose().map_err(bad)?.map(Some)
+            args.expected_close
+                .as_deref()
+                .map(parse_date)
+                .transpose()
+                .map_err(bad)?
+                .map(Some)
         },
         notes: clearable(ClearableField::Notes, args.notes.clone()),
         rep_id: match &args.owner {
             Some(r) => Some(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
             None => None,
         },
-        add_tags: args.add_tags.iter().map(|t| normalize_tag(t)).collect::<Result<_, _>>().map_err(bad)?,
+        add_tags: args
+            .add_tags
+            .iter()
+            .map(|t| normalize_tag(t))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
         remove_tags: args.remove_tags.iter().map(|t| t.trim().to_lowercase()).collect(),
         set_fields: parse_fields(&args.fields)?,
-        unset_fields: args.unset_fields.iter().map(|f| normalize_field_name(f)).collect::<Result<_, _>>().map_err(bad)?,
-        add_profiles: args.add_profiles.iter().map(|p| normalize_profile_url(p)).collect::<Result<_, _>>().map_err(bad)?,
+        unset_fields: args
+            .unset_fields
+            .iter()
+            .map(|f| normalize_field_name(f))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+        add_profiles: args
+            .add_profiles
+            .iter()
+            .map(|p| normalize_profile_url(p))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
         remove_profiles: args
             .remove_profiles
             .iter()
@@ -448,7 +564,10 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
             .map_err(bad)?,
     };
     app.store.edit_prospect(prospect.id, &edit, app.now()).await?;
-    let stored = app.store.find_prospect(RepScope::Team, &ProspectRef::Id(prospect.id)).await?;
+    let stored = app
+        .store
+        .find_prospect(RepScope::Team, &ProspectRef::Id(prospect.id))
+        .await?;
     if app.json {
         return output::json(&stored);
     }
@@ -457,7 +576,10 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
 }
 
 async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
-    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let prospect = app
+        .store
+        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
+        .await?;
     let pipeline_slug = args.pipeline.as_deref().unwrap_or(&prospect.pipeline);
     let pipeline = app.settings.pipelines.get(pipeline_slug).map_err(input_error)?;
     let stage = pipeline.resolve_stage(&args.stage).map_err(input_error)?;
@@ -465,19 +587,41 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
         println!("#{} {} is already in {}", prospect.id, prospect.name, stage.slug);
         return Ok(());
     }
-    let note = args.note.as_deref().map(|n| required_text("note", n)).transpose().map_err(input_error)?;
+    let note = args
+        .note
+        .as_deref()
+        .map(|n| required_text("note", n))
+        .transpose()
+        .map_err(input_error)?;
     let now = app.now();
-    let event = event::stage_change(prospect.id, Some(&prospect.stage), &stage.slug, now, cli_user(), note.as_deref());
-    app.store.move_prospect(prospect.id, &prospect.stage, &pipeline.slug, &stage.slug, event, now).await?;
+    let event = event::stage_change(
+        prospect.id,
+        Some(&prospect.stage),
+        &stage.slug,
+        now,
+        cli_user(),
+        note.as_deref(),
+    );
+    app.store
+        .move_prospect(prospect.id, &prospect.stage, &pipeline.slug, &stage.slug, event, now)
+        .await?;
     if app.json {
-        return output::json(&serde_json::json!({ "id": prospect.id, "from": prospect.stage, "to": stage.slug, "pipeline": pipeline.slug }));
+        return output::json(
+            &serde_json::json!({ "id": prospect.id, "from": prospect.stage, "to": stage.slug, "pipeline": pipeline.slug }),
+        );
     }
-    println!("moved #{} {}: {} → {}", prospect.id, prospect.name, prospect.stage, stage.slug);
+    println!(
+        "moved #{} {}: {} → {}",
+        prospect.id, prospect.name, prospect.stage, stage.slug
+    );
     Ok(())
 }
 
 async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
-    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let prospect = app
+        .store
+        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
+        .await?;
     if !args.yes {
         return Err(input_error(format!(
             "this erases #{} {} and their whole history; run again with --yes to confirm",
@@ -488,15 +632,19 @@ async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
     println!(
         "erased prospect #{}{}",
         prospect.id,
-        if prospect.email.is_some() { "; their address stays on the suppression list (as a hash) so it is never mailed" } else { "" }
+        if prospect.email.is_some() {
+            "; their address stays on the suppression list (as a hash) so it is never mailed"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
 
 async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
     let rep = app.rep(&args.rep).await?;
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| input_error(format!("cannot read {}: {e}", args.file.display())))?;
+    let bytes =
+        std::fs::read(&args.file).map_err(|e| input_error(format!("cannot read {}: {e}", args.file.display())))?;
     let cfg = &app.settings.config;
     let defaults = ImportDefaults {
         pipelines: &app.settings.pipelines,
@@ -520,14 +668,20 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
     let progress = progress_bar(parsed.rows.len() as u64);
     let now = app.now();
     let actor = Actor::Import(file_name.clone());
-    let outcome = app.store.import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n)).await;
+    let outcome = app
+        .store
+        .import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n))
+        .await;
     progress.finish_and_clear();
     let outcome = outcome?;
     report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, Some(&outcome))?;
     if parsed.errors.is_empty() {
         Ok(())
     } else {
-        Err(input_error(format!("{file_name}: {} bad row(s) were not imported; the good rows were", parsed.errors.len())))
+        Err(input_error(format!(
+            "{file_name}: {} bad row(s) were not imported; the good rows were",
+            parsed.errors.len()
+        )))
     }
 }
 
@@ -552,13 +706,19 @@ fn report_import(
     let imported = outcome.map_or(0, |o| o.imported.len());
     let present = outcome.map_or(0, |o| o.already_present.len());
     if app.json {
-        let errors: Vec<_> = errors.iter().map(|e| serde_json::json!({ "line": e.line, "reason": e.reason })).collect();
+        let errors: Vec<_> = errors
+            .iter()
+            .map(|e| serde_json::json!({ "line": e.line, "reason": e.reason }))
+            .collect();
         return output::json(&serde_json::json!({
             "file": file, "imported": imported, "already_present": present, "bad_rows": errors,
             "foreign_stages": foreign_stages,
         }));
     }
-    println!("{file}: imported {imported}, already present {present}, bad rows {}", errors.len());
+    println!(
+        "{file}: imported {imported}, already present {present}, bad rows {}",
+        errors.len()
+    );
     if !foreign_stages.is_empty() {
         let listed = foreign_stages.iter().cloned().collect::<Vec<_>>().join(", ");
         println!("  note: Stage values that are not stages here were kept as the custom field 'stage': {listed}");
@@ -586,7 +746,12 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
     }
     let custom = import::custom_field_columns(prospects.iter().map(|p| &p.custom_fields));
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(EXPORT_HEADER.iter().map(|h| h.to_string()).chain(custom.iter().cloned()))?;
+    writer.write_record(
+        EXPORT_HEADER
+            .iter()
+            .map(|h| h.to_string())
+            .chain(custom.iter().cloned()),
+    )?;
     for p in &prospects {
         let profiles = p.profiles.iter().map(|x| x.url.as_str()).collect::<Vec<_>>().join(";");
         let mut record = vec![
@@ -607,7 +772,11 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
             p.notes.clone().unwrap_or_default(),
             p.rep_email.clone(),
         ];
-        record.extend(custom.iter().map(|c| p.custom_fields.get(c).cloned().unwrap_or_default()));
+        record.extend(
+            custom
+                .iter()
+                .map(|c| p.custom_fields.get(c).cloned().unwrap_or_default()),
+        );
         writer.write_record(&record)?;
     }
     writer.flush()?;
@@ -615,9 +784,17 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
 }
 
 pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
-    let prospect = app.store.find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?).await?;
+    let prospect = app
+        .store
+        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
+        .await?;
     let kind = event::validate_logged_kind(&args.kind).map_err(input_error)?;
-    let url = args.url.as_deref().map(|u| normalize_profile_url(u).map(|p| p.url)).transpose().map_err(input_error)?;
+    let url = args
+        .url
+        .as_deref()
+        .map(|u| normalize_profile_url(u).map(|p| p.url))
+        .transpose()
+        .map_err(input_error)?;
     let at = args.at.unwrap_or_else(|| app.now());
     let note = args.note.clone().filter(|n| !n.trim().is_empty());
     let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
@@ -625,7 +802,12 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         prospect_id: prospect.id,
         kind: kind.clone(),
         occurred_at: at,
-        source_key: format!("log:{}:{kind}:{}:{}", prospect.id, at.timestamp_micros(), short_digest(&key_material)),
+        source_key: format!(
+            "log:{}:{kind}:{}:{}",
+            prospect.id,
+            at.timestamp_micros(),
+            short_digest(&key_material)
+        ),
         actor: cli_user(),
         data: serde_json::json!({ "note": note, "url": url }),
     };
@@ -634,7 +816,12 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         return output::json(&serde_json::json!({ "prospect": prospect.id, "kind": kind, "at": at, "added": added }));
     }
     if added {
-        println!("logged {kind} for #{} {} at {}", prospect.id, prospect.name, at.to_rfc3339());
+        println!(
+            "logged {kind} for #{} {} at {}",
+            prospect.id,
+            prospect.name,
+            at.to_rfc3339()
+        );
     } else {
         println!("already logged: {kind} for #{} at {}", prospect.id, at.to_rfc3339());
     }

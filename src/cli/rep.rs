@@ -33,7 +33,8 @@ pub struct AddRep {
 pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
     match command {
         RepCommand::Add(args) => {
-            let rep = NewRep::validate(&args.name, &args.email, &args.tz, args.digest_hour, &args.language).map_err(input_error)?;
+            let rep = NewRep::validate(&args.name, &args.email, &args.tz, args.digest_hour, &args.language)
+                .map_err(input_error)?;
             let rep = app.store.create_rep(&rep, app.now()).await?;
             if app.json {
                 return output::json(&rep);
@@ -47,7 +48,16 @@ pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
             }
             let rows: Vec<Vec<String>> = reps
                 .iter()
-                .map(|r| vec![r.id.to_string(), r.name.clone(), r.email.clone(), r.time_zone.clone(), format!("{:02}:00", r.digest_hour), r.language.as_str().into()])
+                .map(|r| {
+                    vec![
+                        r.id.to_string(),
+                        r.name.clone(),
+                        r.email.clone(),
+                        r.time_zone.clone(),
+                        format!("{:02}:00", r.digest_hour),
+                        r.language.as_str().into(),
+                    ]
+                })
                 .collect();
             output::table(&["ID", "NAME", "EMAIL", "TIME ZONE", "DIGEST", "LANG"], &rows);
         }

@@ -33,11 +33,15 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(source_name: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
-        ConfigError { source_name: source_name.into(), key: key.into(), message: message.into() }
+        ConfigError {
+            source_name: source_name.into(),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -144,60 +148,70 @@ fn yes() -> bool {
     true
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            database: DatabaseConfig::default(),
-            pipelines: PipelinesConfig::default(),
-            prospects: ProspectsConfig::default(),
-            daemon: DaemonConfig::default(),
-            jobs: BTreeMap::new(),
-            mail: MailConfig::default(),
-            smtp: SmtpConfig::default(),
-            log: LogConfig::default(),
-        }
-    }
-}
-
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: "sqlite://data/rapport.db".into(), busy_timeout_ms: 10_000, max_connections: 4 }
+        DatabaseConfig {
+            url: "sqlite://data/rapport.db".into(),
+            busy_timeout_ms: 10_000,
+            max_connections: 4,
+        }
     }
 }
 
 impl Default for PipelinesConfig {
     fn default() -> Self {
-        PipelinesConfig { dir: None, default: "default".into() }
+        PipelinesConfig {
+            dir: None,
+            default: "default".into(),
+        }
     }
 }
 
 impl Default for ProspectsConfig {
     fn default() -> Self {
-        ProspectsConfig { default_currency: "USD".into() }
+        ProspectsConfig {
+            default_currency: "USD".into(),
+        }
     }
 }
 
 impl Default for DaemonConfig {
     fn default() -> Self {
-        DaemonConfig { shutdown_grace_secs: 10, job_timeout_secs: 300, keep_job_runs_days: 30 }
+        DaemonConfig {
+            shutdown_grace_secs: 10,
+            job_timeout_secs: 300,
+            keep_job_runs_days: 30,
+        }
     }
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
-        MailConfig { outbox_dir: PathBuf::from("data/outbox") }
+        MailConfig {
+            outbox_dir: PathBuf::from("data/outbox"),
+        }
     }
 }
 
 impl Default for SmtpConfig {
     fn default() -> Self {
-        SmtpConfig { host: None, port: 587, tls: TlsMode::Starttls, username: None, password: None, password_file: None }
+        SmtpConfig {
+            host: None,
+            port: 587,
+            tls: TlsMode::Starttls,
+            username: None,
+            password: None,
+            password_file: None,
+        }
     }
 }
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into(), format: LogFormat::Text }
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
     }
 }
 
@@ -215,7 +229,11 @@ pub struct Settings {
 pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
     explicit
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("RAPPORT_CONFIG").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os("RAPPORT_CONFIG")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .or_else(|| Some(PathBuf::from("config/rapport.toml")).filter(|p| p.is_file()))
 }
 
@@ -225,18 +243,31 @@ pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
     let mut figment = Figment::new();
     if let Some(path) = path {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(path.display().to_string(), "-", format!("cannot read the file: {e}; check --config or RAPPORT_CONFIG"))
+            ConfigError::new(
+                path.display().to_string(),
+                "-",
+                format!("cannot read the file: {e}; check --config or RAPPORT_CONFIG"),
+            )
         })?;
         figment = figment.merge(Toml::string(&text));
     }
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
     let mut config: Config = figment.extract().map_err(|e| from_figment(e, path))?;
     let file_name = path.map_or_else(|| "built-in defaults".to_string(), |p| p.display().to_string());
-    config.smtp.password = resolve_secret(&file_name, "smtp.password", config.smtp.password.take(), config.smtp.password_file.as_deref())?;
+    config.smtp.password = resolve_secret(
+        &file_name,
+        "smtp.password",
+        config.smtp.password.take(),
+        config.smtp.password_file.as_deref(),
+    )?;
     add_default_jobs(&mut config.jobs);
     validate(&config, &file_name)?;
     let pipelines = load_pipelines(&config, path, &file_name)?;
-    Ok(Settings { config, path: path.map(Path::to_path_buf), pipelines })
+    Ok(Settings {
+        config,
+        path: path.map(Path::to_path_buf),
+        pipelines,
+    })
 }
 
 /// Jobs the daemon always has unless the config says otherwise.
@@ -252,20 +283,36 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
 fn from_figment(error: figment::Error, path: Option<&Path>) -> ConfigError {
     let key = error.path.join(".");
     let source_name = match &error.metadata {
-        Some(meta) if meta.name.contains("environment") => format!("environment variable {ENV_PREFIX}{}", error.path.join("__").to_uppercase()),
+        Some(meta) if meta.name.contains("environment") => format!(
+            "environment variable {ENV_PREFIX}{}",
+            error.path.join("__").to_uppercase()
+        ),
         _ => path.map_or_else(|| "environment".to_string(), |p| p.display().to_string()),
     };
     let key = if key.is_empty() { "-".to_string() } else { key };
     ConfigError::new(source_name, key, error.kind.to_string())
 }
 
-fn resolve_secret(file: &str, key: &str, value: Option<Secret>, from_file: Option<&Path>) -> Result<Option<Secret>, ConfigError> {
+fn resolve_secret(
+    file: &str,
+    key: &str,
+    value: Option<Secret>,
+    from_file: Option<&Path>,
+) -> Result<Option<Secret>, ConfigError> {
     match (value, from_file) {
-        (Some(_), Some(_)) => Err(ConfigError::new(file, key, format!("set either `{key}` or `{key}_file`, not both"))),
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            file,
+            key,
+            format!("set either `{key}` or `{key}_file`, not both"),
+        )),
         (value, None) => Ok(value),
         (None, Some(path)) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new(file, format!("{key}_file"), format!("cannot read secret file {}: {e}", path.display()))
+                ConfigError::new(
+                    file,
+                    format!("{key}_file"),
+                    format!("cannot read secret file {}: {e}", path.display()),
+                )
             })?;
             Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())))
         }
@@ -285,17 +332,29 @@ fn source_of(key: &str, file: &str) -> String {
 fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     let bad = |key: &str, message: String| ConfigError::new(source_of(key, file), key, message);
     tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
-        bad("log.level", format!("'{}' is not a log filter ({e}); use e.g. info, debug or rapport=debug,sqlx=warn", config.log.level))
+        bad(
+            "log.level",
+            format!(
+                "'{}' is not a log filter ({e}); use e.g. info, debug or rapport=debug,sqlx=warn",
+                config.log.level
+            ),
+        )
     })?;
     parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m))?;
     if !config.database.url.starts_with("sqlite:") {
-        return Err(bad("database.url", format!("'{}' is not supported yet; use sqlite://PATH", config.database.url)));
+        return Err(bad(
+            "database.url",
+            format!("'{}' is not supported yet; use sqlite://PATH", config.database.url),
+        ));
     }
     for (name, job) in &config.jobs {
         if !crate::daemon::JOB_NAMES.contains(&name.as_str()) {
             return Err(bad(
                 &format!("jobs.{name}"),
-                format!("there is no job '{name}'; known jobs: {}", crate::daemon::JOB_NAMES.join(", ")),
+                format!(
+                    "there is no job '{name}'; known jobs: {}",
+                    crate::daemon::JOB_NAMES.join(", ")
+                ),
             ));
         }
         CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m))?;
@@ -303,7 +362,10 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     if config.smtp.tls == TlsMode::None {
         if let Some(host) = &config.smtp.host {
             if !is_loopback_host(host) {
-                return Err(bad("smtp.tls", format!("plain SMTP is only allowed to a loopback address, not '{host}'; use starttls or implicit")));
+                return Err(bad(
+                    "smtp.tls",
+                    format!("plain SMTP is only allowed to a loopback address, not '{host}'; use starttls or implicit"),
+                ));
             }
         }
     }
@@ -322,13 +384,19 @@ fn load_pipelines(config: &Config, path: Option<&Path>, file: &str) -> Result<Pi
             read_pipeline_dir(&base.join(dir), file)?
         }
     };
-    pipelines.get(&config.pipelines.default).map_err(|m| ConfigError::new(file, "pipelines.default", m))?;
+    pipelines
+        .get(&config.pipelines.default)
+        .map_err(|m| ConfigError::new(file, "pipelines.default", m))?;
     Ok(pipelines)
 }
 
 fn read_pipeline_dir(dir: &Path, config_file: &str) -> Result<Pipelines, ConfigError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        ConfigError::new(config_file, "pipelines.dir", format!("cannot read folder {}: {e}", dir.display()))
+        ConfigError::new(
+            config_file,
+            "pipelines.dir",
+            format!("cannot read folder {}: {e}", dir.display()),
+        )
     })?;
     let mut pipelines = Vec::new();
     for entry in entries.flatten() {
@@ -336,13 +404,22 @@ fn read_pipeline_dir(dir: &Path, config_file: &str) -> Result<Pipelines, ConfigE
         if path.extension().and_then(|e| e.to_str()) != Some("toml") {
             continue;
         }
-        let slug = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let slug = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_string();
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::new(&shown, "-", format!("cannot read: {e}")))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| ConfigError::new(&shown, "-", format!("cannot read: {e}")))?;
         pipelines.push(Pipeline::from_toml(&slug, &text).map_err(|m| ConfigError::new(&shown, "stages", m))?);
     }
     if pipelines.is_empty() {
-        return Err(ConfigError::new(config_file, "pipelines.dir", format!("{} holds no pipeline .toml files", dir.display())));
+        return Err(ConfigError::new(
+            config_file,
+            "pipelines.dir",
+            format!("{} holds no pipeline .toml files", dir.display()),
+        ));
     }
     Ok(Pipelines::new(pipelines))
 }

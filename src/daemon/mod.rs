@@ -9,7 +9,7 @@ mod scheduler;
 pub use jobs::{Housekeeping, Job, JobContext, JobError};
 pub use scheduler::{ClaimedRun, Scheduler};
 
-use crate::config::Settings;
+use crate::config::{JobConfig, Settings};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,7 @@ fn job_for(name: &str) -> Option<Arc<dyn Job>> {
 }
 
 /// The enabled jobs of a configuration with their settings.
-pub fn configured_jobs(settings: &Settings) -> Vec<(Arc<dyn Job>, crate::config::JobConfig)> {
+pub fn configured_jobs(settings: &Settings) -> Vec<(Arc<dyn Job>, JobConfig)> {
     settings
         .config
         .jobs
@@ -42,10 +42,14 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// Pause after the database could not be reached before trying again.
 const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
 
-/// Runs the scheduler until `shutdown` resolves, then gives running jobs the
-/// configured grace period before cancelling them.
-pub async fn run(ctx: JobContext, shutdown: impl Future<Output = ()>) -> Result<(), JobError> {
-    let mut scheduler = Scheduler::register(&ctx, configured_jobs(&ctx.settings)).await?;
+/// Runs `jobs` on their schedules until `shutdown` resolves, then gives
+/// running jobs the configured grace period before cancelling them.
+pub async fn run(
+    ctx: JobContext,
+    jobs: Vec<(Arc<dyn Job>, JobConfig)>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), JobError> {
+    let mut scheduler = Scheduler::register(&ctx, jobs).await?;
     let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
     let mut running: JoinSet<String> = JoinSet::new();
     tokio::pin!(shutdown);
@@ -81,7 +85,10 @@ pub async fn run(ctx: JobContext, shutdown: impl Future<Output = ()>) -> Result<
     tracing::info!(running = running.len(), grace_secs = grace.as_secs(), "shutting down");
     let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
     if drained.is_err() {
-        tracing::warn!(cancelled = running.len(), "jobs still running after the grace period were cancelled");
+        tracing::warn!(
+            cancelled = running.len(),
+            "jobs still running after the grace period were cancelled"
+        );
         running.abort_all();
     }
     tracing::info!("stopped");

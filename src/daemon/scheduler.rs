@@ -51,7 +51,10 @@ impl Scheduler {
             let schedule = CronSchedule::parse(&config.schedule, &config.time_zone)
                 .map_err(|e| format!("job {}: {e}", job.name()))?;
             let planned = schedule.next_after(now).unwrap_or_else(never);
-            let stored = ctx.store.ensure_job(job.name(), schedule.expression(), schedule.zone().name(), planned).await?;
+            let stored = ctx
+                .store
+                .ensure_job(job.name(), schedule.expression(), schedule.zone().name(), planned)
+                .await?;
             tracing::info!(job = job.name(), schedule = schedule.expression(), zone = schedule.zone().name(), next_run = %stored, "job registered");
             entries.push(Entry {
                 job,
@@ -60,7 +63,10 @@ impl Scheduler {
                 next_run: (stored != never()).then_some(stored),
             });
         }
-        Ok(Scheduler { entries, running: HashSet::new() })
+        Ok(Scheduler {
+            entries,
+            running: HashSet::new(),
+        })
     }
 
     /// Claims every job due at `now` that is not still running from before.
@@ -68,7 +74,9 @@ impl Scheduler {
         let mut claimed = Vec::new();
         for entry in &mut self.entries {
             let name = entry.job.name();
-            let Some(due) = entry.next_run.filter(|due| *due <= now) else { continue };
+            let Some(due) = entry.next_run.filter(|due| *due <= now) else {
+                continue;
+            };
             if self.running.contains(name) {
                 continue;
             }
@@ -87,7 +95,10 @@ impl Scheduler {
                 }
                 None => {
                     // Another worker took it: adopt the schedule it stored.
-                    let stored = ctx.store.ensure_job(name, entry.schedule.expression(), entry.schedule.zone().name(), next).await?;
+                    let stored = ctx
+                        .store
+                        .ensure_job(name, entry.schedule.expression(), entry.schedule.zone().name(), next)
+                        .await?;
                     entry.next_run = (stored != never()).then_some(stored);
                 }
             }
@@ -130,7 +141,11 @@ pub async fn execute(ctx: &JobContext, run: ClaimedRun) {
             None => tracing::info!("job finished"),
             Some(error) => tracing::error!(%error, "job failed; it runs again at its next scheduled time"),
         }
-        if let Err(e) = ctx.store.finish_job_run(run.run_id, outcome.as_deref(), ctx.clock.now()).await {
+        if let Err(e) = ctx
+            .store
+            .finish_job_run(run.run_id, outcome.as_deref(), ctx.clock.now())
+            .await
+        {
             tracing::error!(error = %e, "could not record the end of a job run");
         }
     }

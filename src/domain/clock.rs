@@ -40,7 +40,10 @@ pub struct ShiftedClock {
 
 impl ShiftedClock {
     pub fn starting_at(start: DateTime<Utc>) -> Self {
-        Self { start, started: Instant::now() }
+        Self {
+            start,
+            started: Instant::now(),
+        }
     }
 }
 

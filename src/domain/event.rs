@@ -76,7 +76,13 @@ pub struct Event {
 }
 
 /// The record of a prospect's creation, with the stage it started in.
-pub fn prospect_created(prospect_id: ProspectId, pipeline: &str, stage: &str, at: DateTime<Utc>, actor: Actor) -> NewEvent {
+pub fn prospect_created(
+    prospect_id: ProspectId,
+    pipeline: &str,
+    stage: &str,
+    at: DateTime<Utc>,
+    actor: Actor,
+) -> NewEvent {
     NewEvent {
         prospect_id,
         kind: PROSPECT_CREATED.into(),
@@ -115,7 +121,9 @@ pub fn validate_logged_kind(kind: &str) -> Result<String, String> {
     let kind = kind.trim().to_ascii_lowercase();
     let well_formed = !kind.is_empty()
         && kind.len() <= 64
-        && kind.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
     if !well_formed {
         return Err(format!(
             "'{kind}' is not an engagement kind; use lower-case words joined by '.', e.g. linkedin.comment, call, meeting.booked"

@@ -77,17 +77,26 @@ impl Forecast {
         let mut quarters: BTreeMap<String, Totals> = BTreeMap::new();
         let mut reps: BTreeMap<String, Totals> = BTreeMap::new();
         for deal in deals {
-            let Some(line) = stages.iter_mut().find(|l| l.slug == deal.stage) else { continue };
+            let Some(line) = stages.iter_mut().find(|l| l.slug == deal.stage) else {
+                continue;
+            };
             let contribution = Contribution::of(deal, line.kind, line.probability);
             line.count += 1;
             line.value += deal.value;
             line.weighted_value += contribution.weighted;
-            let quarter = deal.expected_close.map_or_else(|| "unscheduled".to_string(), quarter_of);
-            for group in [&mut totals, quarters.entry(quarter).or_default(), reps.entry(deal.rep.clone()).or_default()] {
+            let quarter = deal
+                .expected_close
+                .map_or_else(|| "unscheduled".to_string(), quarter_of);
+            for group in [
+                &mut totals,
+                quarters.entry(quarter).or_default(),
+                reps.entry(deal.rep.clone()).or_default(),
+            ] {
                 contribution.add_to(group);
             }
         }
-        let lines = |map: BTreeMap<String, Totals>| map.into_iter().map(|(key, totals)| GroupLine { key, totals }).collect();
+        let lines =
+            |map: BTreeMap<String, Totals>| map.into_iter().map(|(key, totals)| GroupLine { key, totals }).collect();
         Forecast {
             pipeline: pipeline.slug.clone(),
             currency: currency.to_string(),
@@ -112,10 +121,22 @@ impl Contribution {
         match kind {
             StageKind::Open => {
                 let probability = deal.probability_override.unwrap_or(stage_probability);
-                Contribution { open: deal.value, weighted: deal.value.percent(probability), closed: zero }
+                Contribution {
+                    open: deal.value,
+                    weighted: deal.value.percent(probability),
+                    closed: zero,
+                }
             }
-            StageKind::Won => Contribution { open: zero, weighted: zero, closed: deal.value },
-            StageKind::Lost => Contribution { open: zero, weighted: zero, closed: zero },
+            StageKind::Won => Contribution {
+                open: zero,
+                weighted: zero,
+                closed: deal.value,
+            },
+            StageKind::Lost => Contribution {
+                open: zero,
+                weighted: zero,
+                closed: zero,
+            },
         }
     }
 
@@ -156,7 +177,10 @@ mod tests {
         assert_eq!(f.totals.weighted_value, Amount::from_units(600_000));
         assert_eq!(f.totals.closed_value, Amount::from_units(500_000));
         let proposal = f.stages.iter().find(|s| s.slug == "proposal").unwrap();
-        assert_eq!((proposal.count, proposal.weighted_value), (10, Amount::from_units(600_000)));
+        assert_eq!(
+            (proposal.count, proposal.weighted_value),
+            (10, Amount::from_units(600_000))
+        );
     }
 
     #[test]
@@ -171,8 +195,18 @@ mod tests {
         ];
         let f = Forecast::compute(pipelines.get("default").unwrap(), "USD", &deals);
         assert_eq!(f.totals.weighted_value, Amount::from_units(400 + 900));
-        let keys: Vec<_> = f.quarters.iter().map(|q| (q.key.as_str(), q.totals.weighted_value)).collect();
-        assert_eq!(keys, vec![("2026-Q4", Amount::from_units(400)), ("2027-Q1", Amount::from_units(900))]);
+        let keys: Vec<_> = f
+            .quarters
+            .iter()
+            .map(|q| (q.key.as_str(), q.totals.weighted_value))
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("2026-Q4", Amount::from_units(400)),
+                ("2027-Q1", Amount::from_units(900))
+            ]
+        );
         let reps: Vec<_> = f.reps.iter().map(|r| (r.key.as_str(), r.totals.count)).collect();
         assert_eq!(reps, vec![("a@x.com", 2), ("b@x.com", 1)]);
     }

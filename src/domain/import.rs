@@ -162,7 +162,10 @@ pub struct ParsedImport {
 /// Parses a whole CSV file's bytes. A file-level problem (no recognisable
 /// header) is an `Err`; row-level problems are collected in `errors`.
 pub fn parse_csv(bytes: &[u8], defaults: &ImportDefaults) -> Result<ParsedImport, String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
     let mut records = reader.byte_records();
     let mut columns = None;
     for _ in 0..MAX_PREAMBLE_LINES {
@@ -190,7 +193,10 @@ pub fn parse_csv(bytes: &[u8], defaults: &ImportDefaults) -> Result<ParsedImport
                 let line = record.position().map_or(0, |p| p.line());
                 (line, parse_row(&columns, &record, defaults, &mut parsed.foreign_stages))
             }
-            Err(e) => (e.position().map_or(0, |p| p.line()), Err(format!("not readable as CSV: {e}"))),
+            Err(e) => (
+                e.position().map_or(0, |p| p.line()),
+                Err(format!("not readable as CSV: {e}")),
+            ),
         };
         match result.and_then(|p| seen.check(line, &p).map(|_| p)) {
             Ok(Some(prospect)) => parsed.rows.push(ImportRow { line, prospect }),
@@ -238,7 +244,11 @@ fn parse_row(
     let mut cells: Vec<(&Column, &str)> = Vec::new();
     for (index, bytes) in record.iter().enumerate() {
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            format!("column {} is not valid UTF-8 (byte {}); save the file as UTF-8", index + 1, e.valid_up_to())
+            format!(
+                "column {} is not valid UTF-8 (byte {}); save the file as UTF-8",
+                index + 1,
+                e.valid_up_to()
+            )
         })?;
         if let (Some(column), value) = (columns.get(index), text.trim()) {
             if !value.is_empty() {
@@ -294,7 +304,11 @@ impl RowBuilder {
             Column::Value => p.value = Amount::parse(value)?,
             Column::Currency => self.currency = Some(parse_currency(value)?),
             Column::Probability => {
-                let number: i64 = value.trim_end_matches('%').trim().parse().map_err(|_| format!("probability '{value}' is not a whole number"))?;
+                let number: i64 = value
+                    .trim_end_matches('%')
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("probability '{value}' is not a whole number"))?;
                 p.probability_override = Some(validate_probability(number)?);
             }
             Column::ExpectedClose => p.expected_close = Some(parse_date(value)?),
@@ -319,7 +333,10 @@ impl RowBuilder {
     fn settle_loose_stage(&mut self, defaults: &ImportDefaults, foreign_stages: &mut BTreeSet<String>) {
         let Some(value) = self.loose_stage.take() else { return };
         let slug = self.pipeline.as_deref().unwrap_or(&defaults.pipeline);
-        let known = defaults.pipelines.get(slug).is_ok_and(|p| p.resolve_stage(&value).is_ok());
+        let known = defaults
+            .pipelines
+            .get(slug)
+            .is_ok_and(|p| p.resolve_stage(&value).is_ok());
         if known && self.stage.is_none() {
             self.stage = Some(value);
         } else if !known {
@@ -330,7 +347,8 @@ impl RowBuilder {
 
     fn finish(mut self, defaults: &ImportDefaults) -> Result<NewProspect, String> {
         if self.prospect.email.is_none() && self.prospect.profiles.is_empty() && self.problems.is_empty() {
-            self.problems.push("needs an email address or a profile URL to identify the person".into());
+            self.problems
+                .push("needs an email address or a profile URL to identify the person".into());
         }
         let pipeline_slug = self.pipeline.clone().unwrap_or_else(|| defaults.pipeline.clone());
         match defaults.pipelines.get(&pipeline_slug) {
@@ -361,7 +379,11 @@ impl RowBuilder {
 
     /// The name column, else first + last, else the address or profile it came with.
     fn display_name(&self) -> String {
-        let joined = [self.first.as_deref(), self.last.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+        let joined = [self.first.as_deref(), self.last.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
         self.name
             .clone()
             .or_else(|| (!joined.is_empty()).then_some(joined))
@@ -404,8 +426,22 @@ impl SeenInFile {
 /// The fields of an export, for `rapport prospect export`, in an order the
 /// importer reads back.
 pub const EXPORT_HEADER: [&str; 16] = [
-    "id", "name", "email", "company", "title", "profiles", "pipeline", "stage", "value", "currency",
-    "probability", "expected close", "time zone", "tags", "notes", "rep",
+    "id",
+    "name",
+    "email",
+    "company",
+    "title",
+    "profiles",
+    "pipeline",
+    "stage",
+    "value",
+    "currency",
+    "probability",
+    "expected close",
+    "time zone",
+    "tags",
+    "notes",
+    "rep",
 ];
 
 /// Custom fields travel in the export as extra columns.
@@ -422,7 +458,12 @@ mod tests {
 
     fn parse(text: &[u8]) -> ParsedImport {
         let pipelines = Pipelines::shipped();
-        let defaults = ImportDefaults { pipelines: &pipelines, pipeline: "default".into(), stage: None, currency: "USD".into() };
+        let defaults = ImportDefaults {
+            pipelines: &pipelines,
+            pipeline: "default".into(),
+            stage: None,
+            currency: "USD".into(),
+        };
         parse_csv(text, &defaults).unwrap()
     }
 
@@ -431,7 +472,10 @@ mod tests {
         let got = parse(b"First Name,Last Name,Email Address,Company Name,Title,LinkedIn URL\nJane,Doe,JANE@acme.io,Acme,CTO,https://www.linkedin.com/in/janedoe/\n");
         assert!(got.errors.is_empty(), "{:?}", got.errors);
         let p = &got.rows[0].prospect;
-        assert_eq!((p.name.as_str(), p.email.as_deref(), p.company.as_deref()), ("Jane Doe", Some("jane@acme.io"), Some("Acme")));
+        assert_eq!(
+            (p.name.as_str(), p.email.as_deref(), p.company.as_deref()),
+            ("Jane Doe", Some("jane@acme.io"), Some("Acme"))
+        );
         assert_eq!(p.profiles[0].url, "https://linkedin.com/in/janedoe");
         assert_eq!((p.pipeline.as_str(), p.stage.as_str()), ("default", "prospecting"));
     }
@@ -441,7 +485,14 @@ mod tests {
         let got = parse(b"Notes:\n\"When exporting your connection data, you may notice...\"\n\nFirst Name,Last Name,URL,Email Address,Company,Position,Connected On\nAli,Khan,https://www.linkedin.com/in/alikhan,,Initech,VP Sales,01 Jan 2026\n");
         assert!(got.errors.is_empty(), "{:?}", got.errors);
         assert_eq!(got.rows[0].line, 5);
-        assert_eq!(got.rows[0].prospect.custom_fields.get("connected_on").map(String::as_str), Some("01 Jan 2026"));
+        assert_eq!(
+            got.rows[0]
+                .prospect
+                .custom_fields
+                .get("connected_on")
+                .map(String::as_str),
+            Some("01 Jan 2026")
+        );
     }
 
     #[test]
@@ -460,7 +511,9 @@ mod tests {
 
     #[test]
     fn stage_and_value_columns_are_checked() {
-        let got = parse(b"name,email,deal stage,deal value,probability\nA,a@x.io,Proposal,\"100,000\",70%\nB,b@x.io,closing,10,\n");
+        let got = parse(
+            b"name,email,deal stage,deal value,probability\nA,a@x.io,Proposal,\"100,000\",70%\nB,b@x.io,closing,10,\n",
+        );
         assert_eq!(got.rows[0].prospect.stage, "proposal");
         assert_eq!(got.rows[0].prospect.value, Amount::from_units(100_000));
         assert_eq!(got.rows[0].prospect.probability_override, Some(70));
@@ -472,15 +525,28 @@ mod tests {
         let got = parse(b"First Name,Email,Stage\nA,a@x.io,Cold\nB,b@x.io,meeting\n");
         assert!(got.errors.is_empty(), "{:?}", got.errors);
         assert_eq!(got.rows[0].prospect.stage, "prospecting");
-        assert_eq!(got.rows[0].prospect.custom_fields.get("stage").map(String::as_str), Some("Cold"));
+        assert_eq!(
+            got.rows[0].prospect.custom_fields.get("stage").map(String::as_str),
+            Some("Cold")
+        );
         assert_eq!(got.rows[1].prospect.stage, "meeting");
-        assert_eq!(got.foreign_stages.into_iter().collect::<Vec<_>>(), vec!["Cold".to_string()]);
+        assert_eq!(
+            got.foreign_stages.into_iter().collect::<Vec<_>>(),
+            vec!["Cold".to_string()]
+        );
     }
 
     #[test]
     fn a_file_without_a_header_is_refused() {
         let pipelines = Pipelines::shipped();
-        let defaults = ImportDefaults { pipelines: &pipelines, pipeline: "default".into(), stage: None, currency: "USD".into() };
-        assert!(parse_csv(b"foo,bar\n1,2\n", &defaults).unwrap_err().contains("no header row"));
+        let defaults = ImportDefaults {
+            pipelines: &pipelines,
+            pipeline: "default".into(),
+            stage: None,
+            currency: "USD".into(),
+        };
+        assert!(parse_csv(b"foo,bar\n1,2\n", &defaults)
+            .unwrap_err()
+            .contains("no header row"));
     }
 }

@@ -40,14 +40,21 @@ impl Pipeline {
     /// Parses and validates one pipeline file's text.
     pub fn from_toml(slug: &str, text: &str) -> Result<Pipeline, String> {
         let file: PipelineFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        let pipeline = Pipeline { slug: slug.to_string(), name: file.name, stages: file.stages };
+        let pipeline = Pipeline {
+            slug: slug.to_string(),
+            name: file.name,
+            stages: file.stages,
+        };
         pipeline.validate()?;
         Ok(pipeline)
     }
 
     fn validate(&self) -> Result<(), String> {
         if !is_slug(&self.slug) {
-            return Err(format!("pipeline slug '{}' must be lower-case letters, digits and '-'", self.slug));
+            return Err(format!(
+                "pipeline slug '{}' must be lower-case letters, digits and '-'",
+                self.slug
+            ));
         }
         if !self.stages.iter().any(|s| s.kind == StageKind::Open) {
             return Err("a pipeline needs at least one stage of kind \"open\"".into());
@@ -55,13 +62,19 @@ impl Pipeline {
         let mut seen = HashSet::new();
         for stage in &self.stages {
             if !is_slug(&stage.slug) {
-                return Err(format!("stage slug '{}' must be lower-case letters, digits and '-'", stage.slug));
+                return Err(format!(
+                    "stage slug '{}' must be lower-case letters, digits and '-'",
+                    stage.slug
+                ));
             }
             if !seen.insert(stage.slug.as_str()) {
                 return Err(format!("stage slug '{}' appears twice", stage.slug));
             }
             if stage.probability > 100 {
-                return Err(format!("stage '{}': probability {} is not between 0 and 100", stage.slug, stage.probability));
+                return Err(format!(
+                    "stage '{}': probability {} is not between 0 and 100",
+                    stage.slug, stage.probability
+                ));
             }
         }
         Ok(())
@@ -88,7 +101,10 @@ impl Pipeline {
 
     /// Where new prospects start: the first open stage.
     pub fn first_stage(&self) -> &Stage {
-        self.stages.iter().find(|s| s.kind == StageKind::Open).unwrap_or(&self.stages[0])
+        self.stages
+            .iter()
+            .find(|s| s.kind == StageKind::Open)
+            .unwrap_or(&self.stages[0])
     }
 
     pub fn stage_slugs(&self) -> Vec<&str> {
@@ -97,7 +113,10 @@ impl Pipeline {
 }
 
 fn is_slug(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The pipelines in use, by slug.
@@ -108,7 +127,9 @@ pub struct Pipelines {
 
 impl Pipelines {
     pub fn new(pipelines: impl IntoIterator<Item = Pipeline>) -> Self {
-        Self { by_slug: pipelines.into_iter().map(|p| (p.slug.clone(), p)).collect() }
+        Self {
+            by_slug: pipelines.into_iter().map(|p| (p.slug.clone(), p)).collect(),
+        }
     }
 
     /// The pipelines that ship with rapport (`config/pipelines/`), built in.
@@ -120,7 +141,10 @@ impl Pipelines {
 
     pub fn get(&self, slug: &str) -> Result<&Pipeline, String> {
         self.by_slug.get(slug).ok_or_else(|| {
-            format!("'{slug}' is not a pipeline; valid pipelines: {}", self.slugs().join(", "))
+            format!(
+                "'{slug}' is not a pipeline; valid pipelines: {}",
+                self.slugs().join(", ")
+            )
         })
     }
 
@@ -141,7 +165,10 @@ impl Pipelines {
 pub const SHIPPED: [(&str, &str); 4] = [
     ("default", include_str!("../../config/pipelines/default.toml")),
     ("real-estate", include_str!("../../config/pipelines/real-estate.toml")),
-    ("financial-services", include_str!("../../config/pipelines/financial-services.toml")),
+    (
+        "financial-services",
+        include_str!("../../config/pipelines/financial-services.toml"),
+    ),
     ("startup", include_str!("../../config/pipelines/startup.toml")),
 ];
 
@@ -153,8 +180,11 @@ mod tests {
     fn the_default_pipeline_has_the_eight_stages_and_probabilities() {
         let shipped = Pipelines::shipped();
         let default = shipped.get("default").unwrap();
-        let got: Vec<(&str, u8, StageKind)> =
-            default.stages.iter().map(|s| (s.slug.as_str(), s.probability, s.kind)).collect();
+        let got: Vec<(&str, u8, StageKind)> = default
+            .stages
+            .iter()
+            .map(|s| (s.slug.as_str(), s.probability, s.kind))
+            .collect();
         assert_eq!(
             got,
             vec![
@@ -168,7 +198,10 @@ mod tests {
                 ("lost", 0, StageKind::Lost),
             ]
         );
-        assert_eq!(shipped.slugs(), vec!["default", "financial-services", "real-estate", "startup"]);
+        assert_eq!(
+            shipped.slugs(),
+            vec!["default", "financial-services", "real-estate", "startup"]
+        );
     }
 
     #[test]
@@ -176,7 +209,10 @@ mod tests {
         let shipped = Pipelines::shipped();
         let err = shipped.get("default").unwrap().resolve_stage("closing").unwrap_err();
         assert!(err.contains("prospecting, qualification, meeting"), "{err}");
-        assert_eq!(shipped.get("default").unwrap().resolve_stage("Proposal").unwrap().slug, "proposal");
+        assert_eq!(
+            shipped.get("default").unwrap().resolve_stage("Proposal").unwrap().slug,
+            "proposal"
+        );
         assert!(shipped.get("nope").unwrap_err().contains("valid pipelines: default"));
     }
 
@@ -186,6 +222,8 @@ mod tests {
         let dup = "name='X'\n[[stages]]\nslug='a'\nname='A'\nprobability=10\nkind='open'\n[[stages]]\nslug='a'\nname='B'\nprobability=10\nkind='open'";
         assert!(Pipeline::from_toml("x", dup).unwrap_err().contains("twice"));
         let high = "name='X'\n[[stages]]\nslug='a'\nname='A'\nprobability=101\nkind='open'";
-        assert!(Pipeline::from_toml("x", high).unwrap_err().contains("between 0 and 100"));
+        assert!(Pipeline::from_toml("x", high)
+            .unwrap_err()
+            .contains("between 0 and 100"));
     }
 }

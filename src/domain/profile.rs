@@ -82,14 +82,22 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
     if trimmed.is_empty() {
         return Err("the profile URL is empty".into());
     }
-    let with_scheme = if has_scheme(trimmed) { trimmed.to_string() } else { format!("https://{trimmed}") };
+    let with_scheme = if has_scheme(trimmed) {
+        trimmed.to_string()
+    } else {
+        format!("https://{trimmed}")
+    };
     let mut url = Url::parse(&with_scheme)
         .map_err(|e| format!("'{trimmed}' is not a URL ({e}); write it like https://github.com/jane"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("'{trimmed}' is not a web address; only http and https profile URLs are accepted"));
+        return Err(format!(
+            "'{trimmed}' is not a web address; only http and https profile URLs are accepted"
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!("'{trimmed}' carries a user name or password; profile URLs never do"));
+        return Err(format!(
+            "'{trimmed}' carries a user name or password; profile URLs never do"
+        ));
     }
     let host = url
         .host_str()
@@ -102,15 +110,19 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
         .unwrap_or(&host)
         .to_string();
     if !host.contains('.') && url.host().map_or(true, |h| matches!(h, url::Host::Domain(_))) && host != "localhost" {
-        return Err(format!("'{trimmed}' has no domain (host '{host}'); write the full address"));
+        return Err(format!(
+            "'{trimmed}' has no domain (host '{host}'); write the full address"
+        ));
     }
     let platform = detect_platform(&host, url.path());
     let canonical_host = match platform {
         Platform::X => "x.com".to_string(),
         _ => host,
     };
-    url.set_scheme("https").map_err(|_| format!("'{trimmed}' cannot be written as https"))?;
-    url.set_host(Some(&canonical_host)).map_err(|e| format!("'{trimmed}': bad host ({e})"))?;
+    url.set_scheme("https")
+        .map_err(|_| format!("'{trimmed}' cannot be written as https"))?;
+    url.set_host(Some(&canonical_host))
+        .map_err(|e| format!("'{trimmed}': bad host ({e})"))?;
     url.set_fragment(None);
     if platform == Platform::Website {
         strip_tracking_parameters(&mut url);
@@ -131,9 +143,13 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
 
 /// `mailto:x`, `ftp://x` and `https://x` name a scheme; `example.com:8080/x` does not.
 fn has_scheme(text: &str) -> bool {
-    let Some((scheme, rest)) = text.split_once(':') else { return false };
+    let Some((scheme, rest)) = text.split_once(':') else {
+        return false;
+    };
     let looks_like_scheme = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     let port_follows = rest.chars().take_while(|c| *c != '/').all(|c| c.is_ascii_digit()) && !rest.starts_with("//");
     looks_like_scheme && !scheme.contains('.') && !port_follows
 }
@@ -193,23 +209,64 @@ mod tests {
 
     #[test]
     fn detects_every_platform() {
-        assert_eq!(norm("https://www.linkedin.com/in/Jane-Doe/?trk=x"), ("https://linkedin.com/in/jane-doe".into(), Platform::Linkedin));
-        assert_eq!(norm("linkedin.com/in/jane"), ("https://linkedin.com/in/jane".into(), Platform::Linkedin));
-        assert_eq!(norm("http://twitter.com/JaneDoe?s=20"), ("https://x.com/janedoe".into(), Platform::X));
-        assert_eq!(norm("https://mobile.twitter.com/jane"), ("https://x.com/jane".into(), Platform::X));
+        assert_eq!(
+            norm("https://www.linkedin.com/in/Jane-Doe/?trk=x"),
+            ("https://linkedin.com/in/jane-doe".into(), Platform::Linkedin)
+        );
+        assert_eq!(
+            norm("linkedin.com/in/jane"),
+            ("https://linkedin.com/in/jane".into(), Platform::Linkedin)
+        );
+        assert_eq!(
+            norm("http://twitter.com/JaneDoe?s=20"),
+            ("https://x.com/janedoe".into(), Platform::X)
+        );
+        assert_eq!(
+            norm("https://mobile.twitter.com/jane"),
+            ("https://x.com/jane".into(), Platform::X)
+        );
         assert_eq!(norm("https://x.com/jane"), ("https://x.com/jane".into(), Platform::X));
-        assert_eq!(norm("https://fosstodon.org/@Jane"), ("https://fosstodon.org/@jane".into(), Platform::Mastodon));
-        assert_eq!(norm("https://bsky.app/profile/jane.bsky.social"), ("https://bsky.app/profile/jane.bsky.social".into(), Platform::Bluesky));
-        assert_eq!(norm("https://github.com/Jane/"), ("https://github.com/jane".into(), Platform::Github));
-        assert_eq!(norm("https://www.youtube.com/channel/UCabcDEF"), ("https://youtube.com/channel/UCabcDEF".into(), Platform::Youtube));
-        assert_eq!(norm("https://jane.substack.com/"), ("https://jane.substack.com".into(), Platform::Substack));
-        assert_eq!(norm("https://medium.com/@jane"), ("https://medium.com/@jane".into(), Platform::Medium));
-        assert_eq!(norm("https://jane.dev/blog/?utm_source=x&page=2#top"), ("https://jane.dev/blog?page=2".into(), Platform::Website));
+        assert_eq!(
+            norm("https://fosstodon.org/@Jane"),
+            ("https://fosstodon.org/@jane".into(), Platform::Mastodon)
+        );
+        assert_eq!(
+            norm("https://bsky.app/profile/jane.bsky.social"),
+            ("https://bsky.app/profile/jane.bsky.social".into(), Platform::Bluesky)
+        );
+        assert_eq!(
+            norm("https://github.com/Jane/"),
+            ("https://github.com/jane".into(), Platform::Github)
+        );
+        assert_eq!(
+            norm("https://www.youtube.com/channel/UCabcDEF"),
+            ("https://youtube.com/channel/UCabcDEF".into(), Platform::Youtube)
+        );
+        assert_eq!(
+            norm("https://jane.substack.com/"),
+            ("https://jane.substack.com".into(), Platform::Substack)
+        );
+        assert_eq!(
+            norm("https://medium.com/@jane"),
+            ("https://medium.com/@jane".into(), Platform::Medium)
+        );
+        assert_eq!(
+            norm("https://jane.dev/blog/?utm_source=x&page=2#top"),
+            ("https://jane.dev/blog?page=2".into(), Platform::Website)
+        );
     }
 
     #[test]
     fn refuses_what_is_not_a_web_profile() {
-        for bad in ["", "   ", "mailto:jane@example.com", "ftp://example.com/x", "https://", "http://exa mple.com", "justaword"] {
+        for bad in [
+            "",
+            "   ",
+            "mailto:jane@example.com",
+            "ftp://example.com/x",
+            "https://",
+            "http://exa mple.com",
+            "justaword",
+        ] {
             assert!(normalize_profile_url(bad).is_err(), "{bad:?} was accepted");
         }
     }

@@ -22,7 +22,9 @@ impl Language {
         match text.trim().to_ascii_lowercase().as_str() {
             "en" => Ok(Language::En),
             "nb" => Ok(Language::Nb),
-            other => Err(format!("'{other}' is not a supported language; use en (English) or nb (Norwegian Bokmål)")),
+            other => Err(format!(
+                "'{other}' is not a supported language; use en (English) or nb (Norwegian Bokmål)"
+            )),
         }
     }
 
@@ -55,9 +57,17 @@ pub struct NewRep {
 }
 
 impl NewRep {
-    pub fn validate(name: &str, email: &str, time_zone: &str, digest_hour: u8, language: &str) -> Result<NewRep, String> {
+    pub fn validate(
+        name: &str,
+        email: &str,
+        time_zone: &str,
+        digest_hour: u8,
+        language: &str,
+    ) -> Result<NewRep, String> {
         if digest_hour > 23 {
-            return Err(format!("digest hour {digest_hour} is not an hour of the day; use 0 to 23"));
+            return Err(format!(
+                "digest hour {digest_hour} is not an hour of the day; use 0 to 23"
+            ));
         }
         Ok(NewRep {
             name: required_text("rep name", name)?,
@@ -152,7 +162,9 @@ impl FromStr for ProspectRef {
         if text.contains('@') {
             return normalize_email(text).map(ProspectRef::Email);
         }
-        Err(format!("'{text}' is neither a prospect id nor an email address; see `rapport prospect list`"))
+        Err(format!(
+            "'{text}' is neither a prospect id nor an email address; see `rapport prospect list`"
+        ))
     }
 }
 
@@ -179,7 +191,9 @@ pub fn validate_time_zone(text: &str) -> Result<String, String> {
     trimmed
         .parse::<chrono_tz::Tz>()
         .map(|tz| tz.name().to_string())
-        .map_err(|_| format!("'{trimmed}' is not a time zone; use an IANA name such as Europe/Oslo or America/New_York"))
+        .map_err(|_| {
+            format!("'{trimmed}' is not a time zone; use an IANA name such as Europe/Oslo or America/New_York")
+        })
 }
 
 pub fn validate_probability(value: i64) -> Result<u8, String> {
@@ -227,7 +241,9 @@ pub fn required_text(what: &str, text: &str) -> Result<String, String> {
         return Err(format!("the {what} is empty"));
     }
     if trimmed.chars().any(|c| c.is_control()) {
-        return Err(format!("the {what} contains a control character (line break or tab); remove it"));
+        return Err(format!(
+            "the {what} contains a control character (line break or tab); remove it"
+        ));
     }
     Ok(trimmed.to_string())
 }
@@ -247,7 +263,10 @@ mod tests {
     #[test]
     fn prospect_refs() {
         assert_eq!("42".parse::<ProspectRef>(), Ok(ProspectRef::Id(42)));
-        assert_eq!("Jane@Example.COM".parse::<ProspectRef>(), Ok(ProspectRef::Email("jane@example.com".into())));
+        assert_eq!(
+            "Jane@Example.COM".parse::<ProspectRef>(),
+            Ok(ProspectRef::Email("jane@example.com".into()))
+        );
         assert!("jane".parse::<ProspectRef>().is_err());
     }
 
@@ -258,7 +277,10 @@ mod tests {
         assert_eq!(validate_time_zone("Europe/Oslo").unwrap(), "Europe/Oslo");
         assert!(validate_time_zone("Mars/Olympus").is_err());
         assert!(validate_probability(101).is_err());
-        assert_eq!(normalize_field_name(" Company Size (FTE) ").unwrap(), "company_size_fte");
+        assert_eq!(
+            normalize_field_name(" Company Size (FTE) ").unwrap(),
+            "company_size_fte"
+        );
         assert!(required_text("name", "a\r\nBcc: x").is_err());
         assert!(NewRep::validate("A", "a@x.com", "UTC", 24, "en").is_err());
         assert!(NewRep::validate("A", "a@x.com", "UTC", 7, "de").is_err());

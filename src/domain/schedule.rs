@@ -37,7 +37,11 @@ impl CronSchedule {
         let schedule = cron::Schedule::from_str(&translated).map_err(|e| {
             format!("'{expression}' is not a cron expression ({e}); use 5 fields: minute hour day-of-month month day-of-week, e.g. \"30 2 * * *\"")
         })?;
-        Ok(CronSchedule { expression: expression.trim().to_string(), schedule, zone })
+        Ok(CronSchedule {
+            expression: expression.trim().to_string(),
+            schedule,
+            zone,
+        })
     }
 
     pub fn expression(&self) -> &str {
@@ -89,10 +93,19 @@ impl CronSchedule {
 
     /// A wall-clock time inside a gap, moved forward by the gap's length.
     fn shifted_past_gap(&self, wall: NaiveDateTime) -> Option<DateTime<Utc>> {
-        let before = self.zone.from_local_datetime(&(wall - Duration::hours(MAX_DST_SHIFT_HOURS))).earliest()?;
-        let after = self.zone.from_local_datetime(&(wall + Duration::hours(MAX_DST_SHIFT_HOURS))).latest()?;
+        let before = self
+            .zone
+            .from_local_datetime(&(wall - Duration::hours(MAX_DST_SHIFT_HOURS)))
+            .earliest()?;
+        let after = self
+            .zone
+            .from_local_datetime(&(wall + Duration::hours(MAX_DST_SHIFT_HOURS)))
+            .latest()?;
         let gap = after.naive_local() - before.naive_local() - (after.with_timezone(&Utc) - before.with_timezone(&Utc));
-        self.zone.from_local_datetime(&(wall + gap)).earliest().map(|t| t.with_timezone(&Utc))
+        self.zone
+            .from_local_datetime(&(wall + gap))
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
     }
 }
 
@@ -108,7 +121,10 @@ fn translate_crontab(expression: &str) -> Result<String, String> {
     match fields.len() {
         5 => {
             let weekday = translate_weekdays(fields[4])?;
-            Ok(format!("0 {} {} {} {} {weekday}", fields[0], fields[1], fields[2], fields[3]))
+            Ok(format!(
+                "0 {} {} {} {} {weekday}",
+                fields[0], fields[1], fields[2], fields[3]
+            ))
         }
         6 | 7 => Ok(fields.join(" ")),
         n => Err(format!(
@@ -123,7 +139,9 @@ fn translate_weekdays(field: &str) -> Result<String, String> {
     let name = |token: &str| -> Result<String, String> {
         match token.parse::<usize>() {
             Ok(n) if n < WEEKDAYS.len() => Ok(WEEKDAYS[n].to_string()),
-            Ok(n) => Err(format!("day of week {n} is out of range; use 0-7 (0 and 7 are Sunday) or MON-SUN")),
+            Ok(n) => Err(format!(
+                "day of week {n} is out of range; use 0-7 (0 and 7 are Sunday) or MON-SUN"
+            )),
             Err(_) => Ok(token.to_string()),
         }
     };
@@ -208,20 +226,42 @@ mod tests {
         let runs = firings(&s, utc("2026-11-27T00:00:00Z"), utc("2026-12-01T00:00:00Z"));
         assert_eq!(runs, vec![utc("2026-11-27T09:00:00Z"), utc("2026-11-30T09:00:00Z")]);
         let sunday = CronSchedule::parse("0 9 * * 0", "UTC").unwrap();
-        assert_eq!(sunday.next_after(utc("2026-11-27T00:00:00Z")), Some(utc("2026-11-29T09:00:00Z")));
-        assert_eq!(CronSchedule::parse("0 9 * * 7", "UTC").unwrap().next_after(utc("2026-11-27T00:00:00Z")), Some(utc("2026-11-29T09:00:00Z")));
+        assert_eq!(
+            sunday.next_after(utc("2026-11-27T00:00:00Z")),
+            Some(utc("2026-11-29T09:00:00Z"))
+        );
+        assert_eq!(
+            CronSchedule::parse("0 9 * * 7", "UTC")
+                .unwrap()
+                .next_after(utc("2026-11-27T00:00:00Z")),
+            Some(utc("2026-11-29T09:00:00Z"))
+        );
     }
 
     #[test]
     fn bad_expressions_say_what_is_expected() {
-        assert!(CronSchedule::parse("30 2 * *", "UTC").unwrap_err().contains("5 (minute"));
+        assert!(CronSchedule::parse("30 2 * *", "UTC")
+            .unwrap_err()
+            .contains("5 (minute"));
         assert!(CronSchedule::parse("61 2 * * *", "UTC").is_err());
         assert!(CronSchedule::parse("0 9 * * 9", "UTC").is_err());
-        assert!(CronSchedule::parse("30 2 * * *", "Mars/Base").unwrap_err().contains("time zone"));
-        assert!(CronSchedule::parse("0 0 0 30 2 * 2020", "UTC").unwrap().next_after(utc("2026-01-01T00:00:00Z")).is_none());
+        assert!(CronSchedule::parse("30 2 * * *", "Mars/Base")
+            .unwrap_err()
+            .contains("time zone"));
+        assert!(CronSchedule::parse("0 0 0 30 2 * 2020", "UTC")
+            .unwrap()
+            .next_after(utc("2026-01-01T00:00:00Z"))
+            .is_none());
     }
 
-    const ZONES: [&str; 6] = ["Europe/Oslo", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/Sao_Paulo", "UTC"];
+    const ZONES: [&str; 6] = [
+        "Europe/Oslo",
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "UTC",
+    ];
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

@@ -18,8 +18,14 @@ pub enum MailError {
 }
 
 pub enum Mailer {
-    Smtp { host: String, transport: AsyncSmtpTransport<Tokio1Executor> },
-    Outbox { dir: PathBuf, transport: AsyncFileTransport<Tokio1Executor> },
+    Smtp {
+        host: String,
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+    },
+    Outbox {
+        dir: PathBuf,
+        transport: AsyncFileTransport<Tokio1Executor>,
+    },
 }
 
 impl Mailer {
@@ -27,10 +33,19 @@ impl Mailer {
         let smtp = &settings.config.smtp;
         let Some(host) = smtp.host.clone() else {
             let dir = settings.config.mail.outbox_dir.clone();
-            std::fs::create_dir_all(&dir).map_err(|source| MailError::Outbox { path: dir.clone(), source })?;
-            return Ok(Mailer::Outbox { transport: AsyncFileTransport::new(&dir), dir });
+            std::fs::create_dir_all(&dir).map_err(|source| MailError::Outbox {
+                path: dir.clone(),
+                source,
+            })?;
+            return Ok(Mailer::Outbox {
+                transport: AsyncFileTransport::new(&dir),
+                dir,
+            });
         };
-        let smtp_error = |e: lettre::transport::smtp::Error| MailError::Smtp { host: host.clone(), reason: e.to_string() };
+        let smtp_error = |e: lettre::transport::smtp::Error| MailError::Smtp {
+            host: host.clone(),
+            reason: e.to_string(),
+        };
         let mut builder = match smtp.tls {
             TlsMode::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&host).map_err(smtp_error)?,
             TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host).map_err(smtp_error)?,
@@ -40,7 +55,10 @@ impl Mailer {
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
         }
-        Ok(Mailer::Smtp { host, transport: builder.build() })
+        Ok(Mailer::Smtp {
+            host,
+            transport: builder.build(),
+        })
     }
 
     /// A line for the start-up log: where mail will go.
@@ -53,14 +71,17 @@ impl Mailer {
 
     pub async fn send(&self, message: Message) -> Result<(), MailError> {
         match self {
-            Mailer::Smtp { host, transport } => transport
+            Mailer::Smtp { host, transport } => {
+                transport.send(message).await.map(|_| ()).map_err(|e| MailError::Smtp {
+                    host: host.clone(),
+                    reason: e.to_string(),
+                })
+            }
+            Mailer::Outbox { transport, .. } => transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| MailError::Smtp { host: host.clone(), reason: e.to_string() }),
-            Mailer::Outbox { transport, .. } => {
-                transport.send(message).await.map(|_| ()).map_err(|e| MailError::File(e.to_string()))
-            }
+                .map_err(|e| MailError::File(e.to_string())),
         }
     }
 }

@@ -84,7 +84,12 @@ pub trait Store: Send + Sync {
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
 
     /// Creates a prospect with its tags, profiles and a `prospect.created` event.
-    async fn create_prospect(&self, prospect: &NewProspect, actor: &Actor, now: DateTime<Utc>) -> StoreResult<ProspectId>;
+    async fn create_prospect(
+        &self,
+        prospect: &NewProspect,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProspectId>;
     /// Imports rows in batched transactions, skipping people already held
     /// (same email, else same profile URL), each with a `prospect.created` event.
     async fn import_prospects(
@@ -122,10 +127,22 @@ pub trait Store: Send + Sync {
     /// Registers a job's schedule. When the schedule (or zone) changed, or the
     /// job is new, `next_run` is stored; otherwise the stored next run stands.
     /// Returns the next run in force.
-    async fn ensure_job(&self, name: &str, schedule: &str, time_zone: &str, next_run: DateTime<Utc>) -> StoreResult<DateTime<Utc>>;
+    async fn ensure_job(
+        &self,
+        name: &str,
+        schedule: &str,
+        time_zone: &str,
+        next_run: DateTime<Utc>,
+    ) -> StoreResult<DateTime<Utc>>;
     /// Claims the run due at `due` by moving the job's next run to `next`;
     /// returns the run's id, or `None` if another worker claimed it first.
-    async fn claim_job_run(&self, name: &str, due: DateTime<Utc>, next: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    async fn claim_job_run(
+        &self,
+        name: &str,
+        due: DateTime<Utc>,
+        next: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>>;
     async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
     async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>>;
     /// Prunes finished job runs older than `keep_until` and lets the database tidy itself.

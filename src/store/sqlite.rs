@@ -44,7 +44,10 @@ fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
 impl SqliteStore {
     /// Opens (creating if needed) the database at `url` and applies migrations.
     pub async fn open(url: &str, busy_timeout: Duration, max_connections: u32) -> StoreResult<SqliteStore> {
-        let open_error = |reason: String| StoreError::Open { url: url.to_string(), reason };
+        let open_error = |reason: String| StoreError::Open {
+            url: url.to_string(),
+            reason,
+        };
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| open_error(format!("{e}; write it like sqlite://data/rapport.db")))?
             .create_if_missing(true)
@@ -63,7 +66,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| open_error(e.to_string()))?;
-        MIGRATIONS.run(&pool).await.map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
+        MIGRATIONS
+            .run(&pool)
+            .await
+            .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
         Ok(SqliteStore { pool })
     }
 
@@ -72,7 +78,10 @@ impl SqliteStore {
     }
 
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("start a write transaction"))
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("start a write transaction"))
     }
 }
 
@@ -170,16 +179,24 @@ async fn insert_prospect_rows(
     .get(0);
     insert_tags(conn, id, &p.tags).await?;
     insert_profiles(conn, id, &p.profiles, now).await?;
-    append_event_on(conn, &prospect_created(id, &p.pipeline, &p.stage, now, actor.clone()), now).await?;
+    append_event_on(
+        conn,
+        &prospect_created(id, &p.pipeline, &p.stage, now, actor.clone()),
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
 fn unique_violation(error: sqlx::Error, what: &str) -> StoreError {
     match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => {
-            StoreError::Conflict(format!("{what} already belongs to another prospect; see `rapport prospect show {what}`"))
-        }
-        _ => StoreError::Database { action: "save a prospect", source: error },
+        sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(format!(
+            "{what} already belongs to another prospect; see `rapport prospect show {what}`"
+        )),
+        _ => StoreError::Database {
+            action: "save a prospect",
+            source: error,
+        },
     }
 }
 
@@ -195,7 +212,12 @@ async fn insert_tags(conn: &mut SqliteConnection, id: ProspectId, tags: &[String
     Ok(())
 }
 
-async fn insert_profiles(conn: &mut SqliteConnection, id: ProspectId, profiles: &[ProfileUrl], now: DateTime<Utc>) -> StoreResult<()> {
+async fn insert_profiles(
+    conn: &mut SqliteConnection,
+    id: ProspectId,
+    profiles: &[ProfileUrl],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     for profile in profiles {
         let inserted = sqlx::query("INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(url) DO NOTHING")
             .bind(id)
@@ -260,7 +282,11 @@ async fn existing_person(conn: &mut SqliteConnection, p: &NewProspect) -> StoreR
         query.push(")");
     }
     query.push(") ORDER BY rank LIMIT 1");
-    let found = query.build().fetch_optional(&mut *conn).await.map_err(db("look up a prospect"))?;
+    let found = query
+        .build()
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("look up a prospect"))?;
     Ok(found.map(|row| row.get(0)))
 }
 
@@ -273,24 +299,32 @@ impl SqliteStore {
         let index: HashMap<i64, usize> = prospects.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
         let ids = prospects.iter().map(|p| p.id.to_string()).collect::<Vec<_>>().join(",");
         // The ids are integers we just read, so building the list is safe.
-        let tag_rows = sqlx::query(&format!("SELECT prospect_id, tag FROM prospect_tags WHERE prospect_id IN ({ids}) ORDER BY tag"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("load tags"))?;
+        let tag_rows = sqlx::query(&format!(
+            "SELECT prospect_id, tag FROM prospect_tags WHERE prospect_id IN ({ids}) ORDER BY tag"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("load tags"))?;
         for row in tag_rows {
             if let Some(&i) = index.get(&row.get::<i64, _>(0)) {
                 prospects[i].tags.push(row.get(1));
             }
         }
-        let profile_rows = sqlx::query(&format!("SELECT prospect_id, url, platform FROM profiles WHERE prospect_id IN ({ids}) ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("load profiles"))?;
+        let profile_rows = sqlx::query(&format!(
+            "SELECT prospect_id, url, platform FROM profiles WHERE prospect_id IN ({ids}) ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("load profiles"))?;
         for row in profile_rows {
             if let Some(&i) = index.get(&row.get::<i64, _>(0)) {
                 let platform: String = row.get(2);
-                let platform = Platform::parse(&platform).ok_or_else(|| StoreError::Corrupt(format!("platform '{platform}'")))?;
-                prospects[i].profiles.push(ProfileUrl { url: row.get(1), platform });
+                let platform =
+                    Platform::parse(&platform).ok_or_else(|| StoreError::Corrupt(format!("platform '{platform}'")))?;
+                prospects[i].profiles.push(ProfileUrl {
+                    url: row.get(1),
+                    platform,
+                });
             }
         }
         Ok(())
@@ -314,10 +348,14 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => {
-                StoreError::Conflict(format!("a rep with email {} already exists; see `rapport rep list`", rep.email))
-            }
-            _ => StoreError::Database { action: "create a rep", source: e },
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "a rep with email {} already exists; see `rapport rep list`",
+                rep.email
+            )),
+            _ => StoreError::Database {
+                action: "create a rep",
+                source: e,
+            },
         })?;
         let rep = rep_from_row(&row)?;
         tx.commit().await.map_err(db("create a rep"))?;
@@ -332,7 +370,12 @@ impl Store for SqliteStore {
         rows.iter().map(rep_from_row).collect()
     }
 
-    async fn create_prospect(&self, prospect: &NewProspect, actor: &Actor, now: DateTime<Utc>) -> StoreResult<ProspectId> {
+    async fn create_prospect(
+        &self,
+        prospect: &NewProspect,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ProspectId> {
         let mut tx = self.write_tx().await?;
         if let Some(existing) = existing_person(&mut tx, prospect).await? {
             return Err(StoreError::Conflict(format!(
@@ -377,9 +420,15 @@ impl Store for SqliteStore {
             ProspectRef::Email(email) => query.push("p.email = ").push_bind(email.clone()),
         };
         scope_clause(&mut query, scope);
-        let row = query.build().fetch_optional(&self.pool).await.map_err(db("find a prospect"))?;
+        let row = query
+            .build()
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("find a prospect"))?;
         let row = row.ok_or_else(|| {
-            StoreError::NotFound(format!("no prospect {prospect}; see `rapport prospect list` for ids and emails"))
+            StoreError::NotFound(format!(
+                "no prospect {prospect}; see `rapport prospect list` for ids and emails"
+            ))
         })?;
         let mut found = vec![prospect_from_row(&row)?];
         self.attach_lists(&mut found).await?;
@@ -398,10 +447,17 @@ impl Store for SqliteStore {
             query.push(" AND p.stage = ").push_bind(stage.clone());
         }
         if let Some(tag) = &filter.tag {
-            query.push(" AND EXISTS (SELECT 1 FROM prospect_tags t WHERE t.prospect_id = p.id AND t.tag = ").push_bind(tag.clone()).push(")");
+            query
+                .push(" AND EXISTS (SELECT 1 FROM prospect_tags t WHERE t.prospect_id = p.id AND t.tag = ")
+                .push_bind(tag.clone())
+                .push(")");
         }
         query.push(" ORDER BY p.id");
-        let rows = query.build().fetch_all(&self.pool).await.map_err(db("list prospects"))?;
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list prospects"))?;
         let mut prospects = rows.iter().map(prospect_from_row).collect::<StoreResult<Vec<_>>>()?;
         self.attach_lists(&mut prospects).await?;
         Ok(prospects)
@@ -438,13 +494,20 @@ impl Store for SqliteStore {
         set!("time_zone", edit.time_zone.clone());
         set!("value_cents", edit.value.map(|v| v.0));
         set!("currency", edit.currency.clone());
-        set!("probability_override", edit.probability_override.map(|p| p.map(i64::from)));
+        set!(
+            "probability_override",
+            edit.probability_override.map(|p| p.map(i64::from))
+        );
         set!("expected_close", edit.expected_close.map(|d| d.map(|d| d.to_string())));
         set!("notes", edit.notes.clone());
         set!("rep_id", edit.rep_id);
         query.push(" WHERE id = ").push_bind(id);
         let what = edit.email.clone().flatten().unwrap_or_default();
-        query.build().execute(&mut *tx).await.map_err(|e| unique_violation(e, &what))?;
+        query
+            .build()
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_violation(e, &what))?;
         insert_tags(&mut tx, id, &edit.add_tags).await?;
         for tag in &edit.remove_tags {
             sqlx::query("DELETE FROM prospect_tags WHERE prospect_id = ? AND tag = ?")
@@ -480,15 +543,16 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let moved = sqlx::query("UPDATE prospects SET pipeline = ?, stage = ?, updated_at = ? WHERE id = ? AND stage = ?")
-            .bind(pipeline)
-            .bind(stage)
-            .bind(ts(now))
-            .bind(id)
-            .bind(from_stage)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("move a prospect"))?;
+        let moved =
+            sqlx::query("UPDATE prospects SET pipeline = ?, stage = ?, updated_at = ? WHERE id = ? AND stage = ?")
+                .bind(pipeline)
+                .bind(stage)
+                .bind(ts(now))
+                .bind(id)
+                .bind(from_stage)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("move a prospect"))?;
         if moved.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
                 "prospect #{id} is no longer in stage '{from_stage}' (changed meanwhile); look again with `rapport prospect show {id}`"
@@ -590,7 +654,13 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn ensure_job(&self, name: &str, schedule: &str, time_zone: &str, next_run: DateTime<Utc>) -> StoreResult<DateTime<Utc>> {
+    async fn ensure_job(
+        &self,
+        name: &str,
+        schedule: &str,
+        time_zone: &str,
+        next_run: DateTime<Utc>,
+    ) -> StoreResult<DateTime<Utc>> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO job_schedule (name, schedule, time_zone, next_run_at) VALUES (?, ?, ?, ?) \
@@ -614,7 +684,13 @@ impl Store for SqliteStore {
         parse_ts(&stored)
     }
 
-    async fn claim_job_run(&self, name: &str, due: DateTime<Utc>, next: DateTime<Utc>, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+    async fn claim_job_run(
+        &self,
+        name: &str,
+        due: DateTime<Utc>,
+        next: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<i64>> {
         let mut tx = self.write_tx().await?;
         let claimed = sqlx::query("UPDATE job_schedule SET next_run_at = ? WHERE name = ? AND next_run_at = ?")
             .bind(ts(next))
@@ -626,13 +702,14 @@ impl Store for SqliteStore {
         if claimed.rows_affected() == 0 {
             return Ok(None);
         }
-        let id: i64 = sqlx::query_scalar("INSERT INTO job_runs (name, scheduled_for, started_at) VALUES (?, ?, ?) RETURNING id")
-            .bind(name)
-            .bind(ts(due))
-            .bind(ts(now))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("claim a job run"))?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO job_runs (name, scheduled_for, started_at) VALUES (?, ?, ?) RETURNING id")
+                .bind(name)
+                .bind(ts(due))
+                .bind(ts(now))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db("claim a job run"))?;
         tx.commit().await.map_err(db("claim a job run"))?;
         Ok(Some(id))
     }
@@ -664,7 +741,10 @@ impl Store for SqliteStore {
                     name: row.get("name"),
                     scheduled_for: parse_ts(row.get("scheduled_for"))?,
                     started_at: parse_ts(row.get("started_at"))?,
-                    finished_at: row.get::<Option<String>, _>("finished_at").map(|t| parse_ts(&t)).transpose()?,
+                    finished_at: row
+                        .get::<Option<String>, _>("finished_at")
+                        .map(|t| parse_ts(&t))
+                        .transpose()?,
                     outcome: row.get("outcome"),
                     error: row.get("error"),
                 })
@@ -681,7 +761,10 @@ impl Store for SqliteStore {
             .map_err(db("prune job runs"))?
             .rows_affected();
         tx.commit().await.map_err(db("prune job runs"))?;
-        sqlx::query("PRAGMA optimize").execute(&self.pool).await.map_err(db("optimise the database"))?;
+        sqlx::query("PRAGMA optimize")
+            .execute(&self.pool)
+            .await
+            .map_err(db("optimise the database"))?;
         Ok(pruned)
     }
 }

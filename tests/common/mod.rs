@@ -13,13 +13,23 @@ pub struct Workspace {
 impl Workspace {
     /// An empty folder with no config: rapport runs on its built-in defaults there.
     pub fn new() -> Workspace {
-        Workspace { dir: tempfile::tempdir().expect("temp dir") }
+        Workspace {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// An initialised folder with one rep, Ann.
     pub fn with_rep() -> Workspace {
         let ws = Workspace::new();
-        ws.ok(&["init", "--rep-name", "Ann Rep", "--rep-email", "ann@example.com", "--tz", "Europe/Oslo"]);
+        ws.ok(&[
+            "init",
+            "--rep-name",
+            "Ann Rep",
+            "--rep-email",
+            "ann@example.com",
+            "--tz",
+            "Europe/Oslo",
+        ]);
         ws
     }
 
@@ -39,7 +49,10 @@ impl Workspace {
     /// `rapport` in this folder, with no RAPPORT_* settings inherited from the caller.
     pub fn command(&self) -> Command {
         let mut command = Command::new(BIN);
-        command.current_dir(self.dir.path()).env("RUST_LOG", "warn").env("USER", "tester");
+        command
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "warn")
+            .env("USER", "tester");
         for (key, _) in std::env::vars() {
             if key.starts_with("RAPPORT") {
                 command.env_remove(key);
@@ -55,7 +68,12 @@ impl Workspace {
     /// Runs and asserts success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "rapport {args:?} failed: {}\n{}", stderr(&out), stdout(&out));
+        assert!(
+            out.status.success(),
+            "rapport {args:?} failed: {}\n{}",
+            stderr(&out),
+            stdout(&out)
+        );
         stdout(&out)
     }
 
