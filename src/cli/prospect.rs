@@ -8,7 +8,7 @@ use crate::domain::money::{parse_currency, Amount};
 use crate::domain::profile::normalize_profile_url;
 use crate::domain::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
-    validate_probability, validate_time_zone, NewProspect, Prospect, ProspectEdit, ProspectRef,
+    validate_probability, validate_time_zone, Prospect, ProspectData, ProspectEdit, ProspectRef,
 };
 use crate::store::{ProspectFilter, RepScope};
 use anyhow::Context;
@@ -282,7 +282,7 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
         None => pipeline.first_stage(),
     };
     let bad = |m: String| input_error(m);
-    let prospect = NewProspect {
+    let new_prospect = ProspectData {
         rep_id: rep.id,
         name: required_text("name", &args.name).map_err(bad)?,
         email: args.email.as_deref().map(normalize_email).transpose().map_err(bad)?,
@@ -322,8 +322,8 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
             .map_err(bad)?,
     };
     let now = app.now();
-    let id = app.store.create_prospect(&prospect, &cli_user(), now).await?;
-    if let Some(email) = &prospect.email {
+    let id = app.store.create_prospect(&new_prospect, &cli_user(), now).await?;
+    if let Some(email) = &new_prospect.email {
         if app.store.is_suppressed(email).await? {
             eprintln!("note: {email} is on the suppression list; rapport will never mail it");
         }
@@ -334,7 +334,7 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
     }
     println!(
         "added prospect #{id} {} ({} / {})",
-        stored.name, stored.pipeline, stored.stage
+        stored.data.name, stored.data.pipeline, stored.data.stage
     );
     print_feed_notes(&stored);
     Ok(())
@@ -342,7 +342,12 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
 
 /// Says, for profiles rapport will not fetch, how engagement there is recorded.
 fn print_feed_notes(prospect: &Prospect) {
-    for profile in prospect.profiles.iter().filter(|p| !p.platform.has_permitted_feed()) {
+    for profile in prospect
+        .data
+        .profiles
+        .iter()
+        .filter(|p| !p.platform.has_permitted_feed())
+    {
         println!(
             "  {} ({}): no permitted feed; log engagement there with `rapport log {} {}.comment` or by webhook",
             profile.url, profile.platform, prospect.id, profile.platform
@@ -372,12 +377,12 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
         .map(|p| {
             vec![
                 p.id.to_string(),
-                p.name.clone(),
-                or_dash(p.company.as_deref()),
-                or_dash(p.email.as_deref()),
-                format!("{}/{}", p.pipeline, p.stage),
-                format!("{} {}", p.value, p.currency),
-                p.tags.join(","),
+                p.data.name.clone(),
+                or_dash(p.data.company.as_deref()),
+                or_dash(p.data.email.as_deref()),
+                format!("{}/{}", p.data.pipeline, p.data.stage),
+                format!("{} {}", p.data.value, p.data.currency),
+                p.data.tags.join(","),
             ]
         })
         .collect();
@@ -397,45 +402,45 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
     let stage_name = app
         .settings
         .pipelines
-        .get(&prospect.pipeline)
+        .get(&prospect.data.pipeline)
         .ok()
-        .and_then(|p| p.stage(&prospect.stage))
-        .map_or(prospect.stage.clone(), |s| {
+        .and_then(|p| p.stage(&prospect.data.stage))
+        .map_or(prospect.data.stage.clone(), |s| {
             format!(
                 "{} ({} %)",
                 s.name,
-                prospect.probability_override.unwrap_or(s.probability)
+                prospect.data.probability_override.unwrap_or(s.probability)
             )
         });
-    println!("#{} {}", prospect.id, prospect.name);
+    println!("#{} {}", prospect.id, prospect.data.name);
     let field = |label: &str, value: String| println!("  {label:<15}{value}");
-    field("email", or_dash(prospect.email.as_deref()));
-    field("company", or_dash(prospect.company.as_deref()));
-    field("title", or_dash(prospect.title.as_deref()));
-    field("stage", format!("{stage_name} in {}", prospect.pipeline));
-    field("deal", format!("{} {}", prospect.value, prospect.currency));
+    field("email", or_dash(prospect.data.email.as_deref()));
+    field("company", or_dash(prospect.data.company.as_deref()));
+    field("title", or_dash(prospect.data.title.as_deref()));
+    field("stage", format!("{stage_name} in {}", prospect.data.pipeline));
+    field("deal", format!("{} {}", prospect.data.value, prospect.data.currency));
     field(
         "expected close",
-        prospect.expected_close.map_or("-".into(), |d| d.to_string()),
+        prospect.data.expected_close.map_or("-".into(), |d| d.to_string()),
     );
-    field("time zone", or_dash(prospect.time_zone.as_deref()));
+    field("time zone", or_dash(prospect.data.time_zone.as_deref()));
     field("rep", prospect.rep_email.clone());
     field(
         "tags",
-        if prospect.tags.is_empty() {
+        if prospect.data.tags.is_empty() {
             "-".into()
         } else {
-            prospect.tags.join(", ")
+            prospect.data.tags.join(", ")
         },
     );
-    for (name, value) in &prospect.custom_fields {
+    for (name, value) in &prospect.data.custom_fields {
         field(name, value.clone());
     }
-    if let Some(notes) = &prospect.notes {
+    if let Some(notes) = &prospect.data.notes {
         field("notes", notes.clone());
     }
     println!("profiles:");
-    for profile in &prospect.profiles {
+    for profile in &prospect.data.profiles {
         let how = if profile.platform.has_permitted_feed() {
             ""
         } else {
@@ -571,7 +576,7 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
     if app.json {
         return output::json(&stored);
     }
-    println!("updated prospect #{} {}", stored.id, stored.name);
+    println!("updated prospect #{} {}", stored.id, stored.data.name);
     Ok(())
 }
 
@@ -580,11 +585,11 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
         .store
         .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
         .await?;
-    let pipeline_slug = args.pipeline.as_deref().unwrap_or(&prospect.pipeline);
+    let pipeline_slug = args.pipeline.as_deref().unwrap_or(&prospect.data.pipeline);
     let pipeline = app.settings.pipelines.get(pipeline_slug).map_err(input_error)?;
     let stage = pipeline.resolve_stage(&args.stage).map_err(input_error)?;
-    if stage.slug == prospect.stage && pipeline.slug == prospect.pipeline {
-        println!("#{} {} is already in {}", prospect.id, prospect.name, stage.slug);
+    if stage.slug == prospect.data.stage && pipeline.slug == prospect.data.pipeline {
+        println!("#{} {} is already in {}", prospect.id, prospect.data.name, stage.slug);
         return Ok(());
     }
     let note = args
@@ -596,23 +601,30 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
     let now = app.now();
     let event = event::stage_change(
         prospect.id,
-        Some(&prospect.stage),
+        Some(&prospect.data.stage),
         &stage.slug,
         now,
         cli_user(),
         note.as_deref(),
     );
     app.store
-        .move_prospect(prospect.id, &prospect.stage, &pipeline.slug, &stage.slug, event, now)
+        .move_prospect(
+            prospect.id,
+            &prospect.data.stage,
+            &pipeline.slug,
+            &stage.slug,
+            event,
+            now,
+        )
         .await?;
     if app.json {
         return output::json(
-            &serde_json::json!({ "id": prospect.id, "from": prospect.stage, "to": stage.slug, "pipeline": pipeline.slug }),
+            &serde_json::json!({ "id": prospect.id, "from": prospect.data.stage, "to": stage.slug, "pipeline": pipeline.slug }),
         );
     }
     println!(
         "moved #{} {}: {} → {}",
-        prospect.id, prospect.name, prospect.stage, stage.slug
+        prospect.id, prospect.data.name, prospect.data.stage, stage.slug
     );
     Ok(())
 }
@@ -625,14 +637,14 @@ async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
     if !args.yes {
         return Err(input_error(format!(
             "this erases #{} {} and their whole history; run again with --yes to confirm",
-            prospect.id, prospect.name
+            prospect.id, prospect.data.name
         )));
     }
     app.store.erase_prospect(prospect.id, app.now()).await?;
     println!(
         "erased prospect #{}{}",
         prospect.id,
-        if prospect.email.is_some() {
+        if prospect.data.email.is_some() {
             "; their address stays on the suppression list (as a hash) so it is never mailed"
         } else {
             ""
@@ -744,7 +756,7 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    let custom = import::custom_field_columns(prospects.iter().map(|p| &p.custom_fields));
+    let custom = import::custom_field_columns(prospects.iter().map(|p| &p.data.custom_fields));
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(
         EXPORT_HEADER
@@ -753,29 +765,35 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
             .chain(custom.iter().cloned()),
     )?;
     for p in &prospects {
-        let profiles = p.profiles.iter().map(|x| x.url.as_str()).collect::<Vec<_>>().join(";");
+        let profiles = p
+            .data
+            .profiles
+            .iter()
+            .map(|x| x.url.as_str())
+            .collect::<Vec<_>>()
+            .join(";");
         let mut record = vec![
             p.id.to_string(),
-            p.name.clone(),
-            p.email.clone().unwrap_or_default(),
-            p.company.clone().unwrap_or_default(),
-            p.title.clone().unwrap_or_default(),
+            p.data.name.clone(),
+            p.data.email.clone().unwrap_or_default(),
+            p.data.company.clone().unwrap_or_default(),
+            p.data.title.clone().unwrap_or_default(),
             profiles,
-            p.pipeline.clone(),
-            p.stage.clone(),
-            format!("{}", p.value.as_units()),
-            p.currency.clone(),
-            p.probability_override.map(|x| x.to_string()).unwrap_or_default(),
-            p.expected_close.map(|d| d.to_string()).unwrap_or_default(),
-            p.time_zone.clone().unwrap_or_default(),
-            p.tags.join(";"),
-            p.notes.clone().unwrap_or_default(),
+            p.data.pipeline.clone(),
+            p.data.stage.clone(),
+            format!("{}", p.data.value.as_units()),
+            p.data.currency.clone(),
+            p.data.probability_override.map(|x| x.to_string()).unwrap_or_default(),
+            p.data.expected_close.map(|d| d.to_string()).unwrap_or_default(),
+            p.data.time_zone.clone().unwrap_or_default(),
+            p.data.tags.join(";"),
+            p.data.notes.clone().unwrap_or_default(),
             p.rep_email.clone(),
         ];
         record.extend(
             custom
                 .iter()
-                .map(|c| p.custom_fields.get(c).cloned().unwrap_or_default()),
+                .map(|c| p.data.custom_fields.get(c).cloned().unwrap_or_default()),
         );
         writer.write_record(&record)?;
     }
@@ -819,7 +837,7 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         println!(
             "logged {kind} for #{} {} at {}",
             prospect.id,
-            prospect.name,
+            prospect.data.name,
             at.to_rfc3339()
         );
     } else {

@@ -8,7 +8,7 @@ use super::pipeline::Pipelines;
 use super::profile::{normalize_profile_url, ProfileUrl};
 use super::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, validate_probability,
-    validate_time_zone, NewProspect,
+    validate_time_zone, ProspectData,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -142,7 +142,7 @@ pub struct ImportDefaults<'a> {
 pub struct ImportRow {
     /// 1-based line of the file where the row starts.
     pub line: u64,
-    pub prospect: NewProspect,
+    pub prospect: ProspectData,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,7 +240,7 @@ fn parse_row(
     record: &csv::ByteRecord,
     defaults: &ImportDefaults,
     foreign_stages: &mut BTreeSet<String>,
-) -> Result<Option<NewProspect>, String> {
+) -> Result<Option<ProspectData>, String> {
     let mut cells: Vec<(&Column, &str)> = Vec::new();
     for (index, bytes) in record.iter().enumerate() {
         let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -274,7 +274,7 @@ struct RowBuilder {
     name: Option<String>,
     first: Option<String>,
     last: Option<String>,
-    prospect: NewProspect,
+    prospect: ProspectData,
     stage: Option<String>,
     loose_stage: Option<String>,
     pipeline: Option<String>,
@@ -345,7 +345,7 @@ impl RowBuilder {
         }
     }
 
-    fn finish(mut self, defaults: &ImportDefaults) -> Result<NewProspect, String> {
+    fn finish(mut self, defaults: &ImportDefaults) -> Result<ProspectData, String> {
         if self.prospect.email.is_none() && self.prospect.profiles.is_empty() && self.problems.is_empty() {
             self.problems
                 .push("needs an email address or a profile URL to identify the person".into());
@@ -401,7 +401,7 @@ struct SeenInFile {
 }
 
 impl SeenInFile {
-    fn check(&mut self, line: u64, prospect: &Option<NewProspect>) -> Result<(), String> {
+    fn check(&mut self, line: u64, prospect: &Option<ProspectData>) -> Result<(), String> {
         let Some(p) = prospect else { return Ok(()) };
         if let Some(email) = &p.email {
             if let Some(first) = self.emails.get(email) {

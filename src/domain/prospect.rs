@@ -79,31 +79,18 @@ impl NewRep {
     }
 }
 
+/// A stored prospect: its id, the owning rep's address, and its data.
 #[derive(Debug, Clone, Serialize)]
 pub struct Prospect {
     pub id: ProspectId,
-    pub rep_id: RepId,
     pub rep_email: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub time_zone: Option<String>,
-    pub pipeline: String,
-    pub stage: String,
-    pub value: Amount,
-    pub currency: String,
-    pub probability_override: Option<u8>,
-    pub expected_close: Option<NaiveDate>,
-    pub tags: Vec<String>,
-    pub notes: Option<String>,
-    pub custom_fields: BTreeMap<String, String>,
-    pub profiles: Vec<ProfileUrl>,
+    #[serde(flatten)]
+    pub data: ProspectData,
 }
 
-/// Everything needed to create a prospect, already validated.
-#[derive(Debug, Clone, Default)]
-pub struct NewProspect {
+/// Everything recorded about a prospect, validated: what creating one takes.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProspectData {
     pub rep_id: RepId,
     pub name: String,
     pub email: Option<String>,

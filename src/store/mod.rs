@@ -9,7 +9,7 @@ pub use sqlite::SqliteStore;
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
-use crate::domain::prospect::{NewProspect, NewRep, Prospect, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
+use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -86,7 +86,7 @@ pub trait Store: Send + Sync {
     /// Creates a prospect with its tags, profiles and a `prospect.created` event.
     async fn create_prospect(
         &self,
-        prospect: &NewProspect,
+        prospect: &ProspectData,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<ProspectId>;

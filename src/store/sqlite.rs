@@ -108,10 +108,8 @@ fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
         .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
         .transpose()?;
     let custom: String = row.get("custom_fields");
-    Ok(Prospect {
-        id: row.get("id"),
+    let data = ProspectData {
         rep_id: row.get("rep_id"),
-        rep_email: row.get("rep_email"),
         name: row.get("name"),
         email: row.get("email"),
         company: row.get("company"),
@@ -127,6 +125,11 @@ fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
         notes: row.get("notes"),
         custom_fields: serde_json::from_str(&custom).map_err(|e| StoreError::Corrupt(format!("custom fields: {e}")))?,
         profiles: Vec::new(),
+    };
+    Ok(Prospect {
+        id: row.get("id"),
+        rep_email: row.get("rep_email"),
+        data,
     })
 }
 
@@ -147,7 +150,7 @@ fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepScope) {
 
 async fn insert_prospect_rows(
     conn: &mut SqliteConnection,
-    p: &NewProspect,
+    p: &ProspectData,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> StoreResult<ProspectId> {
@@ -267,7 +270,7 @@ async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: Dat
 
 /// The prospect already holding this person, by email, else by profile URL:
 /// one statement, since an import runs it for every row.
-async fn existing_person(conn: &mut SqliteConnection, p: &NewProspect) -> StoreResult<Option<ProspectId>> {
+async fn existing_person(conn: &mut SqliteConnection, p: &ProspectData) -> StoreResult<Option<ProspectId>> {
     if p.email.is_none() && p.profiles.is_empty() {
         return Ok(None);
     }
@@ -307,7 +310,7 @@ impl SqliteStore {
         .map_err(db("load tags"))?;
         for row in tag_rows {
             if let Some(&i) = index.get(&row.get::<i64, _>(0)) {
-                prospects[i].tags.push(row.get(1));
+                prospects[i].data.tags.push(row.get(1));
             }
         }
         let profile_rows = sqlx::query(&format!(
@@ -321,7 +324,7 @@ impl SqliteStore {
                 let platform: String = row.get(2);
                 let platform =
                     Platform::parse(&platform).ok_or_else(|| StoreError::Corrupt(format!("platform '{platform}'")))?;
-                prospects[i].profiles.push(ProfileUrl {
+                prospects[i].data.profiles.push(ProfileUrl {
                     url: row.get(1),
                     platform,
                 });
@@ -372,7 +375,7 @@ impl Store for SqliteStore {
 
     async fn create_prospect(
         &self,
-        prospect: &NewProspect,
+        prospect: &ProspectData,
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> StoreResult<ProspectId> {
