@@ -4,6 +4,7 @@
 //! - [`config`]: loading and validating configuration.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
 //! - [`outbound`]: outgoing mail (SMTP or the file outbox).
+//! - [`sources`]: prospects' public feeds.
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
 
@@ -12,4 +13,5 @@ pub mod config;
 pub mod daemon;
 pub mod domain;
 pub mod outbound;
+pub mod sources;
 pub mod store;

@@ -9,6 +9,7 @@ mod output;
 mod pipeline_cmd;
 mod prospect;
 mod rep;
+mod sources_cmd;
 
 pub use app::App;
 
@@ -94,6 +95,9 @@ pub enum Command {
     Log(prospect::LogArgs),
     /// The pipeline: stages with count, value and weighted value, and the forecast.
     Pipeline(pipeline_cmd::PipelineArgs),
+    /// Feeds of prospects' public activity.
+    #[command(subcommand)]
+    Sources(sources_cmd::SourcesCommand),
     /// Run the background daemon until SIGINT/SIGTERM.
     Daemon,
     /// Check the configuration.
@@ -127,6 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prospect(command) => prospect::run(&app, *command).await,
         Command::Log(args) => prospect::log(&app, args).await,
         Command::Pipeline(args) => pipeline_cmd::run(&app, args).await,
+        Command::Sources(command) => sources_cmd::run(&app, command).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),
     }

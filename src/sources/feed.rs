@@ -1,0 +1,211 @@
+//! Feeds (RSS 0.9x/1.0/2.0, Atom, JSON Feed) parsed by `feed-rs` and reduced
+//! to what rapport keeps of each item: a stable id, url, title, a plain-text
+//! excerpt, published time and author. Item HTML becomes plain text here, so
+//! nothing downstream (digests, templates) ever renders a feed's markup.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Longest text excerpt kept per item, in characters.
+pub const EXCERPT_CHARS: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParsedFeed {
+    pub title: Option<String>,
+    pub items: Vec<FeedItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedItem {
+    /// The feed's own id (guid, Atom id, JSON Feed id); when it has none, a
+    /// hash of link and title, so it stays the same across polls.
+    pub id: String,
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub text: Option<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("not a readable RSS, Atom or JSON feed: {0}")]
+pub struct FeedError(String);
+
+/// Parses a feed document. `base_url` resolves relative links.
+pub fn parse_feed(bytes: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedError> {
+    let bytes = &*super::prepare::prepare(bytes, None);
+    let parser = feed_rs::parser::Builder::new()
+        .base_uri(base_url)
+        .sanitize_content(false)
+        .build();
+    // quick-xml (under feed-rs) asserts on some encoding declarations instead
+    // of returning an error; a feed from the network must never take rapport down.
+    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
+        .map_err(|_| FeedError("the XML parser gave up on this document's encoding declaration".into()))?
+        .map_err(|e| FeedError(e.to_string()))?;
+    Ok(ParsedFeed {
+        title: feed.title.as_ref().and_then(text_of),
+        items: feed.entries.iter().map(item_of).collect(),
+    })
+}
+
+fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
+    let body = entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text);
+    let summary = entry.summary.as_ref().and_then(text_of);
+    FeedItem {
+        id: entry.id.clone(),
+        url: preferred_link(&entry.links),
+        title: entry.title.as_ref().and_then(text_of),
+        text: summary
+            .or(body)
+            .filter(|t| !t.is_empty())
+            .map(|t| excerpt(&t, EXCERPT_CHARS)),
+        published: entry.published.or(entry.updated),
+        author: entry.authors.iter().find_map(author_name),
+    }
+}
+
+/// A person's name, else their address; never feed-rs's "Unknown" placeholder.
+fn author_name(person: &feed_rs::model::Person) -> Option<String> {
+    [person.name.as_deref(), person.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|n| !n.is_empty() && *n != "Unknown")
+        .map(str::to_string)
+}
+
+/// The `alternate` link (the post itself), else the first link.
+fn preferred_link(links: &[feed_rs::model::Link]) -> Option<String> {
+    links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .or_else(|| links.first())
+        .map(|l| l.href.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// A feed text construct as plain text; HTML types are reduced to their text.
+fn text_of(text: &feed_rs::model::Text) -> Option<String> {
+    let is_markup = text.content_type.subty() == "html" || text.content_type.subty() == "xhtml";
+    let plain = if is_markup {
+        html_to_text(&text.content)
+    } else {
+        collapse_whitespace(&text.content)
+    };
+    Some(plain).filter(|t| !t.is_empty())
+}
+
+/// The visible text of an HTML fragment: tags dropped, scripts and styles
+/// skipped, entities decoded, whitespace collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let fragment = scraper::Html::parse_fragment(html);
+    let mut out = String::new();
+    for node in fragment.root_element().descendants() {
+        match node.value() {
+            scraper::Node::Text(text) => {
+                let hidden = node.ancestors().any(|a| {
+                    a.value()
+                        .as_element()
+                        .is_some_and(|e| matches!(e.name(), "script" | "style" | "template"))
+                });
+                if !hidden {
+                    out.push_str(text);
+                }
+            }
+            scraper::Node::Element(e) if is_block(e.name()) => out.push(' '),
+            _ => {}
+        }
+    }
+    collapse_whitespace(&out)
+}
+
+fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "br" | "p" | "div" | "li" | "ul" | "ol" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "pre"
+    )
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// At most `limit` characters, cut at a word boundary with an ellipsis.
+fn excerpt(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let cut: String = text.chars().take(limit).collect();
+    let at_word = cut
+        .rfind(' ')
+        .filter(|i| *i > limit / 2)
+        .map_or(cut.as_str(), |i| &cut[..i]);
+    format!("{}…", at_word.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_becomes_plain_text() {
+        assert_eq!(
+            html_to_text("<p>Hello <b>world</b> &amp; friends</p><script>alert(1)</script><p>Next</p>"),
+            "Hello world & friends Next"
+        );
+        assert_eq!(html_to_text("a<br>b"), "a b");
+        assert_eq!(html_to_text("<img src=x onerror=alert(1)>"), "");
+    }
+
+    #[test]
+    fn excerpts_cut_at_a_word() {
+        let long = "word ".repeat(200);
+        let cut = excerpt(long.trim(), 50);
+        assert!(cut.ends_with('…') && cut.chars().count() <= 51, "{cut}");
+        assert_eq!(excerpt("short", 50), "short");
+    }
+
+    #[test]
+    fn rss_atom_and_json_feed_normalise_alike() {
+        let rss = br#"<?xml version="1.0"?><rss version="2.0"><channel><title>Blog</title>
+            <item><title>Post &amp; more</title><link>https://jane.example/p1</link><guid>p1</guid>
+            <pubDate>Tue, 05 Aug 2025 01:40:00 +0000</pubDate><description>&lt;p&gt;Hi &lt;b&gt;there&lt;/b&gt;&lt;/p&gt;</description>
+            <author>jane@jane.example (Jane)</author></item></channel></rss>"#;
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title><id>x</id><updated>2025-08-05T01:40:00Z</updated>
+            <entry><title type="html">Post &amp;amp; more</title><id>p1</id><link rel="alternate" href="https://jane.example/p1"/>
+            <updated>2025-08-05T01:40:00Z</updated><summary type="html">&lt;p&gt;Hi &lt;b&gt;there&lt;/b&gt;&lt;/p&gt;</summary>
+            <author><name>Jane</name></author></entry></feed>"#;
+        let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"Blog","items":[{"id":"p1","url":"https://jane.example/p1",
+            "title":"Post & more","content_html":"<p>Hi <b>there</b></p>","date_published":"2025-08-05T01:40:00Z","authors":[{"name":"Jane"}]}]}"#;
+        for doc in [&rss[..], &atom[..], &json[..]] {
+            let feed = parse_feed(doc, None).unwrap();
+            assert_eq!(feed.title.as_deref(), Some("Blog"));
+            let item = &feed.items[0];
+            assert_eq!(item.id, "p1");
+            assert_eq!(item.url.as_deref(), Some("https://jane.example/p1"));
+            assert_eq!(item.title.as_deref(), Some("Post & more"));
+            assert_eq!(item.text.as_deref(), Some("Hi there"));
+            assert_eq!(item.published, Some("2025-08-05T01:40:00Z".parse().unwrap()));
+            assert!(
+                item.author.as_deref().is_some_and(|a| a.contains("Jane")),
+                "{:?}",
+                item.author
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for doc in [
+            &b""[..],
+            b"<html><body>hi</body></html>",
+            b"{\"not\": \"a feed\"}",
+            b"<rss><channel><item><title>cut",
+            &[0xff, 0xfe, 0x00],
+        ] {
+            let _ = parse_feed(doc, None);
+        }
+        assert!(parse_feed(b"plain text", None).is_err());
+    }
+}

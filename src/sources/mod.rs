@@ -1,0 +1,5 @@
+//! Where engagement comes from: prospects' public feeds (and, later, the
+//! rep's mailbox). Parsing is pure; fetching and polling live beside it.
+
+pub mod feed;
+mod prepare;

@@ -1,0 +1,237 @@
+//! Gets a feed document into the shape `feed-rs` reads best: UTF-8 text
+//! (whatever the BOM, the XML declaration or the HTTP charset said), and
+//! Atom 1.0 rather than the older Atom 0.3 that some sites still serve.
+
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesEnd, BytesStart, Event};
+use quick_xml::name::QName;
+use std::borrow::Cow;
+
+const ATOM_03: &str = "http://purl.org/atom/ns#";
+const ATOM_10: &str = "http://www.w3.org/2005/Atom";
+
+/// Returns the document as UTF-8 bytes with an XML declaration (if any) that
+/// says so, upgraded from Atom 0.3 when it is that. `charset` is the HTTP
+/// Content-Type charset, used when the document itself names none.
+pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
+    let decoded = to_utf8(bytes, charset).map(|text| declare_utf8(&text));
+    let text: &str = match &decoded {
+        Some(text) => text,
+        None => match std::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => return Cow::Borrowed(bytes),
+        },
+    };
+    let rewrite = text.contains(ATOM_03) || is_unversioned_rss(text);
+    match rewrite.then(|| rewrite_legacy(text)).flatten() {
+        Some(upgraded) => Cow::Owned(upgraded.into_bytes()),
+        None => decoded.map_or(Cow::Borrowed(bytes), |text| Cow::Owned(text.into_bytes())),
+    }
+}
+
+/// Decodes to UTF-8, or `None` when the bytes already are UTF-8 without a BOM
+/// and nothing says otherwise.
+fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Option<String> {
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return Some(String::from_utf8_lossy(rest).into_owned()),
+        [0x00, 0x00, 0xFE, 0xFF, rest @ ..] => return Some(utf32(rest, u32::from_be_bytes)),
+        [0xFF, 0xFE, 0x00, 0x00, rest @ ..] => return Some(utf32(rest, u32::from_le_bytes)),
+        [0x00, 0x00, 0x00, 0x3C, ..] => return Some(utf32(bytes, u32::from_be_bytes)),
+        [0x3C, 0x00, 0x00, 0x00, ..] => return Some(utf32(bytes, u32::from_le_bytes)),
+        [0xFE, 0xFF, ..] | [0x00, 0x3C, 0x00, 0x3F, ..] => return Some(decode(bytes, encoding_rs::UTF_16BE)),
+        [0xFF, 0xFE, ..] | [0x3C, 0x00, 0x3F, 0x00, ..] => return Some(decode(bytes, encoding_rs::UTF_16LE)),
+        _ => {}
+    }
+    let label = declared_encoding(bytes).or(charset.map(str::to_string))?;
+    let encoding = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
+    if encoding == encoding_rs::UTF_8 && std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    Some(decode(bytes, encoding))
+}
+
+fn decode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
+    encoding.decode(bytes).0.into_owned()
+}
+
+fn utf32(bytes: &[u8], read: fn([u8; 4]) -> u32) -> String {
+    bytes
+        .chunks_exact(4)
+        .map(|c| char::from_u32(read([c[0], c[1], c[2], c[3]])).unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect()
+}
+
+/// The `encoding="…"` of an ASCII-compatible XML declaration.
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(1024)];
+    let head = String::from_utf8_lossy(head);
+    let declaration = head.trim_start().strip_prefix("<?xml")?.split("?>").next()?;
+    let after = declaration
+        .split("encoding")
+        .nth(1)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    after[1..].split(quote).next().map(str::to_string)
+}
+
+/// Rewrites the declaration's encoding to utf-8, since the text now is.
+fn declare_utf8(text: &str) -> String {
+    let trimmed = text.trim_start_matches('\u{feff}');
+    let Some(end) = trimmed.strip_prefix("<?xml").and_then(|_| trimmed.find("?>")) else {
+        return trimmed.to_string();
+    };
+    let declaration = &trimmed[..end];
+    match declaration.find("encoding") {
+        Some(_) => {
+            let version = if declaration.contains("1.1") { "1.1" } else { "1.0" };
+            format!("<?xml version=\"{version}\" encoding=\"utf-8\"{}", &trimmed[end..])
+        }
+        None => trimmed.to_string(),
+    }
+}
+
+/// Whether the root is `<rss>` with no `version`, which feed-rs refuses
+/// although it is read as RSS 2.0 everywhere else.
+fn is_unversioned_rss(text: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(root)) | Ok(Event::Empty(root)) => {
+                return root.name().as_ref() == "rss"
+                    && !root.attributes().flatten().any(|a| a.key.as_ref() == "version");
+            }
+            Ok(Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Rewrites legacy forms into what feed-rs reads: an unversioned `<rss>`
+/// becomes RSS 2.0; Atom 0.3 becomes Atom 1.0 (the namespace, `issued`/
+/// `modified` → `published`/`updated`, MIME content types with
+/// `mode="escaped"`). `None` when the document is not well-formed enough.
+fn rewrite_legacy(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut writer = quick_xml::Writer::new(Vec::with_capacity(text.len()));
+    loop {
+        let event = match reader.read_event().ok()? {
+            Event::Eof => break,
+            Event::Start(start) if start.name().as_ref() == "rss" => Event::Start(versioned_rss(&start)),
+            Event::Start(start) => Event::Start(upgrade_start(&start)),
+            Event::Empty(start) => Event::Empty(upgrade_start(&start)),
+            Event::End(end) => {
+                let name = end.name().as_ref().to_string();
+                Event::End(BytesEnd::new(renamed(&name).to_string()))
+            }
+            other => other,
+        };
+        writer.write_event(event).ok()?;
+    }
+    String::from_utf8(writer.into_inner()).ok()
+}
+
+fn renamed(name: &str) -> &str {
+    match name {
+        "issued" => "published",
+        "modified" => "updated",
+        other => other,
+    }
+}
+
+fn versioned_rss(start: &BytesStart<'_>) -> BytesStart<'static> {
+    let mut rss = start.to_owned();
+    if !start.attributes().flatten().any(|a| a.key.as_ref() == "version") {
+        rss.push_attribute(("version", "2.0"));
+    }
+    rss
+}
+
+fn upgrade_start(start: &BytesStart<'_>) -> BytesStart<'static> {
+    let name = start.name().as_ref().to_string();
+    let mut upgraded = BytesStart::new(renamed(&name).to_string());
+    for attribute in start.attributes().flatten() {
+        let key = attribute.key.as_ref();
+        // Values stay as they were written (already escaped).
+        let value = match (key, attribute.value.as_ref()) {
+            ("mode", _) => continue,
+            ("type", "text/html") => "html",
+            ("type", "text/plain") => "text",
+            ("type", "application/xhtml+xml") => "xhtml",
+            (k, v) if k.starts_with("xmlns") && v == ATOM_03 => ATOM_10,
+            (_, v) => v,
+        };
+        upgraded.push_attribute(Attribute {
+            key: QName(key),
+            value: Cow::Owned(value.to_string()),
+        });
+    }
+    upgraded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepared(bytes: &[u8]) -> String {
+        String::from_utf8(prepare(bytes, None).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn utf16_and_utf32_become_utf8() {
+        let doc = "<?xml version=\"1.0\" encoding=\"utf-16\"?><rss>ø</rss>";
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(doc.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(
+            prepared(&utf16le),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">ø</rss>"
+        );
+        let utf32be: Vec<u8> = doc.chars().flat_map(|c| (c as u32).to_be_bytes()).collect();
+        assert_eq!(
+            prepared(&utf32be),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">ø</rss>"
+        );
+    }
+
+    #[test]
+    fn declared_and_http_charsets_are_honoured() {
+        let latin1 = b"<?xml version='1.0' encoding='iso-8859-1'?><rss version='2.0'>\xf8</rss>";
+        assert_eq!(
+            prepared(latin1),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version='2.0'>ø</rss>"
+        );
+        let undeclared = b"<rss version='2.0'>\xf8</rss>";
+        assert_eq!(
+            String::from_utf8(prepare(undeclared, Some("windows-1252")).into_owned()).unwrap(),
+            "<rss version='2.0'>ø</rss>"
+        );
+        assert!(matches!(
+            prepare(b"<rss version='2.0'>plain</rss>", None),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn an_unversioned_rss_is_read_as_rss_2() {
+        assert_eq!(prepared(b"<rss>\n</rss>"), "<rss version=\"2.0\">\n</rss>");
+        assert_eq!(
+            prepared(b"<rss version=\"0.91\"></rss>"),
+            "<rss version=\"0.91\"></rss>"
+        );
+    }
+
+    #[test]
+    fn atom_03_is_upgraded() {
+        let doc = br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><entry><title type="text/html" mode="escaped">&lt;b&gt;Hi&lt;/b&gt;</title><issued>2004-01-01T00:00:00Z</issued></entry></feed>"#;
+        let out = prepared(doc);
+        assert!(out.contains(r#"xmlns="http://www.w3.org/2005/Atom""#), "{out}");
+        assert!(
+            out.contains(r#"<title type="html">&lt;b&gt;Hi&lt;/b&gt;</title>"#),
+            "{out}"
+        );
+        assert!(out.contains("<published>2004-01-01T00:00:00Z</published>"), "{out}");
+    }
+}

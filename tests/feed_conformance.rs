@@ -1,0 +1,165 @@
+//! Conformance over the public feed corpora in `../shared/corpora/feeds`
+//! (read in place, never copied): no panic on any file, and the share of
+//! feedparser's expectations about the fields rapport keeps that hold.
+//!
+//! Applicable feedparser rows (`expected_simple.tsv`): a `==` comparison on
+//! the feed title or the first entry's title, link, id, author or published
+//! time, compared by meaning (markup in an expected title is reduced to text,
+//! as rapport does); and "bozo = 0", meaning the feed must be usable. Files
+//! whose expectations depend on HTTP headers (`Header:` lines) are left out:
+//! a file read from disk has none.
+
+use rapport::sources::feed::{html_to_text, parse_feed, ParsedFeed};
+use std::path::{Path, PathBuf};
+
+fn corpora() -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/feeds");
+    if path.is_dir() {
+        Some(path)
+    } else {
+        eprintln!(
+            "public feed corpora absent at {}: conformance not measured",
+            path.display()
+        );
+        None
+    }
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_corpus_file_makes_the_parser_panic() {
+    let Some(root) = corpora() else { return };
+    let mut files = Vec::new();
+    all_files(&root, &mut files);
+    let mut panicked = Vec::new();
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        if std::panic::catch_unwind(|| parse_feed(&bytes, Some("http://127.0.0.1:8097/"))).is_err() {
+            panicked.push(file.display().to_string());
+        }
+    }
+    println!("parsed {} corpus files, {} panics", files.len(), panicked.len());
+    assert!(panicked.is_empty(), "panics on: {panicked:#?}");
+}
+
+/// What rapport holds at a feedparser path, if it keeps that field.
+fn ours(feed: &ParsedFeed, path: &str) -> Option<Option<String>> {
+    let first = feed.items.first();
+    let value = match path {
+        "feed.title" | "feed.title_detail.value" => feed.title.clone(),
+        "entries.0.title" | "entries.0.title_detail.value" => first.and_then(|i| i.title.clone()),
+        "entries.0.link" => first.and_then(|i| i.url.clone()),
+        "entries.0.id" => first.map(|i| i.id.clone()),
+        "entries.0.author" => first.and_then(|i| i.author.clone()),
+        "entries.0.published" | "entries.0.updated" => first.and_then(|i| i.published).map(|t| t.to_rfc3339()),
+        _ => return None,
+    };
+    Some(value)
+}
+
+fn same_meaning(path: &str, ours: Option<&str>, expected: &str) -> bool {
+    let Some(ours) = ours else { return false };
+    if path.ends_with("published") || path.ends_with("updated") {
+        let parse = |t: &str| {
+            chrono::DateTime::parse_from_rfc2822(t)
+                .or_else(|_| chrono::DateTime::parse_from_rfc3339(t))
+                .ok()
+        };
+        return parse(expected).is_some_and(|e| parse(ours) == Some(e));
+    }
+    // feedparser hands back titles as HTML; rapport keeps plain text.
+    let plain = expected.split_whitespace().collect::<Vec<_>>().join(" ");
+    ours == plain || ours == html_to_text(expected)
+}
+
+#[test]
+fn feedparser_expectations_about_kept_fields() {
+    let Some(root) = corpora() else { return };
+    let dir = root.join("feedparser");
+    let with_headers: std::collections::HashSet<String> = std::fs::read_to_string(dir.join("expected.tsv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() > 3 && !cols[3].trim().is_empty()).then(|| cols[0].to_string())
+        })
+        .collect();
+    let (mut applicable, mut held) = (0usize, 0usize);
+    let mut misses = Vec::new();
+    for line in std::fs::read_to_string(dir.join("expected_simple.tsv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [file, bozo, path, op, value] = cols[..] else {
+            continue;
+        };
+        if with_headers.contains(file) {
+            continue;
+        }
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let parsed = parse_feed(&bytes, Some("http://127.0.0.1:8097/"));
+        if bozo == "0" {
+            applicable += 1;
+            if parsed.is_ok() {
+                held += 1;
+            } else {
+                misses.push(format!("{file}: not usable: {}", parsed.as_ref().err().unwrap()));
+            }
+        }
+        if op != "==" {
+            continue;
+        }
+        let Ok(expected) = serde_json::from_str::<serde_json::Value>(value) else {
+            continue;
+        };
+        let Some(expected) = expected.as_str() else { continue };
+        let Some(actual) = parsed.as_ref().ok().map(|f| ours(f, path)) else {
+            if ours(
+                &ParsedFeed {
+                    title: None,
+                    items: vec![],
+                },
+                path,
+            )
+            .is_some()
+            {
+                applicable += 1;
+                misses.push(format!("{file}: {path}: feed not parsed"));
+            }
+            continue;
+        };
+        let Some(actual) = actual else { continue };
+        applicable += 1;
+        if same_meaning(path, actual.as_deref(), expected) {
+            held += 1;
+        } else {
+            misses.push(format!("{file}: {path}: expected {expected:?}, got {actual:?}"));
+        }
+    }
+    let share = held as f64 * 100.0 / applicable.max(1) as f64;
+    println!("feedparser expectations about kept fields: {held} of {applicable} hold ({share:.1} %)");
+    for miss in misses
+        .iter()
+        .take(if std::env::var_os("RAPPORT_SHOW_MISSES").is_some() {
+            usize::MAX
+        } else {
+            40
+        })
+    {
+        println!("  miss: {miss}");
+    }
+    assert!(share >= 90.0, "conformance {share:.1} % is below 90 %");
+}
