@@ -4,6 +4,7 @@
 //! - [`config`]: loading and validating configuration.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
 //! - [`outbound`]: outgoing mail (SMTP or the file outbox).
+//! - [`net`]: outbound HTTP with the SSRF guard.
 //! - [`sources`]: prospects' public feeds.
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod domain;
+pub mod net;
 pub mod outbound;
 pub mod sources;
 pub mod store;

@@ -95,9 +95,10 @@ pub enum Command {
     Log(prospect::LogArgs),
     /// The pipeline: stages with count, value and weighted value, and the forecast.
     Pipeline(pipeline_cmd::PipelineArgs),
-    /// Feeds of prospects' public activity.
-    #[command(subcommand)]
-    Sources(sources_cmd::SourcesCommand),
+    /// The feeds rapport watches: list them (`--broken` for failing ones), or test one.
+    Sources(sources_cmd::SourcesArgs),
+    /// Poll prospects' feeds now and record new posts (the daemon does this on its schedule).
+    Poll(sources_cmd::PollArgs),
     /// Run the background daemon until SIGINT/SIGTERM.
     Daemon,
     /// Check the configuration.
@@ -131,7 +132,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Prospect(command) => prospect::run(&app, *command).await,
         Command::Log(args) => prospect::log(&app, args).await,
         Command::Pipeline(args) => pipeline_cmd::run(&app, args).await,
-        Command::Sources(command) => sources_cmd::run(&app, command).await,
+        Command::Sources(args) => sources_cmd::run(&app, args).await,
+        Command::Poll(args) => sources_cmd::poll(&app, args).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),
     }

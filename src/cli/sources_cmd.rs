@@ -1,59 +1,150 @@
-//! `rapport sources`: inspect feeds.
+//! `rapport sources` and `rapport poll`: the feeds rapport watches.
 
-use super::output;
+use super::output::{self, or_dash};
 use super::{input_error, App};
+use crate::domain::prospect::ProspectRef;
+use crate::net::client::{Fetched, Validators};
 use crate::sources::feed::{parse_feed, ParsedFeed};
+use crate::sources::poll::Poller;
+use crate::store::RepScope;
 use clap::{Args, Subcommand};
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// Largest feed file read, the same bound the poller puts on a response body.
-const MAX_FEED_BYTES: u64 = 15 * 1024 * 1024;
+#[derive(Debug, Args)]
+pub struct SourcesArgs {
+    #[command(subcommand)]
+    pub command: Option<SourcesCommand>,
+    /// Only sources marked broken (failing again and again).
+    #[arg(long)]
+    pub broken: bool,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum SourcesCommand {
-    /// Parse one saved feed file and print the feed and every item as rapport
-    /// normalises them (id, url, title, text, published, author): for finding
-    /// out why a feed shows nothing.
+    /// Fetch one URL (through the same client and guard as the poller) or
+    /// read one file, and print the feed and every item as rapport
+    /// normalises them, ignoring the recent-items window: for finding out
+    /// why a feed shows nothing.
     Test(TestArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// A saved RSS, Atom or JSON Feed file.
-    pub file: PathBuf,
+    /// An http(s) URL, or a saved RSS, Atom or JSON Feed file.
+    pub target: String,
 }
 
-pub async fn run(app: &App, command: SourcesCommand) -> anyhow::Result<()> {
-    match command {
-        SourcesCommand::Test(args) => test(app, args),
+#[derive(Debug, Args)]
+pub struct PollArgs {
+    /// One pass over the due feeds, then exit (default: keep polling until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+    /// Poll this prospect's feeds now, due or not.
+    #[arg(long)]
+    pub prospect: Option<String>,
+}
+
+pub async fn run(app: &App, args: SourcesArgs) -> anyhow::Result<()> {
+    match args.command {
+        Some(SourcesCommand::Test(test_args)) => test(app, test_args).await,
+        None => list(app, args.broken).await,
     }
 }
 
-fn test(app: &App, args: TestArgs) -> anyhow::Result<()> {
-    let shown = args.file.display().to_string();
-    if shown.starts_with("http://") || shown.starts_with("https://") {
-        return Err(input_error(format!(
-            "'{shown}' is a URL; this version reads saved files only: save the feed (e.g. with curl -o feed.xml) and pass the file"
-        )));
+async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {
+    let sources = app.store.list_sources(RepScope::Team, broken_only).await?;
+    if app.json {
+        return output::json(&sources);
     }
-    let file = std::fs::File::open(&args.file).map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FEED_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
-    if bytes.len() as u64 > MAX_FEED_BYTES {
-        return Err(input_error(format!(
-            "{shown} is larger than {} MiB; that is not a feed",
-            MAX_FEED_BYTES >> 20
-        )));
-    }
-    let feed = parse_feed(&bytes, None).map_err(|e| input_error(format!("{shown}: {e}")))?;
+    let rows: Vec<Vec<String>> = sources
+        .iter()
+        .map(|s| {
+            let status = if s.broken {
+                format!("BROKEN: {}", s.last_status.as_deref().unwrap_or(""))
+            } else {
+                or_dash(s.last_status.as_deref())
+            };
+            vec![
+                s.id.to_string(),
+                format!("#{} {}", s.prospect_id, s.prospect_name),
+                s.platform.clone(),
+                s.feed_url
+                    .clone()
+                    .unwrap_or_else(|| format!("(to discover on {})", s.page_url)),
+                status,
+                or_dash(s.last_error.as_deref()),
+                s.next_poll_at.format("%Y-%m-%d %H:%M").to_string(),
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "ID",
+            "PROSPECT",
+            "PLATFORM",
+            "FEED",
+            "LAST STATUS",
+            "LAST ERROR",
+            "NEXT POLL (UTC)",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+/// Largest feed file read: the same bound the poller puts on a response body.
+fn max_file_bytes(app: &App) -> u64 {
+    app.settings.config.fetch.max_body_bytes
+}
+
+async fn test(app: &App, args: TestArgs) -> anyhow::Result<()> {
+    let target = args.target.trim();
+    let feed = if target.starts_with("http://") || target.starts_with("https://") {
+        fetch_feed(app, target).await?
+    } else {
+        read_feed(app, &PathBuf::from(target))?
+    };
     if app.json {
         return output::json(&feed);
     }
     print_feed(&feed);
     Ok(())
+}
+
+async fn fetch_feed(app: &App, target: &str) -> anyhow::Result<ParsedFeed> {
+    let url = url::Url::parse(target).map_err(|e| input_error(format!("'{target}' is not a URL: {e}")))?;
+    let poller = Poller::new(&app.settings, app.store.clone(), app.clock.clone())?;
+    match poller
+        .client()
+        .get(&url, &Validators::default())
+        .await
+        .map_err(|e| input_error(e.to_string()))?
+    {
+        Fetched::Body { bytes, final_url, .. } => {
+            parse_feed(&bytes, Some(final_url.as_str())).map_err(|e| input_error(format!("{target}: {e}")))
+        }
+        Fetched::NotModified => Err(input_error(format!(
+            "{target} answered 304 Not Modified to a plain GET"
+        ))),
+    }
+}
+
+fn read_feed(app: &App, path: &PathBuf) -> anyhow::Result<ParsedFeed> {
+    let shown = path.display().to_string();
+    let limit = max_file_bytes(app);
+    let file = std::fs::File::open(path).map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(input_error(format!(
+            "{shown} is larger than {limit} bytes ([fetch] max_body_bytes)"
+        )));
+    }
+    parse_feed(&bytes, None).map_err(|e| input_error(format!("{shown}: {e}")))
 }
 
 fn print_feed(feed: &ParsedFeed) {
@@ -78,6 +169,42 @@ fn print_feed(feed: &ParsedFeed) {
         }
         if let Some(author) = &item.author {
             println!("  by {author}");
+        }
+    }
+}
+
+pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
+    let prospect = match &args.prospect {
+        Some(p) => {
+            let reference: ProspectRef = p.parse().map_err(input_error)?;
+            Some(app.store.find_prospect(RepScope::Team, &reference).await?.id)
+        }
+        None => None,
+    };
+    let poller = Poller::new(&app.settings, app.store.clone(), app.clock.clone())?;
+    loop {
+        let bar = if std::io::stderr().is_terminal() {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let report = poller.poll_due(prospect, &|n| bar.inc(n)).await;
+        bar.finish_and_clear();
+        let report = report?;
+        if app.json {
+            output::json(&report)?;
+        } else {
+            println!(
+                "polled {} feeds: {} new posts, {} unchanged, {} failed ({} broken)",
+                report.polled, report.new_posts, report.unchanged, report.failed, report.broken
+            );
+        }
+        if args.once || prospect.is_some() {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }
 }

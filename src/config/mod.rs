@@ -51,6 +51,8 @@ pub struct Config {
     pub jobs: BTreeMap<String, JobConfig>,
     pub mail: MailConfig,
     pub smtp: SmtpConfig,
+    pub fetch: FetchConfig,
+    pub feeds: FeedsConfig,
     pub log: LogConfig,
 }
 
@@ -123,6 +125,91 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchConfig {
+    /// Where site owners can read what rapport is; sent in the User-Agent.
+    pub contact_url: String,
+    /// Lets requests reach loopback and private addresses (tests, intranets).
+    pub allow_private_networks: bool,
+    pub connect_timeout_secs: u64,
+    /// For the whole request, body included.
+    pub total_timeout_secs: u64,
+    /// Counted after decompression.
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    /// Minimum time between two requests to one host.
+    pub per_host_interval_ms: u64,
+    pub max_concurrent: usize,
+    /// Host → base URL to send its requests to instead (e.g. a platform's
+    /// mirror, or a test server). These destinations are trusted.
+    pub base_urls: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeedsConfig {
+    /// How often a feed is polled, in minutes (adapted to how often it changes).
+    pub interval_mins: u64,
+    /// No feed waits longer than this between polls (at most 24 hours).
+    pub max_interval_hours: u64,
+    /// The first poll of a new source takes items this recent only.
+    pub first_poll_window_days: u64,
+    /// After this many failures in a row a source is marked broken...
+    pub broken_after_failures: u32,
+    /// ...and is then retried this rarely.
+    pub broken_retry_hours: u64,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            contact_url: "https://example.com/set-fetch-contact-url".into(),
+            allow_private_networks: false,
+            connect_timeout_secs: 10,
+            total_timeout_secs: 30,
+            max_body_bytes: 15 * 1024 * 1024,
+            max_redirects: 5,
+            per_host_interval_ms: 1000,
+            max_concurrent: 16,
+            base_urls: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for FeedsConfig {
+    fn default() -> Self {
+        FeedsConfig {
+            interval_mins: 60,
+            max_interval_hours: 24,
+            first_poll_window_days: 30,
+            broken_after_failures: 5,
+            broken_retry_hours: 24,
+        }
+    }
+}
+
+impl FetchConfig {
+    /// The HTTP client's settings; base URLs were checked by `validate`.
+    pub fn client_settings(&self) -> crate::net::client::FetchSettings {
+        crate::net::client::FetchSettings {
+            contact_url: self.contact_url.clone(),
+            allow_private_networks: self.allow_private_networks,
+            connect_timeout: std::time::Duration::from_secs(self.connect_timeout_secs),
+            total_timeout: std::time::Duration::from_secs(self.total_timeout_secs),
+            max_body_bytes: self.max_body_bytes,
+            max_redirects: self.max_redirects,
+            per_host_interval: std::time::Duration::from_millis(self.per_host_interval_ms),
+            max_concurrent: self.max_concurrent,
+            base_urls: self
+                .base_urls
+                .iter()
+                .filter_map(|(host, base)| url::Url::parse(base).ok().map(|u| (host.to_ascii_lowercase(), u)))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -272,12 +359,14 @@ pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
 
 /// Jobs the daemon always has unless the config says otherwise.
 fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
-    jobs.entry("housekeeping".into()).or_insert(JobConfig {
-        schedule: "17 3 * * *".into(),
-        time_zone: "UTC".into(),
-        timeout_secs: None,
-        enabled: true,
-    });
+    for (name, schedule) in [("housekeeping", "17 3 * * *"), ("poll-feeds", "*/5 * * * *")] {
+        jobs.entry(name.into()).or_insert(JobConfig {
+            schedule: schedule.into(),
+            time_zone: "UTC".into(),
+            timeout_secs: None,
+            enabled: true,
+        });
+    }
 }
 
 fn from_figment(error: figment::Error, path: Option<&Path>) -> ConfigError {
@@ -358,6 +447,32 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             ));
         }
         CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m))?;
+    }
+    for (host, base) in &config.fetch.base_urls {
+        let parsed = url::Url::parse(base).map_err(|e| {
+            bad(
+                &format!("fetch.base_urls.{host}"),
+                format!("'{base}' is not a URL ({e}); write it like http://127.0.0.1:8080"),
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad(
+                &format!("fetch.base_urls.{host}"),
+                format!("'{base}' is not an http or https URL"),
+            ));
+        }
+    }
+    if config.feeds.max_interval_hours == 0 || config.feeds.max_interval_hours > 24 {
+        return Err(bad(
+            "feeds.max_interval_hours",
+            format!("{} is not between 1 and 24", config.feeds.max_interval_hours),
+        ));
+    }
+    if config.feeds.interval_mins == 0 || config.feeds.interval_mins > config.feeds.max_interval_hours * 60 {
+        return Err(bad(
+            "feeds.interval_mins",
+            "must be at least 1 and at most feeds.max_interval_hours".into(),
+        ));
     }
     if config.smtp.tls == TlsMode::None {
         if let Some(host) = &config.smtp.host {

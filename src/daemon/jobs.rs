@@ -40,3 +40,27 @@ impl Job for Housekeeping {
         Ok(())
     }
 }
+
+/// Polls every feed that is due.
+pub struct PollFeeds;
+
+#[async_trait]
+impl Job for PollFeeds {
+    fn name(&self) -> &'static str {
+        "poll-feeds"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let poller = crate::sources::poll::Poller::new(&ctx.settings, ctx.store.clone(), ctx.clock.clone())?;
+        let report = poller.poll_due(None, &|_| {}).await?;
+        tracing::info!(
+            polled = report.polled,
+            new_posts = report.new_posts,
+            unchanged = report.unchanged,
+            failed = report.failed,
+            broken = report.broken,
+            "feeds polled"
+        );
+        Ok(())
+    }
+}

@@ -6,7 +6,7 @@
 mod jobs;
 mod scheduler;
 
-pub use jobs::{Housekeeping, Job, JobContext, JobError};
+pub use jobs::{Housekeeping, Job, JobContext, JobError, PollFeeds};
 pub use scheduler::{ClaimedRun, Scheduler};
 
 use crate::config::{JobConfig, Settings};
@@ -16,11 +16,12 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Every job the daemon knows, by config name (`[jobs.NAME]`).
-pub const JOB_NAMES: &[&str] = &["housekeeping"];
+pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds"];
 
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
         "housekeeping" => Some(Arc::new(Housekeeping)),
+        "poll-feeds" => Some(Arc::new(PollFeeds)),
         _ => None,
     }
 }

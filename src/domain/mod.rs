@@ -7,6 +7,7 @@ pub mod forecast;
 pub mod import;
 pub mod money;
 pub mod pipeline;
+pub mod polling;
 pub mod profile;
 pub mod prospect;
 pub mod schedule;

@@ -109,7 +109,7 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
         .find_map(|prefix| host.strip_prefix(prefix))
         .unwrap_or(&host)
         .to_string();
-    if !host.contains('.') && url.host().map_or(true, |h| matches!(h, url::Host::Domain(_))) && host != "localhost" {
+    if !host.contains('.') && url.host().is_none_or(|h| matches!(h, url::Host::Domain(_))) && host != "localhost" {
         return Err(format!(
             "'{trimmed}' has no domain (host '{host}'); write the full address"
         ));

@@ -70,7 +70,7 @@ impl CronSchedule {
                 }
             }
             for instant in self.instants_of(wall, every_hour) {
-                if instant > after && best.map_or(true, |b| instant < b) {
+                if instant > after && best.is_none_or(|b| instant < b) {
                     best = Some(instant);
                 }
             }

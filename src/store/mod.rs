@@ -10,6 +10,7 @@ use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
+use crate::net::client::Validators;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -78,6 +79,52 @@ pub struct JobRun {
     pub error: Option<String>,
 }
 
+/// A feed of a prospect's public activity, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub platform: String,
+    pub page_url: String,
+    pub feed_url: Option<String>,
+    #[serde(skip)]
+    pub validators: Validators,
+    pub interval_secs: i64,
+    pub consecutive_failures: u32,
+    pub broken: bool,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub last_polled_at: Option<DateTime<Utc>>,
+    pub next_poll_at: DateTime<Utc>,
+    pub first_poll_done: bool,
+}
+
+/// When a source is polled next, and the health that goes with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollSchedule {
+    pub interval_secs: i64,
+    pub consecutive_failures: u32,
+    pub broken: bool,
+    pub next_poll_at: DateTime<Utc>,
+}
+
+/// What one poll of a source found, to store in one transaction.
+#[derive(Debug, Clone)]
+pub struct PollRecord {
+    pub feed_url: Option<String>,
+    pub validators: Validators,
+    pub status: String,
+    pub error: Option<String>,
+    pub first_poll_done: bool,
+    /// `post` events for the items seen; ones already stored (same key) are skipped.
+    pub events: Vec<NewEvent>,
+    /// The schedule when any event was new...
+    pub if_new: PollSchedule,
+    /// ...and when none was.
+    pub if_not_new: PollSchedule,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
@@ -123,6 +170,19 @@ pub trait Store: Send + Sync {
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
+
+    async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>>;
+    /// Claims up to `limit` sources due at `now` (or all of one prospect's),
+    /// moving their next poll to `lease_until` so no other worker takes them.
+    async fn claim_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        prospect: Option<ProspectId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Source>>;
+    /// Stores a poll's outcome and its new events; returns how many events were new.
+    async fn record_poll(&self, source: i64, record: &PollRecord, now: DateTime<Utc>) -> StoreResult<u64>;
 
     /// Registers a job's schedule. When the schedule (or zone) changed, or the
     /// job is new, `next_run` is stored; otherwise the stored next run stands.

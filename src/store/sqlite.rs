@@ -8,6 +8,7 @@ use crate::domain::event::{prospect_created, Actor};
 use crate::domain::money::Amount;
 use crate::domain::profile::{Platform, ProfileUrl};
 use crate::domain::prospect::Language;
+use crate::sources::discovery::{plan_for, FeedPlan};
 use chrono::{NaiveDate, SecondsFormat};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
@@ -222,30 +223,96 @@ async fn insert_profiles(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     for profile in profiles {
-        let inserted = sqlx::query("INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(url) DO NOTHING")
-            .bind(id)
-            .bind(&profile.url)
-            .bind(profile.platform.as_str())
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await
-            .map_err(db("save a profile"))?;
-        if inserted.rows_affected() == 1 {
-            continue;
-        }
-        let owner: i64 = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
-            .bind(&profile.url)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db("look up a profile"))?;
-        if owner != id {
-            return Err(StoreError::Conflict(format!(
-                "profile {} already belongs to prospect #{owner}; one profile URL belongs to one prospect",
-                profile.url
-            )));
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(url) DO NOTHING RETURNING id",
+        )
+        .bind(id)
+        .bind(&profile.url)
+        .bind(profile.platform.as_str())
+        .bind(ts(now))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db("save a profile"))?;
+        match inserted {
+            Some(profile_id) => insert_source(conn, id, profile_id, profile, now).await?,
+            None => {
+                let owner: i64 = sqlx::query_scalar("SELECT prospect_id FROM profiles WHERE url = ?")
+                    .bind(&profile.url)
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(db("look up a profile"))?;
+                if owner != id {
+                    return Err(StoreError::Conflict(format!(
+                        "profile {} already belongs to prospect #{owner}; one profile URL belongs to one prospect",
+                        profile.url
+                    )));
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A profile with a permitted feed gets a source, due at once; its feed URL
+/// is known now or found by discovery at the first poll.
+async fn insert_source(
+    conn: &mut SqliteConnection,
+    prospect: ProspectId,
+    profile_id: i64,
+    profile: &ProfileUrl,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let feed_url = match plan_for(profile) {
+        FeedPlan::NotFetched => return Ok(()),
+        FeedPlan::Known(feed) => Some(feed.to_string()),
+        FeedPlan::Discover(_) => None,
+    };
+    sqlx::query(
+        "INSERT INTO sources (prospect_id, profile_id, platform, page_url, feed_url, interval_secs, next_poll_at, created_at) \
+         VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+    )
+    .bind(prospect)
+    .bind(profile_id)
+    .bind(profile.platform.as_str())
+    .bind(&profile.url)
+    .bind(feed_url)
+    .bind(ts(now))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await
+    .map_err(db("save a feed source"))?;
+    Ok(())
+}
+
+const SOURCE_COLUMNS: &str = "s.id, s.prospect_id, p.name AS prospect_name, s.platform, s.page_url, s.feed_url, s.etag, \
+     s.last_modified, s.interval_secs, s.consecutive_failures, s.broken, s.last_status, s.last_error, s.last_polled_at, \
+     s.next_poll_at, s.first_poll_done";
+
+fn source_from_row(row: &SqliteRow) -> StoreResult<Source> {
+    Ok(Source {
+        id: row.get("id"),
+        prospect_id: row.get("prospect_id"),
+        prospect_name: row.get("prospect_name"),
+        platform: row.get("platform"),
+        page_url: row.get("page_url"),
+        feed_url: row.get("feed_url"),
+        validators: Validators {
+            etag: row.get("etag"),
+            last_modified: row.get("last_modified"),
+        },
+        interval_secs: row.get("interval_secs"),
+        consecutive_failures: row.get::<i64, _>("consecutive_failures") as u32,
+        broken: row.get("broken"),
+        last_status: row.get("last_status"),
+        last_error: row.get("last_error"),
+        last_polled_at: row
+            .get::<Option<String>, _>("last_polled_at")
+            .map(|t| parse_ts(&t))
+            .transpose()?,
+        next_poll_at: parse_ts(row.get("next_poll_at"))?,
+        first_poll_done: row.get("first_poll_done"),
+    })
 }
 
 async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -655,6 +722,91 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE 1 = 1"
+        ));
+        scope_clause(&mut query, scope);
+        if broken_only {
+            query.push(" AND s.broken = 1");
+        }
+        query.push(" ORDER BY s.prospect_id, s.id");
+        let rows = query.build().fetch_all(&self.pool).await.map_err(db("list sources"))?;
+        rows.iter().map(source_from_row).collect()
+    }
+
+    async fn claim_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        prospect: Option<ProspectId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Source>> {
+        let mut tx = self.write_tx().await?;
+        let mut pick = QueryBuilder::<Sqlite>::new("SELECT id FROM sources WHERE ");
+        match prospect {
+            Some(id) => pick.push("prospect_id = ").push_bind(id),
+            None => pick.push("next_poll_at <= ").push_bind(ts(now)),
+        };
+        pick.push(" ORDER BY next_poll_at LIMIT ").push_bind(limit as i64);
+        let ids: Vec<i64> = pick
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("find due sources"))?;
+        let mut claimed = Vec::with_capacity(ids.len());
+        for id in ids {
+            sqlx::query("UPDATE sources SET next_poll_at = ? WHERE id = ?")
+                .bind(ts(lease_until))
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db("claim a source"))?;
+            let row = sqlx::query(&format!(
+                "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE s.id = ?"
+            ))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db("load a source"))?;
+            claimed.push(source_from_row(&row)?);
+        }
+        tx.commit().await.map_err(db("claim sources"))?;
+        Ok(claimed)
+    }
+
+    async fn record_poll(&self, source: i64, record: &PollRecord, now: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.write_tx().await?;
+        let mut added = 0;
+        for event in &record.events {
+            if append_event_on(&mut tx, event, now).await? {
+                added += 1;
+            }
+        }
+        let schedule = if added > 0 { record.if_new } else { record.if_not_new };
+        sqlx::query(
+            "UPDATE sources SET feed_url = ?, etag = ?, last_modified = ?, last_status = ?, last_error = ?, interval_secs = ?, \
+             consecutive_failures = ?, broken = ?, last_polled_at = ?, next_poll_at = ?, first_poll_done = ? WHERE id = ?",
+        )
+        .bind(&record.feed_url)
+        .bind(&record.validators.etag)
+        .bind(&record.validators.last_modified)
+        .bind(&record.status)
+        .bind(&record.error)
+        .bind(schedule.interval_secs)
+        .bind(schedule.consecutive_failures as i64)
+        .bind(schedule.broken)
+        .bind(ts(now))
+        .bind(ts(schedule.next_poll_at))
+        .bind(record.first_poll_done)
+        .bind(source)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("record a poll"))?;
+        tx.commit().await.map_err(db("record a poll"))?;
+        Ok(added)
     }
 
     async fn ensure_job(

@@ -1,6 +1,8 @@
 //! Shared helpers: a scratch folder per test, and the real `rapport` binary run in it.
 #![allow(dead_code)]
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,312 @@
+//! The one HTTP client rapport uses for everything it fetches.
+//!
+//! - User-Agent `rapport/VERSION (+CONTACT_URL)`;
+//! - conditional GET with the ETag and Last-Modified kept per source;
+//! - gzip and brotli, with the body limit counted after decompression;
+//! - one request at a time per host, a minimum interval between requests to
+//!   a host, and a global concurrency limit;
+//! - a connect timeout and a total deadline that includes the body;
+//! - redirects followed by hand (at most `max_redirects`), each hop checked
+//!   by the SSRF guard like the first; no proxies, so nothing bypasses it.
+
+use super::guard::{self, GuardError};
+use reqwest::header::{
+    HeaderMap, HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
+};
+use reqwest::StatusCode;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// How the client behaves; built from the `[fetch]` config section.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub contact_url: String,
+    pub allow_private_networks: bool,
+    pub connect_timeout: Duration,
+    pub total_timeout: Duration,
+    pub max_body_bytes: u64,
+    pub max_redirects: usize,
+    pub per_host_interval: Duration,
+    pub max_concurrent: usize,
+    /// Where requests for a host really go (`github.com` → `http://127.0.0.1:8080`):
+    /// the operator's own routing, so its targets are trusted by the guard.
+    pub base_urls: BTreeMap<String, Url>,
+}
+
+/// Cache validators from the last successful fetch of a URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304: unchanged since the validators were issued.
+    NotModified,
+    Body {
+        bytes: Vec<u8>,
+        final_url: Url,
+        content_type: Option<String>,
+        validators: Validators,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Guard(#[from] GuardError),
+    #[error("HTTP {status} from {url}")]
+    Status {
+        url: String,
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    #[error("more than {limit} redirects from {url}; the site is redirecting in a loop or too far")]
+    TooManyRedirects { url: String, limit: usize },
+    #[error("{url} redirected without a usable Location header")]
+    BadRedirect { url: String },
+    #[error("the body of {url} is larger than {limit} bytes (after decompression); rapport stops reading there")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url} took longer than {seconds} s in all; rapport gave up")]
+    Timeout { url: String, seconds: u64 },
+    #[error("could not fetch {url}: {reason}")]
+    Network { url: String, reason: String },
+}
+
+impl FetchError {
+    /// The wait a server asked for with 429/503 Retry-After.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+pub struct HttpClient {
+    client: reqwest::Client,
+    settings: Arc<FetchSettings>,
+    global: Semaphore,
+    /// Per host: the time the last request to it started; locked for the
+    /// whole request, so a host sees one request at a time.
+    hosts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+}
+
+impl HttpClient {
+    pub fn new(settings: FetchSettings) -> Result<HttpClient, FetchError> {
+        let user_agent = format!("rapport/{} (+{})", env!("CARGO_PKG_VERSION"), settings.contact_url);
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(settings.connect_timeout)
+            .pool_max_idle_per_host(1)
+            .gzip(true)
+            .brotli(true)
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: settings.allow_private_networks,
+            }))
+            .build()
+            .map_err(|e| FetchError::Network {
+                url: "-".into(),
+                reason: format!("cannot build the HTTP client: {e}"),
+            })?;
+        Ok(HttpClient {
+            client,
+            global: Semaphore::new(settings.max_concurrent.max(1)),
+            settings: Arc::new(settings),
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// GETs a URL, following redirects by hand, under the total deadline.
+    pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let deadline = self.settings.total_timeout;
+        tokio::time::timeout(deadline, self.get_following(url, validators))
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::Timeout {
+                    url: url.to_string(),
+                    seconds: deadline.as_secs(),
+                })
+            })
+    }
+
+    async fn get_following(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut current = url.clone();
+        for _ in 0..=self.settings.max_redirects {
+            let (target, trusted) = self.route(&current);
+            if !trusted {
+                guard::check_url(&target, self.settings.allow_private_networks)?;
+            }
+            let response = self.send(&target, validators).await?;
+            let status = response.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                current = redirect_target(&current, response.headers()).ok_or_else(|| FetchError::BadRedirect {
+                    url: current.to_string(),
+                })?;
+                continue;
+            }
+            return self.finish(current, response).await;
+        }
+        Err(FetchError::TooManyRedirects {
+            url: url.to_string(),
+            limit: self.settings.max_redirects,
+        })
+    }
+
+    /// Rewrites a URL through `base_urls`; the bool says whether the
+    /// destination is the operator's own (trusted) routing.
+    fn route(&self, url: &Url) -> (Url, bool) {
+        let Some(base) = url.host_str().and_then(|h| self.settings.base_urls.get(h)) else {
+            return (url.clone(), false);
+        };
+        let mut routed = base.clone();
+        let base_path = base.path().trim_end_matches('/');
+        routed.set_path(&format!("{base_path}{}", url.path()));
+        routed.set_query(url.query());
+        (routed, true)
+    }
+
+    async fn send(&self, url: &Url, validators: &Validators) -> Result<reqwest::Response, FetchError> {
+        let host_key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let slot = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts.entry(host_key).or_default().clone()
+        };
+        let mut last_start = slot.lock().await;
+        if let Some(last) = *last_start {
+            let wait = self.settings.per_host_interval.saturating_sub(last.elapsed());
+            tokio::time::sleep(wait).await;
+        }
+        let _permit = self.global.acquire().await.map_err(|_| FetchError::Network {
+            url: url.to_string(),
+            reason: "client closed".into(),
+        })?;
+        *last_start = Some(Instant::now());
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, modified);
+        }
+        request.send().await.map_err(|e| FetchError::Network {
+            url: url.to_string(),
+            reason: describe(&e),
+        })
+    }
+
+    async fn finish(&self, url: Url, mut response: reqwest::Response) -> Result<Fetched, FetchError> {
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retry_after: retry_after(response.headers()),
+            });
+        }
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let validators = Validators {
+            etag: header(ETAG),
+            last_modified: header(LAST_MODIFIED),
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE);
+        let limit = self.settings.max_body_bytes;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network {
+            url: url.to_string(),
+            reason: describe(&e),
+        })? {
+            if bytes.len() as u64 + chunk.len() as u64 > limit {
+                return Err(FetchError::TooLarge {
+                    url: url.to_string(),
+                    limit,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            bytes,
+            final_url: url,
+            content_type,
+            validators,
+        })
+    }
+}
+
+fn redirect_target(from: &Url, headers: &HeaderMap) -> Option<Url> {
+    let location = headers.get(LOCATION)?.to_str().ok()?;
+    from.join(location).ok()
+}
+
+/// Retry-After as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+/// reqwest's error with its causes, which carry the useful part.
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Resolves host names and drops every address the guard refuses, so a name
+/// that points into a private network cannot be connected to.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| allow_private || guard::is_public(a.ip()))
+                .collect();
+            if allowed.is_empty() {
+                let shown: Vec<String> = found.iter().map(|a| a.ip().to_string()).collect();
+                return Err(format!(
+                    "{host} resolves only to private or special-purpose addresses ({}); rapport fetches only public addresses",
+                    shown.join(", ")
+                )
+                .into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addresses)
+        })
+    }
+}

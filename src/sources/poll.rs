@@ -1,0 +1,291 @@
+//! Polling: claim the feeds that are due, fetch each through the guarded
+//! client (discovering the feed first where only a page is known), turn new
+//! items into `post` events, and schedule the next poll by the polling rules.
+
+use super::discovery::{autodiscover, common_paths};
+use super::feed::{parse_feed, FeedItem, ParsedFeed};
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::domain::event::{Actor, NewEvent};
+use crate::domain::polling::{FeedHealth, PollPolicy, PollResult};
+use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
+use crate::store::{PollRecord, PollSchedule, Source, Store, StoreResult};
+use chrono::{DateTime, Duration, Utc};
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use std::sync::Arc;
+use url::Url;
+
+/// The event kind of a prospect's new post.
+pub const POST: &str = "post";
+/// Sources claimed per round; each is leased for `LEASE` while it is polled.
+const BATCH: u32 = 200;
+const LEASE_MINUTES: i64 = 15;
+
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct PollReport {
+    pub polled: u64,
+    pub new_posts: u64,
+    pub unchanged: u64,
+    pub failed: u64,
+    pub broken: u64,
+}
+
+pub struct Poller {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    client: HttpClient,
+    policy: PollPolicy,
+    first_poll_window: Duration,
+    concurrency: usize,
+}
+
+/// Why a poll failed, in words for the rep, with a server's Retry-After.
+struct PollFailure {
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl From<FetchError> for PollFailure {
+    fn from(error: FetchError) -> Self {
+        let retry_after = error.retry_after().and_then(|d| Duration::from_std(d).ok());
+        PollFailure {
+            message: error.to_string(),
+            retry_after,
+        }
+    }
+}
+
+/// What a successful poll brought back.
+enum Polled {
+    NotModified,
+    Feed {
+        feed_url: Url,
+        feed: ParsedFeed,
+        validators: Validators,
+    },
+}
+
+impl Poller {
+    pub fn new(settings: &Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Poller, FetchError> {
+        let feeds = &settings.config.feeds;
+        Ok(Poller {
+            client: HttpClient::new(settings.config.fetch.client_settings())?,
+            store,
+            clock,
+            policy: PollPolicy {
+                interval: Duration::minutes(feeds.interval_mins as i64),
+                max_interval: Duration::hours(feeds.max_interval_hours as i64),
+                broken_after_failures: feeds.broken_after_failures,
+                broken_retry: Duration::hours(feeds.broken_retry_hours as i64),
+            },
+            first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
+            concurrency: settings.config.fetch.max_concurrent.max(1),
+        })
+    }
+
+    pub fn client(&self) -> &HttpClient {
+        &self.client
+    }
+
+    /// Polls every due source (or every source of one prospect), reporting
+    /// each finished source to `progress`.
+    pub async fn poll_due(&self, prospect: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> StoreResult<PollReport> {
+        let mut report = PollReport::default();
+        loop {
+            let now = self.clock.now();
+            let lease = now + Duration::minutes(LEASE_MINUTES);
+            let claimed = self.store.claim_due_sources(now, lease, prospect, BATCH).await?;
+            if claimed.is_empty() {
+                break;
+            }
+            let count = claimed.len();
+            let outcomes: Vec<StoreResult<(PollResult, u64, bool)>> = stream::iter(claimed)
+                .map(|source| self.poll_one(source))
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            for outcome in outcomes {
+                let (result, new_posts, broken) = outcome?;
+                report.polled += 1;
+                report.new_posts += new_posts;
+                match result {
+                    PollResult::Failed { .. } => report.failed += 1,
+                    PollResult::Unchanged => report.unchanged += 1,
+                    PollResult::Changed => {}
+                }
+                report.broken += u64::from(broken);
+                progress(1);
+            }
+            if prospect.is_some() || (count as u32) < BATCH {
+                break;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn poll_one(&self, source: Source) -> StoreResult<(PollResult, u64, bool)> {
+        let polled = self.fetch(&source).await;
+        let now = self.clock.now();
+        let health = FeedHealth {
+            interval: if source.interval_secs > 0 {
+                Duration::seconds(source.interval_secs)
+            } else {
+                self.policy.interval
+            },
+            consecutive_failures: source.consecutive_failures,
+            broken: source.broken,
+        };
+        let schedule = |result| {
+            let (health, next) = self.policy.after(health, result, now, jitter(source.id, now));
+            PollSchedule {
+                interval_secs: health.interval.num_seconds(),
+                consecutive_failures: health.consecutive_failures,
+                broken: health.broken,
+                next_poll_at: next,
+            }
+        };
+        let mut record = PollRecord {
+            feed_url: source.feed_url.clone(),
+            validators: source.validators.clone(),
+            status: String::new(),
+            error: None,
+            first_poll_done: source.first_poll_done,
+            events: Vec::new(),
+            if_new: schedule(PollResult::Changed),
+            if_not_new: schedule(PollResult::Unchanged),
+        };
+        let mut failed = false;
+        match polled {
+            Ok(Polled::NotModified) => record.status = "not modified (304)".into(),
+            Ok(Polled::Feed {
+                feed_url,
+                feed,
+                validators,
+            }) => {
+                record.status = format!("ok: {} items", feed.items.len());
+                record.events = self.new_post_events(&source, &feed.items, now);
+                record.feed_url = Some(feed_url.to_string());
+                record.validators = validators;
+                record.first_poll_done = true;
+            }
+            Err(failure) => {
+                tracing::warn!(source = source.id, prospect = source.prospect_id, url = %source.page_url, error = %failure.message, "feed poll failed");
+                let failed_schedule = schedule(PollResult::Failed {
+                    retry_after: failure.retry_after,
+                });
+                record.status = "failed".into();
+                record.error = Some(failure.message);
+                record.if_new = failed_schedule;
+                record.if_not_new = failed_schedule;
+                failed = true;
+            }
+        }
+        let added = self.store.record_poll(source.id, &record, now).await?;
+        let result = match (failed, added) {
+            (true, _) => PollResult::Failed { retry_after: None },
+            (false, 0) => PollResult::Unchanged,
+            (false, _) => PollResult::Changed,
+        };
+        Ok((result, added, record.if_not_new.broken))
+    }
+
+    /// One `post` event per item; on a source's first poll, only recent ones.
+    fn new_post_events(&self, source: &Source, items: &[FeedItem], now: DateTime<Utc>) -> Vec<NewEvent> {
+        let oldest = now - self.first_poll_window;
+        items
+            .iter()
+            .filter(|item| source.first_poll_done || item.published.is_some_and(|p| p >= oldest))
+            .map(|item| NewEvent {
+                prospect_id: source.prospect_id,
+                kind: POST.into(),
+                occurred_at: item.published.unwrap_or(now),
+                source_key: format!("post:{}:{}", source.prospect_id, item.id),
+                actor: Actor::System(format!("feed:{}", source.platform)),
+                data: serde_json::json!({
+                    "source": source.id, "platform": source.platform, "url": item.url, "title": item.title,
+                    "text": item.text, "published": item.published, "author": item.author,
+                }),
+            })
+            .collect()
+    }
+
+    async fn fetch(&self, source: &Source) -> Result<Polled, PollFailure> {
+        let (feed_url, validators) = match &source.feed_url {
+            Some(url) => (parse_url(url)?, source.validators.clone()),
+            None => (
+                self.discover(&parse_url(&source.page_url)?).await?,
+                Validators::default(),
+            ),
+        };
+        match self.client.get(&feed_url, &validators).await? {
+            Fetched::NotModified => Ok(Polled::NotModified),
+            Fetched::Body {
+                bytes,
+                final_url,
+                validators,
+                ..
+            } => {
+                let feed = parse_feed(&bytes, Some(final_url.as_str())).map_err(|e| PollFailure {
+                    message: format!("{feed_url}: {e}"),
+                    retry_after: None,
+                })?;
+                Ok(Polled::Feed {
+                    feed_url,
+                    feed,
+                    validators,
+                })
+            }
+        }
+    }
+
+    /// Finds the feed of a page: the page itself if it is one, else the feeds
+    /// it announces, else the common feed paths of its site.
+    async fn discover(&self, page: &Url) -> Result<Url, PollFailure> {
+        let (bytes, final_url) = match self.client.get(page, &Validators::default()).await? {
+            Fetched::Body { bytes, final_url, .. } => (bytes, final_url),
+            Fetched::NotModified => {
+                return Err(PollFailure {
+                    message: format!("{page} answered 304 to a plain GET"),
+                    retry_after: None,
+                })
+            }
+        };
+        if parse_feed(&bytes, Some(final_url.as_str())).is_ok() {
+            return Ok(page.clone());
+        }
+        let announced = autodiscover(&String::from_utf8_lossy(&bytes), &final_url);
+        let mut tried = Vec::new();
+        for candidate in announced.into_iter().chain(common_paths(&final_url)) {
+            if let Ok(Fetched::Body { bytes, final_url, .. }) =
+                self.client.get(&candidate, &Validators::default()).await
+            {
+                if parse_feed(&bytes, Some(final_url.as_str())).is_ok() {
+                    return Ok(candidate);
+                }
+            }
+            tried.push(candidate.to_string());
+        }
+        Err(PollFailure {
+            message: format!(
+                "no feed found for {page} (tried {}); add the feed URL as a profile instead",
+                tried.join(", ")
+            ),
+            retry_after: None,
+        })
+    }
+}
+
+fn parse_url(text: &str) -> Result<Url, PollFailure> {
+    Url::parse(text).map_err(|e| PollFailure {
+        message: format!("'{text}' is not a URL: {e}"),
+        retry_after: None,
+    })
+}
+
+/// A spread in [0, 1) that differs per source and poll, without a random source.
+fn jitter(source: i64, now: DateTime<Utc>) -> f64 {
+    let mixed = (source as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (now.timestamp() as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (mixed % 1000) as f64 / 1000.0
+}

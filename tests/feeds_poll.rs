@@ -1,0 +1,209 @@
+//! Polling prospects' feeds against real HTTP servers on 127.0.0.1: which
+//! profiles become sources, conditional GET, and the SSRF guard.
+
+mod common;
+
+use common::http::{Response, Server};
+use common::{fixture, stderr, stdout, Workspace};
+use serde_json::Value;
+
+const NOW: &str = "2025-08-06T00:00:00Z";
+
+fn feed_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(&format!("feeds/{name}"))).unwrap()
+}
+
+/// A workspace whose config routes the given hosts to test servers.
+fn routed(routes: &[(&str, &Server)]) -> Workspace {
+    let ws = Workspace::with_rep();
+    let mut config = String::from(
+        "[fetch]\nper_host_interval_ms = 0\nconnect_timeout_secs = 2\ntotal_timeout_secs = 5\n[fetch.base_urls]\n",
+    );
+    for (host, server) in routes {
+        config.push_str(&format!("\"{host}\" = \"{}\"\n", server.url("")));
+    }
+    ws.write("routes.toml", config);
+    ws
+}
+
+fn with_routes<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = vec!["--config", "routes.toml"];
+    all.extend_from_slice(args);
+    all
+}
+
+#[test]
+fn five_profiles_make_four_sources_and_linkedin_and_x_are_never_requested() {
+    let platforms = Server::start(|req| {
+        match req.path.as_str() {
+        "/@jane.rss" => Response::new(200, feed_fixture("mastodon.rss")).header("Content-Type", "application/rss+xml"),
+        "/profile/jane.bsky.social/rss" => Response::new(200, feed_fixture("bluesky.rss")),
+        "/jane.atom" => Response::new(200, feed_fixture("github.atom")),
+        "/blog" => Response::new(200, "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/blog/feed.xml\"></head><body>Blog</body></html>")
+            .header("Content-Type", "text/html"),
+        "/blog/feed.xml" => Response::new(200, feed_fixture("bluesky.rss")),
+        _ => Response::new(404, "not found"),
+    }
+    });
+    let forbidden = Server::start(|_| Response::new(200, "should never be asked"));
+    let ws = routed(&[
+        ("social.example", &platforms),
+        ("bsky.app", &platforms),
+        ("github.com", &platforms),
+        ("jane.example", &platforms),
+        ("linkedin.com", &forbidden),
+        ("x.com", &forbidden),
+    ]);
+    ws.ok(&with_routes(&[
+        "--now",
+        NOW,
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.example",
+        "--profile",
+        "https://social.example/@jane",
+        "--profile",
+        "https://bsky.app/profile/jane.bsky.social",
+        "--profile",
+        "https://github.com/jane",
+        "--profile",
+        "https://jane.example/blog",
+        "--profile",
+        "https://www.linkedin.com/in/janedoe",
+        "--profile",
+        "https://x.com/janedoe",
+    ]));
+    let sources = ws.json(&with_routes(&["sources"]));
+    let platforms_listed: Vec<&str> = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["platform"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms_listed, ["mastodon", "bluesky", "github", "website"]);
+
+    let report = ws.json(&with_routes(&["--now", NOW, "poll", "--once"]));
+    assert_eq!(report["polled"], 4, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+    // Mastodon 2 + Bluesky 2 (blog serves the same items: one event each) + GitHub 2, all within 30 days.
+    let shown = ws.json(&with_routes(&["prospect", "show", "jane@acme.example"]));
+    let posts: Vec<&Value> = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "post")
+        .collect();
+    assert_eq!(posts.len(), 6, "{shown}");
+    assert!(posts
+        .iter()
+        .any(|p| p["data"]["url"] == "https://github.com/jane/shipit/compare/abc123...def456"));
+    let blog = ws.json(&with_routes(&["sources"]))[3].clone();
+    assert_eq!(blog["feed_url"], "https://jane.example/blog/feed.xml", "{blog}");
+    assert_eq!(forbidden.connections(), 0, "a LinkedIn or X address was requested");
+    for request in platforms.requests() {
+        assert!(
+            request.headers["user-agent"].starts_with("rapport/"),
+            "{:?}",
+            request.headers
+        );
+    }
+}
+
+#[test]
+fn an_unchanged_feed_gets_304_and_one_changed_item_one_event() {
+    let version = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1));
+    let served = version.clone();
+    let server = Server::start(move |req| {
+        let v = served.load(std::sync::atomic::Ordering::SeqCst);
+        let etag = format!("\"v{v}\"");
+        if req.headers.get("if-none-match") == Some(&etag) {
+            return Response::new(304, "").header("ETag", &etag);
+        }
+        let mut items = String::new();
+        for i in 0..(1 + v) {
+            items.push_str(&format!("<item><guid>post-{i}</guid><title>Post {i}</title><link>https://jane.example/p/{i}</link><pubDate>Tue, 05 Aug 2025 0{i}:00:00 +0000</pubDate></item>"));
+        }
+        Response::new(
+            200,
+            format!("<rss version=\"2.0\"><channel><title>Jane</title>{items}</channel></rss>"),
+        )
+        .header("ETag", &etag)
+        .header("Last-Modified", "Tue, 05 Aug 2025 09:00:00 GMT")
+    });
+    let ws = routed(&[("jane.example", &server)]);
+    ws.ok(&with_routes(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane",
+        "--email",
+        "jane@acme.example",
+        "--profile",
+        "https://jane.example/feed.xml",
+    ]));
+    let first = ws.json(&with_routes(&["--now", NOW, "poll", "--prospect", "jane@acme.example"]));
+    assert_eq!(first["new_posts"], 2);
+    let again = ws.json(&with_routes(&["--now", NOW, "poll", "--prospect", "jane@acme.example"]));
+    assert_eq!(
+        (again["new_posts"].clone(), again["unchanged"].clone()),
+        (0.into(), 1.into())
+    );
+    let last = server.requests().last().unwrap().clone();
+    assert_eq!(last.headers.get("if-none-match").map(String::as_str), Some("\"v1\""));
+    assert_eq!(
+        last.headers.get("if-modified-since").map(String::as_str),
+        Some("Tue, 05 Aug 2025 09:00:00 GMT")
+    );
+    version.store(2, std::sync::atomic::Ordering::SeqCst);
+    let changed = ws.json(&with_routes(&["--now", NOW, "poll", "--prospect", "jane@acme.example"]));
+    assert_eq!(changed["new_posts"], 1, "{changed}");
+    let posts = ws.json(&with_routes(&["prospect", "show", "jane@acme.example"]))["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "post")
+        .count();
+    assert_eq!(posts, 3);
+}
+
+#[test]
+fn the_ssrf_matrix_is_refused_and_the_loopback_listener_sees_no_connection() {
+    let listener =
+        Server::start(|_| Response::new(200, "<rss version=\"2.0\"><channel><title>x</title></channel></rss>"));
+    let port = listener.port;
+    let redirect_to = format!("http://127.0.0.1:{port}/");
+    let redirector = Server::start(move |_| Response::new(302, "").header("Location", &redirect_to));
+    let ws = routed(&[("redirector.example", &redirector)]);
+    let cases = [
+        format!("http://127.0.0.1:{port}/"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://2130706433:{port}/"),
+        format!("http://0x7f000001:{port}/"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+        format!("http://localhost:{port}/"),
+        "https://redirector.example/feed".to_string(),
+        "file:///etc/passwd".to_string(),
+    ];
+    for case in &cases {
+        let out = ws.run(&with_routes(&["sources", "test", case]));
+        assert_ne!(out.status.code(), Some(0), "{case} was fetched: {}", stdout(&out));
+        let message = stderr(&out);
+        assert!(
+            message.contains("private or special-purpose")
+                || message.contains("rapport fetches only public addresses")
+                || message.contains("cannot read file:"),
+            "{case}: {message}"
+        );
+    }
+    assert_eq!(
+        redirector.connections(),
+        1,
+        "the trusted redirector should have been asked once"
+    );
+    assert_eq!(listener.connections(), 0, "the loopback listener was connected to");
+}
