@@ -31,6 +31,8 @@ pub enum PollResult {
     Unchanged,
     /// Any failure; `retry_after` when the server said how long to wait.
     Failed { retry_after: Option<Duration> },
+    /// The feed is gone for good (410): broken at once.
+    Gone,
 }
 
 impl PollPolicy {
@@ -69,6 +71,17 @@ impl PollPolicy {
                         broken: false,
                     },
                     now + interval,
+                )
+            }
+            PollResult::Gone => {
+                let failures = health.consecutive_failures.saturating_add(1);
+                (
+                    FeedHealth {
+                        interval: health.interval,
+                        consecutive_failures: failures,
+                        broken: true,
+                    },
+                    now + self.broken_retry,
                 )
             }
             PollResult::Failed { retry_after } => {
@@ -143,6 +156,14 @@ mod tests {
         assert!(health.broken);
         let (recovered, _) = p.after(health, PollResult::Unchanged, now(), 0.0);
         assert!(!recovered.broken && recovered.consecutive_failures == 0);
+    }
+
+    #[test]
+    fn a_gone_feed_is_broken_at_once() {
+        let p = policy();
+        let (health, next) = p.after(p.fresh(), PollResult::Gone, now(), 0.0);
+        assert!(health.broken);
+        assert_eq!(next, now() + Duration::hours(24));
     }
 
     #[test]

@@ -231,6 +231,13 @@ impl HttpClient {
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let limit = self.settings.max_body_bytes;
+        // Content-Length is of the encoded body; the decoded size is counted below.
+        if response.content_length().is_some_and(|declared| declared > limit) {
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
+        }
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| FetchError::Network {
             url: url.to_string(),

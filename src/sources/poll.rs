@@ -40,18 +40,32 @@ pub struct Poller {
     concurrency: usize,
 }
 
-/// Why a poll failed, in words for the rep, with a server's Retry-After.
+/// Why a poll failed, in words for the rep, and how the schedule should take it.
 struct PollFailure {
     message: String,
-    retry_after: Option<Duration>,
+    result: PollResult,
+}
+
+impl PollFailure {
+    fn new(message: String) -> PollFailure {
+        PollFailure {
+            message,
+            result: PollResult::Failed { retry_after: None },
+        }
+    }
 }
 
 impl From<FetchError> for PollFailure {
     fn from(error: FetchError) -> Self {
-        let retry_after = error.retry_after().and_then(|d| Duration::from_std(d).ok());
+        let result = match &error {
+            FetchError::Status { status: 410, .. } => PollResult::Gone,
+            _ => PollResult::Failed {
+                retry_after: error.retry_after().and_then(|d| Duration::from_std(d).ok()),
+            },
+        };
         PollFailure {
             message: error.to_string(),
-            retry_after,
+            result,
         }
     }
 }
@@ -110,7 +124,7 @@ impl Poller {
                 report.polled += 1;
                 report.new_posts += new_posts;
                 match result {
-                    PollResult::Failed { .. } => report.failed += 1,
+                    PollResult::Failed { .. } | PollResult::Gone => report.failed += 1,
                     PollResult::Unchanged => report.unchanged += 1,
                     PollResult::Changed => {}
                 }
@@ -171,9 +185,7 @@ impl Poller {
             }
             Err(failure) => {
                 tracing::warn!(source = source.id, prospect = source.prospect_id, url = %source.page_url, error = %failure.message, "feed poll failed");
-                let failed_schedule = schedule(PollResult::Failed {
-                    retry_after: failure.retry_after,
-                });
+                let failed_schedule = schedule(failure.result);
                 record.status = "failed".into();
                 record.error = Some(failure.message);
                 record.if_new = failed_schedule;
@@ -226,10 +238,8 @@ impl Poller {
                 validators,
                 ..
             } => {
-                let feed = parse_feed(&bytes, Some(final_url.as_str())).map_err(|e| PollFailure {
-                    message: format!("{feed_url}: {e}"),
-                    retry_after: None,
-                })?;
+                let feed = parse_feed(&bytes, Some(final_url.as_str()))
+                    .map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
                 Ok(Polled::Feed {
                     feed_url,
                     feed,
@@ -244,12 +254,7 @@ impl Poller {
     async fn discover(&self, page: &Url) -> Result<Url, PollFailure> {
         let (bytes, final_url) = match self.client.get(page, &Validators::default()).await? {
             Fetched::Body { bytes, final_url, .. } => (bytes, final_url),
-            Fetched::NotModified => {
-                return Err(PollFailure {
-                    message: format!("{page} answered 304 to a plain GET"),
-                    retry_after: None,
-                })
-            }
+            Fetched::NotModified => return Err(PollFailure::new(format!("{page} answered 304 to a plain GET"))),
         };
         if parse_feed(&bytes, Some(final_url.as_str())).is_ok() {
             return Ok(page.clone());
@@ -266,21 +271,15 @@ impl Poller {
             }
             tried.push(candidate.to_string());
         }
-        Err(PollFailure {
-            message: format!(
-                "no feed found for {page} (tried {}); add the feed URL as a profile instead",
-                tried.join(", ")
-            ),
-            retry_after: None,
-        })
+        Err(PollFailure::new(format!(
+            "no feed found for {page} (tried {}); add the feed URL as a profile instead",
+            tried.join(", ")
+        )))
     }
 }
 
 fn parse_url(text: &str) -> Result<Url, PollFailure> {
-    Url::parse(text).map_err(|e| PollFailure {
-        message: format!("'{text}' is not a URL: {e}"),
-        retry_after: None,
-    })
+    Url::parse(text).map_err(|e| PollFailure::new(format!("'{text}' is not a URL: {e}")))
 }
 
 /// A spread in [0, 1) that differs per source and poll, without a random source.

@@ -29,8 +29,8 @@ pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
     }
 }
 
-/// Decodes to UTF-8, or `None` when the bytes already are UTF-8 without a BOM
-/// and nothing says otherwise.
+/// Decodes to UTF-8, or `None` when the bytes already are valid UTF-8 with
+/// no BOM and nothing says otherwise.
 fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Option<String> {
     match bytes {
         [0xEF, 0xBB, 0xBF, rest @ ..] => return Some(String::from_utf8_lossy(rest).into_owned()),
@@ -42,9 +42,18 @@ fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Option<String> {
         [0xFF, 0xFE, ..] | [0x3C, 0x00, 0x3F, 0x00, ..] => return Some(decode(bytes, encoding_rs::UTF_16LE)),
         _ => {}
     }
-    let label = declared_encoding(bytes).or(charset.map(str::to_string))?;
-    let encoding = encoding_rs::Encoding::for_label(label.trim().as_bytes())?;
-    if encoding == encoding_rs::UTF_8 && std::str::from_utf8(bytes).is_ok() {
+    let valid_utf8 = std::str::from_utf8(bytes).is_ok();
+    let named = declared_encoding(bytes)
+        .or(charset.map(str::to_string))
+        .and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()));
+    // Undeclared bytes that are not UTF-8 are read as windows-1252, as browsers
+    // do; declared UTF-8 with bad bytes keeps the good text around them.
+    let encoding = named.unwrap_or(if valid_utf8 {
+        encoding_rs::UTF_8
+    } else {
+        encoding_rs::WINDOWS_1252
+    });
+    if encoding == encoding_rs::UTF_8 && valid_utf8 {
         return None;
     }
     Some(decode(bytes, encoding))
