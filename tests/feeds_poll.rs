@@ -207,3 +207,49 @@ fn the_ssrf_matrix_is_refused_and_the_loopback_listener_sees_no_connection() {
     );
     assert_eq!(listener.connections(), 0, "the loopback listener was connected to");
 }
+
+#[test]
+fn discovery_honours_robots_txt() {
+    let feed = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+    let polite = Server::start(move |req| match req.path.as_str() {
+        "/robots.txt" => Response::new(200, "User-agent: *\nDisallow: /private\n"),
+        _ => Response::new(200, feed),
+    });
+    let failing = Server::start(move |req| match req.path.as_str() {
+        "/robots.txt" => Response::new(503, "down"),
+        _ => Response::new(200, feed),
+    });
+    let ws = routed(&[("polite.example", &polite), ("failing.example", &failing)]);
+    for (name, profile) in [
+        ("a", "https://polite.example/private/blog"),
+        ("b", "https://polite.example/public"),
+        ("c", "https://failing.example/blog"),
+    ] {
+        let email = format!("{name}@x.example");
+        ws.ok(&with_routes(&[
+            "prospect",
+            "add",
+            "--name",
+            name,
+            "--email",
+            &email,
+            "--profile",
+            profile,
+        ]));
+    }
+    ws.json(&with_routes(&["poll", "--once"]));
+    let sources = ws.json(&with_routes(&["sources"]));
+    let error = |i: usize| sources[i]["last_error"].as_str().unwrap_or("").to_string();
+    assert!(error(0).contains("robots.txt of http"), "{}", error(0));
+    assert_eq!(error(1), "", "{sources}");
+    assert_eq!(sources[1]["feed_url"], "https://polite.example/public");
+    assert!(error(2).contains("robots.txt"), "{}", error(2));
+    assert!(
+        polite.requests().iter().all(|r| !r.path.starts_with("/private")),
+        "a disallowed page was fetched"
+    );
+    assert!(
+        failing.requests().iter().all(|r| r.path == "/robots.txt"),
+        "a site whose robots.txt fails was crawled"
+    );
+}

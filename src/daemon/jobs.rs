@@ -41,8 +41,12 @@ impl Job for Housekeeping {
     }
 }
 
-/// Polls every feed that is due.
-pub struct PollFeeds;
+/// Polls every feed that is due. The poller lives as long as the daemon, so
+/// per-host pacing and cached robots.txt rules carry over between runs.
+#[derive(Default)]
+pub struct PollFeeds {
+    poller: tokio::sync::OnceCell<crate::sources::poll::Poller>,
+}
 
 #[async_trait]
 impl Job for PollFeeds {
@@ -51,7 +55,12 @@ impl Job for PollFeeds {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let poller = crate::sources::poll::Poller::new(&ctx.settings, ctx.store.clone(), ctx.clock.clone())?;
+        let poller = self
+            .poller
+            .get_or_try_init(|| async {
+                crate::sources::poll::Poller::new(&ctx.settings, ctx.store.clone(), ctx.clock.clone())
+            })
+            .await?;
         let report = poller.poll_due(None, &|_| {}).await?;
         tracing::info!(
             polled = report.polled,

@@ -21,7 +21,7 @@ pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds"];
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
         "housekeeping" => Some(Arc::new(Housekeeping)),
-        "poll-feeds" => Some(Arc::new(PollFeeds)),
+        "poll-feeds" => Some(Arc::new(PollFeeds::default())),
         _ => None,
     }
 }

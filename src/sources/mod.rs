@@ -5,3 +5,4 @@ pub mod discovery;
 pub mod feed;
 pub mod poll;
 mod prepare;
+pub mod robots;

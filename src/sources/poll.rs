@@ -4,6 +4,7 @@
 
 use super::discovery::{autodiscover, common_paths};
 use super::feed::{parse_feed, FeedItem, ParsedFeed};
+use super::robots::RobotsCache;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::event::{Actor, NewEvent};
@@ -35,6 +36,7 @@ pub struct Poller {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     client: HttpClient,
+    robots: RobotsCache,
     policy: PollPolicy,
     first_poll_window: Duration,
     concurrency: usize,
@@ -85,6 +87,7 @@ impl Poller {
         let feeds = &settings.config.feeds;
         Ok(Poller {
             client: HttpClient::new(settings.config.fetch.client_settings())?,
+            robots: RobotsCache::default(),
             store,
             clock,
             policy: PollPolicy {
@@ -252,6 +255,12 @@ impl Poller {
     /// Finds the feed of a page: the page itself if it is one, else the feeds
     /// it announces, else the common feed paths of its site.
     async fn discover(&self, page: &Url) -> Result<Url, PollFailure> {
+        if !self.robots.allows(&self.client, page).await {
+            return Err(PollFailure::new(format!(
+                "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
+                page.origin().ascii_serialization()
+            )));
+        }
         let (bytes, final_url) = match self.client.get(page, &Validators::default()).await? {
             Fetched::Body { bytes, final_url, .. } => (bytes, final_url),
             Fetched::NotModified => return Err(PollFailure::new(format!("{page} answered 304 to a plain GET"))),
@@ -262,6 +271,10 @@ impl Poller {
         let announced = autodiscover(&String::from_utf8_lossy(&bytes), &final_url);
         let mut tried = Vec::new();
         for candidate in announced.into_iter().chain(common_paths(&final_url)) {
+            if !self.robots.allows(&self.client, &candidate).await {
+                tried.push(format!("{candidate} (disallowed by robots.txt)"));
+                continue;
+            }
             if let Ok(Fetched::Body { bytes, final_url, .. }) =
                 self.client.get(&candidate, &Validators::default()).await
             {

@@ -1,0 +1,77 @@
+//! robots.txt for discovery crawling (RFC 9309). Feeds a profile names are
+//! fetched as they are; fetching a person's pages to *find* a feed is
+//! crawling, so it asks the site first.
+//!
+//! A robots.txt is cached per origin for up to 24 hours. A 4xx answer means
+//! everything is allowed; a 5xx or no answer at all means nothing is, until
+//! it can be read.
+
+use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// The product token matched against robots.txt groups.
+const AGENT: &str = "rapport";
+const KEEP: Duration = Duration::from_secs(24 * 3600);
+
+enum Rules {
+    AllowAll,
+    DisallowAll,
+    Listed(texting_robots::Robot),
+}
+
+impl Rules {
+    fn allows(&self, url: &Url) -> bool {
+        match self {
+            Rules::AllowAll => true,
+            Rules::DisallowAll => false,
+            Rules::Listed(robot) => robot.allowed(url.as_str()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct RobotsCache {
+    by_origin: Mutex<HashMap<String, (Instant, std::sync::Arc<Rules>)>>,
+}
+
+impl RobotsCache {
+    /// Whether the site's robots.txt lets rapport fetch `url`.
+    pub async fn allows(&self, client: &HttpClient, url: &Url) -> bool {
+        let origin = url.origin().ascii_serialization();
+        let cached = self
+            .lock()
+            .get(&origin)
+            .filter(|(at, _)| at.elapsed() < KEEP)
+            .map(|(_, rules)| rules.clone());
+        let rules = match cached {
+            Some(rules) => rules,
+            None => {
+                let rules = std::sync::Arc::new(fetch_rules(client, url).await);
+                self.lock().insert(origin, (Instant::now(), rules.clone()));
+                rules
+            }
+        };
+        rules.allows(url)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, std::sync::Arc<Rules>)>> {
+        self.by_origin.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+async fn fetch_rules(client: &HttpClient, url: &Url) -> Rules {
+    let Ok(robots_url) = url.join("/robots.txt") else {
+        return Rules::DisallowAll;
+    };
+    match client.get(&robots_url, &Validators::default()).await {
+        Ok(Fetched::Body { bytes, .. }) => {
+            texting_robots::Robot::new(AGENT, &bytes).map_or(Rules::AllowAll, Rules::Listed)
+        }
+        Ok(Fetched::NotModified) => Rules::AllowAll,
+        Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => Rules::AllowAll,
+        Err(_) => Rules::DisallowAll,
+    }
+}
