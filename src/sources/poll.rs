@@ -117,23 +117,24 @@ impl Poller {
                 break;
             }
             let count = claimed.len();
-            let outcomes: Vec<StoreResult<(PollResult, u64, bool)>> = stream::iter(claimed)
+            let records: Vec<(i64, PollRecord)> = stream::iter(claimed)
                 .map(|source| self.poll_one(source))
                 .buffer_unordered(self.concurrency)
                 .collect()
                 .await;
-            for outcome in outcomes {
-                let (result, new_posts, broken) = outcome?;
+            // One transaction for the whole batch: one fsync, not one per feed.
+            let added = self.store.record_polls(&records, self.clock.now()).await?;
+            for ((_, record), new_posts) in records.iter().zip(added) {
                 report.polled += 1;
                 report.new_posts += new_posts;
-                match result {
-                    PollResult::Failed { .. } | PollResult::Gone => report.failed += 1,
-                    PollResult::Unchanged => report.unchanged += 1,
-                    PollResult::Changed => {}
+                if record.error.is_some() {
+                    report.failed += 1;
+                } else if new_posts == 0 {
+                    report.unchanged += 1;
                 }
-                report.broken += u64::from(broken);
-                progress(1);
+                report.broken += u64::from(record.if_not_new.broken);
             }
+            progress(count as u64);
             if prospect.is_some() || (count as u32) < BATCH {
                 break;
             }
@@ -141,7 +142,8 @@ impl Poller {
         Ok(report)
     }
 
-    async fn poll_one(&self, source: Source) -> StoreResult<(PollResult, u64, bool)> {
+    /// Fetches one source and works out what to store; nothing is written yet.
+    async fn poll_one(&self, source: Source) -> (i64, PollRecord) {
         let polled = self.fetch(&source).await;
         let now = self.clock.now();
         let health = FeedHealth {
@@ -172,7 +174,6 @@ impl Poller {
             if_new: schedule(PollResult::Changed),
             if_not_new: schedule(PollResult::Unchanged),
         };
-        let mut failed = false;
         match polled {
             Ok(Polled::NotModified) => record.status = "not modified (304)".into(),
             Ok(Polled::Feed {
@@ -193,16 +194,9 @@ impl Poller {
                 record.error = Some(failure.message);
                 record.if_new = failed_schedule;
                 record.if_not_new = failed_schedule;
-                failed = true;
             }
         }
-        let added = self.store.record_poll(source.id, &record, now).await?;
-        let result = match (failed, added) {
-            (true, _) => PollResult::Failed { retry_after: None },
-            (false, 0) => PollResult::Unchanged,
-            (false, _) => PollResult::Changed,
-        };
-        Ok((result, added, record.if_not_new.broken))
+        (source.id, record)
     }
 
     /// One `post` event per item; on a source's first poll, only recent ones.

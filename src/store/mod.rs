@@ -181,8 +181,9 @@ pub trait Store: Send + Sync {
         prospect: Option<ProspectId>,
         limit: u32,
     ) -> StoreResult<Vec<Source>>;
-    /// Stores a poll's outcome and its new events; returns how many events were new.
-    async fn record_poll(&self, source: i64, record: &PollRecord, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Stores polls' outcomes and their new events in one transaction;
+    /// returns, per record, how many of its events were new.
+    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
 
     /// Registers a job's schedule. When the schedule (or zone) changed, or the
     /// job is new, `next_run` is stored; otherwise the stored next run stands.

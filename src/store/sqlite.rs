@@ -285,6 +285,42 @@ async fn insert_source(
     Ok(())
 }
 
+/// One poll's outcome: its new events and the source's new state.
+async fn record_poll_on(
+    conn: &mut SqliteConnection,
+    source: i64,
+    record: &PollRecord,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut added = 0;
+    for event in &record.events {
+        if append_event_on(conn, event, now).await? {
+            added += 1;
+        }
+    }
+    let schedule = if added > 0 { record.if_new } else { record.if_not_new };
+    sqlx::query(
+        "UPDATE sources SET feed_url = ?, etag = ?, last_modified = ?, last_status = ?, last_error = ?, interval_secs = ?, \
+         consecutive_failures = ?, broken = ?, last_polled_at = ?, next_poll_at = ?, first_poll_done = ? WHERE id = ?",
+    )
+    .bind(&record.feed_url)
+    .bind(&record.validators.etag)
+    .bind(&record.validators.last_modified)
+    .bind(&record.status)
+    .bind(&record.error)
+    .bind(schedule.interval_secs)
+    .bind(schedule.consecutive_failures as i64)
+    .bind(schedule.broken)
+    .bind(ts(now))
+    .bind(ts(schedule.next_poll_at))
+    .bind(record.first_poll_done)
+    .bind(source)
+    .execute(&mut *conn)
+    .await
+    .map_err(db("record a poll"))?;
+    Ok(added)
+}
+
 const SOURCE_COLUMNS: &str = "s.id, s.prospect_id, p.name AS prospect_name, s.platform, s.page_url, s.feed_url, s.etag, \
      s.last_modified, s.interval_secs, s.consecutive_failures, s.broken, s.last_status, s.last_error, s.last_polled_at, \
      s.next_poll_at, s.first_poll_done";
@@ -777,36 +813,14 @@ impl Store for SqliteStore {
         Ok(claimed)
     }
 
-    async fn record_poll(&self, source: i64, record: &PollRecord, now: DateTime<Utc>) -> StoreResult<u64> {
+    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
         let mut tx = self.write_tx().await?;
-        let mut added = 0;
-        for event in &record.events {
-            if append_event_on(&mut tx, event, now).await? {
-                added += 1;
-            }
+        let mut added_per_record = Vec::with_capacity(records.len());
+        for (source, record) in records {
+            added_per_record.push(record_poll_on(&mut tx, *source, record, now).await?);
         }
-        let schedule = if added > 0 { record.if_new } else { record.if_not_new };
-        sqlx::query(
-            "UPDATE sources SET feed_url = ?, etag = ?, last_modified = ?, last_status = ?, last_error = ?, interval_secs = ?, \
-             consecutive_failures = ?, broken = ?, last_polled_at = ?, next_poll_at = ?, first_poll_done = ? WHERE id = ?",
-        )
-        .bind(&record.feed_url)
-        .bind(&record.validators.etag)
-        .bind(&record.validators.last_modified)
-        .bind(&record.status)
-        .bind(&record.error)
-        .bind(schedule.interval_secs)
-        .bind(schedule.consecutive_failures as i64)
-        .bind(schedule.broken)
-        .bind(ts(now))
-        .bind(ts(schedule.next_poll_at))
-        .bind(record.first_poll_done)
-        .bind(source)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("record a poll"))?;
-        tx.commit().await.map_err(db("record a poll"))?;
-        Ok(added)
+        tx.commit().await.map_err(db("record polls"))?;
+        Ok(added_per_record)
     }
 
     async fn ensure_job(
