@@ -29,9 +29,17 @@ struct Options {
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
     let value = |flag: &str, default: usize| {
-        args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     };
-    Options { feeds: value("--feeds", 2000), hosts: value("--hosts", 16), rss_feeds: value("--rss-feeds", 100_000) }
+    Options {
+        feeds: value("--feeds", 2000),
+        hosts: value("--hosts", 16),
+        rss_feeds: value("--rss-feeds", 100_000),
+    }
 }
 
 const ETAG: &str = "\"v1\"";
@@ -53,7 +61,9 @@ fn feed_body() -> String {
 /// when the request carries the feed's ETag.
 async fn serve(listener: tokio::net::TcpListener, body: Arc<String>) {
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
         let body = body.clone();
         tokio::spawn(async move {
             let mut buffer = Vec::with_capacity(4096);
@@ -161,15 +171,29 @@ async fn seed(store: &SqliteStore, n: usize, hosts: usize) {
 }
 
 async fn make_all_due(store: &SqliteStore) {
-    sqlx::query("UPDATE sources SET next_poll_at = '2000-01-01T00:00:00.000000Z'").execute(store.pool()).await.expect("due");
+    sqlx::query("UPDATE sources SET next_poll_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(store.pool())
+        .await
+        .expect("due");
 }
 
 /// Fetch-only: the same client and URLs, bodies read and dropped.
-async fn fetch_only(client: &HttpClient, n: usize, hosts: usize, validators: &Validators, concurrency: usize) -> Duration {
+async fn fetch_only(
+    client: &HttpClient,
+    n: usize,
+    hosts: usize,
+    validators: &Validators,
+    concurrency: usize,
+) -> Duration {
     let urls: Vec<Url> = (0..n).map(|i| Url::parse(&feed_url(i, hosts)).expect("url")).collect();
     let start = Instant::now();
     let fetched: Vec<bool> = stream::iter(urls.iter())
-        .map(|url| async move { matches!(client.get(url, validators).await, Ok(Fetched::Body { .. } | Fetched::NotModified)) })
+        .map(|url| async move {
+            matches!(
+                client.get(url, validators).await,
+                Ok(Fetched::Body { .. } | Fetched::NotModified)
+            )
+        })
         .buffer_unordered(concurrency)
         .collect()
         .await;
@@ -187,7 +211,13 @@ async fn timed_poll(poller: &Poller, n: usize) -> Duration {
 
 fn peak_rss_mib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<u64>().ok()).unwrap_or(0) / 1024
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<u64>().ok())
+        .unwrap_or(0)
+        / 1024
 }
 
 fn rate(n: usize, took: Duration) -> f64 {
@@ -200,7 +230,9 @@ async fn main() {
     let ports = start_servers(opts.hosts).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = bench_settings(&dir, &ports);
-    let store = SqliteStore::open(&settings.config.database.url, Duration::from_secs(10), 4).await.expect("store");
+    let store = SqliteStore::open(&settings.config.database.url, Duration::from_secs(10), 4)
+        .await
+        .expect("store");
     seed(&store, opts.feeds, opts.hosts).await;
     let store_arc: Arc<dyn Store> = Arc::new(store.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -208,23 +240,41 @@ async fn main() {
     let concurrency = settings.config.fetch.max_concurrent;
     let baseline_client = HttpClient::new(settings.config.fetch.client_settings()).expect("client");
 
-    let first_baseline = fetch_only(&baseline_client, opts.feeds, opts.hosts, &Validators::default(), concurrency).await;
+    let first_baseline = fetch_only(
+        &baseline_client,
+        opts.feeds,
+        opts.hosts,
+        &Validators::default(),
+        concurrency,
+    )
+    .await;
     let first = timed_poll(&poller, opts.feeds).await;
     make_all_due(&store).await;
-    let validators = Validators { etag: Some(ETAG.into()), last_modified: None };
+    let validators = Validators {
+        etag: Some(ETAG.into()),
+        last_modified: None,
+    };
     let repoll_baseline = fetch_only(&baseline_client, opts.feeds, opts.hosts, &validators, concurrency).await;
     let repoll = timed_poll(&poller, opts.feeds).await;
 
     let (a, a_base) = (rate(opts.feeds, first), rate(opts.feeds, first_baseline));
     let (b, b_base) = (rate(opts.feeds, repoll), rate(opts.feeds, repoll_baseline));
     println!("{} feeds over {} hosts:", opts.feeds, opts.hosts);
-    println!("(a) first poll: {a:.0} feeds/s; fetch-only baseline {a_base:.0} feeds/s; ratio {:.0} % (target >= 30 %)", 100.0 * a / a_base);
-    println!("(b) all-304 re-poll: {b:.0} feeds/s; fetch-only baseline {b_base:.0} feeds/s; ratio {:.0} % (target >= 70 %)", 100.0 * b / b_base);
+    println!(
+        "(a) first poll: {a:.0} feeds/s; fetch-only baseline {a_base:.0} feeds/s; ratio {:.0} % (target >= 30 %)",
+        100.0 * a / a_base
+    );
+    println!(
+        "(b) all-304 re-poll: {b:.0} feeds/s; fetch-only baseline {b_base:.0} feeds/s; ratio {:.0} % (target >= 70 %)",
+        100.0 * b / b_base
+    );
 
     if opts.rss_feeds > 0 {
         let big_dir = tempfile::tempdir().expect("temp dir");
         let big_settings = bench_settings(&big_dir, &ports);
-        let big_store = SqliteStore::open(&big_settings.config.database.url, Duration::from_secs(10), 4).await.expect("store");
+        let big_store = SqliteStore::open(&big_settings.config.database.url, Duration::from_secs(10), 4)
+            .await
+            .expect("store");
         seed(&big_store, opts.rss_feeds, opts.hosts).await;
         let big_poller = Poller::new(&big_settings, Arc::new(big_store), clock).expect("poller");
         let before = peak_rss_mib();

@@ -88,6 +88,7 @@ fn five_profiles_make_four_sources_and_linkedin_and_x_are_never_requested() {
     let report = ws.json(&with_routes(&["--now", NOW, "poll", "--once"]));
     assert_eq!(report["polled"], 4, "{report}");
     assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["new_posts"], 6, "{report}");
     // Mastodon 2 + Bluesky 2 (blog serves the same items: one event each) + GitHub 2, all within 30 days.
     let shown = ws.json(&with_routes(&["prospect", "show", "jane@acme.example"]));
     let posts: Vec<&Value> = shown["events"]
@@ -252,4 +253,42 @@ fn discovery_honours_robots_txt() {
         failing.requests().iter().all(|r| r.path == "/robots.txt"),
         "a site whose robots.txt fails was crawled"
     );
+}
+
+#[test]
+fn the_first_poll_takes_only_recent_items_and_imports_get_sources_too() {
+    let server = Server::start(|req| {
+        match req.path.as_str() {
+        "/jane.atom" => Response::new(
+            200,
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>jane</title><id>x</id><updated>2025-08-05T00:00:00Z</updated>\
+             <entry><id>old</id><title>Old news</title><updated>2025-01-01T00:00:00Z</updated></entry>\
+             <entry><id>new</id><title>Fresh</title><updated>2025-08-05T00:00:00Z</updated></entry></feed>",
+        ),
+        _ => Response::new(404, ""),
+    }
+    });
+    let ws = routed(&[("github.com", &server)]);
+    let csv = ws.write("people.csv", "Name,Email,GitHub URL,LinkedIn URL\nJane,jane@x.example,https://github.com/jane,https://linkedin.com/in/jane\n");
+    ws.ok(&with_routes(&[
+        "--now",
+        NOW,
+        "prospect",
+        "import",
+        csv.to_str().unwrap(),
+    ]));
+    let sources = ws.json(&with_routes(&["sources"]));
+    assert_eq!(sources.as_array().unwrap().len(), 1, "{sources}");
+    assert_eq!(sources[0]["feed_url"], "https://github.com/jane.atom");
+    let report = ws.json(&with_routes(&["--now", NOW, "poll", "--once"]));
+    assert_eq!(report["new_posts"], 1, "{report}");
+    let tested = ws.json(&with_routes(&["sources", "test", "https://github.com/jane.atom"]));
+    let ids: Vec<&str> = tested["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["old", "new"], "sources test must ignore the recent-items window");
+    assert_eq!(tested["items"][1]["published"], "2025-08-05T00:00:00Z");
 }

@@ -19,8 +19,8 @@ use url::Url;
 
 /// The event kind of a prospect's new post.
 pub const POST: &str = "post";
-/// Sources claimed per round; each is leased for `LEASE` while it is polled.
-const BATCH: u32 = 200;
+/// Sources claimed per batch; each is leased for `LEASE_MINUTES` while it is polled.
+const BATCH: u32 = 500;
 const LEASE_MINUTES: i64 = 15;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -109,37 +109,71 @@ impl Poller {
     /// each finished source to `progress`.
     pub async fn poll_due(&self, prospect: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> StoreResult<PollReport> {
         let mut report = PollReport::default();
+        // Batches are pipelined: while one batch is fetched, the previous
+        // one is written (one transaction) and the next one is claimed.
+        let mut claimed = self.claim(prospect).await?;
+        let mut unwritten: Option<Vec<(i64, PollRecord)>> = None;
         loop {
-            let now = self.clock.now();
-            let lease = now + Duration::minutes(LEASE_MINUTES);
-            let claimed = self.store.claim_due_sources(now, lease, prospect, BATCH).await?;
-            if claimed.is_empty() {
-                break;
-            }
-            let count = claimed.len();
-            let records: Vec<(i64, PollRecord)> = stream::iter(claimed)
-                .map(|source| self.poll_one(source))
-                .buffer_unordered(self.concurrency)
-                .collect()
-                .await;
-            // One transaction for the whole batch: one fsync, not one per feed.
-            let added = self.store.record_polls(&records, self.clock.now()).await?;
-            for ((_, record), new_posts) in records.iter().zip(added) {
-                report.polled += 1;
-                report.new_posts += new_posts;
-                if record.error.is_some() {
-                    report.failed += 1;
-                } else if new_posts == 0 {
-                    report.unchanged += 1;
+            let last_batch = prospect.is_some() || (claimed.len() as u32) < BATCH;
+            let fetching = self.poll_batch(std::mem::take(&mut claimed));
+            let storing = async {
+                if let Some(previous) = unwritten.take() {
+                    self.write(previous, &mut report, progress).await?;
                 }
-                report.broken += u64::from(record.if_not_new.broken);
+                if last_batch {
+                    Ok(Vec::new())
+                } else {
+                    self.claim(prospect).await
+                }
+            };
+            let (records, next) = tokio::join!(fetching, storing);
+            claimed = next?;
+            if last_batch {
+                self.write(records, &mut report, progress).await?;
+                return Ok(report);
             }
-            progress(count as u64);
-            if prospect.is_some() || (count as u32) < BATCH {
-                break;
-            }
+            unwritten = Some(records);
         }
-        Ok(report)
+    }
+
+    async fn claim(&self, prospect: Option<i64>) -> StoreResult<Vec<Source>> {
+        let now = self.clock.now();
+        self.store
+            .claim_due_sources(now, now + Duration::minutes(LEASE_MINUTES), prospect, BATCH)
+            .await
+    }
+
+    async fn poll_batch(&self, sources: Vec<Source>) -> Vec<(i64, PollRecord)> {
+        stream::iter(sources)
+            .map(|source| self.poll_one(source))
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await
+    }
+
+    /// Stores a batch in one transaction and adds it to the report.
+    async fn write(
+        &self,
+        records: Vec<(i64, PollRecord)>,
+        report: &mut PollReport,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let added = self.store.record_polls(&records, self.clock.now()).await?;
+        for ((_, record), new_posts) in records.iter().zip(added) {
+            report.polled += 1;
+            report.new_posts += new_posts;
+            if record.error.is_some() {
+                report.failed += 1;
+            } else if new_posts == 0 {
+                report.unchanged += 1;
+            }
+            report.broken += u64::from(record.if_not_new.broken);
+        }
+        progress(records.len() as u64);
+        Ok(())
     }
 
     /// Fetches one source and works out what to store; nothing is written yet.
@@ -235,8 +269,11 @@ impl Poller {
                 validators,
                 ..
             } => {
-                let feed = parse_feed(&bytes, Some(final_url.as_str()))
-                    .map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
+                // Parsing is CPU work: off the async threads, so fetching goes on meanwhile.
+                let parsed = tokio::task::spawn_blocking(move || parse_feed(&bytes, Some(final_url.as_str())))
+                    .await
+                    .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
+                let feed = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
                 Ok(Polled::Feed {
                     feed_url,
                     feed,

@@ -285,40 +285,83 @@ async fn insert_source(
     Ok(())
 }
 
-/// One poll's outcome: its new events and the source's new state.
-async fn record_poll_on(
+/// Rows per multi-row statement when recording polls: well under SQLite's
+/// limit of bound parameters, and few statements per batch.
+const POLL_UPDATE_CHUNK: usize = 200;
+const EVENT_INSERT_CHUNK: usize = 500;
+
+/// Appends events with multi-row INSERTs; returns the source keys that were new.
+async fn insert_events_returning_new<'a>(
     conn: &mut SqliteConnection,
-    source: i64,
-    record: &PollRecord,
+    events: impl Iterator<Item = &'a NewEvent>,
     now: DateTime<Utc>,
-) -> StoreResult<u64> {
-    let mut added = 0;
-    for event in &record.events {
-        if append_event_on(conn, event, now).await? {
-            added += 1;
-        }
+) -> StoreResult<std::collections::HashSet<String>> {
+    let events: Vec<&NewEvent> = events.collect();
+    let mut new_keys = std::collections::HashSet::new();
+    for chunk in events.chunks(EVENT_INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) ",
+        );
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(event.prospect_id)
+                .push("(SELECT rep_id FROM prospects WHERE id = ")
+                .push_bind_unseparated(event.prospect_id)
+                .push_unseparated(")")
+                .push_bind(&event.kind)
+                .push_bind(ts(event.occurred_at))
+                .push_bind(ts(now))
+                .push_bind(&event.source_key)
+                .push_bind(event.actor.kind())
+                .push_bind(event.actor.name())
+                .push_bind(event.data.to_string());
+        });
+        insert.push(" ON CONFLICT(source_key) DO NOTHING RETURNING source_key");
+        let keys: Vec<String> = insert
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("record posts"))?;
+        new_keys.extend(keys);
     }
-    let schedule = if added > 0 { record.if_new } else { record.if_not_new };
-    sqlx::query(
-        "UPDATE sources SET feed_url = ?, etag = ?, last_modified = ?, last_status = ?, last_error = ?, interval_secs = ?, \
-         consecutive_failures = ?, broken = ?, last_polled_at = ?, next_poll_at = ?, first_poll_done = ? WHERE id = ?",
-    )
-    .bind(&record.feed_url)
-    .bind(&record.validators.etag)
-    .bind(&record.validators.last_modified)
-    .bind(&record.status)
-    .bind(&record.error)
-    .bind(schedule.interval_secs)
-    .bind(schedule.consecutive_failures as i64)
-    .bind(schedule.broken)
-    .bind(ts(now))
-    .bind(ts(schedule.next_poll_at))
-    .bind(record.first_poll_done)
-    .bind(source)
-    .execute(&mut *conn)
-    .await
-    .map_err(db("record a poll"))?;
-    Ok(added)
+    Ok(new_keys)
+}
+
+/// Writes each polled source's new state, choosing the schedule by whether
+/// the poll brought new events: one UPDATE … FROM (VALUES …) per chunk.
+async fn update_sources(
+    conn: &mut SqliteConnection,
+    polls: &[(&(i64, PollRecord), &u64)],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut update = QueryBuilder::<Sqlite>::new(
+        "WITH polled(id, feed_url, etag, last_modified, last_status, last_error, interval_secs, consecutive_failures, \
+         broken, next_poll_at, first_poll_done) AS (",
+    );
+    update.push_values(polls, |mut row, ((source, record), added)| {
+        let schedule = if **added > 0 { record.if_new } else { record.if_not_new };
+        row.push_bind(*source)
+            .push_bind(&record.feed_url)
+            .push_bind(&record.validators.etag)
+            .push_bind(&record.validators.last_modified)
+            .push_bind(&record.status)
+            .push_bind(&record.error)
+            .push_bind(schedule.interval_secs)
+            .push_bind(schedule.consecutive_failures as i64)
+            .push_bind(schedule.broken)
+            .push_bind(ts(schedule.next_poll_at))
+            .push_bind(record.first_poll_done);
+    });
+    update.push(
+        ") UPDATE sources SET feed_url = polled.feed_url, etag = polled.etag, last_modified = polled.last_modified, \
+         last_status = polled.last_status, last_error = polled.last_error, interval_secs = polled.interval_secs, \
+         consecutive_failures = polled.consecutive_failures, broken = polled.broken, next_poll_at = polled.next_poll_at, \
+         first_poll_done = polled.first_poll_done, last_polled_at = ",
+    );
+    update
+        .push_bind(ts(now))
+        .push(" FROM polled WHERE sources.id = polled.id");
+    update.build().execute(&mut *conn).await.map_err(db("record polls"))?;
+    Ok(())
 }
 
 const SOURCE_COLUMNS: &str = "s.id, s.prospect_id, p.name AS prospect_name, s.platform, s.page_url, s.feed_url, s.etag, \
@@ -781,46 +824,52 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Source>> {
         let mut tx = self.write_tx().await?;
-        let mut pick = QueryBuilder::<Sqlite>::new("SELECT id FROM sources WHERE ");
+        let mut claim = QueryBuilder::<Sqlite>::new("UPDATE sources SET next_poll_at = ");
+        claim
+            .push_bind(ts(lease_until))
+            .push(" WHERE id IN (SELECT id FROM sources WHERE ");
         match prospect {
-            Some(id) => pick.push("prospect_id = ").push_bind(id),
-            None => pick.push("next_poll_at <= ").push_bind(ts(now)),
+            Some(id) => claim.push("prospect_id = ").push_bind(id),
+            None => claim.push("next_poll_at <= ").push_bind(ts(now)),
         };
-        pick.push(" ORDER BY next_poll_at LIMIT ").push_bind(limit as i64);
-        let ids: Vec<i64> = pick
+        claim
+            .push(" ORDER BY next_poll_at LIMIT ")
+            .push_bind(limit as i64)
+            .push(") RETURNING id");
+        let ids: Vec<i64> = claim
             .build_query_scalar()
             .fetch_all(&mut *tx)
             .await
-            .map_err(db("find due sources"))?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query("UPDATE sources SET next_poll_at = ? WHERE id = ?")
-                .bind(ts(lease_until))
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("claim a source"))?;
-            let row = sqlx::query(&format!(
-                "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE s.id = ?"
-            ))
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db("load a source"))?;
-            claimed.push(source_from_row(&row)?);
+            .map_err(db("claim due sources"))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
+        // The ids are integers the database just returned, so listing them is safe.
+        let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE s.id IN ({listed}) ORDER BY s.id"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("load claimed sources"))?;
         tx.commit().await.map_err(db("claim sources"))?;
-        Ok(claimed)
+        rows.iter().map(source_from_row).collect()
     }
 
     async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
         let mut tx = self.write_tx().await?;
-        let mut added_per_record = Vec::with_capacity(records.len());
-        for (source, record) in records {
-            added_per_record.push(record_poll_on(&mut tx, *source, record, now).await?);
+        let mut new_keys =
+            insert_events_returning_new(&mut tx, records.iter().flat_map(|(_, r)| &r.events), now).await?;
+        // Each new event is credited once, to the first poll that carried it.
+        let added: Vec<u64> = records
+            .iter()
+            .map(|(_, r)| r.events.iter().filter(|e| new_keys.remove(&e.source_key)).count() as u64)
+            .collect();
+        for chunk in records.iter().zip(&added).collect::<Vec<_>>().chunks(POLL_UPDATE_CHUNK) {
+            update_sources(&mut tx, chunk, now).await?;
         }
         tx.commit().await.map_err(db("record polls"))?;
-        Ok(added_per_record)
+        Ok(added)
     }
 
     async fn ensure_job(
