@@ -122,9 +122,13 @@ async fn fetch_feed(app: &App, target: &str) -> anyhow::Result<ParsedFeed> {
         .await
         .map_err(|e| input_error(e.to_string()))?
     {
-        Fetched::Body { bytes, final_url, .. } => {
-            parse_feed(&bytes, Some(final_url.as_str())).map_err(|e| input_error(format!("{target}: {e}")))
-        }
+        Fetched::Body {
+            bytes,
+            base_url,
+            content_type,
+            ..
+        } => parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref())
+            .map_err(|e| input_error(format!("{target}: {e}"))),
         Fetched::NotModified => Err(input_error(format!(
             "{target} answered 304 Not Modified to a plain GET"
         ))),
@@ -144,7 +148,7 @@ fn read_feed(app: &App, path: &PathBuf) -> anyhow::Result<ParsedFeed> {
             "{shown} is larger than {limit} bytes ([fetch] max_body_bytes)"
         )));
     }
-    parse_feed(&bytes, None).map_err(|e| input_error(format!("{shown}: {e}")))
+    parse_feed(&bytes, None, None).map_err(|e| input_error(format!("{shown}: {e}")))
 }
 
 fn print_feed(feed: &ParsedFeed) {

@@ -50,7 +50,9 @@ pub enum Fetched {
     NotModified,
     Body {
         bytes: Vec<u8>,
-        final_url: Url,
+        /// What relative links in the body are relative to: the URL finally
+        /// fetched (after redirects), or the Content-Location the server named.
+        base_url: Url,
         content_type: Option<String>,
         validators: Validators,
     },
@@ -230,6 +232,9 @@ impl HttpClient {
             last_modified: header(LAST_MODIFIED),
         };
         let content_type = header(reqwest::header::CONTENT_TYPE);
+        let base_url = header(reqwest::header::CONTENT_LOCATION)
+            .and_then(|l| url.join(&l).ok())
+            .unwrap_or_else(|| url.clone());
         let limit = self.settings.max_body_bytes;
         // Content-Length is of the encoded body; the decoded size is counted below.
         if response.content_length().is_some_and(|declared| declared > limit) {
@@ -253,7 +258,7 @@ impl HttpClient {
         }
         Ok(Fetched::Body {
             bytes,
-            final_url: url,
+            base_url,
             content_type,
             validators,
         })

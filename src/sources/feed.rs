@@ -31,9 +31,12 @@ pub struct FeedItem {
 #[error("not a readable RSS, Atom or JSON feed: {0}")]
 pub struct FeedError(String);
 
-/// Parses a feed document. `base_url` resolves relative links.
-pub fn parse_feed(bytes: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, FeedError> {
-    let bytes = &*super::prepare::prepare(bytes, None);
+/// Parses a feed document. `base_url` resolves relative links; the charset
+/// of `content_type` (the HTTP header, when the feed came over HTTP) wins over
+/// the document's own XML declaration, as RFC 3023 has it.
+pub fn parse_feed(bytes: &[u8], base_url: Option<&str>, content_type: Option<&str>) -> Result<ParsedFeed, FeedError> {
+    let charset = content_type.and_then(charset_of);
+    let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
         .sanitize_content(false)
@@ -46,6 +49,16 @@ pub fn parse_feed(bytes: &[u8], base_url: Option<&str>) -> Result<ParsedFeed, Fe
     Ok(ParsedFeed {
         title: feed.title.as_ref().and_then(text_of),
         items: feed.entries.iter().map(item_of).collect(),
+    })
+}
+
+/// The `charset` parameter of a Content-Type value, unquoted.
+fn charset_of(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -179,7 +192,7 @@ mod tests {
         let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"Blog","items":[{"id":"p1","url":"https://jane.example/p1",
             "title":"Post & more","content_html":"<p>Hi <b>there</b></p>","date_published":"2025-08-05T01:40:00Z","authors":[{"name":"Jane"}]}]}"#;
         for doc in [&rss[..], &atom[..], &json[..]] {
-            let feed = parse_feed(doc, None).unwrap();
+            let feed = parse_feed(doc, None, None).unwrap();
             assert_eq!(feed.title.as_deref(), Some("Blog"));
             let item = &feed.items[0];
             assert_eq!(item.id, "p1");
@@ -196,6 +209,15 @@ mod tests {
     }
 
     #[test]
+    fn the_http_charset_wins_over_the_declaration() {
+        let doc = b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>B\xf8rge</title></channel></rss>";
+        let feed = parse_feed(doc, None, Some("application/rss+xml; charset='iso-8859-1'")).unwrap();
+        assert_eq!(feed.title.as_deref(), Some("Børge"));
+        assert_eq!(charset_of("text/xml;charset=\"utf-8\""), Some("utf-8".into()));
+        assert_eq!(charset_of("text/xml"), None);
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         for doc in [
             &b""[..],
@@ -204,8 +226,8 @@ mod tests {
             b"<rss><channel><item><title>cut",
             &[0xff, 0xfe, 0x00],
         ] {
-            let _ = parse_feed(doc, None);
+            let _ = parse_feed(doc, None, None);
         }
-        assert!(parse_feed(b"plain text", None).is_err());
+        assert!(parse_feed(b"plain text", None, None).is_err());
     }
 }

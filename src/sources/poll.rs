@@ -265,14 +265,16 @@ impl Poller {
             Fetched::NotModified => Ok(Polled::NotModified),
             Fetched::Body {
                 bytes,
-                final_url,
+                base_url,
                 validators,
-                ..
+                content_type,
             } => {
                 // Parsing is CPU work: off the async threads, so fetching goes on meanwhile.
-                let parsed = tokio::task::spawn_blocking(move || parse_feed(&bytes, Some(final_url.as_str())))
-                    .await
-                    .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
+                let parsed = tokio::task::spawn_blocking(move || {
+                    parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref())
+                })
+                .await
+                .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
                 let feed = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
                 Ok(Polled::Feed {
                     feed_url,
@@ -292,24 +294,33 @@ impl Poller {
                 page.origin().ascii_serialization()
             )));
         }
-        let (bytes, final_url) = match self.client.get(page, &Validators::default()).await? {
-            Fetched::Body { bytes, final_url, .. } => (bytes, final_url),
+        let (bytes, base_url, content_type) = match self.client.get(page, &Validators::default()).await? {
+            Fetched::Body {
+                bytes,
+                base_url,
+                content_type,
+                ..
+            } => (bytes, base_url, content_type),
             Fetched::NotModified => return Err(PollFailure::new(format!("{page} answered 304 to a plain GET"))),
         };
-        if parse_feed(&bytes, Some(final_url.as_str())).is_ok() {
+        if parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()).is_ok() {
             return Ok(page.clone());
         }
-        let announced = autodiscover(&String::from_utf8_lossy(&bytes), &final_url);
+        let announced = autodiscover(&String::from_utf8_lossy(&bytes), &base_url);
         let mut tried = Vec::new();
-        for candidate in announced.into_iter().chain(common_paths(&final_url)) {
+        for candidate in announced.into_iter().chain(common_paths(&base_url)) {
             if !self.robots.allows(&self.client, &candidate).await {
                 tried.push(format!("{candidate} (disallowed by robots.txt)"));
                 continue;
             }
-            if let Ok(Fetched::Body { bytes, final_url, .. }) =
-                self.client.get(&candidate, &Validators::default()).await
+            if let Ok(Fetched::Body {
+                bytes,
+                base_url,
+                content_type,
+                ..
+            }) = self.client.get(&candidate, &Validators::default()).await
             {
-                if parse_feed(&bytes, Some(final_url.as_str())).is_ok() {
+                if parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()).is_ok() {
                     return Ok(candidate);
                 }
             }

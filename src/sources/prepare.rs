@@ -11,8 +11,8 @@ const ATOM_03: &str = "http://purl.org/atom/ns#";
 const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// Returns the document as UTF-8 bytes with an XML declaration (if any) that
-/// says so, upgraded from Atom 0.3 when it is that. `charset` is the HTTP
-/// Content-Type charset, used when the document itself names none.
+/// says so, upgraded from Atom 0.3 when it is that. The encoding comes from a
+/// BOM, else `charset` (the HTTP Content-Type's), else the XML declaration.
 pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
     let decoded = to_utf8(bytes, charset).map(|text| declare_utf8(&text));
     let text: &str = match &decoded {
@@ -43,9 +43,10 @@ fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Option<String> {
         _ => {}
     }
     let valid_utf8 = std::str::from_utf8(bytes).is_ok();
-    let named = declared_encoding(bytes)
-        .or(charset.map(str::to_string))
-        .and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()));
+    let label_of = |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes());
+    let named = charset
+        .and_then(label_of)
+        .or_else(|| declared_encoding(bytes).as_deref().and_then(label_of));
     // Undeclared bytes that are not UTF-8 are read as windows-1252, as browsers
     // do; declared UTF-8 with bad bytes keeps the good text around them.
     let encoding = named.unwrap_or(if valid_utf8 {

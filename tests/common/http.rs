@@ -52,7 +52,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Server {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind test server");
+        Server::start_on(0, handler).expect("bind a test server")
+    }
+
+    /// On a chosen port; `None` when it is taken.
+    pub fn start_on(port: u16, handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> Option<Server> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).ok()?;
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
@@ -65,11 +70,11 @@ impl Server {
                 std::thread::spawn(move || serve(stream, &*handler, &seen));
             }
         });
-        Server {
+        Some(Server {
             port,
             requests,
             connections,
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
