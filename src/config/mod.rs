@@ -359,11 +359,16 @@ pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
 
 /// Jobs the daemon always has unless the config says otherwise.
 fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
-    for (name, schedule) in [("housekeeping", "17 3 * * *"), ("poll-feeds", "*/5 * * * *")] {
+    // A poll run can take long when many feeds share a host (one request per
+    // second to each); what it fetched is stored as it goes.
+    for (name, schedule, timeout_secs) in [
+        ("housekeeping", "17 3 * * *", None),
+        ("poll-feeds", "*/5 * * * *", Some(1800)),
+    ] {
         jobs.entry(name.into()).or_insert(JobConfig {
             schedule: schedule.into(),
             time_zone: "UTC".into(),
-            timeout_secs: None,
+            timeout_secs,
             enabled: true,
         });
     }

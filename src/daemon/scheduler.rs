@@ -10,6 +10,7 @@ use super::jobs::{Job, JobContext, JobError};
 use crate::config::JobConfig;
 use crate::domain::schedule::CronSchedule;
 use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,9 +113,12 @@ impl Scheduler {
     }
 
     /// How long until the earliest next run (zero if one is overdue).
+    /// Jobs still running are left out: they are claimed again only once
+    /// they have finished, which wakes the loop anyway.
     pub fn time_until_next(&self, now: DateTime<Utc>) -> Duration {
         self.entries
             .iter()
+            .filter(|e| !self.running.contains(e.job.name()))
             .filter_map(|e| e.next_run)
             .min()
             .map(|next| (next - now).to_std().unwrap_or(Duration::ZERO))
@@ -128,9 +132,13 @@ pub async fn execute(ctx: &JobContext, run: ClaimedRun) {
     let span = tracing::info_span!("job", name = %run.name, run_id = run.run_id, scheduled_for = %run.scheduled_for);
     async {
         tracing::info!("job started");
-        let outcome = match tokio::time::timeout(run.timeout, run.job.run(ctx)).await {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e.to_string()),
+        // A panicking job is a failed run like any other: it must not stop
+        // the job from being scheduled again.
+        let guarded = std::panic::AssertUnwindSafe(run.job.run(ctx)).catch_unwind();
+        let outcome = match tokio::time::timeout(run.timeout, guarded).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(e.to_string()),
+            Ok(Err(_)) => Some("the job panicked; this is a bug in rapport, please report it with the log".to_string()),
             Err(_) => Some(format!(
                 "timed out after {} s; raise jobs.{}.timeout_secs if it needs longer",
                 run.timeout.as_secs(),

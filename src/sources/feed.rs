@@ -18,7 +18,7 @@ pub struct ParsedFeed {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedItem {
     /// The feed's own id (guid, Atom id, JSON Feed id); when it has none, a
-    /// hash of link and title, so it stays the same across polls.
+    /// hash of link and title (else of text and date), the same on every poll.
     pub id: String,
     pub url: Option<String>,
     pub title: Option<String>,
@@ -40,6 +40,7 @@ pub fn parse_feed(bytes: &[u8], base_url: Option<&str>, content_type: Option<&st
     let parser = feed_rs::parser::Builder::new()
         .base_uri(base_url)
         .sanitize_content(false)
+        .id_generator(stable_id_from_link_and_title)
         .build();
     // quick-xml (under feed-rs) asserts on some encoding declarations instead
     // of returning an error; a feed from the network must never take rapport down.
@@ -62,11 +63,49 @@ fn charset_of(content_type: &str) -> Option<String> {
     })
 }
 
+/// An id for an item that has none: from its link and title only, never the
+/// document's base URL (a server can change that) or anything random, so the
+/// same item keeps its id from poll to poll. Empty when there is neither.
+fn stable_id_from_link_and_title(
+    links: &[feed_rs::model::Link],
+    title: &Option<feed_rs::model::Text>,
+    _base: Option<&str>,
+) -> String {
+    let link = links.first().map(|l| l.href.as_str()).unwrap_or("");
+    let title = title.as_ref().map(|t| t.content.as_str()).unwrap_or("");
+    if link.is_empty() && title.is_empty() {
+        String::new()
+    } else {
+        digest(&[link, title])
+    }
+}
+
+fn digest(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0u8]);
+    }
+    format!("sha256:{}", hex::encode(&hasher.finalize()[..16]))
+}
+
 fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
     let body = entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text);
     let summary = entry.summary.as_ref().and_then(text_of);
+    let id = if entry.id.is_empty() {
+        // Neither id, link nor title: the text and date are all there is.
+        let date = entry
+            .published
+            .or(entry.updated)
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default();
+        digest(&[summary.as_deref().or(body.as_deref()).unwrap_or(""), &date])
+    } else {
+        entry.id.clone()
+    };
     FeedItem {
-        id: entry.id.clone(),
+        id,
         url: preferred_link(&entry.links),
         title: entry.title.as_ref().and_then(text_of),
         text: summary
@@ -215,6 +254,16 @@ mod tests {
         assert_eq!(feed.title.as_deref(), Some("Børge"));
         assert_eq!(charset_of("text/xml;charset=\"utf-8\""), Some("utf-8".into()));
         assert_eq!(charset_of("text/xml"), None);
+    }
+
+    #[test]
+    fn items_without_ids_keep_the_same_id_across_polls_and_base_urls() {
+        let doc = b"<rss version='2.0'><channel><title>t</title><item><description>only text</description></item><item><title>T</title></item></channel></rss>";
+        let first = parse_feed(doc, Some("http://a.example/"), None).unwrap();
+        let again = parse_feed(doc, Some("http://b.example/"), None).unwrap();
+        assert_eq!(first.items[0].id, again.items[0].id);
+        assert_eq!(first.items[1].id, again.items[1].id);
+        assert_ne!(first.items[0].id, first.items[1].id);
     }
 
     #[test]

@@ -21,6 +21,8 @@ use url::Url;
 pub const POST: &str = "post";
 /// Sources claimed per batch; each is leased for `LEASE_MINUTES` while it is polled.
 const BATCH: u32 = 500;
+/// Most results stored in one transaction.
+const WRITE_CHUNK: usize = 250;
 const LEASE_MINUTES: i64 = 15;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -108,46 +110,44 @@ impl Poller {
     /// Polls every due source (or every source of one prospect), reporting
     /// each finished source to `progress`.
     pub async fn poll_due(&self, prospect: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> StoreResult<PollReport> {
-        let mut report = PollReport::default();
-        // Batches are pipelined: while one batch is fetched, the previous
-        // one is written (one transaction) and the next one is claimed.
-        let mut claimed = self.claim(prospect).await?;
-        let mut unwritten: Option<Vec<(i64, PollRecord)>> = None;
-        loop {
-            let last_batch = prospect.is_some() || (claimed.len() as u32) < BATCH;
-            let fetching = self.poll_batch(std::mem::take(&mut claimed));
-            let storing = async {
-                if let Some(previous) = unwritten.take() {
-                    self.write(previous, &mut report, progress).await?;
+        // Fetching and writing run side by side: results go to a writer that
+        // stores whatever has arrived in one transaction, so a slow host never
+        // holds back what is already fetched, and a stopped run loses little.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(i64, PollRecord)>(WRITE_CHUNK * 2);
+        let fetching = async move {
+            loop {
+                let claimed = self.claim(prospect).await?;
+                let last_batch = prospect.is_some() || (claimed.len() as u32) < BATCH;
+                let mut results = stream::iter(claimed)
+                    .map(|source| self.poll_one(source))
+                    .buffer_unordered(self.concurrency);
+                while let Some(result) = results.next().await {
+                    if sender.send(result).await.is_err() {
+                        return Ok(());
+                    }
                 }
                 if last_batch {
-                    Ok(Vec::new())
-                } else {
-                    self.claim(prospect).await
+                    return Ok(());
                 }
-            };
-            let (records, next) = tokio::join!(fetching, storing);
-            claimed = next?;
-            if last_batch {
-                self.write(records, &mut report, progress).await?;
-                return Ok(report);
             }
-            unwritten = Some(records);
-        }
+        };
+        let writing = async {
+            let mut report = PollReport::default();
+            let mut chunk = Vec::with_capacity(WRITE_CHUNK);
+            while receiver.recv_many(&mut chunk, WRITE_CHUNK).await > 0 {
+                self.write(std::mem::take(&mut chunk), &mut report, progress).await?;
+            }
+            Ok(report)
+        };
+        let (fetched, written): (StoreResult<()>, StoreResult<PollReport>) = tokio::join!(fetching, writing);
+        fetched?;
+        written
     }
 
     async fn claim(&self, prospect: Option<i64>) -> StoreResult<Vec<Source>> {
         let now = self.clock.now();
         self.store
             .claim_due_sources(now, now + Duration::minutes(LEASE_MINUTES), prospect, BATCH)
-            .await
-    }
-
-    async fn poll_batch(&self, sources: Vec<Source>) -> Vec<(i64, PollRecord)> {
-        stream::iter(sources)
-            .map(|source| self.poll_one(source))
-            .buffer_unordered(self.concurrency)
-            .collect()
             .await
     }
 
@@ -243,7 +243,7 @@ impl Poller {
                 prospect_id: source.prospect_id,
                 kind: POST.into(),
                 occurred_at: item.published.unwrap_or(now),
-                source_key: format!("post:{}:{}", source.prospect_id, item.id),
+                source_key: post_key(source, &item.id),
                 actor: Actor::System(format!("feed:{}", source.platform)),
                 data: serde_json::json!({
                     "source": source.id, "platform": source.platform, "url": item.url, "title": item.title,
@@ -330,6 +330,17 @@ impl Poller {
             "no feed found for {page} (tried {}); add the feed URL as a profile instead",
             tried.join(", ")
         )))
+    }
+}
+
+/// The unique key of a post. Ids that are URLs, URNs or tags name the item
+/// everywhere, so the same post seen in two of a prospect's feeds is one
+/// event; short ids ("1", "42") only mean something within their feed.
+fn post_key(source: &Source, item_id: &str) -> String {
+    if item_id.contains(':') {
+        format!("post:{}:{item_id}", source.prospect_id)
+    } else {
+        format!("post:{}:source-{}:{item_id}", source.prospect_id, source.id)
     }
 }
 

@@ -290,7 +290,9 @@ async fn insert_source(
 const POLL_UPDATE_CHUNK: usize = 200;
 const EVENT_INSERT_CHUNK: usize = 500;
 
-/// Appends events with multi-row INSERTs; returns the source keys that were new.
+/// Appends events with multi-row INSERTs; returns the source keys that were
+/// new. Events of prospects that no longer exist (erased meanwhile) are
+/// dropped by the join, not failed on.
 async fn insert_events_returning_new<'a>(
     conn: &mut SqliteConnection,
     events: impl Iterator<Item = &'a NewEvent>,
@@ -300,13 +302,11 @@ async fn insert_events_returning_new<'a>(
     let mut new_keys = std::collections::HashSet::new();
     for chunk in events.chunks(EVENT_INSERT_CHUNK) {
         let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) ",
+            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
+             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
         );
         insert.push_values(chunk, |mut row, event| {
             row.push_bind(event.prospect_id)
-                .push("(SELECT rep_id FROM prospects WHERE id = ")
-                .push_bind_unseparated(event.prospect_id)
-                .push_unseparated(")")
                 .push_bind(&event.kind)
                 .push_bind(ts(event.occurred_at))
                 .push_bind(ts(now))
@@ -315,12 +315,13 @@ async fn insert_events_returning_new<'a>(
                 .push_bind(event.actor.name())
                 .push_bind(event.data.to_string());
         });
-        insert.push(" ON CONFLICT(source_key) DO NOTHING RETURNING source_key");
+        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+        insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING RETURNING source_key");
         let keys: Vec<String> = insert
             .build_query_scalar()
             .fetch_all(&mut *conn)
             .await
-            .map_err(db("record posts"))?;
+            .map_err(db("record events"))?;
         new_keys.extend(keys);
     }
     Ok(new_keys)
@@ -395,23 +396,9 @@ fn source_from_row(row: &SqliteRow) -> StoreResult<Source> {
 }
 
 async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
-    let result = sqlx::query(
-        "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
-         SELECT id, rep_id, ?, ?, ?, ?, ?, ?, ? FROM prospects WHERE id = ? \
-         ON CONFLICT(source_key) DO NOTHING",
-    )
-    .bind(&event.kind)
-    .bind(ts(event.occurred_at))
-    .bind(ts(now))
-    .bind(&event.source_key)
-    .bind(event.actor.kind())
-    .bind(event.actor.name())
-    .bind(event.data.to_string())
-    .bind(event.prospect_id)
-    .execute(&mut *conn)
-    .await
-    .map_err(db("record an event"))?;
-    Ok(result.rows_affected() == 1)
+    Ok(!insert_events_returning_new(conn, std::iter::once(event), now)
+        .await?
+        .is_empty())
 }
 
 /// The prospect already holding this person, by email, else by profile URL:
