@@ -47,7 +47,7 @@ fn a_secret_from_the_environment_stays_out_of_logs() {
         .env("RAPPORT__SMTP__HOST", "127.0.0.1")
         .env("RAPPORT__SMTP__TLS", "none")
         .env("RAPPORT__SMTP__USERNAME", "ann")
-        .env("RAPPORT__SMTP__PASSWORD", "env-secret-4711")
+        .env("RAPPORT__SMTP__PASSWORD", "[env-secret-007]")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));

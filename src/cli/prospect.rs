@@ -807,12 +807,7 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
         .await?;
     let kind = event::validate_logged_kind(&args.kind).map_err(input_error)?;
-    let url = args
-        .url
-        .as_deref()
-        .map(|u| normalize_profile_url(u).map(|p| p.url))
-        .transpose()
-        .map_err(input_error)?;
+    let url = args.url.as_deref().map(web_link).transpose().map_err(input_error)?;
     let at = args.at.unwrap_or_else(|| app.now());
     let note = args.note.clone().filter(|n| !n.trim().is_empty());
     let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
@@ -844,6 +839,17 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         println!("already logged: {kind} for #{} at {}", prospect.id, at.to_rfc3339());
     }
     Ok(())
+}
+
+/// A link to a post or recording, kept exactly as given (its query string
+/// often is the post), once it is known to be a web address.
+fn web_link(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text.trim())
+        .map_err(|e| format!("'{text}' is not a URL ({e}); write it like https://www.linkedin.com/feed/update/..."))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("'{text}' is not a web address; give an http or https link"));
+    }
+    Ok(url.to_string())
 }
 
 /// A short stable digest, so logging the same thing twice at the same moment is one event.

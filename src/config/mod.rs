@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 /// The commented default config, also what `rapport init` writes.
 pub const STARTER_CONFIG: &str = include_str!("../../config/rapport.toml");
 pub const ENV_PREFIX: &str = "RAPPORT__";
+/// Secret keys and their environment variables.
+const SECRET_KEYS: [(&str, &str); 1] = [("smtp.password", "RAPPORT__SMTP__PASSWORD")];
 
 #[derive(Debug, thiserror::Error)]
 #[error("config error in {source_name}: key `{key}`: {message}")]
@@ -338,8 +340,14 @@ pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
         })?;
         figment = figment.merge(Toml::string(&text));
     }
-    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+    // Secrets are read from the environment as they are: figment would parse
+    // them as values (`007` → 7, `[x]` → a list).
+    let secret_keys: Vec<&str> = SECRET_KEYS.iter().map(|(key, _)| *key).collect();
+    figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&secret_keys));
     let mut config: Config = figment.extract().map_err(|e| from_figment(e, path))?;
+    if let Ok(password) = std::env::var(SECRET_KEYS[0].1) {
+        config.smtp.password = Some(Secret::new(password));
+    }
     let file_name = path.map_or_else(|| "built-in defaults".to_string(), |p| p.display().to_string());
     config.smtp.password = resolve_secret(
         &file_name,

@@ -48,6 +48,9 @@ impl Amount {
             return Err(format!("'{text}' is not {expected}"));
         }
         let overflow = || format!("'{text}' is too large for a deal value");
+        if whole.len() + fraction.len() > 18 {
+            return Err(overflow());
+        }
         let whole: i128 = whole.parse().map_err(|_| overflow())?;
         let mut fraction_scaled: i128 = 0;
         let mut scale: i128 = 1;
@@ -55,6 +58,7 @@ impl Amount {
             fraction_scaled = fraction_scaled * 10 + digit.to_digit(10).unwrap_or(0) as i128;
             scale *= 10;
         }
+        // At most 18 digits in all, so this stays far inside i128.
         let numerator = (whole * scale + fraction_scaled) * multiplier * 100;
         if numerator % scale != 0 {
             return Err(format!("'{text}' is more precise than a hundredth"));
@@ -150,6 +154,8 @@ mod tests {
         assert!(Amount::parse("").is_err());
         assert!(Amount::parse("1.234").is_err());
         assert!(Amount::parse("99999999999999999999999").is_err());
+        assert!(Amount::parse(&format!("{}k", "9".repeat(40))).is_err());
+        assert!(Amount::parse("999999999999999999m").is_err());
     }
 
     #[test]

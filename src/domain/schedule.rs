@@ -160,6 +160,9 @@ fn translate_weekdays(field: &str) -> Result<String, String> {
             continue;
         }
         let translated = match range.split_once('-') {
+            // Sunday as 7 ends a crontab range; the cron crate counts Sunday
+            // first, so the range becomes "…-SAT,SUN".
+            Some((from, "7")) if from != "0" && from != "7" => format!("{}-SAT,SUN", name(from)?),
             Some((from, to)) => format!("{}-{}", name(from)?, name(to)?),
             None => name(range)?,
         };
@@ -236,6 +239,10 @@ mod tests {
                 .next_after(utc("2026-11-27T00:00:00Z")),
             Some(utc("2026-11-29T09:00:00Z"))
         );
+        let weekend = CronSchedule::parse("0 9 * * 6-7", "UTC").unwrap();
+        let runs = firings(&weekend, utc("2026-11-27T00:00:00Z"), utc("2026-12-01T00:00:00Z"));
+        assert_eq!(runs, vec![utc("2026-11-28T09:00:00Z"), utc("2026-11-29T09:00:00Z")]);
+        assert!(CronSchedule::parse("0 9 * * 1-7", "UTC").is_ok());
     }
 
     #[test]

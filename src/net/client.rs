@@ -90,6 +90,12 @@ impl FetchError {
     }
 }
 
+/// A request's turn at its host and under the global limit.
+struct Turn<'a> {
+    _host: tokio::sync::OwnedMutexGuard<Option<Instant>>,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
 pub struct HttpClient {
     client: reqwest::Client,
     settings: Arc<FetchSettings>,
@@ -127,38 +133,78 @@ impl HttpClient {
     }
 
     /// GETs a URL, following redirects by hand, under the total deadline.
+    /// GETs a URL, following redirects by hand. The total deadline counts
+    /// the time spent talking to servers, every hop and the whole body, but
+    /// not the time spent waiting for a busy host's turn.
     pub async fn get(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        let deadline = self.settings.total_timeout;
-        tokio::time::timeout(deadline, self.get_following(url, validators))
-            .await
-            .unwrap_or_else(|_| {
-                Err(FetchError::Timeout {
-                    url: url.to_string(),
-                    seconds: deadline.as_secs(),
-                })
-            })
-    }
-
-    async fn get_following(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
         let mut current = url.clone();
+        let mut spent = Duration::ZERO;
         for _ in 0..=self.settings.max_redirects {
             let (target, trusted) = self.route(&current);
             if !trusted {
                 guard::check_url(&target, self.settings.allow_private_networks)?;
             }
-            let response = self.send(&target, validators).await?;
-            let status = response.status();
-            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
-                current = redirect_target(&current, response.headers()).ok_or_else(|| FetchError::BadRedirect {
-                    url: current.to_string(),
-                })?;
-                continue;
+            // Held through the body, so one request per host and the global
+            // limit also bound downloads.
+            let _turn = self.take_turn(&target).await?;
+            let remaining = self.settings.total_timeout.saturating_sub(spent);
+            let started = Instant::now();
+            let exchange = async {
+                let response = self.send(&target, validators).await?;
+                let status = response.status();
+                if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                    let next =
+                        redirect_target(&current, response.headers()).ok_or_else(|| FetchError::BadRedirect {
+                            url: current.to_string(),
+                        })?;
+                    return Ok(Err(next));
+                }
+                self.finish(current.clone(), response).await.map(Ok)
+            };
+            let outcome = tokio::time::timeout(remaining, exchange).await;
+            spent += started.elapsed();
+            match outcome {
+                Err(_) => {
+                    return Err(FetchError::Timeout {
+                        url: url.to_string(),
+                        seconds: self.settings.total_timeout.as_secs(),
+                    })
+                }
+                Ok(Err(error)) => return Err(error),
+                Ok(Ok(Ok(fetched))) => return Ok(fetched),
+                Ok(Ok(Err(next))) => current = next,
             }
-            return self.finish(current, response).await;
         }
         Err(FetchError::TooManyRedirects {
             url: url.to_string(),
             limit: self.settings.max_redirects,
+        })
+    }
+
+    /// Waits until the host is free and its pacing interval has passed, and
+    /// for a place under the global limit.
+    async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {
+        let host_key = format!(
+            "{}:{}",
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        );
+        let slot = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts.entry(host_key).or_default().clone()
+        };
+        let mut host = slot.lock_owned().await;
+        if let Some(last) = *host {
+            tokio::time::sleep(self.settings.per_host_interval.saturating_sub(last.elapsed())).await;
+        }
+        let permit = self.global.acquire().await.map_err(|_| FetchError::Network {
+            url: url.to_string(),
+            reason: "client closed".into(),
+        })?;
+        *host = Some(Instant::now());
+        Ok(Turn {
+            _host: host,
+            _permit: permit,
         })
     }
 
@@ -176,25 +222,6 @@ impl HttpClient {
     }
 
     async fn send(&self, url: &Url, validators: &Validators) -> Result<reqwest::Response, FetchError> {
-        let host_key = format!(
-            "{}:{}",
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let slot = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts.entry(host_key).or_default().clone()
-        };
-        let mut last_start = slot.lock().await;
-        if let Some(last) = *last_start {
-            let wait = self.settings.per_host_interval.saturating_sub(last.elapsed());
-            tokio::time::sleep(wait).await;
-        }
-        let _permit = self.global.acquire().await.map_err(|_| FetchError::Network {
-            url: url.to_string(),
-            reason: "client closed".into(),
-        })?;
-        *last_start = Some(Instant::now());
         let mut request = self.client.get(url.clone());
         if let Some(etag) = &validators.etag {
             request = request.header(IF_NONE_MATCH, etag);
