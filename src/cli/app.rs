@@ -4,7 +4,7 @@ use super::{input_error, Cli, Command, RepArg};
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::clock::{Clock, FixedClock, ShiftedClock, SystemClock};
 use crate::domain::prospect::Rep;
-use crate::store::{SqliteStore, Store};
+use crate::store::{RepScope, SqliteStore, Store};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -71,6 +71,20 @@ impl App {
                     listing()
                 ))),
             },
+        }
+    }
+
+    /// One rep's prospects when `--rep` names one, else the whole team's.
+    pub async fn scope(&self, rep: Option<&str>) -> anyhow::Result<RepScope> {
+        match rep {
+            Some(rep) => Ok(RepScope::Rep(
+                self.rep(&RepArg {
+                    rep: Some(rep.to_string()),
+                })
+                .await?
+                .id,
+            )),
+            None => Ok(RepScope::Team),
         }
     }
 

@@ -1,9 +1,8 @@
 //! `rapport pipeline`: stages, totals and the forecast.
 
 use super::output;
-use super::{input_error, App, RepArg};
+use super::{input_error, App};
 use crate::domain::forecast::{Deal, Forecast, Totals};
-use crate::store::RepScope;
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -23,10 +22,7 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| app.settings.config.pipelines.default.clone());
     let pipeline = app.settings.pipelines.get(&slug).map_err(input_error)?;
-    let scope = match &args.rep {
-        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
-        None => RepScope::Team,
-    };
+    let scope = app.scope(args.rep.as_deref()).await?;
     let all_deals = app.store.deals(scope).await?;
     let mut by_currency: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
     for d in all_deals.iter().filter(|d| d.pipeline == pipeline.slug) {
@@ -44,6 +40,13 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         .map(|(currency, deals)| Forecast::compute(pipeline, currency, deals))
         .collect();
     let other_pipelines = other_pipeline_totals(app, &all_deals, &pipeline.slug, &primary);
+    let unplaced = unplaced_deals(app, &all_deals);
+    if unplaced > 0 {
+        eprintln!(
+            "note: {unplaced} prospect(s) sit in a stage or pipeline the config no longer has and are left out; \
+             find them with `rapport prospect list` and move them with `rapport prospect move`"
+        );
+    }
     if app.json {
         let mut value = serde_json::to_value(&main)?;
         value["other_currencies"] = serde_json::to_value(&others)?;
@@ -66,6 +69,19 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Deals whose pipeline or stage is not in the config (a pipeline file edited after the fact).
+fn unplaced_deals(app: &App, deals: &[crate::store::PipelineDeal]) -> usize {
+    deals
+        .iter()
+        .filter(|d| {
+            app.settings
+                .pipelines
+                .get(&d.pipeline)
+                .map_or(true, |p| p.stage(&d.deal.stage).is_none())
+        })
+        .count()
 }
 
 /// Totals of the other pipelines that hold deals, in the primary currency.

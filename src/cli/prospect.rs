@@ -356,10 +356,7 @@ fn print_feed_notes(prospect: &Prospect) {
 }
 
 async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
-    let scope = match &args.rep {
-        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
-        None => RepScope::Team,
-    };
+    let scope = app.scope(args.rep.as_deref()).await?;
     if let Some(p) = &args.pipeline {
         app.settings.pipelines.get(p).map_err(input_error)?;
     }
@@ -742,10 +739,7 @@ fn report_import(
 }
 
 async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
-    let scope = match &args.rep {
-        Some(r) => RepScope::Rep(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
-        None => RepScope::Team,
-    };
+    let scope = app.scope(args.rep.as_deref()).await?;
     let prospects = app.store.list_prospects(scope, &ProspectFilter::default()).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),

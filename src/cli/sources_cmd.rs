@@ -186,13 +186,20 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
         None => None,
     };
     let poller = Poller::new(&app.settings, app.store.clone(), app.clock.clone())?;
+    // One signal future for the whole run, so a Ctrl-C during a pass counts too.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         let bar = if std::io::stderr().is_terminal() {
             indicatif::ProgressBar::new_spinner()
         } else {
             indicatif::ProgressBar::hidden()
         };
-        let report = poller.poll_due(prospect, &|n| bar.inc(n)).await;
+        let tick = |n| bar.inc(n);
+        let report = tokio::select! {
+            report = poller.poll_due(prospect, &tick) => report,
+            _ = &mut interrupted => return Ok(()),
+        };
         bar.finish_and_clear();
         let report = report?;
         if app.json {
@@ -207,7 +214,7 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut interrupted => return Ok(()),
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
     }

@@ -459,32 +459,137 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
                 ),
             ));
         }
+        if job.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(bad(
+                &format!("jobs.{name}.time_zone"),
+                format!(
+                    "'{}' is not a time zone; use an IANA name such as Europe/Oslo or UTC",
+                    job.time_zone
+                ),
+            ));
+        }
         CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m))?;
     }
     for (host, base) in &config.fetch.base_urls {
+        let key = format!("fetch.base_urls.{host}");
+        if host.is_empty() || host.contains(['/', ':', '@']) {
+            return Err(bad(
+                &key,
+                format!("'{host}' is not a bare host name; write it like \"github.com\""),
+            ));
+        }
         let parsed = url::Url::parse(base).map_err(|e| {
             bad(
-                &format!("fetch.base_urls.{host}"),
+                &key,
                 format!("'{base}' is not a URL ({e}); write it like http://127.0.0.1:8080"),
             )
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(bad(
-                &format!("fetch.base_urls.{host}"),
-                format!("'{base}' is not an http or https URL"),
-            ));
+            return Err(bad(&key, format!("'{base}' is not an http or https URL")));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(bad(&key, "a base URL must not carry a user name or password".into()));
         }
     }
-    if config.feeds.max_interval_hours == 0 || config.feeds.max_interval_hours > 24 {
+    let in_range = |key: &str, value: u64, low: u64, high: u64, unit: &str| {
+        if (low..=high).contains(&value) {
+            Ok(())
+        } else {
+            Err(bad(key, format!("{value} is not between {low} and {high} {unit}")))
+        }
+    };
+    in_range(
+        "feeds.max_interval_hours",
+        config.feeds.max_interval_hours,
+        1,
+        24,
+        "hours",
+    )?;
+    in_range(
+        "feeds.interval_mins",
+        config.feeds.interval_mins,
+        1,
+        config.feeds.max_interval_hours * 60,
+        "minutes (feeds.max_interval_hours)",
+    )?;
+    in_range(
+        "feeds.first_poll_window_days",
+        config.feeds.first_poll_window_days,
+        0,
+        3650,
+        "days",
+    )?;
+    in_range(
+        "feeds.broken_after_failures",
+        config.feeds.broken_after_failures.into(),
+        1,
+        1000,
+        "failures",
+    )?;
+    in_range(
+        "feeds.broken_retry_hours",
+        config.feeds.broken_retry_hours,
+        1,
+        24,
+        "hours",
+    )?;
+    in_range(
+        "daemon.keep_job_runs_days",
+        config.daemon.keep_job_runs_days.into(),
+        1,
+        36500,
+        "days",
+    )?;
+    in_range(
+        "daemon.shutdown_grace_secs",
+        config.daemon.shutdown_grace_secs,
+        0,
+        3600,
+        "seconds",
+    )?;
+    in_range(
+        "daemon.job_timeout_secs",
+        config.daemon.job_timeout_secs,
+        1,
+        86_400,
+        "seconds",
+    )?;
+    in_range(
+        "fetch.total_timeout_secs",
+        config.fetch.total_timeout_secs,
+        1,
+        3600,
+        "seconds",
+    )?;
+    in_range(
+        "fetch.connect_timeout_secs",
+        config.fetch.connect_timeout_secs,
+        1,
+        600,
+        "seconds",
+    )?;
+    in_range(
+        "fetch.max_concurrent",
+        config.fetch.max_concurrent as u64,
+        1,
+        1024,
+        "requests",
+    )?;
+    if config.fetch.contact_url.chars().any(|c| c.is_control() || c == ' ')
+        || url::Url::parse(&config.fetch.contact_url).is_err()
+    {
         return Err(bad(
-            "feeds.max_interval_hours",
-            format!("{} is not between 1 and 24", config.feeds.max_interval_hours),
+            "fetch.contact_url",
+            format!(
+                "'{}' is not a URL; it goes into the User-Agent",
+                config.fetch.contact_url
+            ),
         ));
     }
-    if config.feeds.interval_mins == 0 || config.feeds.interval_mins > config.feeds.max_interval_hours * 60 {
+    if config.smtp.username.is_some() != config.smtp.password.is_some() {
         return Err(bad(
-            "feeds.interval_mins",
-            "must be at least 1 and at most feeds.max_interval_hours".into(),
+            "smtp.username",
+            "set both smtp.username and a password (smtp.password or smtp.password_file), or neither".into(),
         ));
     }
     if config.smtp.tls == TlsMode::None {

@@ -97,7 +97,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     match s {
         [0, 0, 0, 0, 0, 0, hi, lo] if (hi, lo) != (0, 0) && (hi, lo) != (0, 1) => Some(from(hi, lo)),
         [0x0064, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(from(hi, lo)),
-        [0x0064, 0xff9b, 1, ..] => Some(from(s[6], s[7])),
+        // Local-use NAT64 (64:ff9b:1::/48) may put the IPv4 address anywhere:
+        // report it as unspecified so the whole prefix is refused.
+        [0x0064, 0xff9b, 1, ..] => Some(Ipv4Addr::UNSPECIFIED),
         [0x2002, hi, lo, ..] => Some(from(hi, lo)),
         [0x2001, 0, _, _, _, _, hi, lo] => Some(from(!hi, !lo)),
         _ => None,
@@ -132,6 +134,8 @@ mod tests {
             "http://[64:ff9b::7f00:1]/",
             "http://[2002:7f00:1::]/",
             "http://[::127.0.0.1]/",
+            "http://[64:ff9b:1:5db8:d822::]/",
+            "http://[64:ff9b:1::a00:1]/",
             "http://224.0.0.1/",
             "file:///etc/passwd",
             "ftp://example.com/",

@@ -308,7 +308,8 @@ impl Poller {
         }
         let announced = autodiscover(&String::from_utf8_lossy(&bytes), &base_url);
         let mut tried = Vec::new();
-        for candidate in announced.into_iter().chain(common_paths(&base_url)) {
+        // Common paths are tried on the page's own site, whatever Content-Location said.
+        for candidate in announced.into_iter().chain(common_paths(page)) {
             if !self.robots.allows(&self.client, &candidate).await {
                 tried.push(format!("{candidate} (disallowed by robots.txt)"));
                 continue;

@@ -4,7 +4,7 @@
 //!
 //! A robots.txt is cached per origin for up to 24 hours. A 4xx answer means
 //! everything is allowed; a 5xx or no answer at all means nothing is, until
-//! it can be read.
+//! it can be read (asked again after an hour).
 
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
 use std::collections::HashMap;
@@ -15,6 +15,15 @@ use url::Url;
 /// The product token matched against robots.txt groups.
 const AGENT: &str = "rapport";
 const KEEP: Duration = Duration::from_secs(24 * 3600);
+/// A robots.txt that could not be read (5xx, no answer) is asked for again sooner.
+const KEEP_FAILURE: Duration = Duration::from_secs(3600);
+
+fn keep_for(rules: &Rules) -> Duration {
+    match rules {
+        Rules::DisallowAll => KEEP_FAILURE,
+        _ => KEEP,
+    }
+}
 
 enum Rules {
     AllowAll,
@@ -44,7 +53,7 @@ impl RobotsCache {
         let cached = self
             .lock()
             .get(&origin)
-            .filter(|(at, _)| at.elapsed() < KEEP)
+            .filter(|(at, rules)| at.elapsed() < keep_for(rules))
             .map(|(_, rules)| rules.clone());
         let rules = match cached {
             Some(rules) => rules,
