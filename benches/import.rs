@@ -6,6 +6,8 @@
 //! alternating the two in one process, and prints each median and their ratio.
 //! The target is an import within 3x of the raw insert.
 
+mod common;
+
 use chrono::Utc;
 use rapport::domain::event::Actor;
 use rapport::domain::import::{parse_csv, ImportDefaults, ParsedImport};
@@ -22,14 +24,7 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let value = common::number_arg;
     Options {
         rows: value("--rows", 10_000),
         rounds: value("--rounds", 5),

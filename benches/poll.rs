@@ -8,6 +8,8 @@
 //! with no parsing and no store. Then M sources are polled once while the
 //! process's peak RSS is read.
 
+mod common;
+
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
 use rapport::config::{self, Settings};
@@ -27,14 +29,7 @@ struct Options {
 }
 
 fn options() -> Options {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: usize| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
+    let value = common::number_arg;
     Options {
         feeds: value("--feeds", 2000),
         hosts: value("--hosts", 16),
