@@ -292,3 +292,35 @@ fn the_first_poll_takes_only_recent_items_and_imports_get_sources_too() {
     assert_eq!(ids, ["old", "new"], "sources test must ignore the recent-items window");
     assert_eq!(tested["items"][1]["published"], "2025-08-05T00:00:00Z");
 }
+
+#[test]
+fn brotli_and_gzip_bodies_are_decoded() {
+    let feed = "<rss version=\"2.0\"><channel><title>Compressed</title><item><guid>https://jane.example/1</guid><title>One</title></item></channel></rss>";
+    let server = Server::start(move |req| {
+        let accepts = req.headers.get("accept-encoding").cloned().unwrap_or_default();
+        match req.path.as_str() {
+            "/br.xml" if accepts.contains("br") => {
+                let mut body = Vec::new();
+                let mut writer = brotli::CompressorWriter::new(&mut body, 4096, 9, 22);
+                std::io::Write::write_all(&mut writer, feed.as_bytes()).unwrap();
+                drop(writer);
+                Response::new(200, body).header("Content-Encoding", "br")
+            }
+            "/gz.xml" if accepts.contains("gzip") => {
+                let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                std::io::Write::write_all(&mut encoder, feed.as_bytes()).unwrap();
+                Response::new(200, encoder.finish().unwrap()).header("Content-Encoding", "gzip")
+            }
+            _ => Response::new(406, "compression expected"),
+        }
+    });
+    let ws = routed(&[("jane.example", &server)]);
+    for path in ["br.xml", "gz.xml"] {
+        let feed = ws.json(&with_routes(&[
+            "sources",
+            "test",
+            &format!("https://jane.example/{path}"),
+        ]));
+        assert_eq!(feed["title"], "Compressed", "{path}");
+    }
+}

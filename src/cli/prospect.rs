@@ -682,7 +682,10 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
         .import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n))
         .await;
     progress.finish_and_clear();
-    let outcome = outcome?;
+    // Batches are committed as they go; a rerun skips the people already in.
+    let outcome = outcome.with_context(|| {
+        format!("importing {file_name} stopped part-way; run the same import again to finish (rows already imported are skipped)")
+    })?;
     report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, Some(&outcome))?;
     if parsed.errors.is_empty() {
         Ok(())
