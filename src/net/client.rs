@@ -132,7 +132,6 @@ impl HttpClient {
         })
     }
 
-    /// GETs a URL, following redirects by hand, under the total deadline.
     /// GETs a URL, following redirects by hand. The total deadline counts
     /// the time spent talking to servers, every hop and the whole body, but
     /// not the time spent waiting for a busy host's turn.
