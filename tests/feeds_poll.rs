@@ -104,6 +104,12 @@ fn five_profiles_make_four_sources_and_linkedin_and_x_are_never_requested() {
     let blog = ws.json(&with_routes(&["sources"]))[3].clone();
     assert_eq!(blog["feed_url"], "https://jane.example/blog/feed.xml", "{blog}");
     assert_eq!(forbidden.connections(), 0, "a LinkedIn or X address was requested");
+    let feed_fetches = platforms
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/blog/feed.xml")
+        .count();
+    assert_eq!(feed_fetches, 1, "discovery fetched the blog's feed more than once");
     for request in platforms.requests() {
         assert!(
             request.headers["user-agent"].starts_with("rapport/"),

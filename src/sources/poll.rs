@@ -254,59 +254,56 @@ impl Poller {
     }
 
     async fn fetch(&self, source: &Source) -> Result<Polled, PollFailure> {
-        let (feed_url, validators) = match &source.feed_url {
-            Some(url) => (parse_url(url)?, source.validators.clone()),
-            None => (
-                self.discover(&parse_url(&source.page_url)?).await?,
-                Validators::default(),
-            ),
+        let Some(feed_url) = &source.feed_url else {
+            return self.discover(&parse_url(&source.page_url)?).await;
         };
-        match self.client.get(&feed_url, &validators).await? {
-            Fetched::NotModified => Ok(Polled::NotModified),
-            Fetched::Body {
-                bytes,
-                base_url,
-                validators,
-                content_type,
-            } => {
-                // Parsing is CPU work: off the async threads, so fetching goes on meanwhile.
-                let parsed = tokio::task::spawn_blocking(move || {
-                    parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref())
-                })
-                .await
-                .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
-                let feed = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
-                Ok(Polled::Feed {
-                    feed_url,
-                    feed,
-                    validators,
-                })
-            }
-        }
+        let feed_url = parse_url(feed_url)?;
+        let fetched = self.client.get(&feed_url, &source.validators).await?;
+        self.read_feed(feed_url, fetched).await
     }
 
-    /// Finds the feed of a page: the page itself if it is one, else the feeds
-    /// it announces, else the common feed paths of its site.
-    async fn discover(&self, page: &Url) -> Result<Url, PollFailure> {
+    /// Parses what a fetch brought back. Parsing is CPU work: it runs off the
+    /// async threads, so other fetches go on meanwhile.
+    async fn read_feed(&self, feed_url: Url, fetched: Fetched) -> Result<Polled, PollFailure> {
+        let Fetched::Body {
+            bytes,
+            base_url,
+            content_type,
+            validators,
+        } = fetched
+        else {
+            return Ok(Polled::NotModified);
+        };
+        let parsed =
+            tokio::task::spawn_blocking(move || parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()))
+                .await
+                .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
+        let feed = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
+        Ok(Polled::Feed {
+            feed_url,
+            feed,
+            validators,
+        })
+    }
+
+    /// Finds and reads the feed of a page: the page itself if it is one, else
+    /// the feeds it announces, else the common feed paths of its site. What
+    /// was fetched to find the feed is the poll's result; nothing is fetched twice.
+    async fn discover(&self, page: &Url) -> Result<Polled, PollFailure> {
         if !self.robots.allows(&self.client, page).await {
             return Err(PollFailure::new(format!(
                 "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
                 page.origin().ascii_serialization()
             )));
         }
-        let (bytes, base_url, content_type) = match self.client.get(page, &Validators::default()).await? {
-            Fetched::Body {
-                bytes,
-                base_url,
-                content_type,
-                ..
-            } => (bytes, base_url, content_type),
-            Fetched::NotModified => return Err(PollFailure::new(format!("{page} answered 304 to a plain GET"))),
+        let fetched = self.client.get(page, &Validators::default()).await?;
+        let Fetched::Body { bytes, base_url, .. } = &fetched else {
+            return Err(PollFailure::new(format!("{page} answered 304 to a plain GET")));
         };
-        if parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()).is_ok() {
-            return Ok(page.clone());
+        let announced = autodiscover(&String::from_utf8_lossy(bytes), base_url);
+        if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(page.clone(), fetched).await {
+            return Ok(feed);
         }
-        let announced = autodiscover(&String::from_utf8_lossy(&bytes), &base_url);
         let mut tried = Vec::new();
         // Common paths are tried on the page's own site, whatever Content-Location said.
         for candidate in announced.into_iter().chain(common_paths(page)) {
@@ -314,15 +311,9 @@ impl Poller {
                 tried.push(format!("{candidate} (disallowed by robots.txt)"));
                 continue;
             }
-            if let Ok(Fetched::Body {
-                bytes,
-                base_url,
-                content_type,
-                ..
-            }) = self.client.get(&candidate, &Validators::default()).await
-            {
-                if parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()).is_ok() {
-                    return Ok(candidate);
+            if let Ok(fetched) = self.client.get(&candidate, &Validators::default()).await {
+                if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(candidate.clone(), fetched).await {
+                    return Ok(feed);
                 }
             }
             tried.push(candidate.to_string());
