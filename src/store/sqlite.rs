@@ -103,11 +103,14 @@ fn rep_from_row(row: &SqliteRow) -> StoreResult<Rep> {
 const PROSPECT_COLUMNS: &str = "p.id, p.rep_id, r.email AS rep_email, p.name, p.email, p.company, p.title, p.time_zone, \
      p.pipeline, p.stage, p.value_cents, p.currency, p.probability_override, p.expected_close, p.notes, p.custom_fields";
 
+/// A stored `YYYY-MM-DD`, or the corruption it shows.
+fn parse_date_column(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
+        .transpose()
+}
+
 fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
-    let expected_close = row
-        .get::<Option<String>, _>("expected_close")
-        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
-        .transpose()?;
+    let expected_close = parse_date_column(row.get("expected_close"))?;
     let custom: String = row.get("custom_fields");
     let data = ProspectData {
         rep_id: row.get("rep_id"),
@@ -783,7 +786,7 @@ impl Store for SqliteStore {
                         stage: row.get(3),
                         value: Amount(row.get(4)),
                         probability_override: row.get::<Option<i64>, _>(5).map(|p| p as u8),
-                        expected_close: close.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                        expected_close: parse_date_column(close)?,
                     },
                 })
             })
