@@ -5,6 +5,7 @@
 mod app;
 mod daemon_cmd;
 mod init;
+mod mail_cmd;
 mod output;
 mod pipeline_cmd;
 mod prospect;
@@ -99,6 +100,9 @@ pub enum Command {
     Sources(sources_cmd::SourcesArgs),
     /// Poll prospects' feeds now and record new posts (the daemon does this on its schedule).
     Poll(sources_cmd::PollArgs),
+    /// Mail: classify a message file, or read the reps' mailboxes into events.
+    #[command(subcommand)]
+    Mail(mail_cmd::MailCommand),
     /// Run the background daemon until SIGINT/SIGTERM.
     Daemon,
     /// Check the configuration.
@@ -125,6 +129,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Init(args) = &cli.command {
         return init::run(&cli, args).await;
     }
+    // Classifying a file needs no database or config.
+    if let Command::Mail(mail_cmd::MailCommand::Classify(args)) = &cli.command {
+        let today = cli.now.unwrap_or_else(Utc::now).date_naive();
+        return mail_cmd::classify_file(&args.file, today, cli.json);
+    }
     let app = App::start(&cli).await?;
     match cli.command {
         Command::Init(_) => unreachable!("handled above"),
@@ -134,6 +143,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pipeline(args) => pipeline_cmd::run(&app, args).await,
         Command::Sources(args) => sources_cmd::run(&app, args).await,
         Command::Poll(args) => sources_cmd::poll(&app, args).await,
+        Command::Mail(command) => mail_cmd::run(&app, command).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),
     }

@@ -5,8 +5,10 @@
 //! Data paths (database, outbox) are relative to the working directory; the
 //! `pipelines/` folder is looked up beside the config file.
 
+mod mailbox;
 mod secret;
 
+pub use mailbox::{is_never_read, Credential, MailboxConfig};
 pub use secret::Secret;
 
 use crate::domain::money::parse_currency;
@@ -53,6 +55,8 @@ pub struct Config {
     pub jobs: BTreeMap<String, JobConfig>,
     pub mail: MailConfig,
     pub smtp: SmtpConfig,
+    /// Reps' mailboxes, by a name of the user's choosing.
+    pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,
@@ -104,16 +108,29 @@ pub struct JobConfig {
 pub struct MailConfig {
     /// Where outgoing mail is written as `.eml` files when no SMTP host is set.
     pub outbox_dir: PathBuf,
+    /// Every IMAP command (and the connection) gets this long.
+    pub imap_timeout_secs: u64,
+    /// An IDLE is re-issued this often (servers drop idle clients after 30 minutes).
+    pub idle_renew_mins: u64,
+    /// Reconnection backoff doubles up to this.
+    pub reconnect_max_secs: u64,
+    /// A worker syncing a folder holds it this long, renewed as it goes.
+    pub sync_lease_secs: u64,
+    /// Messages fetched per IMAP command.
+    pub fetch_batch: u32,
+    /// At most this much of one message is read (enough to classify it).
+    pub max_message_bytes: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
-    /// TLS from the first byte (port 465).
+    /// TLS from the first byte (SMTP 465, IMAP 993).
     Implicit,
-    /// Plain, upgraded with STARTTLS (port 587).
+    /// Plain, upgraded with STARTTLS (SMTP 587, IMAP 143).
     Starttls,
     /// No TLS: only to a loopback address.
+    #[serde(alias = "plain")]
     None,
 }
 
@@ -278,6 +295,12 @@ impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
             outbox_dir: PathBuf::from("data/outbox"),
+            imap_timeout_secs: 60,
+            idle_renew_mins: 25,
+            reconnect_max_secs: 300,
+            sync_lease_secs: 120,
+            fetch_batch: 250,
+            max_message_bytes: 1024 * 1024,
         }
     }
 }
@@ -372,6 +395,7 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
     for (name, schedule, timeout_secs) in [
         ("housekeeping", "17 3 * * *", None),
         ("poll-feeds", "*/5 * * * *", Some(1800)),
+        ("sync-mail", "*/5 * * * *", Some(1800)),
     ] {
         jobs.entry(name.into()).or_insert(JobConfig {
             schedule: schedule.into(),
@@ -585,6 +609,21 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
                 config.fetch.contact_url
             ),
         ));
+    }
+    in_range("mail.imap_timeout_secs", config.mail.imap_timeout_secs, 1, 3600, "seconds")?;
+    in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes")?;
+    in_range("mail.reconnect_max_secs", config.mail.reconnect_max_secs, 1, 86_400, "seconds")?;
+    in_range("mail.sync_lease_secs", config.mail.sync_lease_secs, 5, 86_400, "seconds")?;
+    in_range("mail.fetch_batch", config.mail.fetch_batch.into(), 1, 10_000, "messages")?;
+    in_range(
+        "mail.max_message_bytes",
+        config.mail.max_message_bytes.into(),
+        16 * 1024,
+        100 * 1024 * 1024,
+        "bytes",
+    )?;
+    for (name, mailbox) in &config.mailboxes {
+        mailbox::validate_mailbox(name, mailbox, &bad)?;
     }
     if config.smtp.username.is_some() != config.smtp.password.is_some() {
         return Err(bad(

@@ -73,3 +73,33 @@ impl Job for PollFeeds {
         Ok(())
     }
 }
+
+/// Reads every configured mailbox once: the safety net under the IDLE
+/// watchers, and the only reader for servers without IDLE.
+pub struct SyncMail;
+
+#[async_trait]
+impl Job for SyncMail {
+    fn name(&self) -> &'static str {
+        "sync-mail"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let report = mail_sync(ctx).sync_all().await;
+        tracing::info!(
+            mailboxes = report.mailboxes,
+            new_events = report.new_events,
+            headers = report.headers_fetched,
+            unreadable = report.unreadable,
+            "mail synced"
+        );
+        match report.errors.is_empty() {
+            true => Ok(()),
+            false => Err(report.errors.join("; ").into()),
+        }
+    }
+}
+
+pub fn mail_sync(ctx: &JobContext) -> crate::sources::mail::sync::MailSync {
+    crate::sources::mail::sync::MailSync::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone())
+}

@@ -6,7 +6,7 @@
 mod jobs;
 mod scheduler;
 
-pub use jobs::{Housekeeping, Job, JobContext, JobError, PollFeeds};
+pub use jobs::{mail_sync, Housekeeping, Job, JobContext, JobError, PollFeeds, SyncMail};
 pub use scheduler::{ClaimedRun, Scheduler};
 
 use crate::config::{JobConfig, Settings};
@@ -16,12 +16,13 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Every job the daemon knows, by config name (`[jobs.NAME]`).
-pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds"];
+pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds", "sync-mail"];
 
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
         "housekeeping" => Some(Arc::new(Housekeeping)),
         "poll-feeds" => Some(Arc::new(PollFeeds::default())),
+        "sync-mail" => Some(Arc::new(SyncMail)),
         _ => None,
     }
 }
@@ -53,6 +54,7 @@ pub async fn run(
     let mut scheduler = Scheduler::register(&ctx, jobs).await?;
     let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
     let mut running: JoinSet<String> = JoinSet::new();
+    let mut watchers = start_mail_watchers(&ctx);
     tokio::pin!(shutdown);
     loop {
         let now = ctx.clock.now();
@@ -83,6 +85,8 @@ pub async fn run(
             }
         }
     }
+    // Each stored batch is a transaction of its own, so a watcher can stop anywhere.
+    watchers.abort_all();
     tracing::info!(running = running.len(), grace_secs = grace.as_secs(), "shutting down");
     let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
     if drained.is_err() {
@@ -94,4 +98,21 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One IDLE watcher per mailbox that wants it, so replies arrive within
+/// seconds; servers without IDLE are left to the `sync-mail` schedule.
+fn start_mail_watchers(ctx: &JobContext) -> JoinSet<()> {
+    let mut watchers = JoinSet::new();
+    let sync_enabled = ctx.settings.config.jobs.get("sync-mail").is_some_and(|job| job.enabled);
+    for (name, config) in ctx.settings.config.mailboxes.iter().filter(|(_, c)| c.idle && sync_enabled) {
+        let watch = crate::sources::mail::watch::watch(
+            mail_sync(ctx),
+            name.clone(),
+            config.clone(),
+            crate::sources::mail::watch::WithoutIdle::Stop,
+        );
+        watchers.spawn(watch);
+    }
+    watchers
 }

@@ -1,8 +1,10 @@
-//! Where engagement comes from: prospects' public feeds (and, later, the
-//! rep's mailbox). Parsing is pure; fetching and polling live beside it.
+//! Where engagement comes from: prospects' public feeds and the reps'
+//! mailboxes. Parsing and classifying are pure (in `domain`); fetching,
+//! polling and IMAP sync live here.
 
 pub mod discovery;
 pub mod feed;
+pub mod mail;
 pub mod poll;
 mod prepare;
 pub mod robots;

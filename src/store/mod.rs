@@ -3,11 +3,13 @@
 //! prospect query takes the rep scope it runs in.
 
 mod sqlite;
+mod sqlite_mail;
 
 pub use sqlite::SqliteStore;
 
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
+use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::import::ImportRow;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 use crate::net::client::Validators;
@@ -125,6 +127,23 @@ pub struct PollRecord {
     pub if_not_new: PollSchedule,
 }
 
+/// How far a mail folder has been read. UIDs only compare within one UIDVALIDITY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FolderCursor {
+    pub uid_validity: Option<u32>,
+    pub last_uid: u32,
+}
+
+/// What one batch of a folder's messages gave, stored with the folder's new cursor.
+#[derive(Debug, Clone)]
+pub struct MailBatch {
+    pub rep_id: RepId,
+    pub cursor: FolderCursor,
+    /// The worker's lease on the folder, renewed with each batch.
+    pub lease_until: DateTime<Utc>,
+    pub effects: Vec<MailEffect>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
@@ -184,6 +203,30 @@ pub trait Store: Send + Sync {
     /// Stores polls' outcomes and their new events in one transaction;
     /// returns, per record, how many of its events were new.
     async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
+
+    /// Claims a mail folder for syncing until `lease_until`; `None` while another worker holds it.
+    async fn claim_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<FolderCursor>>;
+    /// Lets go of a folder, noting the error that ended the sync, if any.
+    async fn release_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Which of the rep's prospects own these addresses, and were sent these Message-IDs.
+    async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
+    /// Stores a batch's events, sent ids, suppressions and away dates with the
+    /// folder's new cursor in one transaction; returns how many events were new.
+    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// The date an out-of-office said the prospect is back, if still ahead of `today`.
+    async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<chrono::NaiveDate>>;
 
     /// Registers a job's schedule. When the schedule (or zone) changed, or the
     /// job is new, `next_run` is stored; otherwise the stored next run stands.

@@ -27,12 +27,12 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(super) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Database { action, source }
 }
 
 /// Times are stored as fixed-width RFC 3339 UTC text, so they sort and compare as strings.
-fn ts(t: DateTime<Utc>) -> String {
+pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -78,7 +78,7 @@ impl SqliteStore {
         &self.pool
     }
 
-    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.pool
             .begin_with("BEGIN IMMEDIATE")
             .await
@@ -296,7 +296,7 @@ const EVENT_INSERT_CHUNK: usize = 500;
 /// Appends events with multi-row INSERTs; returns the source keys that were
 /// new. Events of prospects that no longer exist (erased meanwhile) are
 /// dropped by the join, not failed on.
-async fn insert_events_returning_new<'a>(
+pub(super) async fn insert_events_returning_new<'a>(
     conn: &mut SqliteConnection,
     events: impl Iterator<Item = &'a NewEvent>,
     now: DateTime<Utc>,
@@ -860,6 +860,38 @@ impl Store for SqliteStore {
         }
         tx.commit().await.map_err(db("record polls"))?;
         Ok(added)
+    }
+
+    async fn claim_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<FolderCursor>> {
+        self.claim_folder(mailbox, folder, now, lease_until).await
+    }
+
+    async fn release_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.release_folder(mailbox, folder, error, now).await
+    }
+
+    async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts> {
+        self.contacts(rep, emails, sent_ids).await
+    }
+
+    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>) -> StoreResult<u64> {
+        self.store_mail_batch(mailbox, folder, batch, now).await
+    }
+
+    async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
+        self.prospect_away_until(prospect).await
     }
 
     async fn ensure_job(

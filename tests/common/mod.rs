@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod imap;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -107,4 +108,10 @@ pub fn stderr(out: &Output) -> String {
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A folder of the public corpora (`../shared/corpora/REL`), if present.
+pub fn corpora(rel: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora").join(rel);
+    path.is_dir().then_some(path)
 }

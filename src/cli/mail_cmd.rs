@@ -1,0 +1,134 @@
+//! `rapport mail`: classify a message file, or sync the reps' mailboxes.
+
+use super::output;
+use super::{input_error, App};
+use crate::domain::mail::{classify, Classification};
+use crate::sources::mail::sync::{MailSync, SyncReport};
+use crate::sources::mail::watch::{self, WithoutIdle};
+use clap::{Args, Subcommand};
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Say what a message is (reply, out-of-office, bounce, unsubscribe, ...)
+    /// and which signals decided it. Reads an .eml file (or - for stdin).
+    Classify(ClassifyArgs),
+    /// Read the configured mailboxes ([mailboxes.NAME]) into events.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// A message as saved from a mail client (.eml), or - for stdin.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// One pass over every mailbox, then exit (default: keep watching, with IDLE, until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// How often `mail sync` re-reads a mailbox whose server has no IDLE.
+const POLL_WITHOUT_IDLE: Duration = Duration::from_secs(60);
+
+pub async fn run(app: &App, command: MailCommand) -> anyhow::Result<()> {
+    match command {
+        MailCommand::Classify(args) => classify_file(&args.file, app.clock.now().date_naive(), app.json),
+        MailCommand::Sync(args) if args.once => sync_once(app).await,
+        MailCommand::Sync(_) => sync_until_interrupted(app).await,
+    }
+}
+
+pub fn classify_file(file: &Path, today: NaiveDate, json: bool) -> anyhow::Result<()> {
+    let raw = if file.as_os_str() == "-" {
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)?;
+        raw
+    } else {
+        std::fs::read(file)
+            .map_err(|e| input_error(format!("cannot read {}: {e}; give the path of a saved .eml message", file.display())))?
+    };
+    let reading = classify(&raw, today).map_err(|e| input_error(format!("{}: {e}", file.display())))?;
+    if json {
+        return output::json(&reading);
+    }
+    print_reading(&reading);
+    Ok(())
+}
+
+fn print_reading(reading: &Classification) {
+    println!("class: {}", reading.class.as_str());
+    for reason in &reading.reasons {
+        println!("  because {reason}");
+    }
+    for recipient in &reading.recipients {
+        println!(
+            "recipient: {} (status {}, {}, {})",
+            recipient.address,
+            recipient.status.as_deref().unwrap_or("-"),
+            if recipient.hard { "hard" } else { "soft" },
+            serde_json::to_value(recipient.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        );
+    }
+    if reading.sender_problem {
+        println!("sender problem: the receiving server refused the sender (policy or reputation), not the address");
+    }
+    if let Some(date) = reading.return_date {
+        println!("back on: {date}");
+    }
+    if let Some(text) = reading.text.as_deref().filter(|t| !t.is_empty()) {
+        println!("text:\n{text}");
+    }
+}
+
+fn mail_sync(app: &App) -> anyhow::Result<MailSync> {
+    if app.settings.config.mailboxes.is_empty() {
+        return Err(input_error(
+            "no mailbox is configured; add a [mailboxes.NAME] section to the config (see config/rapport.toml)",
+        ));
+    }
+    Ok(MailSync::new(app.store.clone(), app.clock.clone(), app.settings.clone()))
+}
+
+async fn sync_once(app: &App) -> anyhow::Result<()> {
+    let report = mail_sync(app)?.sync_all().await;
+    print_report(app, &report)?;
+    match report.errors.first() {
+        None => Ok(()),
+        Some(_) => Err(anyhow::anyhow!("{}", report.errors.join("\n"))),
+    }
+}
+
+fn print_report(app: &App, report: &SyncReport) -> anyhow::Result<()> {
+    if app.json {
+        return output::json(report);
+    }
+    println!(
+        "synced {} mailboxes ({} folders): {} new events from {} messages ({} read whole), {} unreadable skipped{}",
+        report.mailboxes,
+        report.folders,
+        report.new_events,
+        report.headers_fetched,
+        report.messages_fetched,
+        report.unreadable,
+        if report.resynced_folders > 0 { format!(", {} folders read again after a UIDVALIDITY change", report.resynced_folders) } else { String::new() },
+    );
+    Ok(())
+}
+
+async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
+    let sync = mail_sync(app)?;
+    let mut watchers = tokio::task::JoinSet::new();
+    for (name, config) in &app.settings.config.mailboxes {
+        watchers.spawn(watch::watch(sync.clone(), name.clone(), config.clone(), WithoutIdle::Poll(POLL_WITHOUT_IDLE)));
+    }
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { while watchers.join_next().await.is_some() {} } => {}
+    }
+    Ok(())
+}

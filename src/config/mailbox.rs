@@ -1,0 +1,179 @@
+//! Reps' mailboxes, read over IMAP: where they are, how to log in, which
+//! folders to watch. Secrets come from an environment variable or a file and
+//! are read at each connection, so a token refreshed on disk is picked up.
+
+use super::{ConfigError, Secret, TlsMode};
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// One rep's mailbox, `[mailboxes.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxConfig {
+    /// The rep (by email) whose prospects this mailbox's messages are matched to.
+    pub rep: String,
+    pub host: String,
+    /// Default: 993 for implicit TLS, 143 otherwise.
+    pub port: Option<u16>,
+    #[serde(default = "implicit")]
+    pub tls: TlsMode,
+    pub username: String,
+    /// Name of an environment variable holding the password.
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// An OAuth2 access token for XOAUTH2 (Gmail, Microsoft 365) instead of a password.
+    pub oauth2_token_env: Option<String>,
+    pub oauth2_token_file: Option<PathBuf>,
+    /// Folders to read; empty = INBOX and the folder the server marks `\Sent`.
+    #[serde(default)]
+    pub folders: Vec<String>,
+    /// The rep's other addresses (besides `rep` and `username`): mail from them is the rep's own.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Wait for new mail with IMAP IDLE where the server offers it.
+    #[serde(default = "super::yes")]
+    pub idle: bool,
+}
+
+/// How the mailbox authenticates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Password(String),
+    OAuth2Token(String),
+}
+
+fn implicit() -> TlsMode {
+    TlsMode::Implicit
+}
+
+impl MailboxConfig {
+    pub fn port(&self) -> u16 {
+        self.port.unwrap_or(if self.tls == TlsMode::Implicit { 993 } else { 143 })
+    }
+
+    /// The rep's own addresses, lower-cased: mail from them is the rep's touch.
+    pub fn own_addresses(&self) -> Vec<String> {
+        let mut own: Vec<String> = [&self.rep, &self.username]
+            .into_iter()
+            .chain(&self.aliases)
+            .filter(|a| a.contains('@'))
+            .map(|a| a.trim().to_lowercase())
+            .collect();
+        own.sort();
+        own.dedup();
+        own
+    }
+
+    /// Reads the password or token now (tokens are refreshed on disk by other tools).
+    pub fn credential(&self, name: &str) -> Result<Credential, ConfigError> {
+        let key = |k: &str| format!("mailboxes.{name}.{k}");
+        if let Some(secret) = read_secret(&key("password"), &self.password_env, &self.password_file)? {
+            return Ok(Credential::Password(secret.expose().to_string()));
+        }
+        if let Some(secret) = read_secret(&key("oauth2_token"), &self.oauth2_token_env, &self.oauth2_token_file)? {
+            return Ok(Credential::OAuth2Token(secret.expose().to_string()));
+        }
+        Err(ConfigError::new(
+            "mailbox config",
+            key("password_env"),
+            "no credential: set password_env or password_file (or oauth2_token_env / oauth2_token_file)",
+        ))
+    }
+}
+
+fn read_secret(key: &str, env: &Option<String>, file: &Option<PathBuf>) -> Result<Option<Secret>, ConfigError> {
+    match (env, file) {
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "mailbox config",
+            key,
+            format!("set either `{key}_env` or `{key}_file`, not both"),
+        )),
+        (Some(variable), None) => std::env::var(variable).map(|v| Some(Secret::new(v))).map_err(|_| {
+            ConfigError::new(
+                "environment",
+                format!("{key}_env"),
+                format!("the environment variable {variable} is not set; export it or use {key}_file"),
+            )
+        }),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|text| Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())))
+            .map_err(|e| {
+                ConfigError::new(
+                    "mailbox config",
+                    format!("{key}_file"),
+                    format!("cannot read secret file {}: {e}", path.display()),
+                )
+            }),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Checks one mailbox's settings; `bad(key, message)` names where the value came from.
+pub(super) fn validate_mailbox(
+    name: &str,
+    mailbox: &MailboxConfig,
+    bad: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    let key = |k: &str| format!("mailboxes.{name}.{k}");
+    if !mailbox.rep.contains('@') {
+        return Err(bad(
+            &key("rep"),
+            format!("'{}' is not an email address; name the rep by their email", mailbox.rep),
+        ));
+    }
+    if mailbox.host.trim().is_empty() || mailbox.host.contains(['/', ' ']) {
+        return Err(bad(
+            &key("host"),
+            format!("'{}' is not a host name; write it like imap.example.com", mailbox.host),
+        ));
+    }
+    if mailbox.tls == TlsMode::None && !super::is_loopback_host(&mailbox.host) {
+        return Err(bad(
+            &key("tls"),
+            format!(
+                "plain IMAP is only allowed to a loopback address, not '{}'; use implicit or starttls",
+                mailbox.host
+            ),
+        ));
+    }
+    let has_password = mailbox.password_env.is_some() || mailbox.password_file.is_some();
+    let has_token = mailbox.oauth2_token_env.is_some() || mailbox.oauth2_token_file.is_some();
+    if has_password == has_token {
+        return Err(bad(
+            &key("password_env"),
+            "set exactly one credential: password_env or password_file, or oauth2_token_env or oauth2_token_file"
+                .into(),
+        ));
+    }
+    for folder in &mailbox.folders {
+        if is_never_read(folder) {
+            return Err(bad(
+                &key("folders"),
+                format!("'{folder}' is never read (spam, junk, trash and drafts are not the rep's conversations)"),
+            ));
+        }
+    }
+    mailbox.credential(name).map(|_| ())
+}
+
+/// Spam, Junk, Trash and Drafts are never read, whatever the config says.
+pub fn is_never_read(folder: &str) -> bool {
+    let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase();
+    ["spam", "junk", "junk e-mail", "junk email", "trash", "deleted items", "deleted messages", "bin", "drafts"]
+        .contains(&leaf.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junk_trash_and_drafts_are_never_read() {
+        for folder in ["Spam", "INBOX.Junk", "[Gmail]/Trash", "Drafts", "Deleted Items"] {
+            assert!(is_never_read(folder), "{folder}");
+        }
+        for folder in ["INBOX", "Sent", "Sent Items", "[Gmail]/Sent Mail", "Clients/Acme"] {
+            assert!(!is_never_read(folder), "{folder}");
+        }
+    }
+}

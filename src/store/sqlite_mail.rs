@@ -1,0 +1,187 @@
+//! The SQLite side of mailbox sync: folder cursors with leases, contact
+//! lookups scoped to one rep, and each batch's effects in one transaction.
+
+use super::sqlite::{db, insert_events_returning_new, ts};
+use super::{FolderCursor, MailBatch, SqliteStore, StoreError, StoreResult};
+use crate::domain::mail::{MailContacts, MailEffect};
+use crate::domain::prospect::{ProspectId, RepId};
+use crate::store::email_hash;
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+/// Values per `IN (...)` list, well under SQLite's limit on bound variables.
+const LOOKUP_CHUNK: usize = 500;
+
+impl SqliteStore {
+    pub(super) async fn claim_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<FolderCursor>> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO mail_folders (mailbox, folder) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(mailbox)
+            .bind(folder)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("register a mail folder"))?;
+        let claimed = sqlx::query(
+            "UPDATE mail_folders SET lease_until = ? WHERE mailbox = ? AND folder = ? \
+             AND (lease_until IS NULL OR lease_until <= ?) RETURNING uid_validity, last_uid",
+        )
+        .bind(ts(lease_until))
+        .bind(mailbox)
+        .bind(folder)
+        .bind(ts(now))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("claim a mail folder"))?;
+        tx.commit().await.map_err(db("claim a mail folder"))?;
+        claimed.map(|row| cursor_from(row.get("uid_validity"), row.get("last_uid"))).transpose()
+    }
+
+    pub(super) async fn release_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE mail_folders SET lease_until = NULL, last_sync_at = ?, last_error = ? WHERE mailbox = ? AND folder = ?",
+        )
+        .bind(ts(now))
+        .bind(error)
+        .bind(mailbox)
+        .bind(folder)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("release a mail folder"))?;
+        tx.commit().await.map_err(db("release a mail folder"))
+    }
+
+    pub(super) async fn contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts> {
+        let mut contacts = MailContacts::default();
+        for chunk in emails.chunks(LOOKUP_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT email, id FROM prospects WHERE rep_id = ");
+            query.push_bind(rep).push(" AND email IN (");
+            let mut list = query.separated(", ");
+            chunk.iter().for_each(|e| {
+                list.push_bind(e);
+            });
+            query.push(")");
+            let rows = query.build().fetch_all(self.pool()).await.map_err(db("match mail to prospects"))?;
+            contacts.by_email.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+        }
+        for chunk in sent_ids.chunks(LOOKUP_CHUNK) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT message_id, prospect_id FROM sent_messages WHERE rep_id = ");
+            query.push_bind(rep).push(" AND message_id IN (");
+            let mut list = query.separated(", ");
+            chunk.iter().for_each(|id| {
+                list.push_bind(id);
+            });
+            query.push(")");
+            let rows = query.build().fetch_all(self.pool()).await.map_err(db("match replies to sent mail"))?;
+            contacts.by_sent_id.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+        }
+        Ok(contacts)
+    }
+
+    pub(super) async fn store_mail_batch(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        batch: &MailBatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.write_tx().await?;
+        let new_keys = insert_events_returning_new(&mut tx, batch.effects.iter().map(|e| &e.event), now).await?;
+        for effect in &batch.effects {
+            apply_side_effects(&mut tx, batch.rep_id, effect, now).await?;
+        }
+        sqlx::query(
+            "UPDATE mail_folders SET uid_validity = ?, last_uid = ?, lease_until = ?, last_sync_at = ?, last_error = NULL \
+             WHERE mailbox = ? AND folder = ?",
+        )
+        .bind(batch.cursor.uid_validity.map(i64::from))
+        .bind(i64::from(batch.cursor.last_uid))
+        .bind(ts(batch.lease_until))
+        .bind(ts(now))
+        .bind(mailbox)
+        .bind(folder)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("advance a mail folder"))?;
+        tx.commit().await.map_err(db("record mail"))?;
+        Ok(new_keys.len() as u64)
+    }
+
+    pub(super) async fn prospect_away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
+        let text: Option<String> = sqlx::query_scalar::<_, Option<String>>("SELECT away_until FROM prospects WHERE id = ?")
+            .bind(prospect)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db("read a prospect's away date"))?
+            .flatten();
+        text.map(|d| {
+            NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}")))
+        })
+        .transpose()
+    }
+}
+
+/// A sent id to match replies by, an address to suppress, an away date:
+/// each idempotent, so a batch stored twice changes nothing.
+async fn apply_side_effects(
+    conn: &mut SqliteConnection,
+    rep: RepId,
+    effect: &MailEffect,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if let Some((message_id, prospect)) = &effect.sent_id {
+        sqlx::query(
+            "INSERT INTO sent_messages (message_id, prospect_id, rep_id, sent_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(message_id)
+        .bind(prospect)
+        .bind(rep)
+        .bind(ts(effect.event.occurred_at))
+        .execute(&mut *conn)
+        .await
+        .map_err(db("remember a sent message"))?;
+    }
+    if let Some((address, reason)) = &effect.suppress {
+        sqlx::query("INSERT INTO suppressions (email_sha256, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(email_hash(address))
+            .bind(reason)
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await
+            .map_err(db("suppress an address"))?;
+    }
+    if let Some((prospect, date)) = &effect.away_until {
+        // Dates are YYYY-MM-DD, so text order is date order: keep the later one.
+        sqlx::query(
+            "UPDATE prospects SET away_until = ?1 WHERE id = ?2 AND rep_id = ?3 AND (away_until IS NULL OR away_until < ?1)",
+        )
+        .bind(date.format("%Y-%m-%d").to_string())
+        .bind(prospect)
+        .bind(rep)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("note a prospect's absence"))?;
+    }
+    Ok(())
+}
+
+fn cursor_from(uid_validity: Option<i64>, last_uid: i64) -> StoreResult<FolderCursor> {
+    let as_u32 = |v: i64| u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("mail folder UID {v}")));
+    Ok(FolderCursor {
+        uid_validity: uid_validity.map(as_u32).transpose()?,
+        last_uid: as_u32(last_uid)?,
+    })
+}

@@ -1,0 +1,320 @@
+//! A real Dovecot IMAP server on 127.0.0.1, one per test, run as the
+//! unprivileged user the test command creates; and a small raw IMAP client
+//! to place messages with APPEND and to look at folders the way a mail
+//! client would.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The system user Dovecot runs as (created by `scripts/test`).
+pub const MAIL_USER: &str = "rapport-mailtest";
+pub const LOGIN: &str = "ann";
+pub const PASSWORD: &str = "annpass";
+
+pub struct Dovecot {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Dovecot {
+    /// Starts a fresh server with an empty mailbox for `ann` (INBOX, Sent, Junk, Trash).
+    pub fn start() -> Dovecot {
+        assert!(
+            Path::new("/usr/sbin/dovecot").exists(),
+            "Dovecot is not installed: run the test command (scripts/test), which installs and starts the test servers"
+        );
+        let dir = tempfile::Builder::new().prefix("rapport-imap").tempdir().expect("temp dir");
+        let port = free_port();
+        let mut server = Dovecot { dir, port, child: None };
+        server.write_config();
+        chown(server.dir.path());
+        server.launch();
+        server
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("dovecot.conf")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+    }
+
+    fn write_config(&self) {
+        let d = self.dir.path().display();
+        let config = format!(
+            r#"protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_failure_delay = 0
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+default_internal_user = {MAIL_USER}
+default_internal_group = {MAIL_USER}
+default_login_user = {MAIL_USER}
+mail_uid = {MAIL_USER}
+mail_gid = {MAIL_USER}
+first_valid_uid = 0
+mail_location = maildir:{d}/mail/%u/Maildir
+imap_logout_format = in=%i out=%o fetch_hdr_count=%{{fetch_hdr_count}} fetch_body_count=%{{fetch_body_count}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {d}/users
+}}
+userdb {{
+  driver = static
+  args = uid={MAIL_USER} gid={MAIL_USER} home={d}/mail/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+  mailbox Sent {{
+    special_use = \Sent
+    auto = create
+  }}
+  mailbox Junk {{
+    special_use = \Junk
+    auto = create
+  }}
+  mailbox Trash {{
+    special_use = \Trash
+    auto = create
+  }}
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    mode = 0666
+    user = {MAIL_USER}
+  }}
+  unix_listener stats-writer {{
+    mode = 0666
+    user = {MAIL_USER}
+  }}
+}}
+"#,
+            port = self.port
+        );
+        std::fs::write(self.conf(), config).expect("write dovecot.conf");
+        std::fs::write(self.dir.path().join("users"), format!("{LOGIN}:{{PLAIN}}{PASSWORD}::::::\n")).expect("users");
+    }
+
+    fn launch(&mut self) {
+        let child = Command::new("setpriv")
+            .args([
+                &format!("--reuid={MAIL_USER}"),
+                &format!("--regid={MAIL_USER}"),
+                "--init-groups",
+                "/usr/sbin/dovecot",
+                "-F",
+                "-c",
+            ])
+            .arg(self.conf())
+            .spawn()
+            .expect("start dovecot");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "Dovecot did not start:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server (its mail stays).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn restart(&mut self) {
+        self.stop();
+        self.launch();
+    }
+
+    /// Makes the server forget a folder's UIDs, as after an index rebuild: the
+    /// same messages come back under a new UIDVALIDITY.
+    pub fn renumber(&mut self, folder: &str) {
+        self.stop();
+        let maildir = self.maildir(folder);
+        for entry in std::fs::read_dir(&maildir).expect("maildir") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy().to_string();
+            if name.starts_with("dovecot-uidlist") || name.starts_with("dovecot.index") {
+                std::fs::remove_file(&path).expect("remove index");
+            }
+        }
+        // UIDVALIDITY is derived from the time; make sure it differs.
+        std::thread::sleep(Duration::from_millis(1100));
+        self.launch();
+    }
+
+    fn maildir(&self, folder: &str) -> PathBuf {
+        let root = self.dir.path().join(format!("mail/{LOGIN}/Maildir"));
+        if folder == "INBOX" {
+            root
+        } else {
+            root.join(format!(".{folder}"))
+        }
+    }
+
+    pub fn client(&self) -> RawImap {
+        RawImap::login(self.port)
+    }
+
+    /// The `[mailboxes.ann]` config section for this server.
+    pub fn mailbox_config(&self, password_file: &Path) -> String {
+        format!(
+            "[mailboxes.ann]\nrep = \"ann@example.com\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"plain\"\n\
+             username = \"{LOGIN}\"\npassword_file = \"{}\"\n",
+            self.port,
+            password_file.display()
+        )
+    }
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn chown(path: &Path) {
+    let status = Command::new("chown")
+        .args(["-R", &format!("{MAIL_USER}:{MAIL_USER}")])
+        .arg(path)
+        .status()
+        .expect("chown");
+    assert!(
+        status.success(),
+        "cannot give {} to {MAIL_USER}; run the test command (scripts/test), which creates that user",
+        path.display()
+    );
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Just enough IMAP to APPEND and to look at folders.
+pub struct RawImap {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    tag: u32,
+}
+
+impl RawImap {
+    pub fn login(port: u16) -> RawImap {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to Dovecot");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let writer = stream.try_clone().expect("clone");
+        let mut client = RawImap { reader: BufReader::new(stream), writer, tag: 0 };
+        client.read_line();
+        client.command(&format!("LOGIN {LOGIN} {PASSWORD}"));
+        client
+    }
+
+    fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read from Dovecot");
+        line
+    }
+
+    /// Sends a command and returns the untagged lines; panics unless it ends OK.
+    pub fn command(&mut self, command: &str) -> Vec<String> {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        write!(self.writer, "{tag} {command}\r\n").expect("write");
+        self.until_done(&tag)
+    }
+
+    fn until_done(&mut self, tag: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.read_line();
+            assert!(!line.is_empty(), "Dovecot closed the connection");
+            if let Some(status) = line.strip_prefix(&format!("{tag} ")) {
+                assert!(status.starts_with("OK"), "IMAP command failed: {status}");
+                return lines;
+            }
+            lines.push(line);
+        }
+    }
+
+    /// Appends messages (with CRLF line ends) in one pipelined go (LITERAL+).
+    pub fn append_all(&mut self, folder: &str, messages: &[Vec<u8>]) {
+        let mut tags = Vec::new();
+        let mut out = Vec::new();
+        for message in messages {
+            let message = crlf(message);
+            self.tag += 1;
+            let tag = format!("t{}", self.tag);
+            write!(out, "{tag} APPEND \"{folder}\" {{{}+}}\r\n", message.len()).expect("buffer");
+            out.extend_from_slice(&message);
+            out.extend_from_slice(b"\r\n");
+            tags.push(tag);
+        }
+        let mut writer = self.writer.try_clone().expect("clone");
+        let sender = std::thread::spawn(move || writer.write_all(&out));
+        for tag in tags {
+            self.until_done(&tag);
+        }
+        sender.join().expect("sender").expect("write appends");
+    }
+
+    pub fn append(&mut self, folder: &str, message: &[u8]) {
+        self.append_all(folder, &[message.to_vec()]);
+    }
+
+    /// Message count and every message's flags, read without changing anything.
+    pub fn state(&mut self, folder: &str) -> (u32, Vec<String>) {
+        let lines = self.command(&format!("EXAMINE \"{folder}\""));
+        let exists = lines
+            .iter()
+            .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS\r\n")).and_then(|n| n.parse().ok()))
+            .unwrap_or(0);
+        let flags = if exists == 0 { Vec::new() } else { self.command("FETCH 1:* (UID FLAGS)") };
+        (exists, flags)
+    }
+}
+
+/// IMAP wants CRLF line ends.
+pub fn crlf(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + message.len() / 40);
+    let mut previous = 0u8;
+    for &byte in message {
+        if byte == b'\n' && previous != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(byte);
+        previous = byte;
+    }
+    out
+}

@@ -1,0 +1,336 @@
+//! Mailbox sync against a real Dovecot IMAP server on 127.0.0.1 (started per
+//! test by `common::imap`), with messages placed by IMAP APPEND.
+
+mod common;
+
+use common::imap::{Dovecot, PASSWORD};
+use common::{stderr, stdout, Workspace};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+/// A workspace with rep Ann, prospects Jane (acme.io) and Raj (globex.com),
+/// and Ann's mailbox on `server`.
+fn world(server: &Dovecot) -> Workspace {
+    let ws = Workspace::with_rep();
+    ws.ok(&["prospect", "add", "--name", "Jane Doe", "--email", "jane@acme.io"]);
+    ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
+    let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    ws.write("config/rapport.toml", format!("{config}\n{}", server.mailbox_config(&password)));
+    ws
+}
+
+#[derive(Default, Clone)]
+struct Mail<'a> {
+    from: &'a str,
+    to: &'a str,
+    subject: &'a str,
+    id: &'a str,
+    in_reply_to: Option<&'a str>,
+    body: &'a str,
+}
+
+fn message(m: &Mail) -> Vec<u8> {
+    let mut text = format!(
+        "From: {}\nTo: {}\nSubject: {}\nMessage-ID: <{}>\nDate: Tue, 3 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\n\
+         Content-Type: text/plain; charset=utf-8\n",
+        m.from, m.to, m.subject, m.id
+    );
+    if let Some(parent) = m.in_reply_to {
+        text.push_str(&format!("In-Reply-To: <{parent}>\nReferences: <{parent}>\n"));
+    }
+    text.push_str(&format!("\n{}\n", m.body));
+    text.into_bytes()
+}
+
+fn sent_to_jane() -> Vec<u8> {
+    message(&Mail {
+        from: "Ann Rep <ann@example.com>",
+        to: "Jane Doe <jane@acme.io>",
+        subject: "Idea for Acme",
+        id: "s1@example.com",
+        body: "Hi Jane, would a short call next week work?",
+        ..Mail::default()
+    })
+}
+
+fn reply_from_jane(id: &str) -> Vec<u8> {
+    message(&Mail {
+        from: "Jane Doe <jane@acme.io>",
+        to: "Ann Rep <ann@example.com>",
+        subject: "Re: Idea for Acme",
+        id,
+        in_reply_to: Some("s1@example.com"),
+        body: "Thursday works for me.\n\nOn Mon, Nov 2, 2026 at 9:00 AM Ann Rep <ann@example.com> wrote:\n> Hi Jane, would a short call next week work?",
+    })
+}
+
+fn newsletter(n: usize) -> Vec<u8> {
+    message(&Mail {
+        from: "News <news@shop.example>",
+        to: "ann@example.com",
+        subject: "This week's deals",
+        id: &format!("news{n}@shop.example"),
+        body: "Big savings.",
+        ..Mail::default()
+    })
+}
+
+fn sync(ws: &Workspace, env: &[(&str, &str)]) -> Value {
+    let out = ws.command().args(["--json", "mail", "sync", "--once"]).envs(env.iter().copied()).output().expect("run");
+    assert!(out.status.success(), "mail sync failed: {}\n{}", stderr(&out), stdout(&out));
+    serde_json::from_str(&stdout(&out)).expect("JSON report")
+}
+
+/// (kind, prospect email) → count, for every mail event.
+fn mail_events(ws: &Workspace) -> HashMap<(String, String), usize> {
+    let mut counts = HashMap::new();
+    for p in ws.json(&["prospect", "list"]).as_array().expect("list") {
+        let shown = ws.json(&["prospect", "show", &p["id"].to_string()]);
+        for event in shown["events"].as_array().expect("events") {
+            let kind = event["kind"].as_str().unwrap_or_default().to_string();
+            if kind.starts_with("email.") {
+                let email = p["email"].as_str().unwrap_or_default().to_string();
+                *counts.entry((kind, email)).or_default() += 1;
+            }
+        }
+    }
+    counts
+}
+
+fn count(events: &HashMap<(String, String), usize>, kind: &str, email: &str) -> usize {
+    events.get(&(kind.to_string(), email.to_string())).copied().unwrap_or(0)
+}
+
+#[test]
+fn sync_is_incremental_and_matches_sent_mail_and_replies() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    imap.append("INBOX", &reply_from_jane("r1@acme.io"));
+    imap.append("INBOX", &newsletter(1));
+
+    let first = sync(&ws, &[]);
+    assert_eq!(first["new_events"], 2, "{first}");
+    let events = mail_events(&ws);
+    assert_eq!(count(&events, "email.sent", "jane@acme.io"), 1);
+    assert_eq!(count(&events, "email.replied", "jane@acme.io"), 1);
+    assert_eq!(events.len(), 2, "the newsletter is not stored: {events:?}");
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    let reply = jane["events"].as_array().unwrap().iter().find(|e| e["kind"] == "email.replied").unwrap().clone();
+    assert_eq!(reply["data"]["text"], "Thursday works for me.", "{reply}");
+
+    imap.append("INBOX", &reply_from_jane("r2@acme.io"));
+    let second = sync(&ws, &[]);
+    assert_eq!(second["headers_fetched"], 1, "only the new UID is fetched: {second}");
+    assert_eq!(second["new_events"], 1, "{second}");
+
+    let third = sync(&ws, &[]);
+    assert_eq!(third["headers_fetched"], 0, "{third}");
+    assert_eq!(count(&mail_events(&ws), "email.replied", "jane@acme.io"), 2);
+}
+
+#[test]
+fn a_uidvalidity_change_reads_the_folder_again_without_duplicates() {
+    let mut server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    imap.append("INBOX", &reply_from_jane("r1@acme.io"));
+    sync(&ws, &[]);
+    let before = mail_events(&ws);
+
+    server.renumber("INBOX");
+    let report = sync(&ws, &[]);
+    assert_eq!(report["resynced_folders"], 1, "{report}");
+    assert_eq!(report["headers_fetched"], 1, "the folder is read again: {report}");
+    assert_eq!(report["new_events"], 0, "{report}");
+    assert_eq!(mail_events(&ws), before);
+}
+
+#[test]
+fn nothing_rapport_does_changes_the_mailbox() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    imap.append("INBOX", &reply_from_jane("r1@acme.io"));
+    imap.append("INBOX", &newsletter(1));
+    let folders = ["INBOX", "Sent", "Junk", "Trash"];
+    let before: Vec<_> = folders.iter().map(|f| imap.state(f)).collect();
+    assert!(before[0].1.iter().all(|l| !l.contains("\\Seen")), "{before:?}");
+
+    sync(&ws, &[]);
+    sync(&ws, &[]);
+    let after: Vec<_> = folders.iter().map(|f| server.client().state(f)).collect();
+    assert_eq!(before, after, "flags and message counts are unchanged");
+    assert_eq!(after[0].0, 2);
+}
+
+#[test]
+fn a_malformed_message_is_skipped_and_the_sync_goes_on() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    let mut messages = vec![
+        // Headers that say it is Jane's answer, then a body of binary garbage.
+        b"From: jane@acme.io\nIn-Reply-To: <s1@example.com>\nMessage-ID: <bad1@acme.io>\nContent-Type: multipart/mixed; boundary=\"\"\n\n\x00\xff\xfe--\n--\n".to_vec(),
+    ];
+    match common::corpora("mail/parsing/mail-parser/eml/malformed") {
+        Some(dir) => {
+            let mut files: Vec<_> = std::fs::read_dir(dir).expect("read").flatten().map(|e| e.path()).collect();
+            files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+            files.sort();
+            messages.extend(files.iter().map(|p| std::fs::read(p).expect("read eml")));
+        }
+        None => eprintln!("public mail corpora absent: only the project's own malformed message is used"),
+    }
+    messages.push(reply_from_jane("r-after@acme.io"));
+    imap.append_all("INBOX", &messages);
+
+    let report = sync(&ws, &[]);
+    assert_eq!(report["headers_fetched"].as_u64(), Some(messages.len() as u64 + 1), "{report}");
+    let events = mail_events(&ws);
+    assert!(count(&events, "email.replied", "jane@acme.io") >= 1, "the reply after the bad messages is read: {events:?}");
+}
+
+/// Many messages, a fraction from prospects; returns how many are.
+fn fill_mailbox(imap: &mut common::imap::RawImap, total: usize, every: usize) -> usize {
+    let mut messages = Vec::with_capacity(total);
+    let mut from_prospects = 0;
+    for n in 0..total {
+        if n % every == 0 {
+            from_prospects += 1;
+            messages.push(message(&Mail {
+                from: "Raj Patel <raj@globex.com>",
+                to: "ann@example.com",
+                subject: "Question",
+                id: &format!("raj{n}@globex.com"),
+                body: "Could you send the pricing?",
+                ..Mail::default()
+            }));
+        } else {
+            messages.push(newsletter(n));
+        }
+    }
+    for chunk in messages.chunks(1000) {
+        imap.append_all("INBOX", chunk);
+    }
+    from_prospects
+}
+
+#[test]
+fn a_ten_thousand_message_mailbox_then_ten_new_ones() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    let from_raj = fill_mailbox(&mut imap, 10_000, 100);
+
+    let first = sync(&ws, &[]);
+    assert_eq!(first["headers_fetched"], 10_000, "{first}");
+    assert_eq!(first["messages_fetched"].as_u64(), Some(from_raj as u64), "only prospects' mail is read whole: {first}");
+    assert_eq!(first["new_events"].as_u64(), Some(from_raj as u64), "{first}");
+
+    let fresh: Vec<Vec<u8>> = (0..10).map(|n| reply_from_jane(&format!("new{n}@acme.io"))).collect();
+    imap.append_all("INBOX", &fresh);
+    let log_before = server.log().len();
+    let second = sync(&ws, &[]);
+    assert_eq!(second["headers_fetched"], 10, "only the 10 new UIDs are fetched: {second}");
+    assert_eq!(second["messages_fetched"], 10, "{second}");
+    assert_eq!(second["new_events"], 10, "{second}");
+    // The server's own count of what was fetched in that session.
+    let log = server.log()[log_before..].to_string();
+    assert!(log.contains("fetch_hdr_count=10 ") || log.contains("fetch_body_count=10"), "Dovecot's log: {log}");
+}
+
+fn start_sync(ws: &Workspace, env: &[(&str, &str)]) -> Child {
+    ws.command()
+        .args(["--json", "mail", "sync", "--once"])
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start sync")
+}
+
+fn replied_count(ws: &Workspace) -> usize {
+    count(&mail_events(ws), "email.replied", "raj@globex.com")
+}
+
+/// Small batches and a short lease, so a test can stop a sync part-way.
+const SLOW_SYNC: [(&str, &str); 2] = [("RAPPORT__MAIL__FETCH_BATCH", "50"), ("RAPPORT__MAIL__SYNC_LEASE_SECS", "5")];
+
+#[test]
+fn restarting_the_imap_server_mid_sync_loses_and_duplicates_nothing() {
+    let mut server = Dovecot::start();
+    let ws = world(&server);
+    let from_raj = fill_mailbox(&mut server.client(), 3000, 10);
+
+    let child = start_sync(&ws, &SLOW_SYNC);
+    std::thread::sleep(Duration::from_millis(700));
+    server.restart();
+    let out = child.wait_with_output().expect("sync");
+    assert!(out.status.success(), "the sync reconnects and finishes: {}", stderr(&out));
+    assert_eq!(replied_count(&ws), from_raj);
+    sync(&ws, &[]);
+    assert_eq!(replied_count(&ws), from_raj);
+}
+
+#[test]
+fn killing_rapport_mid_sync_loses_and_duplicates_nothing() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let from_raj = fill_mailbox(&mut server.client(), 3000, 10);
+
+    let mut child = start_sync(&ws, &SLOW_SYNC);
+    std::thread::sleep(Duration::from_millis(700));
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let part = replied_count(&ws);
+    assert!(part < from_raj, "the sync was stopped part-way ({part} of {from_raj})");
+    // The killed worker's lease on the folder runs out, then the next sync resumes.
+    std::thread::sleep(Duration::from_secs(6));
+    sync(&ws, &SLOW_SYNC);
+    assert_eq!(replied_count(&ws), from_raj);
+}
+
+#[test]
+fn with_idle_a_reply_becomes_an_event_within_seconds() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    // Only the IDLE watcher reads mail: the scheduled sync would run next year.
+    let mut daemon = ws
+        .command()
+        .arg("daemon")
+        .env("RAPPORT__JOBS__SYNC-MAIL__SCHEDULE", "0 0 1 1 *")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("daemon");
+    wait_for(Duration::from_secs(15), || count(&mail_events(&ws), "email.sent", "jane@acme.io") == 1);
+
+    imap.append("INBOX", &reply_from_jane("r1@acme.io"));
+    let appended = Instant::now();
+    let arrived = wait_for(Duration::from_secs(10), || count(&mail_events(&ws), "email.replied", "jane@acme.io") == 1);
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert!(arrived, "no email.replied event within 10 s of delivery");
+    eprintln!("reply became an event {:.1} s after delivery", appended.elapsed().as_secs_f64());
+}
+
+fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    done()
+}
