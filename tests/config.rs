@@ -107,3 +107,50 @@ fn the_shipped_config_file_is_the_built_in_defaults() {
     );
     assert_eq!(from_file.pipelines.slugs(), builtin.pipelines.slugs());
 }
+
+#[test]
+fn mailbox_settings_are_checked_and_name_the_key() {
+    let ws = Workspace::new();
+    ws.write("imap-password", "pw\n");
+    let password = ws.path("imap-password").display().to_string();
+    let mailbox = |extra: &str| {
+        format!("[mailboxes.work]\nrep = \"ann@example.com\"\nhost = \"imap.example.com\"\nusername = \"ann\"\n{extra}")
+    };
+    let cases = [
+        (
+            mailbox(&format!("tls = \"plain\"\npassword_file = \"{password}\"\n")),
+            "mailboxes.work.tls",
+        ),
+        (mailbox(""), "mailboxes.work.password_env"),
+        (
+            mailbox("password_file = \"/nonexistent/imap\"\n"),
+            "mailboxes.work.password_file",
+        ),
+        (
+            mailbox(&format!(
+                "password_file = \"{password}\"\nfolders = [\"INBOX\", \"Junk\"]\n"
+            )),
+            "mailboxes.work.folders",
+        ),
+        (
+            mailbox("password_env = \"RAPPORT_TEST_UNSET_IMAP_PASSWORD\"\n"),
+            "mailboxes.work.password_env",
+        ),
+        (
+            mailbox(&format!("password_file = \"{password}\"\npassword = \"inline\"\n")),
+            "password",
+        ),
+    ];
+    for (text, key) in cases {
+        let file = ws.write("rapport.toml", &text);
+        let out = ws.run(&["--config", file.to_str().unwrap(), "config", "check"]);
+        assert_eq!(out.status.code(), Some(2), "{text}\n{}", stderr(&out));
+        assert!(stderr(&out).contains(key), "{key} not named: {}", stderr(&out));
+    }
+    let good = ws.write("rapport.toml", mailbox(&format!("password_file = \"{password}\"\n")));
+    let settings = config::load(Some(&good)).expect("valid mailbox config");
+    let work = &settings.config.mailboxes["work"];
+    assert_eq!(work.port(), 993, "implicit TLS by default");
+    assert!(work.idle);
+    assert!(!format!("{settings:?}").contains("pw\n"));
+}

@@ -18,7 +18,10 @@ fn world(server: &Dovecot) -> Workspace {
     ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
     let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
     let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
-    ws.write("config/rapport.toml", format!("{config}\n{}", server.mailbox_config(&password)));
+    ws.write(
+        "config/rapport.toml",
+        format!("{config}\n{}", server.mailbox_config(&password)),
+    );
     ws
 }
 
@@ -79,8 +82,18 @@ fn newsletter(n: usize) -> Vec<u8> {
 }
 
 fn sync(ws: &Workspace, env: &[(&str, &str)]) -> Value {
-    let out = ws.command().args(["--json", "mail", "sync", "--once"]).envs(env.iter().copied()).output().expect("run");
-    assert!(out.status.success(), "mail sync failed: {}\n{}", stderr(&out), stdout(&out));
+    let out = ws
+        .command()
+        .args(["--json", "mail", "sync", "--once"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "mail sync failed: {}\n{}",
+        stderr(&out),
+        stdout(&out)
+    );
     serde_json::from_str(&stdout(&out)).expect("JSON report")
 }
 
@@ -120,7 +133,13 @@ fn sync_is_incremental_and_matches_sent_mail_and_replies() {
     assert_eq!(count(&events, "email.replied", "jane@acme.io"), 1);
     assert_eq!(events.len(), 2, "the newsletter is not stored: {events:?}");
     let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
-    let reply = jane["events"].as_array().unwrap().iter().find(|e| e["kind"] == "email.replied").unwrap().clone();
+    let reply = jane["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "email.replied")
+        .unwrap()
+        .clone();
     assert_eq!(reply["data"]["text"], "Thursday works for me.", "{reply}");
 
     imap.append("INBOX", &reply_from_jane("r2@acme.io"));
@@ -182,7 +201,11 @@ fn a_malformed_message_is_skipped_and_the_sync_goes_on() {
     ];
     match common::corpora("mail/parsing/mail-parser/eml/malformed") {
         Some(dir) => {
-            let mut files: Vec<_> = std::fs::read_dir(dir).expect("read").flatten().map(|e| e.path()).collect();
+            let mut files: Vec<_> = std::fs::read_dir(dir)
+                .expect("read")
+                .flatten()
+                .map(|e| e.path())
+                .collect();
             files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
             files.sort();
             messages.extend(files.iter().map(|p| std::fs::read(p).expect("read eml")));
@@ -193,9 +216,16 @@ fn a_malformed_message_is_skipped_and_the_sync_goes_on() {
     imap.append_all("INBOX", &messages);
 
     let report = sync(&ws, &[]);
-    assert_eq!(report["headers_fetched"].as_u64(), Some(messages.len() as u64 + 1), "{report}");
+    assert_eq!(
+        report["headers_fetched"].as_u64(),
+        Some(messages.len() as u64 + 1),
+        "{report}"
+    );
     let events = mail_events(&ws);
-    assert!(count(&events, "email.replied", "jane@acme.io") >= 1, "the reply after the bad messages is read: {events:?}");
+    assert!(
+        count(&events, "email.replied", "jane@acme.io") >= 1,
+        "the reply after the bad messages is read: {events:?}"
+    );
 }
 
 /// Many messages, a fraction from prospects; returns how many are.
@@ -232,19 +262,29 @@ fn a_ten_thousand_message_mailbox_then_ten_new_ones() {
 
     let first = sync(&ws, &[]);
     assert_eq!(first["headers_fetched"], 10_000, "{first}");
-    assert_eq!(first["messages_fetched"].as_u64(), Some(from_raj as u64), "only prospects' mail is read whole: {first}");
+    assert_eq!(
+        first["messages_fetched"].as_u64(),
+        Some(from_raj as u64),
+        "only prospects' mail is read whole: {first}"
+    );
     assert_eq!(first["new_events"].as_u64(), Some(from_raj as u64), "{first}");
 
     let fresh: Vec<Vec<u8>> = (0..10).map(|n| reply_from_jane(&format!("new{n}@acme.io"))).collect();
     imap.append_all("INBOX", &fresh);
     let log_before = server.log().len();
     let second = sync(&ws, &[]);
-    assert_eq!(second["headers_fetched"], 10, "only the 10 new UIDs are fetched: {second}");
+    assert_eq!(
+        second["headers_fetched"], 10,
+        "only the 10 new UIDs are fetched: {second}"
+    );
     assert_eq!(second["messages_fetched"], 10, "{second}");
     assert_eq!(second["new_events"], 10, "{second}");
     // The server's own count of what was fetched in that session.
     let log = server.log()[log_before..].to_string();
-    assert!(log.contains("fetch_hdr_count=10 ") || log.contains("fetch_body_count=10"), "Dovecot's log: {log}");
+    assert!(
+        log.contains("fetch_hdr_count=10 ") || log.contains("fetch_body_count=10"),
+        "Dovecot's log: {log}"
+    );
 }
 
 fn start_sync(ws: &Workspace, env: &[(&str, &str)]) -> Child {
@@ -262,7 +302,10 @@ fn replied_count(ws: &Workspace) -> usize {
 }
 
 /// Small batches and a short lease, so a test can stop a sync part-way.
-const SLOW_SYNC: [(&str, &str); 2] = [("RAPPORT__MAIL__FETCH_BATCH", "50"), ("RAPPORT__MAIL__SYNC_LEASE_SECS", "5")];
+const SLOW_SYNC: [(&str, &str); 2] = [
+    ("RAPPORT__MAIL__FETCH_BATCH", "50"),
+    ("RAPPORT__MAIL__SYNC_LEASE_SECS", "5"),
+];
 
 #[test]
 fn restarting_the_imap_server_mid_sync_loses_and_duplicates_nothing() {
@@ -274,7 +317,11 @@ fn restarting_the_imap_server_mid_sync_loses_and_duplicates_nothing() {
     std::thread::sleep(Duration::from_millis(700));
     server.restart();
     let out = child.wait_with_output().expect("sync");
-    assert!(out.status.success(), "the sync reconnects and finishes: {}", stderr(&out));
+    assert!(
+        out.status.success(),
+        "the sync reconnects and finishes: {}",
+        stderr(&out)
+    );
     assert_eq!(replied_count(&ws), from_raj);
     sync(&ws, &[]);
     assert_eq!(replied_count(&ws), from_raj);
@@ -313,15 +360,22 @@ fn with_idle_a_reply_becomes_an_event_within_seconds() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("daemon");
-    wait_for(Duration::from_secs(15), || count(&mail_events(&ws), "email.sent", "jane@acme.io") == 1);
+    wait_for(Duration::from_secs(15), || {
+        count(&mail_events(&ws), "email.sent", "jane@acme.io") == 1
+    });
 
     imap.append("INBOX", &reply_from_jane("r1@acme.io"));
     let appended = Instant::now();
-    let arrived = wait_for(Duration::from_secs(10), || count(&mail_events(&ws), "email.replied", "jane@acme.io") == 1);
+    let arrived = wait_for(Duration::from_secs(10), || {
+        count(&mail_events(&ws), "email.replied", "jane@acme.io") == 1
+    });
     let _ = daemon.kill();
     let _ = daemon.wait();
     assert!(arrived, "no email.replied event within 10 s of delivery");
-    eprintln!("reply became an event {:.1} s after delivery", appended.elapsed().as_secs_f64());
+    eprintln!(
+        "reply became an event {:.1} s after delivery",
+        appended.elapsed().as_secs_f64()
+    );
 }
 
 fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
@@ -333,4 +387,99 @@ fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(200));
     }
     done()
+}
+
+#[test]
+fn bounces_unsubscribes_and_out_of_office_replies_have_their_effects() {
+    let server = Dovecot::start();
+    let ws = world(&server);
+    for (name, email) in [
+        ("Dana Whitfield", "dana.whitfield@northwind.example"),
+        ("Lee Chen", "lee.chen@bluepeak.example"),
+        ("Old Contact", "old.contact@gone.example"),
+    ] {
+        ws.ok(&["prospect", "add", "--name", name, "--email", email]);
+    }
+    let fixtures = [
+        "ooo_en.eml",
+        "unsubscribe_body.eml",
+        "bounce_hard_5_1_1.eml",
+        "dsn_delayed.eml",
+    ];
+    let messages: Vec<Vec<u8>> = fixtures
+        .iter()
+        .map(|f| std::fs::read(common::fixture(&format!("mail/{f}"))).expect("fixture"))
+        .collect();
+    server.client().append_all("INBOX", &messages);
+
+    sync(&ws, &[]);
+    let events = mail_events(&ws);
+    assert_eq!(
+        count(&events, "email.auto_replied", "dana.whitfield@northwind.example"),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        count(&events, "email.unsubscribed", "lee.chen@bluepeak.example"),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        count(&events, "email.bounced", "old.contact@gone.example"),
+        1,
+        "{events:?}"
+    );
+    assert_eq!(
+        events.values().sum::<usize>(),
+        3,
+        "a delay warning is not a bounce: {events:?}"
+    );
+
+    let dana = ws.json(&["prospect", "show", "dana.whitfield@northwind.example"]);
+    assert_eq!(dana["prospect"]["away_until"], "2026-12-03", "{dana}");
+    assert_eq!(dana["suppressed"], false);
+    let lee = ws.json(&["prospect", "show", "lee.chen@bluepeak.example"]);
+    assert_eq!(lee["suppressed"], true, "an unsubscribe suppresses the address");
+    let old = ws.json(&["prospect", "show", "old.contact@gone.example"]);
+    assert_eq!(old["suppressed"], true, "a hard bounce suppresses the address");
+    let bounce = old["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "email.bounced")
+        .unwrap()
+        .clone();
+    assert_eq!(bounce["data"]["hard"], true, "{bounce}");
+    assert_eq!(bounce["data"]["status"], "5.1.1", "{bounce}");
+    assert_eq!(bounce["data"]["reason"], "user_unknown", "{bounce}");
+}
+
+#[test]
+fn classify_prints_the_class_and_its_reasons() {
+    let ws = Workspace::new();
+    let file = common::fixture("mail/bounce_hard_5_1_1.eml");
+    let json = ws.json(&["mail", "classify", file.to_str().unwrap()]);
+    assert_eq!(json["class"], "bounce");
+    assert_eq!(json["recipient"], "old.contact@gone.example");
+    assert_eq!(json["status"], "5.1.1");
+    assert_eq!(json["hard"], true);
+    assert!(!json["reasons"].as_array().unwrap().is_empty());
+    let ooo = ws.json(&["mail", "classify", common::fixture("mail/ooo_nb.eml").to_str().unwrap()]);
+    assert_eq!(ooo["class"], "auto_reply");
+    assert!(ooo["return_date"].is_string(), "{ooo}");
+    let reply = ws.json(&[
+        "mail",
+        "classify",
+        common::fixture("mail/reply_outlook.eml").to_str().unwrap(),
+    ]);
+    assert_eq!(reply["class"], "human_reply");
+    assert!(reply["text"].is_string(), "{reply}");
+    assert!(!ws.path("data").exists(), "classifying touches no database");
+
+    let missing = ws.run(&["mail", "classify", "nowhere.eml"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("nowhere.eml"), "{}", stderr(&missing));
+    ws.write("empty.eml", "");
+    let empty = ws.run(&["mail", "classify", "empty.eml"]);
+    assert_eq!(empty.status.code(), Some(2), "{}", stderr(&empty));
 }

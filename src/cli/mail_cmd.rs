@@ -5,8 +5,8 @@ use super::{input_error, App};
 use crate::domain::mail::{classify, Classification};
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
-use clap::{Args, Subcommand};
 use chrono::NaiveDate;
+use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -49,8 +49,12 @@ pub fn classify_file(file: &Path, today: NaiveDate, json: bool) -> anyhow::Resul
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)?;
         raw
     } else {
-        std::fs::read(file)
-            .map_err(|e| input_error(format!("cannot read {}: {e}; give the path of a saved .eml message", file.display())))?
+        std::fs::read(file).map_err(|e| {
+            input_error(format!(
+                "cannot read {}: {e}; give the path of a saved .eml message",
+                file.display()
+            ))
+        })?
     };
     let reading = classify(&raw, today).map_err(|e| input_error(format!("{}: {e}", file.display())))?;
     if json {
@@ -71,7 +75,10 @@ fn print_reading(reading: &Classification) {
             recipient.address,
             recipient.status.as_deref().unwrap_or("-"),
             if recipient.hard { "hard" } else { "soft" },
-            serde_json::to_value(recipient.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            serde_json::to_value(recipient.reason)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
         );
     }
     if reading.sender_problem {
@@ -91,7 +98,11 @@ fn mail_sync(app: &App) -> anyhow::Result<MailSync> {
             "no mailbox is configured; add a [mailboxes.NAME] section to the config (see config/rapport.toml)",
         ));
     }
-    Ok(MailSync::new(app.store.clone(), app.clock.clone(), app.settings.clone()))
+    Ok(MailSync::new(
+        app.store.clone(),
+        app.clock.clone(),
+        app.settings.clone(),
+    ))
 }
 
 async fn sync_once(app: &App) -> anyhow::Result<()> {
@@ -115,7 +126,14 @@ fn print_report(app: &App, report: &SyncReport) -> anyhow::Result<()> {
         report.headers_fetched,
         report.messages_fetched,
         report.unreadable,
-        if report.resynced_folders > 0 { format!(", {} folders read again after a UIDVALIDITY change", report.resynced_folders) } else { String::new() },
+        if report.resynced_folders > 0 {
+            format!(
+                ", {} folders read again after a UIDVALIDITY change",
+                report.resynced_folders
+            )
+        } else {
+            String::new()
+        },
     );
     Ok(())
 }
@@ -124,7 +142,12 @@ async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
     let sync = mail_sync(app)?;
     let mut watchers = tokio::task::JoinSet::new();
     for (name, config) in &app.settings.config.mailboxes {
-        watchers.spawn(watch::watch(sync.clone(), name.clone(), config.clone(), WithoutIdle::Poll(POLL_WITHOUT_IDLE)));
+        watchers.spawn(watch::watch(
+            sync.clone(),
+            name.clone(),
+            config.clone(),
+            WithoutIdle::Poll(POLL_WITHOUT_IDLE),
+        ));
     }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}

@@ -393,8 +393,12 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
         .await?;
     let events = app.store.list_events(prospect.id).await?;
+    let suppressed = match &prospect.data.email {
+        Some(email) => app.store.is_suppressed(email).await?,
+        None => false,
+    };
     if app.json {
-        return output::json(&serde_json::json!({ "prospect": prospect, "events": events }));
+        return output::json(&serde_json::json!({ "prospect": prospect, "suppressed": suppressed, "events": events }));
     }
     let stage_name = app
         .settings
@@ -411,7 +415,18 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         });
     println!("#{} {}", prospect.id, prospect.data.name);
     let field = |label: &str, value: String| println!("  {label:<15}{value}");
-    field("email", or_dash(prospect.data.email.as_deref()));
+    let email = or_dash(prospect.data.email.as_deref());
+    field(
+        "email",
+        if suppressed {
+            format!("{email} (suppressed: never mailed)")
+        } else {
+            email
+        },
+    );
+    if let Some(date) = prospect.away_until {
+        field("away until", date.to_string());
+    }
     field("company", or_dash(prospect.data.company.as_deref()));
     field("title", or_dash(prospect.data.title.as_deref()));
     field("stage", format!("{stage_name} in {}", prospect.data.pipeline));

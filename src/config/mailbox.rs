@@ -48,7 +48,8 @@ fn implicit() -> TlsMode {
 
 impl MailboxConfig {
     pub fn port(&self) -> u16 {
-        self.port.unwrap_or(if self.tls == TlsMode::Implicit { 993 } else { 143 })
+        self.port
+            .unwrap_or(if self.tls == TlsMode::Implicit { 993 } else { 143 })
     }
 
     /// The rep's own addresses, lower-cased: mail from them is the rep's touch.
@@ -159,8 +160,18 @@ pub(super) fn validate_mailbox(
 /// Spam, Junk, Trash and Drafts are never read, whatever the config says.
 pub fn is_never_read(folder: &str) -> bool {
     let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase();
-    ["spam", "junk", "junk e-mail", "junk email", "trash", "deleted items", "deleted messages", "bin", "drafts"]
-        .contains(&leaf.as_str())
+    [
+        "spam",
+        "junk",
+        "junk e-mail",
+        "junk email",
+        "trash",
+        "deleted items",
+        "deleted messages",
+        "bin",
+        "drafts",
+    ]
+    .contains(&leaf.as_str())
 }
 
 #[cfg(test)]

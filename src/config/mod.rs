@@ -610,11 +610,35 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             ),
         ));
     }
-    in_range("mail.imap_timeout_secs", config.mail.imap_timeout_secs, 1, 3600, "seconds")?;
+    in_range(
+        "mail.imap_timeout_secs",
+        config.mail.imap_timeout_secs,
+        1,
+        3600,
+        "seconds",
+    )?;
     in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes")?;
-    in_range("mail.reconnect_max_secs", config.mail.reconnect_max_secs, 1, 86_400, "seconds")?;
-    in_range("mail.sync_lease_secs", config.mail.sync_lease_secs, 5, 86_400, "seconds")?;
-    in_range("mail.fetch_batch", config.mail.fetch_batch.into(), 1, 10_000, "messages")?;
+    in_range(
+        "mail.reconnect_max_secs",
+        config.mail.reconnect_max_secs,
+        1,
+        86_400,
+        "seconds",
+    )?;
+    in_range(
+        "mail.sync_lease_secs",
+        config.mail.sync_lease_secs,
+        5,
+        86_400,
+        "seconds",
+    )?;
+    in_range(
+        "mail.fetch_batch",
+        config.mail.fetch_batch.into(),
+        1,
+        10_000,
+        "messages",
+    )?;
     in_range(
         "mail.max_message_bytes",
         config.mail.max_message_bytes.into(),

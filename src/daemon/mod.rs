@@ -105,7 +105,13 @@ pub async fn run(
 fn start_mail_watchers(ctx: &JobContext) -> JoinSet<()> {
     let mut watchers = JoinSet::new();
     let sync_enabled = ctx.settings.config.jobs.get("sync-mail").is_some_and(|job| job.enabled);
-    for (name, config) in ctx.settings.config.mailboxes.iter().filter(|(_, c)| c.idle && sync_enabled) {
+    for (name, config) in ctx
+        .settings
+        .config
+        .mailboxes
+        .iter()
+        .filter(|(_, c)| c.idle && sync_enabled)
+    {
         let watch = crate::sources::mail::watch::watch(
             mail_sync(ctx),
             name.clone(),

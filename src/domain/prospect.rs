@@ -86,6 +86,9 @@ pub struct Prospect {
     pub rep_email: String,
     #[serde(flatten)]
     pub data: ProspectData,
+    /// Out of office until this date, as their auto-reply said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub away_until: Option<NaiveDate>,
 }
 
 /// Everything recorded about a prospect, validated: what creating one takes.

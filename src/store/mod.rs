@@ -9,8 +9,8 @@ pub use sqlite::SqliteStore;
 
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
-use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::import::ImportRow;
+use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 use crate::net::client::Validators;
 use async_trait::async_trait;
@@ -224,7 +224,8 @@ pub trait Store: Send + Sync {
     async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
     /// Stores a batch's events, sent ids, suppressions and away dates with the
     /// folder's new cursor in one transaction; returns how many events were new.
-    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>)
+        -> StoreResult<u64>;
     /// The date an out-of-office said the prospect is back, if still ahead of `today`.
     async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<chrono::NaiveDate>>;
 

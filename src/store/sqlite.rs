@@ -101,7 +101,7 @@ fn rep_from_row(row: &SqliteRow) -> StoreResult<Rep> {
 }
 
 const PROSPECT_COLUMNS: &str = "p.id, p.rep_id, r.email AS rep_email, p.name, p.email, p.company, p.title, p.time_zone, \
-     p.pipeline, p.stage, p.value_cents, p.currency, p.probability_override, p.expected_close, p.notes, p.custom_fields";
+     p.pipeline, p.stage, p.value_cents, p.currency, p.probability_override, p.expected_close, p.notes, p.custom_fields, p.away_until";
 
 /// A stored `YYYY-MM-DD`, or the corruption it shows.
 fn parse_date_column(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
@@ -134,6 +134,7 @@ fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
         id: row.get("id"),
         rep_email: row.get("rep_email"),
         data,
+        away_until: parse_date_column(row.get("away_until"))?,
     })
 }
 
@@ -886,7 +887,13 @@ impl Store for SqliteStore {
         self.contacts(rep, emails, sent_ids).await
     }
 
-    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>) -> StoreResult<u64> {
+    async fn record_mail(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        batch: &MailBatch,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         self.store_mail_batch(mailbox, folder, batch, now).await
     }
 

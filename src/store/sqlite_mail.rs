@@ -39,7 +39,9 @@ impl SqliteStore {
         .await
         .map_err(db("claim a mail folder"))?;
         tx.commit().await.map_err(db("claim a mail folder"))?;
-        claimed.map(|row| cursor_from(row.get("uid_validity"), row.get("last_uid"))).transpose()
+        claimed
+            .map(|row| cursor_from(row.get("uid_validity"), row.get("last_uid")))
+            .transpose()
     }
 
     pub(super) async fn release_folder(
@@ -63,7 +65,12 @@ impl SqliteStore {
         tx.commit().await.map_err(db("release a mail folder"))
     }
 
-    pub(super) async fn contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts> {
+    pub(super) async fn contacts(
+        &self,
+        rep: RepId,
+        emails: &[String],
+        sent_ids: &[String],
+    ) -> StoreResult<MailContacts> {
         let mut contacts = MailContacts::default();
         for chunk in emails.chunks(LOOKUP_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new("SELECT email, id FROM prospects WHERE rep_id = ");
@@ -73,8 +80,14 @@ impl SqliteStore {
                 list.push_bind(e);
             });
             query.push(")");
-            let rows = query.build().fetch_all(self.pool()).await.map_err(db("match mail to prospects"))?;
-            contacts.by_email.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+            let rows = query
+                .build()
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("match mail to prospects"))?;
+            contacts
+                .by_email
+                .extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
         }
         for chunk in sent_ids.chunks(LOOKUP_CHUNK) {
             let mut query =
@@ -85,8 +98,14 @@ impl SqliteStore {
                 list.push_bind(id);
             });
             query.push(")");
-            let rows = query.build().fetch_all(self.pool()).await.map_err(db("match replies to sent mail"))?;
-            contacts.by_sent_id.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+            let rows = query
+                .build()
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("match replies to sent mail"))?;
+            contacts
+                .by_sent_id
+                .extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
         }
         Ok(contacts)
     }
@@ -121,12 +140,13 @@ impl SqliteStore {
     }
 
     pub(super) async fn prospect_away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
-        let text: Option<String> = sqlx::query_scalar::<_, Option<String>>("SELECT away_until FROM prospects WHERE id = ?")
-            .bind(prospect)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db("read a prospect's away date"))?
-            .flatten();
+        let text: Option<String> =
+            sqlx::query_scalar::<_, Option<String>>("SELECT away_until FROM prospects WHERE id = ?")
+                .bind(prospect)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("read a prospect's away date"))?
+                .flatten();
         text.map(|d| {
             NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}")))
         })
@@ -155,13 +175,15 @@ async fn apply_side_effects(
         .map_err(db("remember a sent message"))?;
     }
     if let Some((address, reason)) = &effect.suppress {
-        sqlx::query("INSERT INTO suppressions (email_sha256, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-            .bind(email_hash(address))
-            .bind(reason)
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await
-            .map_err(db("suppress an address"))?;
+        sqlx::query(
+            "INSERT INTO suppressions (email_sha256, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(email_hash(address))
+        .bind(reason)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await
+        .map_err(db("suppress an address"))?;
     }
     if let Some((prospect, date)) = &effect.away_until {
         // Dates are YYYY-MM-DD, so text order is date order: keep the later one.

@@ -27,7 +27,10 @@ impl Dovecot {
             Path::new("/usr/sbin/dovecot").exists(),
             "Dovecot is not installed: run the test command (scripts/test), which installs and starts the test servers"
         );
-        let dir = tempfile::Builder::new().prefix("rapport-imap").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("rapport-imap")
+            .tempdir()
+            .expect("temp dir");
         let port = free_port();
         let mut server = Dovecot { dir, port, child: None };
         server.write_config();
@@ -115,7 +118,11 @@ service stats {{
             port = self.port
         );
         std::fs::write(self.conf(), config).expect("write dovecot.conf");
-        std::fs::write(self.dir.path().join("users"), format!("{LOGIN}:{{PLAIN}}{PASSWORD}::::::\n")).expect("users");
+        std::fs::write(
+            self.dir.path().join("users"),
+            format!("{LOGIN}:{{PLAIN}}{PASSWORD}::::::\n"),
+        )
+        .expect("users");
     }
 
     fn launch(&mut self) {
@@ -235,7 +242,11 @@ impl RawImap {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to Dovecot");
         stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
         let writer = stream.try_clone().expect("clone");
-        let mut client = RawImap { reader: BufReader::new(stream), writer, tag: 0 };
+        let mut client = RawImap {
+            reader: BufReader::new(stream),
+            writer,
+            tag: 0,
+        };
         client.read_line();
         client.command(&format!("LOGIN {LOGIN} {PASSWORD}"));
         client
@@ -298,9 +309,17 @@ impl RawImap {
         let lines = self.command(&format!("EXAMINE \"{folder}\""));
         let exists = lines
             .iter()
-            .find_map(|l| l.strip_prefix("* ").and_then(|r| r.strip_suffix(" EXISTS\r\n")).and_then(|n| n.parse().ok()))
+            .find_map(|l| {
+                l.strip_prefix("* ")
+                    .and_then(|r| r.strip_suffix(" EXISTS\r\n"))
+                    .and_then(|n| n.parse().ok())
+            })
             .unwrap_or(0);
-        let flags = if exists == 0 { Vec::new() } else { self.command("FETCH 1:* (UID FLAGS)") };
+        let flags = if exists == 0 {
+            Vec::new()
+        } else {
+            self.command("FETCH 1:* (UID FLAGS)")
+        };
         (exists, flags)
     }
 }

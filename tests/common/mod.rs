@@ -112,6 +112,8 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// A folder of the public corpora (`../shared/corpora/REL`), if present.
 pub fn corpora(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(rel);
     path.is_dir().then_some(path)
 }

@@ -60,7 +60,10 @@ impl Envelope {
                 .unwrap_or_else(|| synthetic_id(raw)),
             from,
             reply_to: addresses(message.reply_to()),
-            to_and_cc: addresses(message.to()).into_iter().chain(addresses(message.cc())).collect(),
+            to_and_cc: addresses(message.to())
+                .into_iter()
+                .chain(addresses(message.cc()))
+                .collect(),
             answers,
             subject,
             date: message
@@ -97,7 +100,11 @@ fn id_list(value: &HeaderValue) -> Vec<String> {
 
 /// Message-IDs are compared without brackets or surrounding space.
 pub fn clean_id(id: &str) -> String {
-    id.trim().trim_start_matches('<').trim_end_matches('>').trim().to_string()
+    id.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim()
+        .to_string()
 }
 
 fn synthetic_id(raw: &[u8]) -> String {
@@ -108,16 +115,35 @@ fn synthetic_id(raw: &[u8]) -> String {
 
 fn is_system_sender(address: &str) -> bool {
     let local = address.split('@').next().unwrap_or_default();
-    ["mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "bounce", "bounces", "mdaemon"]
-        .iter()
-        .any(|system| local == *system || local.starts_with(&format!("{system}-")))
+    [
+        "mailer-daemon",
+        "postmaster",
+        "mail-daemon",
+        "mailerdaemon",
+        "bounce",
+        "bounces",
+        "mdaemon",
+    ]
+    .iter()
+    .any(|system| local == *system || local.starts_with(&format!("{system}-")))
 }
 
 fn looks_like_failure_subject(subject: &str) -> bool {
     let subject = subject.to_lowercase();
     [
-        "undeliver", "delivery", "returned mail", "failure notice", "mail delivery", "not delivered",
-        "non remis", "unzustellbar", "nicht zugestellt", "rejected", "bounce", "failed", "returned to sender",
+        "undeliver",
+        "delivery",
+        "returned mail",
+        "failure notice",
+        "mail delivery",
+        "not delivered",
+        "non remis",
+        "unzustellbar",
+        "nicht zugestellt",
+        "rejected",
+        "bounce",
+        "failed",
+        "returned to sender",
     ]
     .iter()
     .any(|word| subject.contains(word))
@@ -145,13 +171,19 @@ Subject: Re: hello\r\nDate: Tue, 3 Nov 2026 10:00:00 +0100\r\n\r\n";
     fn delivery_reports_are_flagged_for_a_full_read() {
         let raw = b"From: Mail Delivery System <MAILER-DAEMON@mx.example>\r\nSubject: Undelivered Mail\r\n\r\n";
         assert!(Envelope::parse(raw).unwrap().may_be_report);
-        let raw = b"From: x@y.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n";
+        let raw =
+            b"From: x@y.example\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n";
         assert!(Envelope::parse(raw).unwrap().may_be_report);
     }
 
     #[test]
     fn garbage_gives_no_panic() {
-        for raw in [&b""[..], b"\r\n\r\n", b"\xff\xfe\x00", b"From: <<<@@>>>\r\nMessage-ID: <\r\n\r\n"] {
+        for raw in [
+            &b""[..],
+            b"\r\n\r\n",
+            b"\xff\xfe\x00",
+            b"From: <<<@@>>>\r\nMessage-ID: <\r\n\r\n",
+        ] {
             let _ = Envelope::parse(raw);
         }
     }

@@ -54,7 +54,14 @@ pub fn lookups<'a>(
     let mut emails = Vec::new();
     let mut ids = Vec::new();
     for envelope in envelopes {
-        emails.extend(envelope.from.iter().chain(&envelope.reply_to).chain(&envelope.to_and_cc).cloned());
+        emails.extend(
+            envelope
+                .from
+                .iter()
+                .chain(&envelope.reply_to)
+                .chain(&envelope.to_and_cc)
+                .cloned(),
+        );
         ids.extend(envelope.answers.iter().cloned());
     }
     for reading in readings {
@@ -70,13 +77,23 @@ pub fn lookups<'a>(
 
 /// Whether the whole message is needed: the headers tie it to a prospect, or it may be a bounce.
 pub fn needs_body(envelope: &Envelope, contacts: &MailContacts) -> bool {
-    envelope.may_be_report || answered_prospect(envelope, contacts).is_some() || sender_prospect(envelope, contacts).is_some()
+    envelope.may_be_report
+        || answered_prospect(envelope, contacts).is_some()
+        || sender_prospect(envelope, contacts).is_some()
 }
 
 /// `email.sent` for each prospect the rep wrote to.
-pub fn sent_effects(envelope: &Envelope, contacts: &MailContacts, actor: &Actor, now: DateTime<Utc>) -> Vec<MailEffect> {
-    let mut prospects: Vec<ProspectId> =
-        envelope.to_and_cc.iter().filter_map(|a| contacts.by_email.get(a).copied()).collect();
+pub fn sent_effects(
+    envelope: &Envelope,
+    contacts: &MailContacts,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Vec<MailEffect> {
+    let mut prospects: Vec<ProspectId> = envelope
+        .to_and_cc
+        .iter()
+        .filter_map(|a| contacts.by_email.get(a).copied())
+        .collect();
     prospects.sort();
     prospects.dedup();
     prospects
@@ -165,7 +182,10 @@ fn report_effects(
         let (kind, suppress) = if complaint {
             (EMAIL_COMPLAINED, Some((address.clone(), "marked as spam".to_string())))
         } else if recipient.hard {
-            (EMAIL_BOUNCED, Some((address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))))
+            (
+                EMAIL_BOUNCED,
+                Some((address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))),
+            )
         } else {
             (EMAIL_BOUNCED, None)
         };
@@ -190,7 +210,10 @@ fn report_effects(
 }
 
 fn answered_prospect(envelope: &Envelope, contacts: &MailContacts) -> Option<ProspectId> {
-    envelope.answers.iter().find_map(|id| contacts.by_sent_id.get(id).copied())
+    envelope
+        .answers
+        .iter()
+        .find_map(|id| contacts.by_sent_id.get(id).copied())
 }
 
 fn sender_prospect(envelope: &Envelope, contacts: &MailContacts) -> Option<ProspectId> {
@@ -233,4 +256,88 @@ fn name_of(value: &impl serde::Serialize) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mail::classify;
+
+    const JANE: ProspectId = 1;
+    const RAJ: ProspectId = 2;
+
+    fn contacts() -> MailContacts {
+        MailContacts {
+            by_email: [("jane@acme.io".to_string(), JANE), ("raj@globex.com".to_string(), RAJ)].into(),
+            by_sent_id: [("s1@us.example".to_string(), JANE)].into(),
+        }
+    }
+
+    fn effects_of(raw: &str) -> Vec<MailEffect> {
+        let envelope = Envelope::parse(raw.as_bytes()).expect("headers");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        let reading = classify(raw.as_bytes(), day).expect("classified");
+        let actor = Actor::System("mail-sync:test".into());
+        received_effects(&envelope, &reading, &contacts(), &actor, Utc::now())
+    }
+
+    #[test]
+    fn an_answer_to_sent_mail_belongs_to_that_prospect_even_from_a_colleague() {
+        let effects = effects_of(
+            "From: Kim <kim@acme.io>\r\nTo: ann@us.example\r\nSubject: Re: hello\r\nMessage-ID: <r9@acme.io>\r\n\
+             In-Reply-To: <s1@us.example>\r\n\r\nJane asked me to answer: yes, let's talk.\r\n",
+        );
+        assert_eq!(effects.len(), 1);
+        assert_eq!(effects[0].event.prospect_id, JANE);
+        assert_eq!(effects[0].event.kind, EMAIL_REPLIED);
+        assert_eq!(effects[0].event.source_key, "mail:1:r9@acme.io");
+    }
+
+    #[test]
+    fn mail_from_nobody_we_know_is_ignored() {
+        let effects = effects_of("From: x@elsewhere.example\r\nSubject: hi\r\nMessage-ID: <x1@e>\r\n\r\nHello\r\n");
+        assert!(effects.is_empty());
+    }
+
+    #[test]
+    fn the_reps_sent_mail_is_a_touch_and_remembers_its_message_id() {
+        let raw = b"From: ann@us.example\r\nTo: Jane <jane@acme.io>, bob@other.example\r\nCc: raj@globex.com\r\n\
+Message-ID: <s2@us.example>\r\nSubject: Notes\r\n\r\nHi\r\n";
+        let envelope = Envelope::parse(raw).unwrap();
+        assert!(is_from_rep(&envelope, &["ann@us.example".to_string()]));
+        let effects = sent_effects(&envelope, &contacts(), &Actor::System("t".into()), Utc::now());
+        let prospects: Vec<ProspectId> = effects.iter().map(|e| e.event.prospect_id).collect();
+        assert_eq!(prospects, [JANE, RAJ]);
+        assert!(effects.iter().all(|e| e.event.kind == EMAIL_SENT));
+        assert_eq!(effects[0].sent_id, Some(("s2@us.example".to_string(), JANE)));
+    }
+
+    #[test]
+    fn an_unsubscribe_suppresses_the_sender() {
+        let effects = effects_of(
+            "From: raj@globex.com\r\nSubject: unsubscribe\r\nMessage-ID: <u1@globex.com>\r\n\r\nunsubscribe\r\n",
+        );
+        assert_eq!(effects.len(), 1);
+        assert_eq!(effects[0].event.kind, EMAIL_UNSUBSCRIBED);
+        assert_eq!(
+            effects[0].suppress.as_ref().map(|s| s.0.as_str()),
+            Some("raj@globex.com")
+        );
+    }
+
+    #[test]
+    fn a_soft_bounce_is_recorded_without_suppressing() {
+        let effects = effects_of(
+            "From: MAILER-DAEMON@mx.us.example\r\nTo: ann@us.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+             Message-ID: <b1@mx.us.example>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nThe mailbox is full.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n\
+             Reporting-MTA: dns; mx.us.example\r\n\r\nFinal-Recipient: rfc822; raj@globex.com\r\nAction: failed\r\n\
+             Status: 4.2.2\r\nDiagnostic-Code: smtp; 452 4.2.2 Mailbox full\r\n--B--\r\n",
+        );
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        assert_eq!(effects[0].event.kind, EMAIL_BOUNCED);
+        assert_eq!(effects[0].event.prospect_id, RAJ);
+        assert_eq!(effects[0].event.data["hard"], false);
+        assert!(effects[0].suppress.is_none());
+    }
 }

@@ -1,10 +1,21 @@
-//! Mail, read as evidence: what a message is (classification) and what it
-//! means for a rep's prospects. Pure code over bytes; IMAP lives in `sources`.
+//! Mail, read as evidence. Classification tells replies, out-of-office
+//! answers, bounces, delivery reports, complaints, unsubscribe requests and
+//! machine mail apart, and extracts what the tracker needs from each (ids to
+//! match prospects, failed recipients, return dates, fresh text); `meaning`
+//! turns a classified message into events for a rep's prospects. Pure code
+//! over bytes; IMAP lives in `sources::mail`.
 
+mod auto_reply;
 mod bounce;
 mod classify;
+mod content;
 pub mod envelope;
+mod headers;
+mod json_notice;
 mod meaning;
+mod reasons;
+mod reply_text;
+mod unsubscribe;
 
 pub use bounce::{BounceReason, FailedRecipient};
 pub use classify::{classify, Classification, ClassifyError, MailClass};

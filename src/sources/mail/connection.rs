@@ -63,9 +63,14 @@ impl ImapConnection {
             TlsMode::Starttls => {
                 let mut client = async_imap::Client::new(tcp);
                 greeting(&mut client, name, timeout).await?;
-                within(timeout, name, "STARTTLS", client.run_command_and_check_ok("STARTTLS", None))
-                    .await?
-                    .map_err(|e| failed(format!("STARTTLS refused: {e}")))?;
+                within(
+                    timeout,
+                    name,
+                    "STARTTLS",
+                    client.run_command_and_check_ok("STARTTLS", None),
+                )
+                .await?
+                .map_err(|e| failed(format!("STARTTLS refused: {e}")))?;
                 Either::Right(tls(client.into_inner(), &config.host, timeout).await.map_err(failed)?)
             }
         };
@@ -98,7 +103,9 @@ impl ImapConnection {
                 .collect());
         }
         let names = self
-            .run("LIST", |s| async move { s.list(Some(""), Some("*")).await?.try_collect::<Vec<_>>().await })
+            .run("LIST", |s| async move {
+                s.list(Some(""), Some("*")).await?.try_collect::<Vec<_>>().await
+            })
             .await?;
         let sent = names
             .iter()
@@ -127,7 +134,9 @@ impl ImapConnection {
     /// UIDs above `after` in the open folder, ascending.
     pub async fn uids_after(&mut self, after: u32) -> Result<Vec<u32>, MailError> {
         let query = format!("UID {}:*", after.saturating_add(1));
-        let found = self.run("UID SEARCH", |s| async move { s.uid_search(&query).await }).await?;
+        let found = self
+            .run("UID SEARCH", |s| async move { s.uid_search(&query).await })
+            .await?;
         // `N:*` always matches the last message, even when its UID is below N.
         let mut uids: Vec<u32> = found.into_iter().filter(|uid| *uid > after).collect();
         uids.sort_unstable();
@@ -141,7 +150,9 @@ impl ImapConnection {
         }
         let set = uid_set(uids);
         let fetched = self
-            .run("UID FETCH", |s| async move { s.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await })
+            .run("UID FETCH", |s| async move {
+                s.uid_fetch(&set, query).await?.try_collect::<Vec<_>>().await
+            })
             .await?;
         Ok(fetched.into_iter().filter_map(|f| f.uid.map(|uid| (uid, f))).collect())
     }
@@ -188,8 +199,17 @@ impl ImapConnection {
 
 fn is_usual_sent_name(folder: &str) -> bool {
     let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase();
-    ["sent", "sent items", "sent messages", "sent mail", "sendt", "sendte elementer", "gesendet", "envoyés"]
-        .contains(&leaf.as_str())
+    [
+        "sent",
+        "sent items",
+        "sent messages",
+        "sent mail",
+        "sendt",
+        "sendte elementer",
+        "gesendet",
+        "envoyés",
+    ]
+    .contains(&leaf.as_str())
 }
 
 /// A UID set such as `3:7,9,12:13` (sorted input).
@@ -224,11 +244,13 @@ pub(super) async fn within<T>(
     what: &str,
     work: impl Future<Output = T>,
 ) -> Result<T, MailError> {
-    tokio::time::timeout(timeout, work).await.map_err(|_| MailError::Timeout {
-        mailbox: mailbox.to_string(),
-        what: what.to_string(),
-        secs: timeout.as_secs(),
-    })
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| MailError::Timeout {
+            mailbox: mailbox.to_string(),
+            what: what.to_string(),
+            secs: timeout.as_secs(),
+        })
 }
 
 async fn greeting<T>(client: &mut async_imap::Client<T>, mailbox: &str, timeout: Duration) -> Result<(), MailError>
@@ -237,7 +259,11 @@ where
 {
     match within(timeout, mailbox, "reading the greeting", client.read_response()).await? {
         Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(MailError::protocol(mailbox, "greeting", "the server closed the connection")),
+        Ok(None) => Err(MailError::protocol(
+            mailbox,
+            "greeting",
+            "the server closed the connection",
+        )),
         Err(e) => Err(MailError::protocol(mailbox, "greeting", e)),
     }
 }
@@ -263,9 +289,14 @@ async fn login(
                 user: username.to_string(),
                 token,
             };
-            within(timeout, mailbox, "AUTHENTICATE XOAUTH2", client.authenticate("XOAUTH2", &auth))
-                .await?
-                .map_err(|(e, _)| refused(e.to_string()))
+            within(
+                timeout,
+                mailbox,
+                "AUTHENTICATE XOAUTH2",
+                client.authenticate("XOAUTH2", &auth),
+            )
+            .await?
+            .map_err(|(e, _)| refused(e.to_string()))
         }
     }
 }

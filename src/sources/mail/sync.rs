@@ -156,11 +156,17 @@ impl MailSync {
         report: &mut SyncReport,
     ) -> Result<(), MailError> {
         let now = self.clock.now();
-        let Some(cursor) = self.store.claim_mail_folder(reader.name, folder, now, self.lease_until()).await? else {
+        let Some(cursor) = self
+            .store
+            .claim_mail_folder(reader.name, folder, now, self.lease_until())
+            .await?
+        else {
             report.folders_busy += 1;
             return Ok(());
         };
-        let result = self.read_folder(connection, reader, folder, is_sent, cursor, report).await;
+        let result = self
+            .read_folder(connection, reader, folder, is_sent, cursor, report)
+            .await;
         let error = result.as_ref().err().map(ToString::to_string);
         self.store
             .release_mail_folder(reader.name, folder, error.as_deref(), self.clock.now())
@@ -191,14 +197,20 @@ impl MailSync {
             connection.uids_after(after).await?
         };
         if uids.is_empty() && !same_validity {
-            let cursor = FolderCursor { uid_validity: Some(status.uid_validity), last_uid: 0 };
+            let cursor = FolderCursor {
+                uid_validity: Some(status.uid_validity),
+                last_uid: 0,
+            };
             self.store_batch(reader, folder, cursor, Vec::new()).await?;
         }
         let batch_size = self.settings.config.mail.fetch_batch.max(1) as usize;
         for chunk in uids.chunks(batch_size) {
             let effects = self.read_batch(connection, reader, is_sent, chunk, report).await?;
             let last_uid = chunk.last().copied().unwrap_or(after);
-            let cursor = FolderCursor { uid_validity: Some(status.uid_validity), last_uid };
+            let cursor = FolderCursor {
+                uid_validity: Some(status.uid_validity),
+                last_uid,
+            };
             report.new_events += self.store_batch(reader, folder, cursor, effects).await?;
         }
         Ok(())
@@ -213,7 +225,9 @@ impl MailSync {
         uids: &[u32],
         report: &mut SyncReport,
     ) -> Result<Vec<MailEffect>, MailError> {
-        let headers = connection.fetch(uids, &format!("(UID BODY.PEEK[HEADER.FIELDS ({ENVELOPE_FIELDS})])")).await?;
+        let headers = connection
+            .fetch(uids, &format!("(UID BODY.PEEK[HEADER.FIELDS ({ENVELOPE_FIELDS})])"))
+            .await?;
         report.headers_fetched += headers.len() as u64;
         let envelopes: Vec<(u32, Envelope)> = headers
             .iter()
@@ -233,7 +247,10 @@ impl MailSync {
         }
         let readings = self.read_messages(connection, reader, &to_read, report).await?;
         let (emails, ids) = mail::lookups(std::iter::empty(), readings.iter().map(|(_, r)| r));
-        merge(&mut contacts, self.store.mail_contacts(reader.rep, &emails, &ids).await?);
+        merge(
+            &mut contacts,
+            self.store.mail_contacts(reader.rep, &emails, &ids).await?,
+        );
         for (uid, reading) in &readings {
             if let Some((_, envelope)) = envelopes.iter().find(|(u, _)| u == uid) {
                 effects.extend(mail::received_effects(envelope, reading, &contacts, &reader.actor, now));
@@ -279,8 +296,16 @@ impl MailSync {
         cursor: FolderCursor,
         effects: Vec<MailEffect>,
     ) -> Result<u64, MailError> {
-        let batch = MailBatch { rep_id: reader.rep, cursor, lease_until: self.lease_until(), effects };
-        Ok(self.store.record_mail(reader.name, folder, &batch, self.clock.now()).await?)
+        let batch = MailBatch {
+            rep_id: reader.rep,
+            cursor,
+            lease_until: self.lease_until(),
+            effects,
+        };
+        Ok(self
+            .store
+            .record_mail(reader.name, folder, &batch, self.clock.now())
+            .await?)
     }
 
     fn lease_until(&self) -> chrono::DateTime<chrono::Utc> {

@@ -1,0 +1,209 @@
+//! Measures the classifier against the public mail corpora (read at test time, never copied).
+//! `SHOW_MISSES=1` lists every disagreement.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use rapport::domain::mail::{classify, Classification, MailClass};
+
+const CLASS_THRESHOLD: f64 = 97.0;
+const FOUND_THRESHOLD: f64 = 95.0;
+const HARD_THRESHOLD: f64 = 95.0;
+
+fn mail_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/mail");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!(
+            "public mail corpora absent at {}: classification figures not measured",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn show_misses() -> bool {
+    std::env::var("SHOW_MISSES").is_ok_and(|v| v == "1")
+}
+
+fn received_on() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
+}
+
+fn classify_file(path: &Path) -> Option<Classification> {
+    let raw = fs::read(path).ok()?;
+    classify(&raw, received_on()).ok()
+}
+
+fn percent(hits: usize, total: usize) -> f64 {
+    if total == 0 {
+        100.0
+    } else {
+        hits as f64 * 100.0 / total as f64
+    }
+}
+
+fn report(name: &str, hits: usize, total: usize) -> f64 {
+    let share = percent(hits, total);
+    println!("{name}: {hits}/{total} ({share:.1} %)");
+    share
+}
+
+fn tsv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect()
+}
+
+fn describe(result: Option<&Classification>) -> String {
+    match result {
+        Some(c) => format!(
+            "{} {:?} recipients={:?}",
+            c.class.as_str(),
+            c.reasons,
+            c.recipients
+                .iter()
+                .map(|r| (&r.address, &r.status, r.reason, r.hard))
+                .collect::<Vec<_>>()
+        ),
+        None => "error".to_string(),
+    }
+}
+
+#[test]
+fn class_agreement_with_labels() {
+    let Some(dir) = mail_dir() else { return };
+    let (mut hits, mut total) = (0, 0);
+    for row in tsv_rows(&dir.join("labels.tsv")) {
+        let (Some(path), Some(label)) = (row.first(), row.get(1)) else {
+            continue;
+        };
+        if label.ends_with('?') {
+            continue;
+        }
+        total += 1;
+        let result = classify_file(&dir.join(path));
+        if result.as_ref().is_some_and(|c| c.class.as_str() == label) {
+            hits += 1;
+        } else if show_misses() {
+            println!("class miss: {path} expected {label}, got {}", describe(result.as_ref()));
+        }
+    }
+    let share = report("class agreement", hits, total);
+    assert!(
+        share >= CLASS_THRESHOLD,
+        "class agreement {share:.1} % is below {CLASS_THRESHOLD} %"
+    );
+}
+
+#[test]
+fn bounce_expectations() {
+    let Some(dir) = mail_dir() else { return };
+    let base = dir.join("bounces/sisimai");
+    let mut cache: HashMap<String, Option<Classification>> = HashMap::new();
+    let (mut rows, mut found, mut hard_hits, mut status_rows, mut status_hits) = (0, 0, 0, 0, 0);
+    for row in tsv_rows(&base.join("expected.tsv")) {
+        let field = |i: usize| row.get(i).map(String::as_str).unwrap_or_default();
+        let path = field(0).to_string();
+        let index: usize = field(1).parse().unwrap_or(1);
+        let result = cache
+            .entry(path.clone())
+            .or_insert_with(|| classify_file(&base.join(&path)));
+        let recipient = result.as_ref().and_then(|c| c.recipients.get(index.saturating_sub(1)));
+        rows += 1;
+        if recipient.is_some() {
+            found += 1;
+        } else if show_misses() {
+            println!("recipient miss: {path} #{index}: {}", describe(result.as_ref()));
+        }
+        let expected_hard = field(5) == "true";
+        let our_hard = recipient.is_some_and(|r| r.hard)
+            && result
+                .as_ref()
+                .is_some_and(|c| c.class == rapport::domain::mail::MailClass::Bounce);
+        if our_hard == expected_hard {
+            hard_hits += 1;
+        } else if show_misses() {
+            println!(
+                "hard miss: {path} #{index} expected hard={expected_hard} ({}): {}",
+                field(4),
+                describe(result.as_ref())
+            );
+        }
+        if !field(2).is_empty() {
+            status_rows += 1;
+            if recipient.and_then(|r| r.status.as_deref()) == Some(field(2)) {
+                status_hits += 1;
+            }
+        }
+    }
+    let found_share = report("failed recipient found", found, rows);
+    let hard_share = report("hard/soft agreement", hard_hits, rows);
+    report("status agreement (extra)", status_hits, status_rows);
+    assert!(
+        found_share >= FOUND_THRESHOLD,
+        "recipient found {found_share:.1} % is below {FOUND_THRESHOLD} %"
+    );
+    assert!(
+        hard_share >= HARD_THRESHOLD,
+        "hard/soft agreement {hard_share:.1} % is below {HARD_THRESHOLD} %"
+    );
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, files);
+        } else {
+            files.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_corpus_file_classifies_without_panic() {
+    let Some(dir) = mail_dir() else { return };
+    let mut files = Vec::new();
+    walk(&dir, &mut files);
+    let mut panicked = Vec::new();
+    for path in &files {
+        let Ok(raw) = fs::read(path) else { continue };
+        if std::panic::catch_unwind(|| classify(&raw, received_on())).is_err() {
+            panicked.push(path.display().to_string());
+        }
+    }
+    println!(
+        "classified without panic: {}/{}",
+        files.len() - panicked.len(),
+        files.len()
+    );
+    assert!(panicked.is_empty(), "classify panicked on: {panicked:?}");
+}
+
+/// The traps the corpora README names, on the real files.
+#[test]
+fn corpus_traps() {
+    let Some(mail) = mail_dir() else { return };
+    let expected = [
+        ("classes/sisimai-autoreplies/rb-issue-368-bug.eml", MailClass::Bounce),
+        ("bounces/sisimai/maildir/not/rb-issue-368-bug.eml", MailClass::Bounce),
+        ("classes/sisimai-autoreplies/rfc3834-02.eml", MailClass::AutoReply),
+        ("classes/sisimai-autoreplies/rfc3834-04.eml", MailClass::AutoReply),
+    ];
+    for (path, class) in expected {
+        let raw = fs::read(mail.join(path)).unwrap_or_default();
+        assert_eq!(
+            classify(&raw, received_on()).map(|c| c.class).ok(),
+            Some(class),
+            "{path}"
+        );
+    }
+}
