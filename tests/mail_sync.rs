@@ -303,9 +303,17 @@ fn replied_count(ws: &Workspace) -> usize {
 
 /// Small batches and a short lease, so a test can stop a sync part-way.
 const SLOW_SYNC: [(&str, &str); 2] = [
-    ("RAPPORT__MAIL__FETCH_BATCH", "50"),
+    ("RAPPORT__MAIL__FETCH_BATCH", "20"),
     ("RAPPORT__MAIL__SYNC_LEASE_SECS", "5"),
 ];
+
+/// Waits until a running sync has stored its first batches.
+fn wait_until_under_way(ws: &Workspace) {
+    assert!(
+        wait_for(Duration::from_secs(20), || replied_count(ws) > 0),
+        "the sync never got going"
+    );
+}
 
 #[test]
 fn restarting_the_imap_server_mid_sync_loses_and_duplicates_nothing() {
@@ -314,7 +322,7 @@ fn restarting_the_imap_server_mid_sync_loses_and_duplicates_nothing() {
     let from_raj = fill_mailbox(&mut server.client(), 3000, 10);
 
     let child = start_sync(&ws, &SLOW_SYNC);
-    std::thread::sleep(Duration::from_millis(700));
+    wait_until_under_way(&ws);
     server.restart();
     let out = child.wait_with_output().expect("sync");
     assert!(
@@ -334,7 +342,7 @@ fn killing_rapport_mid_sync_loses_and_duplicates_nothing() {
     let from_raj = fill_mailbox(&mut server.client(), 3000, 10);
 
     let mut child = start_sync(&ws, &SLOW_SYNC);
-    std::thread::sleep(Duration::from_millis(700));
+    wait_until_under_way(&ws);
     child.kill().expect("kill");
     let _ = child.wait();
     let part = replied_count(&ws);

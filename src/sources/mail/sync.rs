@@ -38,6 +38,10 @@ pub struct SyncReport {
     pub new_events: u64,
     pub unreadable: u64,
     pub errors: Vec<String>,
+    /// Each folder's UIDNEXT when it was read: a watcher compares it before
+    /// it IDLEs, so mail that arrived during the sync is not left waiting.
+    #[serde(skip)]
+    pub uid_next: std::collections::HashMap<String, u32>,
 }
 
 /// Reads mailboxes into events.
@@ -184,6 +188,9 @@ impl MailSync {
         report: &mut SyncReport,
     ) -> Result<(), MailError> {
         let status = connection.examine(folder).await?;
+        if let Some(next) = status.uid_next {
+            report.uid_next.insert(folder.to_string(), next);
+        }
         let same_validity = cursor.uid_validity == Some(status.uid_validity);
         if cursor.uid_validity.is_some() && !same_validity {
             tracing::warn!(mailbox = %reader.name, folder, "UIDVALIDITY changed: reading the folder again (no event is stored twice)");
@@ -229,10 +236,16 @@ impl MailSync {
             .fetch(uids, &format!("(UID BODY.PEEK[HEADER.FIELDS ({ENVELOPE_FIELDS})])"))
             .await?;
         report.headers_fetched += headers.len() as u64;
-        let envelopes: Vec<(u32, Envelope)> = headers
-            .iter()
-            .filter_map(|(uid, fetch)| Envelope::parse(fetch.header().unwrap_or_default()).map(|e| (*uid, e)))
-            .collect();
+        let mut envelopes: Vec<(u32, Envelope)> = Vec::with_capacity(headers.len());
+        for (uid, fetch) in &headers {
+            match Envelope::parse(fetch.header().unwrap_or_default()) {
+                Some(envelope) => envelopes.push((*uid, envelope)),
+                None => {
+                    report.unreadable += 1;
+                    tracing::warn!(mailbox = %reader.name, uid, "skipped a message without readable headers");
+                }
+            }
+        }
         let (emails, ids) = mail::lookups(envelopes.iter().map(|(_, e)| e), std::iter::empty());
         let mut contacts = self.store.mail_contacts(reader.rep, &emails, &ids).await?;
         let now = self.clock.now();

@@ -54,7 +54,14 @@ async fn watch_connection(
         sync.sync_folders(&mut connection, config, &mut report).await?;
         log_report(name, &report);
         match (connection.can_idle && config.idle, without_idle) {
-            (true, _) => connection = idle_once(connection, renew).await?,
+            (true, _) => {
+                // Mail that arrived while the folders were read: sync again before waiting.
+                let inbox = connection.examine("INBOX").await?;
+                if inbox.uid_next.is_some() && inbox.uid_next != report.uid_next.get("INBOX").copied() {
+                    continue;
+                }
+                connection = idle_once(connection, renew).await?;
+            }
             (false, WithoutIdle::Poll(interval)) => tokio::time::sleep(interval).await,
             (false, WithoutIdle::Stop) => {
                 tracing::info!(mailbox = %name, "no IDLE: the mailbox is synced on the sync-mail schedule");
@@ -65,9 +72,8 @@ async fn watch_connection(
     }
 }
 
-/// IDLEs on INBOX until the server reports something or `renew` passes.
-async fn idle_once(mut connection: ImapConnection, renew: Duration) -> Result<ImapConnection, MailError> {
-    connection.examine("INBOX").await?;
+/// IDLEs on the open INBOX until the server reports something or `renew` passes.
+async fn idle_once(connection: ImapConnection, renew: Duration) -> Result<ImapConnection, MailError> {
     let (name, timeout) = (connection.mailbox().to_string(), connection.timeout());
     let mut idle = connection.into_idle();
     within(timeout, &name, "IDLE", idle.init())
