@@ -25,6 +25,14 @@ fn world(server: &Dovecot) -> Workspace {
     ws
 }
 
+/// A world whose Sent folder holds Ann's first message to Jane; with a client to add more.
+fn world_with_sent_mail(server: &Dovecot) -> (Workspace, common::imap::RawImap) {
+    let ws = world(server);
+    let mut imap = server.client();
+    imap.append("Sent", &sent_to_jane());
+    (ws, imap)
+}
+
 #[derive(Default, Clone)]
 struct Mail<'a> {
     from: &'a str,
@@ -120,9 +128,7 @@ fn count(events: &HashMap<(String, String), usize>, kind: &str, email: &str) -> 
 #[test]
 fn sync_is_incremental_and_matches_sent_mail_and_replies() {
     let server = Dovecot::start();
-    let ws = world(&server);
-    let mut imap = server.client();
-    imap.append("Sent", &sent_to_jane());
+    let (ws, mut imap) = world_with_sent_mail(&server);
     imap.append("INBOX", &reply_from_jane("r1@acme.io"));
     imap.append("INBOX", &newsletter(1));
 
@@ -155,9 +161,7 @@ fn sync_is_incremental_and_matches_sent_mail_and_replies() {
 #[test]
 fn a_uidvalidity_change_reads_the_folder_again_without_duplicates() {
     let mut server = Dovecot::start();
-    let ws = world(&server);
-    let mut imap = server.client();
-    imap.append("Sent", &sent_to_jane());
+    let (ws, mut imap) = world_with_sent_mail(&server);
     imap.append("INBOX", &reply_from_jane("r1@acme.io"));
     sync(&ws, &[]);
     let before = mail_events(&ws);
@@ -173,9 +177,7 @@ fn a_uidvalidity_change_reads_the_folder_again_without_duplicates() {
 #[test]
 fn nothing_rapport_does_changes_the_mailbox() {
     let server = Dovecot::start();
-    let ws = world(&server);
-    let mut imap = server.client();
-    imap.append("Sent", &sent_to_jane());
+    let (ws, mut imap) = world_with_sent_mail(&server);
     imap.append("INBOX", &reply_from_jane("r1@acme.io"));
     imap.append("INBOX", &newsletter(1));
     let folders = ["INBOX", "Sent", "Junk", "Trash"];
@@ -192,9 +194,7 @@ fn nothing_rapport_does_changes_the_mailbox() {
 #[test]
 fn a_malformed_message_is_skipped_and_the_sync_goes_on() {
     let server = Dovecot::start();
-    let ws = world(&server);
-    let mut imap = server.client();
-    imap.append("Sent", &sent_to_jane());
+    let (ws, mut imap) = world_with_sent_mail(&server);
     let mut messages = vec![
         // Headers that say it is Jane's answer, then a body of binary garbage.
         b"From: jane@acme.io\nIn-Reply-To: <s1@example.com>\nMessage-ID: <bad1@acme.io>\nContent-Type: multipart/mixed; boundary=\"\"\n\n\x00\xff\xfe--\n--\n".to_vec(),
@@ -356,9 +356,7 @@ fn killing_rapport_mid_sync_loses_and_duplicates_nothing() {
 #[test]
 fn with_idle_a_reply_becomes_an_event_within_seconds() {
     let server = Dovecot::start();
-    let ws = world(&server);
-    let mut imap = server.client();
-    imap.append("Sent", &sent_to_jane());
+    let (ws, mut imap) = world_with_sent_mail(&server);
     // Only the IDLE watcher reads mail: the scheduled sync would run next year.
     let mut daemon = ws
         .command()

@@ -8,6 +8,7 @@ use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use std::collections::HashMap;
 
 /// Values per `IN (...)` list, well under SQLite's limit on bound variables.
 const LOOKUP_CHUNK: usize = 500;
@@ -71,43 +72,46 @@ impl SqliteStore {
         emails: &[String],
         sent_ids: &[String],
     ) -> StoreResult<MailContacts> {
-        let mut contacts = MailContacts::default();
-        for chunk in emails.chunks(LOOKUP_CHUNK) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT email, id FROM prospects WHERE rep_id = ");
-            query.push_bind(rep).push(" AND email IN (");
+        Ok(MailContacts {
+            by_email: self
+                .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
+                .await?,
+            by_sent_id: self
+                .rep_lookup(
+                    "SELECT message_id, prospect_id FROM sent_messages WHERE rep_id = ",
+                    "message_id",
+                    rep,
+                    sent_ids,
+                )
+                .await?,
+        })
+    }
+
+    /// `select` (which picks a key and a prospect id, and ends at `rep_id = `) for `keys`, in chunks.
+    async fn rep_lookup(
+        &self,
+        select: &'static str,
+        key_column: &'static str,
+        rep: RepId,
+        keys: &[String],
+    ) -> StoreResult<HashMap<String, ProspectId>> {
+        let mut found = HashMap::new();
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(select);
+            query.push_bind(rep).push(format!(" AND {key_column} IN ("));
             let mut list = query.separated(", ");
-            chunk.iter().for_each(|e| {
-                list.push_bind(e);
-            });
+            for key in chunk {
+                list.push_bind(key);
+            }
             query.push(")");
             let rows = query
                 .build()
                 .fetch_all(self.pool())
                 .await
                 .map_err(db("match mail to prospects"))?;
-            contacts
-                .by_email
-                .extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+            found.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
         }
-        for chunk in sent_ids.chunks(LOOKUP_CHUNK) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT message_id, prospect_id FROM sent_messages WHERE rep_id = ");
-            query.push_bind(rep).push(" AND message_id IN (");
-            let mut list = query.separated(", ");
-            chunk.iter().for_each(|id| {
-                list.push_bind(id);
-            });
-            query.push(")");
-            let rows = query
-                .build()
-                .fetch_all(self.pool())
-                .await
-                .map_err(db("match replies to sent mail"))?;
-            contacts
-                .by_sent_id
-                .extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
-        }
-        Ok(contacts)
+        Ok(found)
     }
 
     pub(super) async fn store_mail_batch(

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::command::failed_command;
 use super::content::{header_block, MailContent};
 use super::headers::{addresses_in, field, first_address_in, header_fields};
 pub use super::reasons::BounceReason;
@@ -25,11 +26,14 @@ pub struct FailedRecipient {
 }
 
 impl FailedRecipient {
-    fn new(address: String, status: Option<String>, diagnostic: &str, fallback_text: &str) -> Self {
-        let status = status.or_else(|| find_status(diagnostic));
-        let mut reason = reason_for(status.as_deref(), diagnostic);
-        if reason == BounceReason::Undefined && !fallback_text.is_empty() {
-            reason = reason_for(status.as_deref(), fallback_text);
+    /// `diagnostic` is the text about this recipient; `notice` is the whole human-readable report,
+    /// read for the refused SMTP command and, when the diagnostic says nothing, for the reason.
+    fn new(address: String, status: Option<String>, diagnostic: &str, notice: &str) -> Self {
+        let status = specific_status(status, diagnostic);
+        let command = failed_command(&address, diagnostic, notice);
+        let mut reason = reason_for(status.as_deref(), diagnostic, command);
+        if reason == BounceReason::Undefined && !notice.is_empty() {
+            reason = reason_for(status.as_deref(), notice, command);
         }
         let diagnostic = diagnostic.trim();
         FailedRecipient {
@@ -39,6 +43,15 @@ impl FailedRecipient {
             reason,
             diagnostic: (!diagnostic.is_empty()).then(|| truncate_chars(diagnostic, 500)),
         }
+    }
+}
+
+/// A reported `x.0.0` ("other or undefined") says less than the code the remote server gave in
+/// its diagnostic, so the diagnostic's code is preferred then.
+fn specific_status(reported: Option<String>, diagnostic: &str) -> Option<String> {
+    match reported {
+        Some(code) if !code.ends_with(".0.0") => Some(code),
+        other => find_status(diagnostic).or(other),
     }
 }
 
@@ -145,10 +158,13 @@ fn dsn_address(fields: &[(String, String)]) -> Option<String> {
         .find_map(first_address_in)
 }
 
-/// `smtp; 550 ...` → `550 ...`.
+/// `smtp; 550 ...` → `550 ...`. The `X-Unix` type is kept: it says a local delivery program
+/// failed, which decides the reason.
 fn strip_type_prefix(value: &str) -> &str {
     match value.split_once(';') {
-        Some((kind, rest)) if kind.len() < 12 && !kind.contains(' ') => rest.trim(),
+        Some((kind, rest)) if kind.len() < 12 && !kind.contains(' ') && !kind.eq_ignore_ascii_case("x-unix") => {
+            rest.trim()
+        }
         _ => value.trim(),
     }
 }
@@ -301,7 +317,7 @@ pub fn read_notice(content: &MailContent) -> DeliveryReport {
         recipients = content
             .original_recipients
             .iter()
-            .map(|address| FailedRecipient::new(address.clone(), None, notice, ""))
+            .map(|address| FailedRecipient::new(address.clone(), None, notice, notice))
             .collect();
     }
     let subject = content.subject.to_lowercase();
@@ -391,9 +407,24 @@ const NON_RECIPIENT_LINES: &[&str] = &[
 ];
 
 fn notice_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient> {
+    let lines: Vec<&str> = notice.lines().collect();
+    let chosen = prefer_originals(content, named_addresses(content, &lines), &lines);
+    let starts: Vec<usize> = chosen.iter().map(|(_, line)| *line).collect();
+    // With a single recipient, a status code anywhere in the notice is about it.
+    let notice_status = (chosen.len() == 1).then(|| find_status(notice)).flatten();
+    chosen
+        .iter()
+        .map(|(address, start)| {
+            let segment = recipient_segment(&lines, *start, &starts);
+            FailedRecipient::new(address.clone(), notice_status.clone(), &segment, notice)
+        })
+        .collect()
+}
+
+/// Every address the notice names outside header-like lines, with the line it first appears on.
+fn named_addresses(content: &MailContent, lines: &[&str]) -> Vec<(String, usize)> {
     let excluded = excluded_addresses(content);
     let mut found: Vec<(String, usize)> = Vec::new();
-    let lines: Vec<&str> = notice.lines().collect();
     for (index, line) in lines.iter().enumerate() {
         let lower = line.trim_start().to_lowercase();
         if NON_RECIPIENT_LINES.iter().any(|prefix| lower.starts_with(prefix)) {
@@ -406,28 +437,61 @@ fn notice_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient
             }
         }
     }
-    // Prefer the addresses the original was sent to, when the notice names some of them.
-    let originals: Vec<(String, usize)> = found
+    found
+}
+
+/// Prefers the addresses the original was sent to, when the notice names some of them; an
+/// address on a failure line of its own (`550 <a@example.org>... User unknown`) is kept too,
+/// because the original's headers often list only some of the envelope recipients.
+fn prefer_originals(content: &MailContent, found: Vec<(String, usize)>, lines: &[&str]) -> Vec<(String, usize)> {
+    let kept: Vec<(String, usize)> = found
         .iter()
-        .filter(|(a, _)| content.original_recipients.contains(a))
+        .filter(|(address, line)| {
+            content.original_recipients.contains(address)
+                || lines.iter().skip(*line).any(|text| is_failure_line(text, address))
+        })
         .cloned()
         .collect();
-    let chosen = if originals.is_empty() { found } else { originals };
-    let starts: Vec<usize> = chosen.iter().map(|(_, line)| *line).collect();
-    chosen
+    if kept
         .iter()
-        .map(|(address, start)| {
-            let end = starts
-                .iter()
-                .copied()
-                .filter(|s| s > start)
-                .min()
-                .unwrap_or(lines.len())
-                .min(start + 8);
-            let segment = lines.get(*start..end.max(start + 1)).unwrap_or_default().join("\n");
-            FailedRecipient::new(address.clone(), None, &segment, notice)
-        })
-        .collect()
+        .any(|(address, _)| content.original_recipients.contains(address))
+    {
+        kept
+    } else {
+        found
+    }
+}
+
+/// A Sendmail-style failure line: a reply code, then the address in angle brackets and `...`.
+fn is_failure_line(line: &str, address: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    let Some((code, rest)) = lower.split_once(' ') else {
+        return false;
+    };
+    code.len() == 3
+        && code.starts_with(['4', '5'])
+        && code.chars().all(|c| c.is_ascii_digit())
+        && rest.starts_with(&format!("<{address}>..."))
+}
+
+/// The lines about the recipient whose address first appears on line `start`: up to the next
+/// recipient's line (at most eight lines), or that single line when it is a failure line.
+fn recipient_segment(lines: &[&str], start: usize, starts: &[usize]) -> String {
+    let first = lines.get(start).copied().unwrap_or_default();
+    if addresses_in(first)
+        .iter()
+        .any(|address| is_failure_line(first, address))
+    {
+        return first.to_string();
+    }
+    let end = starts
+        .iter()
+        .copied()
+        .filter(|s| *s > start)
+        .min()
+        .unwrap_or(lines.len())
+        .min(start + 8);
+    lines.get(start..end.max(start + 1)).unwrap_or_default().join("\n")
 }
 
 fn excluded_addresses(content: &MailContent) -> Vec<String> {

@@ -247,6 +247,18 @@ impl Classification {
         });
         let Some(signal) = signal else { return false };
         self.set(MailClass::AutoReply, signal);
+        // The replier is reachable but away: reported like the bounce analysers do, soft.
+        self.recipients = content
+            .from
+            .iter()
+            .map(|address| FailedRecipient {
+                address: address.clone(),
+                status: None,
+                reason: super::bounce::BounceReason::Vacation,
+                hard: false,
+                diagnostic: None,
+            })
+            .collect();
         let text = format!("{}\n{}", content.subject, notice_text(&content.body));
         self.return_date = return_date(&text, message_date);
         true
@@ -291,8 +303,12 @@ fn feedback_signal(content: &MailContent) -> Option<String> {
 /// Complaint reports name the recipients of the original message.
 fn feedback_recipients(content: &MailContent) -> Vec<FailedRecipient> {
     let report = super::headers::header_fields(content.feedback_report.as_deref().unwrap_or_default());
-    let mut addresses = addresses_in(field(&report, "original-rcpt-to").unwrap_or_default());
-    addresses.extend(addresses_in(field(&report, "removal-recipient").unwrap_or_default()));
+    // A report about mail to several recipients repeats the field once per recipient.
+    let mut addresses: Vec<String> = report
+        .iter()
+        .filter(|(name, _)| name == "original-rcpt-to" || name == "removal-recipient")
+        .flat_map(|(_, value)| addresses_in(value))
+        .collect();
     for name in ["x-hmxmroriginalrecipient", "x-original-to"] {
         addresses.extend(addresses_in(
             content
@@ -380,6 +396,7 @@ fn has_reply_token(to: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::mail::BounceReason;
 
     fn day() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default()
@@ -413,5 +430,84 @@ mod tests {
     fn rejects_input_that_is_not_mail() {
         assert_eq!(classify(b"", day()), Err(ClassifyError::Empty));
         assert!(classify(b"\x00\x01\x02 not a message", day()).is_err());
+    }
+
+    fn classified(raw: &str) -> Classification {
+        classify(raw.as_bytes(), day()).unwrap_or_else(|e| panic!("not classified: {e}"))
+    }
+
+    fn reasons_of(c: &Classification) -> Vec<(&str, BounceReason, bool)> {
+        c.recipients
+            .iter()
+            .map(|r| (r.address.as_str(), r.reason, r.hard))
+            .collect()
+    }
+
+    /// A Sendmail transcript names several recipients on failure lines of their own, although the
+    /// returned original's To lists only one of them.
+    #[test]
+    fn sendmail_failure_lines_name_every_recipient() {
+        let raw = "From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.com>\n\
+                   To: ann@example.com\nSubject: Returned mail: see transcript for details\n\n\
+                   ----- Transcript of session follows -----\n\
+                   554 <bo@example.net>... 550 Host unknown (Authoritative answer from name server)\n\
+                   While talking to mx.example.org:\n>>> RCPT To:<cy@example.org>\n\
+                   <<< 550 Requested mailbox not found\n550 <cy@example.org>... User unknown\n\n\
+                   ----- Unsent message follows -----\nReceived: by relay.example.com\n\
+                   From: ann@example.com\nTo: cy@example.org\nSubject: hello\n\nhi\n";
+        let c = classified(raw);
+        assert_eq!(
+            reasons_of(&c),
+            vec![
+                ("bo@example.net", BounceReason::HostUnknown, true),
+                ("cy@example.org", BounceReason::UserUnknown, true)
+            ]
+        );
+    }
+
+    /// The DSN says only "unknown user"; the notice says it answered DATA: a content filter.
+    #[test]
+    fn unknown_user_after_data_in_the_notice_is_filtered() {
+        let raw = "From: MAILER-DAEMON@mx.example.com\nTo: ann@example.com\nSubject: Undelivered Mail\n\
+                   MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+                   --b\nContent-Type: text/plain\n\n<dee@example.net>: host mx.example.net said: 550 Unknown user\n    \
+                   (in reply to end of DATA command)\n\n--b\nContent-Type: message/delivery-status\n\n\
+                   Reporting-MTA: dns; mx.example.com\n\nFinal-Recipient: rfc822; dee@example.net\nAction: failed\n\
+                   Status: 5.0.0\nDiagnostic-Code: smtp; 550 Unknown user\n\n--b--\n";
+        let c = classified(raw);
+        assert_eq!(reasons_of(&c), vec![("dee@example.net", BounceReason::Filtered, false)]);
+    }
+
+    /// An "x.0.0" status says less than the code inside the diagnostic.
+    #[test]
+    fn diagnostic_status_refines_an_undefined_one() {
+        let raw = "From: MAILER-DAEMON@mx.example.com\nTo: ann@example.com\nSubject: failure\n\
+                   MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+                   --b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; eve@example.net\n\
+                   Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 5.1.1 <eve@example.net>... Unknown\n\n--b--\n";
+        let c = classified(raw);
+        assert_eq!(c.status.as_deref(), Some("5.1.1"));
+        assert_eq!(c.hard, Some(true));
+    }
+
+    #[test]
+    fn out_of_office_names_the_replier_softly() {
+        let raw = "From: Ann Example <ann@example.com>\nTo: bob@example.org\nSubject: Out of office: Meeting\n\
+                   Auto-Submitted: auto-replied\n\nI am away until Monday.\n";
+        let c = classified(raw);
+        assert_eq!(c.class, MailClass::AutoReply);
+        assert_eq!(reasons_of(&c), vec![("ann@example.com", BounceReason::Vacation, false)]);
+    }
+
+    #[test]
+    fn complaint_about_mail_to_several_recipients() {
+        let raw = "From: fbl@isp.example\nTo: abuse@example.jp\nSubject: report\nMIME-Version: 1.0\n\
+                   Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\n\n\
+                   --b\nContent-Type: message/feedback-report\n\nFeedback-Type: abuse\n\
+                   Original-Rcpt-To: fay@example.com\nOriginal-Rcpt-To: gus@example.com\n\n--b--\n";
+        let c = classified(raw);
+        assert_eq!(c.class, MailClass::FeedbackReport);
+        let addresses: Vec<&str> = c.recipients.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addresses, vec!["fay@example.com", "gus@example.com"]);
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::bounce::{BounceReason, FailedRecipient};
+use super::command::failed_command;
 use super::reasons::{find_status, reason_for};
 
 /// What a JSON notification reports.
@@ -62,7 +63,7 @@ fn bounced(value: &Value) -> Vec<FailedRecipient> {
                 .and_then(Value::as_str)
                 .and_then(find_status)
                 .or_else(|| find_status(diagnostic));
-            let reason = reason_for(status.as_deref(), diagnostic);
+            let reason = reason_for(status.as_deref(), diagnostic, failed_command(&address, diagnostic, ""));
             Some(FailedRecipient {
                 hard: reason.is_hard(status.as_deref()),
                 address,

@@ -8,6 +8,7 @@
 mod auto_reply;
 mod bounce;
 mod classify;
+mod command;
 mod content;
 pub mod envelope;
 mod headers;

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use super::command::SmtpCommand;
+
 /// Why a recipient could not be reached, named like the reasons of the common bounce-analysis
 /// libraries so the figures can be compared with the public mail corpora.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -88,6 +90,9 @@ impl BounceReason {
 /// Diagnostic wording (lower-case substrings) per reason, tried in this order: the more specific
 /// reasons come first because their messages often also contain generic words.
 const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
+    // A local delivery program (procmail, a pipe) failed: its own words ("no such user") are
+    // about the program, not the address.
+    (MailerError, &["x-unix;"]),
     (
         Rejected,
         &["permission to post messages to the group", "not a member of this"],
@@ -213,88 +218,94 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
         &[
             "user unknown",
             "unknown user",
-            "no such user",
-            "no such mailbox",
-            "no such recipient",
-            "no such address",
-            "no such person",
+            "#5.1.1 bad address",
+            "> not found",
             "address does not exist",
             "address unknown",
-            "recipient unknown",
-            "unknown recipient",
-            "recipient not found",
-            "recipient does not exist",
-            "recipient not exist",
+            "bad recipient",
+            "bad-recipient",
+            "bad_recipient",
+            "bad destination mailbox",
+            "can't accept user",
+            "destination addresses were unknown",
+            "destination server rejected recipients",
+            "email address could not be found",
+            "invalid address",
+            "invalid mailbox",
+            "invalid recipient",
+            "is not a known user",
+            "is not a valid mailbox",
+            "is not an active address",
+            "mailbox * does not exist",
             "mailbox does not exist",
+            "mailbox invalid",
+            "mailbox not present",
             "mailbox not found",
             "mailbox unavailable",
             "mailbox is unavailable",
-            "invalid mailbox",
-            "invalid recipient",
-            "mailbox invalid",
-            "user not found",
-            "user does not exist",
-            "user not exist",
-            "user doesn't exist",
-            "user not known",
-            "not a valid mailbox",
-            "not a valid recipient",
-            "not a valid user",
-            "is not a known user",
-            "bad destination mailbox",
-            "bad recipient",
-            "bad address",
-            "bad mailbox",
-            "no mailbox",
-            "unknown mailbox",
-            "recipient address rejected",
-            "address rejected",
             "no account by that name",
-            "email account that you tried to reach does not exist",
-            "does not exist",
-            "doesn't exist",
-            "does not have an account",
-            "doesn't have a",
-            "not listed in",
-            "is not a local",
-            "utilisateur inconnu",
-            "no existe",
-            "nicht gefunden",
-            "unknown address",
-            "invalid address",
-            "undeliverable address",
-            "no longer valid",
-            "no longer accepts mail",
+            "no existe dicha persona",
+            "no existe ese usuario",
+            "no mail box available",
+            "no mailbox by that name",
+            "no mailbox here by that name",
+            "no mailbox found",
+            "no such address",
+            "no such mailbox",
+            "no such person",
+            "no such recipient",
+            "no such user",
+            "no such local user",
+            "account unavailable",
+            "non-existent user",
+            "nonexistent user",
+            "not a valid user",
+            "not a local address",
+            "rcpt <* does not exist",
+            "recipient * was not found in",
+            "recipient address rejected: access denied",
+            "recipient address rejected: invalid user",
+            "recipient address rejected: user * does not exist",
+            "recipient address rejected: unknown user",
+            "recipient does not exist",
+            "recipient is not local",
+            "recipient not exist",
+            "recipient not found",
+            "recipient not ok",
+            "recipient unknown",
+            "unknown recipient",
+            "recipientnotfound",
+            "recipnotfound",
             "badrcptto",
             "validrcptto",
+            "the email account that you tried to reach does not exist",
+            "following recipients was undeliverable",
+            "user's email name is not found",
+            "there is no one at this address",
+            "address no longer accepts mail",
+            "wrong or no longer valid",
+            "user doesn't have a",
+            "unknown e-mail address",
+            "unknown email address",
             "unknown local part",
-            "recipient not ok",
-            "recipient rejected",
-            "rejected recipient",
-            "recipnotfound",
-            "recipient notfound",
-            "recipient is not local",
-            "no mail box",
-            "mailbox not present",
-            "no user",
-            "unknown or illegal alias",
+            "unknown local-part",
+            "unknown mailbox",
+            "user * was not found",
+            "user * does not exist",
+            "user does not exist",
+            "user doesn't exist",
+            "user missing home directory",
+            "user not active",
+            "user not found",
+            "user not known",
             "unknown virtual user",
-            "invalid user",
-            "user invalid",
-            "addressee unknown",
-            "isn't in my list",
-            "not our customer",
-            "user reject",
-            "no valid recipients",
-            "destination addresses were unknown",
-            "email address could not be found",
-            "not exist",
-            "user account is unavailable",
-            "account does not exist",
-            "no such local user",
-            "is not a valid",
-            "was not found",
+            "recipient name is not recognized",
+            "not listed in domino directory",
+            "not listed in public name & address book",
+            "utilisateur inconnu",
             "nessun utente",
+            "invalid final delivery userid",
+            "no valid recipients",
         ],
     ),
     (
@@ -388,6 +399,7 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
         HostUnknown,
         &[
             "host unknown",
+            "bad destination system address",
             "unknown host",
             "host not found",
             "domain does not exist",
@@ -430,7 +442,14 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
     ),
     (
         Speeding,
-        &["rate limit", "rate-limit", "sending too fast", "too fast", "ratelimit"],
+        &[
+            "rate limit",
+            "rate-limit",
+            "sending too fast",
+            "too fast",
+            "ratelimit",
+            "sent to too many recipients",
+        ],
     ),
     (
         TooManyConn,
@@ -498,6 +517,7 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
             "not accept mail",
             "does not accept e-mail",
             "not accepting mail",
+            "indicated no smtp service",
         ],
     ),
     (
@@ -595,7 +615,6 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
             "executable",
             "not permitted",
             "not allowed",
-            "rejected",
         ],
     ),
     (
@@ -607,11 +626,14 @@ const TEXT_REASONS: &[(BounceReason, &[&str])] = &[
             "bad sequence of commands",
         ],
     ),
+    // Any other rejection, last: most refusals say "rejected" next to their real reason.
+    (PolicyViolation, &["rejected"]),
 ];
 
 /// Status codes whose meaning is specific enough to decide the reason when the wording does not.
 const STATUS_REASONS: &[(&str, BounceReason)] = &[
     ("5.1.10", NotAccept),
+    ("5.1.0", UserUnknown),
     ("5.1.1", UserUnknown),
     ("4.1.1", UserUnknown),
     ("5.1.2", HostUnknown),
@@ -648,58 +670,107 @@ const STATUS_REASONS: &[(&str, BounceReason)] = &[
 const SENDER_STATUSES: &[&str] = &["5.1.7", "5.1.8"];
 
 /// Decides the reason from the diagnostic wording first, then from the status code, and then
-/// adjusts it by the SMTP command that failed: an "unknown user" answer to DATA is a content
-/// filter speaking, and any refusal of MAIL FROM is about the sender.
-pub fn reason_for(status: Option<&str>, diagnostic: &str) -> BounceReason {
+/// adjusts it by the SMTP command the error answered (see [`adjust_for_command`]).
+pub fn reason_for(status: Option<&str>, diagnostic: &str, command: Option<SmtpCommand>) -> BounceReason {
     if status.is_some_and(|s| SENDER_STATUSES.contains(&s)) {
         return Rejected;
     }
     let lower = diagnostic.to_lowercase();
     let by_text = TEXT_REASONS
         .iter()
-        .find(|(_, patterns)| patterns.iter().any(|pattern| lower.contains(pattern)))
+        .find(|(_, patterns)| patterns.iter().any(|pattern| wildcard_match(&lower, pattern)))
         .map(|(reason, _)| *reason);
-    let reason = by_text
-        .or_else(|| status.and_then(reason_for_status))
-        .unwrap_or(Undefined);
-    let temporary = status.is_some_and(|s| s.starts_with('4'));
-    match (reason, failed_command(&lower)) {
-        (UserUnknown, Some(SmtpCommand::Data)) => Filtered,
-        (UserUnknown | HostUnknown | Undefined, Some(SmtpCommand::MailFrom)) => Rejected,
+    let reason = match (by_text, status.and_then(precise_status_reason)) {
+        (Some(text), Some(code)) if WEAK_TEXT_REASONS.contains(&text) => code,
+        (Some(text), _) => text,
+        (None, _) => status.and_then(reason_for_status).unwrap_or(Undefined),
+    };
+    let definite_user = SETTLED_USER_UNKNOWN.iter().any(|pattern| lower.contains(pattern))
+        || status.is_some_and(|s| MISSING_USER_STATUSES.contains(&s));
+    adjust_for_command(reason, temporary(status), definite_user, command)
+}
+
+/// `pattern` occurs in `text`; a `*` in it stands for any run of characters on one line, e.g.
+/// "user * does not exist".
+fn wildcard_match(text: &str, pattern: &str) -> bool {
+    if !pattern.contains('*') {
+        return text.contains(pattern);
+    }
+    text.lines().any(|line| {
+        let mut rest = line;
+        pattern.split('*').all(|part| match rest.find(part) {
+            Some(at) => {
+                rest = rest.get(at + part.len()..).unwrap_or_default();
+                true
+            }
+            None => false,
+        })
+    })
+}
+
+fn temporary(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.starts_with('4'))
+}
+
+/// Wording that settles "unknown user" whatever command was refused (lower-case): failed
+/// directory lookups on the recipient's own system and mailbox lookups reported as such, which no
+/// content filter words this way, and a server's "no valid recipients", which says every
+/// recipient had already been refused.
+const SETTLED_USER_UNKNOWN: &[&str] = &[
+    "no valid recipients",
+    "recipient name is not recognized",
+    "recipientnotfound",
+    "recipnotfound",
+    "not listed in domino directory",
+    "not listed in public name & address book",
+    "mailbox unavailable",
+    "invalid final delivery userid",
+    // The mailbox lookup verdict some large providers give after DATA ("dd This user doesn't ...").
+    "delivery error: dd",
+];
+
+/// Reasons found by generic wording ("rejected", "not allowed", "dns", ...), which a precise status
+/// code such as 5.1.1 or 5.1.2 overrules.
+const WEAK_TEXT_REASONS: &[BounceReason] = &[
+    PolicyViolation,
+    SecurityError,
+    NetworkError,
+    SystemError,
+    ContentError,
+    SyntaxError,
+    Expired,
+];
+
+/// Status codes that by themselves say the mailbox does not exist.
+const MISSING_USER_STATUSES: &[&str] = &["5.1.0", "5.1.1", "5.1.3", "4.1.1"];
+
+/// "Unknown user" is only trusted as such when the status code or a directory lookup says so,
+/// or the server answered RCPT TO: given after DATA, or without knowing the command, it is how
+/// many content filters word a refusal (the recipient had been accepted), so it is `Filtered`.
+/// Any refusal of the greeting or of MAIL FROM is about the sender; a temporary unknown host is
+/// a network problem.
+fn adjust_for_command(
+    reason: BounceReason,
+    temporary: bool,
+    definite_user: bool,
+    command: Option<SmtpCommand>,
+) -> BounceReason {
+    match (reason, command) {
+        (UserUnknown | HostUnknown | Undefined, Some(SmtpCommand::MailFrom | SmtpCommand::Helo)) => Rejected,
+        (UserUnknown, Some(SmtpCommand::RcptTo)) => UserUnknown,
+        (UserUnknown, _) if definite_user => UserUnknown,
+        (UserUnknown, _) => Filtered,
         (HostUnknown, _) if temporary => NetworkError,
         _ => reason,
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SmtpCommand {
-    MailFrom,
-    RcptTo,
-    Data,
-}
-
-/// How reports name the command the remote server refused, lower-case.
-const COMMAND_MARKERS: &[(&str, SmtpCommand)] = &[
-    ("after mail from", SmtpCommand::MailFrom),
-    (">>> mail from", SmtpCommand::MailFrom),
-    ("in reply to mail from", SmtpCommand::MailFrom),
-    ("after rcpt to", SmtpCommand::RcptTo),
-    (">>> rcpt to", SmtpCommand::RcptTo),
-    ("in reply to rcpt to", SmtpCommand::RcptTo),
-    ("after end of data", SmtpCommand::Data),
-    ("after data", SmtpCommand::Data),
-    (">>> data", SmtpCommand::Data),
-    ("in reply to end of data", SmtpCommand::Data),
-    ("in reply to data", SmtpCommand::Data),
-];
-
-/// The last SMTP command named in the text: the one the error answered.
-fn failed_command(lower: &str) -> Option<SmtpCommand> {
-    COMMAND_MARKERS
+/// The reason of a status code listed in full (not by class prefix).
+fn precise_status_reason(status: &str) -> Option<BounceReason> {
+    STATUS_REASONS
         .iter()
-        .filter_map(|(marker, command)| lower.rfind(marker).map(|at| (at, *command)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, command)| command)
+        .find(|(code, _)| !code.ends_with('.') && status == *code)
+        .map(|(_, reason)| *reason)
 }
 
 fn reason_for_status(status: &str) -> Option<BounceReason> {
@@ -773,10 +844,75 @@ mod tests {
 
     #[test]
     fn wording_wins_over_status() {
-        assert_eq!(reason_for(Some("5.1.1"), "Mailbox is full"), MailboxFull);
-        assert_eq!(reason_for(Some("5.1.1"), ""), UserUnknown);
+        assert_eq!(reason_for(Some("5.1.1"), "Mailbox is full", None), MailboxFull);
+        assert_eq!(reason_for(Some("5.1.1"), "", None), UserUnknown);
         assert!(UserUnknown.is_hard(Some("5.1.1")));
         assert!(!NotAccept.is_hard(Some("4.0.0")));
         assert!(PolicyViolation.is_sender_problem());
+    }
+
+    #[test]
+    fn unknown_user_depends_on_the_refused_command() {
+        let text = "550 Unknown user someone@example.net";
+        assert_eq!(reason_for(None, text, Some(SmtpCommand::RcptTo)), UserUnknown);
+        assert_eq!(reason_for(None, text, Some(SmtpCommand::Data)), Filtered);
+        assert_eq!(reason_for(None, text, None), Filtered);
+        assert_eq!(reason_for(Some("5.2.1"), text, None), Filtered);
+        // The status code says the mailbox is missing, whatever the command.
+        assert_eq!(reason_for(Some("5.1.1"), text, Some(SmtpCommand::Data)), UserUnknown);
+        assert_eq!(reason_for(None, text, Some(SmtpCommand::MailFrom)), Rejected);
+    }
+
+    #[test]
+    fn directory_lookups_settle_unknown_user() {
+        let exchange = "The recipient name is not recognized";
+        assert_eq!(reason_for(None, exchange, None), UserUnknown);
+        let provider = "554 delivery error: dd This user doesn't have an example.com account";
+        assert_eq!(
+            reason_for(Some("5.0.0"), provider, Some(SmtpCommand::Data)),
+            UserUnknown
+        );
+    }
+
+    #[test]
+    fn generic_wording_is_not_unknown_user() {
+        assert_eq!(reason_for(None, "550 neko.example.com does not exist", None), Undefined);
+        assert_eq!(
+            reason_for(None, "550 This account is not a valid sender", None),
+            Undefined
+        );
+        assert_eq!(
+            reason_for(None, "550 user jane was not found in the directory", None),
+            Filtered
+        );
+    }
+
+    #[test]
+    fn precise_status_overrules_generic_wording() {
+        let text = "550 5.1.2 <a@example.net>: Recipient address rejected: Bad destination";
+        assert_eq!(reason_for(Some("5.1.2"), text, Some(SmtpCommand::RcptTo)), HostUnknown);
+        let text = "550 5.7.13 <a@example.net>: Recipient address rejected: Disabled recipient";
+        assert_eq!(reason_for(Some("5.7.13"), text, Some(SmtpCommand::RcptTo)), Suspend);
+        // Specific wording still wins over the status code.
+        let text = "550 5.7.1 IP address blacklisted by recipient";
+        assert_eq!(reason_for(Some("5.1.1"), text, None), Blocked);
+    }
+
+    #[test]
+    fn further_reasons_by_wording() {
+        assert_eq!(reason_for(None, "x-unix; procmail: No such user", None), MailerError);
+        let speeding = "550 5.1.1 <a@example.com> - 192.0.2.1 has sent to too many recipients this hour";
+        assert_eq!(reason_for(Some("5.1.1"), speeding, None), Speeding);
+        let null_mx = "an MX or SRV record indicated no SMTP service";
+        assert_eq!(reason_for(None, null_mx, None), NotAccept);
+    }
+
+    #[test]
+    fn wildcards_stay_on_one_line() {
+        assert!(wildcard_match("user jane does not exist", "user * does not exist"));
+        assert!(!wildcard_match(
+            "user jane\nthe domain does not exist",
+            "user * does not exist"
+        ));
     }
 }
