@@ -489,3 +489,46 @@ fn classify_prints_the_class_and_its_reasons() {
     let empty = ws.run(&["mail", "classify", "empty.eml"]);
     assert_eq!(empty.status.code(), Some(2), "{}", stderr(&empty));
 }
+
+#[test]
+fn implicit_tls_and_starttls_verify_the_server() {
+    let server = Dovecot::start_with_tls();
+    let ws = world(&server);
+    let mut imap = server.client();
+    imap.append("INBOX", &reply_from_jane("r1@acme.io"));
+    let config = ws.path("config/rapport.toml");
+    let base = std::fs::read_to_string(&config).expect("config");
+    let tls_port = server.tls_port.expect("TLS port").to_string();
+    let ca = format!("\"{}\"", server.ca_file().display());
+    let with = |tls: &str, port: &str, ca_file: Option<&str>| {
+        let mut text = base
+            .replace("tls = \"plain\"", &format!("tls = \"{tls}\""))
+            .replace(&format!("port = {}\n", server.port), &format!("port = {port}\n"));
+        if let Some(ca_file) = ca_file {
+            text.push_str(&format!("ca_file = {ca_file}\n"));
+        }
+        std::fs::write(&config, text).expect("write config");
+    };
+
+    with("implicit", &tls_port, None);
+    let out = ws.run(&["mail", "sync", "--once"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unknown issuer is refused: {}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("mailbox ann") && stderr(&out).contains("TLS"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(mail_events(&ws).is_empty());
+
+    with("implicit", &tls_port, Some(&ca));
+    assert_eq!(sync(&ws, &[])["new_events"], 1);
+    imap.append("INBOX", &reply_from_jane("r2@acme.io"));
+    with("starttls", &server.port.to_string(), Some(&ca));
+    assert_eq!(sync(&ws, &[])["new_events"], 1);
+    assert_eq!(count(&mail_events(&ws), "email.replied", "jane@acme.io"), 2);
+}

@@ -17,6 +17,9 @@ pub struct MailboxConfig {
     pub port: Option<u16>,
     #[serde(default = "implicit")]
     pub tls: TlsMode,
+    /// PEM file of extra certificate authorities to trust (a company's private CA);
+    /// the public web roots are always trusted.
+    pub ca_file: Option<PathBuf>,
     pub username: String,
     /// Name of an environment variable holding the password.
     pub password_env: Option<String>,
@@ -137,6 +140,9 @@ pub(super) fn validate_mailbox(
             ),
         ));
     }
+    if let Some(path) = &mailbox.ca_file {
+        extra_roots(path).map_err(|m| bad(&key("ca_file"), m))?;
+    }
     let has_password = mailbox.password_env.is_some() || mailbox.password_file.is_some();
     let has_token = mailbox.oauth2_token_env.is_some() || mailbox.oauth2_token_file.is_some();
     if has_password == has_token {
@@ -155,6 +161,25 @@ pub(super) fn validate_mailbox(
         }
     }
     mailbox.credential(name).map(|_| ())
+}
+
+/// The certificates in a PEM file, or what is wrong with it.
+pub fn extra_roots(
+    path: &std::path::Path,
+) -> Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>, String> {
+    use tokio_rustls::rustls::pki_types::{pem::PemObject, CertificateDer};
+    let unreadable = |e: &dyn std::fmt::Display| format!("cannot read certificates from {}: {e}", path.display());
+    let certificates = CertificateDer::pem_file_iter(path)
+        .map_err(|e| unreadable(&e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| unreadable(&e))?;
+    if certificates.is_empty() {
+        return Err(format!(
+            "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certificates)
 }
 
 /// Spam, Junk, Trash and Drafts are never read, whatever the config says.

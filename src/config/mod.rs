@@ -8,7 +8,7 @@
 mod mailbox;
 mod secret;
 
-pub use mailbox::{is_never_read, Credential, MailboxConfig};
+pub use mailbox::{extra_roots, is_never_read, Credential, MailboxConfig};
 pub use secret::Secret;
 
 use crate::domain::money::parse_currency;

@@ -16,13 +16,26 @@ pub const PASSWORD: &str = "annpass";
 
 pub struct Dovecot {
     pub dir: tempfile::TempDir,
+    /// Plain IMAP (and STARTTLS, when started with TLS).
     pub port: u16,
+    /// Implicit TLS, when started with TLS.
+    pub tls_port: Option<u16>,
     child: Option<Child>,
 }
 
 impl Dovecot {
     /// Starts a fresh server with an empty mailbox for `ann` (INBOX, Sent, Junk, Trash).
     pub fn start() -> Dovecot {
+        Dovecot::start_with(false)
+    }
+
+    /// Also offers STARTTLS and implicit TLS, with a certificate for 127.0.0.1
+    /// from a test CA (`ca_file()`).
+    pub fn start_with_tls() -> Dovecot {
+        Dovecot::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Dovecot {
         assert!(
             Path::new("/usr/sbin/dovecot").exists(),
             "Dovecot is not installed: run the test command (scripts/test), which installs and starts the test servers"
@@ -32,7 +45,16 @@ impl Dovecot {
             .tempdir()
             .expect("temp dir");
         let port = free_port();
-        let mut server = Dovecot { dir, port, child: None };
+        let tls_port = tls.then(free_port);
+        let mut server = Dovecot {
+            dir,
+            port,
+            tls_port,
+            child: None,
+        };
+        if tls {
+            make_certificates(server.dir.path());
+        }
         server.write_config();
         chown(server.dir.path());
         server.launch();
@@ -43,17 +65,24 @@ impl Dovecot {
         self.dir.path().join("dovecot.conf")
     }
 
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
     }
 
     fn write_config(&self) {
         let d = self.dir.path().display();
+        let ssl = match self.tls_port {
+            Some(_) => format!("ssl = yes\nssl_cert = <{d}/server.pem\nssl_key = <{d}/server.key\n"),
+            None => "ssl = no\n".to_string(),
+        };
         let config = format!(
             r#"protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
 base_dir = {d}/run
@@ -100,7 +129,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -117,7 +147,8 @@ service stats {{
   }}
 }}
 "#,
-            port = self.port
+            port = self.port,
+            tls_port = self.tls_port.unwrap_or(0),
         );
         std::fs::write(self.conf(), config).expect("write dovecot.conf");
         std::fs::write(
@@ -210,6 +241,61 @@ impl Drop for Dovecot {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 signed by it.
+fn make_certificates(dir: &Path) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ca = [
+        "-x509",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=rapport test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+    ];
+    openssl(&[&["req"][..], &new_key, &ca].concat());
+    let request = ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"];
+    openssl(&[&["req"][..], &new_key, &request].concat());
+    let extensions =
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+    std::fs::write(dir.join("server.ext"), extensions).expect("write extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
 }
 
 fn chown(path: &Path) {

@@ -54,11 +54,16 @@ impl ImapConnection {
             address: address.clone(),
             reason,
         };
+        let tls_failed = |reason: String| MailError::Tls {
+            mailbox: name.to_string(),
+            address: address.clone(),
+            reason,
+        };
         let tcp = within(timeout, name, "connecting", TcpStream::connect(&address))
             .await?
             .map_err(|e| failed(e.to_string()))?;
         let stream = match config.tls {
-            TlsMode::Implicit => Either::Right(tls(tcp, &config.host, timeout).await.map_err(failed)?),
+            TlsMode::Implicit => Either::Right(tls(tcp, config, timeout).await.map_err(tls_failed)?),
             TlsMode::None => Either::Left(tcp),
             TlsMode::Starttls => {
                 let mut client = async_imap::Client::new(tcp);
@@ -71,7 +76,7 @@ impl ImapConnection {
                 )
                 .await?
                 .map_err(|e| failed(format!("STARTTLS refused: {e}")))?;
-                Either::Right(tls(client.into_inner(), &config.host, timeout).await.map_err(failed)?)
+                Either::Right(tls(client.into_inner(), config, timeout).await.map_err(tls_failed)?)
             }
         };
         let mut client = async_imap::Client::new(stream);
@@ -303,12 +308,20 @@ async fn login(
 
 async fn tls(
     tcp: TcpStream,
-    host: &str,
+    config: &MailboxConfig,
     timeout: Duration,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-    let roots = tokio_rustls::rustls::RootCertStore {
+    let host = config.host.as_str();
+    let mut roots = tokio_rustls::rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
+    if let Some(path) = &config.ca_file {
+        for certificate in crate::config::extra_roots(path)? {
+            roots
+                .add(certificate)
+                .map_err(|e| format!("{} is not a usable CA certificate: {e}", path.display()))?;
+        }
+    }
     let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))

@@ -17,6 +17,12 @@ pub enum MailError {
         address: String,
         reason: String,
     },
+    #[error("mailbox {mailbox}: TLS with {address} failed: {reason}; if the server's certificate comes from a private CA, set mailboxes.{mailbox}.ca_file")]
+    Tls {
+        mailbox: String,
+        address: String,
+        reason: String,
+    },
     #[error("mailbox {mailbox}: login as {username} was refused ({reason}); check the password or token")]
     Login {
         mailbox: String,
@@ -48,11 +54,17 @@ impl MailError {
         }
     }
 
-    /// Worth reconnecting for: the network or the server, not the setup.
+    /// Worth reconnecting for at once: the network or the server, not the setup.
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
             MailError::Connect { .. } | MailError::Timeout { .. } | MailError::Protocol { .. }
         )
+    }
+
+    /// Only the user can fix it (the config names a rep or a secret that is not there);
+    /// anything else, a long-running watcher retries with backoff.
+    pub fn needs_user(&self) -> bool {
+        matches!(self, MailError::UnknownRep { .. } | MailError::Config(_))
     }
 }

@@ -25,14 +25,14 @@ pub async fn watch(sync: MailSync, name: String, config: MailboxConfig, without_
     let max_backoff = Duration::from_secs(sync.settings().config.mail.reconnect_max_secs);
     let mut backoff = Duration::from_secs(1);
     loop {
-        match watch_connection(&sync, &name, &config, without_idle).await {
+        match watch_connection(&sync, &name, &config, without_idle, &mut backoff).await {
             Ok(()) => return,
-            Err(e) if !e.is_transient() => {
+            Err(e) if e.needs_user() => {
                 tracing::error!(mailbox = %name, error = %e, "stopped watching the mailbox");
                 return;
             }
             Err(e) => {
-                tracing::warn!(mailbox = %name, error = %e, retry_in_secs = backoff.as_secs(), "mailbox connection lost");
+                tracing::warn!(mailbox = %name, error = %e, retry_in_secs = backoff.as_secs(), "mailbox unavailable; will retry");
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(max_backoff);
             }
@@ -40,18 +40,21 @@ pub async fn watch(sync: MailSync, name: String, config: MailboxConfig, without_
     }
 }
 
-/// Syncs and waits on one connection until it fails; `Ok` only when there is nothing to wait with.
+/// Syncs and waits on one connection until it fails; `Ok` only when there is
+/// nothing to wait with. A completed sync resets the reconnection `backoff`.
 async fn watch_connection(
     sync: &MailSync,
     name: &str,
     config: &MailboxConfig,
     without_idle: WithoutIdle,
+    backoff: &mut Duration,
 ) -> Result<(), MailError> {
     let mut connection = ImapConnection::open(name, config, sync.timeout()).await?;
     let renew = Duration::from_secs(sync.settings().config.mail.idle_renew_mins * 60);
     loop {
         let mut report = SyncReport::default();
         sync.sync_folders(&mut connection, config, &mut report).await?;
+        *backoff = Duration::from_secs(1);
         log_report(name, &report);
         match (connection.can_idle && config.idle, without_idle) {
             (true, _) => {
