@@ -102,6 +102,10 @@ impl App {
                 Some(host) => format!("SMTP via {host}:{}", s.config.smtp.port),
                 None => format!(".eml files in {}", s.config.mail.outbox_dir.display()),
             },
+            "mailboxes": s.config.mailboxes.iter().map(|(name, m)| serde_json::json!({
+                "name": name, "rep": m.rep, "server": format!("{}:{}", m.host, m.port()),
+                "tls": m.tls.as_str(), "username": m.username, "idle": m.idle,
+            })).collect::<Vec<_>>(),
         });
         if self.json {
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -123,6 +127,16 @@ impl App {
                 println!("job:       {name} \"{}\" {}{state}", job.schedule, job.time_zone);
             }
             println!("mail:      {}", report["mail"].as_str().unwrap_or_default());
+            for (name, m) in &s.config.mailboxes {
+                println!(
+                    "mailbox:   {name} for {}: {}@{}:{} ({})",
+                    m.rep,
+                    m.username,
+                    m.host,
+                    m.port(),
+                    m.tls.as_str()
+                );
+            }
         }
         Ok(())
     }

@@ -134,6 +134,16 @@ pub enum TlsMode {
     None,
 }
 
+impl TlsMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Implicit => "implicit TLS",
+            TlsMode::Starttls => "STARTTLS",
+            TlsMode::None => "plain, no TLS",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SmtpConfig {

@@ -56,6 +56,12 @@ async fn watch_connection(
         sync.sync_folders(&mut connection, config, &mut report).await?;
         *backoff = Duration::from_secs(1);
         log_report(name, &report);
+        if report.folders_busy > 0 {
+            // Another worker holds a folder, or one that crashed does until its
+            // lease runs out: try again soon rather than after the next IDLE.
+            tokio::time::sleep(busy_retry(sync)).await;
+            continue;
+        }
         match (connection.can_idle && config.idle, without_idle) {
             (true, _) => {
                 // Mail that arrived while the folders were read: sync again before waiting.
@@ -94,6 +100,10 @@ async fn idle_once(connection: ImapConnection, renew: Duration) -> Result<ImapCo
         .await?
         .map_err(|e| MailError::protocol(&name, "DONE", e))?;
     Ok(ImapConnection::from_session(session, name, timeout))
+}
+
+fn busy_retry(sync: &MailSync) -> Duration {
+    Duration::from_secs(sync.settings().config.mail.sync_lease_secs.clamp(1, 60))
 }
 
 pub fn log_report(name: &str, report: &SyncReport) {
