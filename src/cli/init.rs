@@ -40,9 +40,10 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     if !path.exists() {
         write_starter_config(&path)?;
         println!(
-            "wrote starter config {} (pipelines in {})",
+            "wrote starter config {} (pipelines in {}, an example sequence in {})",
             path.display(),
-            pipelines_dir(&path).display()
+            pipelines_dir(&path).display(),
+            path.parent().unwrap_or(Path::new(".")).join("sequences").display()
         );
     }
     let settings = config::load(Some(&path))?;
@@ -74,11 +75,19 @@ fn write_starter_config(path: &Path) -> anyhow::Result<()> {
     let dir = pipelines_dir(path);
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(path, STARTER_CONFIG).with_context(|| format!("writing {}", path.display()))?;
-    for (slug, text) in SHIPPED {
-        let file = dir.join(format!("{slug}.toml"));
+    let sequences = path.parent().unwrap_or(Path::new(".")).join("sequences");
+    std::fs::create_dir_all(&sequences).with_context(|| format!("creating {}", sequences.display()))?;
+    let files = SHIPPED
+        .iter()
+        .map(|(slug, text)| (dir.join(format!("{slug}.toml")), *text))
+        .chain([(sequences.join("example.toml"), EXAMPLE_SEQUENCE)]);
+    for (file, text) in files {
         if !file.exists() {
             std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
         }
     }
     Ok(())
 }
+
+/// The commented example sequence, written beside a new starter config.
+const EXAMPLE_SEQUENCE: &str = include_str!("../../config/sequences/example.toml");

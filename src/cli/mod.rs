@@ -10,6 +10,7 @@ mod output;
 mod pipeline_cmd;
 mod prospect;
 mod rep;
+mod sequence_cmd;
 mod sources_cmd;
 
 pub use app::App;
@@ -100,6 +101,9 @@ pub enum Command {
     Sources(sources_cmd::SourcesArgs),
     /// Poll prospects' feeds now and record new posts (the daemon does this on its schedule).
     Poll(sources_cmd::PollArgs),
+    /// Cold email sequences: check the sequence files.
+    #[command(subcommand)]
+    Sequence(sequence_cmd::SequenceCommand),
     /// Mail: classify a message file, or read the reps' mailboxes into events.
     #[command(subcommand)]
     Mail(mail_cmd::MailCommand),
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sources(args) => sources_cmd::run(&app, args).await,
         Command::Poll(args) => sources_cmd::poll(&app, args).await,
         Command::Mail(command) => mail_cmd::run(&app, command).await,
+        Command::Sequence(command) => sequence_cmd::run(&app, command).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),
     }

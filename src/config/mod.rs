@@ -7,9 +7,11 @@
 
 mod mailbox;
 mod secret;
+mod sequences;
 
 pub use mailbox::{extra_roots, is_never_read, Credential, MailboxConfig};
 pub use secret::Secret;
+pub use sequences::SequenceProblems;
 
 use crate::domain::money::parse_currency;
 use crate::domain::pipeline::{Pipeline, Pipelines};
@@ -57,6 +59,7 @@ pub struct Config {
     pub smtp: SmtpConfig,
     /// Reps' mailboxes, by a name of the user's choosing.
     pub mailboxes: BTreeMap<String, MailboxConfig>,
+    pub sequences: SequencesConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,
@@ -120,6 +123,21 @@ pub struct MailConfig {
     pub fetch_batch: u32,
     /// At most this much of one message is read (enough to classify it).
     pub max_message_bytes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SequencesConfig {
+    /// Folder of sequence files (`SLUG.toml`), beside the config file.
+    pub dir: PathBuf,
+}
+
+impl Default for SequencesConfig {
+    fn default() -> Self {
+        SequencesConfig {
+            dir: PathBuf::from("sequences"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

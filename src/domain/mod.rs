@@ -12,3 +12,4 @@ pub mod polling;
 pub mod profile;
 pub mod prospect;
 pub mod schedule;
+pub mod sequence;

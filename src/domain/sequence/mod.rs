@@ -1,0 +1,7 @@
+//! Cold email sequences: their definition, templates and timing. Pure.
+
+pub mod definition;
+pub mod template;
+pub mod timing;
+
+pub use definition::{EmailTemplate, Sequence, Step, StepAction, TaskTemplate};
