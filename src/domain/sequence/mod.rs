@@ -1,6 +1,8 @@
 //! Cold email sequences: their definition, templates and timing. Pure.
 
 pub mod definition;
+pub mod enrolment;
+pub mod pacing;
 pub mod template;
 pub mod timing;
 
