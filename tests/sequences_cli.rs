@@ -41,3 +41,150 @@ fn the_example_sequence_checks_and_mistakes_are_named() {
         "{report}"
     );
 }
+
+#[test]
+fn enrolment_checks_each_prospect_and_times_the_first_step() {
+    let ws = Workspace::with_rep();
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--company",
+        "Acme",
+    ]);
+    ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Nia Obi",
+        "--profile",
+        "https://github.com/nia",
+    ]);
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Lee Chen",
+        "--email",
+        "lee@bluepeak.example",
+        "--company",
+        "Bluepeak",
+        "--stage",
+        "proposal",
+    ]);
+
+    // Friday 16:30 in Oslo (the rep's zone): inside the window, so the first email is due at once.
+    let friday = "2026-11-27T16:30:00+01:00";
+    let out = ws.run(&[
+        "--json",
+        "--now",
+        friday,
+        "sequence",
+        "enroll",
+        "example",
+        "--stage",
+        "prospecting",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["enrolled"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["enrolled"][0]["name"], "Jane Doe");
+    assert_eq!(report["enrolled"][0]["next_due_at"], "2026-11-27T15:30:00Z");
+    let refused = report["refused"].to_string();
+    assert!(
+        refused.contains("Raj Patel") && refused.contains("prospect.company"),
+        "{refused}"
+    );
+    assert!(refused.contains("Nia Obi") && refused.contains("no email"), "{refused}");
+    assert!(
+        !refused.contains("Lee Chen"),
+        "only the stage asked for is considered: {refused}"
+    );
+
+    let again = ws.run(&["sequence", "enroll", "example", "jane@acme.io"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stdout(&again).contains("already in sequence 'example'"),
+        "{}",
+        stdout(&again)
+    );
+    let wrong_stage = ws.run(&["sequence", "enroll", "example", "lee@bluepeak.example"]);
+    assert_eq!(wrong_stage.status.code(), Some(2));
+    assert!(
+        stdout(&wrong_stage).contains("default/proposal"),
+        "{}",
+        stdout(&wrong_stage)
+    );
+
+    // After the window closes on a Friday, the first email waits for Monday 08:00.
+    ws.ok(&["prospect", "edit", "raj@globex.com", "--company", "Globex"]);
+    let late = ws.json(&[
+        "--now",
+        "2026-11-27T17:30:00+01:00",
+        "sequence",
+        "enroll",
+        "example",
+        "raj@globex.com",
+    ]);
+    assert_eq!(late["enrolled"][0]["next_due_at"], "2026-11-30T07:00:00Z", "{late}");
+
+    let status = ws.json(&["sequence", "status", "example"]);
+    assert_eq!(status.as_array().unwrap().len(), 2, "{status}");
+    assert!(status
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["state"] == "active" && e["step"] == 0));
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    assert!(
+        jane["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "sequence.enrolled"),
+        "{jane}"
+    );
+}
+
+#[test]
+fn preview_shows_what_would_be_sent_or_names_the_missing_field() {
+    let ws = Workspace::with_rep();
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--company",
+        "Acme",
+    ]);
+    ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
+    let shown = ws.ok(&["sequence", "preview", "example", "jane@acme.io"]);
+    assert!(shown.contains("== step 1 (at once)"), "{shown}");
+    assert!(shown.contains("Hi Jane,"), "{shown}");
+    assert!(
+        shown.contains("== step 2 (+2 business days)") && shown.contains("Task: Like or comment on Jane's latest post"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Subject: Acme and faster deploys"),
+        "the third step has one variant: {shown}"
+    );
+    assert!(!shown.contains("{{"), "{shown}");
+
+    let missing = ws.run(&["sequence", "preview", "example", "raj@globex.com"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("prospect.company"), "{}", stderr(&missing));
+    let unknown = ws.run(&["sequence", "preview", "nosuch", "jane@acme.io"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("no sequence 'nosuch'"),
+        "{}",
+        stderr(&unknown)
+    );
+}

@@ -128,6 +128,16 @@ pub struct RepArg {
     pub rep: Option<String>,
 }
 
+/// Who is at the keyboard, for the event log.
+fn cli_user() -> crate::domain::event::Actor {
+    crate::domain::event::Actor::User(
+        std::env::var("USER")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "cli".into()),
+    )
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Init(args) = &cli.command {

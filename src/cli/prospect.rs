@@ -1,7 +1,7 @@
 //! `rapport prospect ...` and `rapport log`.
 
 use super::output::{self, or_dash};
-use super::{input_error, parse_rfc3339, App, RepArg};
+use super::{cli_user, input_error, parse_rfc3339, App, RepArg};
 use crate::domain::event::{self, Actor, NewEvent};
 use crate::domain::import::{self, ImportDefaults, EXPORT_HEADER};
 use crate::domain::money::{parse_currency, Amount};
@@ -242,16 +242,6 @@ pub async fn run(app: &App, command: ProspectCommand) -> anyhow::Result<()> {
 
 fn parse_prospect_ref(text: &str) -> anyhow::Result<ProspectRef> {
     text.parse().map_err(input_error)
-}
-
-/// Who is at the keyboard, for the event log.
-fn cli_user() -> Actor {
-    Actor::User(
-        std::env::var("USER")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "cli".into()),
-    )
 }
 
 fn parse_fields(fields: &[String]) -> anyhow::Result<BTreeMap<String, String>> {

@@ -1,20 +1,284 @@
 //! `rapport sequence`: cold email sequences.
 
-use super::{input_error, output, App};
+use super::output::or_dash;
+use super::{input_error, output, App, RepArg};
+use crate::domain::prospect::{Prospect, ProspectRef, Rep};
+use crate::domain::sequence::enrolment::{
+    check_eligible, context_for, render_step, variant_count, variant_for, RenderedStep,
+};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
-use clap::Subcommand;
+use crate::store::{NewEnrolment, ProspectFilter, RepScope};
+use chrono_tz::Tz;
+use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
 pub enum SequenceCommand {
     /// Validate every sequence file in the sequences folder (config/sequences/):
     /// format, delays, stages, and every template's fields.
     Check,
+    /// Enrol prospects: everyone in a stage, everyone with a tag, or the ones named.
+    /// Only prospects in the sequence's stages, with an email, not suppressed, not
+    /// already in a sequence, and with a value for every field the emails use.
+    Enroll(EnrollArgs),
+    /// Show exactly what each step would send to (or ask of the rep for) a prospect.
+    Preview(PreviewArgs),
+    /// Each enrolment: its step, state and when the next step is due.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The sequence (its file name without .toml).
+    pub sequence: String,
+    /// Everyone in this stage.
+    #[arg(long, conflicts_with_all = ["tag", "prospects"])]
+    pub stage: Option<String>,
+    /// Everyone with this tag.
+    #[arg(long, conflicts_with = "prospects")]
+    pub tag: Option<String>,
+    /// Prospects by id or email.
+    #[arg(required_unless_present_any = ["stage", "tag"])]
+    pub prospects: Vec<String>,
+    #[command(flatten)]
+    pub rep: RepArg,
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    pub sequence: String,
+    /// A prospect by id or email.
+    pub prospect: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only this sequence.
+    pub sequence: Option<String>,
+    #[command(flatten)]
+    pub rep: RepArg,
 }
 
 pub async fn run(app: &App, command: SequenceCommand) -> anyhow::Result<()> {
     match command {
         SequenceCommand::Check => check(app),
+        SequenceCommand::Enroll(args) => enroll(app, args).await,
+        SequenceCommand::Preview(args) => preview(app, args).await,
+        SequenceCommand::Status(args) => status(app, args).await,
+    }
+}
+
+fn find_sequence(app: &App, slug: &str) -> anyhow::Result<Sequence> {
+    let (sequences, broken) = app.settings.load_sequences();
+    if let Some(found) = sequences.into_iter().find(|s| s.slug == slug) {
+        return Ok(found);
+    }
+    if let Some(file) = broken.iter().find(|b| b.file.ends_with(&format!("{slug}.toml"))) {
+        return Err(input_error(format!(
+            "sequence '{slug}' has problems ({}); run `rapport sequence check`",
+            file.problems.join("; ")
+        )));
+    }
+    Err(input_error(format!(
+        "there is no sequence '{slug}' in {}; see `rapport sequence check` for the ones there are",
+        app.settings.sequences_dir().display()
+    )))
+}
+
+/// The prospects an enrolment names.
+async fn candidates(app: &App, sequence: &Sequence, args: &EnrollArgs) -> anyhow::Result<Vec<Prospect>> {
+    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    if args.stage.is_some() || args.tag.is_some() {
+        let filter = ProspectFilter {
+            pipeline: Some(sequence.pipeline.clone()),
+            stage: args.stage.clone(),
+            tag: args.tag.clone(),
+        };
+        return Ok(app.store.list_prospects(scope, &filter).await?);
+    }
+    let mut found = Vec::new();
+    for reference in &args.prospects {
+        let reference: ProspectRef = reference.parse().map_err(input_error)?;
+        found.push(app.store.find_prospect(scope, &reference).await?);
+    }
+    Ok(found)
+}
+
+/// The zone a prospect's mail is timed in: theirs, else their rep's.
+fn zone_of(prospect: &Prospect, rep: &Rep) -> Tz {
+    prospect
+        .data
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .or_else(|| rep.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
+}
+
+fn rep_of<'a>(reps: &'a [Rep], prospect: &Prospect) -> anyhow::Result<&'a Rep> {
+    reps.iter()
+        .find(|r| r.id == prospect.data.rep_id)
+        .ok_or_else(|| anyhow::anyhow!("prospect #{} has no rep in the database", prospect.id))
+}
+
+async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
+    let sequence = find_sequence(app, &args.sequence)?;
+    let window = app
+        .settings
+        .config
+        .sending
+        .window()
+        .map_err(|(key, m)| input_error(format!("{key}: {m}")))?;
+    let first_delay = sequence.steps.first().map_or(Delay::Hours(0), |s| s.after);
+    let reps = app.store.list_reps().await?;
+    let now = app.clock.now();
+    let (mut enrolled, mut refused) = (Vec::new(), Vec::new());
+    for prospect in candidates(app, &sequence, &args).await? {
+        let rep = rep_of(&reps, &prospect)?;
+        let suppressed = match &prospect.data.email {
+            Some(email) => app.store.is_suppressed(email).await?,
+            None => false,
+        };
+        let post = app.store.latest_post(prospect.id).await?;
+        let context = context_for(&prospect, rep, post.as_ref());
+        let label = format!("#{} {}", prospect.id, prospect.data.name);
+        let variant = match check_eligible(&prospect, &sequence, suppressed, &context) {
+            Ok(variant) => variant,
+            Err(reason) => {
+                refused.push((label, reason));
+                continue;
+            }
+        };
+        let Some(next_due_at) = window.due_at(now, first_delay, zone_of(&prospect, rep)) else {
+            refused.push((
+                label,
+                "the sending window never opens within a year (check [sending] holidays)".into(),
+            ));
+            continue;
+        };
+        let new = NewEnrolment {
+            prospect_id: prospect.id,
+            sequence: sequence.slug.clone(),
+            variant: variant as u32,
+            next_due_at,
+        };
+        match app.store.enroll(&new, &super::cli_user(), now).await? {
+            Ok(id) => enrolled.push(serde_json::json!({
+                "enrolment": id, "prospect": prospect.id, "name": prospect.data.name,
+                "variant": variant, "next_due_at": next_due_at,
+            })),
+            Err(running) => refused.push((label, format!("is already in sequence '{running}'"))),
+        }
+    }
+    report_enrolment(app, &sequence, &enrolled, &refused)
+}
+
+fn report_enrolment(
+    app: &App,
+    sequence: &Sequence,
+    enrolled: &[serde_json::Value],
+    refused: &[(String, String)],
+) -> anyhow::Result<()> {
+    if app.json {
+        let refused: Vec<_> = refused
+            .iter()
+            .map(|(who, why)| serde_json::json!({ "prospect": who, "reason": why }))
+            .collect();
+        output::json(&serde_json::json!({ "sequence": sequence.slug, "enrolled": enrolled, "refused": refused }))?;
+    } else {
+        println!("enrolled {} in '{}'", enrolled.len(), sequence.slug);
+        for (who, why) in refused {
+            println!("  not enrolled: {who} {why}");
+        }
+    }
+    if enrolled.is_empty() && !refused.is_empty() {
+        return Err(input_error(format!(
+            "nobody was enrolled in '{}' (reasons above)",
+            sequence.slug
+        )));
+    }
+    Ok(())
+}
+
+async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
+    let sequence = find_sequence(app, &args.sequence)?;
+    let reference: ProspectRef = args.prospect.parse().map_err(input_error)?;
+    let prospect = app.store.find_prospect(RepScope::Team, &reference).await?;
+    let reps = app.store.list_reps().await?;
+    let post = app.store.latest_post(prospect.id).await?;
+    let context = context_for(&prospect, rep_of(&reps, &prospect)?, post.as_ref());
+    let variant = variant_for(prospect.id, &sequence.slug, variant_count(&sequence));
+    let mut steps = Vec::new();
+    for (index, step) in sequence.steps.iter().enumerate() {
+        let rendered = render_step(&sequence, index, variant, &context)
+            .map_err(|e| input_error(format!("{} cannot get this sequence: {e}", prospect.data.name)))?;
+        steps.push((describe_delay(step.after), rendered));
+    }
+    if app.json {
+        let steps: Vec<_> = steps
+            .iter()
+            .map(|(after, step)| serde_json::json!({ "after": after, "step": step }))
+            .collect();
+        return output::json(&serde_json::json!({ "sequence": sequence.slug, "variant": variant, "steps": steps }));
+    }
+    for (number, (after, step)) in steps.iter().enumerate() {
+        println!("== step {} ({after})", number + 1);
+        match step {
+            RenderedStep::Email { subject, text, html } => {
+                println!("Subject: {subject}\n\n{}", text.trim_end());
+                if html.is_some() {
+                    println!("(and an HTML part)");
+                }
+            }
+            RenderedStep::Task {
+                instruction,
+                link,
+                logs,
+            } => {
+                let link = link.as_deref().map(|l| format!(" — {l}")).unwrap_or_default();
+                println!("Task: {instruction}{link}  (logs {logs})");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
+    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let enrolments = app.store.list_enrolments(scope, args.sequence.as_deref()).await?;
+    if app.json {
+        return output::json(&enrolments);
+    }
+    let (sequences, _) = app.settings.load_sequences();
+    let steps_of = |slug: &str| sequences.iter().find(|s| s.slug == slug).map_or(0, |s| s.steps.len());
+    let rows: Vec<Vec<String>> = enrolments
+        .iter()
+        .map(|e| {
+            let total = steps_of(&e.sequence);
+            vec![
+                e.id.to_string(),
+                format!("#{} {}", e.prospect_id, e.prospect_name),
+                e.sequence.clone(),
+                format!("{}/{total}", (e.step as usize + 1).min(total)),
+                e.state.clone(),
+                e.next_due_at
+                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                or_dash(e.stop_reason.as_deref()),
+            ]
+        })
+        .collect();
+    output::table(
+        &["ID", "PROSPECT", "SEQUENCE", "STEP", "STATE", "NEXT", "WHY STOPPED"],
+        &rows,
+    );
+    Ok(())
+}
+
+fn describe_delay(delay: Delay) -> String {
+    match delay {
+        Delay::Hours(0) => "at once".into(),
+        Delay::Hours(h) => format!("+{h} hours"),
+        Delay::BusinessDays(d) => format!("+{d} business days"),
     }
 }
 

@@ -7,10 +7,12 @@
 
 mod mailbox;
 mod secret;
+mod sending;
 mod sequences;
 
 pub use mailbox::{extra_roots, is_never_read, Credential, MailboxConfig};
 pub use secret::Secret;
+pub use sending::SendingConfig;
 pub use sequences::SequenceProblems;
 
 use crate::domain::money::parse_currency;
@@ -60,6 +62,7 @@ pub struct Config {
     /// Reps' mailboxes, by a name of the user's choosing.
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub sequences: SequencesConfig,
+    pub sending: SendingConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,
@@ -677,6 +680,8 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     for (name, mailbox) in &config.mailboxes {
         mailbox::validate_mailbox(name, mailbox, &bad)?;
     }
+    config.sending.window().map_err(|(key, message)| bad(&key, message))?;
+    config.sending.pacing().map_err(|(key, message)| bad(&key, message))?;
     if config.smtp.username.is_some() != config.smtp.password.is_some() {
         return Err(bad(
             "smtp.username",

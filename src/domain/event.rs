@@ -9,7 +9,7 @@ use super::prospect::ProspectId;
 /// Kinds rapport itself records; a hand-logged kind may not use these.
 pub const PROSPECT_CREATED: &str = "prospect.created";
 pub const STAGE_CHANGED: &str = "stage.changed";
-const RESERVED_PREFIXES: [&str; 3] = ["prospect.", "stage.", "email."];
+const RESERVED_PREFIXES: [&str; 4] = ["prospect.", "stage.", "email.", "sequence."];
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,6 +4,7 @@
 
 mod sqlite;
 mod sqlite_mail;
+mod sqlite_sequences;
 
 pub use sqlite::SqliteStore;
 
@@ -12,6 +13,7 @@ use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
+use crate::domain::sequence::enrolment::PostSummary;
 use crate::net::client::Validators;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -144,6 +146,32 @@ pub struct MailBatch {
     pub effects: Vec<MailEffect>,
 }
 
+/// A prospect about to be enrolled in a sequence.
+#[derive(Debug, Clone)]
+pub struct NewEnrolment {
+    pub prospect_id: ProspectId,
+    pub sequence: String,
+    pub variant: u32,
+    pub next_due_at: DateTime<Utc>,
+}
+
+/// A prospect's place in a sequence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub prospect_email: Option<String>,
+    pub sequence: String,
+    pub variant: u32,
+    /// Index of the next step (0-based).
+    pub step: u32,
+    pub state: String,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
+    pub enrolled_at: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
@@ -228,6 +256,18 @@ pub trait Store: Send + Sync {
         -> StoreResult<u64>;
     /// The date an out-of-office said the prospect is back, if still ahead of `today`.
     async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<chrono::NaiveDate>>;
+
+    /// Enrols a prospect with a `sequence.enrolled` event; `Ok(Err(sequence))`
+    /// when they are already in a running one.
+    async fn enroll(
+        &self,
+        enrolment: &NewEnrolment,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<i64, String>>;
+    async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>>;
+    /// The prospect's newest post from the feeds.
+    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>>;
 
     /// Registers a job's schedule. When the schedule (or zone) changed, or the
     /// job is new, `next_run` is stored; otherwise the stored next run stands.

@@ -36,7 +36,7 @@ pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
+pub(super) fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt(format!("time '{text}': {e}")))
@@ -142,7 +142,7 @@ fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
 }
 
-fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepScope) {
+pub(super) fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepScope) {
     match scope {
         RepScope::Rep(rep) => {
             builder.push(" AND p.rep_id = ").push_bind(rep);
@@ -399,7 +399,11 @@ fn source_from_row(row: &SqliteRow) -> StoreResult<Source> {
     })
 }
 
-async fn append_event_on(conn: &mut SqliteConnection, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
+pub(super) async fn append_event_on(
+    conn: &mut SqliteConnection,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     Ok(!insert_events_returning_new(conn, std::iter::once(event), now)
         .await?
         .is_empty())
@@ -899,6 +903,23 @@ impl Store for SqliteStore {
 
     async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
         self.prospect_away_until(prospect).await
+    }
+
+    async fn enroll(
+        &self,
+        enrolment: &NewEnrolment,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<i64, String>> {
+        self.insert_enrolment(enrolment, actor, now).await
+    }
+
+    async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>> {
+        self.select_enrolments(scope, sequence).await
+    }
+
+    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
+        self.newest_post(prospect).await
     }
 
     async fn ensure_job(

@@ -1,0 +1,147 @@
+//! The SQLite side of sequences: enrolments, and the post templates quote.
+
+use super::sqlite::{append_event_on, db, parse_ts, scope_clause, ts};
+use super::{Enrolment, NewEnrolment, RepScope, SqliteStore, StoreError, StoreResult};
+use crate::domain::event::{Actor, NewEvent};
+use crate::domain::prospect::ProspectId;
+use crate::domain::sequence::enrolment::PostSummary;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+pub const SEQUENCE_ENROLLED: &str = "sequence.enrolled";
+
+impl SqliteStore {
+    pub(super) async fn insert_enrolment(
+        &self,
+        enrolment: &NewEnrolment,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Result<i64, String>> {
+        let mut tx = self.write_tx().await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO enrolments (prospect_id, rep_id, sequence, variant, step, state, next_due_at, enrolled_at, updated_at) \
+             SELECT id, rep_id, ?, ?, 0, 'active', ?, ?, ? FROM prospects WHERE id = ? \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(&enrolment.sequence)
+        .bind(i64::from(enrolment.variant))
+        .bind(ts(enrolment.next_due_at))
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(enrolment.prospect_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("enrol a prospect"))?;
+        let Some(id) = id else {
+            let running: Option<String> = sqlx::query_scalar(
+                "SELECT sequence FROM enrolments WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",
+            )
+            .bind(enrolment.prospect_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("enrol a prospect"))?;
+            return match running {
+                Some(sequence) => Ok(Err(sequence)),
+                None => Err(StoreError::NotFound(format!("no prospect #{}", enrolment.prospect_id))),
+            };
+        };
+        let event = NewEvent {
+            prospect_id: enrolment.prospect_id,
+            kind: SEQUENCE_ENROLLED.into(),
+            occurred_at: now,
+            source_key: format!("enrolment:{id}"),
+            actor: actor.clone(),
+            data: serde_json::json!({ "sequence": enrolment.sequence, "variant": enrolment.variant, "enrolment": id }),
+        };
+        append_event_on(&mut tx, &event, now).await?;
+        tx.commit().await.map_err(db("enrol a prospect"))?;
+        Ok(Ok(id))
+    }
+
+    pub(super) async fn select_enrolments(
+        &self,
+        scope: RepScope,
+        sequence: Option<&str>,
+    ) -> StoreResult<Vec<Enrolment>> {
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, e.next_due_at, \
+             e.stop_reason, e.enrolled_at FROM enrolments e JOIN prospects p ON p.id = e.prospect_id WHERE 1 = 1",
+        );
+        scope_clause(&mut query, scope);
+        if let Some(sequence) = sequence {
+            query.push(" AND e.sequence = ").push_bind(sequence);
+        }
+        query.push(" ORDER BY e.sequence, e.next_due_at IS NULL, e.next_due_at, e.id");
+        let rows = query
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("list enrolments"))?;
+        rows.iter().map(enrolment_from_row).collect()
+    }
+
+    pub(super) async fn newest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
+        let row = sqlx::query(
+            "SELECT occurred_at, data FROM events WHERE prospect_id = ? AND kind = 'post' ORDER BY occurred_at DESC, id DESC LIMIT 1",
+        )
+        .bind(prospect)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("find the latest post"))?;
+        let Some(row) = row else { return Ok(None) };
+        let data: serde_json::Value =
+            serde_json::from_str(row.get("data")).map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
+        let text = |key: &str| {
+            data.get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        // Mastodon and Bluesky posts have no title: their first words stand in.
+        let title = Some(text("title"))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| excerpt(&text("text"), 80));
+        Ok(Some(PostSummary {
+            title,
+            url: text("url"),
+            date: parse_ts(row.get("occurred_at"))?,
+        }))
+    }
+}
+
+fn excerpt(text: &str, max_chars: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut out = String::new();
+    for word in words {
+        if out.chars().count() + word.chars().count() + 1 > max_chars {
+            out.push('…');
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
+    let count = |name: &str| {
+        u32::try_from(row.get::<i64, _>(name)).map_err(|_| StoreError::Corrupt(format!("enrolment {name}")))
+    };
+    Ok(Enrolment {
+        id: row.get(0),
+        prospect_id: row.get(1),
+        prospect_name: row.get(2),
+        prospect_email: row.get(3),
+        sequence: row.get(4),
+        variant: count("variant")?,
+        step: count("step")?,
+        state: row.get(7),
+        next_due_at: row.get::<Option<String>, _>(8).as_deref().map(parse_ts).transpose()?,
+        stop_reason: row.get(9),
+        enrolled_at: parse_ts(row.get(10))?,
+    })
+}
