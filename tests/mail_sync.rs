@@ -153,6 +153,24 @@ fn sync_is_incremental_and_matches_sent_mail_and_replies() {
     assert_eq!(second["headers_fetched"], 1, "only the new UID is fetched: {second}");
     assert_eq!(second["new_events"], 1, "{second}");
 
+    let folders = ws.json(&["mail", "status"]);
+    let inbox = folders
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["folder"] == "INBOX")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(inbox["last_uid"], 3, "{folders}");
+    assert!(
+        inbox["last_error"].is_null() && inbox["lease_until"].is_null(),
+        "{folders}"
+    );
+    assert!(
+        folders.as_array().unwrap().iter().any(|f| f["folder"] == "Sent"),
+        "{folders}"
+    );
+
     let third = sync(&ws, &[]);
     assert_eq!(third["headers_fetched"], 0, "{third}");
     assert_eq!(count(&mail_events(&ws), "email.replied", "jane@acme.io"), 2);

@@ -17,6 +17,8 @@ pub enum MailCommand {
     Classify(ClassifyArgs),
     /// Read the configured mailboxes ([mailboxes.NAME]) into events.
     Sync(SyncArgs),
+    /// Each watched folder: how far it has been read, when, and the last error.
+    Status,
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +42,7 @@ pub async fn run(app: &App, command: MailCommand) -> anyhow::Result<()> {
         MailCommand::Classify(args) => classify_file(&args.file, app.clock.now().date_naive(), app.json),
         MailCommand::Sync(args) if args.once => sync_once(app).await,
         MailCommand::Sync(_) => sync_until_interrupted(app).await,
+        MailCommand::Status => status(app).await,
     }
 }
 
@@ -153,5 +156,42 @@ async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { while watchers.join_next().await.is_some() {} } => {}
     }
+    Ok(())
+}
+
+async fn status(app: &App) -> anyhow::Result<()> {
+    let folders = app.store.list_mail_folders().await?;
+    if app.json {
+        return output::json(&folders);
+    }
+    if folders.is_empty() {
+        println!("no folder has been read yet; configure [mailboxes.NAME] and run `rapport mail sync --once`");
+    }
+    let now = app.clock.now();
+    let rows: Vec<Vec<String>> = folders
+        .iter()
+        .map(|f| {
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+            };
+            let reading = if f.lease_until.is_some_and(|t| t > now) {
+                "reading now"
+            } else {
+                ""
+            };
+            vec![
+                f.mailbox.clone(),
+                f.folder.clone(),
+                f.last_uid.to_string(),
+                when(f.last_sync_at),
+                output::or_dash(f.last_error.as_deref()),
+                reading.to_string(),
+            ]
+        })
+        .collect();
+    output::table(
+        &["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC (UTC)", "LAST ERROR", ""],
+        &rows,
+    );
     Ok(())
 }

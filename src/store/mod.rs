@@ -136,6 +136,19 @@ pub struct FolderCursor {
     pub last_uid: u32,
 }
 
+/// A watched folder's sync state, for `rapport mail status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailFolderState {
+    pub mailbox: String,
+    pub folder: String,
+    pub uid_validity: Option<u32>,
+    pub last_uid: u32,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Set while a worker reads the folder.
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
 /// What one batch of a folder's messages gave, stored with the folder's new cursor.
 #[derive(Debug, Clone)]
 pub struct MailBatch {
@@ -248,6 +261,7 @@ pub trait Store: Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>>;
     /// Which of the rep's prospects own these addresses, and were sent these Message-IDs.
     async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
     /// Stores a batch's events, sent ids, suppressions and away dates with the

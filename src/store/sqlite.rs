@@ -887,6 +887,10 @@ impl Store for SqliteStore {
         self.release_folder(mailbox, folder, error, now).await
     }
 
+    async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>> {
+        self.folder_states().await
+    }
+
     async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts> {
         self.contacts(rep, emails, sent_ids).await
     }

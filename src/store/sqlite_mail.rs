@@ -1,8 +1,8 @@
 //! The SQLite side of mailbox sync: folder cursors with leases, contact
 //! lookups scoped to one rep, and each batch's effects in one transaction.
 
-use super::sqlite::{db, insert_events_returning_new, ts};
-use super::{FolderCursor, MailBatch, SqliteStore, StoreError, StoreResult};
+use super::sqlite::{db, insert_events_returning_new, parse_ts, ts};
+use super::{FolderCursor, MailBatch, MailFolderState, SqliteStore, StoreError, StoreResult};
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
@@ -141,6 +141,31 @@ impl SqliteStore {
         .map_err(db("advance a mail folder"))?;
         tx.commit().await.map_err(db("record mail"))?;
         Ok(new_keys.len() as u64)
+    }
+
+    pub(super) async fn folder_states(&self) -> StoreResult<Vec<MailFolderState>> {
+        let rows = sqlx::query(
+            "SELECT mailbox, folder, uid_validity, last_uid, last_sync_at, last_error, lease_until FROM mail_folders \
+             ORDER BY mailbox, folder",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list mail folders"))?;
+        rows.iter()
+            .map(|row| {
+                let cursor = cursor_from(row.get("uid_validity"), row.get("last_uid"))?;
+                let time = |name: &str| row.get::<Option<String>, _>(name).as_deref().map(parse_ts).transpose();
+                Ok(MailFolderState {
+                    mailbox: row.get("mailbox"),
+                    folder: row.get("folder"),
+                    uid_validity: cursor.uid_validity,
+                    last_uid: cursor.last_uid,
+                    last_sync_at: time("last_sync_at")?,
+                    last_error: row.get("last_error"),
+                    lease_until: time("lease_until")?,
+                })
+            })
+            .collect()
     }
 
     pub(super) async fn prospect_away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
