@@ -7,6 +7,8 @@ CREATE TABLE mail_folders (
     folder       TEXT NOT NULL,
     uid_validity INTEGER,
     last_uid     INTEGER NOT NULL DEFAULT 0,
+    -- The worker holding the folder (a token of its own) and until when.
+    lease_owner  TEXT,
     lease_until  TEXT,
     last_sync_at TEXT,
     last_error   TEXT,

@@ -2,7 +2,6 @@
 CREATE TABLE enrolments (
     id           INTEGER PRIMARY KEY,
     prospect_id  INTEGER NOT NULL REFERENCES prospects(id) ON DELETE CASCADE,
-    rep_id       INTEGER NOT NULL REFERENCES reps(id),
     sequence     TEXT NOT NULL,
     -- The A/B variant of every email step.
     variant      INTEGER NOT NULL DEFAULT 0,
@@ -19,4 +18,4 @@ CREATE TABLE enrolments (
 -- A prospect is in at most one running sequence.
 CREATE UNIQUE INDEX enrolments_running ON enrolments(prospect_id) WHERE state IN ('active', 'snoozed', 'paused');
 CREATE INDEX enrolments_due ON enrolments(next_due_at) WHERE state = 'active';
-CREATE INDEX enrolments_rep_sequence ON enrolments(rep_id, sequence);
+CREATE INDEX enrolments_sequence ON enrolments(sequence);

@@ -78,10 +78,7 @@ fn print_reading(reading: &Classification) {
             recipient.address,
             recipient.status.as_deref().unwrap_or("-"),
             if recipient.hard { "hard" } else { "soft" },
-            serde_json::to_value(recipient.reason)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
+            crate::domain::mail::name_of(&recipient.reason)
         );
     }
     if reading.sender_problem {
@@ -143,19 +140,25 @@ fn print_report(app: &App, report: &SyncReport) -> anyhow::Result<()> {
 
 async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
     let sync = mail_sync(app)?;
+    let (stop_watchers, stop) = tokio::sync::watch::channel(false);
     let mut watchers = tokio::task::JoinSet::new();
     for (name, config) in &app.settings.config.mailboxes {
+        let without_idle = WithoutIdle::Poll(POLL_WITHOUT_IDLE);
         watchers.spawn(watch::watch(
             sync.clone(),
             name.clone(),
             config.clone(),
-            WithoutIdle::Poll(POLL_WITHOUT_IDLE),
+            without_idle,
+            stop.clone(),
         ));
     }
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = async { while watchers.join_next().await.is_some() {} } => {}
     }
+    // Stop between batches, so no folder stays held.
+    let _ = stop_watchers.send(true);
+    while watchers.join_next().await.is_some() {}
     Ok(())
 }
 

@@ -184,7 +184,6 @@ pub fn extra_roots(
 
 /// Spam, Junk, Trash and Drafts are never read, whatever the config says.
 pub fn is_never_read(folder: &str) -> bool {
-    let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase();
     [
         "spam",
         "junk",
@@ -196,7 +195,12 @@ pub fn is_never_read(folder: &str) -> bool {
         "bin",
         "drafts",
     ]
-    .contains(&leaf.as_str())
+    .contains(&folder_leaf(folder).as_str())
+}
+
+/// A folder's own name, lower-cased, without its parents (`INBOX.Junk` → `junk`).
+pub fn folder_leaf(folder: &str) -> String {
+    folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase()
 }
 
 #[cfg(test)]

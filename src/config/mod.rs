@@ -10,7 +10,7 @@ mod secret;
 mod sending;
 mod sequences;
 
-pub use mailbox::{extra_roots, is_never_read, Credential, MailboxConfig};
+pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
 pub use secret::Secret;
 pub use sending::SendingConfig;
 pub use sequences::SequenceProblems;

@@ -62,13 +62,25 @@ impl SendingConfig {
             .iter()
             .map(|d| date(d).map_err(|m| key("holidays", m)))
             .collect::<Result<_, _>>()?;
+        let blamed = if days.is_empty() { "days" } else { "end" };
         SendingWindow::new(&days, time("start", &self.start)?, time("end", &self.end)?, holidays)
-            .map_err(|m| key("end", m))
+            .map_err(|m| key(blamed, m))
     }
 
     pub fn pacing(&self) -> Result<Pacing, (String, String)> {
-        if self.daily_cap == 0 {
-            return Err(key("daily_cap", "0 would never send; set at least 1".into()));
+        if !(1..=10_000).contains(&self.daily_cap) {
+            return Err(key(
+                "daily_cap",
+                format!("{} is not between 1 and 10000 messages a day", self.daily_cap),
+            ));
+        }
+        for (name, secs) in [
+            ("min_gap_secs", self.min_gap_secs),
+            ("max_jitter_secs", self.max_jitter_secs),
+        ] {
+            if secs > 86_400 {
+                return Err(key(name, format!("{secs} is more than a day (86400 seconds)")));
+            }
         }
         let ramp_up = self
             .ramp_up_from
@@ -84,15 +96,16 @@ impl SendingConfig {
             .map_err(|m| key("ramp_up_from", m))?;
         Ok(Pacing {
             daily_cap: self.daily_cap,
-            min_gap: Duration::seconds(i64::try_from(self.min_gap_secs).unwrap_or(i64::MAX / 1000)),
-            max_jitter: Duration::seconds(i64::try_from(self.max_jitter_secs).unwrap_or(i64::MAX / 1000)),
+            // Both checked above to be at most a day.
+            min_gap: Duration::seconds(self.min_gap_secs as i64),
+            max_jitter: Duration::seconds(self.max_jitter_secs as i64),
             ramp_up,
         })
     }
 }
 
 fn date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| format!("'{text}' is not a date; write it like 2026-12-25"))
+    crate::domain::prospect::parse_date(text)
 }
 
 fn key(name: &str, message: String) -> (String, String) {

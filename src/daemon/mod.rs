@@ -54,7 +54,8 @@ pub async fn run(
     let mut scheduler = Scheduler::register(&ctx, jobs).await?;
     let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
     let mut running: JoinSet<String> = JoinSet::new();
-    let mut watchers = start_mail_watchers(&ctx);
+    let (stop_watchers, stop) = tokio::sync::watch::channel(false);
+    let mut watchers = start_mail_watchers(&ctx, stop);
     tokio::pin!(shutdown);
     loop {
         let now = ctx.clock.now();
@@ -85,10 +86,16 @@ pub async fn run(
             }
         }
     }
-    // Each stored batch is a transaction of its own, so a watcher can stop anywhere.
-    watchers.abort_all();
     tracing::info!(running = running.len(), grace_secs = grace.as_secs(), "shutting down");
-    let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
+    // Watchers stop between batches, releasing their folders; each stored batch is
+    // its own transaction, so one cut off after the grace period loses nothing.
+    let _ = stop_watchers.send(true);
+    let drained = tokio::time::timeout(grace, async {
+        while running.join_next().await.is_some() {}
+        while watchers.join_next().await.is_some() {}
+    })
+    .await;
+    watchers.abort_all();
     if drained.is_err() {
         tracing::warn!(
             cancelled = running.len(),
@@ -102,7 +109,7 @@ pub async fn run(
 
 /// One IDLE watcher per mailbox that wants it, so replies arrive within
 /// seconds; servers without IDLE are left to the `sync-mail` schedule.
-fn start_mail_watchers(ctx: &JobContext) -> JoinSet<()> {
+fn start_mail_watchers(ctx: &JobContext, stop: tokio::sync::watch::Receiver<bool>) -> JoinSet<()> {
     let mut watchers = JoinSet::new();
     let sync_enabled = ctx.settings.config.jobs.get("sync-mail").is_some_and(|job| job.enabled);
     for (name, config) in ctx
@@ -117,6 +124,7 @@ fn start_mail_watchers(ctx: &JobContext) -> JoinSet<()> {
             name.clone(),
             config.clone(),
             crate::sources::mail::watch::WithoutIdle::Stop,
+            stop.clone(),
         );
         watchers.spawn(watch);
     }

@@ -13,3 +13,4 @@ pub mod profile;
 pub mod prospect;
 pub mod schedule;
 pub mod sequence;
+pub mod text;

@@ -3,6 +3,7 @@
 //! excerpt, published time and author. Item HTML becomes plain text here, so
 //! nothing downstream (digests, templates) ever renders a feed's markup.
 
+use crate::domain::text::excerpt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -181,19 +182,6 @@ fn is_block(name: &str) -> bool {
 
 fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// At most `limit` characters, cut at a word boundary with an ellipsis.
-fn excerpt(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        return text.to_string();
-    }
-    let cut: String = text.chars().take(limit).collect();
-    let at_word = cut
-        .rfind(' ')
-        .filter(|i| *i > limit / 2)
-        .map_or(cut.as_str(), |i| &cut[..i]);
-    format!("{}…", at_word.trim_end())
 }
 
 #[cfg(test)]

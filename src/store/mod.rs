@@ -153,6 +153,8 @@ pub struct MailFolderState {
 #[derive(Debug, Clone)]
 pub struct MailBatch {
     pub rep_id: RepId,
+    /// The worker's lease token.
+    pub owner: String,
     pub cursor: FolderCursor,
     /// The worker's lease on the folder, renewed with each batch.
     pub lease_until: DateTime<Utc>,
@@ -245,19 +247,22 @@ pub trait Store: Send + Sync {
     /// returns, per record, how many of its events were new.
     async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
 
-    /// Claims a mail folder for syncing until `lease_until`; `None` while another worker holds it.
+    /// Claims a mail folder for `owner` (a worker's own token) until
+    /// `lease_until`; `None` while another worker holds it.
     async fn claim_mail_folder(
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<FolderCursor>>;
-    /// Lets go of a folder, noting the error that ended the sync, if any.
+    /// Lets go of a folder `owner` holds, noting the error that ended the sync, if any.
     async fn release_mail_folder(
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
@@ -265,11 +270,10 @@ pub trait Store: Send + Sync {
     /// Which of the rep's prospects own these addresses, and were sent these Message-IDs.
     async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
     /// Stores a batch's events, sent ids, suppressions and away dates with the
-    /// folder's new cursor in one transaction; returns how many events were new.
+    /// folder's new cursor in one transaction, if `batch.owner` still holds the
+    /// folder (else nothing is stored: a `Conflict`); returns how many events were new.
     async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>)
         -> StoreResult<u64>;
-    /// The date an out-of-office said the prospect is back, if still ahead of `today`.
-    async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<chrono::NaiveDate>>;
 
     /// Enrols a prospect with a `sequence.enrolled` event; `Ok(Err(sequence))`
     /// when they are already in a running one.

@@ -871,20 +871,22 @@ impl Store for SqliteStore {
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<FolderCursor>> {
-        self.claim_folder(mailbox, folder, now, lease_until).await
+        self.claim_folder(mailbox, folder, owner, now, lease_until).await
     }
 
     async fn release_mail_folder(
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        self.release_folder(mailbox, folder, error, now).await
+        self.release_folder(mailbox, folder, owner, error, now).await
     }
 
     async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>> {
@@ -903,10 +905,6 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<u64> {
         self.store_mail_batch(mailbox, folder, batch, now).await
-    }
-
-    async fn away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
-        self.prospect_away_until(prospect).await
     }
 
     async fn enroll(

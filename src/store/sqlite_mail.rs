@@ -6,7 +6,7 @@ use super::{FolderCursor, MailBatch, MailFolderState, SqliteStore, StoreError, S
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ impl SqliteStore {
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<FolderCursor>> {
@@ -29,9 +30,10 @@ impl SqliteStore {
             .await
             .map_err(db("register a mail folder"))?;
         let claimed = sqlx::query(
-            "UPDATE mail_folders SET lease_until = ? WHERE mailbox = ? AND folder = ? \
+            "UPDATE mail_folders SET lease_owner = ?, lease_until = ? WHERE mailbox = ? AND folder = ? \
              AND (lease_until IS NULL OR lease_until <= ?) RETURNING uid_validity, last_uid",
         )
+        .bind(owner)
         .bind(ts(lease_until))
         .bind(mailbox)
         .bind(folder)
@@ -49,17 +51,20 @@ impl SqliteStore {
         &self,
         mailbox: &str,
         folder: &str,
+        owner: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(
-            "UPDATE mail_folders SET lease_until = NULL, last_sync_at = ?, last_error = ? WHERE mailbox = ? AND folder = ?",
+            "UPDATE mail_folders SET lease_owner = NULL, lease_until = NULL, last_sync_at = ?, last_error = ? \
+             WHERE mailbox = ? AND folder = ? AND lease_owner = ?",
         )
         .bind(ts(now))
         .bind(error)
         .bind(mailbox)
         .bind(folder)
+        .bind(owner)
         .execute(&mut *tx)
         .await
         .map_err(db("release a mail folder"))?;
@@ -72,19 +77,47 @@ impl SqliteStore {
         emails: &[String],
         sent_ids: &[String],
     ) -> StoreResult<MailContacts> {
+        let by_sent_id = self
+            .rep_lookup(
+                // The prospect's rep now, not the one who sent: a reassigned prospect moves with their mail.
+                "SELECT s.message_id, s.prospect_id FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
+                 WHERE p.rep_id = ",
+                "s.message_id",
+                rep,
+                sent_ids,
+            )
+            .await?;
+        // The addresses of prospects found by a sent id too, so an unsubscribe
+        // written by a colleague on their thread suppresses the prospect as well.
+        let mut emails = emails.to_vec();
+        emails.extend(self.emails_of(by_sent_id.values().copied().collect()).await?);
         Ok(MailContacts {
             by_email: self
-                .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
+                .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, &emails)
                 .await?,
-            by_sent_id: self
-                .rep_lookup(
-                    "SELECT message_id, prospect_id FROM sent_messages WHERE rep_id = ",
-                    "message_id",
-                    rep,
-                    sent_ids,
-                )
-                .await?,
+            by_sent_id,
         })
+    }
+
+    async fn emails_of(&self, prospects: std::collections::BTreeSet<ProspectId>) -> StoreResult<Vec<String>> {
+        let mut emails = Vec::new();
+        let ids: Vec<ProspectId> = prospects.into_iter().collect();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let mut query =
+                QueryBuilder::<Sqlite>::new("SELECT email FROM prospects WHERE email IS NOT NULL AND id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let rows = query
+                .build()
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("match mail to prospects"))?;
+            emails.extend(rows.iter().map(|r| r.get::<String, _>(0)));
+        }
+        Ok(emails)
     }
 
     /// `select` (which picks a key and a prospect id, and ends at `rep_id = `) for `keys`, in chunks.
@@ -126,9 +159,11 @@ impl SqliteStore {
         for effect in &batch.effects {
             apply_side_effects(&mut tx, batch.rep_id, effect, now).await?;
         }
-        sqlx::query(
-            "UPDATE mail_folders SET uid_validity = ?, last_uid = ?, lease_until = ?, last_sync_at = ?, last_error = NULL \
-             WHERE mailbox = ? AND folder = ?",
+        // Within one UIDVALIDITY the cursor only moves forward.
+        let updated = sqlx::query(
+            "UPDATE mail_folders SET last_uid = CASE WHEN uid_validity IS ?1 THEN MAX(last_uid, ?2) ELSE ?2 END, \
+             uid_validity = ?1, lease_until = ?3, last_sync_at = ?4, last_error = NULL \
+             WHERE mailbox = ?5 AND folder = ?6 AND lease_owner = ?7",
         )
         .bind(batch.cursor.uid_validity.map(i64::from))
         .bind(i64::from(batch.cursor.last_uid))
@@ -136,9 +171,16 @@ impl SqliteStore {
         .bind(ts(now))
         .bind(mailbox)
         .bind(folder)
+        .bind(&batch.owner)
         .execute(&mut *tx)
         .await
         .map_err(db("advance a mail folder"))?;
+        if updated.rows_affected() == 0 {
+            // Dropping the transaction stores nothing; the worker holding the folder will.
+            return Err(StoreError::Conflict(format!(
+                "mail folder {mailbox}/{folder} is now read by another worker (this one's lease ran out)"
+            )));
+        }
         tx.commit().await.map_err(db("record mail"))?;
         Ok(new_keys.len() as u64)
     }
@@ -167,20 +209,6 @@ impl SqliteStore {
             })
             .collect()
     }
-
-    pub(super) async fn prospect_away_until(&self, prospect: ProspectId) -> StoreResult<Option<NaiveDate>> {
-        let text: Option<String> =
-            sqlx::query_scalar::<_, Option<String>>("SELECT away_until FROM prospects WHERE id = ?")
-                .bind(prospect)
-                .fetch_optional(self.pool())
-                .await
-                .map_err(db("read a prospect's away date"))?
-                .flatten();
-        text.map(|d| {
-            NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}")))
-        })
-        .transpose()
-    }
 }
 
 /// A sent id to match replies by, an address to suppress, an away date:
@@ -203,7 +231,7 @@ async fn apply_side_effects(
         .await
         .map_err(db("remember a sent message"))?;
     }
-    if let Some((address, reason)) = &effect.suppress {
+    for (address, reason) in &effect.suppress {
         sqlx::query(
             "INSERT INTO suppressions (email_sha256, reason, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         )

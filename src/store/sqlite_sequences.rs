@@ -20,8 +20,8 @@ impl SqliteStore {
     ) -> StoreResult<Result<i64, String>> {
         let mut tx = self.write_tx().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO enrolments (prospect_id, rep_id, sequence, variant, step, state, next_due_at, enrolled_at, updated_at) \
-             SELECT id, rep_id, ?, ?, 0, 'active', ?, ?, ? FROM prospects WHERE id = ? \
+            "INSERT INTO enrolments (prospect_id, sequence, variant, step, state, next_due_at, enrolled_at, updated_at) \
+             SELECT id, ?, ?, 0, 'active', ?, ?, ? FROM prospects WHERE id = ? \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(&enrolment.sequence)
@@ -92,39 +92,10 @@ impl SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let data: serde_json::Value =
             serde_json::from_str(row.get("data")).map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
-        let text = |key: &str| {
-            data.get(key)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .trim()
-                .to_string()
-        };
-        // Mastodon and Bluesky posts have no title: their first words stand in.
-        let title = Some(text("title"))
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| excerpt(&text("text"), 80));
-        Ok(Some(PostSummary {
-            title,
-            url: text("url"),
-            date: parse_ts(row.get("occurred_at"))?,
-        }))
+        let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        let date = parse_ts(row.get("occurred_at"))?;
+        Ok(Some(PostSummary::new(text("title"), text("text"), text("url"), date)))
     }
-}
-
-fn excerpt(text: &str, max_chars: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut out = String::new();
-    for word in words {
-        if out.chars().count() + word.chars().count() + 1 > max_chars {
-            out.push('…');
-            break;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
 }
 
 fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {

@@ -35,8 +35,8 @@ pub struct MailEffect {
     pub event: NewEvent,
     /// A Message-ID the rep sent to this prospect, so replies to it match.
     pub sent_id: Option<(String, ProspectId)>,
-    /// An address no later send may pass, and why.
-    pub suppress: Option<(String, String)>,
+    /// Addresses no later send may pass, and why.
+    pub suppress: Vec<(String, String)>,
     /// The prospect is away (out of office) until this date.
     pub away_until: Option<(ProspectId, NaiveDate)>,
 }
@@ -108,7 +108,7 @@ pub fn sent_effects(
                 json!({ "message_id": envelope.message_id, "subject": envelope.subject, "to": envelope.to_and_cc }),
             ),
             sent_id: Some((envelope.message_id.clone(), prospect)),
-            suppress: None,
+            suppress: Vec::new(),
             away_until: None,
         })
         .collect()
@@ -139,7 +139,7 @@ pub fn received_effects(
     let effect = |kind: &str, extra: serde_json::Value| MailEffect {
         event: event(prospect, kind, envelope, actor, now, merge(base.clone(), extra)),
         sent_id: None,
-        suppress: None,
+        suppress: Vec::new(),
         away_until: None,
     };
     match reading.class {
@@ -149,7 +149,17 @@ pub fn received_effects(
             ..effect(EMAIL_AUTO_REPLIED, json!({ "return_date": reading.return_date }))
         }],
         MailClass::Unsubscribe => vec![MailEffect {
-            suppress: Some((sender, "unsubscribed by reply".into())),
+            // The prospect's own address, and the sender's when a colleague wrote on their thread.
+            suppress: [
+                prospect_address(contacts, prospect),
+                Some(sender).filter(|s| s.contains('@')),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|address| (address, "unsubscribed by reply".to_string()))
+            .collect(),
             ..effect(EMAIL_UNSUBSCRIBED, json!({}))
         }],
         // Delays, receipts, notifications and challenge/response mail ask nothing of the rep.
@@ -165,40 +175,40 @@ fn report_effects(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Vec<MailEffect> {
+    // The bounced message tells whose it was only when the report names no
+    // address: a named address that is no prospect's (a colleague in Cc) is not theirs.
     let by_original = reading
         .original_message_id
         .as_ref()
-        .and_then(|id| contacts.by_sent_id.get(id).copied());
+        .and_then(|id| contacts.by_sent_id.get(id).copied())
+        .filter(|_| reading.recipients.is_empty());
+    let complaint = reading.class == MailClass::FeedbackReport;
     let mut effects: Vec<MailEffect> = Vec::new();
     for recipient in &reading.recipients {
         let address = recipient.address.to_lowercase();
-        let Some(prospect) = contacts.by_email.get(&address).copied().or(by_original) else {
+        let Some(prospect) = contacts.by_email.get(&address).copied() else {
             continue;
         };
         if effects.iter().any(|e| e.event.prospect_id == prospect) {
             continue;
         }
-        let complaint = reading.class == MailClass::FeedbackReport;
-        let (kind, suppress) = if complaint {
-            (EMAIL_COMPLAINED, Some((address.clone(), "marked as spam".to_string())))
-        } else if recipient.hard {
-            (
-                EMAIL_BOUNCED,
-                Some((address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))),
-            )
-        } else {
-            (EMAIL_BOUNCED, None)
+        let hard = recipient.hard && !complaint;
+        let suppress = match (complaint, hard) {
+            (true, _) => vec![(address.clone(), "marked as spam".to_string())],
+            (false, true) => vec![(address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))],
+            (false, false) => Vec::new(),
         };
         let data = json!({
             "message_id": envelope.message_id,
             "recipient": address,
             "status": recipient.status,
-            "hard": recipient.hard && !complaint,
+            "hard": hard,
             "reason": recipient.reason,
             "sender_problem": reading.sender_problem,
             "original_message_id": reading.original_message_id,
             "reasons": reading.reasons,
         });
+        let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -206,7 +216,32 @@ fn report_effects(
             away_until: None,
         });
     }
+    if let Some(prospect) = by_original {
+        let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
+        let data = json!({
+            "message_id": envelope.message_id,
+            "hard": false,
+            "sender_problem": reading.sender_problem,
+            "original_message_id": reading.original_message_id,
+            "reasons": reading.reasons,
+        });
+        effects.push(MailEffect {
+            event: event(prospect, kind, envelope, actor, now, data),
+            sent_id: None,
+            suppress: Vec::new(),
+            away_until: None,
+        });
+    }
     effects
+}
+
+/// The address on file for a prospect (the contacts hold it when their mail was looked up).
+fn prospect_address(contacts: &MailContacts, prospect: ProspectId) -> Option<String> {
+    contacts
+        .by_email
+        .iter()
+        .find(|(_, id)| **id == prospect)
+        .map(|(address, _)| address.clone())
 }
 
 fn answered_prospect(envelope: &Envelope, contacts: &MailContacts) -> Option<ProspectId> {
@@ -251,7 +286,7 @@ fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::V
 }
 
 /// The serialized (snake_case) name of a reason.
-fn name_of(value: &impl serde::Serialize) -> String {
+pub fn name_of(value: &impl serde::Serialize) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
@@ -320,9 +355,32 @@ Message-ID: <s2@us.example>\r\nSubject: Notes\r\n\r\nHi\r\n";
         assert_eq!(effects.len(), 1);
         assert_eq!(effects[0].event.kind, EMAIL_UNSUBSCRIBED);
         assert_eq!(
-            effects[0].suppress.as_ref().map(|s| s.0.as_str()),
-            Some("raj@globex.com")
+            effects[0].suppress,
+            [("raj@globex.com".to_string(), "unsubscribed by reply".to_string())]
         );
+    }
+
+    #[test]
+    fn an_unsubscribe_on_the_thread_suppresses_the_prospect_and_the_writer() {
+        let effects = effects_of(
+            "From: kim@acme.io\r\nSubject: Re: hello\r\nMessage-ID: <u2@acme.io>\r\nIn-Reply-To: <s1@us.example>\r\n\r\n\
+             Please remove me from your list.\r\n",
+        );
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        let suppressed: Vec<&str> = effects[0].suppress.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(suppressed, ["jane@acme.io", "kim@acme.io"]);
+    }
+
+    #[test]
+    fn a_bounce_for_a_colleague_in_cc_is_not_the_prospects() {
+        let effects = effects_of(
+            "From: MAILER-DAEMON@mx.us.example\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b2@mx>\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+             Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; bob@acme.io\r\n\
+             Action: failed\r\nStatus: 5.1.1\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n\
+             Message-ID: <s1@us.example>\r\nTo: jane@acme.io\r\nCc: bob@acme.io\r\n--B--\r\n",
+        );
+        assert!(effects.is_empty(), "{effects:?}");
     }
 
     #[test]
@@ -338,6 +396,6 @@ Message-ID: <s2@us.example>\r\nSubject: Notes\r\n\r\nHi\r\n";
         assert_eq!(effects[0].event.kind, EMAIL_BOUNCED);
         assert_eq!(effects[0].event.prospect_id, RAJ);
         assert_eq!(effects[0].event.data["hard"], false);
-        assert!(effects[0].suppress.is_none());
+        assert!(effects[0].suppress.is_empty());
     }
 }

@@ -16,6 +16,22 @@ pub struct PostSummary {
     pub date: DateTime<Utc>,
 }
 
+impl PostSummary {
+    /// Mastodon and Bluesky posts have no title: their first words stand in.
+    pub fn new(title: &str, text: &str, url: &str, date: DateTime<Utc>) -> PostSummary {
+        let title = title.trim();
+        let title = match title.is_empty() {
+            true => crate::domain::text::excerpt(&text.split_whitespace().collect::<Vec<_>>().join(" "), 80),
+            false => title.to_string(),
+        };
+        PostSummary {
+            title,
+            url: url.trim().to_string(),
+            date,
+        }
+    }
+}
+
 /// One step as it would go out (or be shown as a task) for one prospect.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]

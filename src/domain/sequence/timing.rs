@@ -11,6 +11,10 @@ use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
 
+/// The longest delays a step may have: a year either way.
+const MAX_BUSINESS_DAYS: u32 = 261;
+const MAX_HOURS: u32 = 366 * 24;
+
 /// How long after the previous step (or the enrolment) a step is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delay {
@@ -27,10 +31,16 @@ impl Delay {
         let unit = text[digits.len()..].trim();
         let hint = "write it like \"3 business days\" (or 3bd) or \"48 hours\" (or 48h)";
         let count: u32 = digits.parse().map_err(|_| format!("'{text}' is not a delay; {hint}"))?;
+        let at_most = |limit: u32, delay: Delay| match count <= limit {
+            true => Ok(delay),
+            false => Err(format!(
+                "'{text}' is longer than a year; a step waits at most {limit} of those"
+            )),
+        };
         match unit {
             "" if count == 0 => Ok(Delay::Hours(0)),
-            "bd" | "business day" | "business days" => Ok(Delay::BusinessDays(count)),
-            "h" | "hour" | "hours" => Ok(Delay::Hours(count)),
+            "bd" | "business day" | "business days" => at_most(MAX_BUSINESS_DAYS, Delay::BusinessDays(count)),
+            "h" | "hour" | "hours" => at_most(MAX_HOURS, Delay::Hours(count)),
             "d" | "day" | "days" => Err(format!(
                 "'{text}' is ambiguous: say business days (skipping weekends and holidays) or hours; {hint}"
             )),
@@ -193,6 +203,8 @@ mod tests {
         assert!(Delay::parse("3 days").unwrap_err().contains("business days"));
         assert!(Delay::parse("soon").is_err());
         assert!(Delay::parse("99999999999h").is_err());
+        assert!(Delay::parse("4000000000h").unwrap_err().contains("longer than a year"));
+        assert!(Delay::parse("300bd").is_err());
     }
 
     #[test]

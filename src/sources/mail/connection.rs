@@ -29,7 +29,6 @@ pub struct ImapConnection {
 pub struct FolderStatus {
     pub uid_validity: u32,
     pub uid_next: Option<u32>,
-    pub exists: u32,
 }
 
 struct XOAuth2 {
@@ -123,7 +122,18 @@ impl ImapConnection {
 
     /// Opens a folder read-only.
     pub async fn examine(&mut self, folder: &str) -> Result<FolderStatus, MailError> {
-        let mailbox = self.run("EXAMINE", |s| async move { s.examine(folder).await }).await?;
+        let name = self.mailbox.clone();
+        let mailbox = match within(self.timeout, &name, "EXAMINE", self.session.examine(folder)).await? {
+            Ok(mailbox) => mailbox,
+            Err(async_imap::error::Error::No(reason)) => {
+                return Err(MailError::Folder {
+                    mailbox: name,
+                    folder: folder.to_string(),
+                    reason,
+                })
+            }
+            Err(e) => return Err(MailError::protocol(&name, "EXAMINE", e)),
+        };
         let uid_validity = mailbox.uid_validity.ok_or_else(|| MailError::Protocol {
             mailbox: self.mailbox.clone(),
             command: "EXAMINE".into(),
@@ -132,7 +142,6 @@ impl ImapConnection {
         Ok(FolderStatus {
             uid_validity,
             uid_next: mailbox.uid_next,
-            exists: mailbox.exists,
         })
     }
 
@@ -203,7 +212,6 @@ impl ImapConnection {
 }
 
 fn is_usual_sent_name(folder: &str) -> bool {
-    let leaf = folder.rsplit(['/', '.']).next().unwrap_or(folder).to_lowercase();
     [
         "sent",
         "sent items",
@@ -212,9 +220,8 @@ fn is_usual_sent_name(folder: &str) -> bool {
         "sendt",
         "sendte elementer",
         "gesendet",
-        "envoyés",
     ]
-    .contains(&leaf.as_str())
+    .contains(&crate::config::folder_leaf(folder).as_str())
 }
 
 /// A UID set such as `3:7,9,12:13` (sorted input).
@@ -223,7 +230,7 @@ pub fn uid_set(uids: &[u32]) -> String {
     let mut run: Option<(u32, u32)> = None;
     for &uid in uids {
         run = match run {
-            Some((start, end)) if uid == end + 1 => Some((start, uid)),
+            Some((start, end)) if Some(uid) == end.checked_add(1) => Some((start, uid)),
             Some(done) => {
                 parts.push(range_text(done));
                 Some((uid, uid))

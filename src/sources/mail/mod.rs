@@ -23,13 +23,19 @@ pub enum MailError {
         address: String,
         reason: String,
     },
-    #[error("mailbox {mailbox}: login as {username} was refused ({reason}); check the password or token")]
+    #[error("mailbox {mailbox}: folder '{folder}' cannot be opened ({reason}); check mailboxes.{mailbox}.folders")]
+    Folder {
+        mailbox: String,
+        folder: String,
+        reason: String,
+    },
+    #[error("mailbox {mailbox}: login as {username} was refused ({reason}); check mailboxes.{mailbox}.username and its password or token (password_env/_file, oauth2_token_env/_file)")]
     Login {
         mailbox: String,
         username: String,
         reason: String,
     },
-    #[error("mailbox {mailbox}: {what} took longer than {secs} s (mail.imap_timeout_secs); will reconnect")]
+    #[error("mailbox {mailbox}: {what} took longer than {secs} s (mail.imap_timeout_secs)")]
     Timeout { mailbox: String, what: String, secs: u64 },
     #[error("mailbox {mailbox}: {command} failed: {reason}")]
     Protocol {

@@ -17,7 +17,7 @@ use crate::domain::event::Actor;
 use crate::domain::mail::envelope::{Envelope, ENVELOPE_FIELDS};
 use crate::domain::mail::{self, classify, Classification, MailContacts, MailEffect};
 use crate::domain::prospect::RepId;
-use crate::store::{FolderCursor, MailBatch, Store};
+use crate::store::{FolderCursor, MailBatch, Store, StoreError};
 use chrono::Duration as ChronoDuration;
 use serde::Serialize;
 use std::sync::Arc;
@@ -25,6 +25,8 @@ use std::time::Duration;
 
 /// Reconnection attempts within one sync pass before it gives up until the next.
 const ATTEMPTS_PER_PASS: u32 = 4;
+/// Whole messages fetched per command.
+const BODIES_PER_FETCH: usize = 25;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
@@ -50,19 +52,57 @@ pub struct MailSync {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
+    /// This worker's token on the folder leases it holds.
+    owner: String,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
-/// One mailbox being read: who it belongs to and how to tell the rep's own mail.
-struct Reader<'a> {
-    name: &'a str,
+/// A token no other worker has: process, time and a counter.
+fn lease_token() -> String {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let count = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:x}-{nanos:x}-{count}", std::process::id())
+}
+
+/// One mailbox as read over one connection: whose it is, how to tell the
+/// rep's own mail, and its folders (sent mail first), worked out once.
+pub struct Prepared {
+    name: String,
     rep: RepId,
     own_addresses: Vec<String>,
     actor: Actor,
+    folders: Vec<(String, bool)>,
+}
+
+impl Prepared {
+    /// Whether INBOX is among the folders read (what a watcher IDLEs on).
+    pub fn reads_inbox(&self) -> bool {
+        self.folders.iter().any(|(f, _)| f.eq_ignore_ascii_case("INBOX"))
+    }
 }
 
 impl MailSync {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Arc<Settings>) -> MailSync {
-        MailSync { store, clock, settings }
+        MailSync {
+            store,
+            clock,
+            settings,
+            owner: lease_token(),
+            stop: None,
+        }
+    }
+
+    /// Makes reading stop between batches once `stop` turns true (a daemon shutting down).
+    pub fn with_stop(mut self, stop: tokio::sync::watch::Receiver<bool>) -> MailSync {
+        self.stop = Some(stop);
+        self
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
     pub fn settings(&self) -> &Settings {
@@ -122,39 +162,69 @@ impl MailSync {
         config: &MailboxConfig,
         report: &mut SyncReport,
     ) -> Result<(), MailError> {
-        let name = connection.mailbox().to_string();
-        let reader = self.reader(&name, config).await?;
-        for (folder, is_sent) in connection.watched_folders(&config.folders).await? {
+        let prepared = self.prepare(connection, config).await?;
+        self.sync_prepared(connection, &prepared, report).await
+    }
+
+    /// Reads the prepared folders. A folder the server refuses is reported
+    /// and skipped; the others are still read.
+    pub async fn sync_prepared(
+        &self,
+        connection: &mut ImapConnection,
+        prepared: &Prepared,
+        report: &mut SyncReport,
+    ) -> Result<(), MailError> {
+        for (folder, is_sent) in &prepared.folders {
             report.folders += 1;
-            self.sync_folder(connection, &reader, &folder, is_sent, report).await?;
+            match self.sync_folder(connection, prepared, folder, *is_sent, report).await {
+                Err(e @ MailError::Folder { .. }) => {
+                    tracing::warn!(mailbox = %prepared.name, error = %e, "folder skipped");
+                    report.errors.push(e.to_string());
+                }
+                other => other?,
+            }
         }
         Ok(())
     }
 
-    async fn reader<'a>(&self, name: &'a str, config: &MailboxConfig) -> Result<Reader<'a>, MailError> {
+    /// Works out whose mailbox it is and which folders to read (once per connection).
+    pub async fn prepare(
+        &self,
+        connection: &mut ImapConnection,
+        config: &MailboxConfig,
+    ) -> Result<Prepared, MailError> {
+        let name = connection.mailbox().to_string();
+        let rep = self.rep_of(&name, config).await?;
+        let mut folders = connection.watched_folders(&config.folders).await?;
+        // Sent first, so a reply read from INBOX finds the message it answers.
+        folders.sort_by_key(|(_, is_sent)| !is_sent);
+        Ok(Prepared {
+            actor: Actor::System(format!("mail-sync:{name}")),
+            name,
+            rep,
+            own_addresses: config.own_addresses(),
+            folders,
+        })
+    }
+
+    async fn rep_of(&self, name: &str, config: &MailboxConfig) -> Result<RepId, MailError> {
         let rep_email = config.rep.trim().to_lowercase();
-        let rep = self
-            .store
+        self.store
             .list_reps()
             .await?
             .into_iter()
             .find(|r| r.email.to_lowercase() == rep_email)
+            .map(|r| r.id)
             .ok_or_else(|| MailError::UnknownRep {
                 mailbox: name.to_string(),
                 rep: config.rep.clone(),
-            })?;
-        Ok(Reader {
-            name,
-            rep: rep.id,
-            own_addresses: config.own_addresses(),
-            actor: Actor::System(format!("mail-sync:{name}")),
-        })
+            })
     }
 
     async fn sync_folder(
         &self,
         connection: &mut ImapConnection,
-        reader: &Reader<'_>,
+        reader: &Prepared,
         folder: &str,
         is_sent: bool,
         report: &mut SyncReport,
@@ -162,7 +232,7 @@ impl MailSync {
         let now = self.clock.now();
         let Some(cursor) = self
             .store
-            .claim_mail_folder(reader.name, folder, now, self.lease_until())
+            .claim_mail_folder(&reader.name, folder, &self.owner, now, self.lease_until())
             .await?
         else {
             report.folders_busy += 1;
@@ -171,9 +241,15 @@ impl MailSync {
         let result = self
             .read_folder(connection, reader, folder, is_sent, cursor, report)
             .await;
+        if let Err(MailError::Store(StoreError::Conflict(reason))) = &result {
+            // Another worker took the folder over while this one was slow; it carries on.
+            tracing::warn!(mailbox = %reader.name, folder, reason, "stopped reading a folder");
+            report.folders_busy += 1;
+            return Ok(());
+        }
         let error = result.as_ref().err().map(ToString::to_string);
         self.store
-            .release_mail_folder(reader.name, folder, error.as_deref(), self.clock.now())
+            .release_mail_folder(&reader.name, folder, &self.owner, error.as_deref(), self.clock.now())
             .await?;
         result
     }
@@ -181,7 +257,7 @@ impl MailSync {
     async fn read_folder(
         &self,
         connection: &mut ImapConnection,
-        reader: &Reader<'_>,
+        reader: &Prepared,
         folder: &str,
         is_sent: bool,
         cursor: FolderCursor,
@@ -189,7 +265,13 @@ impl MailSync {
     ) -> Result<(), MailError> {
         let status = connection.examine(folder).await?;
         if let Some(next) = status.uid_next {
-            report.uid_next.insert(folder.to_string(), next);
+            // IMAP names INBOX in any case.
+            let key = if folder.eq_ignore_ascii_case("INBOX") {
+                "INBOX".to_string()
+            } else {
+                folder.to_string()
+            };
+            report.uid_next.insert(key, next);
         }
         let same_validity = cursor.uid_validity == Some(status.uid_validity);
         if cursor.uid_validity.is_some() && !same_validity {
@@ -212,6 +294,9 @@ impl MailSync {
         }
         let batch_size = self.settings.config.mail.fetch_batch.max(1) as usize;
         for chunk in uids.chunks(batch_size) {
+            if self.stopping() {
+                break;
+            }
             let effects = self.read_batch(connection, reader, is_sent, chunk, report).await?;
             let last_uid = chunk.last().copied().unwrap_or(after);
             let cursor = FolderCursor {
@@ -227,7 +312,7 @@ impl MailSync {
     async fn read_batch(
         &self,
         connection: &mut ImapConnection,
-        reader: &Reader<'_>,
+        reader: &Prepared,
         is_sent: bool,
         uids: &[u32],
         report: &mut SyncReport,
@@ -253,7 +338,12 @@ impl MailSync {
         let mut to_read = Vec::new();
         for (uid, envelope) in &envelopes {
             if is_sent || mail::is_from_rep(envelope, &reader.own_addresses) {
-                effects.extend(mail::sent_effects(envelope, &contacts, &reader.actor, now));
+                let sent = mail::sent_effects(envelope, &contacts, &reader.actor, now);
+                // A reply later in this same batch may answer it.
+                contacts
+                    .by_sent_id
+                    .extend(sent.iter().filter_map(|e| e.sent_id.clone()));
+                effects.extend(sent);
             } else if mail::needs_body(envelope, &contacts) {
                 to_read.push(*uid);
             }
@@ -264,8 +354,9 @@ impl MailSync {
             &mut contacts,
             self.store.mail_contacts(reader.rep, &emails, &ids).await?,
         );
+        let by_uid: std::collections::HashMap<u32, &Envelope> = envelopes.iter().map(|(u, e)| (*u, e)).collect();
         for (uid, reading) in &readings {
-            if let Some((_, envelope)) = envelopes.iter().find(|(u, _)| u == uid) {
+            if let Some(envelope) = by_uid.get(uid) {
                 effects.extend(mail::received_effects(envelope, reading, &contacts, &reader.actor, now));
             }
         }
@@ -276,16 +367,32 @@ impl MailSync {
     async fn read_messages(
         &self,
         connection: &mut ImapConnection,
-        reader: &Reader<'_>,
+        reader: &Prepared,
         uids: &[u32],
         report: &mut SyncReport,
     ) -> Result<Vec<(u32, Classification)>, MailError> {
         let query = format!("(UID BODY.PEEK[]<0.{}>)", self.settings.config.mail.max_message_bytes);
-        let fetched = connection.fetch(uids, &query).await?;
-        report.messages_fetched += fetched.len() as u64;
         let today = self.clock.now().date_naive();
         let mut readings = Vec::new();
-        for (uid, fetch) in &fetched {
+        // Whole messages in small groups: each fetch stays well inside the command timeout and memory.
+        for group in uids.chunks(BODIES_PER_FETCH) {
+            let fetched = connection.fetch(group, &query).await?;
+            report.messages_fetched += fetched.len() as u64;
+            readings.extend(self.classify_all(reader, &fetched, today, report));
+        }
+        Ok(readings)
+    }
+
+    /// Classifies fetched messages; one that cannot be read is logged and skipped.
+    fn classify_all(
+        &self,
+        reader: &Prepared,
+        fetched: &[(u32, async_imap::types::Fetch)],
+        today: chrono::NaiveDate,
+        report: &mut SyncReport,
+    ) -> Vec<(u32, Classification)> {
+        let mut readings = Vec::new();
+        for (uid, fetch) in fetched {
             let raw = fetch.body().unwrap_or_default();
             match std::panic::catch_unwind(|| classify(raw, today)) {
                 Ok(Ok(reading)) => readings.push((*uid, reading)),
@@ -299,30 +406,31 @@ impl MailSync {
                 }
             }
         }
-        Ok(readings)
+        readings
     }
 
     async fn store_batch(
         &self,
-        reader: &Reader<'_>,
+        reader: &Prepared,
         folder: &str,
         cursor: FolderCursor,
         effects: Vec<MailEffect>,
     ) -> Result<u64, MailError> {
         let batch = MailBatch {
             rep_id: reader.rep,
+            owner: self.owner.clone(),
             cursor,
             lease_until: self.lease_until(),
             effects,
         };
         Ok(self
             .store
-            .record_mail(reader.name, folder, &batch, self.clock.now())
+            .record_mail(&reader.name, folder, &batch, self.clock.now())
             .await?)
     }
 
     fn lease_until(&self) -> chrono::DateTime<chrono::Utc> {
-        let lease = self.settings.config.mail.sync_lease_secs.min(i64::MAX as u64) as i64;
+        let lease = i64::try_from(self.settings.config.mail.sync_lease_secs).unwrap_or(86_400);
         self.clock.now() + ChronoDuration::seconds(lease)
     }
 }

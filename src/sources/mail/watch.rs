@@ -1,15 +1,19 @@
 //! Waiting for new mail: a connection that syncs, then IDLEs on INBOX until
 //! the server announces a change (or the IDLE is due for renewal), then
-//! syncs again. Reconnects with backoff. Without IDLE on the server, it
-//! either polls on an interval or leaves the mailbox to the daemon's
-//! `sync-mail` schedule.
+//! syncs again. Reconnects with backoff. Without IDLE on the server (or
+//! without INBOX among the folders), it either polls on an interval or
+//! leaves the mailbox to the daemon's `sync-mail` schedule.
+//!
+//! A watcher stops when its `stop` signal turns true: between batches of a
+//! sync (so the folder's lease is released) or at once while waiting.
 
 use super::connection::{within, ImapConnection};
-use super::sync::{MailSync, SyncReport};
+use super::sync::{MailSync, Prepared, SyncReport};
 use super::MailError;
 use crate::config::MailboxConfig;
 use async_imap::extensions::idle::IdleResponse;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// What to do when the server has no IDLE.
 #[derive(Debug, Clone, Copy)]
@@ -20,12 +24,19 @@ pub enum WithoutIdle {
     Stop,
 }
 
-/// Watches one mailbox until the task is dropped (or, without IDLE, per `without_idle`).
-pub async fn watch(sync: MailSync, name: String, config: MailboxConfig, without_idle: WithoutIdle) {
+/// Watches one mailbox until `stop` turns true (or, without IDLE, per `without_idle`).
+pub async fn watch(
+    sync: MailSync,
+    name: String,
+    config: MailboxConfig,
+    without_idle: WithoutIdle,
+    mut stop: watch::Receiver<bool>,
+) {
+    let sync = sync.with_stop(stop.clone());
     let max_backoff = Duration::from_secs(sync.settings().config.mail.reconnect_max_secs);
     let mut backoff = Duration::from_secs(1);
-    loop {
-        match watch_connection(&sync, &name, &config, without_idle, &mut backoff).await {
+    while !*stop.borrow() {
+        match watch_connection(&sync, &name, &config, without_idle, &mut backoff, &mut stop).await {
             Ok(()) => return,
             Err(e) if e.needs_user() => {
                 tracing::error!(mailbox = %name, error = %e, "stopped watching the mailbox");
@@ -33,45 +44,59 @@ pub async fn watch(sync: MailSync, name: String, config: MailboxConfig, without_
             }
             Err(e) => {
                 tracing::warn!(mailbox = %name, error = %e, retry_in_secs = backoff.as_secs(), "mailbox unavailable; will retry");
-                tokio::time::sleep(backoff).await;
+                wait_or_stop(backoff, &mut stop).await;
                 backoff = (backoff * 2).min(max_backoff);
             }
         }
     }
 }
 
-/// Syncs and waits on one connection until it fails; `Ok` only when there is
-/// nothing to wait with. A completed sync resets the reconnection `backoff`.
+/// Sleeps for `pause`, or less if `stop` turns true.
+async fn wait_or_stop(pause: Duration, stop: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        _ = tokio::time::sleep(pause) => {}
+        _ = stop.wait_for(|stopping| *stopping) => {}
+    }
+}
+
+/// Syncs and waits on one connection until it fails or `stop` turns true;
+/// `Ok` when done. A completed sync resets the reconnection `backoff`.
 async fn watch_connection(
     sync: &MailSync,
     name: &str,
     config: &MailboxConfig,
     without_idle: WithoutIdle,
     backoff: &mut Duration,
+    stop: &mut watch::Receiver<bool>,
 ) -> Result<(), MailError> {
     let mut connection = ImapConnection::open(name, config, sync.timeout()).await?;
+    let prepared = sync.prepare(&mut connection, config).await?;
     let renew = Duration::from_secs(sync.settings().config.mail.idle_renew_mins * 60);
     loop {
         let mut report = SyncReport::default();
-        sync.sync_folders(&mut connection, config, &mut report).await?;
+        sync.sync_prepared(&mut connection, &prepared, &mut report).await?;
         *backoff = Duration::from_secs(1);
         log_report(name, &report);
+        if *stop.borrow() {
+            connection.logout().await;
+            return Ok(());
+        }
         if report.folders_busy > 0 {
             // Another worker holds a folder, or one that crashed does until its
             // lease runs out: try again soon rather than after the next IDLE.
-            tokio::time::sleep(busy_retry(sync)).await;
+            wait_or_stop(busy_retry(sync), stop).await;
             continue;
         }
-        match (connection.can_idle && config.idle, without_idle) {
+        match (can_idle(&connection, &prepared, config), without_idle) {
             (true, _) => {
                 // Mail that arrived while the folders were read: sync again before waiting.
                 let inbox = connection.examine("INBOX").await?;
-                if inbox.uid_next.is_some() && inbox.uid_next != report.uid_next.get("INBOX").copied() {
+                if inbox.uid_next != report.uid_next.get("INBOX").copied() {
                     continue;
                 }
-                connection = idle_once(connection, renew).await?;
+                connection = idle_once(connection, renew, stop).await?;
             }
-            (false, WithoutIdle::Poll(interval)) => tokio::time::sleep(interval).await,
+            (false, WithoutIdle::Poll(interval)) => wait_or_stop(interval, stop).await,
             (false, WithoutIdle::Stop) => {
                 tracing::info!(mailbox = %name, "no IDLE: the mailbox is synced on the sync-mail schedule");
                 connection.logout().await;
@@ -81,20 +106,31 @@ async fn watch_connection(
     }
 }
 
-/// IDLEs on the open INBOX until the server reports something or `renew` passes.
-async fn idle_once(connection: ImapConnection, renew: Duration) -> Result<ImapConnection, MailError> {
+fn can_idle(connection: &ImapConnection, prepared: &Prepared, config: &MailboxConfig) -> bool {
+    connection.can_idle && config.idle && prepared.reads_inbox()
+}
+
+/// IDLEs on the open INBOX until the server reports something, `renew`
+/// passes (servers keep the line alive with `* OK Still here`, so renewal is
+/// timed here), or `stop` turns true.
+async fn idle_once(
+    connection: ImapConnection,
+    renew: Duration,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<ImapConnection, MailError> {
     let (name, timeout) = (connection.mailbox().to_string(), connection.timeout());
     let mut idle = connection.into_idle();
     within(timeout, &name, "IDLE", idle.init())
         .await?
         .map_err(|e| MailError::protocol(&name, "IDLE", e))?;
-    let (wait, _stop) = idle.wait_with_timeout(renew);
-    // The server may stay silent for the whole wait; the timeout above renew catches a dead link.
-    let outcome = within(renew + timeout, &name, "IDLE wait", wait).await?;
-    match outcome.map_err(|e| MailError::protocol(&name, "IDLE", e))? {
-        IdleResponse::NewData(_) => tracing::debug!(mailbox = %name, "new mail announced"),
-        IdleResponse::Timeout => tracing::debug!(mailbox = %name, "renewing IDLE"),
-        IdleResponse::ManualInterrupt => {}
+    let (wait, _interrupt) = idle.wait_with_timeout(renew);
+    tokio::select! {
+        outcome = tokio::time::timeout(renew, wait) => match outcome {
+            Ok(Ok(IdleResponse::NewData(_))) => tracing::debug!(mailbox = %name, "new mail announced"),
+            Ok(Ok(_)) | Err(_) => tracing::debug!(mailbox = %name, "renewing IDLE"),
+            Ok(Err(e)) => return Err(MailError::protocol(&name, "IDLE", e)),
+        },
+        _ = stop.wait_for(|stopping| *stopping) => {}
     }
     let session = within(timeout, &name, "DONE", idle.done())
         .await?
