@@ -567,3 +567,23 @@ fn implicit_tls_and_starttls_verify_the_server() {
     assert_eq!(sync(&ws, &[])["new_events"], 1);
     assert_eq!(count(&mail_events(&ws), "email.replied", "jane@acme.io"), 2);
 }
+
+#[test]
+fn a_colleague_unsubscribing_on_the_thread_suppresses_the_prospect_too() {
+    let server = Dovecot::start();
+    let (ws, mut imap) = world_with_sent_mail(&server);
+    imap.append(
+        "INBOX",
+        &message(&Mail {
+            from: "Kim Lee <kim@acme.io>",
+            to: "ann@example.com",
+            subject: "Re: Idea for Acme",
+            id: "u1@acme.io",
+            in_reply_to: Some("s1@example.com"),
+            body: "Please remove us from your list.",
+        }),
+    );
+    sync(&ws, &[]);
+    assert_eq!(count(&mail_events(&ws), "email.unsubscribed", "jane@acme.io"), 1);
+    assert_eq!(ws.json(&["prospect", "show", "jane@acme.io"])["suppressed"], true);
+}

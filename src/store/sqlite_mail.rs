@@ -87,37 +87,23 @@ impl SqliteStore {
                 sent_ids,
             )
             .await?;
+        let mut by_email = self
+            .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
+            .await?;
         // The addresses of prospects found by a sent id too, so an unsubscribe
         // written by a colleague on their thread suppresses the prospect as well.
-        let mut emails = emails.to_vec();
-        emails.extend(self.emails_of(by_sent_id.values().copied().collect()).await?);
-        Ok(MailContacts {
-            by_email: self
-                .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, &emails)
-                .await?,
-            by_sent_id,
-        })
-    }
-
-    async fn emails_of(&self, prospects: std::collections::BTreeSet<ProspectId>) -> StoreResult<Vec<String>> {
-        let mut emails = Vec::new();
-        let ids: Vec<ProspectId> = prospects.into_iter().collect();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let mut query =
-                QueryBuilder::<Sqlite>::new("SELECT email FROM prospects WHERE email IS NOT NULL AND id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            query.push(")");
-            let rows = query
-                .build()
-                .fetch_all(self.pool())
-                .await
-                .map_err(db("match mail to prospects"))?;
-            emails.extend(rows.iter().map(|r| r.get::<String, _>(0)));
-        }
-        Ok(emails)
+        // (SQLite compares the integer id column with these texts as numbers.)
+        let ids: Vec<String> = by_sent_id.values().map(ToString::to_string).collect();
+        by_email.extend(
+            self.rep_lookup(
+                "SELECT email, id FROM prospects WHERE email IS NOT NULL AND rep_id = ",
+                "id",
+                rep,
+                &ids,
+            )
+            .await?,
+        );
+        Ok(MailContacts { by_email, by_sent_id })
     }
 
     /// `select` (which picks a key and a prospect id, and ends at `rep_id = `) for `keys`, in chunks.

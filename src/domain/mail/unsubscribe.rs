@@ -4,7 +4,9 @@
 const UNSUBSCRIBE_PHRASES: &[&str] = &[
     "unsubscribe",
     "remove me",
+    "remove us",
     "take me off",
+    "take us off",
     "opt out",
     "opt-out",
     "avmeld",
@@ -17,6 +19,8 @@ const UNSUBSCRIBE_PHRASES: &[&str] = &[
     "desinscrire",
     "do not contact me",
     "don't contact me",
+    "do not contact us",
+    "don't contact us",
     "stop emailing",
     "stop sending",
 ];
