@@ -24,27 +24,31 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"))
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Resolves on SIGINT or SIGTERM. The handlers are installed here, before the
+/// daemon registers its jobs, so a signal during start-up is not fatal.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => tracing::info!("SIGINT received"),
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => tokio::select! {
+                    _ = interrupt.recv() => tracing::info!("SIGINT received"),
                     _ = terminate.recv() => tracing::info!("SIGTERM received"),
+                },
+                _ => {
+                    tracing::warn!("cannot listen for SIGTERM; stop with Ctrl-C");
+                    let _ = tokio::signal::ctrl_c().await;
                 }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; stop with SIGINT");
-                let _ = interrupt.await;
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = interrupt.await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
