@@ -42,8 +42,8 @@ fn the_example_sequence_checks_and_mistakes_are_named() {
     );
 }
 
-#[test]
-fn enrolment_checks_each_prospect_and_times_the_first_step() {
+/// Rep Ann with Jane (company Acme) and Raj (no company), both in prospecting.
+fn jane_and_raj() -> Workspace {
     let ws = Workspace::with_rep();
     ws.ok(&[
         "prospect",
@@ -56,6 +56,12 @@ fn enrolment_checks_each_prospect_and_times_the_first_step() {
         "Acme",
     ]);
     ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
+    ws
+}
+
+#[test]
+fn enrolment_checks_each_prospect_and_times_the_first_step() {
+    let ws = jane_and_raj();
     ws.ok(&[
         "prospect",
         "add",
@@ -152,18 +158,7 @@ fn enrolment_checks_each_prospect_and_times_the_first_step() {
 
 #[test]
 fn preview_shows_what_would_be_sent_or_names_the_missing_field() {
-    let ws = Workspace::with_rep();
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-    ]);
-    ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
+    let ws = jane_and_raj();
     let shown = ws.ok(&["sequence", "preview", "example", "jane@acme.io"]);
     assert!(shown.contains("== step 1 (at once)"), "{shown}");
     assert!(shown.contains("Hi Jane,"), "{shown}");
