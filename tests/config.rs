@@ -96,6 +96,34 @@ async fn without_smtp_mail_is_written_to_the_outbox_folder() {
     assert!(text.contains("Subject: Hello") && text.contains("Hi Jane"));
 }
 
+#[tokio::test]
+async fn mail_reaches_a_real_smtp_server_on_loopback_with_its_message_id() {
+    let sink = common::smtp::SmtpSink::start();
+    let ws = Workspace::new();
+    let file = ws.write(
+        "rapport.toml",
+        format!("[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n", sink.port),
+    );
+    let mailer = Mailer::from_settings(&config::load(Some(&file)).unwrap()).unwrap();
+    assert_eq!(mailer.describe(), "SMTP via 127.0.0.1");
+    let message = lettre::Message::builder()
+        .from("Ann Rep <ann@example.com>".parse().unwrap())
+        .to("jane@acme.example".parse().unwrap())
+        .subject("Hello")
+        .message_id(Some("<step-1.42@rapport.example>".into()))
+        .body("Hi Jane".to_string())
+        .unwrap();
+    mailer.send(message).await.unwrap();
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0].contains("Message-ID: <step-1.42@rapport.example>"),
+        "{}",
+        received[0]
+    );
+    assert!(received[0].contains("X-RcptTo: jane@acme.example"), "{}", received[0]);
+}
+
 #[test]
 fn the_shipped_config_file_is_the_built_in_defaults() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rapport.toml");
