@@ -2,6 +2,8 @@
 //! otherwise it is written as `.eml` files into the outbox folder, so a fresh
 //! install can be tried with nothing else running.
 
+pub mod compose;
+
 use crate::config::{Settings, TlsMode};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -6,5 +6,6 @@ pub mod pacing;
 pub mod stop;
 pub mod template;
 pub mod timing;
+pub mod unsubscribe;
 
 pub use definition::{EmailTemplate, Sequence, Step, StepAction, TaskTemplate};
