@@ -587,3 +587,52 @@ fn a_colleague_unsubscribing_on_the_thread_suppresses_the_prospect_too() {
     assert_eq!(count(&mail_events(&ws), "email.unsubscribed", "jane@acme.io"), 1);
     assert_eq!(ws.json(&["prospect", "show", "jane@acme.io"])["suppressed"], true);
 }
+
+#[test]
+fn an_oauth2_token_logs_in_with_xoauth2_and_is_read_anew_each_time() {
+    use common::http::{Response, Server};
+    // The provider's introspection endpoint: only the current token is active.
+    let introspection = Server::start(|request| {
+        let active = request
+            .headers
+            .get("authorization")
+            .is_some_and(|a| a == "Bearer token-2");
+        let body = if active {
+            r#"{"active":"true","username":"ann"}"#
+        } else {
+            r#"{"active":"false"}"#
+        };
+        Response::new(200, body).header("Content-Type", "application/json")
+    });
+    let server = Dovecot::start_with_oauth2(&format!("http://127.0.0.1:{}/introspect", introspection.port));
+    let ws = world(&server);
+    let config = ws.path("config/rapport.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let token_file = ws.write("secrets/token", "token-1\n");
+    let password_line = text
+        .lines()
+        .find(|l| l.starts_with("password_file"))
+        .unwrap()
+        .to_string();
+    std::fs::write(
+        &config,
+        text.replace(
+            &password_line,
+            &format!("oauth2_token_file = \"{}\"", token_file.display()),
+        ),
+    )
+    .unwrap();
+    server.client().append("INBOX", &reply_from_jane("r1@acme.io"));
+
+    let refused = ws.run(&["mail", "sync", "--once"]);
+    assert_eq!(refused.status.code(), Some(1), "an expired token is refused");
+    assert!(
+        stderr(&refused).contains("login as ann was refused"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // A token refresher rewrites the file; the next connection uses the new token.
+    ws.write("secrets/token", "token-2\n");
+    assert_eq!(sync(&ws, &[])["new_events"], 1);
+}

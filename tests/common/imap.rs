@@ -20,22 +20,30 @@ pub struct Dovecot {
     pub port: u16,
     /// Implicit TLS, when started with TLS.
     pub tls_port: Option<u16>,
+    /// Where XOAUTH2 tokens are checked (an OAuth2 introspection endpoint), if anywhere.
+    oauth_introspection: Option<String>,
     child: Option<Child>,
 }
 
 impl Dovecot {
     /// Starts a fresh server with an empty mailbox for `ann` (INBOX, Sent, Junk, Trash).
     pub fn start() -> Dovecot {
-        Dovecot::start_with(false)
+        Dovecot::start_with(false, None)
     }
 
     /// Also offers STARTTLS and implicit TLS, with a certificate for 127.0.0.1
     /// from a test CA (`ca_file()`).
     pub fn start_with_tls() -> Dovecot {
-        Dovecot::start_with(true)
+        Dovecot::start_with(true, None)
     }
 
-    fn start_with(tls: bool) -> Dovecot {
+    /// Also takes XOAUTH2 logins, checking each token with a GET to `introspection_url`
+    /// (`Authorization: Bearer TOKEN`), as an OAuth2 provider's introspection endpoint.
+    pub fn start_with_oauth2(introspection_url: &str) -> Dovecot {
+        Dovecot::start_with(false, Some(introspection_url.to_string()))
+    }
+
+    fn start_with(tls: bool, oauth_introspection: Option<String>) -> Dovecot {
         assert!(
             Path::new("/usr/sbin/dovecot").exists(),
             "Dovecot is not installed: run the test command (scripts/test), which installs and starts the test servers"
@@ -50,6 +58,7 @@ impl Dovecot {
             dir,
             port,
             tls_port,
+            oauth_introspection,
             child: None,
         };
         if tls {
@@ -79,12 +88,23 @@ impl Dovecot {
             Some(_) => format!("ssl = yes\nssl_cert = <{d}/server.pem\nssl_key = <{d}/server.key\n"),
             None => "ssl = no\n".to_string(),
         };
+        let oauth2 = match &self.oauth_introspection {
+            Some(url) => {
+                let settings = format!(
+                    "introspection_mode = auth\nintrospection_url = {url}\nusername_attribute = username\n\
+                     active_attribute = active\nactive_value = true\n"
+                );
+                std::fs::write(self.dir.path().join("oauth2.conf.ext"), settings).expect("oauth2 settings");
+                format!("passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {d}/oauth2.conf.ext\n}}\n")
+            }
+            None => String::new(),
+        };
         let config = format!(
             r#"protocols = imap
 listen = 127.0.0.1
 {ssl}disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
+auth_mechanisms = plain login xoauth2 oauthbearer
+{oauth2}auth_failure_delay = 0
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
