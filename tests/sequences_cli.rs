@@ -183,3 +183,41 @@ fn preview_shows_what_would_be_sent_or_names_the_missing_field() {
         stderr(&unknown)
     );
 }
+
+/// The sender claims due enrolments; a claimed one is not handed out again until its lease ends.
+#[tokio::test]
+async fn a_due_enrolment_is_claimed_by_one_worker_at_a_time() {
+    use rapport::store::{SqliteStore, Store};
+    let ws = jane_and_raj();
+    ws.ok(&[
+        "--now",
+        "2026-11-27T10:00:00+01:00",
+        "sequence",
+        "enroll",
+        "example",
+        "jane@acme.io",
+    ]);
+    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    let store = SqliteStore::open(&url, std::time::Duration::from_secs(5), 2)
+        .await
+        .unwrap();
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-27T09:05:00Z".parse().unwrap();
+    let lease = now + chrono::Duration::minutes(10);
+    let first = store.claim_due_enrolments(now, lease, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].prospect_email.as_deref(), Some("jane@acme.io"));
+    assert!(
+        store.claim_due_enrolments(now, lease, 10).await.unwrap().is_empty(),
+        "held by the first worker"
+    );
+    let after_lease = lease + chrono::Duration::seconds(1);
+    let again = store
+        .claim_due_enrolments(after_lease, after_lease + chrono::Duration::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        again.len(),
+        1,
+        "a worker that died leaves it to the next after the lease"
+    );
+}

@@ -284,6 +284,14 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Result<i64, String>>;
     async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>>;
+    /// Claims up to `limit` running enrolments due at `now` (oldest first),
+    /// moving their next due time to `lease_until` so no other worker takes them.
+    async fn claim_due_enrolments(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Enrolment>>;
     /// The prospect's newest post from the feeds.
     async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>>;
 

@@ -920,6 +920,15 @@ impl Store for SqliteStore {
         self.select_enrolments(scope, sequence).await
     }
 
+    async fn claim_due_enrolments(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Enrolment>> {
+        self.claim_enrolments(now, lease_until, limit).await
+    }
+
     async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
         self.newest_post(prospect).await
     }

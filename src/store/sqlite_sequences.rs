@@ -11,6 +11,9 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 pub const SEQUENCE_ENROLLED: &str = "sequence.enrolled";
 
+const ENROLMENT_SELECT: &str = "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
+     e.next_due_at, e.stop_reason, e.enrolled_at FROM enrolments e JOIN prospects p ON p.id = e.prospect_id";
+
 impl SqliteStore {
     pub(super) async fn insert_enrolment(
         &self,
@@ -59,15 +62,44 @@ impl SqliteStore {
         Ok(Ok(id))
     }
 
+    pub(super) async fn claim_enrolments(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Enrolment>> {
+        let mut tx = self.write_tx().await?;
+        // `state = 'active'` as written, so SQLite uses the partial index on due times:
+        // the cost follows the rows due, not the size of the table.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "UPDATE enrolments SET next_due_at = ? WHERE id IN (SELECT id FROM enrolments \
+             WHERE state = 'active' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?) RETURNING id",
+        )
+        .bind(ts(lease_until))
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("claim due enrolments"))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids are integers the database just returned, so listing them is safe.
+        let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(&format!("{ENROLMENT_SELECT} WHERE e.id IN ({listed}) ORDER BY e.id"))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("load claimed enrolments"))?;
+        tx.commit().await.map_err(db("claim due enrolments"))?;
+        rows.iter().map(enrolment_from_row).collect()
+    }
+
     pub(super) async fn select_enrolments(
         &self,
         scope: RepScope,
         sequence: Option<&str>,
     ) -> StoreResult<Vec<Enrolment>> {
-        let mut query = QueryBuilder::<Sqlite>::new(
-            "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, e.next_due_at, \
-             e.stop_reason, e.enrolled_at FROM enrolments e JOIN prospects p ON p.id = e.prospect_id WHERE 1 = 1",
-        );
+        let mut query = QueryBuilder::<Sqlite>::new(format!("{ENROLMENT_SELECT} WHERE 1 = 1"));
         scope_clause(&mut query, scope);
         if let Some(sequence) = sequence {
             query.push(" AND e.sequence = ").push_bind(sequence);
