@@ -3,9 +3,10 @@
 //! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
 //! - [`config`]: loading and validating configuration.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
-//! - [`outbound`]: outgoing mail (SMTP or the file outbox).
+//! - [`outbound`]: outgoing mail (SMTP or the file outbox) and the sequence sending pass.
 //! - [`net`]: outbound HTTP with the SSRF guard.
-//! - [`sources`]: prospects' public feeds.
+//! - [`sources`]: prospects' public feeds and reps' mailboxes.
+//! - [`web`]: the daemon's HTTP listener (one-click unsubscribe).
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
 
@@ -17,3 +18,4 @@ pub mod net;
 pub mod outbound;
 pub mod sources;
 pub mod store;
+pub mod web;

@@ -222,7 +222,13 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
             every_second(1),
         ),
     ];
-    let result = rapport::daemon::run(ctx, jobs, tokio::time::sleep(std::time::Duration::from_millis(3500))).await;
+    let result = rapport::daemon::run(
+        ctx,
+        jobs,
+        None,
+        tokio::time::sleep(std::time::Duration::from_millis(3500)),
+    )
+    .await;
     assert!(result.is_ok(), "{result:?}");
     assert!(
         failing.load(std::sync::atomic::Ordering::SeqCst) >= 2,

@@ -19,9 +19,26 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         settings: app.settings.clone(),
     };
     let jobs = daemon::configured_jobs(&app.settings);
-    daemon::run(ctx, jobs, shutdown_signal())
+    let listener = listen(&app).await?;
+    daemon::run(ctx, jobs, listener, shutdown_signal())
         .await
         .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"))
+}
+
+/// Binds the HTTP listener now, so a taken port stops the start with a clear error.
+async fn listen(app: &App) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let http = &app.settings.config.http;
+    if !http.enabled {
+        return Ok(None);
+    }
+    let listener = tokio::net::TcpListener::bind(&http.listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} (http.listen): {e}; choose a free address and port, or set http.enabled = false",
+            http.listen
+        )
+    })?;
+    tracing::info!(address = %http.listen, "HTTP listener ready (one-click unsubscribe at /u/)");
+    Ok(Some(listener))
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed here, before the

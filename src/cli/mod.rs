@@ -12,6 +12,7 @@ mod prospect;
 mod rep;
 mod sequence_cmd;
 mod sources_cmd;
+mod tasks_cmd;
 
 pub use app::App;
 
@@ -101,9 +102,11 @@ pub enum Command {
     Sources(sources_cmd::SourcesArgs),
     /// Poll prospects' feeds now and record new posts (the daemon does this on its schedule).
     Poll(sources_cmd::PollArgs),
-    /// Cold email sequences: check the sequence files.
+    /// Cold email sequences: check, enrol, preview, send, and settle the outbox.
     #[command(subcommand)]
     Sequence(sequence_cmd::SequenceCommand),
+    /// Manual steps due now (from sequences), with direct links; `tasks done ID` logs one.
+    Tasks(tasks_cmd::TasksArgs),
     /// Mail: classify a message file, or read the reps' mailboxes into events.
     #[command(subcommand)]
     Mail(mail_cmd::MailCommand),
@@ -159,6 +162,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Poll(args) => sources_cmd::poll(&app, args).await,
         Command::Mail(command) => mail_cmd::run(&app, command).await,
         Command::Sequence(command) => sequence_cmd::run(&app, command).await,
+        Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),
     }

@@ -4,12 +4,13 @@ use super::output::or_dash;
 use super::{input_error, output, App, RepArg};
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{
-    check_eligible, context_for, render_step, variant_count, variant_for, RenderedStep,
+    check_eligible, context_for, render_step, variant_count, variant_for, zone_of, RenderedStep,
 };
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
+use crate::outbound::sender::{SendError, SequenceSender};
+use crate::outbound::Mailer;
 use crate::store::{NewEnrolment, ProspectFilter, RepScope};
-use chrono_tz::Tz;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +26,47 @@ pub enum SequenceCommand {
     Preview(PreviewArgs),
     /// Each enrolment: its step, state and when the next step is due.
     Status(StatusArgs),
+    /// Send what is due: with --once one pass (exactly what the daemon's
+    /// send-sequences job does), else a pass every minute until Ctrl-C.
+    Send(SendArgs),
+    /// The emails rapport sent or tried to send, with their Message-IDs.
+    Outbox(OutboxArgs),
+    /// Settle an email left `unknown` by a crash mid-send: it went out
+    /// (--sent: the sequence goes on) or it did not (--not-sent: sent again).
+    Resolve(ResolveArgs),
+    /// Let a rep's paused mailbox (after a 5.7.x policy refusal) send again.
+    Resume(ResumeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    #[arg(long)]
+    pub once: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    /// Only rows in this state: sending, sent, refused or unknown.
+    #[arg(long)]
+    pub state: Option<String>,
+    #[command(flatten)]
+    pub rep: RepArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// The outbox row (see `rapport sequence outbox --state unknown`).
+    pub id: i64,
+    #[arg(long, conflicts_with = "not_sent", required_unless_present = "not_sent")]
+    pub sent: bool,
+    #[arg(long)]
+    pub not_sent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub rep: RepArg,
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +107,10 @@ pub async fn run(app: &App, command: SequenceCommand) -> anyhow::Result<()> {
         SequenceCommand::Enroll(args) => enroll(app, args).await,
         SequenceCommand::Preview(args) => preview(app, args).await,
         SequenceCommand::Status(args) => status(app, args).await,
+        SequenceCommand::Send(args) => send(app, args).await,
+        SequenceCommand::Outbox(args) => outbox(app, args).await,
+        SequenceCommand::Resolve(args) => resolve(app, args).await,
+        SequenceCommand::Resume(args) => resume(app, args).await,
     }
 }
 
@@ -102,17 +148,6 @@ async fn candidates(app: &App, sequence: &Sequence, args: &EnrollArgs) -> anyhow
         found.push(app.store.find_prospect(scope, &reference).await?);
     }
     Ok(found)
-}
-
-/// The zone a prospect's mail is timed in: theirs, else their rep's.
-fn zone_of(prospect: &Prospect, rep: &Rep) -> Tz {
-    prospect
-        .data
-        .time_zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .or_else(|| rep.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::UTC)
 }
 
 fn rep_of<'a>(reps: &'a [Rep], prospect: &Prospect) -> anyhow::Result<&'a Rep> {
@@ -271,6 +306,107 @@ async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
         &["ID", "PROSPECT", "SEQUENCE", "STEP", "STATE", "NEXT", "WHY STOPPED"],
         &rows,
     );
+    Ok(())
+}
+
+fn sender(app: &App) -> anyhow::Result<SequenceSender> {
+    Ok(SequenceSender::new(
+        app.store.clone(),
+        app.clock.clone(),
+        app.settings.clone(),
+        Mailer::from_settings(&app.settings)?,
+    ))
+}
+
+async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
+    let sender = sender(app)?;
+    loop {
+        let report = sender.run_pass().await.map_err(|e| match e {
+            SendError::NotConfigured { .. } | SendError::Config(_) => input_error(e.to_string()),
+            other => other.into(),
+        })?;
+        if app.json {
+            output::json(&report)?;
+        } else {
+            println!(
+                "sent {}, tasks {}, stopped {}, finished {}, waiting {}, refused {}, settled {}, unknown {}",
+                report.sent,
+                report.tasks,
+                report.stopped,
+                report.finished,
+                report.deferred,
+                report.refused,
+                report.reconciled,
+                report.unknown
+            );
+            for error in &report.errors {
+                println!("  problem: {error}");
+            }
+        }
+        if args.once {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
+}
+
+async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
+    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let entries = app.store.list_outbox(scope, args.state.as_deref()).await?;
+    if app.json {
+        return output::json(&entries);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.id.to_string(),
+                format!("#{}", e.prospect_id),
+                format!("{} step {}", e.sequence, e.step + 1),
+                e.state.clone(),
+                e.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                e.message_id.clone(),
+                or_dash(e.error.as_deref()),
+            ]
+        })
+        .collect();
+    output::table(
+        &["ID", "PROSPECT", "STEP", "STATE", "STARTED", "MESSAGE-ID", "ERROR"],
+        &rows,
+    );
+    Ok(())
+}
+
+async fn resolve(app: &App, args: ResolveArgs) -> anyhow::Result<()> {
+    let unknown = app.store.list_outbox(RepScope::Team, Some("unknown")).await?;
+    let Some(entry) = unknown.iter().find(|e| e.id == args.id) else {
+        return Err(input_error(format!(
+            "outbox #{} is not waiting for a decision; `rapport sequence outbox --state unknown` lists the ones that are",
+            args.id
+        )));
+    };
+    sender(app)?.resolve(entry, args.sent).await?;
+    println!(
+        "outbox #{}: {}",
+        entry.id,
+        if args.sent {
+            "marked sent; the sequence goes on"
+        } else {
+            "marked not sent; the step goes out again"
+        }
+    );
+    Ok(())
+}
+
+async fn resume(app: &App, args: ResumeArgs) -> anyhow::Result<()> {
+    let rep = app.rep(&args.rep).await?;
+    match app.store.resume_sending(rep.id, app.now()).await? {
+        true => println!("sending from {} resumed", rep.email),
+        false => println!("sending from {} was not paused", rep.email),
+    }
     Ok(())
 }
 

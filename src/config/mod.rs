@@ -63,6 +63,7 @@ pub struct Config {
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub sequences: SequencesConfig,
     pub sending: SendingConfig,
+    pub http: HttpConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,
@@ -175,6 +176,32 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     pub password: Option<Secret>,
     pub password_file: Option<PathBuf>,
+    /// Connecting and every command get this long.
+    pub timeout_secs: u64,
+    /// PEM file of a private CA that signs the server's certificate.
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The daemon's HTTP listener: one-click unsubscribe links land here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address and port the daemon listens on.
+    pub listen: String,
+    /// The HTTPS address the listener is reached at from outside (behind a
+    /// proxy), used in unsubscribe links. Sequence mail waits until it is set.
+    pub public_url: Option<String>,
+    pub enabled: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8025".into(),
+            public_url: None,
+            enabled: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -345,6 +372,8 @@ impl Default for SmtpConfig {
             username: None,
             password: None,
             password_file: None,
+            timeout_secs: 60,
+            ca_file: None,
         }
     }
 }
@@ -427,6 +456,8 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
         ("housekeeping", "17 3 * * *", None),
         ("poll-feeds", "*/5 * * * *", Some(1800)),
         ("sync-mail", "*/5 * * * *", Some(1800)),
+        // Every minute: the pacing gap, not the schedule, spaces the sends.
+        ("send-sequences", "* * * * *", Some(1800)),
     ] {
         jobs.entry(name.into()).or_insert(JobConfig {
             schedule: schedule.into(),
@@ -682,6 +713,23 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     }
     config.sending.window().map_err(|(key, message)| bad(&key, message))?;
     config.sending.pacing().map_err(|(key, message)| bad(&key, message))?;
+    in_range("smtp.timeout_secs", config.smtp.timeout_secs, 1, 600, "seconds")?;
+    in_range("sending.lease_secs", config.sending.lease_secs, 1, 86_400, "seconds")?;
+    in_range("sending.batch", config.sending.batch.into(), 1, 100_000, "enrolments")?;
+    if config.http.enabled {
+        config.http.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+            bad(
+                "http.listen",
+                format!(
+                    "'{}' is not an address and port like 127.0.0.1:8025",
+                    config.http.listen
+                ),
+            )
+        })?;
+    }
+    if let Some(url) = &config.http.public_url {
+        public_url(url).map_err(|m| bad("http.public_url", m))?;
+    }
     if config.smtp.username.is_some() != config.smtp.password.is_some() {
         return Err(bad(
             "smtp.username",
@@ -699,6 +747,22 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// The public address of the listener: HTTPS (RFC 8058 one-click links must
+/// be), except on loopback for trying rapport out and for tests.
+pub fn public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("'{text}' is not a URL ({e})"))?;
+    let loopback = url
+        .host_str()
+        .is_some_and(|h| is_loopback_host(h.trim_matches(['[', ']'])));
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(format!(
+            "'{text}' must be an https:// address (one-click unsubscribe links must be HTTPS)"
+        )),
+    }
 }
 
 fn is_loopback_host(host: &str) -> bool {

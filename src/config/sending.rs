@@ -23,6 +23,14 @@ pub struct SendingConfig {
     pub ramp_up_from: Option<String>,
     pub ramp_up_start: u32,
     pub ramp_up_per_day: u32,
+    /// CAN-SPAM: the sender's postal address, in every email's footer. Sequence
+    /// mail waits until it is set.
+    pub postal_address: Option<String>,
+    /// A sending pass holds the enrolments it took this long; a crashed
+    /// worker's are taken over after it.
+    pub lease_secs: u64,
+    /// Enrolments taken per pass.
+    pub batch: u32,
 }
 
 impl Default for SendingConfig {
@@ -38,6 +46,9 @@ impl Default for SendingConfig {
             ramp_up_from: None,
             ramp_up_start: 10,
             ramp_up_per_day: 5,
+            postal_address: None,
+            lease_secs: 300,
+            batch: 500,
         }
     }
 }

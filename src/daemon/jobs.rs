@@ -103,3 +103,48 @@ impl Job for SyncMail {
 pub fn mail_sync(ctx: &JobContext) -> crate::sources::mail::sync::MailSync {
     crate::sources::mail::sync::MailSync::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone())
 }
+
+/// One sending pass over the sequences. The sender (and its mail transport)
+/// lives as long as the daemon.
+#[derive(Default)]
+pub struct SendSequences {
+    sender: tokio::sync::OnceCell<crate::outbound::sender::SequenceSender>,
+}
+
+#[async_trait]
+impl Job for SendSequences {
+    fn name(&self) -> &'static str {
+        "send-sequences"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let sender = self
+            .sender
+            .get_or_try_init(|| async {
+                crate::outbound::Mailer::from_settings(&ctx.settings).map(|mailer| {
+                    crate::outbound::sender::SequenceSender::new(
+                        ctx.store.clone(),
+                        ctx.clock.clone(),
+                        ctx.settings.clone(),
+                        mailer,
+                    )
+                })
+            })
+            .await?;
+        let report = sender.run_pass().await?;
+        tracing::info!(
+            sent = report.sent,
+            tasks = report.tasks,
+            stopped = report.stopped,
+            waiting = report.deferred,
+            refused = report.refused,
+            settled = report.reconciled,
+            unknown = report.unknown,
+            "sequences sent"
+        );
+        match report.errors.is_empty() {
+            true => Ok(()),
+            false => Err(report.errors.join("; ").into()),
+        }
+    }
+}

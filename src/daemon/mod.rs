@@ -6,7 +6,7 @@
 mod jobs;
 mod scheduler;
 
-pub use jobs::{mail_sync, Housekeeping, Job, JobContext, JobError, PollFeeds, SyncMail};
+pub use jobs::{mail_sync, Housekeeping, Job, JobContext, JobError, PollFeeds, SendSequences, SyncMail};
 pub use scheduler::{ClaimedRun, Scheduler};
 
 use crate::config::{JobConfig, Settings};
@@ -16,13 +16,14 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Every job the daemon knows, by config name (`[jobs.NAME]`).
-pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds", "sync-mail"];
+pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds", "sync-mail", "send-sequences"];
 
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
         "housekeeping" => Some(Arc::new(Housekeeping)),
         "poll-feeds" => Some(Arc::new(PollFeeds::default())),
         "sync-mail" => Some(Arc::new(SyncMail)),
+        "send-sequences" => Some(Arc::new(SendSequences::default())),
         _ => None,
     }
 }
@@ -49,13 +50,17 @@ const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
 pub async fn run(
     ctx: JobContext,
     jobs: Vec<(Arc<dyn Job>, JobConfig)>,
+    listener: Option<tokio::net::TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), JobError> {
     let mut scheduler = Scheduler::register(&ctx, jobs).await?;
     let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
     let mut running: JoinSet<String> = JoinSet::new();
     let (stop_watchers, stop) = tokio::sync::watch::channel(false);
-    let mut watchers = start_mail_watchers(&ctx, stop);
+    let mut watchers = start_mail_watchers(&ctx, stop.clone());
+    if let Some(listener) = listener {
+        watchers.spawn(serve_http(ctx.clone(), listener, stop));
+    }
     tokio::pin!(shutdown);
     loop {
         let now = ctx.clock.now();
@@ -105,6 +110,28 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The HTTP listener (one-click unsubscribe), until the daemon stops.
+async fn serve_http(ctx: JobContext, listener: tokio::net::TcpListener, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let secret = match crate::outbound::sender::unsubscribe_key(ctx.store.as_ref()).await {
+        Ok(secret) => Arc::new(secret),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the unsubscribe key; the HTTP listener is not started");
+            return;
+        }
+    };
+    let state = crate::web::WebState {
+        store: ctx.store.clone(),
+        clock: ctx.clock.clone(),
+        secret,
+    };
+    let stopped = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    };
+    if let Err(e) = crate::web::serve(listener, state, stopped).await {
+        tracing::error!(error = %e, "the HTTP listener failed");
+    }
 }
 
 /// One IDLE watcher per mailbox that wants it, so replies arrive within

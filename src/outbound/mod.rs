@@ -1,13 +1,21 @@
 //! Outgoing mail. With an SMTP host configured, mail goes out through it;
 //! otherwise it is written as `.eml` files into the outbox folder, so a fresh
 //! install can be tried with nothing else running.
+//!
+//! Sending is done in sessions: the connection (TLS, AUTH) is made first, so
+//! the outbox row for a message can be committed right before its SMTP
+//! transaction begins, and a failure is known to be before or inside it.
 
 pub mod compose;
+pub mod sender;
 
 use crate::config::{Settings, TlsMode};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::path::PathBuf;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::Message;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -17,16 +25,46 @@ pub enum MailError {
     Smtp { host: String, reason: String },
     #[error("writing to the outbox failed: {0}")]
     File(String),
+    #[error("smtp.ca_file {path}: {reason}; point it at the PEM certificate of the CA that signed the server's")]
+    CaFile { path: PathBuf, reason: String },
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Accepted,
+    /// The server answered no (nothing was delivered).
+    Refused {
+        code: u16,
+        text: String,
+    },
+    /// The connection failed inside the transaction: the server may or may not have taken it.
+    Interrupted(String),
+}
+
+/// An SMTP server's settings, ready to connect.
+pub struct SmtpServer {
+    host: String,
+    port: u16,
+    tls: TlsMode,
+    credentials: Option<Credentials>,
+    timeout: Duration,
+    tls_parameters: Option<TlsParameters>,
 }
 
 pub enum Mailer {
+    Smtp(Box<SmtpServer>),
+    Outbox { dir: PathBuf },
+}
+
+/// An open way to send: a logged-in SMTP connection, or the outbox folder.
+pub enum Session {
     Smtp {
         host: String,
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        connection: Box<AsyncSmtpConnection>,
     },
     Outbox {
         dir: PathBuf,
-        transport: AsyncFileTransport<Tokio1Executor>,
     },
 }
 
@@ -39,51 +77,186 @@ impl Mailer {
                 path: dir.clone(),
                 source,
             })?;
-            return Ok(Mailer::Outbox {
-                transport: AsyncFileTransport::new(&dir),
-                dir,
-            });
+            return Ok(Mailer::Outbox { dir });
         };
-        let smtp_error = |e: lettre::transport::smtp::Error| MailError::Smtp {
-            host: host.clone(),
-            reason: e.to_string(),
+        let tls_parameters = match smtp.tls {
+            TlsMode::None => None,
+            TlsMode::Implicit | TlsMode::Starttls => Some(tls_parameters(&host, smtp.ca_file.as_deref())?),
         };
-        let mut builder = match smtp.tls {
-            TlsMode::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&host).map_err(smtp_error)?,
-            TlsMode::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host).map_err(smtp_error)?,
-            TlsMode::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host),
-        }
-        .port(smtp.port);
-        if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
-        }
-        Ok(Mailer::Smtp {
+        let credentials = match (&smtp.username, &smtp.password) {
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.expose().to_string())),
+            _ => None,
+        };
+        Ok(Mailer::Smtp(Box::new(SmtpServer {
             host,
-            transport: builder.build(),
-        })
+            port: smtp.port,
+            tls: smtp.tls,
+            credentials,
+            timeout: Duration::from_secs(smtp.timeout_secs),
+            tls_parameters,
+        })))
     }
 
     /// A line for the start-up log: where mail will go.
     pub fn describe(&self) -> String {
         match self {
-            Mailer::Smtp { host, .. } => format!("SMTP via {host}"),
-            Mailer::Outbox { dir, .. } => format!(".eml files in {}", dir.display()),
+            Mailer::Smtp(server) => format!("SMTP via {}", server.host),
+            Mailer::Outbox { dir } => format!(".eml files in {}", dir.display()),
         }
     }
 
-    pub async fn send(&self, message: Message) -> Result<(), MailError> {
+    /// Connects (TLS, AUTH) so the next message can go at once.
+    pub async fn open(&self) -> Result<Session, MailError> {
         match self {
-            Mailer::Smtp { host, transport } => {
-                transport.send(message).await.map(|_| ()).map_err(|e| MailError::Smtp {
-                    host: host.clone(),
-                    reason: e.to_string(),
-                })
-            }
-            Mailer::Outbox { transport, .. } => transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| MailError::File(e.to_string())),
+            Mailer::Outbox { dir } => Ok(Session::Outbox { dir: dir.clone() }),
+            Mailer::Smtp(server) => server.connect().await,
         }
+    }
+
+    /// Sends one message in a session of its own.
+    pub async fn send(&self, message: Message) -> Result<(), MailError> {
+        let mut session = self.open().await?;
+        let delivery = session.send(&message).await;
+        session.close().await;
+        match delivery {
+            Delivery::Accepted => Ok(()),
+            Delivery::Refused { text, .. } | Delivery::Interrupted(text) => Err(MailError::Smtp {
+                host: self.describe(),
+                reason: text,
+            }),
+        }
+    }
+
+    /// For the outbox folder, whether a message was written (a crash can be
+    /// settled by looking); an SMTP server cannot be asked.
+    pub fn outbox_holds(&self, message_id: &str) -> Option<bool> {
+        match self {
+            Mailer::Outbox { dir } => Some(dir.join(outbox_file_name(message_id)).exists()),
+            Mailer::Smtp(_) => None,
+        }
+    }
+}
+
+impl SmtpServer {
+    async fn connect(&self) -> Result<Session, MailError> {
+        let failed = |e: lettre::transport::smtp::Error| MailError::Smtp {
+            host: self.host.clone(),
+            reason: e.to_string(),
+        };
+        let hello = ClientId::default();
+        let implicit = match self.tls {
+            TlsMode::Implicit => self.tls_parameters.clone(),
+            _ => None,
+        };
+        let mut connection = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(self.timeout),
+            &hello,
+            implicit,
+            None,
+        )
+        .await
+        .map_err(failed)?;
+        if let (TlsMode::Starttls, Some(parameters)) = (self.tls, &self.tls_parameters) {
+            connection.starttls(parameters.clone(), &hello).await.map_err(failed)?;
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
+                .await
+                .map_err(failed)?;
+        }
+        Ok(Session::Smtp {
+            host: self.host.clone(),
+            connection: Box::new(connection),
+        })
+    }
+}
+
+impl Session {
+    pub async fn send(&mut self, message: &Message) -> Delivery {
+        match self {
+            Session::Outbox { dir } => write_to_outbox(dir, message).await,
+            Session::Smtp { connection, .. } => match connection.send(message.envelope(), &message.formatted()).await {
+                Ok(_) => Delivery::Accepted,
+                Err(e) => match e.status() {
+                    Some(code) => Delivery::Refused {
+                        code: code.to_string().parse().unwrap_or(554),
+                        text: e.to_string(),
+                    },
+                    None => Delivery::Interrupted(e.to_string()),
+                },
+            },
+        }
+    }
+
+    /// Whether the connection is still usable for another message.
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Session::Smtp { connection, .. } => connection.has_broken(),
+            Session::Outbox { .. } => false,
+        }
+    }
+
+    pub async fn close(self) {
+        if let Session::Smtp { mut connection, .. } = self {
+            let _ = connection.quit().await;
+        }
+    }
+}
+
+fn tls_parameters(host: &str, ca_file: Option<&Path>) -> Result<TlsParameters, MailError> {
+    let mut builder = TlsParameters::builder(host.to_string());
+    if let Some(path) = ca_file {
+        let ca_error = |reason: String| MailError::CaFile {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        let certificate = Certificate::from_pem(&pem).map_err(|e| ca_error(e.to_string()))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder.build_rustls().map_err(|e| MailError::Smtp {
+        host: host.to_string(),
+        reason: format!("TLS settings: {e}"),
+    })
+}
+
+/// The file a message is written to: named by its Message-ID, so a crash can
+/// be settled by looking for it.
+fn outbox_file_name(message_id: &str) -> String {
+    let safe: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.eml")
+}
+
+/// Written to a temporary name and renamed, so the folder never holds half a message.
+async fn write_to_outbox(dir: &Path, message: &Message) -> Delivery {
+    let id = message
+        .headers()
+        .get_raw("Message-ID")
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("no-id-{}", rand::random::<u64>()));
+    let path = dir.join(outbox_file_name(&id));
+    let partial = path.with_extension("eml.partial");
+    let written = async {
+        tokio::fs::write(&partial, message.formatted()).await?;
+        tokio::fs::rename(&partial, &path).await
+    };
+    match written.await {
+        Ok(()) => Delivery::Accepted,
+        Err(e) => Delivery::Refused {
+            code: 451,
+            text: format!("cannot write {}: {e}", path.display()),
+        },
     }
 }

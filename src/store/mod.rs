@@ -2,10 +2,15 @@
 //! implementation here and a PostgreSQL one can serve the same callers. Every
 //! prospect query takes the rep scope it runs in.
 
+mod sending;
 mod sqlite;
 mod sqlite_mail;
+mod sqlite_sending;
 mod sqlite_sequences;
 
+pub use sending::{
+    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore, Task,
+};
 pub use sqlite::SqliteStore;
 
 use crate::domain::event::{Actor, Event, NewEvent};
@@ -175,6 +180,7 @@ pub struct NewEnrolment {
 pub struct Enrolment {
     pub id: i64,
     pub prospect_id: ProspectId,
+    pub rep_id: RepId,
     pub prospect_name: String,
     pub prospect_email: Option<String>,
     pub sequence: String,
@@ -184,11 +190,13 @@ pub struct Enrolment {
     pub state: String,
     pub next_due_at: Option<DateTime<Utc>>,
     pub stop_reason: Option<String>,
+    /// Out of office: nothing goes out before then.
+    pub snoozed_until: Option<DateTime<Utc>>,
     pub enrolled_at: DateTime<Utc>,
 }
 
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: SendingStore + Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
 

@@ -199,7 +199,7 @@ impl SqliteStore {
 
 /// A sent id to match replies by, an address to suppress, an away date:
 /// each idempotent, so a batch stored twice changes nothing.
-async fn apply_side_effects(
+pub(super) async fn apply_side_effects(
     conn: &mut SqliteConnection,
     rep: RepId,
     effect: &MailEffect,

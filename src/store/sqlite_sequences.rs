@@ -12,7 +12,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 pub const SEQUENCE_ENROLLED: &str = "sequence.enrolled";
 
 const ENROLMENT_SELECT: &str = "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
-     e.next_due_at, e.stop_reason, e.enrolled_at FROM enrolments e JOIN prospects p ON p.id = e.prospect_id";
+     e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
+     JOIN prospects p ON p.id = e.prospect_id";
 
 impl SqliteStore {
     pub(super) async fn insert_enrolment(
@@ -146,5 +147,7 @@ fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
         next_due_at: row.get::<Option<String>, _>(8).as_deref().map(parse_ts).transpose()?,
         stop_reason: row.get(9),
         enrolled_at: parse_ts(row.get(10))?,
+        rep_id: row.get(11),
+        snoozed_until: row.get::<Option<String>, _>(12).as_deref().map(parse_ts).transpose()?,
     })
 }

@@ -62,6 +62,9 @@ impl Workspace {
                 command.env_remove(key);
             }
         }
+        // Daemons of parallel tests must not share the default HTTP port; a
+        // test that uses the listener sets its own address after this.
+        command.env("RAPPORT__HTTP__LISTEN", "127.0.0.1:0");
         command
     }
 

@@ -523,3 +523,50 @@ fn is_daemon_address(address: &str) -> bool {
 fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
+
+/// What an SMTP server's refusal while rapport sends says, read like a bounce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub status: Option<String>,
+    pub reason: BounceReason,
+    /// The address itself cannot receive mail: suppress it.
+    pub hard: bool,
+    /// The server refused the sender (policy, reputation, 5.7.x): pause the mailbox.
+    pub sender_problem: bool,
+    /// A 5xx reply; a 4xx one may work later.
+    pub permanent: bool,
+}
+
+/// Reads the reply code and text the server refused a message with.
+pub fn read_refusal(code: u16, text: &str) -> Refusal {
+    let permanent = code >= 500;
+    let status = find_status(text).filter(|s| s.starts_with(if permanent { '5' } else { '4' }));
+    let reason = reason_for(status.as_deref(), text, None);
+    let policy = status.as_deref().is_some_and(|s| s.starts_with("5.7."));
+    let hard = permanent && reason.is_hard(status.as_deref());
+    Refusal {
+        hard,
+        sender_problem: !hard && (reason.is_sender_problem() || policy),
+        permanent,
+        status,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_while_sending_read_like_bounces() {
+        let unknown = read_refusal(550, "5.1.1 <jane@acme.io>: Recipient address rejected: User unknown");
+        assert!(
+            unknown.hard && unknown.permanent && !unknown.sender_problem,
+            "{unknown:?}"
+        );
+        let policy = read_refusal(554, "5.7.1 Message rejected due to local policy");
+        assert!(!policy.hard && policy.sender_problem, "{policy:?}");
+        let later = read_refusal(451, "4.3.0 Try again later");
+        assert!(!later.hard && !later.permanent && !later.sender_problem, "{later:?}");
+    }
+}

@@ -18,6 +18,6 @@ mod reasons;
 mod reply_text;
 mod unsubscribe;
 
-pub use bounce::{BounceReason, FailedRecipient};
+pub use bounce::{read_refusal, BounceReason, FailedRecipient, Refusal};
 pub use classify::{classify, Classification, ClassifyError, MailClass};
 pub use meaning::*;

@@ -6,6 +6,7 @@ use super::template::{self, TemplateContext};
 use super::{Sequence, StepAction};
 use crate::domain::prospect::{Prospect, Rep};
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use std::collections::BTreeMap;
 
 /// A prospect's newest post, as templates see it.
@@ -92,6 +93,17 @@ fn split_name(name: &str) -> (&str, &str) {
     let name = name.trim();
     name.split_once(char::is_whitespace)
         .map_or((name, ""), |(first, rest)| (first, rest.trim()))
+}
+
+/// The zone a prospect's mail is timed in: theirs, else their rep's.
+pub fn zone_of(prospect: &Prospect, rep: &Rep) -> Tz {
+    prospect
+        .data
+        .time_zone
+        .as_deref()
+        .and_then(|z| z.parse().ok())
+        .or_else(|| rep.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
 }
 
 /// The A/B variant a prospect gets: stable, so preview and send agree.

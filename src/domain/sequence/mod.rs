@@ -3,6 +3,7 @@
 pub mod definition;
 pub mod enrolment;
 pub mod pacing;
+pub mod plan;
 pub mod stop;
 pub mod template;
 pub mod timing;

@@ -157,6 +157,19 @@ impl ImapConnection {
         Ok(uids)
     }
 
+    /// Whether the open folder holds a message with this Message-ID (given
+    /// without angle brackets, as rapport makes them: no quotes or backslashes).
+    pub async fn holds_message_id(&mut self, message_id: &str) -> Result<bool, MailError> {
+        if message_id.contains(['"', '\\', '\r', '\n']) {
+            return Ok(false);
+        }
+        let query = format!("HEADER Message-ID \"<{message_id}>\"");
+        let found = self
+            .run("UID SEARCH", |s| async move { s.uid_search(&query).await })
+            .await?;
+        Ok(!found.is_empty())
+    }
+
     /// Fetches `query` for these UIDs; returns (uid, fetch) pairs.
     pub async fn fetch(&mut self, uids: &[u32], query: &str) -> Result<Vec<(u32, Fetch)>, MailError> {
         if uids.is_empty() {

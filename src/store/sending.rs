@@ -1,0 +1,207 @@
+//! What sending sequence mail keeps: the outbox (each email recorded with its
+//! Message-ID before the SMTP transaction), enrolments moving on, paused
+//! sending mailboxes, the rep's manual tasks and one-click unsubscribes.
+
+use super::StoreResult;
+use crate::domain::event::NewEvent;
+use crate::domain::mail::MailEffect;
+use crate::domain::prospect::{ProspectId, RepId};
+use crate::store::RepScope;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// An email about to go out, as the outbox records it.
+#[derive(Debug, Clone)]
+pub struct NewSend {
+    pub enrolment_id: i64,
+    pub prospect_id: ProspectId,
+    pub rep_id: RepId,
+    pub sequence: String,
+    pub step: u32,
+    /// A soft-bounce retry: the step's earlier email was sent and bounced.
+    pub retry: bool,
+    /// Without angle brackets, as mail sync stores Message-IDs.
+    pub message_id: String,
+    pub to_email: String,
+    pub subject: String,
+    /// The worker may be talking to the server until then.
+    pub lease_until: DateTime<Utc>,
+}
+
+/// Whether an outbox row was written, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendStart {
+    Started(i64),
+    /// The address went on the suppression list meanwhile.
+    Suppressed,
+    /// The enrolment stopped meanwhile (an unsubscribe, a reply).
+    NotRunning,
+    /// This step (attempt) has an outbox row already, in this state.
+    AlreadyRecorded(String),
+}
+
+/// Where an enrolment goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolmentUpdate {
+    pub step: u32,
+    /// active, stopped, finished, paused
+    pub state: &'static str,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
+    pub snoozed_until: Option<DateTime<Utc>>,
+}
+
+impl EnrolmentUpdate {
+    pub fn due(step: u32, at: DateTime<Utc>) -> EnrolmentUpdate {
+        EnrolmentUpdate {
+            step,
+            state: "active",
+            next_due_at: Some(at),
+            stop_reason: None,
+            snoozed_until: None,
+        }
+    }
+
+    pub fn ended(step: u32, state: &'static str, reason: impl Into<String>) -> EnrolmentUpdate {
+        EnrolmentUpdate {
+            step,
+            state,
+            next_due_at: None,
+            stop_reason: Some(reason.into()),
+            snoozed_until: None,
+        }
+    }
+}
+
+/// An outbox row, for reconciliation and `rapport sequence outbox`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub enrolment_id: i64,
+    pub prospect_id: ProspectId,
+    pub rep_id: RepId,
+    pub sequence: String,
+    pub step: u32,
+    pub attempt: u32,
+    pub message_id: String,
+    pub to_email: String,
+    pub subject: String,
+    pub state: String,
+    pub started_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// A rep's sending so far on one local day, for pacing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SendingLoad {
+    pub sent_in_range: u32,
+    pub last_started: Option<DateTime<Utc>>,
+}
+
+/// A manual step for the rep.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub rep_id: RepId,
+    pub sequence: Option<String>,
+    pub instruction: String,
+    pub link: Option<String>,
+    pub logs: String,
+    pub due_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub prospect_id: ProspectId,
+    pub rep_id: RepId,
+    pub enrolment_id: Option<i64>,
+    pub step: Option<u32>,
+    pub instruction: String,
+    pub link: Option<String>,
+    pub logs: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// Why a sending mailbox is paused.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendingPause {
+    pub rep_id: RepId,
+    pub reason: String,
+    pub paused_at: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait SendingStore: Send + Sync {
+    /// Records an email about to go out, in one transaction that checks the
+    /// address is not suppressed and the enrolment still runs.
+    async fn begin_send(&self, send: &NewSend, now: DateTime<Utc>) -> StoreResult<SendStart>;
+    /// The server took the message: the row becomes `sent`, with the
+    /// `email.sent` event (and the Message-ID replies are matched by), and the
+    /// enrolment moves on, in one transaction. Also how a rep settles an
+    /// `unknown` row as sent. False if the row was neither `sending` nor `unknown`.
+    async fn finish_send(
+        &self,
+        outbox_id: i64,
+        sent_at: DateTime<Utc>,
+        effect: &MailEffect,
+        next: &EnrolmentUpdate,
+    ) -> StoreResult<bool>;
+    /// A `sending` or `unknown` row ends in `state` (refused or unknown) with the error; the
+    /// effects (a bounce, a suppression) and the enrolment's update go with it.
+    async fn settle_send(
+        &self,
+        outbox_id: i64,
+        state: &str,
+        error: &str,
+        effects: &[MailEffect],
+        enrolment: Option<(i64, &EnrolmentUpdate)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Rows left `sending` whose worker's time ran out (a crash, a cut connection).
+    async fn stale_sends(&self, now: DateTime<Utc>) -> StoreResult<Vec<OutboxEntry>>;
+    async fn list_outbox(&self, scope: RepScope, state: Option<&str>) -> StoreResult<Vec<OutboxEntry>>;
+    /// How many emails a rep started in [from, to), and when the last one started.
+    async fn sending_load(&self, rep: RepId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<SendingLoad>;
+    /// The step and state of an enrolment's latest outbox row: which email a
+    /// soft-bounce retry repeats.
+    async fn last_attempt(&self, enrolment: i64) -> StoreResult<Option<(u32, String)>>;
+    /// The Message-ID of an enrolment's first sent email, for threading.
+    async fn first_message_id(&self, enrolment: i64) -> StoreResult<Option<String>>;
+    /// Moves an enrolment on, with an event when there is one (a stop, a snooze).
+    async fn update_enrolment(
+        &self,
+        enrolment: i64,
+        update: &EnrolmentUpdate,
+        event: Option<&NewEvent>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Whether someone else at this email domain, among the rep's prospects, replied since.
+    async fn colleague_replied(&self, prospect: ProspectId, domain: &str, since: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Pauses a rep's sending; false when it already was.
+    async fn pause_sending(&self, rep: RepId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn resume_sending(&self, rep: RepId, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn sending_pauses(&self) -> StoreResult<Vec<SendingPause>>;
+    /// When the rep last resumed sending; policy refusals before it are settled.
+    async fn sending_resumed_at(&self, rep: RepId) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// Adds a task; false when the step already has one.
+    async fn add_task(&self, task: &NewTask) -> StoreResult<bool>;
+    /// Open tasks due by `due_by`.
+    async fn due_tasks(&self, scope: RepScope, due_by: DateTime<Utc>) -> StoreResult<Vec<Task>>;
+    /// Marks a task done with the engagement event it logs.
+    async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task>;
+    async fn find_task(&self, scope: RepScope, id: i64) -> StoreResult<Task>;
+
+    /// One-click unsubscribe: the address is suppressed, the enrolment stops
+    /// and its open tasks go, with an `email.unsubscribed` event. Returns the
+    /// prospect's name, or `None` for an enrolment that does not exist.
+    async fn unsubscribe_enrolment(&self, enrolment: i64, now: DateTime<Utc>) -> StoreResult<Option<String>>;
+    /// A key of rapport's own, made at first use.
+    async fn local_key(&self, name: &str, fresh: &str) -> StoreResult<String>;
+}

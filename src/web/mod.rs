@@ -1,0 +1,93 @@
+//! The daemon's HTTP listener. For now it serves one-click unsubscribe
+//! links (RFC 8058): `POST /u/TOKEN` unsubscribes at once; `GET /u/TOKEN`
+//! only shows a page whose button posts, because link scanners and mail
+//! previews fetch links without anyone clicking.
+
+use crate::domain::clock::Clock;
+use crate::domain::sequence::unsubscribe;
+use crate::store::Store;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::future::Future;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct WebState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// The key unsubscribe tokens are signed with.
+    pub secret: Arc<Vec<u8>>,
+}
+
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/u/{token}", get(confirm_page).post(unsubscribe_now))
+        .route("/health", get(|| async { "ok" }))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: WebState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> Response {
+    if unsubscribe::verify(&state.secret, &token).is_none() {
+        return invalid_link();
+    }
+    page(
+        StatusCode::OK,
+        "Unsubscribe",
+        "<p>Stop receiving these emails?</p>\
+         <form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>",
+    )
+}
+
+async fn unsubscribe_now(State(state): State<WebState>, Path(token): Path<String>) -> Response {
+    let Some(enrolment) = unsubscribe::verify(&state.secret, &token) else {
+        return invalid_link();
+    };
+    match state.store.unsubscribe_enrolment(enrolment, state.clock.now()).await {
+        // An erased prospect is already on the suppression list: unsubscribed either way.
+        Ok(_) => page(
+            StatusCode::OK,
+            "Unsubscribed",
+            "<p>You are unsubscribed. You will not receive these emails again.</p>",
+        ),
+        Err(e) => {
+            tracing::error!(enrolment, error = %e, "one-click unsubscribe failed");
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Please try again",
+                "<p>Your request could not be saved just now. Please try again in a minute.</p>",
+            )
+        }
+    }
+}
+
+fn invalid_link() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Link not valid",
+        "<p>This unsubscribe link is not valid. Reply to the email with \"unsubscribe\" instead.</p>",
+    )
+}
+
+/// Every text here is fixed, so nothing needs escaping.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
+         <body><h1>{title}</h1>{body}</body></html>"
+    );
+    (status, Html(html)).into_response()
+}
