@@ -233,7 +233,8 @@ service stats {{
         self.launch();
     }
 
-    fn maildir(&self, folder: &str) -> PathBuf {
+    /// The Maildir folder behind an IMAP folder.
+    pub fn maildir(&self, folder: &str) -> PathBuf {
         let root = self.dir.path().join(format!("mail/{LOGIN}/Maildir"));
         if folder == "INBOX" {
             root

@@ -45,19 +45,20 @@ pub struct Situation<'a> {
 /// Decides in the order that protects the prospect first.
 pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decision {
     let sequence = situation.sequence;
-    if situation.suppressed {
-        return Decision::Stop("the address is on the suppression list".into());
-    }
-    if situation.pipeline != sequence.pipeline || !sequence.stages.iter().any(|s| s == situation.stage) {
-        return Decision::Stop(format!("moved to {}/{}", situation.pipeline, situation.stage));
-    }
     let since: Vec<&Event> = situation
         .events
         .iter()
         .filter(|e| e.occurred_at >= situation.enrolled_at)
         .collect();
+    // What the prospect did comes first: it says why better than the suppression it caused.
     if let Some(reason) = since.iter().find_map(|e| stop_reason(e)) {
         return Decision::Stop(reason);
+    }
+    if situation.suppressed {
+        return Decision::Stop("the address is on the suppression list".into());
+    }
+    if situation.pipeline != sequence.pipeline || !sequence.stages.iter().any(|s| s == situation.stage) {
+        return Decision::Stop(format!("moved to {}/{}", situation.pipeline, situation.stage));
     }
     if sequence.stop_on_colleague_reply && situation.colleague_replied {
         return Decision::Stop("a colleague at the same company replied".into());
