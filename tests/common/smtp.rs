@@ -27,6 +27,8 @@ pub struct SmtpOptions {
     pub refuse: Vec<(String, String)>,
     /// A Maildir folder to file a copy of each accepted message in, and its owner.
     pub copy_to: Option<(PathBuf, String)>,
+    /// A pause (ms) after storing a message, before the final reply.
+    pub delay_ms: u64,
 }
 
 /// What the server saw of its transactions.
@@ -67,6 +69,9 @@ impl SmtpSink {
         }
         for (address, reply) in &options.refuse {
             command.args(["--refuse", &format!("{address}={reply}")]);
+        }
+        if options.delay_ms > 0 {
+            command.args(["--delay-ms", &options.delay_ms.to_string()]);
         }
         if let Some((folder, owner)) = &options.copy_to {
             command.arg("--copy-to").arg(folder).args(["--copy-owner", owner]);
