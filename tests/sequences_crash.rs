@@ -23,7 +23,10 @@ struct Random(u64);
 
 impl Random {
     fn next_in(&mut self, low: u64, high: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         low + (self.0 >> 33) % (high - low)
     }
 }
@@ -161,9 +164,17 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
     assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
     assert_eq!(in_state("sending"), 0, "no send left unsettled");
     assert_eq!(finished + paused, MESSAGES, "every step ends sent or accounted for");
-    assert_eq!(paused, in_state("unknown"), "each paused enrolment waits on an unknown send");
+    assert_eq!(
+        paused,
+        in_state("unknown"),
+        "each paused enrolment waits on an unknown send"
+    );
     assert_eq!(finished, in_state("sent"));
-    assert_eq!(in_state("sent"), received.len(), "every message the server took is recorded as sent");
+    assert_eq!(
+        in_state("sent"),
+        received.len(),
+        "every message the server took is recorded as sent"
+    );
     assert!(
         in_state("unknown") <= transactions.aborted,
         "unknown sends ({}) exceed the kills that landed inside an SMTP transaction ({})",

@@ -98,7 +98,9 @@ fn by_recipient(smtp: &SmtpSink) -> BTreeMap<String, Vec<String>> {
 
 fn sent_at(message: &str) -> DateTime<Utc> {
     let date = header(message, "Date").expect("Date header");
-    DateTime::parse_from_rfc2822(&date).expect("RFC 2822 date").with_timezone(&Utc)
+    DateTime::parse_from_rfc2822(&date)
+        .expect("RFC 2822 date")
+        .with_timezone(&Utc)
 }
 
 fn inside_office_hours(when: DateTime<Utc>, zone: Tz) -> bool {
@@ -169,7 +171,11 @@ fn fifty_prospects_three_steps_end_to_end() {
 
     // Monday 30 November 2026, 05:00 UTC: before anyone's window opens.
     let start = utc("2026-11-30T05:00:00Z");
-    let enrolled = at(&ws, start, &["--json", "sequence", "enroll", "intro", "--stage", "prospecting"]);
+    let enrolled = at(
+        &ws,
+        start,
+        &["--json", "sequence", "enroll", "intro", "--stage", "prospecting"],
+    );
     let enrolled: serde_json::Value = serde_json::from_str(&enrolled).expect("JSON");
     assert_eq!(enrolled["enrolled"].as_array().map(Vec::len), Some(50), "{enrolled}");
     let mut listener = spawn_listener(&ws, http_port);
@@ -272,7 +278,10 @@ fn fifty_prospects_three_steps_end_to_end() {
         })
         .collect();
     for n in 0..5 {
-        assert_eq!(states[&format!("p{n}@customer{n}.example")].1.as_deref(), Some("replied"));
+        assert_eq!(
+            states[&format!("p{n}@customer{n}.example")].1.as_deref(),
+            Some("replied")
+        );
     }
     assert!(states["p5@customer5.example"]
         .1
@@ -285,7 +294,10 @@ fn fifty_prospects_three_steps_end_to_end() {
             Some("unsubscribed")
         );
     }
-    assert_eq!(states["p8@customer8.example"].0, "finished", "a GET alone never unsubscribes");
+    assert_eq!(
+        states["p8@customer8.example"].0, "finished",
+        "a GET alone never unsubscribes"
+    );
     let bounced = ws.json(&["prospect", "show", "p5@customer5.example"]);
     assert_eq!(bounced["suppressed"], true, "{bounced}");
     let unsubscribed = ws.json(&["prospect", "show", "p6@customer6.example"]);
@@ -297,7 +309,11 @@ fn fifty_prospects_three_steps_end_to_end() {
         .iter()
         .filter_map(|e| e["message_id"].as_str())
         .collect();
-    assert_eq!(ids.len(), smtp.received().len(), "every Message-ID once, each in the outbox");
+    assert_eq!(
+        ids.len(),
+        smtp.received().len(),
+        "every Message-ID once, each in the outbox"
+    );
 }
 
 #[test]
@@ -330,7 +346,10 @@ fn forty_a_day_go_out_and_the_rest_roll_over_inside_each_window() {
         let to = header(&message, "X-RcptTo").unwrap_or_default();
         let n: usize = to[1..to.find('@').unwrap_or(1)].parse().expect("number");
         let zone: Tz = zones[n % 4].parse().expect("zone");
-        assert!(inside_office_hours(when, zone), "{to} at {when} is outside office hours in {zone}");
+        assert!(
+            inside_office_hours(when, zone),
+            "{to} at {when} is outside office hours in {zone}"
+        );
         *per_day
             .entry(when.with_timezone(&chrono_tz::Europe::Oslo).date_naive())
             .or_default() += 1;
@@ -353,7 +372,16 @@ fn a_name_with_line_breaks_never_adds_a_header() {
     assert!(stderr(&refused).contains("control character"), "{}", stderr(&refused));
     // Data can still reach the database another way (an older version, a
     // hand edit): sending must not trust it.
-    ws.ok(&["prospect", "add", "--name", "Eve", "--email", "eve@evil.example", "--company", "Evil"]);
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Eve",
+        "--email",
+        "eve@evil.example",
+        "--company",
+        "Evil",
+    ]);
     let edit = std::process::Command::new("/usr/bin/python3")
         .args([
             "-c",
@@ -467,4 +495,55 @@ fn without_a_postal_address_nothing_is_sent_and_the_key_is_named() {
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("sending.postal_address"), "{}", stderr(&out));
     assert!(smtp.received().is_empty());
+}
+
+#[test]
+fn smtp_with_starttls_and_auth_and_a_refused_login_is_named() {
+    let certificates = tempfile::tempdir().expect("temp dir");
+    common::imap::make_certificates(certificates.path());
+    let smtp = SmtpSink::start_with(common::smtp::SmtpOptions {
+        auth: Some(("ann".into(), "smtp-secret".into())),
+        starttls: Some((
+            certificates.path().join("server.pem"),
+            certificates.path().join("server.key"),
+        )),
+        ..Default::default()
+    });
+    let ws = Workspace::with_rep();
+    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    let secure = |password: &str| {
+        config.replace(
+            "tls = \"none\"\n",
+            &format!(
+                "tls = \"starttls\"\nusername = \"ann\"\npassword = \"{password}\"\nca_file = \"{}\"\n",
+                certificates.path().join("ca.pem").display()
+            ),
+        )
+    };
+    ws.write("config/rapport.toml", secure("wrong"));
+    ws.write(
+        "config/sequences/one.toml",
+        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
+    );
+    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
+    let now = utc("2026-12-01T10:00:00Z");
+    at(&ws, now, &["sequence", "enroll", "one", "--stage", "prospecting"]);
+    let out = ws.run(&["--now", &now.to_rfc3339(), "sequence", "send", "--once"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("SMTP server 127.0.0.1") && stdout(&out).to_lowercase().contains("auth"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(smtp.received().is_empty());
+    assert!(
+        ws.json(&["sequence", "outbox"]).as_array().is_some_and(Vec::is_empty),
+        "nothing was begun"
+    );
+
+    ws.write("config/rapport.toml", secure("smtp-secret"));
+    let later = now + Duration::hours(1);
+    at(&ws, later, &["sequence", "send", "--once"]);
+    assert_eq!(smtp.received().len(), 1, "sent over STARTTLS after logging in");
 }

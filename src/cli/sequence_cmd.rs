@@ -344,7 +344,10 @@ async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
             }
         }
         if args.once {
-            return Ok(());
+            return match report.errors.len() {
+                0 => Ok(()),
+                n => Err(anyhow::anyhow!("{n} problem(s) in this sending pass (see above)")),
+            };
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}

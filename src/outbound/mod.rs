@@ -60,8 +60,9 @@ pub enum Mailer {
 /// An open way to send: a logged-in SMTP connection, or the outbox folder.
 pub enum Session {
     Smtp {
-        host: String,
         connection: Box<AsyncSmtpConnection>,
+        /// For one whole transaction.
+        timeout: Duration,
     },
     Outbox {
         dir: PathBuf,
@@ -109,7 +110,17 @@ impl Mailer {
     pub async fn open(&self) -> Result<Session, MailError> {
         match self {
             Mailer::Outbox { dir } => Ok(Session::Outbox { dir: dir.clone() }),
-            Mailer::Smtp(server) => server.connect().await,
+            Mailer::Smtp(server) => {
+                // lettre's own timeout covers connecting only; a server that
+                // stalls later must not hold the pass forever.
+                let limit = server.timeout * 3;
+                tokio::time::timeout(limit, server.connect()).await.unwrap_or_else(|_| {
+                    Err(MailError::Smtp {
+                        host: server.host.clone(),
+                        reason: format!("no answer within {} s while connecting and logging in", limit.as_secs()),
+                    })
+                })
+            }
         }
     }
 
@@ -167,8 +178,8 @@ impl SmtpServer {
                 .map_err(failed)?;
         }
         Ok(Session::Smtp {
-            host: self.host.clone(),
             connection: Box::new(connection),
+            timeout: self.timeout * 2,
         })
     }
 }
@@ -177,16 +188,24 @@ impl Session {
     pub async fn send(&mut self, message: &Message) -> Delivery {
         match self {
             Session::Outbox { dir } => write_to_outbox(dir, message).await,
-            Session::Smtp { connection, .. } => match connection.send(message.envelope(), &message.formatted()).await {
-                Ok(_) => Delivery::Accepted,
-                Err(e) => match e.status() {
-                    Some(code) => Delivery::Refused {
-                        code: code.to_string().parse().unwrap_or(554),
-                        text: e.to_string(),
+            Session::Smtp { connection, timeout } => {
+                let bytes = message.formatted();
+                let sending = connection.send(message.envelope(), &bytes);
+                match tokio::time::timeout(*timeout, sending).await {
+                    Ok(Ok(_)) => Delivery::Accepted,
+                    Ok(Err(e)) => match e.status() {
+                        Some(code) => Delivery::Refused {
+                            code: code.to_string().parse().unwrap_or(554),
+                            text: e.to_string(),
+                        },
+                        None => Delivery::Interrupted(e.to_string()),
                     },
-                    None => Delivery::Interrupted(e.to_string()),
-                },
-            },
+                    Err(_) => Delivery::Interrupted(format!(
+                        "no answer within {} s during the transaction",
+                        timeout.as_secs()
+                    )),
+                }
+            }
         }
     }
 
@@ -199,8 +218,12 @@ impl Session {
     }
 
     pub async fn close(self) {
-        if let Session::Smtp { mut connection, .. } = self {
-            let _ = connection.quit().await;
+        if let Session::Smtp {
+            mut connection,
+            timeout,
+        } = self
+        {
+            let _ = tokio::time::timeout(timeout, connection.quit()).await;
         }
     }
 }

@@ -265,7 +265,7 @@ impl Drop for Dovecot {
 }
 
 /// A test CA and a server certificate for 127.0.0.1 signed by it.
-fn make_certificates(dir: &Path) {
+pub fn make_certificates(dir: &Path) {
     let openssl = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)

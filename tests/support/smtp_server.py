@@ -143,7 +143,8 @@ def main():
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = auth_data.login.decode() == user and auth_data.password.decode() == password
             log_line(args.log, event="auth", ok=ok)
-            return AuthResult(success=ok)
+            # handled=False: aiosmtpd then answers 535 itself.
+            return AuthResult(success=ok, handled=False)
 
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
