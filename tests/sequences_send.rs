@@ -547,3 +547,122 @@ fn smtp_with_starttls_and_auth_and_a_refused_login_is_named() {
     at(&ws, later, &["sequence", "send", "--once"]);
     assert_eq!(smtp.received().len(), 1, "sent over STARTTLS after logging in");
 }
+
+#[test]
+fn tasks_are_due_with_their_links_and_done_logs_the_engagement() {
+    let smtp = SmtpSink::start();
+    let ws = Workspace::with_rep();
+    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--company",
+        "Acme",
+        "--profile",
+        "https://www.linkedin.com/in/janedoe",
+    ]);
+    ws.ok(&[
+        "log",
+        "jane@acme.io",
+        "post",
+        "--note",
+        "Why we moved to trunk-based development",
+        "--url",
+        "https://blog.acme.io/trunk",
+        "--at",
+        "2026-11-29T12:00:00Z",
+    ]);
+    // The shipped example: an email, a task two business days later, an email.
+    let monday = utc("2026-11-30T08:00:00Z");
+    at(&ws, monday, &["sequence", "enroll", "example", "jane@acme.io"]);
+    at(&ws, monday, &["sequence", "send", "--once"]);
+    assert_eq!(smtp.received().len(), 1);
+    let none: serde_json::Value = serde_json::from_str(&at(&ws, monday, &["--json", "tasks"])).expect("JSON");
+    assert_eq!(none, serde_json::json!([]));
+
+    let wednesday = utc("2026-12-02T09:00:00Z");
+    at(&ws, wednesday, &["sequence", "send", "--once"]);
+    let tasks: serde_json::Value = serde_json::from_str(&at(&ws, wednesday, &["--json", "tasks"])).expect("JSON");
+    let task = &tasks[0];
+    assert_eq!(task["instruction"], "Like or comment on Jane's latest post", "{tasks}");
+    assert_eq!(task["latest_post"], "https://blog.acme.io/trunk", "{tasks}");
+    assert_eq!(task["linkedin"], "https://linkedin.com/in/janedoe", "{tasks}");
+    let shown = at(&ws, wednesday, &["tasks"]);
+    assert!(
+        shown.contains("https://blog.acme.io/trunk") && shown.contains("rapport tasks done"),
+        "{shown}"
+    );
+
+    let id = task["id"].to_string();
+    at(
+        &ws,
+        wednesday,
+        &["tasks", "done", &id, "--note", "commented on the trunk post"],
+    );
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    let logged = jane["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "social.comment")
+        .expect("the engagement is an event");
+    assert_eq!(logged["data"]["note"], "commented on the trunk post", "{logged}");
+    let again = ws.run(&["--now", &wednesday.to_rfc3339(), "tasks", "done", &id]);
+    assert_eq!(again.status.code(), Some(2), "a task is done once: {}", stderr(&again));
+    let left: serde_json::Value = serde_json::from_str(&at(&ws, wednesday, &["--json", "tasks"])).expect("JSON");
+    assert_eq!(left, serde_json::json!([]));
+}
+
+#[test]
+fn an_interrupted_send_is_unknown_until_the_rep_decides() {
+    // The server stores the message, then answers too late: rapport cannot
+    // tell whether it went, and there is no Sent folder to look in.
+    let smtp = SmtpSink::start_with(common::smtp::SmtpOptions {
+        delay_ms: 4_000,
+        ..Default::default()
+    });
+    let ws = Workspace::with_rep();
+    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    ws.write(
+        "config/rapport.toml",
+        config.replace("timeout_secs = 5", "timeout_secs = 1"),
+    );
+    ws.write(
+        "config/sequences/two.toml",
+        "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n\
+         [[steps]]\ntype = \"email\"\nafter = \"1 business day\"\nsubject = \"Again\"\ntext = \"Hi again\"\n",
+    );
+    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
+    let now = utc("2026-12-01T10:00:00Z");
+    at(&ws, now, &["sequence", "enroll", "two", "--stage", "prospecting"]);
+    let out = ws.run(&["--now", &now.to_rfc3339(), "--json", "sequence", "send", "--once"]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(report["unknown"], 1, "{report}");
+    let unknown = ws.json(&["sequence", "outbox", "--state", "unknown"]);
+    let id = unknown[0]["id"].to_string();
+    let status = ws.json(&["sequence", "status"]);
+    assert_eq!(status[0]["state"], "paused", "{status}");
+    assert!(
+        status[0]["stop_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("sequence resolve")),
+        "{status}"
+    );
+    // Later passes leave it alone: never re-sent blindly.
+    at(&ws, now + Duration::hours(1), &["sequence", "send", "--once"]);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_eq!(smtp.received().len(), 1);
+
+    // The rep checks their Sent folder by hand and settles it: the sequence goes on.
+    at(&ws, now + Duration::hours(2), &["sequence", "resolve", &id, "--sent"]);
+    let status = ws.json(&["sequence", "status"]);
+    assert_eq!(status[0]["state"], "active", "{status}");
+    assert_eq!(status[0]["step"], 1, "{status}");
+    let bad = ws.run(&["sequence", "resolve", &id, "--sent"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}

@@ -284,18 +284,35 @@ async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
     if app.json {
         return output::json(&enrolments);
     }
+    let reps = app.store.list_reps().await?;
+    for pause in app.store.sending_pauses().await? {
+        let rep = reps
+            .iter()
+            .find(|r| r.id == pause.rep_id)
+            .map_or("?", |r| r.email.as_str());
+        println!(
+            "PAUSED: sending from {rep} since {}: {}\n        resume with `rapport sequence resume --rep {rep}`",
+            pause.paused_at.format("%Y-%m-%d %H:%M UTC"),
+            pause.reason
+        );
+    }
     let (sequences, _) = app.settings.load_sequences();
     let steps_of = |slug: &str| sequences.iter().find(|s| s.slug == slug).map_or(0, |s| s.steps.len());
+    let now = app.now();
     let rows: Vec<Vec<String>> = enrolments
         .iter()
         .map(|e| {
             let total = steps_of(&e.sequence);
+            let state = match e.snoozed_until {
+                Some(until) if e.state == "active" && until > now => "snoozed (away)".to_string(),
+                _ => e.state.clone(),
+            };
             vec![
                 e.id.to_string(),
                 format!("#{} {}", e.prospect_id, e.prospect_name),
                 e.sequence.clone(),
                 format!("{}/{total}", (e.step as usize + 1).min(total)),
-                e.state.clone(),
+                state,
                 e.next_due_at
                     .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
                 or_dash(e.stop_reason.as_deref()),

@@ -444,7 +444,8 @@ impl SequenceSender {
                     error: Some(error.clone()),
                 };
                 self.reconcile(plan, &entry, report).await?;
-                Ok(Err(ConnectionFailed(error)))
+                report.errors.push(format!("sending to {}: {error}", send.to_email));
+                Ok(Ok(Handled::Done))
             }
         }
     }

@@ -104,7 +104,7 @@ impl SendingStore for SqliteStore {
         append_event_on(&mut tx, &effect.event, sent_at).await?;
         let rep = rep_of_outbox(&mut tx, outbox_id).await?;
         apply_side_effects(&mut tx, rep, effect, sent_at).await?;
-        write_enrolment(&mut tx, enrolment, next, sent_at, false).await?;
+        write_enrolment(&mut tx, enrolment, next, sent_at).await?;
         tx.commit().await.map_err(db("mark an email sent"))?;
         Ok(true)
     }
@@ -138,7 +138,7 @@ impl SendingStore for SqliteStore {
             apply_side_effects(&mut tx, rep, effect, now).await?;
         }
         if let Some((id, update)) = enrolment {
-            write_enrolment(&mut tx, id, update, now, false).await?;
+            write_enrolment(&mut tx, id, update, now).await?;
         }
         tx.commit().await.map_err(db("settle an outbox row"))
     }
@@ -214,7 +214,7 @@ impl SendingStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        write_enrolment(&mut tx, enrolment, update, now, true).await?;
+        write_enrolment(&mut tx, enrolment, update, now).await?;
         if let Some(event) = event {
             append_event_on(&mut tx, event, now).await?;
         }
@@ -425,23 +425,18 @@ async fn rep_of_outbox(conn: &mut SqliteConnection, outbox_id: i64) -> StoreResu
         .map_err(db("read an outbox row"))
 }
 
-/// Writes an enrolment's next state. A stopped or finished enrolment stays
-/// so, unless `reopen` (the rep's own decision) says otherwise.
+/// Writes an enrolment's next state; one that stopped or finished meanwhile
+/// (an unsubscribe, another worker) stays so.
 async fn write_enrolment(
     conn: &mut SqliteConnection,
     enrolment: i64,
     update: &EnrolmentUpdate,
     now: DateTime<Utc>,
-    reopen: bool,
 ) -> StoreResult<()> {
-    let guard = match reopen {
-        true => "",
-        false => " AND state IN ('active', 'snoozed', 'paused')",
-    };
-    sqlx::query(&format!(
+    sqlx::query(
         "UPDATE enrolments SET step = ?, state = ?, next_due_at = ?, stop_reason = ?, snoozed_until = ?, updated_at = ? \
-         WHERE id = ?{guard}"
-    ))
+         WHERE id = ? AND state IN ('active', 'snoozed', 'paused')",
+    )
     .bind(i64::from(update.step))
     .bind(update.state)
     .bind(update.next_due_at.map(ts))

@@ -127,7 +127,12 @@ impl SqliteStore {
             serde_json::from_str(row.get("data")).map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
         let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
         let date = parse_ts(row.get("occurred_at"))?;
-        Ok(Some(PostSummary::new(text("title"), text("text"), text("url"), date)))
+        // A post logged by hand carries a note where a feed item has its text.
+        let body = [text("text"), text("note")]
+            .into_iter()
+            .find(|t| !t.trim().is_empty())
+            .unwrap_or_default();
+        Ok(Some(PostSummary::new(text("title"), body, text("url"), date)))
     }
 }
 
