@@ -666,3 +666,121 @@ fn an_interrupted_send_is_unknown_until_the_rep_decides() {
     let bad = ws.run(&["sequence", "resolve", &id, "--sent"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+#[test]
+fn implicit_tls_smtp_verifies_the_server() {
+    let certificates = tempfile::tempdir().expect("temp dir");
+    common::imap::make_certificates(certificates.path());
+    let smtp = SmtpSink::start_with(common::smtp::SmtpOptions {
+        starttls: Some((
+            certificates.path().join("server.pem"),
+            certificates.path().join("server.key"),
+        )),
+        implicit_tls: true,
+        ..Default::default()
+    });
+    let ws = Workspace::with_rep();
+    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    let implicit = config.replace("tls = \"none\"\n", "tls = \"implicit\"\n");
+    ws.write("config/rapport.toml", &implicit);
+    ws.write(
+        "config/sequences/one.toml",
+        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
+    );
+    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
+    let now = utc("2026-12-01T10:00:00Z");
+    at(&ws, now, &["sequence", "enroll", "one", "--stage", "prospecting"]);
+    // A certificate from an unknown CA is refused, and nothing is begun.
+    let out = ws.run(&["--now", &now.to_rfc3339(), "sequence", "send", "--once"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("SMTP server 127.0.0.1"), "{}", stdout(&out));
+    assert!(smtp.received().is_empty());
+    ws.write(
+        "config/rapport.toml",
+        implicit.replace(
+            "timeout_secs = 5\n",
+            &format!(
+                "timeout_secs = 5\nca_file = \"{}\"\n",
+                certificates.path().join("ca.pem").display()
+            ),
+        ),
+    );
+    at(&ws, now + Duration::hours(1), &["sequence", "send", "--once"]);
+    assert_eq!(smtp.received().len(), 1, "sent over implicit TLS");
+}
+
+#[test]
+fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
+    let smtp = SmtpSink::start();
+    let dovecot = Dovecot::start();
+    let ws = Workspace::with_rep();
+    let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
+    write_config(
+        &ws,
+        smtp.port,
+        common::imap::free_port(),
+        &dovecot.mailbox_config(&password),
+        "",
+    );
+    ws.write(
+        "config/sequences/two.toml",
+        "name = \"Two\"\nstop_on_colleague_reply = true\n\
+         [[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n\
+         [[steps]]\ntype = \"email\"\nafter = \"1 business day\"\nsubject = \"Again\"\ntext = \"Hi again\"\n",
+    );
+    for (name, email) in [
+        ("Jane Doe", "jane@acme.io"),
+        ("Joe Bloggs", "joe@acme.io"),
+        ("Dana Whitfield", "dana@northwind.example"),
+    ] {
+        ws.ok(&["prospect", "add", "--name", name, "--email", email]);
+    }
+    // Monday 30 November: the first email to all three.
+    let monday = utc("2026-11-30T09:00:00Z");
+    at(&ws, monday, &["sequence", "enroll", "two", "--stage", "prospecting"]);
+    at(&ws, monday, &["sequence", "send", "--once"]);
+    let received = by_recipient(&smtp);
+    let away = format!(
+        "From: Dana Whitfield <dana@northwind.example>\r\nTo: Ann Rep <ann@example.com>\r\n\
+         Subject: Automatic reply: Hello\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <ooo-1@northwind.example>\r\n\
+         In-Reply-To: <{}>\r\nAuto-Submitted: auto-replied\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
+         Thank you for your message. I am out of the office and will be back on 7 December.\r\n",
+        id_of(&received["dana@northwind.example"][0])
+    );
+    dovecot.client().append_all(
+        "INBOX",
+        &[
+            reply("Jane Doe <jane@acme.io>", &id_of(&received["jane@acme.io"][0]), 1),
+            away.into_bytes(),
+        ],
+    );
+    let tuesday = utc("2026-12-01T09:00:00Z");
+    at(&ws, tuesday, &["mail", "sync", "--once"]);
+    at(&ws, tuesday, &["sequence", "send", "--once"]);
+    let status = ws.json(&["--now", &tuesday.to_rfc3339(), "sequence", "status"]);
+    let find = |email: &str| {
+        status
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["prospect_email"] == email))
+            .cloned()
+            .expect("enrolment")
+    };
+    assert_eq!(find("jane@acme.io")["stop_reason"], "replied");
+    assert_eq!(
+        find("joe@acme.io")["stop_reason"],
+        "a colleague at the same company replied"
+    );
+    // Back Monday 7 December: one sending day later, Tuesday 8th at 08:00 in Oslo.
+    assert_eq!(find("dana@northwind.example")["snoozed_until"], "2026-12-08T07:00:00Z");
+    let shown = at(&ws, tuesday, &["sequence", "status"]);
+    assert!(shown.contains("snoozed (away)"), "{shown}");
+
+    at(&ws, utc("2026-12-07T12:00:00Z"), &["sequence", "send", "--once"]);
+    assert_eq!(by_recipient(&smtp)["dana@northwind.example"].len(), 1, "not while away");
+    at(&ws, utc("2026-12-08T07:30:00Z"), &["sequence", "send", "--once"]);
+    let received = by_recipient(&smtp);
+    assert_eq!(received["dana@northwind.example"].len(), 2, "back: the next step goes");
+    assert_eq!(received["jane@acme.io"].len(), 1);
+    assert_eq!(received["joe@acme.io"].len(), 1);
+}

@@ -23,6 +23,8 @@ pub struct SmtpOptions {
     pub auth: Option<(String, String)>,
     /// Certificate and key (PEM) for STARTTLS.
     pub starttls: Option<(PathBuf, PathBuf)>,
+    /// With `starttls`: TLS from the first byte instead (port 465 style).
+    pub implicit_tls: bool,
     /// ADDRESS, REPLY (e.g. "550 5.1.1 User unknown").
     pub refuse: Vec<(String, String)>,
     /// A Maildir folder to file a copy of each accepted message in, and its owner.
@@ -66,6 +68,9 @@ impl SmtpSink {
         }
         if let Some((cert, key)) = &options.starttls {
             command.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            if options.implicit_tls {
+                command.arg("--implicit-tls");
+            }
         }
         for (address, reply) in &options.refuse {
             command.args(["--refuse", &format!("{address}={reply}")]);

@@ -127,12 +127,18 @@ def main():
     parser.add_argument("--auth", help="USER:PASSWORD")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
+    parser.add_argument("--implicit-tls", action="store_true", help="TLS from the first byte (port 465 style)")
     parser.add_argument("--refuse", action="append", default=[], help="ADDRESS=REPLY")
     parser.add_argument("--delay-ms", type=int, default=0, help="pause before the final 250")
     args = parser.parse_args()
 
     kwargs = {}
-    if args.tls_cert:
+    controller_tls = {}
+    if args.tls_cert and args.implicit_tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        controller_tls["ssl_context"] = context
+    elif args.tls_cert:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.tls_cert, args.tls_key)
         kwargs["tls_context"] = context
@@ -148,9 +154,11 @@ def main():
 
         kwargs["authenticator"] = authenticator
         kwargs["auth_required"] = True
-        kwargs["auth_require_tls"] = bool(args.tls_cert)
+        kwargs["auth_require_tls"] = bool(args.tls_cert) and not args.implicit_tls
 
-    controller = TestController(Handler(args), args, hostname="127.0.0.1", port=args.port, **kwargs)
+    controller = TestController(
+        Handler(args), args, hostname="127.0.0.1", port=args.port, **controller_tls, **kwargs
+    )
     controller.start()
     print("ready", flush=True)
     try:
