@@ -61,6 +61,31 @@ fn write_config(ws: &Workspace, smtp_port: u16, http_port: u16, mailbox: &str, s
     );
 }
 
+const ONE_EMAIL: &str =
+    "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n";
+
+/// When the one-email tests enrol Jane: Tuesday 1 December 2026, 10:00 UTC.
+fn enrolled_at() -> DateTime<Utc> {
+    utc("2026-12-01T10:00:00Z")
+}
+
+/// Rep Ann with Jane enrolled in a one-email sequence; `edit` changes the
+/// config written for `smtp_port` (the rest of the test rewrites it as it likes).
+fn jane_in_one_email(smtp_port: u16, edit: impl Fn(String) -> String) -> Workspace {
+    let ws = Workspace::with_rep();
+    write_config(&ws, smtp_port, common::imap::free_port(), "", "");
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    ws.write("config/rapport.toml", edit(config));
+    ws.write("config/sequences/one.toml", ONE_EMAIL);
+    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
+    at(
+        &ws,
+        enrolled_at(),
+        &["sequence", "enroll", "one", "--stage", "prospecting"],
+    );
+    ws
+}
+
 fn at(ws: &Workspace, now: DateTime<Utc>, args: &[&str]) -> String {
     let mut all = vec!["--now".to_string(), now.to_rfc3339()];
     all.extend(args.iter().map(|a| a.to_string()));
@@ -427,10 +452,7 @@ fn refusals_while_sending_suppress_or_pause_the_mailbox() {
     });
     let ws = Workspace::with_rep();
     write_config(&ws, smtp.port, common::imap::free_port(), "", "");
-    ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
-    );
+    ws.write("config/sequences/one.toml", ONE_EMAIL);
     ws.ok(&["prospect", "add", "--name", "Gone", "--email", "gone@nowhere.example"]);
     ws.ok(&["prospect", "add", "--name", "Strict", "--email", "strict@bank.example"]);
     ws.ok(&["prospect", "add", "--name", "Fine", "--email", "fine@ok.example"]);
@@ -477,21 +499,10 @@ fn refusals_while_sending_suppress_or_pause_the_mailbox() {
 #[test]
 fn without_a_postal_address_nothing_is_sent_and_the_key_is_named() {
     let smtp = SmtpSink::start();
-    let ws = Workspace::with_rep();
-    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
-    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
-    ws.write(
-        "config/rapport.toml",
-        config.replace(&format!("postal_address = \"{POSTAL}\"\n"), ""),
-    );
-    ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
-    );
-    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
-    let now = utc("2026-12-01T10:00:00Z");
-    at(&ws, now, &["sequence", "enroll", "one", "--stage", "prospecting"]);
-    let out = ws.run(&["--now", &now.to_rfc3339(), "sequence", "send", "--once"]);
+    let ws = jane_in_one_email(smtp.port, |config| {
+        config.replace(&format!("postal_address = \"{POSTAL}\"\n"), "")
+    });
+    let out = ws.run(&["--now", &enrolled_at().to_rfc3339(), "sequence", "send", "--once"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
     assert!(stderr(&out).contains("sending.postal_address"), "{}", stderr(&out));
     assert!(smtp.received().is_empty());
@@ -509,10 +520,7 @@ fn smtp_with_starttls_and_auth_and_a_refused_login_is_named() {
         )),
         ..Default::default()
     });
-    let ws = Workspace::with_rep();
-    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
-    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
-    let secure = |password: &str| {
+    let secure = |config: &str, password: &str| {
         config.replace(
             "tls = \"none\"\n",
             &format!(
@@ -521,14 +529,10 @@ fn smtp_with_starttls_and_auth_and_a_refused_login_is_named() {
             ),
         )
     };
-    ws.write("config/rapport.toml", secure("wrong"));
-    ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
-    );
-    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
-    let now = utc("2026-12-01T10:00:00Z");
-    at(&ws, now, &["sequence", "enroll", "one", "--stage", "prospecting"]);
+    let ws = jane_in_one_email(smtp.port, |config| config);
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    ws.write("config/rapport.toml", secure(&config, "wrong"));
+    let now = enrolled_at();
     let out = ws.run(&["--now", &now.to_rfc3339(), "sequence", "send", "--once"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     assert!(
@@ -542,7 +546,7 @@ fn smtp_with_starttls_and_auth_and_a_refused_login_is_named() {
         "nothing was begun"
     );
 
-    ws.write("config/rapport.toml", secure("smtp-secret"));
+    ws.write("config/rapport.toml", secure(&config, "smtp-secret"));
     let later = now + Duration::hours(1);
     at(&ws, later, &["sequence", "send", "--once"]);
     assert_eq!(smtp.received().len(), 1, "sent over STARTTLS after logging in");
@@ -679,18 +683,11 @@ fn implicit_tls_smtp_verifies_the_server() {
         implicit_tls: true,
         ..Default::default()
     });
-    let ws = Workspace::with_rep();
-    write_config(&ws, smtp.port, common::imap::free_port(), "", "");
-    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
-    let implicit = config.replace("tls = \"none\"\n", "tls = \"implicit\"\n");
-    ws.write("config/rapport.toml", &implicit);
-    ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
-    );
-    ws.ok(&["prospect", "add", "--name", "Jane", "--email", "jane@acme.io"]);
-    let now = utc("2026-12-01T10:00:00Z");
-    at(&ws, now, &["sequence", "enroll", "one", "--stage", "prospecting"]);
+    let ws = jane_in_one_email(smtp.port, |config| {
+        config.replace("tls = \"none\"\n", "tls = \"implicit\"\n")
+    });
+    let implicit = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    let now = enrolled_at();
     // A certificate from an unknown CA is refused, and nothing is begun.
     let out = ws.run(&["--now", &now.to_rfc3339(), "sequence", "send", "--once"]);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
