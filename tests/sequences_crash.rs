@@ -14,7 +14,9 @@ use std::collections::BTreeSet;
 use std::process::{Child, Stdio};
 use std::time::Instant;
 
-const MESSAGES: usize = 500;
+/// 250 prospects in a two-email sequence: a 500-message batch.
+const PROSPECTS: usize = 250;
+const MESSAGES: usize = 2 * PROSPECTS;
 const KILLS: usize = 20;
 
 /// A small deterministic generator, seeded from the clock and printed, so a
@@ -73,11 +75,12 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
         ),
     );
     ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello {{ prospect.first_name }}\"\ntext = \"Hi\"\n",
+        "config/sequences/two.toml",
+        "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello {{ prospect.first_name }}\"\ntext = \"Hi\"\n\
+         [[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Again, {{ prospect.first_name }}\"\ntext = \"Hi again\"\n",
     );
     let mut csv = String::from("First Name,Last Name,Email\n");
-    for n in 0..MESSAGES {
+    for n in 0..PROSPECTS {
         csv.push_str(&format!("K{n},Test,k{n}@crash{n}.example\n"));
     }
     ws.write("prospects.csv", csv);
@@ -89,7 +92,7 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
         &base.to_rfc3339(),
         "sequence",
         "enroll",
-        "one",
+        "two",
         "--stage",
         "prospecting",
     ]);
@@ -143,6 +146,17 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
         .collect();
     let unique: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "a Message-ID reached the server twice");
+    let steps: Vec<(String, String)> = received
+        .iter()
+        .map(|m| {
+            (
+                header(m, "X-RcptTo").unwrap_or_default(),
+                header(m, "Subject").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let unique_steps: BTreeSet<&(String, String)> = steps.iter().collect();
+    assert_eq!(unique_steps.len(), steps.len(), "a prospect got the same step twice");
 
     let outbox = ws.json(&["sequence", "outbox"]);
     let rows = outbox.as_array().expect("list");
@@ -163,13 +177,17 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
     );
     assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
     assert_eq!(in_state("sending"), 0, "no send left unsettled");
-    assert_eq!(finished + paused, MESSAGES, "every step ends sent or accounted for");
+    assert_eq!(finished + paused, PROSPECTS, "every step ends sent or accounted for");
     assert_eq!(
         paused,
         in_state("unknown"),
         "each paused enrolment waits on an unknown send"
     );
-    assert_eq!(finished, in_state("sent"));
+    for enrolment in enrolments.iter().filter(|e| e["state"] == "finished") {
+        let email = enrolment["prospect_email"].as_str().unwrap_or_default();
+        let got = steps.iter().filter(|(to, _)| to == email).count();
+        assert_eq!(got, 2, "{email} finished with {got} emails");
+    }
     assert_eq!(
         in_state("sent"),
         received.len(),

@@ -781,3 +781,16 @@ fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
     assert_eq!(received["jane@acme.io"].len(), 1);
     assert_eq!(received["joe@acme.io"].len(), 1);
 }
+
+#[test]
+fn a_prospect_can_run_a_sequence_again_after_it_finished() {
+    let smtp = SmtpSink::start();
+    let ws = jane_in_one_email(smtp.port, |config| config);
+    at(&ws, enrolled_at(), &["sequence", "send", "--once"]);
+    let later = enrolled_at() + Duration::days(30);
+    at(&ws, later, &["sequence", "enroll", "one", "jane@acme.io"]);
+    at(&ws, later, &["sequence", "send", "--once"]);
+    let received = smtp.received();
+    assert_eq!(received.len(), 2, "each run of the sequence sends its own step");
+    assert_ne!(id_of(&received[0]), id_of(&received[1]));
+}

@@ -2,8 +2,9 @@
 -- and the key that signs unsubscribe links.
 
 -- One row per email rapport means to send, written (with its Message-ID)
--- before the SMTP transaction begins. A soft-bounce retry of a step is a new
--- attempt with a new Message-ID.
+-- before the SMTP transaction begins: one per (enrolment, step, attempt), an
+-- enrolment being one run of a prospect through a sequence. A soft-bounce
+-- retry of a step is a new attempt with a new Message-ID.
 CREATE TABLE outbox (
     id           INTEGER PRIMARY KEY,
     enrolment_id INTEGER NOT NULL REFERENCES enrolments(id) ON DELETE CASCADE,
@@ -15,6 +16,8 @@ CREATE TABLE outbox (
     message_id   TEXT NOT NULL UNIQUE,
     to_email     TEXT NOT NULL,
     subject      TEXT NOT NULL,
+    -- smtp or file (the .eml outbox folder): how a crash mid-send is settled.
+    transport    TEXT NOT NULL,
     -- sending: committed, the SMTP transaction may be under way;
     -- sent; refused (the server said no: nothing was delivered);
     -- unknown: a send was cut off and could not be confirmed; the rep decides.
@@ -24,11 +27,10 @@ CREATE TABLE outbox (
     started_at   TEXT NOT NULL,
     sent_at      TEXT,
     error        TEXT,
-    UNIQUE (prospect_id, sequence, step, attempt)
+    UNIQUE (enrolment_id, step, attempt)
 );
 CREATE INDEX outbox_rep_started ON outbox(rep_id, started_at);
 CREATE INDEX outbox_in_flight ON outbox(lease_until) WHERE state = 'sending';
-CREATE INDEX outbox_enrolment ON outbox(enrolment_id);
 
 -- A rep's sending mailbox, paused after a policy refusal (5.7.x) until the rep resumes it.
 CREATE TABLE sending_pauses (

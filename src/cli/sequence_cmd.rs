@@ -61,6 +61,8 @@ pub struct ResolveArgs {
     pub sent: bool,
     #[arg(long)]
     pub not_sent: bool,
+    #[command(flatten)]
+    pub rep: RepArg,
 }
 
 #[derive(Debug, Args)]
@@ -401,7 +403,8 @@ async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
 }
 
 async fn resolve(app: &App, args: ResolveArgs) -> anyhow::Result<()> {
-    let unknown = app.store.list_outbox(RepScope::Team, Some("unknown")).await?;
+    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let unknown = app.store.list_outbox(scope, Some("unknown")).await?;
     let Some(entry) = unknown.iter().find(|e| e.id == args.id) else {
         return Err(input_error(format!(
             "outbox #{} is not waiting for a decision; `rapport sequence outbox --state unknown` lists the ones that are",

@@ -29,6 +29,10 @@ pub enum MailError {
     CaFile { path: PathBuf, reason: String },
 }
 
+/// How a message went out, as the outbox records it.
+pub const SMTP_TRANSPORT: &str = "smtp";
+pub const FILE_TRANSPORT: &str = "file";
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -40,6 +44,8 @@ pub enum Delivery {
     },
     /// The connection failed inside the transaction: the server may or may not have taken it.
     Interrupted(String),
+    /// Refused before a byte went out (e.g. an address the server cannot take).
+    NotSent(String),
 }
 
 /// An SMTP server's settings, ready to connect.
@@ -131,21 +137,27 @@ impl Mailer {
         session.close().await;
         match delivery {
             Delivery::Accepted => Ok(()),
-            Delivery::Refused { text, .. } | Delivery::Interrupted(text) => Err(MailError::Smtp {
-                host: self.describe(),
-                reason: text,
-            }),
+            Delivery::Refused { text, .. } | Delivery::Interrupted(text) | Delivery::NotSent(text) => {
+                Err(MailError::Smtp {
+                    host: self.describe(),
+                    reason: text,
+                })
+            }
         }
     }
 
-    /// For the outbox folder, whether a message was written (a crash can be
-    /// settled by looking); an SMTP server cannot be asked.
-    pub fn outbox_holds(&self, message_id: &str) -> Option<bool> {
+    /// What the outbox records as the message's transport.
+    pub fn transport(&self) -> &'static str {
         match self {
-            Mailer::Outbox { dir } => Some(dir.join(outbox_file_name(message_id)).exists()),
-            Mailer::Smtp(_) => None,
+            Mailer::Smtp(_) => SMTP_TRANSPORT,
+            Mailer::Outbox { .. } => FILE_TRANSPORT,
         }
     }
+}
+
+/// Whether the outbox folder holds a message: how a crash while writing one is settled.
+pub fn outbox_holds(dir: &Path, message_id: &str) -> bool {
+    dir.join(outbox_file_name(message_id)).exists()
 }
 
 impl SmtpServer {
@@ -198,6 +210,8 @@ impl Session {
                             code: code.to_string().parse().unwrap_or(554),
                             text: e.to_string(),
                         },
+                        // lettre's own checks, made before any command is written.
+                        None if e.is_client() => Delivery::NotSent(e.to_string()),
                         None => Delivery::Interrupted(e.to_string()),
                     },
                     Err(_) => Delivery::Interrupted(format!(
@@ -209,11 +223,17 @@ impl Session {
         }
     }
 
-    /// Whether the connection is still usable for another message.
-    pub fn is_broken(&self) -> bool {
+    /// Whether the connection still answers (NOOP), so the next message's
+    /// outbox row is written only when its transaction can begin at once.
+    pub async fn is_ready(&mut self) -> bool {
         match self {
-            Session::Smtp { connection, .. } => connection.has_broken(),
-            Session::Outbox { .. } => false,
+            Session::Smtp { connection, timeout } => {
+                !connection.has_broken()
+                    && tokio::time::timeout(*timeout, connection.test_connected())
+                        .await
+                        .unwrap_or(false)
+            }
+            Session::Outbox { .. } => true,
         }
     }
 

@@ -25,10 +25,12 @@ use crate::domain::prospect::{Prospect, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::{context_for, render_step, zone_of, RenderedStep};
 use crate::domain::sequence::pacing::Pacing;
 use crate::domain::sequence::plan::{after_step, local_day, send_time, Load, Next, SendTime};
-use crate::domain::sequence::stop::{decide, Decision, Situation};
+use crate::domain::sequence::stop::{company_domain, decide, Decision, Situation};
 use crate::domain::sequence::timing::SendingWindow;
 use crate::domain::sequence::{unsubscribe, Sequence, StepAction};
-use crate::store::{Enrolment, EnrolmentUpdate, NewSend, NewTask, OutboxEntry, RepScope, SendStart, Store, StoreError};
+use crate::store::{
+    Enrolment, EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, RepScope, SendStart, Store, StoreError,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -37,7 +39,6 @@ use std::sync::Arc;
 
 pub const SEQUENCE_STOPPED: &str = "sequence.stopped";
 pub const SEQUENCE_SNOOZED: &str = "sequence.snoozed";
-pub const SEQUENCE_FINISHED: &str = "sequence.finished";
 
 /// How long a paused mailbox's enrolments wait before they are looked at again.
 const PAUSED_RECHECK: Duration = Duration::hours(1);
@@ -116,17 +117,22 @@ impl SequenceSender {
     pub async fn run_pass(&self) -> Result<SendReport, SendError> {
         let mut report = SendReport::default();
         let now = self.clock.now();
+        // Interrupted sends are settled first, so the enrolments they move on
+        // are claimed below as they now stand.
         let stale = self.store.stale_sends(now).await?;
+        if !stale.is_empty() {
+            let plan = self.plan().await?;
+            for entry in stale {
+                self.reconcile(&plan, &entry, &mut report).await?;
+            }
+        }
         let sending = &self.settings.config.sending;
         let lease = Duration::seconds(sending.lease_secs as i64);
         let claimed = self.store.claim_due_enrolments(now, now + lease, sending.batch).await?;
-        if stale.is_empty() && claimed.is_empty() {
+        if claimed.is_empty() {
             return Ok(report);
         }
         let plan = self.plan().await?;
-        for entry in stale {
-            self.reconcile(&plan, &entry, &mut report).await?;
-        }
         let paused: HashSet<RepId> = self.store.sending_pauses().await?.iter().map(|p| p.rep_id).collect();
         let mut by_rep: BTreeMap<RepId, Vec<Enrolment>> = BTreeMap::new();
         for enrolment in claimed {
@@ -259,7 +265,7 @@ impl SequenceSender {
                 return Ok(Ok(Handled::Done));
             }
             Decision::RetryStep(_) => match self.store.last_attempt(enrolment.id).await? {
-                Some((step, state)) => (step as usize, state == "sent"),
+                Some((step, _)) => (step as usize, true),
                 None => (enrolment.step as usize, false),
             },
             Decision::SnoozeUntil(_) | Decision::Continue => (enrolment.step as usize, false),
@@ -324,11 +330,11 @@ impl SequenceSender {
             Some(email) => self.store.is_suppressed(email).await?,
             None => false,
         };
-        let domain = email.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d);
+        let domain = email.and_then(company_domain);
         let colleague_replied = match (sequence.stop_on_colleague_reply, domain) {
             (true, Some(domain)) => {
                 self.store
-                    .colleague_replied(prospect.id, domain, enrolment.enrolled_at)
+                    .colleague_replied(prospect.id, &domain, enrolment.enrolled_at)
                     .await?
             }
             _ => false,
@@ -363,7 +369,11 @@ impl SequenceSender {
         };
         // Connected and logged in before the row is written: a failure here is
         // known to have sent nothing.
-        if session.as_ref().is_none_or(Session::is_broken) {
+        let usable = match session.as_mut() {
+            Some(open) => open.is_ready().await,
+            None => false,
+        };
+        if !usable {
             match self.mailer.open().await {
                 Ok(opened) => *session = Some(opened),
                 Err(e) => return Ok(Err(ConnectionFailed(e.to_string()))),
@@ -384,8 +394,19 @@ impl SequenceSender {
             message_id: message.id.clone(),
             to_email: message.to.clone(),
             subject: message.subject.clone(),
+            transport: self.mailer.transport(),
             // Connection, transaction and the final reply each get the timeout.
             lease_until: now + smtp_timeout * 3,
+            pacing: PacingGuard {
+                day: local_day(
+                    now.with_timezone(&email.mailbox_zone()).date_naive(),
+                    email.mailbox_zone(),
+                ),
+                daily_cap: plan
+                    .pacing
+                    .cap_on(now.with_timezone(&email.mailbox_zone()).date_naive()),
+                min_gap: plan.pacing.min_gap,
+            },
         };
         let outbox_id = match self.store.begin_send(&send, now).await? {
             SendStart::Started(id) => id,
@@ -395,6 +416,11 @@ impl SequenceSender {
                 return Ok(Ok(Handled::Done));
             }
             SendStart::NotRunning => return Ok(Ok(Handled::Done)),
+            SendStart::Paced(not_before) => {
+                let at = plan.window.next_open(not_before, email.zone).unwrap_or(not_before);
+                self.defer(enrolment, at, report).await?;
+                return Ok(Ok(Handled::Done));
+            }
             SendStart::AlreadyRecorded(state) => {
                 report.errors.push(format!(
                     "enrolment {} step {} already has an outbox row ({state}); it waits until that is settled",
@@ -412,12 +438,28 @@ impl SequenceSender {
                 load.sent_today += 1;
                 load.last_sent = Some(now);
                 let effect = sent_effect(email.prospect.id, &send, at);
-                let next = next_after(email.sequence, email.step, at, &plan.window, email.zone);
-                self.store.finish_send(outbox_id, at, &effect, &next).await?;
+                let next =
+                    next_after(email.sequence, email.step, at, &plan.window, email.zone).expecting(enrolment.step);
+                if !self.store.finish_send(outbox_id, at, &effect, &next).await? {
+                    // Another worker settled the row meanwhile; its record stands.
+                    tracing::warn!(outbox = outbox_id, "a sent email's row was settled by another worker");
+                    return Ok(Ok(Handled::Done));
+                }
                 report.sent += 1;
                 if next.state == "finished" {
                     report.finished += 1;
                 }
+                Ok(Ok(Handled::Done))
+            }
+            Delivery::NotSent(reason) => {
+                report.refused += 1;
+                let stop = EnrolmentUpdate::ended(enrolment.step, "stopped", format!("cannot be sent: {reason}"))
+                    .expecting(enrolment.step);
+                let event = only_event(self.stop_event(enrolment, &format!("cannot be sent: {reason}")));
+                self.store
+                    .settle_send(outbox_id, "refused", &reason, &[event], Some((enrolment.id, &stop)), at)
+                    .await?;
+                report.stopped += 1;
                 Ok(Ok(Handled::Done))
             }
             Delivery::Refused { code, text } => {
@@ -438,6 +480,7 @@ impl SequenceSender {
                     message_id: send.message_id.clone(),
                     to_email: send.to_email.clone(),
                     subject: send.subject.clone(),
+                    transport: send.transport.to_string(),
                     state: "sending".into(),
                     started_at: now,
                     sent_at: None,
@@ -465,8 +508,8 @@ impl SequenceSender {
         let now = self.clock.now();
         let enrolment = email.enrolment;
         let current = enrolment.step;
-        if !refusal.permanent && !refusal.sender_problem {
-            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER);
+        if !refusal.permanent {
+            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER).expecting(current);
             self.store
                 .settle_send(outbox_id, "refused", text, &[], Some((enrolment.id, &retry)), now)
                 .await?;
@@ -476,9 +519,17 @@ impl SequenceSender {
         let bounce = bounce_effect(email.prospect.id, outbox_id, send, refusal, text, now);
         if refusal.hard {
             let reason = format!("hard bounce ({})", crate::domain::mail::name_of(&refusal.reason));
-            let stop = EnrolmentUpdate::ended(current, "stopped", &reason);
+            let stop = EnrolmentUpdate::ended(current, "stopped", &reason).expecting(current);
+            let stopped = only_event(self.stop_event(enrolment, &reason));
             self.store
-                .settle_send(outbox_id, "refused", text, &[bounce], Some((enrolment.id, &stop)), now)
+                .settle_send(
+                    outbox_id,
+                    "refused",
+                    text,
+                    &[bounce, stopped],
+                    Some((enrolment.id, &stop)),
+                    now,
+                )
                 .await?;
             report.stopped += 1;
             return Ok(Ok(Handled::Done));
@@ -487,7 +538,7 @@ impl SequenceSender {
             true => PAUSED_RECHECK,
             false => RETRY_LATER,
         };
-        let update = EnrolmentUpdate::due(current, now + wait);
+        let update = EnrolmentUpdate::due(current, now + wait).expecting(current);
         self.store
             .settle_send(
                 outbox_id,
@@ -654,8 +705,9 @@ impl SequenceSender {
         {
             return Ok(Some(true));
         }
-        if let Some(written) = self.mailer.outbox_holds(&entry.message_id) {
-            return Ok(Some(written));
+        if entry.transport == super::FILE_TRANSPORT {
+            let dir = &self.settings.config.mail.outbox_dir;
+            return Ok(Some(super::outbox_holds(dir, &entry.message_id)));
         }
         let reps = self.store.list_reps().await?;
         let Some(rep) = reps.iter().find(|r| r.id == entry.rep_id) else {
@@ -733,7 +785,7 @@ impl SequenceSender {
         if self.store.add_task(&task).await? {
             report.tasks += 1;
         }
-        let next = next_after(sequence, step, now, &plan.window, zone);
+        let next = next_after(sequence, step, now, &plan.window, zone).expecting(enrolment.step);
         self.store.update_enrolment(enrolment.id, &next, None, now).await?;
         Ok(())
     }
@@ -748,11 +800,8 @@ impl SequenceSender {
             snoozed_until: enrolment.snoozed_until.filter(|s| *s > until),
             ..EnrolmentUpdate::due(enrolment.step, until)
         };
-        self.store
-            .update_enrolment(enrolment.id, &update, None, self.clock.now())
-            .await?;
         report.deferred += 1;
-        Ok(())
+        self.record(enrolment, &update.expecting(enrolment.step), None).await
     }
 
     async fn snooze(
@@ -765,40 +814,40 @@ impl SequenceSender {
             snoozed_until: Some(until),
             ..EnrolmentUpdate::due(enrolment.step, until)
         };
-        let event = self.sequence_event(
-            enrolment,
-            SEQUENCE_SNOOZED,
-            format!("snooze:{}:{until}", enrolment.id),
-            json!({ "until": until }),
-        );
-        self.store
-            .update_enrolment(enrolment.id, &update, Some(&event), self.clock.now())
-            .await?;
+        let key = format!("snooze:{}:{until}", enrolment.id);
+        let event = self.sequence_event(enrolment, SEQUENCE_SNOOZED, key, json!({ "until": until }));
         report.deferred += 1;
-        Ok(())
+        self.record(enrolment, &update.expecting(enrolment.step), Some(&event))
+            .await
     }
 
     async fn stop(&self, enrolment: &Enrolment, reason: &str, report: &mut SendReport) -> Result<(), SendError> {
-        let update = EnrolmentUpdate::ended(enrolment.step, "stopped", reason);
-        let event = self.sequence_event(
-            enrolment,
-            SEQUENCE_STOPPED,
-            format!("sequence-stop:{}", enrolment.id),
-            json!({ "reason": reason }),
-        );
-        self.store
-            .update_enrolment(enrolment.id, &update, Some(&event), self.clock.now())
-            .await?;
+        let update = EnrolmentUpdate::ended(enrolment.step, "stopped", reason).expecting(enrolment.step);
+        let event = self.stop_event(enrolment, reason);
         report.stopped += 1;
-        Ok(())
+        self.record(enrolment, &update, Some(&event)).await
+    }
+
+    fn stop_event(&self, enrolment: &Enrolment, reason: &str) -> NewEvent {
+        let key = format!("sequence-stop:{}", enrolment.id);
+        self.sequence_event(enrolment, SEQUENCE_STOPPED, key, json!({ "reason": reason }))
     }
 
     async fn finish(&self, enrolment: &Enrolment, report: &mut SendReport) -> Result<(), SendError> {
-        let update = EnrolmentUpdate::ended(enrolment.step, "finished", "every step done");
-        self.store
-            .update_enrolment(enrolment.id, &update, None, self.clock.now())
-            .await?;
         report.finished += 1;
+        let update = EnrolmentUpdate::ended(enrolment.step, "finished", "every step done").expecting(enrolment.step);
+        self.record(enrolment, &update, None).await
+    }
+
+    async fn record(
+        &self,
+        enrolment: &Enrolment,
+        update: &EnrolmentUpdate,
+        event: Option<&NewEvent>,
+    ) -> Result<(), SendError> {
+        self.store
+            .update_enrolment(enrolment.id, update, event, self.clock.now())
+            .await?;
         Ok(())
     }
 
@@ -868,6 +917,13 @@ struct EmailStep<'a> {
     zone: chrono_tz::Tz,
 }
 
+impl EmailStep<'_> {
+    /// The zone of the sending mailbox's day (the rep's), for the cap.
+    fn mailbox_zone(&self) -> chrono_tz::Tz {
+        self.rep.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 struct Composed {
     message: lettre::Message,
     /// Without angle brackets.
@@ -895,6 +951,16 @@ fn next_after(
     }
 }
 
+/// An event with no other effect, stored with an outbox row's settlement.
+fn only_event(event: NewEvent) -> MailEffect {
+    MailEffect {
+        event,
+        sent_id: None,
+        suppress: Vec::new(),
+        away_until: None,
+    }
+}
+
 /// An outbox row as the send it records.
 fn resend_of(entry: &OutboxEntry, now: DateTime<Utc>) -> NewSend {
     NewSend {
@@ -907,7 +973,17 @@ fn resend_of(entry: &OutboxEntry, now: DateTime<Utc>) -> NewSend {
         message_id: entry.message_id.clone(),
         to_email: entry.to_email.clone(),
         subject: entry.subject.clone(),
+        transport: if entry.transport == super::FILE_TRANSPORT {
+            super::FILE_TRANSPORT
+        } else {
+            super::SMTP_TRANSPORT
+        },
         lease_until: now,
+        pacing: PacingGuard {
+            day: (now, now),
+            daily_cap: 0,
+            min_gap: Duration::zero(),
+        },
     }
 }
 

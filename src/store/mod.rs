@@ -9,7 +9,8 @@ mod sqlite_sending;
 mod sqlite_sequences;
 
 pub use sending::{
-    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore, Task,
+    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
+    Task,
 };
 pub use sqlite::SqliteStore;
 

@@ -25,8 +25,22 @@ pub struct NewSend {
     pub message_id: String,
     pub to_email: String,
     pub subject: String,
+    /// `smtp` or `file`: how an interrupted send can be settled.
+    pub transport: &'static str,
     /// The worker may be talking to the server until then.
     pub lease_until: DateTime<Utc>,
+    /// The rep's pacing, checked again as the row is written, so several
+    /// workers sending for one rep keep to it together.
+    pub pacing: PacingGuard,
+}
+
+/// The sending mailbox's limits for the send being recorded.
+#[derive(Debug, Clone, Copy)]
+pub struct PacingGuard {
+    /// The rep's local day.
+    pub day: (DateTime<Utc>, DateTime<Utc>),
+    pub daily_cap: u32,
+    pub min_gap: chrono::Duration,
 }
 
 /// Whether an outbox row was written, and if not, why.
@@ -37,13 +51,18 @@ pub enum SendStart {
     Suppressed,
     /// The enrolment stopped meanwhile (an unsubscribe, a reply).
     NotRunning,
-    /// This step (attempt) has an outbox row already, in this state.
+    /// This step's latest attempt is recorded already, in this state.
     AlreadyRecorded(String),
+    /// Another worker sent for this rep meanwhile: not before then.
+    Paced(DateTime<Utc>),
 }
 
 /// Where an enrolment goes next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolmentUpdate {
+    /// Written only if the enrolment is still at this step (what the worker
+    /// saw when it took it), so a stale worker cannot move it back.
+    pub expect_step: Option<u32>,
     pub step: u32,
     /// active, stopped, finished, paused
     pub state: &'static str,
@@ -55,6 +74,7 @@ pub struct EnrolmentUpdate {
 impl EnrolmentUpdate {
     pub fn due(step: u32, at: DateTime<Utc>) -> EnrolmentUpdate {
         EnrolmentUpdate {
+            expect_step: None,
             step,
             state: "active",
             next_due_at: Some(at),
@@ -65,11 +85,20 @@ impl EnrolmentUpdate {
 
     pub fn ended(step: u32, state: &'static str, reason: impl Into<String>) -> EnrolmentUpdate {
         EnrolmentUpdate {
+            expect_step: None,
             step,
             state,
             next_due_at: None,
             stop_reason: Some(reason.into()),
             snoozed_until: None,
+        }
+    }
+
+    /// Only if the enrolment is still at `step`.
+    pub fn expecting(self, step: u32) -> EnrolmentUpdate {
+        EnrolmentUpdate {
+            expect_step: Some(step),
+            ..self
         }
     }
 }
@@ -87,6 +116,7 @@ pub struct OutboxEntry {
     pub message_id: String,
     pub to_email: String,
     pub subject: String,
+    pub transport: String,
     pub state: String,
     pub started_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -138,7 +168,9 @@ pub struct SendingPause {
 #[async_trait]
 pub trait SendingStore: Send + Sync {
     /// Records an email about to go out, in one transaction that checks the
-    /// address is not suppressed and the enrolment still runs.
+    /// address is not suppressed, the enrolment still runs, the step's latest
+    /// attempt allows another (none yet, refused, or sent and bounced for a
+    /// retry) and the rep's pacing.
     async fn begin_send(&self, send: &NewSend, now: DateTime<Utc>) -> StoreResult<SendStart>;
     /// The server took the message: the row becomes `sent`, with the
     /// `email.sent` event (and the Message-ID replies are matched by), and the

@@ -16,7 +16,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 const OUTBOX_SELECT: &str = "SELECT o.id, o.enrolment_id, o.prospect_id, o.rep_id, o.sequence, o.step, o.attempt, \
-     o.message_id, o.to_email, o.subject, o.state, o.started_at, o.sent_at, o.error FROM outbox o \
+     o.message_id, o.to_email, o.subject, o.transport, o.state, o.started_at, o.sent_at, o.error FROM outbox o \
      JOIN prospects p ON p.id = o.prospect_id";
 
 const TASK_SELECT: &str = "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
@@ -44,24 +44,35 @@ impl SendingStore for SqliteStore {
             return Ok(SendStart::NotRunning);
         }
         let earlier: Vec<String> =
-            sqlx::query_scalar("SELECT state FROM outbox WHERE prospect_id = ? AND sequence = ? AND step = ?")
-                .bind(send.prospect_id)
-                .bind(&send.sequence)
+            sqlx::query_scalar("SELECT state FROM outbox WHERE enrolment_id = ? AND step = ? ORDER BY attempt")
+                .bind(send.enrolment_id)
                 .bind(i64::from(send.step))
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db("check the outbox"))?;
-        // Only a refused attempt (nothing delivered) or, for a retry, a sent one
-        // that bounced may be followed by another.
-        let blocking = earlier
-            .iter()
-            .find(|s| s.as_str() != "refused" && !(send.retry && s.as_str() == "sent"));
-        if let Some(state) = blocking {
-            return Ok(SendStart::AlreadyRecorded(state.clone()));
+        // Another attempt may follow none, a refused one (nothing was
+        // delivered), or, for a retry, a sent one that bounced.
+        match earlier.last().map(String::as_str) {
+            None | Some("refused") => {}
+            Some("sent") if send.retry => {}
+            Some(state) => return Ok(SendStart::AlreadyRecorded(state.to_string())),
+        }
+        let guard = send.pacing;
+        let load = load_on(&mut tx, send.rep_id, guard.day.0, guard.day.1).await?;
+        if load.sent_in_range >= guard.daily_cap {
+            return Ok(SendStart::Paced(guard.day.1));
+        }
+        if let Some(next) = load
+            .last_started
+            .map(|last| last + guard.min_gap)
+            .filter(|next| *next > now)
+        {
+            return Ok(SendStart::Paced(next));
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO outbox (enrolment_id, prospect_id, rep_id, sequence, step, attempt, message_id, to_email, \
-             subject, state, lease_until, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?) RETURNING id",
+             subject, transport, state, lease_until, started_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?) RETURNING id",
         )
         .bind(send.enrolment_id)
         .bind(send.prospect_id)
@@ -72,6 +83,7 @@ impl SendingStore for SqliteStore {
         .bind(&send.message_id)
         .bind(&send.to_email)
         .bind(&send.subject)
+        .bind(send.transport)
         .bind(ts(send.lease_until))
         .bind(ts(now))
         .fetch_one(&mut *tx)
@@ -170,21 +182,8 @@ impl SendingStore for SqliteStore {
     }
 
     async fn sending_load(&self, rep: RepId, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<SendingLoad> {
-        // Refused attempts delivered nothing, so they do not count against the cap.
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM outbox WHERE rep_id = ?1 AND started_at >= ?2 AND started_at < ?3 \
-             AND state != 'refused'), (SELECT MAX(started_at) FROM outbox WHERE rep_id = ?1)",
-        )
-        .bind(rep)
-        .bind(ts(from))
-        .bind(ts(to))
-        .fetch_one(self.pool())
-        .await
-        .map_err(db("count a rep's sends"))?;
-        Ok(SendingLoad {
-            sent_in_range: u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX),
-            last_started: row.get::<Option<String>, _>(1).as_deref().map(parse_ts).transpose()?,
-        })
+        let mut conn = self.pool().acquire().await.map_err(db("count a rep's sends"))?;
+        load_on(&mut conn, rep, from, to).await
     }
 
     async fn last_attempt(&self, enrolment: i64) -> StoreResult<Option<(u32, String)>> {
@@ -226,7 +225,7 @@ impl SendingStore for SqliteStore {
             "SELECT 1 FROM events e JOIN prospects other ON other.id = e.prospect_id \
              JOIN prospects me ON me.id = ?1 AND me.rep_id = other.rep_id \
              WHERE e.kind = 'email.replied' AND e.occurred_at >= ?2 AND other.id != ?1 \
-             AND lower(other.email) LIKE '%@' || lower(?3) LIMIT 1",
+             AND lower(substr(other.email, instr(other.email, '@') + 1)) = ?3 LIMIT 1",
         )
         .bind(prospect)
         .bind(ts(since))
@@ -417,6 +416,30 @@ impl SendingStore for SqliteStore {
     }
 }
 
+/// A rep's sends started in [from, to) and the latest start. Refused
+/// attempts delivered nothing, so they do not count against the cap.
+async fn load_on(
+    conn: &mut SqliteConnection,
+    rep: RepId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<SendingLoad> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM outbox WHERE rep_id = ?1 AND started_at >= ?2 AND started_at < ?3 \
+         AND state != 'refused'), (SELECT MAX(started_at) FROM outbox WHERE rep_id = ?1)",
+    )
+    .bind(rep)
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db("count a rep's sends"))?;
+    Ok(SendingLoad {
+        sent_in_range: u32::try_from(row.get::<i64, _>(0)).unwrap_or(u32::MAX),
+        last_started: row.get::<Option<String>, _>(1).as_deref().map(parse_ts).transpose()?,
+    })
+}
+
 async fn rep_of_outbox(conn: &mut SqliteConnection, outbox_id: i64) -> StoreResult<RepId> {
     sqlx::query_scalar("SELECT rep_id FROM outbox WHERE id = ?")
         .bind(outbox_id)
@@ -426,7 +449,8 @@ async fn rep_of_outbox(conn: &mut SqliteConnection, outbox_id: i64) -> StoreResu
 }
 
 /// Writes an enrolment's next state; one that stopped or finished meanwhile
-/// (an unsubscribe, another worker) stays so.
+/// (an unsubscribe, another worker) stays so, and one that moved past the
+/// step the update expects is left alone.
 async fn write_enrolment(
     conn: &mut SqliteConnection,
     enrolment: i64,
@@ -435,7 +459,7 @@ async fn write_enrolment(
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE enrolments SET step = ?, state = ?, next_due_at = ?, stop_reason = ?, snoozed_until = ?, updated_at = ? \
-         WHERE id = ? AND state IN ('active', 'snoozed', 'paused')",
+         WHERE id = ? AND state IN ('active', 'snoozed', 'paused') AND (?8 IS NULL OR step = ?8)",
     )
     .bind(i64::from(update.step))
     .bind(update.state)
@@ -444,6 +468,7 @@ async fn write_enrolment(
     .bind(update.snoozed_until.map(ts))
     .bind(ts(now))
     .bind(enrolment)
+    .bind(update.expect_step.map(i64::from))
     .execute(&mut *conn)
     .await
     .map_err(db("update an enrolment"))?;
@@ -466,6 +491,7 @@ fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxEntry> {
         message_id: row.get("message_id"),
         to_email: row.get("to_email"),
         subject: row.get("subject"),
+        transport: row.get("transport"),
         state: row.get("state"),
         started_at: parse_ts(row.get("started_at"))?,
         sent_at: row

@@ -531,7 +531,8 @@ pub struct Refusal {
     pub reason: BounceReason,
     /// The address itself cannot receive mail: suppress it.
     pub hard: bool,
-    /// The server refused the sender (policy, reputation, 5.7.x): pause the mailbox.
+    /// The server refused the sender for good (policy, reputation, 5.7.x):
+    /// pause the mailbox. A temporary 4.7.x (greylisting) only waits.
     pub sender_problem: bool,
     /// A 5xx reply; a 4xx one may work later.
     pub permanent: bool,
@@ -546,7 +547,7 @@ pub fn read_refusal(code: u16, text: &str) -> Refusal {
     let hard = permanent && reason.is_hard(status.as_deref());
     Refusal {
         hard,
-        sender_problem: !hard && (reason.is_sender_problem() || policy),
+        sender_problem: permanent && !hard && (reason.is_sender_problem() || policy),
         permanent,
         status,
         reason,
@@ -568,5 +569,10 @@ mod tests {
         assert!(!policy.hard && policy.sender_problem, "{policy:?}");
         let later = read_refusal(451, "4.3.0 Try again later");
         assert!(!later.hard && !later.permanent && !later.sender_problem, "{later:?}");
+        let greylisted = read_refusal(450, "4.7.1 Greylisted, please try again in 300 seconds");
+        assert!(
+            !greylisted.sender_problem,
+            "greylisting waits, it does not pause: {greylisted:?}"
+        );
     }
 }

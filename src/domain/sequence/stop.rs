@@ -11,6 +11,45 @@ use crate::domain::mail::{
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+/// Domains shared by unrelated people: a reply from one of them says nothing
+/// about a colleague.
+const FREE_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "qq.com",
+    "163.com",
+    "zoho.com",
+    "fastmail.com",
+    "hey.com",
+];
+
+/// The company domain of an address, for the colleague rule; `None` for
+/// free-mail addresses.
+pub fn company_domain(email: &str) -> Option<String> {
+    let domain = email.trim().rsplit_once('@')?.1.to_lowercase();
+    (!domain.is_empty() && !FREE_MAIL_DOMAINS.contains(&domain.as_str())).then_some(domain)
+}
+
 /// Hand-logged (or webhook) kind for a booked meeting.
 pub const MEETING_BOOKED: &str = "meeting.booked";
 /// Soft bounces of one enrolment before the sequence gives up.
@@ -192,6 +231,13 @@ mod tests {
                 "{kind}: {decision:?}"
             );
         }
+    }
+
+    #[test]
+    fn free_mail_is_nobodys_company() {
+        assert_eq!(company_domain("Jane@Acme.IO").as_deref(), Some("acme.io"));
+        assert_eq!(company_domain("jane@gmail.com"), None);
+        assert_eq!(company_domain("not an address"), None);
     }
 
     #[test]
