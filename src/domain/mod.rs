@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod polling;
 pub mod profile;
 pub mod prospect;
+pub mod rules;
 pub mod schedule;
 pub mod sequence;
 pub mod text;
