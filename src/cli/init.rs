@@ -80,7 +80,13 @@ fn write_starter_config(path: &Path) -> anyhow::Result<()> {
     let files = SHIPPED
         .iter()
         .map(|(slug, text)| (dir.join(format!("{slug}.toml")), *text))
-        .chain([(sequences.join("example.toml"), EXAMPLE_SEQUENCE)]);
+        .chain([
+            (sequences.join("example.toml"), EXAMPLE_SEQUENCE),
+            (
+                path.parent().unwrap_or(Path::new(".")).join("rules.toml"),
+                crate::config::SHIPPED_RULES,
+            ),
+        ]);
     for (file, text) in files {
         if !file.exists() {
             std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;

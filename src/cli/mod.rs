@@ -10,6 +10,7 @@ mod output;
 mod pipeline_cmd;
 mod prospect;
 mod rep;
+mod rules_cmd;
 mod sequence_cmd;
 mod sources_cmd;
 mod tasks_cmd;
@@ -105,6 +106,9 @@ pub enum Command {
     /// Cold email sequences: check, enrol, preview, send, and settle the outbox.
     #[command(subcommand)]
     Sequence(sequence_cmd::SequenceCommand),
+    /// Stage rules: check the rules file, or replay history through it as a dry run.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
     /// Manual steps due now (from sequences), with direct links; `tasks done ID` logs one.
     Tasks(tasks_cmd::TasksArgs),
     /// Mail: classify a message file, or read the reps' mailboxes into events.
@@ -162,6 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Poll(args) => sources_cmd::poll(&app, args).await,
         Command::Mail(command) => mail_cmd::run(&app, command).await,
         Command::Sequence(command) => sequence_cmd::run(&app, command).await,
+        Command::Rules(command) => rules_cmd::run(&app, command).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),

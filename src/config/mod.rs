@@ -6,11 +6,13 @@
 //! `pipelines/` folder is looked up beside the config file.
 
 mod mailbox;
+mod rules;
 mod secret;
 mod sending;
 mod sequences;
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
+pub use rules::SHIPPED_RULES;
 pub use secret::Secret;
 pub use sending::SendingConfig;
 pub use sequences::SequenceProblems;
@@ -62,6 +64,7 @@ pub struct Config {
     /// Reps' mailboxes, by a name of the user's choosing.
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub sequences: SequencesConfig,
+    pub rules: RulesConfig,
     pub sending: SendingConfig,
     pub http: HttpConfig,
     pub fetch: FetchConfig,
@@ -134,6 +137,21 @@ pub struct MailConfig {
 pub struct SequencesConfig {
     /// Folder of sequence files (`SLUG.toml`), beside the config file.
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// The rules file, beside the config file; without it the shipped rules apply.
+    pub file: PathBuf,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            file: PathBuf::from("rules.toml"),
+        }
+    }
 }
 
 impl Default for SequencesConfig {

@@ -5,7 +5,7 @@
 //! the rules after it see.
 
 use super::definition::{Rule, RuleAction, RuleSet, Trigger};
-use crate::domain::event::{Actor, Event, STAGE_CHANGED};
+use crate::domain::event::{Actor, Event, PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::pipeline::Pipeline;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -113,10 +113,13 @@ pub fn replay(rules: &RuleSet, pipeline: &Pipeline, initial_stage: &str, events:
                 fired.push(idle);
             }
         }
-        if event.kind == STAGE_CHANGED {
-            if let Some(to) = event.data["to"].as_str() {
-                stage = to.to_string();
-            }
+        let entered = match event.kind.as_str() {
+            STAGE_CHANGED => event.data["to"].as_str(),
+            PROSPECT_CREATED => event.data["stage"].as_str(),
+            _ => None,
+        };
+        if let Some(to) = entered {
+            stage = to.to_string();
             continue;
         }
         for done in on_event(rules, pipeline, &stage, history, event) {
@@ -148,7 +151,7 @@ fn matching_events<'a>(rule: &Rule, history: &'a [Event], event: &'a Event) -> O
         return None;
     };
     let matches = |e: &Event| {
-        kinds.iter().any(|k| *k == e.kind)
+        kinds.contains(&e.kind)
             && (platforms.is_empty()
                 || e.data["platform"]
                     .as_str()
@@ -402,12 +405,17 @@ mod tests {
     #[test]
     fn a_dry_run_replays_history_with_the_stage_moving() {
         let history = [
-            event(40, "prospect.created", "2026-11-01T10:00:00Z", json!({})),
+            event(
+                40,
+                "prospect.created",
+                "2026-11-01T10:00:00Z",
+                json!({ "stage": "prospecting" }),
+            ),
             event(41, "email.replied", "2026-11-02T10:00:00Z", json!({})),
             event(42, "meeting.booked", "2026-11-03T10:00:00Z", json!({})),
             event(43, "email.replied", "2026-11-04T10:00:00Z", json!({})),
         ];
-        let fired = replay(&rules(), &pipeline(), "prospecting", &history);
+        let fired = replay(&rules(), &pipeline(), "qualification", &history);
         let moves: Vec<(&str, &str)> = fired
             .iter()
             .filter_map(|f| match &f.outcome {

@@ -1,0 +1,108 @@
+//! `rapport rules`: validate the rules file, or replay the stored history
+//! through it as a dry run.
+
+use super::{input_error, output, App, RepArg};
+use crate::domain::rules::{replay, Fired};
+use crate::store::ProspectFilter;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate the rules file (default: [rules] file beside the config).
+    Check(FileArg),
+    /// Replay every prospect's stored history through the rules, changing
+    /// nothing, and print what the rules would have done and why.
+    Test(TestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FileArg {
+    /// A rules file to use instead of the configured one.
+    pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    #[command(flatten)]
+    pub rep: RepArg,
+}
+
+pub async fn run(app: &App, command: RulesCommand) -> anyhow::Result<()> {
+    match command {
+        RulesCommand::Check(args) => check(app, args),
+        RulesCommand::Test(args) => dry_run(app, args).await,
+    }
+}
+
+fn load(app: &App, file: &FileArg) -> anyhow::Result<(crate::domain::rules::RuleSet, String)> {
+    app.settings.load_rules(file.file.as_deref()).map_err(|problems| {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        input_error(format!("{} problem(s) in the rules (see above)", problems.len()))
+    })
+}
+
+fn check(app: &App, args: FileArg) -> anyhow::Result<()> {
+    let (rules, origin) = load(app, &args)?;
+    if app.json {
+        let names: Vec<&str> = rules.rules.iter().map(|r| r.name.as_str()).collect();
+        return output::json(&serde_json::json!({ "file": origin, "rules": names }));
+    }
+    println!("ok  {origin}: {} rules", rules.rules.len());
+    for rule in &rules.rules {
+        println!("    {}: {}", rule.name, rule.description);
+    }
+    Ok(())
+}
+
+async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
+    let (rules, origin) = load(app, &args.file)?;
+    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let mut report: Vec<(i64, String, Fired)> = Vec::new();
+    for prospect in app.store.list_prospects(scope, &ProspectFilter::default()).await? {
+        let Ok(pipeline) = app.settings.pipelines.get(&prospect.data.pipeline) else {
+            continue;
+        };
+        let events = app.store.list_events(prospect.id).await?;
+        let first = pipeline.first_stage().slug.clone();
+        for fired in replay(&rules, pipeline, &first, &events) {
+            report.push((prospect.id, prospect.data.name.clone(), fired));
+        }
+    }
+    if app.json {
+        let rows: Vec<_> = report
+            .iter()
+            .map(|(id, name, fired)| serde_json::json!({ "prospect": id, "name": name, "fired": fired }))
+            .collect();
+        return output::json(&serde_json::json!({ "rules": origin, "dry_run": rows }));
+    }
+    println!("dry run of {origin} over the stored history (nothing is changed):");
+    if report.is_empty() {
+        println!("  no rule would have fired");
+    }
+    for (id, name, fired) in &report {
+        println!(
+            "  {} #{id} {name}: {} — {}",
+            fired.at.format("%Y-%m-%d %H:%M"),
+            describe(&fired.outcome),
+            fired.reason
+        );
+    }
+    Ok(())
+}
+
+fn describe(outcome: &crate::domain::rules::Outcome) -> String {
+    use crate::domain::rules::Outcome::*;
+    match outcome {
+        Advance { from, to } => format!("advance {from} → {to}"),
+        Suggest { from, to } => format!("suggest {from} → {to}"),
+        Remind { note } => format!("remind \"{note}\""),
+        Tag { tag } => format!("tag {tag}"),
+        Enroll { sequence } => format!("enrol in {sequence}"),
+        StopSequences => "stop sequences".into(),
+    }
+}
