@@ -213,3 +213,44 @@ fn several_pipelines_are_in_use_at_once() {
         ]
     );
 }
+
+/// Learned probabilities: of 20 decided proposals 6 were won, so proposal
+/// learns (6 + 10 × 60 %) / (20 + 10) = 40 %, and the 5 open proposals of
+/// 100,000 weigh 200,000 instead of 300,000.
+#[test]
+fn learned_probabilities_come_from_the_teams_history() {
+    let ws = Workspace::with_rep();
+    for n in 0..25 {
+        add(&ws, n, "proposal", "ann@example.com", None);
+        let email = format!("proposal{n}.ann@prospects.example");
+        match n {
+            0..=5 => ws.ok(&["prospect", "move", &email, "won"]),
+            6..=19 => ws.ok(&["prospect", "move", &email, "lost"]),
+            _ => String::new(),
+        };
+    }
+    let report = ws.json(&["pipeline", "--learned"]);
+    assert_eq!(report["probabilities"], "learned");
+    let learned = report["learned"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["slug"] == "proposal")
+        .unwrap();
+    assert_eq!(
+        (
+            &learned["configured"],
+            &learned["learned"],
+            &learned["won"],
+            &learned["reached"]
+        ),
+        (&Value::from(60), &Value::from(40), &Value::from(6), &Value::from(20)),
+        "{learned}"
+    );
+    assert_eq!(stage(&report, "proposal")["weighted_value"], Value::from(200_000));
+    let configured = ws.json(&["pipeline"]);
+    assert_eq!(configured["probabilities"], "configured");
+    assert_eq!(stage(&configured, "proposal")["weighted_value"], Value::from(300_000));
+    let text = ws.ok(&["pipeline", "--learned"]);
+    assert!(text.contains("CONFIGURED") && text.contains("6/20"), "{text}");
+}

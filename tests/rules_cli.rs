@@ -11,7 +11,10 @@ fn the_shipped_rules_check_and_mistakes_are_named() {
     let ws = Workspace::with_rep();
     assert!(ws.path("config/rules.toml").is_file(), "init writes the rules file");
     let out = ws.ok(&["rules", "check"]);
-    assert!(out.contains("reply-qualifies") && out.contains("proposal-rotting"), "{out}");
+    assert!(
+        out.contains("reply-qualifies") && out.contains("proposal-rotting"),
+        "{out}"
+    );
 
     ws.write(
         "bad-rules.toml",

@@ -3,6 +3,8 @@
 use super::output;
 use super::{input_error, App};
 use crate::domain::forecast::{Deal, Forecast, Totals};
+use crate::domain::learned::{learn, LearnedStage};
+use crate::domain::pipeline::Pipeline;
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -14,6 +16,11 @@ pub struct PipelineArgs {
     /// Only this rep's deals (default: the whole team, with a line per rep).
     #[arg(long)]
     pub rep: Option<String>,
+    /// Learn each stage's probability from the team's history (see the README
+    /// for the method), show it beside the configured one, and weight the
+    /// forecast with it.
+    #[arg(long)]
+    pub learned: bool,
 }
 
 pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
@@ -21,8 +28,17 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         .pipeline
         .clone()
         .unwrap_or_else(|| app.settings.config.pipelines.default.clone());
-    let pipeline = app.settings.pipelines.get(&slug).map_err(input_error)?;
+    let configured = app.settings.pipelines.get(&slug).map_err(input_error)?;
     let scope = app.scope(args.rep.as_deref()).await?;
+    let learned = match args.learned {
+        true => Some(learn(
+            configured,
+            &app.store.stage_paths(scope, &configured.slug).await?,
+        )),
+        false => None,
+    };
+    let with_learned = learned.as_deref().map(|l| weighted_by(configured, l));
+    let pipeline = with_learned.as_ref().unwrap_or(configured);
     let all_deals = app.store.deals(scope).await?;
     let mut by_currency: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
     for d in all_deals.iter().filter(|d| d.pipeline == pipeline.slug) {
@@ -51,7 +67,14 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         let mut value = serde_json::to_value(&main)?;
         value["other_currencies"] = serde_json::to_value(&others)?;
         value["other_pipelines"] = serde_json::to_value(&other_pipelines)?;
+        value["probabilities"] = serde_json::json!(if learned.is_some() { "learned" } else { "configured" });
+        if let Some(learned) = &learned {
+            value["learned"] = serde_json::to_value(learned)?;
+        }
         return output::json(&value);
+    }
+    if let Some(learned) = &learned {
+        print_learned(learned);
     }
     print_forecast(&main, pipeline.name.as_str());
     for forecast in &others {
@@ -69,6 +92,34 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The pipeline with each stage's probability replaced by the learned one.
+fn weighted_by(pipeline: &Pipeline, learned: &[LearnedStage]) -> Pipeline {
+    let mut copy = pipeline.clone();
+    for stage in &mut copy.stages {
+        if let Some(l) = learned.iter().find(|l| l.slug == stage.slug) {
+            stage.probability = l.learned;
+        }
+    }
+    copy
+}
+
+fn print_learned(learned: &[LearnedStage]) {
+    println!("stage probabilities learned from decided prospects (the forecast below uses them):");
+    let rows: Vec<Vec<String>> = learned
+        .iter()
+        .map(|l| {
+            vec![
+                l.slug.clone(),
+                format!("{} %", l.configured),
+                format!("{} %", l.learned),
+                format!("{}/{}", l.won, l.reached),
+            ]
+        })
+        .collect();
+    output::table(&["STAGE", "CONFIGURED", "LEARNED", "WON/REACHED"], &rows);
+    println!();
 }
 
 /// Deals whose pipeline or stage is not in the config (a pipeline file edited after the fact).

@@ -5,6 +5,7 @@ pub mod clock;
 pub mod event;
 pub mod forecast;
 pub mod import;
+pub mod learned;
 pub mod mail;
 pub mod money;
 pub mod pipeline;

@@ -17,6 +17,7 @@ pub use sqlite::SqliteStore;
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
+use crate::domain::learned::Path;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::PostSummary;
@@ -241,6 +242,9 @@ pub trait Store: SendingStore + Send + Sync {
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
+    /// Each prospect of a pipeline's path through its stages, oldest first,
+    /// for learning stage probabilities.
+    async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>>;
 
     async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>>;
     /// Claims up to `limit` sources due at `now` (or all of one prospect's),

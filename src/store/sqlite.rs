@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::domain::event::{prospect_created, Actor};
+use crate::domain::learned::Path;
 use crate::domain::money::Amount;
 use crate::domain::profile::{Platform, ProfileUrl};
 use crate::domain::prospect::Language;
@@ -771,6 +772,35 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>> {
+        // JSON field extraction keeps this one pass over the stage events.
+        let mut query = QueryBuilder::new(
+            "SELECT e.prospect_id, CASE e.kind WHEN 'prospect.created' THEN json_extract(e.data, '$.stage') \
+             ELSE json_extract(e.data, '$.to') END FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             WHERE e.kind IN ('prospect.created', 'stage.changed') AND p.pipeline = ",
+        );
+        query.push_bind(pipeline);
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.prospect_id, e.occurred_at, e.id");
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("load stage histories"))?;
+        let mut paths: Vec<(ProspectId, Path)> = Vec::new();
+        for row in &rows {
+            let prospect: ProspectId = row.get(0);
+            let Some(stage) = row.get::<Option<String>, _>(1) else {
+                continue;
+            };
+            match paths.last_mut() {
+                Some((id, path)) if *id == prospect => path.stages.push(stage),
+                _ => paths.push((prospect, Path { stages: vec![stage] })),
+            }
+        }
+        Ok(paths.into_iter().map(|(_, path)| path).collect())
     }
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>> {
