@@ -8,7 +8,7 @@ use crate::domain::money::{parse_currency, Amount};
 use crate::domain::profile::normalize_profile_url;
 use crate::domain::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
-    validate_probability, validate_time_zone, Prospect, ProspectData, ProspectEdit, ProspectRef,
+    validate_probability, validate_time_zone, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef,
 };
 use crate::store::{ProspectFilter, RepScope};
 use anyhow::Context;
@@ -356,8 +356,16 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
         tag: args.tag.map(|t| t.to_lowercase()),
     };
     let prospects = app.store.list_prospects(scope, &filter).await?;
+    let scores = engagement_scores(app, scope).await?;
+    let score_of = |id: ProspectId| scores.get(&id).copied().unwrap_or(0.0);
     if app.json {
-        return output::json(&prospects);
+        let mut listed = Vec::new();
+        for p in &prospects {
+            let mut value = serde_json::to_value(p)?;
+            value["score"] = serde_json::json!(score_of(p.id));
+            listed.push(value);
+        }
+        return output::json(&listed);
     }
     let rows: Vec<Vec<String>> = prospects
         .iter()
@@ -370,11 +378,36 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
                 format!("{}/{}", p.data.pipeline, p.data.stage),
                 format!("{} {}", p.data.value, p.data.currency),
                 p.data.tags.join(","),
+                format!("{:.1}", score_of(p.id)),
             ]
         })
         .collect();
-    output::table(&["ID", "NAME", "COMPANY", "EMAIL", "STAGE", "VALUE", "TAGS"], &rows);
+    output::table(
+        &["ID", "NAME", "COMPANY", "EMAIL", "STAGE", "VALUE", "TAGS", "SCORE"],
+        &rows,
+    );
     Ok(())
+}
+
+/// Every prospect's engagement score now, from the last 120 days (older
+/// activity has halved eight times over and no longer tells).
+pub async fn engagement_scores(
+    app: &App,
+    scope: RepScope,
+) -> anyhow::Result<std::collections::HashMap<ProspectId, f64>> {
+    let now = app.now();
+    let activity = app
+        .store
+        .activity_since(scope, now - chrono::Duration::days(120))
+        .await?;
+    let mut by_prospect: std::collections::HashMap<ProspectId, Vec<(&str, DateTime<Utc>)>> = Default::default();
+    for (prospect, kind, at) in &activity {
+        by_prospect.entry(*prospect).or_default().push((kind.as_str(), *at));
+    }
+    Ok(by_prospect
+        .into_iter()
+        .map(|(prospect, events)| (prospect, crate::domain::score::score(events, now)))
+        .collect())
 }
 
 async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {

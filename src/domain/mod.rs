@@ -14,5 +14,6 @@ pub mod profile;
 pub mod prospect;
 pub mod rules;
 pub mod schedule;
+pub mod score;
 pub mod sequence;
 pub mod text;

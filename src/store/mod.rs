@@ -240,6 +240,12 @@ pub trait Store: SendingStore + Send + Sync {
     /// Appends an event; returns false when its source key was already stored.
     async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
+    /// (prospect, kind, when) of every event since `since`, for engagement scores.
+    async fn activity_since(
+        &self,
+        scope: RepScope,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>>;
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
     /// Each prospect of a pipeline's path through its stages, oldest first,

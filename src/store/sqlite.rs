@@ -749,6 +749,27 @@ impl Store for SqliteStore {
         Ok(added)
     }
 
+    async fn activity_since(
+        &self,
+        scope: RepScope,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>> {
+        let mut query = QueryBuilder::new(
+            "SELECT e.prospect_id, e.kind, e.occurred_at FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             WHERE e.occurred_at >= ",
+        );
+        query.push_bind(ts(since));
+        scope_clause(&mut query, scope);
+        let rows = query
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("load recent activity"))?;
+        rows.iter()
+            .map(|row| Ok((row.get(0), row.get(1), parse_ts(row.get(2))?)))
+            .collect()
+    }
+
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>> {
         let rows = sqlx::query(
             "SELECT id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data FROM events \
