@@ -2,6 +2,7 @@
 //!
 //! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
 //! - [`config`]: loading and validating configuration.
+//! - [`automation`]: the stage rules run over the event log; enrolling in sequences.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
 //! - [`outbound`]: outgoing mail (SMTP or the file outbox) and the sequence sending pass.
 //! - [`net`]: outbound HTTP with the SSRF guard.
@@ -10,6 +11,7 @@
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
 
+pub mod automation;
 pub mod cli;
 pub mod config;
 pub mod daemon;

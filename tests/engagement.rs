@@ -12,7 +12,15 @@ fn prospect_list_shows_each_prospects_engagement_score() {
     ws.ok(&["prospect", "add", "--name", "Nia Obi", "--email", "nia@initech.example"]);
     let now = "2026-12-01T12:00:00Z";
     ws.ok(&["log", "jane@acme.io", "meeting.booked", "--at", now]);
-    ws.ok(&["log", "raj@globex.com", "post", "--at", "2026-11-17T12:00:00Z", "--note", "a post"]);
+    ws.ok(&[
+        "log",
+        "raj@globex.com",
+        "post",
+        "--at",
+        "2026-11-17T12:00:00Z",
+        "--note",
+        "a post",
+    ]);
     let listed = ws.json(&["--now", now, "prospect", "list"]);
     let score = |email: &str| {
         listed

@@ -51,3 +51,157 @@ fn a_dry_run_replays_history_and_changes_nothing() {
     assert!(text.contains("advance prospecting → meeting"), "{text}");
     assert_eq!(ws.snapshot(), before, "a dry run changes nothing");
 }
+
+fn at(ws: &Workspace, now: &str, args: &[&str]) -> String {
+    let mut all = vec!["--now", now];
+    all.extend_from_slice(args);
+    ws.ok(&all)
+}
+
+fn json_at(ws: &Workspace, now: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&at(ws, now, &all)).expect("JSON")
+}
+
+#[test]
+fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
+    let ws = Workspace::with_rep();
+    let shipped = std::fs::read_to_string(ws.path("config/rules.toml")).expect("rules");
+    ws.write(
+        "config/rules.toml",
+        format!(
+            "{shipped}\n[[rules]]\nname = \"declined-suggests-lost\"\non = [\"linkedin.declined\"]\nthen = \"suggest\"\nto = \"lost\"\n"
+        ),
+    );
+    let start = "2026-11-30T09:00:00Z";
+    for (name, email, stage) in [
+        ("Jane Doe", "jane@acme.io", "prospecting"),
+        ("Raj Patel", "raj@globex.com", "prospecting"),
+        ("Nia Obi", "nia@initech.example", "proposal"),
+        ("Lee Chen", "lee@bluepeak.example", "qualification"),
+        ("Ola Nord", "ola@fjord.example", "qualification"),
+    ] {
+        at(
+            &ws,
+            start,
+            &["prospect", "add", "--name", name, "--email", email, "--stage", stage],
+        );
+    }
+    let t1 = "2026-12-01T10:00:00Z";
+    ws.ok(&["log", "jane@acme.io", "meeting.booked", "--at", t1]);
+    for day in ["2026-11-27", "2026-11-29", "2026-12-01"] {
+        ws.ok(&[
+            "log",
+            "raj@globex.com",
+            "post",
+            "--at",
+            &format!("{day}T08:00:00Z"),
+            "--note",
+            "a post",
+        ]);
+    }
+    ws.ok(&["log", "lee@bluepeak.example", "linkedin.declined", "--at", t1]);
+    ws.ok(&["log", "ola@fjord.example", "linkedin.declined", "--at", t1]);
+    let report = json_at(&ws, t1, &["rules", "run", "--once"]);
+    assert_eq!(
+        (&report["advanced"], &report["suggested"], &report["reminded"]),
+        (&serde_json::json!(1), &serde_json::json!(2), &serde_json::json!(1)),
+        "{report}"
+    );
+
+    // The advance is an event carrying the rule and its reason.
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    assert_eq!(jane["prospect"]["stage"], "meeting", "{jane}");
+    let moved = jane["events"]
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["kind"] == "stage.changed"))
+        .expect("a stage change");
+    assert_eq!(moved["actor"]["kind"], "rule");
+    assert_eq!(moved["actor"]["name"], "meeting-booked");
+    assert!(
+        moved["data"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("meeting.booked at 2026-12-01 10:00 UTC")),
+        "{moved}"
+    );
+
+    // The warm reminder is a task with its reason; a second pass adds nothing.
+    let tasks = json_at(&ws, t1, &["tasks"]);
+    let warm = tasks
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["prospect_name"] == "Raj Patel"))
+        .expect("warm reminder");
+    assert_eq!(warm["instruction"], "warm — engage now");
+    assert!(
+        warm["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("3 posts within 7 days")),
+        "{warm}"
+    );
+    let again = json_at(&ws, t1, &["rules", "run", "--once"]);
+    assert_eq!(
+        (&again["advanced"], &again["suggested"], &again["reminded"]),
+        (&0.into(), &0.into(), &0.into())
+    );
+
+    // Suggestions wait for the rep: one approved, one rejected.
+    let suggestions = json_at(&ws, t1, &["suggestions"]);
+    let id_of = |name: &str| {
+        suggestions
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["prospect_name"] == name))
+            .map(|s| s["id"].to_string())
+            .expect("a suggestion")
+    };
+    let (lee, ola) = (id_of("Lee Chen"), id_of("Ola Nord"));
+    at(&ws, t1, &["suggestions", "approve", &lee]);
+    at(&ws, t1, &["suggestions", "reject", &ola]);
+    assert_eq!(
+        ws.json(&["prospect", "show", "lee@bluepeak.example"])["prospect"]["stage"],
+        "lost"
+    );
+    assert_eq!(
+        ws.json(&["prospect", "show", "ola@fjord.example"])["prospect"]["stage"],
+        "qualification"
+    );
+    assert_eq!(json_at(&ws, t1, &["suggestions"]), serde_json::json!([]));
+    let twice = ws.run(&["suggestions", "approve", &lee]);
+    assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
+
+    // Nia's proposal has been idle since 30 November: rotting after 5 days.
+    let day4 = "2026-12-04T10:00:00Z";
+    let quiet = json_at(&ws, day4, &["rules", "run", "--once"]);
+    assert_eq!(quiet["reminded"], 0, "{quiet}");
+    let day6 = "2026-12-06T10:00:00Z";
+    let rotting = json_at(&ws, day6, &["rules", "run", "--once"]);
+    assert_eq!(rotting["reminded"], 1, "{rotting}");
+    let shown = at(&ws, day6, &["tasks"]);
+    assert!(shown.contains("Nia Obi — proposal idle 5 days"), "{shown}");
+}
+
+#[test]
+fn explicit_follow_ups_can_be_snoozed_and_done() {
+    let ws = Workspace::with_rep();
+    ws.ok(&["prospect", "add", "--name", "Jane Doe", "--email", "jane@acme.io"]);
+    let now = "2026-12-01T10:00:00Z";
+    at(
+        &ws,
+        now,
+        &["remind", "jane@acme.io", "--in", "3d", "--note", "send the deck"],
+    );
+    assert_eq!(json_at(&ws, now, &["tasks"]), serde_json::json!([]), "not due yet");
+    let due = json_at(&ws, "2026-12-04T10:00:00Z", &["tasks"]);
+    assert_eq!(due[0]["instruction"], "send the deck", "{due}");
+    let id = due[0]["id"].to_string();
+    at(&ws, "2026-12-04T10:00:00Z", &["tasks", "snooze", &id, "--for", "2d"]);
+    assert_eq!(json_at(&ws, "2026-12-05T10:00:00Z", &["tasks"]), serde_json::json!([]));
+    at(&ws, "2026-12-06T10:00:00Z", &["tasks", "done", &id]);
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    assert!(
+        jane["events"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|e| e["kind"] == "follow_up")),
+        "{jane}"
+    );
+}

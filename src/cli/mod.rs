@@ -13,6 +13,7 @@ mod rep;
 mod rules_cmd;
 mod sequence_cmd;
 mod sources_cmd;
+mod suggestions_cmd;
 mod tasks_cmd;
 
 pub use app::App;
@@ -109,7 +110,11 @@ pub enum Command {
     /// Stage rules: check the rules file, or replay history through it as a dry run.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
-    /// Manual steps due now (from sequences), with direct links; `tasks done ID` logs one.
+    /// Stage changes the rules suggest: list, approve, reject.
+    Suggestions(suggestions_cmd::SuggestionsArgs),
+    /// A follow-up reminder: `rapport remind PROSPECT --in 3d --note "send the deck"`.
+    Remind(tasks_cmd::RemindArgs),
+    /// Tasks and reminders due now, with direct links; `tasks done ID` logs one.
     Tasks(tasks_cmd::TasksArgs),
     /// Mail: classify a message file, or read the reps' mailboxes into events.
     #[command(subcommand)]
@@ -167,6 +172,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(command) => mail_cmd::run(&app, command).await,
         Command::Sequence(command) => sequence_cmd::run(&app, command).await,
         Command::Rules(command) => rules_cmd::run(&app, command).await,
+        Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
+        Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => app.config_check(),

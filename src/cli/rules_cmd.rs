@@ -2,6 +2,7 @@
 //! through it as a dry run.
 
 use super::{input_error, output, App, RepArg};
+use crate::automation::rules::{RuleRunner, RulesError};
 use crate::domain::rules::{replay, Fired};
 use crate::store::ProspectFilter;
 use clap::{Args, Subcommand};
@@ -14,6 +15,15 @@ pub enum RulesCommand {
     /// Replay every prospect's stored history through the rules, changing
     /// nothing, and print what the rules would have done and why.
     Test(TestArgs),
+    /// Apply the rules to events not seen yet and to idle prospects: one pass
+    /// with --once (the daemon's apply-rules job), else one a minute until Ctrl-C.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +44,7 @@ pub async fn run(app: &App, command: RulesCommand) -> anyhow::Result<()> {
     match command {
         RulesCommand::Check(args) => check(app, args),
         RulesCommand::Test(args) => dry_run(app, args).await,
+        RulesCommand::Run(args) => run_rules(app, args).await,
     }
 }
 
@@ -93,6 +104,40 @@ async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
+    let runner = RuleRunner::new(app.store.clone(), app.clock.clone(), app.settings.clone());
+    loop {
+        let report = runner.run_pass().await.map_err(|e| match e {
+            RulesError::Rules(_) => input_error(e.to_string()),
+            other => other.into(),
+        })?;
+        if app.json {
+            output::json(&report)?;
+        } else {
+            println!(
+                "events {}, advanced {}, suggested {}, reminders {}, tagged {}, enrolled {}, sequences stopped {}",
+                report.events,
+                report.advanced,
+                report.suggested,
+                report.reminded,
+                report.tagged,
+                report.enrolled,
+                report.stopped
+            );
+            for skipped in &report.skipped {
+                println!("  skipped: {skipped}");
+            }
+        }
+        if args.once {
+            return Ok(());
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+    }
 }
 
 fn describe(outcome: &crate::domain::rules::Outcome) -> String {

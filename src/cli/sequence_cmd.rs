@@ -2,15 +2,14 @@
 
 use super::output::or_dash;
 use super::{input_error, output, App, RepArg};
+use crate::automation::enrolment::enrol;
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
-use crate::domain::sequence::enrolment::{
-    check_eligible, context_for, render_step, variant_count, variant_for, zone_of, RenderedStep,
-};
+use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
 use crate::outbound::sender::{SendError, SequenceSender};
 use crate::outbound::Mailer;
-use crate::store::{NewEnrolment, ProspectFilter, RepScope};
+use crate::store::{ProspectFilter, RepScope};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -166,45 +165,27 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
         .sending
         .window()
         .map_err(|(key, m)| input_error(format!("{key}: {m}")))?;
-    let first_delay = sequence.steps.first().map_or(Delay::Hours(0), |s| s.after);
     let reps = app.store.list_reps().await?;
     let now = app.clock.now();
     let (mut enrolled, mut refused) = (Vec::new(), Vec::new());
     for prospect in candidates(app, &sequence, &args).await? {
         let rep = rep_of(&reps, &prospect)?;
-        let suppressed = match &prospect.data.email {
-            Some(email) => app.store.is_suppressed(email).await?,
-            None => false,
-        };
-        let post = app.store.latest_post(prospect.id).await?;
-        let context = context_for(&prospect, rep, post.as_ref());
-        let label = format!("#{} {}", prospect.id, prospect.data.name);
-        let variant = match check_eligible(&prospect, &sequence, suppressed, &context) {
-            Ok(variant) => variant,
-            Err(reason) => {
-                refused.push((label, reason));
-                continue;
-            }
-        };
-        let Some(next_due_at) = window.due_at(now, first_delay, zone_of(&prospect, rep)) else {
-            refused.push((
-                label,
-                "the sending window never opens within a year (check [sending] holidays)".into(),
-            ));
-            continue;
-        };
-        let new = NewEnrolment {
-            prospect_id: prospect.id,
-            sequence: sequence.slug.clone(),
-            variant: variant as u32,
-            next_due_at,
-        };
-        match app.store.enroll(&new, &super::cli_user(), now).await? {
-            Ok(id) => enrolled.push(serde_json::json!({
-                "enrolment": id, "prospect": prospect.id, "name": prospect.data.name,
-                "variant": variant, "next_due_at": next_due_at,
+        let outcome = enrol(
+            app.store.as_ref(),
+            &window,
+            &sequence,
+            &prospect,
+            rep,
+            &super::cli_user(),
+            now,
+        )
+        .await?;
+        match outcome {
+            Ok(done) => enrolled.push(serde_json::json!({
+                "enrolment": done.id, "prospect": prospect.id, "name": prospect.data.name,
+                "variant": done.variant, "next_due_at": done.next_due_at,
             })),
-            Err(running) => refused.push((label, format!("is already in sequence '{running}'"))),
+            Err(reason) => refused.push((format!("#{} {}", prospect.id, prospect.data.name), reason)),
         }
     }
     report_enrolment(app, &sequence, &enrolled, &refused)

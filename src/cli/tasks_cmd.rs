@@ -1,11 +1,13 @@
 //! `rapport tasks`: the manual steps of sequences that are due, with direct
 //! links, and logging one as done.
 
-use super::{cli_user, output, App, RepArg};
+use super::{cli_user, input_error, output, App, RepArg};
+use crate::automation::rules::FOLLOW_UP;
 use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;
 use crate::domain::prospect::ProspectRef;
-use crate::store::{RepScope, Task};
+use crate::domain::rules::parse_span;
+use crate::store::{NewTask, RepScope, Task};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -21,6 +23,28 @@ pub struct TasksArgs {
 pub enum TasksCommand {
     /// Mark a task done: the engagement it stands for is logged as an event.
     Done(DoneArgs),
+    /// Put a task off, e.g. `--for 2d`.
+    Snooze(SnoozeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SnoozeArgs {
+    pub id: i64,
+    /// How long from now: 2d, 4h, 1w.
+    #[arg(long = "for", value_name = "SPAN")]
+    pub span: String,
+}
+
+/// `rapport remind PROSPECT --in 3d --note T`.
+#[derive(Debug, Args)]
+pub struct RemindArgs {
+    /// Prospect id or email address.
+    pub prospect: String,
+    /// When: 3d, 4h, 1w from now.
+    #[arg(long = "in", value_name = "SPAN")]
+    pub span: String,
+    #[arg(long)]
+    pub note: String,
 }
 
 #[derive(Debug, Args)]
@@ -44,6 +68,12 @@ pub async fn run(app: &App, args: TasksArgs) -> anyhow::Result<()> {
     let scope = app.scope(args.rep.rep.as_deref()).await?;
     match args.command {
         Some(TasksCommand::Done(done)) => complete(app, scope, done).await,
+        Some(TasksCommand::Snooze(snooze)) => {
+            let span = parse_span(&snooze.span).map_err(input_error)?;
+            let task = app.store.reschedule_task(scope, snooze.id, app.now() + span).await?;
+            println!("task #{} due {}", task.id, task.due_at.format("%Y-%m-%d %H:%M UTC"));
+            Ok(())
+        }
         None => list(app, scope).await,
     }
 }
@@ -77,6 +107,9 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
     for item in &due {
         let task = &item.task;
         println!("#{} {} — {}", task.id, task.prospect_name, task.instruction);
+        if let Some(reason) = &task.reason {
+            println!("    why: {reason}");
+        }
         let links = [
             ("link", task.link.as_deref()),
             ("latest post", item.latest_post.as_deref()),
@@ -91,6 +124,35 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
             task.id
         );
     }
+    Ok(())
+}
+
+/// An explicit follow-up: a task due in a while that logs `follow_up` when done.
+pub async fn remind(app: &App, args: RemindArgs) -> anyhow::Result<()> {
+    let span = parse_span(&args.span).map_err(input_error)?;
+    let note = crate::domain::prospect::required_text("note", &args.note).map_err(input_error)?;
+    let reference: ProspectRef = args.prospect.parse().map_err(input_error)?;
+    let prospect = app.store.find_prospect(RepScope::Team, &reference).await?;
+    let due_at = app.now() + span;
+    let task = NewTask {
+        prospect_id: prospect.id,
+        rep_id: prospect.data.rep_id,
+        enrolment_id: None,
+        step: None,
+        instruction: note,
+        link: None,
+        logs: FOLLOW_UP.into(),
+        due_at,
+        key: None,
+        reason: None,
+    };
+    app.store.add_task(&task).await?;
+    println!(
+        "reminder for #{} {} due {}",
+        prospect.id,
+        prospect.data.name,
+        due_at.format("%Y-%m-%d %H:%M UTC")
+    );
     Ok(())
 }
 

@@ -476,6 +476,7 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
         ("sync-mail", "*/5 * * * *", Some(1800)),
         // Every minute: the pacing gap, not the schedule, spaces the sends.
         ("send-sequences", "* * * * *", Some(1800)),
+        ("apply-rules", "* * * * *", Some(1800)),
     ] {
         jobs.entry(name.into()).or_insert(JobConfig {
             schedule: schedule.into(),

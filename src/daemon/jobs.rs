@@ -148,3 +148,28 @@ impl Job for SendSequences {
         }
     }
 }
+
+/// Applies the stage rules to new events and idle prospects.
+pub struct ApplyRules;
+
+#[async_trait]
+impl Job for ApplyRules {
+    fn name(&self) -> &'static str {
+        "apply-rules"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let runner =
+            crate::automation::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
+        let report = runner.run_pass().await?;
+        tracing::info!(
+            events = report.events,
+            advanced = report.advanced,
+            suggested = report.suggested,
+            reminded = report.reminded,
+            skipped = report.skipped.len(),
+            "rules applied"
+        );
+        Ok(())
+    }
+}

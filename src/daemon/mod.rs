@@ -6,7 +6,7 @@
 mod jobs;
 mod scheduler;
 
-pub use jobs::{mail_sync, Housekeeping, Job, JobContext, JobError, PollFeeds, SendSequences, SyncMail};
+pub use jobs::{mail_sync, ApplyRules, Housekeeping, Job, JobContext, JobError, PollFeeds, SendSequences, SyncMail};
 pub use scheduler::{ClaimedRun, Scheduler};
 
 use crate::config::{JobConfig, Settings};
@@ -16,7 +16,13 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Every job the daemon knows, by config name (`[jobs.NAME]`).
-pub const JOB_NAMES: &[&str] = &["housekeeping", "poll-feeds", "sync-mail", "send-sequences"];
+pub const JOB_NAMES: &[&str] = &[
+    "housekeeping",
+    "poll-feeds",
+    "sync-mail",
+    "send-sequences",
+    "apply-rules",
+];
 
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
@@ -24,6 +30,7 @@ fn job_for(name: &str) -> Option<Arc<dyn Job>> {
         "poll-feeds" => Some(Arc::new(PollFeeds::default())),
         "sync-mail" => Some(Arc::new(SyncMail)),
         "send-sequences" => Some(Arc::new(SendSequences::default())),
+        "apply-rules" => Some(Arc::new(ApplyRules)),
         _ => None,
     }
 }

@@ -781,6 +781,8 @@ impl SequenceSender {
             link,
             logs,
             due_at: now,
+            key: None,
+            reason: None,
         };
         if self.store.add_task(&task).await? {
             report.tasks += 1;

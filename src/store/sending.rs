@@ -143,6 +143,8 @@ pub struct Task {
     pub logs: String,
     pub due_at: DateTime<Utc>,
     pub done_at: Option<DateTime<Utc>>,
+    /// Why a rule raised it.
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,6 +157,9 @@ pub struct NewTask {
     pub link: Option<String>,
     pub logs: String,
     pub due_at: DateTime<Utc>,
+    /// A rule's firing key: the reminder is made once.
+    pub key: Option<String>,
+    pub reason: Option<String>,
 }
 
 /// Why a sending mailbox is paused.
@@ -229,6 +234,8 @@ pub trait SendingStore: Send + Sync {
     /// Marks a task done with the engagement event it logs.
     async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task>;
     async fn find_task(&self, scope: RepScope, id: i64) -> StoreResult<Task>;
+    /// Moves an open task's due time (snooze).
+    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task>;
 
     /// One-click unsubscribe: the address is suppressed, the enrolment stops
     /// and its open tasks go, with an `email.unsubscribed` event. Returns the

@@ -400,6 +400,49 @@ fn source_from_row(row: &SqliteRow) -> StoreResult<Source> {
     })
 }
 
+pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";
+
+pub(super) fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
+    let data: String = row.get("data");
+    Ok(Event {
+        id: row.get("id"),
+        prospect_id: row.get("prospect_id"),
+        kind: row.get("kind"),
+        occurred_at: parse_ts(row.get("occurred_at"))?,
+        recorded_at: parse_ts(row.get("recorded_at"))?,
+        actor: Actor::from_parts(row.get("actor_kind"), row.get("actor")),
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
+    })
+}
+
+/// Moves a prospect still in `from_stage`, with its stage-change event.
+pub(super) async fn move_on(
+    conn: &mut SqliteConnection,
+    id: ProspectId,
+    from_stage: &str,
+    pipeline: &str,
+    stage: &str,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let moved = sqlx::query("UPDATE prospects SET pipeline = ?, stage = ?, updated_at = ? WHERE id = ? AND stage = ?")
+        .bind(pipeline)
+        .bind(stage)
+        .bind(ts(now))
+        .bind(id)
+        .bind(from_stage)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("move a prospect"))?;
+    if moved.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "prospect #{id} is no longer in stage '{from_stage}' (changed meanwhile); look again with `rapport prospect show {id}`"
+        )));
+    }
+    append_event_on(conn, event, now).await?;
+    Ok(())
+}
+
 pub(super) async fn append_event_on(
     conn: &mut SqliteConnection,
     event: &NewEvent,
@@ -688,22 +731,7 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
-        let moved =
-            sqlx::query("UPDATE prospects SET pipeline = ?, stage = ?, updated_at = ? WHERE id = ? AND stage = ?")
-                .bind(pipeline)
-                .bind(stage)
-                .bind(ts(now))
-                .bind(id)
-                .bind(from_stage)
-                .execute(&mut *tx)
-                .await
-                .map_err(db("move a prospect"))?;
-        if moved.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "prospect #{id} is no longer in stage '{from_stage}' (changed meanwhile); look again with `rapport prospect show {id}`"
-            )));
-        }
-        append_event_on(&mut tx, &event, now).await?;
+        move_on(&mut tx, id, from_stage, pipeline, stage, &event, now).await?;
         tx.commit().await.map_err(db("move a prospect"))?;
         Ok(())
     }
@@ -771,28 +799,14 @@ impl Store for SqliteStore {
     }
 
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>> {
-        let rows = sqlx::query(
-            "SELECT id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data FROM events \
-             WHERE prospect_id = ? ORDER BY occurred_at, id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE prospect_id = ? ORDER BY occurred_at, id"
+        ))
         .bind(prospect)
         .fetch_all(&self.pool)
         .await
         .map_err(db("load events"))?;
-        rows.iter()
-            .map(|row| {
-                let data: String = row.get("data");
-                Ok(Event {
-                    id: row.get("id"),
-                    prospect_id: row.get("prospect_id"),
-                    kind: row.get("kind"),
-                    occurred_at: parse_ts(row.get("occurred_at"))?,
-                    recorded_at: parse_ts(row.get("recorded_at"))?,
-                    actor: Actor::from_parts(row.get("actor_kind"), row.get("actor")),
-                    data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(format!("event data: {e}")))?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from_row).collect()
     }
 
     async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>> {

@@ -20,7 +20,7 @@ const OUTBOX_SELECT: &str = "SELECT o.id, o.enrolment_id, o.prospect_id, o.rep_i
      JOIN prospects p ON p.id = o.prospect_id";
 
 const TASK_SELECT: &str = "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
-     t.due_at, t.done_at FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
+     t.due_at, t.done_at, t.reason FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
      LEFT JOIN enrolments e ON e.id = t.enrolment_id";
 
 #[async_trait]
@@ -295,8 +295,8 @@ impl SendingStore for SqliteStore {
 
     async fn add_task(&self, task: &NewTask) -> StoreResult<bool> {
         let inserted = sqlx::query(
-            "INSERT INTO tasks (prospect_id, rep_id, enrolment_id, step, instruction, link, logs, due_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tasks (prospect_id, rep_id, enrolment_id, step, instruction, link, logs, due_at, key, reason) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
         .bind(task.prospect_id)
         .bind(task.rep_id)
@@ -306,6 +306,8 @@ impl SendingStore for SqliteStore {
         .bind(&task.link)
         .bind(&task.logs)
         .bind(ts(task.due_at))
+        .bind(&task.key)
+        .bind(&task.reason)
         .execute(self.pool())
         .await
         .map_err(db("add a task"))?
@@ -333,6 +335,20 @@ impl SendingStore for SqliteStore {
             .map_err(db("find a task"))?
             .ok_or_else(|| StoreError::NotFound(format!("no task #{id}; `rapport tasks` lists the open ones")))?;
         task_from_row(&row)
+    }
+
+    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task> {
+        let task = self.find_task(scope, id).await?;
+        if task.done_at.is_some() {
+            return Err(StoreError::Conflict(format!("task #{id} is done already")));
+        }
+        sqlx::query("UPDATE tasks SET due_at = ? WHERE id = ? AND done_at IS NULL")
+            .bind(ts(due_at))
+            .bind(id)
+            .execute(self.pool())
+            .await
+            .map_err(db("snooze a task"))?;
+        Ok(Task { due_at, ..task })
     }
 
     async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task> {
@@ -515,5 +531,6 @@ fn task_from_row(row: &SqliteRow) -> StoreResult<Task> {
         logs: row.get(7),
         due_at: parse_ts(row.get(8))?,
         done_at: row.get::<Option<String>, _>(9).as_deref().map(parse_ts).transpose()?,
+        reason: row.get(10),
     })
 }

@@ -1,0 +1,245 @@
+//! Running the stage rules against the event log: every new event (in the
+//! order stored, from where the last pass stopped) and, for idle rules, every
+//! prospect in the stages they watch. What fires is carried out with the
+//! firing's key, so a pass cut off and run again does nothing twice; events
+//! the rules themselves made do not trigger rules, so nothing loops.
+
+use super::enrolment::enrol;
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::domain::event::{stage_change, Actor, Event};
+use crate::domain::pipeline::Pipeline;
+use crate::domain::prospect::{Prospect, ProspectEdit, ProspectRef};
+use crate::domain::rules::{on_event, on_idle, Fired, Outcome, RuleSet, Trigger};
+use crate::store::{NewSuggestion, NewTask, ProspectFilter, RepScope, Store, StoreError};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Events read per batch.
+const BATCH: u32 = 500;
+/// The event kind `rapport tasks done` logs for a reminder.
+pub const FOLLOW_UP: &str = "follow_up";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("the rules have problems: {}; run `rapport rules check`", .0.join("; "))]
+    Rules(Vec<String>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RulesReport {
+    pub events: u32,
+    pub advanced: u32,
+    pub suggested: u32,
+    pub reminded: u32,
+    pub tagged: u32,
+    pub enrolled: u32,
+    pub stopped: u32,
+    /// Firings that could not be carried out, and why.
+    pub skipped: Vec<String>,
+}
+
+pub struct RuleRunner {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    settings: Arc<Settings>,
+}
+
+impl RuleRunner {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Arc<Settings>) -> RuleRunner {
+        RuleRunner { store, clock, settings }
+    }
+
+    /// One pass: new events, then idle time. What the daemon's `apply-rules` job runs.
+    pub async fn run_pass(&self) -> Result<RulesReport, RulesError> {
+        let (rules, _) = self.settings.load_rules(None).map_err(RulesError::Rules)?;
+        let mut report = RulesReport::default();
+        let mut cursor = self.store.rule_cursor().await?;
+        loop {
+            let batch = self.store.events_after(cursor, BATCH).await?;
+            let Some(last) = batch.last().map(|e| e.id) else { break };
+            for event in batch.iter().filter(|e| !matches!(e.actor, Actor::Rule(_))) {
+                report.events += 1;
+                self.on_new_event(&rules, event, &mut report).await?;
+            }
+            cursor = last;
+            self.store.set_rule_cursor(cursor).await?;
+        }
+        self.idle(&rules, &mut report).await?;
+        Ok(report)
+    }
+
+    async fn on_new_event(&self, rules: &RuleSet, event: &Event, report: &mut RulesReport) -> Result<(), RulesError> {
+        let Some((prospect, pipeline)) = self.prospect(event.prospect_id).await? else {
+            return Ok(());
+        };
+        let history: Vec<Event> = self
+            .store
+            .list_events(prospect.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.id != event.id)
+            .collect();
+        for fired in on_event(rules, pipeline, &prospect.data.stage, &history, event) {
+            self.carry_out(&prospect, pipeline, &fired, report).await?;
+        }
+        Ok(())
+    }
+
+    /// Idle rules over the prospects in the stages they watch.
+    async fn idle(&self, rules: &RuleSet, report: &mut RulesReport) -> Result<(), RulesError> {
+        let mut stages: Vec<&str> = rules
+            .rules
+            .iter()
+            .filter(|r| matches!(r.trigger, Trigger::Idle(_)))
+            .flat_map(|r| r.stages.iter().map(String::as_str))
+            .collect();
+        stages.sort_unstable();
+        stages.dedup();
+        let now = self.clock.now();
+        for stage in stages {
+            let filter = ProspectFilter {
+                stage: Some(stage.to_string()),
+                ..ProspectFilter::default()
+            };
+            for prospect in self.store.list_prospects(RepScope::Team, &filter).await? {
+                let Ok(pipeline) = self.settings.pipelines.get(&prospect.data.pipeline) else {
+                    continue;
+                };
+                let history = self.store.list_events(prospect.id).await?;
+                for fired in on_idle(rules, pipeline, &prospect.data.stage, &history, now) {
+                    self.carry_out(&prospect, pipeline, &fired, report).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn prospect(&self, id: i64) -> Result<Option<(Prospect, &Pipeline)>, RulesError> {
+        match self.store.find_prospect(RepScope::Team, &ProspectRef::Id(id)).await {
+            Ok(prospect) => Ok(self
+                .settings
+                .pipelines
+                .get(&prospect.data.pipeline)
+                .ok()
+                .map(|pipeline| (prospect, pipeline))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn carry_out(
+        &self,
+        prospect: &Prospect,
+        pipeline: &Pipeline,
+        fired: &Fired,
+        report: &mut RulesReport,
+    ) -> Result<(), RulesError> {
+        let now = self.clock.now();
+        let actor = Actor::Rule(fired.rule.clone());
+        match &fired.outcome {
+            Outcome::Advance { from, to } => {
+                let mut event = stage_change(prospect.id, Some(from), to, now, actor, Some(&fired.reason));
+                event.source_key = fired.key.clone();
+                match self
+                    .store
+                    .move_prospect(prospect.id, from, &pipeline.slug, to, event, now)
+                    .await
+                {
+                    Ok(()) => report.advanced += 1,
+                    Err(StoreError::Conflict(why)) => report.skipped.push(format!("{}: {why}", fired.rule)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Outcome::Suggest { from, to } => {
+                let suggestion = NewSuggestion {
+                    prospect_id: prospect.id,
+                    rule: fired.rule.clone(),
+                    from_stage: from.clone(),
+                    to_stage: to.clone(),
+                    reason: fired.reason.clone(),
+                    key: fired.key.clone(),
+                };
+                if self.store.add_suggestion(&suggestion, now).await? {
+                    report.suggested += 1;
+                }
+            }
+            Outcome::Remind { note } => {
+                let task = NewTask {
+                    prospect_id: prospect.id,
+                    rep_id: prospect.data.rep_id,
+                    enrolment_id: None,
+                    step: None,
+                    instruction: note.clone(),
+                    link: None,
+                    logs: FOLLOW_UP.into(),
+                    due_at: now,
+                    key: Some(fired.key.clone()),
+                    reason: Some(fired.reason.clone()),
+                };
+                if self.store.add_task(&task).await? {
+                    report.reminded += 1;
+                }
+            }
+            Outcome::Tag { tag } if !prospect.data.tags.contains(tag) => {
+                let edit = ProspectEdit {
+                    add_tags: vec![tag.clone()],
+                    ..ProspectEdit::default()
+                };
+                self.store.edit_prospect(prospect.id, &edit, now).await?;
+                report.tagged += 1;
+            }
+            Outcome::Tag { .. } => {}
+            Outcome::Enroll { sequence } => self.enrol(prospect, sequence, fired, report).await?,
+            Outcome::StopSequences => {
+                if self.store.stop_sequences_of(prospect.id, &fired.reason, now).await? {
+                    report.stopped += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn enrol(
+        &self,
+        prospect: &Prospect,
+        slug: &str,
+        fired: &Fired,
+        report: &mut RulesReport,
+    ) -> Result<(), RulesError> {
+        let (sequences, _) = self.settings.load_sequences();
+        let Some(sequence) = sequences.iter().find(|s| s.slug == slug) else {
+            report.skipped.push(format!(
+                "{}: there is no valid sequence '{slug}'; run `rapport sequence check`",
+                fired.rule
+            ));
+            return Ok(());
+        };
+        let Ok(window) = self.settings.config.sending.window() else {
+            return Ok(());
+        };
+        let reps = self.store.list_reps().await?;
+        let Some(rep) = reps.iter().find(|r| r.id == prospect.data.rep_id) else {
+            return Ok(());
+        };
+        let actor = Actor::Rule(fired.rule.clone());
+        match enrol(
+            self.store.as_ref(),
+            &window,
+            sequence,
+            prospect,
+            rep,
+            &actor,
+            self.clock.now(),
+        )
+        .await?
+        {
+            Ok(_) => report.enrolled += 1,
+            Err(why) => report.skipped.push(format!("{}: #{} {why}", fired.rule, prospect.id)),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! What the stage rules keep: where they are in the event log, and the
+//! suggestions waiting for reps.
+
+use super::StoreResult;
+use crate::domain::event::{Event, NewEvent};
+use crate::domain::prospect::ProspectId;
+use crate::store::RepScope;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct NewSuggestion {
+    pub prospect_id: ProspectId,
+    pub rule: String,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub reason: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub rule: String,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub decision: Option<String>,
+}
+
+#[async_trait]
+pub trait RulesStore: Send + Sync {
+    /// Events after `after_id` in the order they were stored, at most `limit`.
+    async fn events_after(&self, after_id: i64, limit: u32) -> StoreResult<Vec<Event>>;
+    async fn rule_cursor(&self) -> StoreResult<i64>;
+    async fn set_rule_cursor(&self, last_event_id: i64) -> StoreResult<()>;
+    /// False when this firing was suggested before.
+    async fn add_suggestion(&self, suggestion: &NewSuggestion, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn open_suggestions(&self, scope: RepScope) -> StoreResult<Vec<Suggestion>>;
+    /// Marks a waiting suggestion approved (with the stage change `move_event`
+    /// records, if the prospect is still where the rule saw them) or rejected.
+    async fn decide_suggestion(
+        &self,
+        scope: RepScope,
+        id: i64,
+        decision: SuggestionDecision,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Suggestion>;
+    /// Stops the prospect's running sequence, with the reason.
+    async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+}
+
+/// The rep's answer to a suggestion.
+#[derive(Debug, Clone)]
+pub enum SuggestionDecision {
+    /// With the stage-change event to record.
+    Approve {
+        by: String,
+        move_event: NewEvent,
+    },
+    Reject {
+        by: String,
+    },
+}
