@@ -1,0 +1,189 @@
+//! The daily digest: whom to engage today and why, for one rep. Pure: the
+//! caller gathers the items; this ranks them, leaves out what is empty, and
+//! renders plain text and HTML in the rep's language (English or Norwegian
+//! Bokmål) from the templates beside this file.
+
+mod words;
+
+use crate::domain::money::Amount;
+use crate::domain::prospect::Language;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use minijinja::{context, Environment};
+use serde::Serialize;
+use std::cmp::Ordering;
+
+pub use words::Words;
+
+/// A prospect as the digest names them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Who {
+    pub id: i64,
+    pub name: String,
+    pub company: Option<String>,
+    /// Engagement score: the digest's order within a section.
+    pub score: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reply {
+    pub who: Who,
+    pub at: DateTime<Utc>,
+    /// The fresh text, without quoted history.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Post {
+    pub who: Who,
+    pub at: DateTime<Utc>,
+    pub title: String,
+    pub url: String,
+    pub excerpt: String,
+    /// Why the prospect matters now: their stage, deal value.
+    pub stage: String,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub who: Who,
+    pub what: String,
+    pub due_at: DateTime<Utc>,
+    pub link: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub id: i64,
+    pub who: Who,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Paused {
+    pub who: Who,
+    pub sequence: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenSource {
+    pub who: Who,
+    pub url: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineSummary {
+    pub currency: String,
+    pub weighted: Amount,
+    /// At the last digest, if there was one.
+    pub previous: Option<Amount>,
+}
+
+/// Everything one rep's digest may hold.
+#[derive(Debug, Clone)]
+pub struct DigestInput {
+    pub rep_name: String,
+    pub language: Language,
+    pub zone: Tz,
+    pub date: NaiveDate,
+    pub replies: Vec<Reply>,
+    pub posts: Vec<Post>,
+    pub tasks: Vec<Task>,
+    pub suggestions: Vec<Suggestion>,
+    pub paused: Vec<Paused>,
+    pub broken_sources: Vec<BrokenSource>,
+    pub pipeline: Option<PipelineSummary>,
+}
+
+/// A rendered digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Nothing needed attention.
+    pub empty: bool,
+}
+
+const TEXT_TEMPLATE: &str = include_str!("digest.txt.j2");
+const HTML_TEMPLATE: &str = include_str!("digest.html.j2");
+
+/// Orders each section by what most deserves attention: the most engaged
+/// prospects first, the soonest due tasks first.
+pub fn rank(mut input: DigestInput) -> DigestInput {
+    let by_score = |a: &Who, b: &Who| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal);
+    input
+        .replies
+        .sort_by(|a, b| by_score(&a.who, &b.who).then(b.at.cmp(&a.at)));
+    input
+        .posts
+        .sort_by(|a, b| by_score(&a.who, &b.who).then(b.at.cmp(&a.at)));
+    input
+        .tasks
+        .sort_by(|a, b| a.due_at.cmp(&b.due_at).then(by_score(&a.who, &b.who)));
+    input
+        .suggestions
+        .sort_by(|a, b| by_score(&a.who, &b.who).then(a.id.cmp(&b.id)));
+    input
+}
+
+/// Renders the digest. Sections with nothing in them are left out.
+pub fn render(input: DigestInput) -> Result<Rendered, String> {
+    let input = rank(input);
+    let words = Words::for_language(input.language);
+    let empty = input.replies.is_empty()
+        && input.posts.is_empty()
+        && input.tasks.is_empty()
+        && input.suggestions.is_empty()
+        && input.paused.is_empty()
+        && input.broken_sources.is_empty();
+    let zone = input.zone;
+    let local = |at: &DateTime<Utc>| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+    let pipeline = input.pipeline.as_ref().map(|p| {
+        let change = p.previous.map(|before| Amount(p.weighted.0 - before.0));
+        context! {
+            weighted => format!("{} {}", p.weighted, p.currency),
+            change => change.map(|c| format!("{}{} {}", if c.0 >= 0 { "+" } else { "" }, c, p.currency)),
+        }
+    });
+    let date = words.date(input.date);
+    let data = context! {
+        t => &words,
+        rep => &input.rep_name,
+        date => &date,
+        empty => empty,
+        replies => input.replies.iter().map(|r| context! { who => &r.who, at => local(&r.at), text => &r.text }).collect::<Vec<_>>(),
+        posts => &input.posts,
+        tasks => input.tasks.iter().map(|t| context! { who => &t.who, what => &t.what, due => local(&t.due_at), link => &t.link, reason => &t.reason }).collect::<Vec<_>>(),
+        suggestions => &input.suggestions,
+        paused => &input.paused,
+        broken => &input.broken_sources,
+        pipeline => pipeline,
+    };
+    let mut env = Environment::new();
+    env.set_trim_blocks(true);
+    env.set_lstrip_blocks(true);
+    env.add_template("digest.txt", TEXT_TEMPLATE)
+        .and_then(|_| env.add_template("digest.html", HTML_TEMPLATE))
+        .map_err(|e| format!("digest template: {e}"))?;
+    let render = |name: &str| {
+        env.get_template(name)
+            .and_then(|t| t.render(&data))
+            .map_err(|e| format!("digest template {name}: {e}"))
+    };
+    Ok(Rendered {
+        subject: words.subject(&date, empty),
+        text: render("digest.txt")?,
+        html: render("digest.html")?,
+        empty,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+//! The digest's words in each language rapport ships.
+
+use crate::domain::prospect::Language;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Words {
+    /// The BCP 47 tag, for the HTML `lang` attribute.
+    pub lang: &'static str,
+    pub greeting: &'static str,
+    pub intro: &'static str,
+    pub nothing: &'static str,
+    pub replies: &'static str,
+    pub posts: &'static str,
+    pub tasks: &'static str,
+    pub suggestions: &'static str,
+    pub paused: &'static str,
+    pub broken: &'static str,
+    pub pipeline: &'static str,
+    pub weighted: &'static str,
+    pub since_last: &'static str,
+    pub engagement: &'static str,
+    pub deal: &'static str,
+    pub in_stage: &'static str,
+    pub due: &'static str,
+    pub why: &'static str,
+    pub approve: &'static str,
+    pub reject: &'static str,
+    pub footer: &'static str,
+    #[serde(skip)]
+    language: Language,
+}
+
+const ENGLISH: Words = Words {
+    lang: "en",
+    greeting: "Good morning",
+    intro: "Here is whom to engage today, and why.",
+    nothing: "Nothing needs you today.",
+    replies: "Replies to answer",
+    posts: "New posts to engage with",
+    tasks: "Tasks and reminders due",
+    suggestions: "Stage suggestions to approve",
+    paused: "Sequences paused",
+    broken: "Broken sources",
+    pipeline: "Pipeline",
+    weighted: "weighted value",
+    since_last: "since the last digest",
+    engagement: "engagement",
+    deal: "deal",
+    in_stage: "in",
+    due: "due",
+    why: "why",
+    approve: "approve",
+    reject: "reject",
+    footer: "Sent by rapport.",
+    language: Language::En,
+};
+
+const NORWEGIAN: Words = Words {
+    lang: "nb",
+    greeting: "God morgen",
+    intro: "Her er hvem du bør kontakte i dag, og hvorfor.",
+    nothing: "Ingenting trenger deg i dag.",
+    replies: "Svar å besvare",
+    posts: "Nye innlegg å engasjere seg i",
+    tasks: "Oppgaver og påminnelser som forfaller",
+    suggestions: "Forslag til fase som venter på godkjenning",
+    paused: "Sekvenser på pause",
+    broken: "Kilder som feiler",
+    pipeline: "Salgstrakt",
+    weighted: "vektet verdi",
+    since_last: "siden forrige oppsummering",
+    engagement: "engasjement",
+    deal: "avtale",
+    in_stage: "i",
+    due: "frist",
+    why: "hvorfor",
+    approve: "godkjenn",
+    reject: "avvis",
+    footer: "Sendt av rapport.",
+    language: Language::Nb,
+};
+
+const NORWEGIAN_MONTHS: [&str; 12] = [
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+];
+const NORWEGIAN_DAYS: [&str; 7] = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"];
+
+impl Words {
+    pub fn for_language(language: Language) -> Words {
+        match language {
+            Language::En => ENGLISH,
+            Language::Nb => NORWEGIAN,
+        }
+    }
+
+    /// The date as people write it: "Tuesday 1 December 2026", "tirsdag 1. desember 2026".
+    pub fn date(&self, date: NaiveDate) -> String {
+        match self.language {
+            Language::En => date.format("%A %-d %B %Y").to_string(),
+            Language::Nb => format!(
+                "{} {}. {} {}",
+                NORWEGIAN_DAYS[date.weekday().num_days_from_monday() as usize],
+                date.day(),
+                NORWEGIAN_MONTHS[date.month0() as usize],
+                date.year()
+            ),
+        }
+    }
+
+    pub fn subject(&self, date: &str, empty: bool) -> String {
+        match (self.language, empty) {
+            (Language::En, false) => format!("Whom to engage today — {date}"),
+            (Language::En, true) => format!("Nothing needs you today — {date}"),
+            (Language::Nb, false) => format!("Hvem du bør kontakte i dag — {date}"),
+            (Language::Nb, true) => format!("Ingenting trenger deg i dag — {date}"),
+        }
+    }
+}
