@@ -1,5 +1,6 @@
 //! Acting on what the pure core decides, against the store: the stage rules
-//! over the event log, and enrolling prospects in sequences.
+//! over the event log, enrolling prospects in sequences, and gathering digests.
 
+pub mod digest;
 pub mod enrolment;
 pub mod rules;

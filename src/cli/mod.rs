@@ -4,6 +4,7 @@
 
 mod app;
 mod daemon_cmd;
+mod digest_cmd;
 mod init;
 mod mail_cmd;
 mod output;
@@ -110,6 +111,8 @@ pub enum Command {
     /// Stage rules: check the rules file, or replay history through it as a dry run.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Print a rep's daily digest (whom to engage today and why) without sending it.
+    Digest(digest_cmd::DigestArgs),
     /// Stage changes the rules suggest: list, approve, reject.
     Suggestions(suggestions_cmd::SuggestionsArgs),
     /// A follow-up reminder: `rapport remind PROSPECT --in 3d --note "send the deck"`.
@@ -172,6 +175,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(command) => mail_cmd::run(&app, command).await,
         Command::Sequence(command) => sequence_cmd::run(&app, command).await,
         Command::Rules(command) => rules_cmd::run(&app, command).await,
+        Command::Digest(args) => digest_cmd::run(&app, args).await,
         Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
         Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,

@@ -243,6 +243,14 @@ pub trait Store: SendingStore + RulesStore + Send + Sync {
     /// Appends an event; returns false when its source key was already stored.
     async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
+    /// Events of these kinds in [from, to), oldest first.
+    async fn events_between(
+        &self,
+        scope: RepScope,
+        kinds: &[&str],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Event>>;
     /// (prospect, kind, when) of every event since `since`, for engagement scores.
     async fn activity_since(
         &self,

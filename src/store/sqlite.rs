@@ -777,6 +777,37 @@ impl Store for SqliteStore {
         Ok(added)
     }
 
+    async fn events_between(
+        &self,
+        scope: RepScope,
+        kinds: &[&str],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Event>> {
+        let columns = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.occurred_at >= "
+        ));
+        query
+            .push_bind(ts(from))
+            .push(" AND e.occurred_at < ")
+            .push_bind(ts(to));
+        query.push(" AND e.kind IN (");
+        let mut separated = query.separated(", ");
+        for kind in kinds {
+            separated.push_bind(kind.to_string());
+        }
+        query.push(")");
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.occurred_at, e.id");
+        let rows = query.build().fetch_all(&self.pool).await.map_err(db("load events"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn activity_since(
         &self,
         scope: RepScope,

@@ -169,6 +169,7 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
+    env.set_keep_trailing_newline(true);
     env.add_template("digest.txt", TEXT_TEMPLATE)
         .and_then(|_| env.add_template("digest.html", HTML_TEMPLATE))
         .map_err(|e| format!("digest template: {e}"))?;
