@@ -3,6 +3,7 @@
 //! what is due, what waits for the rep, and the pipeline.
 
 use crate::config::Settings;
+use crate::domain::digest::timing::moment;
 use crate::domain::digest::{BrokenSource, DigestInput, Paused, PipelineSummary, Post, Reply, Suggestion, Task, Who};
 use crate::domain::event::Event;
 use crate::domain::forecast::Forecast;
@@ -10,23 +11,19 @@ use crate::domain::mail::EMAIL_REPLIED;
 use crate::domain::money::Amount;
 use crate::domain::prospect::{Prospect, ProspectId, Rep};
 use crate::domain::score::score;
-use crate::domain::sequence::timing::resolve;
 use crate::domain::text::excerpt;
 use crate::sources::poll::POST;
 use crate::store::{ProspectFilter, RepScope, Store, StoreError};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use std::collections::HashMap;
 
 /// How far back activity counts toward the engagement score.
 const SCORE_WINDOW_DAYS: i64 = 120;
 
-/// The moment a rep's digest for `date` is due: their digest hour, local time
-/// (the first moment after it when a DST change skips that hour).
+/// The moment a rep's digest for `date` is due.
 pub fn digest_moment(rep: &Rep, date: NaiveDate) -> DateTime<Utc> {
-    let zone = zone(rep);
-    let hour = NaiveTime::from_hms_opt(u32::from(rep.digest_hour), 0, 0).unwrap_or(NaiveTime::MIN);
-    resolve(date.and_time(hour), zone)
+    moment(date, rep.digest_hour, zone(rep))
 }
 
 pub fn zone(rep: &Rep) -> Tz {
@@ -246,4 +243,174 @@ async fn pipeline(
         weighted,
         previous,
     }))
+}
+
+/// What one pass of the digest job did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DigestReport {
+    pub sent: u32,
+    pub skipped: u32,
+    pub errors: Vec<String>,
+}
+
+/// Sends every digest that is due: each rep's, at their local hour, once per
+/// local date. The day is claimed in the store before anything is sent, so a
+/// restart or a second worker never sends it twice; a send that fails is
+/// recorded and not retried (the next day's digest carries on).
+pub struct DigestSender {
+    store: std::sync::Arc<dyn Store>,
+    clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
+    settings: std::sync::Arc<Settings>,
+    mailer: crate::outbound::Mailer,
+    http: reqwest::Client,
+}
+
+impl DigestSender {
+    pub fn new(
+        store: std::sync::Arc<dyn Store>,
+        clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
+        settings: std::sync::Arc<Settings>,
+        mailer: crate::outbound::Mailer,
+    ) -> DigestSender {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(15))
+            .build()
+            .unwrap_or_default();
+        DigestSender {
+            store,
+            clock,
+            settings,
+            mailer,
+            http,
+        }
+    }
+
+    pub async fn run_pass(&self) -> Result<DigestReport, StoreError> {
+        let mut report = DigestReport::default();
+        for rep in self.store.list_reps().await? {
+            let now = self.clock.now();
+            let Some(date) = crate::domain::digest::timing::due_date(now, rep.digest_hour, zone(&rep)) else {
+                continue;
+            };
+            let message_id = format!(
+                "rapport.digest.{}.{date}.{:016x}@{}",
+                rep.id,
+                rand::random::<u64>(),
+                domain_of(&rep)
+            );
+            if !self.store.claim_digest(rep.id, date, &message_id, now).await? {
+                continue;
+            }
+            match self.send(&rep, date, &message_id).await? {
+                Ok(true) => report.sent += 1,
+                Ok(false) => report.skipped += 1,
+                Err(error) => report.errors.push(format!("digest for {}: {error}", rep.email)),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Ok(true) sent, Ok(false) a quiet day left out, Err why it failed.
+    async fn send(&self, rep: &Rep, date: NaiveDate, message_id: &str) -> Result<Result<bool, String>, StoreError> {
+        let currency = self.settings.config.prospects.default_currency.clone();
+        let previous = self.store.last_digest_weighted(rep.id, date, &currency).await?;
+        let now = self.clock.now();
+        let input = gather(self.store.as_ref(), &self.settings, rep, date, now, previous).await?;
+        let weighted = input.pipeline.as_ref().map(|p| p.weighted);
+        let shown = weighted.map(|w| (w, currency.as_str()));
+        let digest = match crate::domain::digest::render(input) {
+            Ok(digest) => digest,
+            Err(e) => return self.failed(rep, date, e).await,
+        };
+        if digest.empty && !self.settings.config.digest.send_empty {
+            self.store
+                .finish_digest(rep.id, date, "skipped", shown, None, now)
+                .await?;
+            return Ok(Ok(false));
+        }
+        let message = match compose(rep, message_id, &digest, now) {
+            Ok(message) => message,
+            Err(e) => return self.failed(rep, date, e).await,
+        };
+        if let Err(e) = self.mailer.send(message).await {
+            return self.failed(rep, date, e.to_string()).await;
+        }
+        let chat = self.post_to_chat(&digest.text).await.err();
+        self.store
+            .finish_digest(rep.id, date, "sent", shown, chat.as_deref(), self.clock.now())
+            .await?;
+        Ok(match chat {
+            None => Ok(true),
+            Some(e) => Err(format!("sent by mail, but the chat webhook failed: {e}")),
+        })
+    }
+
+    async fn failed(&self, rep: &Rep, date: NaiveDate, error: String) -> Result<Result<bool, String>, StoreError> {
+        self.store
+            .finish_digest(rep.id, date, "failed", None, Some(&error), self.clock.now())
+            .await?;
+        Ok(Err(error))
+    }
+
+    /// The digest's text to a Slack-compatible incoming webhook, if one is set.
+    async fn post_to_chat(&self, text: &str) -> Result<(), String> {
+        let Some(url) = &self.settings.config.digest.slack_webhook_url else {
+            return Ok(());
+        };
+        let response = self
+            .http
+            .post(url.expose())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::json!({ "text": text }).to_string())
+            .send()
+            .await
+            .map_err(|e| format!("digest.slack_webhook_url: {}", e.without_url()))?;
+        match response.status().is_success() {
+            true => Ok(()),
+            false => Err(format!("digest.slack_webhook_url answered {}", response.status())),
+        }
+    }
+}
+
+fn domain_of(rep: &Rep) -> &str {
+    rep.email.rsplit_once('@').map_or("rapport.invalid", |(_, d)| d)
+}
+
+/// The digest as an email to the rep, marked as machine-made (RFC 3834).
+fn compose(
+    rep: &Rep,
+    message_id: &str,
+    digest: &crate::domain::digest::Rendered,
+    now: DateTime<Utc>,
+) -> Result<lettre::Message, String> {
+    use lettre::message::header::{HeaderName, HeaderValue};
+    use lettre::message::{Mailbox, MultiPart};
+    let name = crate::domain::sequence::enrolment::one_line(&rep.name);
+    let to: Mailbox = Mailbox::new(
+        Some(name),
+        rep.email
+            .parse()
+            .map_err(|e| format!("the rep's address {}: {e}", rep.email))?,
+    );
+    let from = Mailbox::new(Some("rapport".into()), to.email.clone());
+    let language = crate::domain::digest::Words::for_language(rep.language).lang;
+    lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(crate::domain::sequence::enrolment::one_line(&digest.subject))
+        .message_id(Some(format!("<{message_id}>")))
+        .date(now.into())
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".into(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            language.into(),
+        ))
+        .multipart(MultiPart::alternative_plain_html(
+            digest.text.clone(),
+            digest.html.clone(),
+        ))
+        .map_err(|e| format!("the digest cannot be built: {e}"))
 }

@@ -65,6 +65,7 @@ pub struct Config {
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub sequences: SequencesConfig,
     pub rules: RulesConfig,
+    pub digest: DigestConfig,
     pub sending: SendingConfig,
     pub http: HttpConfig,
     pub fetch: FetchConfig,
@@ -144,6 +145,24 @@ pub struct SequencesConfig {
 pub struct RulesConfig {
     /// The rules file, beside the config file; without it the shipped rules apply.
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigestConfig {
+    /// On a day with nothing to say: a one-line digest (true) or none.
+    pub send_empty: bool,
+    /// A Slack-compatible incoming webhook that gets each digest's text too.
+    pub slack_webhook_url: Option<Secret>,
+}
+
+impl Default for DigestConfig {
+    fn default() -> Self {
+        DigestConfig {
+            send_empty: true,
+            slack_webhook_url: None,
+        }
+    }
 }
 
 impl Default for RulesConfig {
@@ -477,6 +496,8 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
         // Every minute: the pacing gap, not the schedule, spaces the sends.
         ("send-sequences", "* * * * *", Some(1800)),
         ("apply-rules", "* * * * *", Some(1800)),
+        // Every minute: each rep's digest goes at their own local hour.
+        ("send-digests", "* * * * *", Some(1800)),
     ] {
         jobs.entry(name.into()).or_insert(JobConfig {
             schedule: schedule.into(),

@@ -173,3 +173,41 @@ impl Job for ApplyRules {
         Ok(())
     }
 }
+
+/// Sends each rep's daily digest at their local hour. The sender (and its
+/// mail transport) lives as long as the daemon.
+#[derive(Default)]
+pub struct SendDigests {
+    sender: tokio::sync::OnceCell<crate::automation::digest::DigestSender>,
+}
+
+#[async_trait]
+impl Job for SendDigests {
+    fn name(&self) -> &'static str {
+        "send-digests"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let sender = self
+            .sender
+            .get_or_try_init(|| async {
+                crate::outbound::Mailer::from_settings(&ctx.settings).map(|mailer| {
+                    crate::automation::digest::DigestSender::new(
+                        ctx.store.clone(),
+                        ctx.clock.clone(),
+                        ctx.settings.clone(),
+                        mailer,
+                    )
+                })
+            })
+            .await?;
+        let report = sender.run_pass().await?;
+        if report.sent + report.skipped > 0 {
+            tracing::info!(sent = report.sent, skipped = report.skipped, "digests sent");
+        }
+        match report.errors.is_empty() {
+            true => Ok(()),
+            false => Err(report.errors.join("; ").into()),
+        }
+    }
+}

@@ -6,7 +6,9 @@
 mod jobs;
 mod scheduler;
 
-pub use jobs::{mail_sync, ApplyRules, Housekeeping, Job, JobContext, JobError, PollFeeds, SendSequences, SyncMail};
+pub use jobs::{
+    mail_sync, ApplyRules, Housekeeping, Job, JobContext, JobError, PollFeeds, SendDigests, SendSequences, SyncMail,
+};
 pub use scheduler::{ClaimedRun, Scheduler};
 
 use crate::config::{JobConfig, Settings};
@@ -22,6 +24,7 @@ pub const JOB_NAMES: &[&str] = &[
     "sync-mail",
     "send-sequences",
     "apply-rules",
+    "send-digests",
 ];
 
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
@@ -31,6 +34,7 @@ fn job_for(name: &str) -> Option<Arc<dyn Job>> {
         "sync-mail" => Some(Arc::new(SyncMail)),
         "send-sequences" => Some(Arc::new(SendSequences::default())),
         "apply-rules" => Some(Arc::new(ApplyRules)),
+        "send-digests" => Some(Arc::new(SendDigests::default())),
         _ => None,
     }
 }

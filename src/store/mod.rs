@@ -2,14 +2,17 @@
 //! implementation here and a PostgreSQL one can serve the same callers. Every
 //! prospect query takes the rep scope it runs in.
 
+mod digests;
 mod rules;
 mod sending;
 mod sqlite;
+mod sqlite_digests;
 mod sqlite_mail;
 mod sqlite_rules;
 mod sqlite_sending;
 mod sqlite_sequences;
 
+pub use digests::DigestStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 pub use sending::{
     EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
@@ -201,7 +204,7 @@ pub struct Enrolment {
 }
 
 #[async_trait]
-pub trait Store: SendingStore + RulesStore + Send + Sync {
+pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
 

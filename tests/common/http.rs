@@ -15,6 +15,8 @@ pub struct Request {
     pub path: String,
     /// Header names lower-cased.
     pub headers: HashMap<String, String>,
+    /// The body, as far as Content-Length says.
+    pub body: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,11 +109,25 @@ fn serve(mut stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Request>>) {
         first.next().unwrap_or_default().to_string(),
         first.next().unwrap_or_default().to_string(),
     );
-    let headers = lines
+    let headers: HashMap<String, String> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let request = Request { method, path, headers };
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = vec![0u8; length];
+    if stream.read_exact(&mut body).is_err() {
+        body.clear();
+    }
+    let request = Request {
+        method,
+        path,
+        headers,
+        body,
+    };
     seen.lock().unwrap().push(request.clone());
     let response = handler(&request);
     let mut out = format!(

@@ -3,6 +3,7 @@
 //! renders plain text and HTML in the rep's language (English or Norwegian
 //! Bokmål) from the templates beside this file.
 
+pub mod timing;
 mod words;
 
 use crate::domain::money::Amount;

@@ -1,0 +1,78 @@
+//! The SQLite side of the daily digests.
+
+use super::digests::DigestStore;
+use super::sqlite::{db, ts};
+use super::{SqliteStore, StoreResult};
+use crate::domain::money::Amount;
+use crate::domain::prospect::RepId;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+
+fn day(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+#[async_trait]
+impl DigestStore for SqliteStore {
+    async fn claim_digest(
+        &self,
+        rep: RepId,
+        date: NaiveDate,
+        message_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let taken = sqlx::query(
+            "INSERT INTO digest_runs (rep_id, local_date, state, message_id, started_at) VALUES (?, ?, 'sending', ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(rep)
+        .bind(day(date))
+        .bind(message_id)
+        .bind(ts(now))
+        .execute(self.pool())
+        .await
+        .map_err(db("claim a digest"))?
+        .rows_affected();
+        Ok(taken > 0)
+    }
+
+    async fn finish_digest(
+        &self,
+        rep: RepId,
+        date: NaiveDate,
+        state: &str,
+        weighted: Option<(Amount, &str)>,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE digest_runs SET state = ?, weighted_cents = ?, currency = ?, error = ?, finished_at = ? \
+             WHERE rep_id = ? AND local_date = ?",
+        )
+        .bind(state)
+        .bind(weighted.map(|(amount, _)| amount.0))
+        .bind(weighted.map(|(_, currency)| currency))
+        .bind(error)
+        .bind(ts(now))
+        .bind(rep)
+        .bind(day(date))
+        .execute(self.pool())
+        .await
+        .map_err(db("record a digest"))?;
+        Ok(())
+    }
+
+    async fn last_digest_weighted(&self, rep: RepId, date: NaiveDate, currency: &str) -> StoreResult<Option<Amount>> {
+        let cents: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT weighted_cents FROM digest_runs WHERE rep_id = ? AND local_date < ? AND state = 'sent' \
+             AND currency = ? ORDER BY local_date DESC LIMIT 1",
+        )
+        .bind(rep)
+        .bind(day(date))
+        .bind(currency)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("read the last digest"))?;
+        Ok(cents.flatten().map(Amount))
+    }
+}

@@ -1,0 +1,134 @@
+//! The daemon sends each rep's digest at their local hour, once per local
+//! day, across a restart at the send hour; marked auto-generated, text and
+//! HTML, and posted to a Slack-compatible webhook on a local HTTP server.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::http::{Response, Server};
+use common::smtp::{header, SmtpSink};
+use common::Workspace;
+use std::process::{Child, Stdio};
+use std::time::Instant;
+
+fn spawn_daemon(ws: &Workspace, now: DateTime<Utc>, run: usize) -> Child {
+    ws.command()
+        .args(["--now", &now.to_rfc3339(), "daemon"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
+        .spawn()
+        .expect("start daemon")
+}
+
+fn stop(mut daemon: Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let status = daemon.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "the daemon stops cleanly");
+}
+
+fn wait_for(what: &str, seconds: u64, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(seconds);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
+    let smtp = SmtpSink::start();
+    let hook = Server::start(|_| Response::new(200, "ok"));
+    let ws = Workspace::with_rep();
+    let mut jobs = String::new();
+    for job in [
+        "housekeeping",
+        "poll-feeds",
+        "sync-mail",
+        "send-sequences",
+        "apply-rules",
+    ] {
+        jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
+    }
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[database]\nurl = \"sqlite://data/rapport.db\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             [http]\nenabled = false\n[digest]\nslack_webhook_url = \"{}\"\n\
+             [jobs.send-digests]\nschedule = \"* * * * * *\"\n{jobs}",
+            smtp.port,
+            hook.url("/hook")
+        ),
+    );
+    ws.ok(&[
+        "--now",
+        "2026-12-01T09:00:00Z",
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--company",
+        "Acme",
+    ]);
+    ws.ok(&[
+        "log",
+        "jane@acme.io",
+        "post",
+        "--note",
+        "Our new deploy pipeline",
+        "--url",
+        "https://blog.acme.io/p2",
+        "--at",
+        "2026-12-03T09:00:00Z",
+    ]);
+
+    // Ann's digest hour is 07:00 in Oslo: 06:00 UTC in December.
+    let base: DateTime<Utc> = "2026-12-04T05:59:57Z".parse().expect("time");
+    let started = Instant::now();
+    let clock = || base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let first = spawn_daemon(&ws, clock(), 0);
+    wait_for("the digest", 30, || !smtp.received().is_empty());
+    // Restart right after the send hour: the day's digest is not sent again.
+    stop(first);
+    let second = spawn_daemon(&ws, clock(), 1);
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    stop(second);
+
+    let received = smtp.received();
+    assert_eq!(received.len(), 1, "one digest for the day");
+    let digest = &received[0];
+    assert_eq!(header(digest, "Auto-Submitted").as_deref(), Some("auto-generated"));
+    assert_eq!(header(digest, "X-RcptTo").as_deref(), Some("ann@example.com"));
+    assert!(
+        header(digest, "Subject").is_some_and(|s| s.contains("Friday 4 December 2026")),
+        "{digest}"
+    );
+    let sent: DateTime<Utc> = DateTime::parse_from_rfc2822(&header(digest, "Date").expect("Date"))
+        .expect("date")
+        .with_timezone(&Utc);
+    assert!(
+        sent >= "2026-12-04T06:00:00Z".parse::<DateTime<Utc>>().unwrap(),
+        "not before 07:00 Oslo: {sent}"
+    );
+    assert!(
+        digest.contains("text/plain") && digest.contains("text/html"),
+        "{digest}"
+    );
+    assert!(digest.contains("Our new deploy pipeline"), "{digest}");
+
+    let posts: Vec<_> = hook.requests().into_iter().filter(|r| r.method == "POST").collect();
+    assert_eq!(posts.len(), 1, "one chat message");
+    let body: serde_json::Value = serde_json::from_slice(&posts[0].body).expect("JSON body");
+    assert!(
+        body["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Good morning, Ann Rep.")),
+        "{body}"
+    );
+}
