@@ -94,7 +94,7 @@ impl RuleRunner {
         let mut stages: Vec<&str> = rules
             .rules
             .iter()
-            .filter(|r| matches!(r.trigger, Trigger::Idle(_)))
+            .filter(|r| matches!(r.trigger, Trigger::Idle(..)))
             .flat_map(|r| r.stages.iter().map(String::as_str))
             .collect();
         stages.sort_unstable();

@@ -42,8 +42,26 @@ pub enum Trigger {
         count: u32,
         within: Option<Duration>,
     },
-    /// No event of any kind but the rule's own for this long.
-    Idle(Duration),
+    /// Nothing that resets the clock for this long (since the prospect was
+    /// created or last changed stage, at the earliest).
+    Idle(Duration, Reset),
+}
+
+/// What resets an idle rule's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reset {
+    /// The rep's touches: mail they sent, engagement they logged.
+    pub touches: bool,
+    /// The prospect's own activity: posts, replies, meetings.
+    pub activity: bool,
+}
+
+impl Reset {
+    /// Anything but the rules' own doing.
+    pub const ANY: Reset = Reset {
+        touches: true,
+        activity: true,
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +103,8 @@ struct RuleEntry {
     count: Option<u32>,
     within: Option<String>,
     idle: Option<String>,
+    #[serde(default)]
+    reset_by: Vec<String>,
     pipeline: Option<String>,
     #[serde(default)]
     stages: Vec<String>,
@@ -189,7 +209,10 @@ fn trigger(entry: &RuleEntry) -> Result<Trigger, (&'static str, String)> {
             "idle",
             "a rule fires on events (on = [...]) or on idle time, not both".into(),
         )),
-        (Some(idle), true) => Ok(Trigger::Idle(parse_span(idle).map_err(|e| ("idle", e))?)),
+        (Some(idle), true) => Ok(Trigger::Idle(
+            parse_span(idle).map_err(|e| ("idle", e))?,
+            reset(&entry.reset_by)?,
+        )),
         (None, true) => Err((
             "on",
             "say which event kinds fire the rule, e.g. on = [\"email.replied\"], or idle = \"5d\"".into(),
@@ -216,6 +239,29 @@ fn trigger(entry: &RuleEntry) -> Result<Trigger, (&'static str, String)> {
             })
         }
     }
+}
+
+fn reset(names: &[String]) -> Result<Reset, (&'static str, String)> {
+    if names.is_empty() {
+        return Ok(Reset::ANY);
+    }
+    let mut reset = Reset {
+        touches: false,
+        activity: false,
+    };
+    for name in names {
+        match name.as_str() {
+            "touches" => reset.touches = true,
+            "activity" => reset.activity = true,
+            other => return Err((
+                "reset_by",
+                format!(
+                    "'{other}' is not a clock reset; use \"touches\" (the rep's) and/or \"activity\" (the prospect's)"
+                ),
+            )),
+        }
+    }
+    Ok(reset)
 }
 
 fn action(entry: &RuleEntry) -> Result<RuleAction, (&'static str, String)> {

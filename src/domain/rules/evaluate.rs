@@ -4,8 +4,9 @@
 //! deterministic: rules apply in file order, and an advance changes the stage
 //! the rules after it see.
 
-use super::definition::{Rule, RuleAction, RuleSet, Trigger};
+use super::definition::{Reset, Rule, RuleAction, RuleSet, Trigger};
 use crate::domain::event::{Actor, Event, PROSPECT_CREATED, STAGE_CHANGED};
+use crate::domain::mail::EMAIL_SENT;
 use crate::domain::pipeline::Pipeline;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -64,41 +65,64 @@ pub fn on_event(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Ev
 /// The idle rules due at `now`: nothing but rules' own doing has happened
 /// since the prospect's last event (or since they entered the stage).
 pub fn on_idle(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Event], now: DateTime<Utc>) -> Vec<Fired> {
-    let Some(last) = history
-        .iter()
-        .filter(|e| !is_rules_own(e))
-        .max_by_key(|e| e.occurred_at)
-    else {
-        return Vec::new();
-    };
-    let idle_for = now - last.occurred_at;
     rules
         .rules
         .iter()
         .filter(|rule| applies(rule, pipeline, stage))
-        .filter_map(|rule| match rule.trigger {
-            Trigger::Idle(limit) if idle_for >= limit => {
-                let seen = format!(
-                    "nothing since {} ({} days)",
-                    stamp(last.occurred_at),
-                    idle_for.num_days()
-                );
-                // One firing per quiet spell: the key names the last event.
-                let key = format!("rule:{}:idle:{}", rule.name, last.id);
-                fire(
-                    rule,
-                    pipeline,
-                    stage,
-                    &seen,
-                    vec![last.id],
-                    key,
-                    last.occurred_at + limit,
-                )
+        .filter_map(|rule| {
+            let Trigger::Idle(limit, reset) = rule.trigger else {
+                return None;
+            };
+            let last = history
+                .iter()
+                .filter(|e| resets(e, reset))
+                .max_by_key(|e| (e.occurred_at, e.id))?;
+            let idle_for = now - last.occurred_at;
+            if idle_for < limit {
+                return None;
             }
-            _ => None,
+            let seen = format!(
+                "nothing since {} ({} days)",
+                stamp(last.occurred_at),
+                idle_for.num_days()
+            );
+            // One firing per quiet spell: the key names the event that started it.
+            let key = format!("rule:{}:idle:{}", rule.name, last.id);
+            fire(
+                rule,
+                pipeline,
+                stage,
+                &seen,
+                vec![last.id],
+                key,
+                last.occurred_at + limit,
+            )
         })
         .collect()
 }
+
+/// Whether an event restarts an idle rule's clock. Entering the pipeline or a
+/// stage always does; the rules' own doing never does.
+fn resets(event: &Event, reset: Reset) -> bool {
+    if is_rules_own(event) {
+        return false;
+    }
+    if event.kind == PROSPECT_CREATED || event.kind == STAGE_CHANGED {
+        return true;
+    }
+    let touch = event.kind == EMAIL_SENT || matches!(event.actor, Actor::User(_));
+    let activity = ACTIVITY.contains(&event.kind.as_str());
+    (reset.touches && touch) || (reset.activity && activity) || (reset == Reset::ANY && !touch && !activity)
+}
+
+/// The prospect's own doing.
+const ACTIVITY: [&str; 5] = [
+    "post",
+    "email.replied",
+    "email.auto_replied",
+    "meeting.booked",
+    "proposal.signed",
+];
 
 /// A dry run over a prospect's stored history: what the rules would have
 /// done, event by event, starting in `initial_stage`. Stage changes in the
@@ -400,6 +424,59 @@ mod tests {
         );
         let later = on_idle(&rules(), &pipeline(), "proposal", &history, at("2026-11-28T10:00:00Z"));
         assert_eq!(later[0].key, due[0].key);
+    }
+
+    #[test]
+    fn stay_in_touch_counts_touches_and_the_prospects_own_posts() {
+        let rules = rules();
+        let pipeline = pipeline();
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let won = Event {
+            actor: Actor::User("ann".into()),
+            ..event(
+                50,
+                STAGE_CHANGED,
+                "2026-10-01T10:00:00Z",
+                json!({ "to": "post-purchase" }),
+            )
+        };
+        let touch = event(51, EMAIL_SENT, "2026-10-05T10:00:00Z", json!({}));
+        let quiet = [won.clone(), touch.clone()];
+        let fired = |history: &[Event], now: &str| on_idle(&rules, &pipeline, "post-purchase", history, at(now));
+        assert!(
+            fired(&quiet, "2026-11-03T10:00:00Z").is_empty(),
+            "29 days after the touch"
+        );
+        let due = fired(&quiet, "2026-11-05T10:00:00Z");
+        assert!(
+            matches!(&due[0].outcome, Outcome::Remind { note } if note.starts_with("stay in touch")),
+            "{due:?}"
+        );
+        assert_eq!(due[0].events, vec![51], "counted from the rep's touch");
+        // The customer's own post resets the clock.
+        let posted = [won, touch, event(52, "post", "2026-10-20T10:00:00Z", json!({}))];
+        assert!(fired(&posted, "2026-11-05T10:00:00Z").is_empty(), "the post reset it");
+        assert_eq!(fired(&posted, "2026-11-20T10:00:00Z")[0].events, vec![52]);
+    }
+
+    #[test]
+    fn a_clock_reset_only_by_touches_ignores_posts() {
+        let text = r#"
+            [[rules]]
+            name = "touch-base"
+            idle = "10d"
+            reset_by = ["touches"]
+            then = "remind"
+            note = "touch base"
+        "#;
+        let rules = RuleSet::from_toml(text, &Pipelines::shipped()).unwrap();
+        let history = [
+            event(60, EMAIL_SENT, "2026-11-01T10:00:00Z", json!({})),
+            event(61, "post", "2026-11-08T10:00:00Z", json!({})),
+        ];
+        let now = "2026-11-12T10:00:00Z".parse().unwrap();
+        let fired = on_idle(&rules, &pipeline(), "qualification", &history, now);
+        assert_eq!(fired[0].events, vec![60], "{fired:?}");
     }
 
     #[test]

@@ -6,5 +6,5 @@
 pub mod definition;
 pub mod evaluate;
 
-pub use definition::{parse_span, Rule, RuleAction, RuleSet, Trigger};
+pub use definition::{parse_span, Reset, Rule, RuleAction, RuleSet, Trigger};
 pub use evaluate::{on_event, on_idle, replay, Fired, Outcome};
