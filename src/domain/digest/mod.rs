@@ -112,6 +112,11 @@ pub struct Rendered {
     pub empty: bool,
 }
 
+/// At most this many items a section shows (the most deserving first), so a
+/// busy day stays readable; the rest are counted.
+pub const POSTS_SHOWN: usize = 10;
+pub const ITEMS_SHOWN: usize = 25;
+
 const TEXT_TEMPLATE: &str = include_str!("digest.txt.j2");
 const HTML_TEMPLATE: &str = include_str!("digest.html.j2");
 
@@ -134,9 +139,24 @@ pub fn rank(mut input: DigestInput) -> DigestInput {
     input
 }
 
+/// Keeps the first `shown` items; how many were left out.
+fn cut<T>(items: &mut Vec<T>, shown: usize) -> usize {
+    let more = items.len().saturating_sub(shown);
+    items.truncate(shown);
+    more
+}
+
 /// Renders the digest. Sections with nothing in them are left out.
 pub fn render(input: DigestInput) -> Result<Rendered, String> {
-    let input = rank(input);
+    let mut input = rank(input);
+    let more = context! {
+        replies => cut(&mut input.replies, ITEMS_SHOWN),
+        posts => cut(&mut input.posts, POSTS_SHOWN),
+        tasks => cut(&mut input.tasks, ITEMS_SHOWN),
+        suggestions => cut(&mut input.suggestions, ITEMS_SHOWN),
+        paused => cut(&mut input.paused, ITEMS_SHOWN),
+        broken => cut(&mut input.broken_sources, ITEMS_SHOWN),
+    };
     let words = Words::for_language(input.language);
     let empty = input.replies.is_empty()
         && input.posts.is_empty()
@@ -166,6 +186,7 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         paused => &input.paused,
         broken => &input.broken_sources,
         pipeline => pipeline,
+        more => more,
     };
     let mut env = Environment::new();
     env.set_trim_blocks(true);

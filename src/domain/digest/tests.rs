@@ -172,3 +172,21 @@ fn a_day_with_nothing_is_one_line() {
         "Good morning, Ann. Tuesday 1 December 2026\nNothing needs you today.\n\nSent by rapport."
     );
 }
+
+#[test]
+fn a_busy_day_shows_the_most_deserving_and_counts_the_rest() {
+    let mut input = world(Language::En);
+    let template = input.posts[0].clone();
+    input.posts = (0..25)
+        .map(|n| Post {
+            who: who(100 + n, &format!("Poster {n}"), None, n as f64),
+            ..template.clone()
+        })
+        .collect();
+    let digest = render(input).unwrap();
+    assert!(digest.text.contains("== New posts to engage with (10)"), "{}", digest.text);
+    assert!(digest.text.contains("- Poster 24:"), "the most engaged are shown");
+    assert!(!digest.text.contains("- Poster 14:"), "the rest are not");
+    assert!(digest.text.contains("… and 15 more"), "{}", digest.text);
+    assert!(digest.html.contains("<li>… and 15 more</li>"));
+}

@@ -28,6 +28,9 @@ pub struct Words {
     pub approve: &'static str,
     pub reject: &'static str,
     pub footer: &'static str,
+    /// "… and 12 more"
+    pub and: &'static str,
+    pub more: &'static str,
     #[serde(skip)]
     language: Language,
 }
@@ -54,6 +57,8 @@ const ENGLISH: Words = Words {
     approve: "approve",
     reject: "reject",
     footer: "Sent by rapport.",
+    and: "and",
+    more: "more",
     language: Language::En,
 };
 
@@ -79,6 +84,8 @@ const NORWEGIAN: Words = Words {
     approve: "godkjenn",
     reject: "avvis",
     footer: "Sendt av rapport.",
+    and: "og",
+    more: "til",
     language: Language::Nb,
 };
 
