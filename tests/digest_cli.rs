@@ -40,6 +40,8 @@ fn the_digest_shows_what_happened_and_what_is_due() {
     // Ann's digest hour is 07:00 in Oslo: the digest of 4 December covers
     // 3 December 06:00 UTC to 4 December 06:00 UTC.
     ws.ok(&[
+        "--now",
+        "2026-12-03T09:00:00Z",
         "log",
         "jane@acme.io",
         "post",
@@ -51,6 +53,8 @@ fn the_digest_shows_what_happened_and_what_is_due() {
         "2026-12-03T09:00:00Z",
     ]);
     ws.ok(&[
+        "--now",
+        "2026-12-01T09:00:00Z",
         "log",
         "raj@globex.com",
         "post",

@@ -77,6 +77,8 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
         "Acme",
     ]);
     ws.ok(&[
+        "--now",
+        "2026-12-03T09:00:00Z",
         "log",
         "jane@acme.io",
         "post",

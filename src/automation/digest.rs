@@ -1,6 +1,7 @@
-//! Gathering one rep's digest from the store: what happened in the day
-//! before the digest's moment (the rep's digest hour on that local date),
-//! what is due, what waits for the rep, and the pipeline.
+//! Gathering one rep's digest from the store: what rapport learned in the day
+//! before the digest's moment (the rep's digest hour on that local date; by
+//! when it was recorded, so a reply read late is still news), what is due,
+//! what waits for the rep, and the pipeline.
 
 use crate::config::Settings;
 use crate::domain::digest::timing::moment;

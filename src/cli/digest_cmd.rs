@@ -1,9 +1,10 @@
 //! `rapport digest`: print a rep's daily digest without sending it.
 
 use super::{input_error, output, App, RepArg};
-use crate::automation::digest::{gather, zone};
+use crate::automation::digest::{gather, zone, DigestSender};
 use crate::domain::digest::render;
 use crate::domain::prospect::parse_date;
+use crate::outbound::Mailer;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -16,9 +17,16 @@ pub struct DigestArgs {
     /// Print the HTML version instead of the text.
     #[arg(long)]
     pub html: bool,
+    /// Instead of printing: send every digest that is due now, to every rep
+    /// (what the daemon's send-digests job does).
+    #[arg(long, conflicts_with_all = ["date", "html"])]
+    pub send: bool,
 }
 
 pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
+    if args.send {
+        return send_due(app).await;
+    }
     let rep = app.rep(&args.rep).await?;
     let date = match &args.date {
         Some(text) => parse_date(text).map_err(input_error)?,
@@ -36,4 +44,26 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
         false => print!("Subject: {}\n\n{}", digest.subject, digest.text),
     }
     Ok(())
+}
+
+async fn send_due(app: &App) -> anyhow::Result<()> {
+    let sender = DigestSender::new(
+        app.store.clone(),
+        app.clock.clone(),
+        app.settings.clone(),
+        Mailer::from_settings(&app.settings)?,
+    );
+    let report = sender.run_pass().await?;
+    if app.json {
+        output::json(&report)?;
+    } else {
+        println!("digests sent {}, left out (quiet day) {}", report.sent, report.skipped);
+        for error in &report.errors {
+            println!("  problem: {error}");
+        }
+    }
+    match report.errors.len() {
+        0 => Ok(()),
+        n => Err(anyhow::anyhow!("{n} digest(s) could not be sent (see above)")),
+    }
 }

@@ -246,7 +246,8 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     /// Appends an event; returns false when its source key was already stored.
     async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
-    /// Events of these kinds in [from, to), oldest first.
+    /// Events of these kinds recorded in [from, to) (a reply read late still
+    /// counts as news), in the order recorded.
     async fn events_between(
         &self,
         scope: RepScope,

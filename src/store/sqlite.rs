@@ -790,11 +790,11 @@ impl Store for SqliteStore {
             .collect::<Vec<_>>()
             .join(", ");
         let mut query = QueryBuilder::new(format!(
-            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.occurred_at >= "
+            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.recorded_at >= "
         ));
         query
             .push_bind(ts(from))
-            .push(" AND e.occurred_at < ")
+            .push(" AND e.recorded_at < ")
             .push_bind(ts(to));
         query.push(" AND e.kind IN (");
         let mut separated = query.separated(", ");
@@ -803,7 +803,7 @@ impl Store for SqliteStore {
         }
         query.push(")");
         scope_clause(&mut query, scope);
-        query.push(" ORDER BY e.occurred_at, e.id");
+        query.push(" ORDER BY e.recorded_at, e.id");
         let rows = query.build().fetch_all(&self.pool).await.map_err(db("load events"))?;
         rows.iter().map(event_from_row).collect()
     }

@@ -184,7 +184,11 @@ fn a_busy_day_shows_the_most_deserving_and_counts_the_rest() {
         })
         .collect();
     let digest = render(input).unwrap();
-    assert!(digest.text.contains("== New posts to engage with (10)"), "{}", digest.text);
+    assert!(
+        digest.text.contains("== New posts to engage with (10)"),
+        "{}",
+        digest.text
+    );
     assert!(digest.text.contains("- Poster 24:"), "the most engaged are shown");
     assert!(!digest.text.contains("- Poster 14:"), "the rest are not");
     assert!(digest.text.contains("… and 15 more"), "{}", digest.text);

@@ -253,12 +253,14 @@ fn reset(names: &[String]) -> Result<Reset, (&'static str, String)> {
         match name.as_str() {
             "touches" => reset.touches = true,
             "activity" => reset.activity = true,
-            other => return Err((
-                "reset_by",
-                format!(
+            other => {
+                return Err((
+                    "reset_by",
+                    format!(
                     "'{other}' is not a clock reset; use \"touches\" (the rep's) and/or \"activity\" (the prospect's)"
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(reset)
