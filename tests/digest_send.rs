@@ -134,3 +134,106 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
         "{body}"
     );
 }
+
+/// Runs `rapport digest --send` every hour from `from` for `hours`.
+fn send_hourly(ws: &Workspace, from: &str, hours: i64) {
+    let start: DateTime<Utc> = from.parse().expect("time");
+    for hour in 0..hours {
+        let now = (start + Duration::hours(hour)).to_rfc3339();
+        ws.ok(&["--now", &now, "digest", "--send"]);
+    }
+}
+
+#[test]
+fn one_digest_per_local_day_across_both_dst_changes() {
+    let smtp = SmtpSink::start();
+    let ws = Workspace::new();
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[database]\nurl = \"sqlite://data/rapport.db\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n",
+            smtp.port
+        ),
+    );
+    // A 02:00 digest: the hour Oslo skips on 29 March and repeats on 25 October.
+    ws.ok(&[
+        "init",
+        "--rep-name",
+        "Ann Rep",
+        "--rep-email",
+        "ann@example.com",
+        "--tz",
+        "Europe/Oslo",
+    ]);
+    ws.ok(&[
+        "rep",
+        "add",
+        "--name",
+        "Bo Night",
+        "--email",
+        "bo@example.com",
+        "--tz",
+        "Europe/Oslo",
+        "--digest-hour",
+        "2",
+    ]);
+    send_hourly(&ws, "2026-03-27T20:00:00Z", 60);
+    send_hourly(&ws, "2026-10-23T20:00:00Z", 60);
+    let dates: Vec<String> = smtp
+        .received()
+        .iter()
+        .filter(|m| header(m, "X-RcptTo").as_deref() == Some("bo@example.com"))
+        .map(|m| header(m, "Subject").unwrap_or_default())
+        .collect();
+    // The first check (21:00 local) sends that day's, whose hour has passed.
+    let expected = [
+        "Friday 27 March 2026",
+        "Saturday 28 March 2026",
+        "Sunday 29 March 2026",
+        "Monday 30 March 2026",
+        "Friday 23 October 2026",
+        "Saturday 24 October 2026",
+        "Sunday 25 October 2026",
+        "Monday 26 October 2026",
+    ];
+    assert_eq!(dates.len(), expected.len(), "{dates:#?}");
+    for (subject, date) in dates.iter().zip(expected) {
+        assert!(subject.contains(date), "{subject} is not {date}");
+    }
+    // The spring-forward digest went at 03:00 local, just after the skipped hour.
+    let spring = smtp
+        .received()
+        .into_iter()
+        .find(|m| header(m, "Subject").is_some_and(|s| s.contains("Sunday 29 March 2026")))
+        .expect("29 March");
+    assert_eq!(
+        header(&spring, "Date").as_deref(),
+        Some("Sun, 29 Mar 2026 01:00:00 +0000")
+    );
+}
+
+#[test]
+fn a_quiet_day_sends_nothing_when_told_so() {
+    let smtp = SmtpSink::start();
+    let ws = Workspace::new();
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[database]\nurl = \"sqlite://data/rapport.db\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             [digest]\nsend_empty = false\n",
+            smtp.port
+        ),
+    );
+    ws.ok(&[
+        "init",
+        "--rep-name",
+        "Ann Rep",
+        "--rep-email",
+        "ann@example.com",
+        "--tz",
+        "Europe/Oslo",
+    ]);
+    let out = ws.ok(&["--now", "2026-12-04T06:30:00Z", "digest", "--send"]);
+    assert!(out.contains("left out (quiet day) 1"), "{out}");
+    assert!(smtp.received().is_empty());
+}

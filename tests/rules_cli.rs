@@ -205,3 +205,54 @@ fn explicit_follow_ups_can_be_snoozed_and_done() {
         "{jane}"
     );
 }
+
+#[test]
+fn rules_can_tag_enrol_and_stop_sequences() {
+    let ws = Workspace::with_rep();
+    ws.write(
+        "config/rules.toml",
+        "[[rules]]\nname = \"tag-active\"\non = [\"post\"]\nthen = \"tag\"\ntag = \"active\"\n\
+         [[rules]]\nname = \"enrol-on-download\"\non = [\"whitepaper.downloaded\"]\nstages = [\"prospecting\"]\n\
+         then = \"enroll\"\nsequence = \"example\"\n\
+         [[rules]]\nname = \"stop-on-call\"\non = [\"call\"]\nthen = \"stop\"\n",
+    );
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--company",
+        "Acme",
+    ]);
+    let now = "2026-12-01T10:00:00Z";
+    at(&ws, now, &["log", "jane@acme.io", "whitepaper.downloaded"]);
+    let report = json_at(&ws, now, &["rules", "run", "--once"]);
+    assert_eq!(report["enrolled"], 1, "{report}");
+    let status = ws.json(&["sequence", "status"]);
+    assert_eq!(status[0]["state"], "active", "{status}");
+
+    at(
+        &ws,
+        now,
+        &["log", "jane@acme.io", "call", "--note", "talked for 20 minutes"],
+    );
+    at(&ws, now, &["log", "jane@acme.io", "post", "--note", "a post"]);
+    let report = json_at(&ws, now, &["rules", "run", "--once"]);
+    assert_eq!(
+        (&report["stopped"], &report["tagged"]),
+        (&1.into(), &1.into()),
+        "{report}"
+    );
+    let status = ws.json(&["sequence", "status"]);
+    assert_eq!(status[0]["state"], "stopped");
+    assert!(
+        status[0]["stop_reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("rule 'stop-on-call'")),
+        "{status}"
+    );
+    let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
+    assert_eq!(jane["prospect"]["tags"], serde_json::json!(["active"]), "{jane}");
+}
