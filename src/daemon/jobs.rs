@@ -93,10 +93,7 @@ impl Job for SyncMail {
             unreadable = report.unreadable,
             "mail synced"
         );
-        match report.errors.is_empty() {
-            true => Ok(()),
-            false => Err(report.errors.join("; ").into()),
-        }
+        problems(&report.errors)
     }
 }
 
@@ -118,19 +115,7 @@ impl Job for SendSequences {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let sender = self
-            .sender
-            .get_or_try_init(|| async {
-                crate::outbound::Mailer::from_settings(&ctx.settings).map(|mailer| {
-                    crate::outbound::sender::SequenceSender::new(
-                        ctx.store.clone(),
-                        ctx.clock.clone(),
-                        ctx.settings.clone(),
-                        mailer,
-                    )
-                })
-            })
-            .await?;
+        let sender = with_mailer(&self.sender, ctx, crate::outbound::sender::SequenceSender::new).await?;
         let report = sender.run_pass().await?;
         tracing::info!(
             sent = report.sent,
@@ -142,10 +127,7 @@ impl Job for SendSequences {
             unknown = report.unknown,
             "sequences sent"
         );
-        match report.errors.is_empty() {
-            true => Ok(()),
-            false => Err(report.errors.join("; ").into()),
-        }
+        problems(&report.errors)
     }
 }
 
@@ -188,26 +170,37 @@ impl Job for SendDigests {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let sender = self
-            .sender
-            .get_or_try_init(|| async {
-                crate::outbound::Mailer::from_settings(&ctx.settings).map(|mailer| {
-                    crate::automation::digest::DigestSender::new(
-                        ctx.store.clone(),
-                        ctx.clock.clone(),
-                        ctx.settings.clone(),
-                        mailer,
-                    )
-                })
-            })
-            .await?;
+        let sender = with_mailer(&self.sender, ctx, crate::automation::digest::DigestSender::new).await?;
         let report = sender.run_pass().await?;
         if report.sent + report.skipped > 0 {
             tracing::info!(sent = report.sent, skipped = report.skipped, "digests sent");
         }
-        match report.errors.is_empty() {
-            true => Ok(()),
-            false => Err(report.errors.join("; ").into()),
-        }
+        problems(&report.errors)
+    }
+}
+
+/// How a sender is made from the daemon's parts and a mail transport.
+type MakeSender<T> = fn(Arc<dyn Store>, Arc<dyn Clock>, Arc<Settings>, crate::outbound::Mailer) -> T;
+
+/// A sender made once per daemon, with the mail transport of its settings.
+async fn with_mailer<'a, T>(
+    cell: &'a tokio::sync::OnceCell<T>,
+    ctx: &JobContext,
+    make: MakeSender<T>,
+) -> Result<&'a T, JobError> {
+    let made = cell
+        .get_or_try_init(|| async {
+            crate::outbound::Mailer::from_settings(&ctx.settings)
+                .map(|mailer| make(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone(), mailer))
+        })
+        .await?;
+    Ok(made)
+}
+
+/// A run with problems fails, naming them all, so the job log shows them.
+fn problems(errors: &[String]) -> Result<(), JobError> {
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(errors.join("; ").into()),
     }
 }
