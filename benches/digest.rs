@@ -102,7 +102,9 @@ async fn main() {
         assert_eq!(read.len(), events.min(1728), "the day's events");
 
         let started = Instant::now();
-        let input = gather(&store, &settings, &rep, date, at, None).await.expect("gather");
+        let input = gather(&store, &settings, &rep, date, at, None, None)
+            .await
+            .expect("gather");
         let digest = render(input).expect("render");
         digests.push(started.elapsed());
         size = digest.text.len() + digest.html.len();

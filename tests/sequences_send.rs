@@ -46,7 +46,14 @@ text = "Hi {{ prospect.first_name }}, one last note.\n"
 /// off, so only the commands the test runs act.
 fn write_config(ws: &Workspace, smtp_port: u16, http_port: u16, mailbox: &str, sending: &str) {
     let mut jobs = String::new();
-    for job in ["housekeeping", "poll-feeds", "sync-mail", "send-sequences"] {
+    for job in [
+        "housekeeping",
+        "poll-feeds",
+        "sync-mail",
+        "send-sequences",
+        "apply-rules",
+        "send-digests",
+    ] {
         jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
     }
     ws.write(

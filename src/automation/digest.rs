@@ -31,21 +31,27 @@ pub fn zone(rep: &Rep) -> Tz {
     rep.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
+/// The longest span one digest covers, after days without one.
+const MAX_SPAN_DAYS: i64 = 7;
+
 /// Everything for `rep`'s digest of `date`, as of `now` (never past the
-/// digest's moment), with the pipeline's weighted value at the last digest.
+/// digest's moment): news since `since` (default: the previous day's
+/// moment), with the pipeline's weighted value at the last digest.
 pub async fn gather(
     store: &dyn Store,
     settings: &Settings,
     rep: &Rep,
     date: NaiveDate,
     now: DateTime<Utc>,
+    since: Option<DateTime<Utc>>,
     previous_weighted: Option<Amount>,
 ) -> Result<DigestInput, StoreError> {
     let scope = RepScope::Rep(rep.id);
     let until = digest_moment(rep, date).min(now);
-    let since = date
+    let day_before = date
         .pred_opt()
         .map_or(until - Duration::days(1), |day| digest_moment(rep, day));
+    let since = since.unwrap_or(day_before).max(until - Duration::days(MAX_SPAN_DAYS));
     let prospects: HashMap<ProspectId, Prospect> = store
         .list_prospects(scope, &ProspectFilter::default())
         .await?
@@ -302,10 +308,19 @@ impl DigestSender {
             if !self.store.claim_digest(rep.id, date, &message_id, now).await? {
                 continue;
             }
-            match self.send(&rep, date, &message_id).await? {
-                Ok(true) => report.sent += 1,
-                Ok(false) => report.skipped += 1,
-                Err(error) => report.errors.push(format!("digest for {}: {error}", rep.email)),
+            match self.send(&rep, date, &message_id).await {
+                Ok(Ok(true)) => report.sent += 1,
+                Ok(Ok(false)) => report.skipped += 1,
+                Ok(Err(error)) => report.errors.push(format!("digest for {}: {error}", rep.email)),
+                // The day is claimed: note why it failed rather than leave it `sending`.
+                Err(e) => {
+                    let error = e.to_string();
+                    let _ = self
+                        .store
+                        .finish_digest(rep.id, date, "failed", None, Some(&error), self.clock.now())
+                        .await;
+                    report.errors.push(format!("digest for {}: {error}", rep.email));
+                }
             }
         }
         Ok(report)
@@ -315,8 +330,14 @@ impl DigestSender {
     async fn send(&self, rep: &Rep, date: NaiveDate, message_id: &str) -> Result<Result<bool, String>, StoreError> {
         let currency = self.settings.config.prospects.default_currency.clone();
         let previous = self.store.last_digest_weighted(rep.id, date, &currency).await?;
+        // News since the last digest sent, so a day missed is not lost.
+        let since = self
+            .store
+            .last_digest_date(rep.id, date)
+            .await?
+            .map(|last| digest_moment(rep, last));
         let now = self.clock.now();
-        let input = gather(self.store.as_ref(), &self.settings, rep, date, now, previous).await?;
+        let input = gather(self.store.as_ref(), &self.settings, rep, date, now, since, previous).await?;
         let weighted = input.pipeline.as_ref().map(|p| p.weighted);
         let shown = weighted.map(|w| (w, currency.as_str()));
         let digest = match crate::domain::digest::render(input) {

@@ -76,12 +76,13 @@ impl RuleRunner {
         let Some((prospect, pipeline)) = self.prospect(event.prospect_id).await? else {
             return Ok(());
         };
+        // What came before it: in time order, ids breaking ties.
         let history: Vec<Event> = self
             .store
             .list_events(prospect.id)
             .await?
             .into_iter()
-            .filter(|e| e.id != event.id)
+            .filter(|e| (e.occurred_at, e.id) < (event.occurred_at, event.id))
             .collect();
         for fired in on_event(rules, pipeline, &prospect.data.stage, &history, event) {
             self.carry_out(&prospect, pipeline, &fired, report).await?;
@@ -91,18 +92,25 @@ impl RuleRunner {
 
     /// Idle rules over the prospects in the stages they watch.
     async fn idle(&self, rules: &RuleSet, report: &mut RulesReport) -> Result<(), RulesError> {
-        let mut stages: Vec<&str> = rules
+        let idle: Vec<_> = rules
             .rules
             .iter()
             .filter(|r| matches!(r.trigger, Trigger::Idle(..)))
-            .flat_map(|r| r.stages.iter().map(String::as_str))
             .collect();
+        // A rule without stages watches everyone.
+        let mut stages: Vec<Option<&str>> = match idle.iter().any(|r| r.stages.is_empty()) {
+            true => vec![None],
+            false => idle
+                .iter()
+                .flat_map(|r| r.stages.iter().map(|s| Some(s.as_str())))
+                .collect(),
+        };
         stages.sort_unstable();
         stages.dedup();
         let now = self.clock.now();
         for stage in stages {
             let filter = ProspectFilter {
-                stage: Some(stage.to_string()),
+                stage: stage.map(str::to_string),
                 ..ProspectFilter::default()
             };
             for prospect in self.store.list_prospects(RepScope::Team, &filter).await? {
@@ -139,6 +147,15 @@ impl RuleRunner {
         report: &mut RulesReport,
     ) -> Result<(), RulesError> {
         let now = self.clock.now();
+        // Recorded first: a pass cut off after this loses the action rather
+        // than doing it twice.
+        if !self
+            .store
+            .record_firing(&fired.key, &fired.rule, prospect.id, &fired.reason, now)
+            .await?
+        {
+            return Ok(());
+        }
         let actor = Actor::Rule(fired.rule.clone());
         match &fired.outcome {
             Outcome::Advance { from, to } => {

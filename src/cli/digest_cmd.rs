@@ -32,7 +32,7 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
         Some(text) => parse_date(text).map_err(input_error)?,
         None => app.now().with_timezone(&zone(&rep)).date_naive(),
     };
-    let input = gather(app.store.as_ref(), &app.settings, &rep, date, app.now(), None).await?;
+    let input = gather(app.store.as_ref(), &app.settings, &rep, date, app.now(), None, None).await?;
     let digest = render(input).map_err(|e| anyhow::anyhow!(e))?;
     if app.json {
         return output::json(&serde_json::json!({
@@ -64,6 +64,6 @@ async fn send_due(app: &App) -> anyhow::Result<()> {
     }
     match report.errors.len() {
         0 => Ok(()),
-        n => Err(anyhow::anyhow!("{n} digest(s) could not be sent (see above)")),
+        n => Err(anyhow::anyhow!("{n} problem(s) while sending digests (see above)")),
     }
 }

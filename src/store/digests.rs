@@ -28,6 +28,8 @@ pub trait DigestStore: Send + Sync {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The local date of the rep's last digest sent before `date`.
+    async fn last_digest_date(&self, rep: RepId, date: NaiveDate) -> StoreResult<Option<NaiveDate>>;
     /// The weighted pipeline (in `currency`) shown by the rep's last digest before `date`.
     async fn last_digest_weighted(&self, rep: RepId, date: NaiveDate, currency: &str) -> StoreResult<Option<Amount>>;
 }

@@ -50,6 +50,15 @@ pub trait RulesStore: Send + Sync {
         decision: SuggestionDecision,
         now: DateTime<Utc>,
     ) -> StoreResult<Suggestion>;
+    /// Records a firing about to be carried out; false when it was before.
+    async fn record_firing(
+        &self,
+        key: &str,
+        rule: &str,
+        prospect: ProspectId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Stops the prospect's running sequence, with the reason.
     async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 }

@@ -62,6 +62,19 @@ impl DigestStore for SqliteStore {
         Ok(())
     }
 
+    async fn last_digest_date(&self, rep: RepId, date: NaiveDate) -> StoreResult<Option<NaiveDate>> {
+        let last: Option<String> = sqlx::query_scalar(
+            "SELECT local_date FROM digest_runs WHERE rep_id = ? AND local_date < ? AND state = 'sent' \
+             ORDER BY local_date DESC LIMIT 1",
+        )
+        .bind(rep)
+        .bind(day(date))
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("read the last digest"))?;
+        Ok(last.and_then(|d| d.parse().ok()))
+    }
+
     async fn last_digest_weighted(&self, rep: RepId, date: NaiveDate, currency: &str) -> StoreResult<Option<Amount>> {
         let cents: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT weighted_cents FROM digest_runs WHERE rep_id = ? AND local_date < ? AND state = 'sent' \

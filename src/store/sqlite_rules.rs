@@ -145,6 +145,30 @@ impl RulesStore for SqliteStore {
         })
     }
 
+    async fn record_firing(
+        &self,
+        key: &str,
+        rule: &str,
+        prospect: ProspectId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let added = sqlx::query(
+            "INSERT INTO rule_firings (key, rule, prospect_id, reason, fired_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(key)
+        .bind(rule)
+        .bind(prospect)
+        .bind(reason)
+        .bind(ts(now))
+        .execute(self.pool())
+        .await
+        .map_err(db("record a rule firing"))?
+        .rows_affected();
+        Ok(added > 0)
+    }
+
     async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {
         let stopped = sqlx::query(
             "UPDATE enrolments SET state = 'stopped', stop_reason = ?, next_due_at = NULL, updated_at = ? \

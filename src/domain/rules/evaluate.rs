@@ -62,8 +62,8 @@ pub fn on_event(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Ev
     fired
 }
 
-/// The idle rules due at `now`: nothing but rules' own doing has happened
-/// since the prospect's last event (or since they entered the stage).
+/// The idle rules due at `now`: nothing that resets the rule's clock has
+/// happened for its time (entering a stage always resets it).
 pub fn on_idle(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Event], now: DateTime<Utc>) -> Vec<Fired> {
     rules
         .rules
@@ -104,11 +104,11 @@ pub fn on_idle(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Eve
 /// Whether an event restarts an idle rule's clock. Entering the pipeline or a
 /// stage always does; the rules' own doing never does.
 fn resets(event: &Event, reset: Reset) -> bool {
-    if is_rules_own(event) {
-        return false;
-    }
     if event.kind == PROSPECT_CREATED || event.kind == STAGE_CHANGED {
         return true;
+    }
+    if is_rules_own(event) {
+        return false;
     }
     let touch = event.kind == EMAIL_SENT || matches!(event.actor, Actor::User(_));
     let activity = ACTIVITY.contains(&event.kind.as_str());
@@ -184,11 +184,15 @@ fn matching_events<'a>(rule: &Rule, history: &'a [Event], event: &'a Event) -> O
     if !matches(event) {
         return None;
     }
+    if *count == 1 {
+        return Some(vec![event]);
+    }
     let since = within.map(|w| event.occurred_at - w);
+    // Earlier events only (ids break ties), so two events at one moment count once each.
     let mut evidence: Vec<&Event> = history
         .iter()
-        .filter(|e| matches(e) && e.id != event.id)
-        .filter(|e| e.occurred_at <= event.occurred_at && since.is_none_or(|s| e.occurred_at > s))
+        .filter(|e| matches(e) && (e.occurred_at, e.id) < (event.occurred_at, event.id))
+        .filter(|e| since.is_none_or(|s| e.occurred_at > s))
         .collect();
     evidence.push(event);
     (evidence.len() == *count as usize).then_some(evidence)
@@ -333,6 +337,26 @@ mod tests {
             fired[0].reason
         );
         assert!(fired_on("proposal", &[], &reply).is_empty(), "only in prospecting");
+    }
+
+    #[test]
+    fn a_single_event_rule_fires_on_every_matching_event() {
+        let first = event(5, "email.replied", "2026-11-02T10:00:00Z", json!({}));
+        let second = event(6, "email.replied", "2026-11-20T10:00:00Z", json!({}));
+        let fired = fired_on("prospecting", &[first], &second);
+        assert_eq!(
+            fired.len(),
+            1,
+            "an earlier reply in another stage does not use it up: {fired:?}"
+        );
+        let post = |id| event(id, "post", "2026-11-29T10:00:00Z", json!({}));
+        let same_moment = [post(7), post(8)];
+        assert_eq!(
+            fired_on("prospecting", &same_moment, &post(9)).len(),
+            1,
+            "three at one moment are three"
+        );
+        assert!(fired_on("prospecting", &same_moment[..1], &post(8)).is_empty());
     }
 
     #[test]
