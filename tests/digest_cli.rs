@@ -4,18 +4,11 @@ mod common;
 
 use common::Workspace;
 
-fn at(ws: &Workspace, now: &str, args: &[&str]) -> String {
-    let mut all = vec!["--now", now];
-    all.extend_from_slice(args);
-    ws.ok(&all)
-}
-
 #[test]
 fn the_digest_shows_what_happened_and_what_is_due() {
     let ws = Workspace::with_rep();
     let start = "2026-11-30T09:00:00Z";
-    at(
-        &ws,
+    ws.at(
         start,
         &[
             "prospect",
@@ -32,8 +25,7 @@ fn the_digest_shows_what_happened_and_what_is_due() {
             "100k",
         ],
     );
-    at(
-        &ws,
+    ws.at(
         start,
         &["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"],
     );
@@ -65,13 +57,12 @@ fn the_digest_shows_what_happened_and_what_is_due() {
         "--at",
         "2026-12-01T09:00:00Z",
     ]);
-    at(
-        &ws,
+    ws.at(
         "2026-12-02T09:00:00Z",
         &["remind", "raj@globex.com", "--in", "1d", "--note", "call Raj"],
     );
     let now = "2026-12-04T06:30:00Z";
-    let text = at(&ws, now, &["digest", "--date", "2026-12-04"]);
+    let text = ws.at(now, &["digest", "--date", "2026-12-04"]);
     assert!(
         text.starts_with("Subject: Whom to engage today — Friday 4 December 2026"),
         "{text}"
@@ -84,7 +75,7 @@ fn the_digest_shows_what_happened_and_what_is_due() {
     assert!(!text.contains("An old post"), "only the day before the digest: {text}");
     assert!(text.contains("- Raj Patel: call Raj"), "{text}");
     assert!(text.contains("weighted value: 60,000 USD"), "{text}");
-    let html = at(&ws, now, &["digest", "--date", "2026-12-04", "--html"]);
+    let html = ws.at(now, &["digest", "--date", "2026-12-04", "--html"]);
     assert!(
         html.starts_with("<!doctype html>") && html.contains("<h2>New posts to engage with (1)</h2>"),
         "{html}"
@@ -102,10 +93,6 @@ fn the_digest_shows_what_happened_and_what_is_due() {
         "--language",
         "nb",
     ]);
-    let quiet = at(
-        &ws,
-        now,
-        &["digest", "--rep", "ola@example.com", "--date", "2026-12-04"],
-    );
+    let quiet = ws.at(now, &["digest", "--rep", "ola@example.com", "--date", "2026-12-04"]);
     assert!(quiet.contains("Ingenting trenger deg i dag."), "{quiet}");
 }

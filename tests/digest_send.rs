@@ -44,16 +44,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
     let smtp = SmtpSink::start();
     let hook = Server::start(|_| Response::new(200, "ok"));
     let ws = Workspace::with_rep();
-    let mut jobs = String::new();
-    for job in [
-        "housekeeping",
-        "poll-feeds",
-        "sync-mail",
-        "send-sequences",
-        "apply-rules",
-    ] {
-        jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
-    }
+    let jobs = common::jobs_off_except(&["send-digests"]);
     ws.write(
         "config/rapport.toml",
         format!(

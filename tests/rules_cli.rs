@@ -52,18 +52,6 @@ fn a_dry_run_replays_history_and_changes_nothing() {
     assert_eq!(ws.snapshot(), before, "a dry run changes nothing");
 }
 
-fn at(ws: &Workspace, now: &str, args: &[&str]) -> String {
-    let mut all = vec!["--now", now];
-    all.extend_from_slice(args);
-    ws.ok(&all)
-}
-
-fn json_at(ws: &Workspace, now: &str, args: &[&str]) -> serde_json::Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&at(ws, now, &all)).expect("JSON")
-}
-
 #[test]
 fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
     let ws = Workspace::with_rep();
@@ -82,8 +70,7 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
         ("Lee Chen", "lee@bluepeak.example", "qualification"),
         ("Ola Nord", "ola@fjord.example", "qualification"),
     ] {
-        at(
-            &ws,
+        ws.at(
             start,
             &["prospect", "add", "--name", name, "--email", email, "--stage", stage],
         );
@@ -103,7 +90,7 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
     }
     ws.ok(&["log", "lee@bluepeak.example", "linkedin.declined", "--at", t1]);
     ws.ok(&["log", "ola@fjord.example", "linkedin.declined", "--at", t1]);
-    let report = json_at(&ws, t1, &["rules", "run", "--once"]);
+    let report = ws.json_at(t1, &["rules", "run", "--once"]);
     assert_eq!(
         (&report["advanced"], &report["suggested"], &report["reminded"]),
         (&serde_json::json!(1), &serde_json::json!(2), &serde_json::json!(1)),
@@ -127,7 +114,7 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
     );
 
     // The warm reminder is a task with its reason; a second pass adds nothing.
-    let tasks = json_at(&ws, t1, &["tasks"]);
+    let tasks = ws.json_at(t1, &["tasks"]);
     let warm = tasks
         .as_array()
         .and_then(|all| all.iter().find(|t| t["prospect_name"] == "Raj Patel"))
@@ -139,14 +126,14 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
             .is_some_and(|r| r.contains("3 posts within 7 days")),
         "{warm}"
     );
-    let again = json_at(&ws, t1, &["rules", "run", "--once"]);
+    let again = ws.json_at(t1, &["rules", "run", "--once"]);
     assert_eq!(
         (&again["advanced"], &again["suggested"], &again["reminded"]),
         (&0.into(), &0.into(), &0.into())
     );
 
     // Suggestions wait for the rep: one approved, one rejected.
-    let suggestions = json_at(&ws, t1, &["suggestions"]);
+    let suggestions = ws.json_at(t1, &["suggestions"]);
     let id_of = |name: &str| {
         suggestions
             .as_array()
@@ -155,8 +142,8 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
             .expect("a suggestion")
     };
     let (lee, ola) = (id_of("Lee Chen"), id_of("Ola Nord"));
-    at(&ws, t1, &["suggestions", "approve", &lee]);
-    at(&ws, t1, &["suggestions", "reject", &ola]);
+    ws.at(t1, &["suggestions", "approve", &lee]);
+    ws.at(t1, &["suggestions", "reject", &ola]);
     assert_eq!(
         ws.json(&["prospect", "show", "lee@bluepeak.example"])["prospect"]["stage"],
         "lost"
@@ -165,18 +152,18 @@ fn rules_act_on_new_events_and_idle_time_with_their_reasons() {
         ws.json(&["prospect", "show", "ola@fjord.example"])["prospect"]["stage"],
         "qualification"
     );
-    assert_eq!(json_at(&ws, t1, &["suggestions"]), serde_json::json!([]));
+    assert_eq!(ws.json_at(t1, &["suggestions"]), serde_json::json!([]));
     let twice = ws.run(&["suggestions", "approve", &lee]);
     assert_eq!(twice.status.code(), Some(2), "{}", stderr(&twice));
 
     // Nia's proposal has been idle since 30 November: rotting after 5 days.
     let day4 = "2026-12-04T10:00:00Z";
-    let quiet = json_at(&ws, day4, &["rules", "run", "--once"]);
+    let quiet = ws.json_at(day4, &["rules", "run", "--once"]);
     assert_eq!(quiet["reminded"], 0, "{quiet}");
     let day6 = "2026-12-06T10:00:00Z";
-    let rotting = json_at(&ws, day6, &["rules", "run", "--once"]);
+    let rotting = ws.json_at(day6, &["rules", "run", "--once"]);
     assert_eq!(rotting["reminded"], 1, "{rotting}");
-    let shown = at(&ws, day6, &["tasks"]);
+    let shown = ws.at(day6, &["tasks"]);
     assert!(shown.contains("Nia Obi — proposal idle 5 days"), "{shown}");
 }
 
@@ -185,18 +172,17 @@ fn explicit_follow_ups_can_be_snoozed_and_done() {
     let ws = Workspace::with_rep();
     ws.ok(&["prospect", "add", "--name", "Jane Doe", "--email", "jane@acme.io"]);
     let now = "2026-12-01T10:00:00Z";
-    at(
-        &ws,
+    ws.at(
         now,
         &["remind", "jane@acme.io", "--in", "3d", "--note", "send the deck"],
     );
-    assert_eq!(json_at(&ws, now, &["tasks"]), serde_json::json!([]), "not due yet");
-    let due = json_at(&ws, "2026-12-04T10:00:00Z", &["tasks"]);
+    assert_eq!(ws.json_at(now, &["tasks"]), serde_json::json!([]), "not due yet");
+    let due = ws.json_at("2026-12-04T10:00:00Z", &["tasks"]);
     assert_eq!(due[0]["instruction"], "send the deck", "{due}");
     let id = due[0]["id"].to_string();
-    at(&ws, "2026-12-04T10:00:00Z", &["tasks", "snooze", &id, "--for", "2d"]);
-    assert_eq!(json_at(&ws, "2026-12-05T10:00:00Z", &["tasks"]), serde_json::json!([]));
-    at(&ws, "2026-12-06T10:00:00Z", &["tasks", "done", &id]);
+    ws.at("2026-12-04T10:00:00Z", &["tasks", "snooze", &id, "--for", "2d"]);
+    assert_eq!(ws.json_at("2026-12-05T10:00:00Z", &["tasks"]), serde_json::json!([]));
+    ws.at("2026-12-06T10:00:00Z", &["tasks", "done", &id]);
     let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
     assert!(
         jane["events"]
@@ -227,19 +213,15 @@ fn rules_can_tag_enrol_and_stop_sequences() {
         "Acme",
     ]);
     let now = "2026-12-01T10:00:00Z";
-    at(&ws, now, &["log", "jane@acme.io", "whitepaper.downloaded"]);
-    let report = json_at(&ws, now, &["rules", "run", "--once"]);
+    ws.at(now, &["log", "jane@acme.io", "whitepaper.downloaded"]);
+    let report = ws.json_at(now, &["rules", "run", "--once"]);
     assert_eq!(report["enrolled"], 1, "{report}");
     let status = ws.json(&["sequence", "status"]);
     assert_eq!(status[0]["state"], "active", "{status}");
 
-    at(
-        &ws,
-        now,
-        &["log", "jane@acme.io", "call", "--note", "talked for 20 minutes"],
-    );
-    at(&ws, now, &["log", "jane@acme.io", "post", "--note", "a post"]);
-    let report = json_at(&ws, now, &["rules", "run", "--once"]);
+    ws.at(now, &["log", "jane@acme.io", "call", "--note", "talked for 20 minutes"]);
+    ws.at(now, &["log", "jane@acme.io", "post", "--note", "a post"]);
+    let report = ws.json_at(now, &["rules", "run", "--once"]);
     assert_eq!(
         (&report["stopped"], &report["tagged"]),
         (&1.into(), &1.into()),

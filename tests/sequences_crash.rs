@@ -56,10 +56,7 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
     });
     let ws = Workspace::with_rep();
     let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
-    let mut jobs = String::new();
-    for job in ["housekeeping", "poll-feeds", "sync-mail", "apply-rules", "send-digests"] {
-        jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
-    }
+    let jobs = common::jobs_off_except(&["send-sequences"]);
     ws.write(
         "config/rapport.toml",
         format!(

@@ -45,17 +45,7 @@ text = "Hi {{ prospect.first_name }}, one last note.\n"
 /// A config for these servers: everything the daemon would do on its own is
 /// off, so only the commands the test runs act.
 fn write_config(ws: &Workspace, smtp_port: u16, http_port: u16, mailbox: &str, sending: &str) {
-    let mut jobs = String::new();
-    for job in [
-        "housekeeping",
-        "poll-feeds",
-        "sync-mail",
-        "send-sequences",
-        "apply-rules",
-        "send-digests",
-    ] {
-        jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
-    }
+    let jobs = common::jobs_off_except(&[]);
     ws.write(
         "config/rapport.toml",
         format!(
@@ -94,10 +84,7 @@ fn jane_in_one_email(smtp_port: u16, edit: impl Fn(String) -> String) -> Workspa
 }
 
 fn at(ws: &Workspace, now: DateTime<Utc>, args: &[&str]) -> String {
-    let mut all = vec!["--now".to_string(), now.to_rfc3339()];
-    all.extend(args.iter().map(|a| a.to_string()));
-    let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    ws.ok(&all)
+    ws.at(&now.to_rfc3339(), args)
 }
 
 fn utc(text: &str) -> DateTime<Utc> {

@@ -87,10 +87,7 @@ fn tuesday_mail(smtp: &SmtpSink, dovecot: &Dovecot) {
 }
 
 fn at(ws: &Workspace, now: DateTime<Utc>, args: &[&str]) -> String {
-    let now = now.to_rfc3339();
-    let mut all = vec!["--now", now.as_str()];
-    all.extend_from_slice(args);
-    ws.ok(&all)
+    ws.at(&now.to_rfc3339(), args)
 }
 
 #[test]
@@ -105,17 +102,7 @@ fn a_week_of_feeds_replies_a_sequence_rules_and_digests() {
     let dovecot = Dovecot::start();
     let ws = Workspace::with_rep();
     let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
-    let mut jobs = String::new();
-    for job in [
-        "housekeeping",
-        "poll-feeds",
-        "sync-mail",
-        "send-sequences",
-        "apply-rules",
-        "send-digests",
-    ] {
-        jobs.push_str(&format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"));
-    }
+    let jobs = common::jobs_off_except(&[]);
     ws.write(
         "config/rapport.toml",
         format!(

@@ -11,24 +11,16 @@ use crate::domain::forecast::Forecast;
 use crate::domain::mail::EMAIL_REPLIED;
 use crate::domain::money::Amount;
 use crate::domain::prospect::{Prospect, ProspectId, Rep};
-use crate::domain::score::score;
+use crate::domain::score;
 use crate::domain::text::excerpt;
 use crate::sources::poll::POST;
 use crate::store::{ProspectFilter, RepScope, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use chrono_tz::Tz;
 use std::collections::HashMap;
-
-/// How far back activity counts toward the engagement score.
-const SCORE_WINDOW_DAYS: i64 = 120;
 
 /// The moment a rep's digest for `date` is due.
 pub fn digest_moment(rep: &Rep, date: NaiveDate) -> DateTime<Utc> {
-    moment(date, rep.digest_hour, zone(rep))
-}
-
-pub fn zone(rep: &Rep) -> Tz {
-    rep.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    moment(date, rep.digest_hour, rep.zone())
 }
 
 /// The longest span one digest covers, after days without one.
@@ -117,7 +109,7 @@ pub async fn gather(
     Ok(DigestInput {
         rep_name: rep.name.clone(),
         language: rep.language,
-        zone: zone(rep),
+        zone: rep.zone(),
         date,
         replies,
         posts,
@@ -131,16 +123,9 @@ pub async fn gather(
 
 async fn scores(store: &dyn Store, scope: RepScope, at: DateTime<Utc>) -> Result<HashMap<ProspectId, f64>, StoreError> {
     let activity = store
-        .activity_since(scope, at - Duration::days(SCORE_WINDOW_DAYS))
+        .activity_since(scope, at - Duration::days(score::WINDOW_DAYS))
         .await?;
-    let mut by_prospect: HashMap<ProspectId, Vec<(&str, DateTime<Utc>)>> = HashMap::new();
-    for (prospect, kind, when) in &activity {
-        by_prospect.entry(*prospect).or_default().push((kind.as_str(), *when));
-    }
-    Ok(by_prospect
-        .into_iter()
-        .map(|(prospect, events)| (prospect, score(events, at)))
-        .collect())
+    Ok(score::by_prospect(&activity, at))
 }
 
 fn text_of<'a>(event: &'a Event, key: &str) -> &'a str {
@@ -296,7 +281,7 @@ impl DigestSender {
         let mut report = DigestReport::default();
         for rep in self.store.list_reps().await? {
             let now = self.clock.now();
-            let Some(date) = crate::domain::digest::timing::due_date(now, rep.digest_hour, zone(&rep)) else {
+            let Some(date) = crate::domain::digest::timing::due_date(now, rep.digest_hour, rep.zone()) else {
                 continue;
             };
             let message_id = format!(

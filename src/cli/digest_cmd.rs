@@ -1,7 +1,7 @@
 //! `rapport digest`: print a rep's daily digest without sending it.
 
 use super::{input_error, output, App, RepArg};
-use crate::automation::digest::{gather, zone, DigestSender};
+use crate::automation::digest::{gather, DigestSender};
 use crate::domain::digest::render;
 use crate::domain::prospect::parse_date;
 use crate::outbound::Mailer;
@@ -30,7 +30,7 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
     let rep = app.rep(&args.rep).await?;
     let date = match &args.date {
         Some(text) => parse_date(text).map_err(input_error)?,
-        None => app.now().with_timezone(&zone(&rep)).date_naive(),
+        None => app.now().with_timezone(&rep.zone()).date_naive(),
     };
     let input = gather(app.store.as_ref(), &app.settings, &rep, date, app.now(), None, None).await?;
     let digest = render(input).map_err(|e| anyhow::anyhow!(e))?;

@@ -144,6 +144,15 @@ pub struct RepArg {
 }
 
 /// Who is at the keyboard, for the event log.
+/// Between the passes of a command run without `--once`: waits a minute, and
+/// says whether Ctrl-C asked to stop meanwhile.
+async fn ctrl_c_within_a_minute() -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
+        _ = tokio::signal::ctrl_c() => true,
+    }
+}
+
 fn cli_user() -> crate::domain::event::Actor {
     crate::domain::event::Actor::User(
         std::env::var("USER")

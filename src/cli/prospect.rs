@@ -389,25 +389,12 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every prospect's engagement score now, from the last 120 days (older
-/// activity has halved eight times over and no longer tells).
-pub async fn engagement_scores(
-    app: &App,
-    scope: RepScope,
-) -> anyhow::Result<std::collections::HashMap<ProspectId, f64>> {
+/// Every prospect's engagement score now.
+async fn engagement_scores(app: &App, scope: RepScope) -> anyhow::Result<std::collections::HashMap<ProspectId, f64>> {
     let now = app.now();
-    let activity = app
-        .store
-        .activity_since(scope, now - chrono::Duration::days(120))
-        .await?;
-    let mut by_prospect: std::collections::HashMap<ProspectId, Vec<(&str, DateTime<Utc>)>> = Default::default();
-    for (prospect, kind, at) in &activity {
-        by_prospect.entry(*prospect).or_default().push((kind.as_str(), *at));
-    }
-    Ok(by_prospect
-        .into_iter()
-        .map(|(prospect, events)| (prospect, crate::domain::score::score(events, now)))
-        .collect())
+    let since = now - chrono::Duration::days(crate::domain::score::WINDOW_DAYS);
+    let activity = app.store.activity_since(scope, since).await?;
+    Ok(crate::domain::score::by_prospect(&activity, now))
 }
 
 async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {

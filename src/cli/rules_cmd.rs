@@ -1,7 +1,7 @@
 //! `rapport rules`: validate the rules file, or replay the stored history
 //! through it as a dry run.
 
-use super::{input_error, output, App, RepArg};
+use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::automation::rules::{RuleRunner, RulesError};
 use crate::domain::rules::{replay, Fired};
 use crate::store::ProspectFilter;
@@ -133,9 +133,8 @@ async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
         if args.once {
             return Ok(());
         }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+        if ctrl_c_within_a_minute().await {
+            return Ok(());
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `rapport sequence`: cold email sequences.
 
 use super::output::or_dash;
-use super::{input_error, output, App, RepArg};
+use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::automation::enrolment::enrol;
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
@@ -349,9 +349,8 @@ async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
                 n => Err(anyhow::anyhow!("{n} problem(s) in this sending pass (see above)")),
             };
         }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+        if ctrl_c_within_a_minute().await {
+            return Ok(());
         }
     }
 }

@@ -47,6 +47,13 @@ pub struct Rep {
     pub language: Language,
 }
 
+impl Rep {
+    /// The rep's time zone (checked when the rep was made; UTC if the stored one is unknown).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewRep {
     pub name: String,

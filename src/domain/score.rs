@@ -5,8 +5,11 @@
 //! The rep's own touches and rapport's bookkeeping do not count.
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 
 pub const HALF_LIFE_DAYS: f64 = 14.0;
+/// Activity older than this has halved eight times over and no longer tells.
+pub const WINDOW_DAYS: i64 = 120;
 
 /// What one event of a kind is worth when it is fresh.
 pub fn weight(kind: &str) -> f64 {
@@ -34,6 +37,18 @@ pub fn score<'a>(events: impl IntoIterator<Item = (&'a str, DateTime<Utc>)>, now
         })
         .sum();
     (total * 10.0).round() / 10.0
+}
+
+/// Every prospect's score at `now` from their (prospect, kind, when) activity.
+pub fn by_prospect(activity: &[(i64, String, DateTime<Utc>)], now: DateTime<Utc>) -> HashMap<i64, f64> {
+    let mut events: HashMap<i64, Vec<(&str, DateTime<Utc>)>> = HashMap::new();
+    for (prospect, kind, at) in activity {
+        events.entry(*prospect).or_default().push((kind.as_str(), *at));
+    }
+    events
+        .into_iter()
+        .map(|(prospect, events)| (prospect, score(events, now)))
+        .collect()
 }
 
 #[cfg(test)]

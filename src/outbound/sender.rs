@@ -180,7 +180,7 @@ impl SequenceSender {
         mut paused: bool,
         report: &mut SendReport,
     ) -> Result<(), SendError> {
-        let mailbox_zone = rep.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let mailbox_zone = rep.zone();
         let today = self.clock.now().with_timezone(&mailbox_zone).date_naive();
         let (start, end) = local_day(today, mailbox_zone);
         let stored = self.store.sending_load(rep.id, start, end).await?;
@@ -282,7 +282,7 @@ impl SequenceSender {
             }
             StepAction::Email(_) => {
                 let jitter = rand::random::<f64>();
-                let mailbox_zone = rep.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                let mailbox_zone = rep.zone();
                 match send_time(now, &plan.window, zone, &plan.pacing, *load, mailbox_zone, jitter) {
                     SendTime::Later(at) => {
                         self.defer(enrolment, at, report).await?;
@@ -627,7 +627,7 @@ impl SequenceSender {
     /// Settles a send that was cut off (see the module's rule).
     async fn reconcile(&self, plan: &Plan, entry: &OutboxEntry, report: &mut SendReport) -> Result<(), SendError> {
         let now = self.clock.now();
-        match self.delivered(entry).await? {
+        match self.delivered(plan, entry).await? {
             Some(true) => {
                 let update = self.after_reconciled(plan, entry).await?;
                 let effect = sent_effect(entry.prospect_id, &resend_of(entry, now), entry.started_at);
@@ -697,7 +697,7 @@ impl SequenceSender {
     }
 
     /// Whether an interrupted send went out: `None` when it cannot be told.
-    async fn delivered(&self, entry: &OutboxEntry) -> Result<Option<bool>, SendError> {
+    async fn delivered(&self, plan: &Plan, entry: &OutboxEntry) -> Result<Option<bool>, SendError> {
         let events = self.store.list_events(entry.prospect_id).await?;
         if events
             .iter()
@@ -709,8 +709,7 @@ impl SequenceSender {
             let dir = &self.settings.config.mail.outbox_dir;
             return Ok(Some(super::outbox_holds(dir, &entry.message_id)));
         }
-        let reps = self.store.list_reps().await?;
-        let Some(rep) = reps.iter().find(|r| r.id == entry.rep_id) else {
+        let Some(rep) = plan.reps.iter().find(|r| r.id == entry.rep_id) else {
             return Ok(None);
         };
         let settings = &self.settings.config;
@@ -922,7 +921,7 @@ struct EmailStep<'a> {
 impl EmailStep<'_> {
     /// The zone of the sending mailbox's day (the rep's), for the cap.
     fn mailbox_zone(&self) -> chrono_tz::Tz {
-        self.rep.time_zone.parse().unwrap_or(chrono_tz::UTC)
+        self.rep.zone()
     }
 }
 

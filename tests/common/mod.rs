@@ -91,6 +91,20 @@ impl Workspace {
         serde_json::from_str(&self.ok(&all)).expect("JSON output")
     }
 
+    /// Runs at the moment `now` (RFC 3339) and asserts success; returns stdout.
+    pub fn at(&self, now: &str, args: &[&str]) -> String {
+        let mut all = vec!["--now", now];
+        all.extend_from_slice(args);
+        self.ok(&all)
+    }
+
+    /// `at` with `--json`, parsed.
+    pub fn json_at(&self, now: &str, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.at(now, &all)).expect("JSON output")
+    }
+
     /// Everything a user can see of the data: prospects with their events, and reps.
     pub fn snapshot(&self) -> serde_json::Value {
         let prospects = self.json(&["prospect", "list"]);
@@ -156,4 +170,14 @@ pub fn wait_for_port(port: u16, timeout: std::time::Duration) {
         assert!(start.elapsed() < timeout, "nothing listens on port {port}");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// Config sections turning off every daemon job but `keep`, so a test's
+/// daemon does only what the test looks at.
+pub fn jobs_off_except(keep: &[&str]) -> String {
+    rapport::daemon::JOB_NAMES
+        .iter()
+        .filter(|job| !keep.contains(job))
+        .map(|job| format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"))
+        .collect()
 }

@@ -102,8 +102,7 @@ pub fn zone_of(prospect: &Prospect, rep: &Rep) -> Tz {
         .time_zone
         .as_deref()
         .and_then(|z| z.parse().ok())
-        .or_else(|| rep.time_zone.parse().ok())
-        .unwrap_or(chrono_tz::UTC)
+        .unwrap_or_else(|| rep.zone())
 }
 
 /// The A/B variant a prospect gets: stable, so preview and send agree.
