@@ -9,11 +9,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc, Weekday};
 use chrono_tz::Tz;
 use common::imap::{Dovecot, PASSWORD};
 use common::smtp::{header, SmtpSink};
-use common::{http_request, stderr, stdout, wait_for_port, Workspace};
+use common::{http_request, stderr, stdout, wait_for_port, Workspace, POSTAL};
 use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
-
-const POSTAL: &str = "Ann Rep, Example Inc., Storgata 1, 0155 Oslo, Norway";
 
 const THREE_EMAILS: &str = r#"
 name = "Three touches"
@@ -45,17 +43,7 @@ text = "Hi {{ prospect.first_name }}, one last note.\n"
 /// A config for these servers: everything the daemon would do on its own is
 /// off, so only the commands the test runs act.
 fn write_config(ws: &Workspace, smtp_port: u16, http_port: u16, mailbox: &str, sending: &str) {
-    let jobs = common::jobs_off_except(&[]);
-    ws.write(
-        "config/rapport.toml",
-        format!(
-            "[database]\nurl = \"sqlite://data/rapport.db\"\n[sequences]\ndir = \"sequences\"\n\
-             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\ntimeout_secs = 5\n\
-             [http]\nlisten = \"127.0.0.1:{http_port}\"\npublic_url = \"http://127.0.0.1:{http_port}\"\n\
-             [sending]\npostal_address = \"{POSTAL}\"\nmin_gap_secs = 0\nmax_jitter_secs = 0\n{sending}\n\
-             {jobs}{mailbox}"
-        ),
-    );
+    common::write_sending_config(ws, smtp_port, http_port, mailbox, sending);
 }
 
 const ONE_EMAIL: &str =

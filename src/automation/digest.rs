@@ -5,10 +5,12 @@
 
 use crate::config::Settings;
 use crate::domain::digest::timing::moment;
-use crate::domain::digest::{BrokenSource, DigestInput, Paused, PipelineSummary, Post, Reply, Suggestion, Task, Who};
+use crate::domain::digest::{
+    BrokenSource, DigestInput, Paused, PipelineSummary, Post, Reply, Suggestion, Task, Unverified, Who,
+};
 use crate::domain::event::Event;
 use crate::domain::forecast::Forecast;
-use crate::domain::mail::EMAIL_REPLIED;
+use crate::domain::mail::{EMAIL_REPLIED, EMAIL_UNVERIFIED};
 use crate::domain::money::Amount;
 use crate::domain::prospect::{Prospect, ProspectId, Rep};
 use crate::domain::score;
@@ -60,8 +62,21 @@ pub async fn gather(
         })
     };
     let events = store
-        .events_between(scope, &[EMAIL_REPLIED, POST], since, until)
+        .events_between(scope, &[EMAIL_REPLIED, POST, EMAIL_UNVERIFIED], since, until)
         .await?;
+    let needs_look = events
+        .iter()
+        .filter(|e| e.kind == EMAIL_UNVERIFIED)
+        .filter_map(|e| {
+            Some(Unverified {
+                who: who(e.prospect_id)?,
+                at: e.occurred_at,
+                report: text_of(e, "report").to_string(),
+                from: text_of(e, "from").to_string(),
+                why: text_of(e, "unverified").to_string(),
+            })
+        })
+        .collect();
     let replies = events
         .iter()
         .filter(|e| e.kind == EMAIL_REPLIED)
@@ -117,6 +132,7 @@ pub async fn gather(
         suggestions,
         paused: paused(store, scope, until, &who).await?,
         broken_sources: broken(store, scope, &who).await?,
+        needs_look,
         pipeline: pipeline(store, settings, scope, previous_weighted).await?,
     })
 }

@@ -2,9 +2,10 @@
 
 use super::output;
 use super::{input_error, App};
-use crate::domain::mail::{classify, Classification};
+use crate::domain::mail::{classify, Classification, EMAIL_UNVERIFIED};
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
+use crate::store::{ProspectFilter, RepScope};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -17,7 +18,9 @@ pub enum MailCommand {
     Classify(ClassifyArgs),
     /// Read the configured mailboxes ([mailboxes.NAME]) into events.
     Sync(SyncArgs),
-    /// Each watched folder: how far it has been read, when, and the last error.
+    /// Each watched folder: how far it has been read, when, and the last
+    /// error; and the bounces, complaints and out-of-office answers of the
+    /// last 30 days that could not be tied to mail sent (they changed nothing).
     Status,
 }
 
@@ -162,10 +165,60 @@ async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How far back `mail status` lists reports that changed nothing.
+const UNVERIFIED_DAYS: i64 = 30;
+
+/// A report that named a prospect but was not tied to mail sent to them.
+#[derive(Debug, serde::Serialize)]
+struct UnverifiedReport {
+    prospect_id: i64,
+    prospect_email: Option<String>,
+    received_at: chrono::DateTime<chrono::Utc>,
+    report: String,
+    from: String,
+    subject: String,
+    /// What the sender's Date header said (shown, never trusted).
+    date: Option<String>,
+    why: String,
+}
+
+async fn unverified_reports(app: &App) -> anyhow::Result<Vec<UnverifiedReport>> {
+    let now = app.clock.now();
+    let since = now - chrono::Duration::days(UNVERIFIED_DAYS);
+    let scope = RepScope::Team;
+    let events = app
+        .store
+        .events_between(scope, &[EMAIL_UNVERIFIED], since, now + chrono::Duration::seconds(1))
+        .await?;
+    let emails: std::collections::HashMap<i64, Option<String>> = app
+        .store
+        .list_prospects(scope, &ProspectFilter::default())
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.data.email))
+        .collect();
+    let text = |e: &crate::domain::event::Event, key: &str| e.data[key].as_str().unwrap_or_default().to_string();
+    Ok(events
+        .iter()
+        .rev()
+        .map(|e| UnverifiedReport {
+            prospect_id: e.prospect_id,
+            prospect_email: emails.get(&e.prospect_id).cloned().flatten(),
+            received_at: e.occurred_at,
+            report: text(e, "report"),
+            from: text(e, "from"),
+            subject: text(e, "subject"),
+            date: e.data["date"].as_str().map(str::to_string),
+            why: text(e, "unverified"),
+        })
+        .collect())
+}
+
 async fn status(app: &App) -> anyhow::Result<()> {
     let folders = app.store.list_mail_folders().await?;
+    let unverified = unverified_reports(app).await?;
     if app.json {
-        return output::json(&folders);
+        return output::json(&serde_json::json!({ "folders": folders, "unverified": unverified }));
     }
     if folders.is_empty() {
         println!("no folder has been read yet; configure [mailboxes.NAME] and run `rapport mail sync --once`");
@@ -196,5 +249,25 @@ async fn status(app: &App) -> anyhow::Result<()> {
         &["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC (UTC)", "LAST ERROR", ""],
         &rows,
     );
+    if !unverified.is_empty() {
+        println!(
+            "\n{} unverified report(s) in the last {UNVERIFIED_DAYS} days: they named a prospect but could not be \
+             tied to mail sent to them, so they changed nothing (no suppression, stop, snooze or pause):",
+            unverified.len()
+        );
+        let rows: Vec<Vec<String>> = unverified
+            .iter()
+            .map(|u| {
+                vec![
+                    u.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                    u.report.replace('_', "-"),
+                    output::or_dash(u.prospect_email.as_deref()),
+                    output::or_dash(Some(&u.from)),
+                    format!("unverified: {}", u.why),
+                ]
+            })
+            .collect();
+        output::table(&["RECEIVED (UTC)", "REPORT", "PROSPECT", "FROM", "WHY"], &rows);
+    }
     Ok(())
 }

@@ -1,9 +1,21 @@
 //! Plain-text tables and JSON printing.
 
+use crate::domain::text::printable;
 use serde::Serialize;
 
 /// Prints rows under a header, each column as wide as its widest cell.
+/// Cells hold text from feeds, mail and imports: escape sequences and
+/// control characters are removed so nothing can drive the terminal.
 pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|cell| printable(cell).replace(['\n', '\t'], " "))
+                .collect()
+        })
+        .collect();
+    let rows = rows.as_slice();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

@@ -10,6 +10,7 @@ use crate::domain::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
     validate_probability, validate_time_zone, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef,
 };
+use crate::domain::text::printable;
 use crate::store::{ProspectFilter, RepScope};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -423,8 +424,9 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
                 prospect.data.probability_override.unwrap_or(s.probability)
             )
         });
-    println!("#{} {}", prospect.id, prospect.data.name);
-    let field = |label: &str, value: String| println!("  {label:<15}{value}");
+    // Names, notes and event texts come from imports, feeds and mail: printed without escape sequences.
+    println!("#{} {}", prospect.id, printable(&prospect.data.name));
+    let field = |label: &str, value: String| println!("  {:<15}{}", printable(label), printable(&value));
     let email = or_dash(prospect.data.email.as_deref());
     field(
         "email",
@@ -468,17 +470,21 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         } else {
             "  (logged by hand or webhook)"
         };
-        println!("  {:<10}{}{how}", profile.platform.as_str(), profile.url);
+        println!(
+            "  {:<10}{}{how}",
+            profile.platform.as_str(),
+            printable(profile.url.as_str())
+        );
     }
     println!("timeline:");
     for e in &events {
         println!(
             "  {}  {:<18}{}  [{} {}]",
             e.occurred_at.format("%Y-%m-%d %H:%M"),
-            e.kind,
-            describe_event(&e.data),
+            printable(&e.kind),
+            printable(&describe_event(&e.data)),
             e.actor.kind(),
-            e.actor.name()
+            printable(e.actor.name())
         );
     }
     Ok(())
@@ -817,7 +823,12 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|c| p.data.custom_fields.get(c).cloned().unwrap_or_default()),
         );
-        writer.write_record(&record)?;
+        // Spreadsheets must show every cell as text, never run it as a formula.
+        writer.write_record(
+            record
+                .iter()
+                .map(|cell| crate::domain::spreadsheet::guard(cell).into_owned()),
+        )?;
     }
     writer.flush()?;
     Ok(())

@@ -3,6 +3,7 @@
 use super::output::{self, or_dash};
 use super::{input_error, App};
 use crate::domain::prospect::ProspectRef;
+use crate::domain::text::printable;
 use crate::net::client::{Fetched, Validators};
 use crate::sources::feed::{parse_feed, ParsedFeed};
 use crate::sources::poll::Poller;
@@ -151,10 +152,11 @@ fn read_feed(app: &App, path: &PathBuf) -> anyhow::Result<ParsedFeed> {
     parse_feed(&bytes, None, None).map_err(|e| input_error(format!("{shown}: {e}")))
 }
 
+/// Feed text is the feed author's: printed without escape sequences.
 fn print_feed(feed: &ParsedFeed) {
     println!(
         "{} ({} items)",
-        feed.title.as_deref().unwrap_or("(untitled feed)"),
+        printable(feed.title.as_deref().unwrap_or("(untitled feed)")),
         feed.items.len()
     );
     for item in &feed.items {
@@ -166,13 +168,13 @@ fn print_feed(feed: &ParsedFeed) {
             .as_deref()
             .or(item.text.as_deref())
             .unwrap_or("(no title or text)");
-        println!("- {when}  {headline}");
-        println!("  id {}", item.id);
+        println!("- {when}  {}", printable(headline));
+        println!("  id {}", printable(&item.id));
         if let Some(url) = &item.url {
-            println!("  {url}");
+            println!("  {}", printable(url));
         }
         if let Some(author) = &item.author {
-            println!("  by {author}");
+            println!("  by {}", printable(author));
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;
 use crate::domain::prospect::ProspectRef;
 use crate::domain::rules::parse_span;
+use crate::domain::text::{is_web_link, printable};
 use crate::store::{NewTask, RepScope, Task};
 use clap::{Args, Subcommand};
 use serde::Serialize;
@@ -94,7 +95,8 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
             .map(|p| p.url.clone());
         due.push(DueTask {
             task,
-            latest_post: post.map(|p| p.url).filter(|u| !u.is_empty()),
+            // A feed's link is a link only when it is a web address (never javascript: or data:).
+            latest_post: post.map(|p| p.url).filter(|u| is_web_link(u)),
             linkedin,
         });
     }
@@ -106,9 +108,14 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
     }
     for item in &due {
         let task = &item.task;
-        println!("#{} {} — {}", task.id, task.prospect_name, task.instruction);
+        println!(
+            "#{} {} — {}",
+            task.id,
+            printable(&task.prospect_name),
+            printable(&task.instruction)
+        );
         if let Some(reason) = &task.reason {
-            println!("    why: {reason}");
+            println!("    why: {}", printable(reason));
         }
         let links = [
             ("link", task.link.as_deref()),
@@ -116,7 +123,7 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
             ("LinkedIn", item.linkedin.as_deref()),
         ];
         for (label, url) in links.iter().filter_map(|(l, u)| u.map(|u| (l, u))) {
-            println!("    {label}: {url}");
+            println!("    {label}: {}", printable(url));
         }
         println!(
             "    due {}; done: rapport tasks done {}",

@@ -250,7 +250,8 @@ fn parse_row(
                 e.valid_up_to()
             )
         })?;
-        if let (Some(column), value) = (columns.get(index), text.trim()) {
+        // A cell an export wrote behind a quote (so spreadsheets show it as text) is read without it.
+        if let (Some(column), value) = (columns.get(index), super::spreadsheet::unguard(text.trim())) {
             if !value.is_empty() {
                 cells.push((column, value));
             }

@@ -17,4 +17,5 @@ pub mod rules;
 pub mod schedule;
 pub mod score;
 pub mod sequence;
+pub mod spreadsheet;
 pub mod text;

@@ -20,7 +20,8 @@ pub fn weight(kind: &str) -> f64 {
         "post" => 1.0,
         // Bookkeeping, the rep's own mail, and mail that says "no".
         k if k.starts_with("prospect.") || k.starts_with("stage.") || k.starts_with("sequence.") => 0.0,
-        "email.sent" | "email.bounced" | "email.auto_replied" | "email.unsubscribed" | "email.complained" => 0.0,
+        "email.sent" | "email.bounced" | "email.auto_replied" | "email.unsubscribed" | "email.complained"
+        | "email.unverified" => 0.0,
         // Engagement logged by hand (a call, a LinkedIn comment): a touch both ways.
         _ => 1.0,
     }

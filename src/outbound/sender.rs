@@ -777,7 +777,8 @@ impl SequenceSender {
             enrolment_id: Some(enrolment.id),
             step: Some(step as u32),
             instruction,
-            link,
+            // A template may fill the link from a feed: only a web address is a link.
+            link: link.filter(|l| crate::domain::text::is_web_link(l)),
             logs,
             due_at: now,
             key: None,

@@ -290,11 +290,19 @@ impl Poller {
     /// the feeds it announces, else the common feed paths of its site. What
     /// was fetched to find the feed is the poll's result; nothing is fetched twice.
     async fn discover(&self, page: &Url) -> Result<Polled, PollFailure> {
-        if !self.robots.allows(&self.client, page).await {
-            return Err(PollFailure::new(format!(
-                "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
-                page.origin().ascii_serialization()
-            )));
+        match self.robots.allows(&self.client, page).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(PollFailure::new(format!(
+                    "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
+                    page.origin().ascii_serialization()
+                )))
+            }
+            Err(why) => {
+                return Err(PollFailure::new(format!(
+                    "cannot look for a feed at {page}: reading its site's robots.txt failed: {why}"
+                )))
+            }
         }
         let fetched = self.client.get(page, &Validators::default()).await?;
         let Fetched::Body { bytes, base_url, .. } = &fetched else {
@@ -307,9 +315,16 @@ impl Poller {
         let mut tried = Vec::new();
         // Common paths are tried on the page's own site, whatever Content-Location said.
         for candidate in announced.into_iter().chain(common_paths(page)) {
-            if !self.robots.allows(&self.client, &candidate).await {
-                tried.push(format!("{candidate} (disallowed by robots.txt)"));
-                continue;
+            match self.robots.allows(&self.client, &candidate).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tried.push(format!("{candidate} (disallowed by robots.txt)"));
+                    continue;
+                }
+                Err(why) => {
+                    tried.push(format!("{candidate} ({why})"));
+                    continue;
+                }
             }
             if let Ok(fetched) = self.client.get(&candidate, &Validators::default()).await {
                 if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(candidate.clone(), fetched).await {

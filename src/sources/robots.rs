@@ -4,7 +4,9 @@
 //!
 //! A robots.txt is cached per origin for up to 24 hours. A 4xx answer means
 //! everything is allowed; a 5xx or no answer at all means nothing is, until
-//! it can be read (asked again after an hour).
+//! it can be read (asked again after an hour), and the caller is told why
+//! (a site the guard refuses, a server error, no answer) rather than that
+//! robots.txt forbids it.
 
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
 use std::collections::HashMap;
@@ -20,23 +22,24 @@ const KEEP_FAILURE: Duration = Duration::from_secs(3600);
 
 fn keep_for(rules: &Rules) -> Duration {
     match rules {
-        Rules::DisallowAll => KEEP_FAILURE,
+        Rules::Unreadable(_) => KEEP_FAILURE,
         _ => KEEP,
     }
 }
 
 enum Rules {
     AllowAll,
-    DisallowAll,
+    /// robots.txt could not be read; why. Nothing on the site is crawled.
+    Unreadable(String),
     Listed(texting_robots::Robot),
 }
 
 impl Rules {
-    fn allows(&self, url: &Url) -> bool {
+    fn allows(&self, url: &Url) -> Result<bool, String> {
         match self {
-            Rules::AllowAll => true,
-            Rules::DisallowAll => false,
-            Rules::Listed(robot) => robot.allowed(url.as_str()),
+            Rules::AllowAll => Ok(true),
+            Rules::Unreadable(why) => Err(why.clone()),
+            Rules::Listed(robot) => Ok(robot.allowed(url.as_str())),
         }
     }
 }
@@ -47,8 +50,9 @@ pub struct RobotsCache {
 }
 
 impl RobotsCache {
-    /// Whether the site's robots.txt lets rapport fetch `url`.
-    pub async fn allows(&self, client: &HttpClient, url: &Url) -> bool {
+    /// Whether the site's robots.txt lets rapport fetch `url`; an error says
+    /// why it could not be read (then nothing on the site is crawled).
+    pub async fn allows(&self, client: &HttpClient, url: &Url) -> Result<bool, String> {
         let origin = url.origin().ascii_serialization();
         let cached = self
             .lock()
@@ -73,7 +77,7 @@ impl RobotsCache {
 
 async fn fetch_rules(client: &HttpClient, url: &Url) -> Rules {
     let Ok(robots_url) = url.join("/robots.txt") else {
-        return Rules::DisallowAll;
+        return Rules::Unreadable(format!("{url} has no robots.txt address"));
     };
     match client.get(&robots_url, &Validators::default()).await {
         Ok(Fetched::Body { bytes, .. }) => {
@@ -81,6 +85,6 @@ async fn fetch_rules(client: &HttpClient, url: &Url) -> Rules {
         }
         Ok(Fetched::NotModified) => Rules::AllowAll,
         Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => Rules::AllowAll,
-        Err(_) => Rules::DisallowAll,
+        Err(e) => Rules::Unreadable(e.to_string()),
     }
 }

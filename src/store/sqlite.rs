@@ -57,7 +57,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(busy_timeout);
-        let file = options.get_filename();
+        let file = options.get_filename().to_path_buf();
         if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| open_error(format!("cannot create folder {}: {e}", parent.display())))?;
@@ -72,6 +72,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
+        restrict_database_files(&file);
         Ok(SqliteStore { pool })
     }
 
@@ -84,6 +85,35 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db("start a write transaction"))
+    }
+}
+
+/// The database, its WAL and shared-memory files are the owner's alone, also
+/// when an older build made them readable by others; a folder others can
+/// read is pointed out (it may be shared, so it is not changed).
+fn restrict_database_files(file: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            if let Ok(meta) = std::fs::metadata(&path) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+                        tracing::warn!(file = %path.display(), error = %e, "cannot make the database file private");
+                    }
+                }
+            }
+        }
+        let folder = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        if std::fs::metadata(folder).is_ok_and(|m| m.permissions().mode() & 0o077 != 0) {
+            tracing::warn!(folder = %folder.display(), "the database's folder is readable by others; run `chmod 700` on it");
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Values per `IN (...)` list, well under SQLite's limit on bound variables.
 const LOOKUP_CHUNK: usize = 500;
@@ -103,7 +103,59 @@ impl SqliteStore {
             )
             .await?,
         );
-        Ok(MailContacts { by_email, by_sent_id })
+        Ok(MailContacts {
+            by_email,
+            by_sent_id,
+            outbox_ids: self.outbox_ids(rep, sent_ids).await?,
+            first_sent_to: self.first_sent_to(rep, emails).await?,
+        })
+    }
+
+    /// Which of these Message-IDs rapport itself sent from the rep's mailbox.
+    async fn outbox_ids(&self, rep: RepId, ids: &[String]) -> StoreResult<HashSet<String>> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new("SELECT message_id FROM outbox WHERE rep_id = ");
+            query.push_bind(rep).push(" AND message_id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id);
+            }
+            query.push(")");
+            let rows = query
+                .build()
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("check mail against the outbox"))?;
+            found.extend(rows.iter().map(|r| r.get::<String, _>(0)));
+        }
+        Ok(found)
+    }
+
+    /// When the rep first sent mail to each of these addresses (of their prospects).
+    async fn first_sent_to(&self, rep: RepId, emails: &[String]) -> StoreResult<HashMap<String, DateTime<Utc>>> {
+        let mut found = HashMap::new();
+        for chunk in emails.chunks(LOOKUP_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(
+                "SELECT p.email, MIN(s.sent_at) FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
+                 WHERE p.rep_id = ",
+            );
+            query.push_bind(rep).push(" AND p.email IN (");
+            let mut list = query.separated(", ");
+            for email in chunk {
+                list.push_bind(email);
+            }
+            query.push(") GROUP BY p.email");
+            let rows = query
+                .build()
+                .fetch_all(self.pool())
+                .await
+                .map_err(db("look up earlier sends"))?;
+            for row in &rows {
+                found.insert(row.get::<String, _>(0), parse_ts(&row.get::<String, _>(1))?);
+            }
+        }
+        Ok(found)
     }
 
     /// `select` (which picks a key and a prospect id, and ends at `rep_id = `) for `keys`, in chunks.

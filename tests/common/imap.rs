@@ -9,6 +9,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// Makes Dovecot's clock run ahead (Debian's libfaketime), see `launch`.
+const FAKETIME_LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+/// How far ahead Dovecot's clock runs.
+const CLOCK_AHEAD_DAYS: i64 = 3650;
+
+/// An INTERNALDATE for APPEND that Dovecot (its clock and file times
+/// `CLOCK_AHEAD_DAYS` ahead) reports back as `at`.
+fn imap_date(at: chrono::DateTime<chrono::FixedOffset>) -> String {
+    (at - chrono::Duration::days(CLOCK_AHEAD_DAYS))
+        .format("%d-%b-%Y %H:%M:%S %z")
+        .to_string()
+}
+
 /// The system user Dovecot runs as (created by `scripts/test`).
 pub const MAIL_USER: &str = "rapport-mailtest";
 pub const LOGIN: &str = "ann";
@@ -45,8 +58,8 @@ impl Dovecot {
 
     fn start_with(tls: bool, oauth_introspection: Option<String>) -> Dovecot {
         assert!(
-            Path::new("/usr/sbin/dovecot").exists(),
-            "Dovecot is not installed: run the test command (scripts/test), which installs and starts the test servers"
+            Path::new("/usr/sbin/dovecot").exists() && Path::new(FAKETIME_LIB).exists(),
+            "Dovecot or libfaketime is not installed: run the test command (scripts/test), which installs and starts the test servers"
         );
         let dir = tempfile::Builder::new()
             .prefix("rapport-imap")
@@ -102,6 +115,7 @@ impl Dovecot {
         let config = format!(
             r#"protocols = imap
 listen = 127.0.0.1
+import_environment = TZ LD_PRELOAD FAKETIME FAKETIME_SHARED
 {ssl}disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2 oauthbearer
 {oauth2}auth_failure_delay = 0
@@ -179,11 +193,22 @@ service stats {{
     }
 
     fn launch(&mut self) {
+        // The tests simulate days after today with `--now`, and place mail as
+        // received then (APPEND with an INTERNALDATE). Dovecot refuses
+        // INTERNALDATEs more than two hours ahead of its clock, so its clock
+        // runs ten years ahead (libfaketime, installed by the test command).
+        // It sees file times (a Maildir message's INTERNALDATE) as far ahead,
+        // so every APPEND here names its date that far back (`imap_date`).
         let child = Command::new("setpriv")
             .args([
                 &format!("--reuid={MAIL_USER}"),
                 &format!("--regid={MAIL_USER}"),
                 "--init-groups",
+                // Preloaded only once the user is Dovecot's, so every Dovecot
+                // process can share libfaketime's state.
+                "/usr/bin/env",
+                &format!("LD_PRELOAD={FAKETIME_LIB}"),
+                &format!("FAKETIME=+{CLOCK_AHEAD_DAYS}d"),
                 "/usr/sbin/dovecot",
                 "-F",
                 "-c",
@@ -400,6 +425,9 @@ impl RawImap {
         let mut out = format!("{tag} APPEND \"{folder}\"").into_bytes();
         for message in messages {
             let message = crlf(message);
+            // The server received it when its Date says (a test's simulated
+            // time; else now), as rapport dates mail by when it arrived.
+            write!(out, " \"{}\"", internal_date(&message)).expect("buffer");
             write!(out, " {{{}+}}\r\n", message.len()).expect("buffer");
             out.extend_from_slice(&message);
         }
@@ -408,6 +436,26 @@ impl RawImap {
         let sender = std::thread::spawn(move || writer.write_all(&out));
         self.until_done(&tag);
         sender.join().expect("sender").expect("write appends");
+    }
+
+    /// Appends one message as received by the server at `received` (its
+    /// INTERNALDATE), whatever its Date header says.
+    pub fn append_received(&mut self, folder: &str, message: &[u8], received: chrono::DateTime<chrono::Utc>) {
+        self.tag += 1;
+        let tag = format!("t{}", self.tag);
+        let message = crlf(message);
+        let mut out = format!(
+            "{tag} APPEND \"{folder}\" \"{}\" {{{}+}}\r\n",
+            imap_date(received.fixed_offset()),
+            message.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&message);
+        out.extend_from_slice(b"\r\n");
+        let mut writer = self.writer.try_clone().expect("clone");
+        let sender = std::thread::spawn(move || writer.write_all(&out));
+        self.until_done(&tag);
+        sender.join().expect("sender").expect("write append");
     }
 
     pub fn append(&mut self, folder: &str, message: &[u8]) {
@@ -446,4 +494,15 @@ pub fn crlf(message: &[u8]) -> Vec<u8> {
         previous = byte;
     }
     out
+}
+
+/// The APPEND date-time of a message's Date header, or of now when it has none.
+fn internal_date(message: &[u8]) -> String {
+    let text = String::from_utf8_lossy(message);
+    let headers = text.split("\r\n\r\n").next().unwrap_or_default();
+    headers
+        .split("\r\n")
+        .find_map(|line| line.strip_prefix("Date:").or_else(|| line.strip_prefix("date:")))
+        .and_then(|value| chrono::DateTime::parse_from_rfc2822(value.trim()).ok())
+        .map_or_else(|| imap_date(chrono::Utc::now().fixed_offset()), imap_date)
 }

@@ -181,3 +181,24 @@ pub fn jobs_off_except(keep: &[&str]) -> String {
         .map(|job| format!("[jobs.{job}]\nschedule = \"0 0 1 1 *\"\nenabled = false\n"))
         .collect()
 }
+
+/// The postal address the sending tests put in every email.
+pub const POSTAL: &str = "Ann Rep, Example Inc., Storgata 1, 0155 Oslo, Norway";
+
+/// A config for sending through the test SMTP server on `smtp_port`, with the
+/// listener on `http_port`, a `[mailboxes]` section (or none) and extra
+/// `[sending]` keys: every daemon job is off, so only the commands a test
+/// runs act.
+pub fn write_sending_config(ws: &Workspace, smtp_port: u16, http_port: u16, mailbox: &str, sending: &str) {
+    let jobs = jobs_off_except(&[]);
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[database]\nurl = \"sqlite://data/rapport.db\"\n[sequences]\ndir = \"sequences\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {smtp_port}\ntls = \"none\"\ntimeout_secs = 5\n\
+             [http]\nlisten = \"127.0.0.1:{http_port}\"\npublic_url = \"http://127.0.0.1:{http_port}\"\n\
+             [sending]\npostal_address = \"{POSTAL}\"\nmin_gap_secs = 0\nmax_jitter_secs = 0\n{sending}\n\
+             {jobs}{mailbox}"
+        ),
+    );
+}

@@ -8,6 +8,7 @@ mod words;
 
 use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
+use crate::domain::text::{is_web_link, printable};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use minijinja::{context, Environment};
@@ -78,6 +79,19 @@ pub struct BrokenSource {
     pub error: String,
 }
 
+/// A bounce, complaint or out-of-office answer that named a prospect but
+/// could not be tied to mail sent to them: it changed nothing, the rep may
+/// want to know (a forgery, or mail sent from outside rapport's sight).
+#[derive(Debug, Clone, Serialize)]
+pub struct Unverified {
+    pub who: Who,
+    pub at: DateTime<Utc>,
+    /// bounce, complaint or out_of_office.
+    pub report: String,
+    pub from: String,
+    pub why: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PipelineSummary {
     pub currency: String,
@@ -99,6 +113,7 @@ pub struct DigestInput {
     pub suggestions: Vec<Suggestion>,
     pub paused: Vec<Paused>,
     pub broken_sources: Vec<BrokenSource>,
+    pub needs_look: Vec<Unverified>,
     pub pipeline: Option<PipelineSummary>,
 }
 
@@ -146,9 +161,58 @@ fn cut<T>(items: &mut Vec<T>, shown: usize) -> usize {
     more
 }
 
+/// Text from feeds and mail, made safe to print: no control characters or
+/// terminal escape sequences in any field.
+fn clean(mut input: DigestInput) -> DigestInput {
+    let clean_who = |who: &mut Who| {
+        who.name = printable(&who.name);
+        who.company = who.company.as_deref().map(printable);
+    };
+    for r in &mut input.replies {
+        clean_who(&mut r.who);
+        r.text = printable(&r.text);
+    }
+    for p in &mut input.posts {
+        clean_who(&mut p.who);
+        for field in [&mut p.title, &mut p.url, &mut p.excerpt, &mut p.stage] {
+            *field = printable(field);
+        }
+    }
+    for t in &mut input.tasks {
+        clean_who(&mut t.who);
+        t.what = printable(&t.what);
+        t.link = t.link.as_deref().map(printable);
+        t.reason = t.reason.as_deref().map(printable);
+    }
+    for s in &mut input.suggestions {
+        clean_who(&mut s.who);
+        s.reason = printable(&s.reason);
+    }
+    for p in &mut input.paused {
+        clean_who(&mut p.who);
+        p.why = printable(&p.why);
+    }
+    for b in &mut input.broken_sources {
+        clean_who(&mut b.who);
+        b.url = printable(&b.url);
+        b.error = printable(&b.error);
+    }
+    for u in &mut input.needs_look {
+        clean_who(&mut u.who);
+        u.from = printable(&u.from);
+        u.why = printable(&u.why);
+    }
+    input
+}
+
+/// A link to show as a link: only http and https; anything else is text.
+fn href(url: &str) -> Option<&str> {
+    is_web_link(url).then_some(url)
+}
+
 /// Renders the digest. Sections with nothing in them are left out.
 pub fn render(input: DigestInput) -> Result<Rendered, String> {
-    let mut input = rank(input);
+    let mut input = rank(clean(input));
     let more = context! {
         replies => cut(&mut input.replies, ITEMS_SHOWN),
         posts => cut(&mut input.posts, POSTS_SHOWN),
@@ -156,6 +220,7 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         suggestions => cut(&mut input.suggestions, ITEMS_SHOWN),
         paused => cut(&mut input.paused, ITEMS_SHOWN),
         broken => cut(&mut input.broken_sources, ITEMS_SHOWN),
+        needs_look => cut(&mut input.needs_look, ITEMS_SHOWN),
     };
     let words = Words::for_language(input.language);
     let empty = input.replies.is_empty()
@@ -163,7 +228,8 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         && input.tasks.is_empty()
         && input.suggestions.is_empty()
         && input.paused.is_empty()
-        && input.broken_sources.is_empty();
+        && input.broken_sources.is_empty()
+        && input.needs_look.is_empty();
     let zone = input.zone;
     let local = |at: &DateTime<Utc>| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let pipeline = input.pipeline.as_ref().map(|p| {
@@ -180,11 +246,12 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         date => &date,
         empty => empty,
         replies => input.replies.iter().map(|r| context! { who => &r.who, at => local(&r.at), text => &r.text }).collect::<Vec<_>>(),
-        posts => &input.posts,
-        tasks => input.tasks.iter().map(|t| context! { who => &t.who, what => &t.what, due => local(&t.due_at), link => &t.link, reason => &t.reason }).collect::<Vec<_>>(),
+        posts => input.posts.iter().map(|p| context! { href => href(&p.url), ..minijinja::Value::from_serialize(p) }).collect::<Vec<_>>(),
+        tasks => input.tasks.iter().map(|t| context! { who => &t.who, what => &t.what, due => local(&t.due_at), link => &t.link, href => t.link.as_deref().and_then(href), reason => &t.reason }).collect::<Vec<_>>(),
         suggestions => &input.suggestions,
         paused => &input.paused,
         broken => &input.broken_sources,
+        needs_look => input.needs_look.iter().map(|u| context! { at => local(&u.at), report => words.report(&u.report), ..minijinja::Value::from_serialize(u) }).collect::<Vec<_>>(),
         pipeline => pipeline,
         more => more,
     };

@@ -99,6 +99,13 @@ fn world(language: Language) -> DigestInput {
             url: "https://nia.example/feed.xml".into(),
             error: "HTTP 410 Gone".into(),
         }],
+        needs_look: vec![Unverified {
+            who: raj.clone(),
+            at: "2026-11-30T21:15:00Z".parse().unwrap(),
+            report: "bounce".into(),
+            from: "mailer-daemon@mx.globex.example".into(),
+            why: "it quotes no Message-ID and nothing was ever sent to raj@globex.example".into(),
+        }],
         pipeline: Some(PipelineSummary {
             currency: "USD".into(),
             weighted: Amount(60_000_000),
@@ -164,6 +171,7 @@ fn a_day_with_nothing_is_one_line() {
     input.suggestions.clear();
     input.paused.clear();
     input.broken_sources.clear();
+    input.needs_look.clear();
     input.pipeline = None;
     let digest = render(input).unwrap();
     assert!(digest.empty);
@@ -193,4 +201,28 @@ fn a_busy_day_shows_the_most_deserving_and_counts_the_rest() {
     assert!(!digest.text.contains("- Poster 14:"), "the rest are not");
     assert!(digest.text.contains("… and 15 more"), "{}", digest.text);
     assert!(digest.html.contains("<li>… and 15 more</li>"));
+}
+
+#[test]
+fn untrusted_links_and_escape_sequences_are_made_harmless() {
+    let mut input = world(Language::En);
+    input.posts[0].url = "javascript:alert(document.cookie)".into();
+    input.posts[0].title = "\u{1b}[31mRed\u{1b}[0m \u{1b}]0;owned\u{7}title".into();
+    input.tasks[0].link = Some("data:text/html,<script>alert(1)</script>".into());
+    input.replies[0].text = "ok\u{1b}[2J\u{8}\u{8}".into();
+    let digest = render(input).unwrap();
+    assert!(!digest.html.contains("href=\"javascript:"), "{}", digest.html);
+    assert!(!digest.html.contains("href=\"data:"), "{}", digest.html);
+    assert!(
+        digest.html.contains("javascript:alert(document.cookie)"),
+        "shown as text"
+    );
+    for rendered in [&digest.text, &digest.html] {
+        assert!(
+            !rendered.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{rendered:?}"
+        );
+    }
+    assert!(digest.text.contains("Red title"), "{}", digest.text);
+    assert!(digest.text.contains("\"ok\""), "{}", digest.text);
 }

@@ -17,6 +17,7 @@ pub struct Words {
     pub suggestions: &'static str,
     pub paused: &'static str,
     pub broken: &'static str,
+    pub needs_look: &'static str,
     pub pipeline: &'static str,
     pub weighted: &'static str,
     pub since_last: &'static str,
@@ -46,6 +47,7 @@ const ENGLISH: Words = Words {
     suggestions: "Stage suggestions to approve",
     paused: "Sequences paused",
     broken: "Broken sources",
+    needs_look: "Needs a look: mail that changed nothing",
     pipeline: "Pipeline",
     weighted: "weighted value",
     since_last: "since the last digest",
@@ -73,6 +75,7 @@ const NORWEGIAN: Words = Words {
     suggestions: "Forslag til fase som venter på godkjenning",
     paused: "Sekvenser på pause",
     broken: "Kilder som feiler",
+    needs_look: "Bør sjekkes: e-post som ikke endret noe",
     pipeline: "Salgstrakt",
     weighted: "vektet verdi",
     since_last: "siden forrige oppsummering",
@@ -124,6 +127,18 @@ impl Words {
                 NORWEGIAN_MONTHS[date.month0() as usize],
                 date.year()
             ),
+        }
+    }
+
+    /// What kind of report an unverified one was.
+    pub fn report(&self, report: &str) -> &'static str {
+        match (self.language, report) {
+            (Language::En, "bounce") => "a bounce",
+            (Language::En, "complaint") => "a spam complaint",
+            (Language::En, _) => "an out-of-office answer",
+            (Language::Nb, "bounce") => "en returmelding",
+            (Language::Nb, "complaint") => "en spamklage",
+            (Language::Nb, _) => "et fraværssvar",
         }
     }
 

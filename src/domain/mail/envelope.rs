@@ -22,7 +22,11 @@ pub struct Envelope {
     /// Message-IDs this message answers (In-Reply-To, then References).
     pub answers: Vec<String>,
     pub subject: String,
+    /// What the sender wrote in `Date:`: shown, never trusted for timing.
     pub date: Option<DateTime<Utc>>,
+    /// When the receiving server got it (IMAP INTERNALDATE), set by whoever
+    /// fetched the message; the time of its events.
+    pub received_at: Option<DateTime<Utc>>,
     /// Could be a bounce or delivery report: whole message needed to know.
     pub may_be_report: bool,
 }
@@ -70,6 +74,7 @@ impl Envelope {
                 .date()
                 .and_then(|d| DateTime::parse_from_rfc3339(&d.to_rfc3339()).ok())
                 .map(|d| d.with_timezone(&Utc)),
+            received_at: None,
             may_be_report,
         })
     }

@@ -6,6 +6,16 @@
 //! prospect's; else one from (or with Reply-To) a prospect's address; a bounce
 //! is matched by its failed recipient or by the Message-ID of the bounced
 //! message. Anything else is ignored and not stored.
+//!
+//! Anyone can send a bounce, a complaint or an out-of-office answer naming a
+//! prospect's address, so these act (suppress, stop, snooze, pause the
+//! mailbox) only when they are tied to mail that was really sent to that
+//! address: a Message-ID they quote is one rapport or the rep sent, or, when
+//! they quote none, the rep had written to the address before the report
+//! arrived. A mailbox-wide pause needs a Message-ID rapport itself sent.
+//! Reports that are not tied are recorded as `email.unverified`, with the
+//! reason, and change nothing. An event's time is when the server received
+//! the message, never the sender's `Date:` and never later than now.
 
 use super::envelope::Envelope;
 use super::{Classification, MailClass};
@@ -13,7 +23,7 @@ use crate::domain::event::{Actor, NewEvent};
 use crate::domain::prospect::ProspectId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub const EMAIL_SENT: &str = "email.sent";
 pub const EMAIL_REPLIED: &str = "email.replied";
@@ -21,12 +31,46 @@ pub const EMAIL_AUTO_REPLIED: &str = "email.auto_replied";
 pub const EMAIL_BOUNCED: &str = "email.bounced";
 pub const EMAIL_UNSUBSCRIBED: &str = "email.unsubscribed";
 pub const EMAIL_COMPLAINED: &str = "email.complained";
+/// A bounce, complaint or out-of-office answer that could not be tied to mail
+/// sent to the address: shown to the rep, acted on by nothing.
+pub const EMAIL_UNVERIFIED: &str = "email.unverified";
 
-/// Which prospect owns an address, and which prospect a sent Message-ID went to.
+/// Which prospect owns an address, which prospect a sent Message-ID went to,
+/// and what was really sent: the evidence reports are checked against.
 #[derive(Debug, Clone, Default)]
 pub struct MailContacts {
     pub by_email: HashMap<String, ProspectId>,
     pub by_sent_id: HashMap<String, ProspectId>,
+    /// Message-IDs rapport itself sent (its outbox), among those looked up.
+    pub outbox_ids: HashSet<String>,
+    /// When the rep first sent to each looked-up address.
+    pub first_sent_to: HashMap<String, DateTime<Utc>>,
+}
+
+impl MailContacts {
+    /// Adds what a second look-up found.
+    pub fn merge(&mut self, more: MailContacts) {
+        self.by_email.extend(more.by_email);
+        self.by_sent_id.extend(more.by_sent_id);
+        self.outbox_ids.extend(more.outbox_ids);
+        for (address, at) in more.first_sent_to {
+            let first = self.first_sent_to.entry(address).or_insert(at);
+            *first = (*first).min(at);
+        }
+    }
+}
+
+/// Whether a report is tied to mail really sent, and by what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Tie {
+    /// It quotes a Message-ID from rapport's outbox: may pause the mailbox.
+    Outbox,
+    /// It quotes a Message-ID the rep sent (read from their Sent folder).
+    RepSent,
+    /// It quotes none, and the rep wrote to the address before it arrived.
+    EarlierSend,
+    /// Not tied; the reason, for the rep.
+    Unverified(String),
 }
 
 /// One consequence of a message, stored together in one transaction.
@@ -125,7 +169,8 @@ pub fn received_effects(
     if matches!(reading.class, MailClass::Bounce | MailClass::FeedbackReport) {
         return report_effects(envelope, reading, contacts, actor, now);
     }
-    let Some(prospect) = answered_prospect(envelope, contacts).or_else(|| sender_prospect(envelope, contacts)) else {
+    let answered = answered_prospect(envelope, contacts);
+    let Some(prospect) = answered.or_else(|| sender_prospect(envelope, contacts)) else {
         return Vec::new();
     };
     let sender = envelope.from.first().cloned().unwrap_or_default();
@@ -133,6 +178,7 @@ pub fn received_effects(
         "message_id": envelope.message_id,
         "subject": envelope.subject,
         "from": sender,
+        "date": envelope.date,
         "class": reading.class.as_str(),
         "reasons": reading.reasons,
     });
@@ -144,10 +190,20 @@ pub fn received_effects(
     };
     match reading.class {
         MailClass::Human | MailClass::HumanReply => vec![effect(EMAIL_REPLIED, json!({ "text": reading.text }))],
-        MailClass::AutoReply => vec![MailEffect {
-            away_until: reading.return_date.map(|date| (prospect, date)),
-            ..effect(EMAIL_AUTO_REPLIED, json!({ "return_date": reading.return_date }))
-        }],
+        MailClass::AutoReply => {
+            let address = prospect_address(contacts, prospect).unwrap_or_else(|| sender.clone());
+            let tie = match answered {
+                Some(_) => Tie::RepSent,
+                None => tie_by_address(envelope, &quoted_ids(envelope, reading), contacts, &address, now),
+            };
+            if let Tie::Unverified(why) = tie {
+                return vec![unverified(prospect, "out_of_office", &why, envelope, actor, now, base)];
+            }
+            vec![MailEffect {
+                away_until: reading.return_date.map(|date| (prospect, date)),
+                ..effect(EMAIL_AUTO_REPLIED, json!({ "return_date": reading.return_date }))
+            }]
+        }
         MailClass::Unsubscribe => vec![MailEffect {
             // The prospect's own address, and the sender's when a colleague wrote on their thread.
             suppress: [
@@ -167,7 +223,77 @@ pub fn received_effects(
     }
 }
 
-/// A bounce or spam complaint: one event per failed recipient who is a prospect.
+/// The Message-IDs a report quotes: the original's (from its attached
+/// headers or message) and those it answers.
+fn quoted_ids(envelope: &Envelope, reading: &Classification) -> Vec<String> {
+    let mut ids: Vec<String> = reading.original_message_id.iter().cloned().collect();
+    for id in &envelope.answers {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    ids
+}
+
+/// Ties a report by the Message-IDs it quotes, or, when it quotes none, by
+/// an earlier send to `address`.
+fn tie_by_address(
+    envelope: &Envelope,
+    quoted: &[String],
+    contacts: &MailContacts,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Tie {
+    if let Some(tie) = tie_by_ids(quoted, contacts) {
+        return tie;
+    }
+    if !quoted.is_empty() {
+        return Tie::Unverified(format!(
+            "it refers to <{}>, which neither rapport nor the rep sent",
+            quoted[0]
+        ));
+    }
+    let arrived = received_at(envelope, now);
+    match contacts.first_sent_to.get(address) {
+        Some(first) if *first <= arrived => Tie::EarlierSend,
+        Some(_) => Tie::Unverified(format!("it arrived before anything was sent to {address}")),
+        None => Tie::Unverified(format!(
+            "it quotes no Message-ID and nothing was ever sent to {address}"
+        )),
+    }
+}
+
+fn tie_by_ids(quoted: &[String], contacts: &MailContacts) -> Option<Tie> {
+    if quoted.iter().any(|id| contacts.outbox_ids.contains(id)) {
+        Some(Tie::Outbox)
+    } else if quoted.iter().any(|id| contacts.by_sent_id.contains_key(id)) {
+        Some(Tie::RepSent)
+    } else {
+        None
+    }
+}
+
+/// A report that changes nothing: recorded for the rep to look at.
+fn unverified(
+    prospect: ProspectId,
+    report: &str,
+    why: &str,
+    envelope: &Envelope,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    details: serde_json::Value,
+) -> MailEffect {
+    let data = merge(details, json!({ "report": report, "unverified": why }));
+    MailEffect {
+        event: event(prospect, EMAIL_UNVERIFIED, envelope, actor, now, data),
+        sent_id: None,
+        suppress: Vec::new(),
+        away_until: None,
+    }
+}
+
+/// A bounce or spam complaint: one event per failed recipient who is a
+/// prospect, acting only when the report is tied to mail sent to them.
 fn report_effects(
     envelope: &Envelope,
     reading: &Classification,
@@ -175,14 +301,16 @@ fn report_effects(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Vec<MailEffect> {
+    let quoted = quoted_ids(envelope, reading);
     // The bounced message tells whose it was only when the report names no
     // address: a named address that is no prospect's (a colleague in Cc) is not theirs.
-    let by_original = reading
-        .original_message_id
-        .as_ref()
-        .and_then(|id| contacts.by_sent_id.get(id).copied())
+    let by_original = quoted
+        .iter()
+        .find_map(|id| contacts.by_sent_id.get(id).copied())
         .filter(|_| reading.recipients.is_empty());
     let complaint = reading.class == MailClass::FeedbackReport;
+    let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
+    let report = if complaint { "complaint" } else { "bounce" };
     let mut effects: Vec<MailEffect> = Vec::new();
     for recipient in &reading.recipients {
         let address = recipient.address.to_lowercase();
@@ -193,22 +321,29 @@ fn report_effects(
             continue;
         }
         let hard = recipient.hard && !complaint;
+        let data = json!({
+            "message_id": envelope.message_id,
+            "from": envelope.from.first(),
+            "subject": envelope.subject,
+            "date": envelope.date,
+            "recipient": address,
+            "status": recipient.status,
+            "hard": hard,
+            "reason": recipient.reason,
+            "original_message_id": reading.original_message_id,
+            "reasons": reading.reasons,
+        });
+        let tie = tie_by_address(envelope, &quoted, contacts, &address, now);
+        if let Tie::Unverified(why) = &tie {
+            effects.push(unverified(prospect, report, why, envelope, actor, now, data));
+            continue;
+        }
         let suppress = match (complaint, hard) {
             (true, _) => vec![(address.clone(), "marked as spam".to_string())],
             (false, true) => vec![(address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))],
             (false, false) => Vec::new(),
         };
-        let data = json!({
-            "message_id": envelope.message_id,
-            "recipient": address,
-            "status": recipient.status,
-            "hard": hard,
-            "reason": recipient.reason,
-            "sender_problem": reading.sender_problem,
-            "original_message_id": reading.original_message_id,
-            "reasons": reading.reasons,
-        });
-        let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
+        let data = merge(data, sender_problem(reading, &tie));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -217,14 +352,17 @@ fn report_effects(
         });
     }
     if let Some(prospect) = by_original {
-        let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
+        let tie = tie_by_ids(&quoted, contacts).unwrap_or(Tie::RepSent);
         let data = json!({
             "message_id": envelope.message_id,
+            "from": envelope.from.first(),
+            "subject": envelope.subject,
+            "date": envelope.date,
             "hard": false,
-            "sender_problem": reading.sender_problem,
             "original_message_id": reading.original_message_id,
             "reasons": reading.reasons,
         });
+        let data = merge(data, sender_problem(reading, &tie));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -233,6 +371,22 @@ fn report_effects(
         });
     }
     effects
+}
+
+/// A policy or reputation refusal pauses the whole mailbox only when the
+/// report quotes mail rapport itself sent; otherwise it is only noted.
+fn sender_problem(reading: &Classification, tie: &Tie) -> serde_json::Value {
+    let pauses = reading.sender_problem && *tie == Tie::Outbox;
+    json!({
+        "sender_problem": pauses,
+        "policy_refusal": reading.sender_problem,
+        "verified_by": match tie {
+            Tie::Outbox => "a message rapport sent",
+            Tie::RepSent => "a message the rep sent",
+            Tie::EarlierSend => "an earlier send to the address",
+            Tie::Unverified(_) => "",
+        },
+    })
 }
 
 /// The address on file for a prospect (the contacts hold it when their mail was looked up).
@@ -259,6 +413,12 @@ fn sender_prospect(envelope: &Envelope, contacts: &MailContacts) -> Option<Prosp
         .find_map(|a| contacts.by_email.get(a).copied())
 }
 
+/// When the server received the message (never later than now): what the
+/// sender wrote in `Date:` is shown, but decides nothing.
+fn received_at(envelope: &Envelope, now: DateTime<Utc>) -> DateTime<Utc> {
+    envelope.received_at.unwrap_or(now).min(now)
+}
+
 /// One event per prospect and Message-ID, so reading a message again adds nothing.
 fn event(
     prospect: ProspectId,
@@ -271,7 +431,7 @@ fn event(
     NewEvent {
         prospect_id: prospect,
         kind: kind.into(),
-        occurred_at: envelope.date.unwrap_or(now),
+        occurred_at: received_at(envelope, now),
         source_key: format!("mail:{prospect}:{}", envelope.message_id),
         actor: actor.clone(),
         data,
@@ -304,16 +464,162 @@ mod tests {
     fn contacts() -> MailContacts {
         MailContacts {
             by_email: [("jane@acme.io".to_string(), JANE), ("raj@globex.com".to_string(), RAJ)].into(),
-            by_sent_id: [("s1@us.example".to_string(), JANE)].into(),
+            by_sent_id: [
+                ("s1@us.example".to_string(), JANE),
+                ("o1@rapport.us.example".to_string(), RAJ),
+            ]
+            .into(),
+            outbox_ids: ["o1@rapport.us.example".to_string()].into(),
+            first_sent_to: [("raj@globex.com".to_string(), at("2026-11-20T09:00:00Z"))].into(),
         }
     }
 
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
     fn effects_of(raw: &str) -> Vec<MailEffect> {
-        let envelope = Envelope::parse(raw.as_bytes()).expect("headers");
+        effects_at(
+            raw,
+            &contacts(),
+            Some(at("2026-11-27T10:00:00Z")),
+            at("2026-11-27T10:05:00Z"),
+        )
+    }
+
+    /// The effects of `raw`, received by the server at `received`, read at `now`.
+    fn effects_at(
+        raw: &str,
+        contacts: &MailContacts,
+        received: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Vec<MailEffect> {
+        let mut envelope = Envelope::parse(raw.as_bytes()).expect("headers");
+        envelope.received_at = received;
         let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
         let reading = classify(raw.as_bytes(), day).expect("classified");
         let actor = Actor::System("mail-sync:test".into());
-        received_effects(&envelope, &reading, &contacts(), &actor, Utc::now())
+        received_effects(&envelope, &reading, contacts, &actor, now)
+    }
+
+    /// A DSN for `recipient` with `status`, quoting `original` (a Message-ID) when given.
+    fn dsn(recipient: &str, status: &str, original: Option<&str>, date: &str) -> String {
+        let quoted = original.map_or(String::new(), |id| {
+            format!("--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <{id}>\r\nTo: {recipient}\r\n")
+        });
+        format!(
+            "From: MAILER-DAEMON@mx.example\r\nTo: ann@us.example\r\nDate: {date}\r\n\
+             Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{status}@mx.example>\r\n\
+             Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+             --B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\
+             --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n\
+             Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n\
+             Diagnostic-Code: smtp; 550 {status} refused\r\n{quoted}--B--\r\n"
+        )
+    }
+
+    const FUTURE: &str = "Fri, 1 Jan 2100 00:00:00 +0000";
+    const TODAY: &str = "Fri, 27 Nov 2026 10:00:00 +0000";
+
+    #[test]
+    fn a_forged_hard_bounce_changes_nothing_and_says_why() {
+        // Nothing was ever sent to Jane's address, and the report quotes nothing.
+        let effects = effects_of(&dsn("jane@acme.io", "5.1.1", None, TODAY));
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        assert_eq!(effects[0].event.kind, EMAIL_UNVERIFIED);
+        assert!(effects[0].suppress.is_empty());
+        assert_eq!(effects[0].event.data["report"], "bounce");
+        assert!(
+            effects[0].event.data["unverified"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was ever sent"),
+            "{}",
+            effects[0].event.data
+        );
+    }
+
+    #[test]
+    fn a_bounce_quoting_a_message_nobody_sent_changes_nothing() {
+        let effects = effects_of(&dsn("raj@globex.com", "5.1.1", Some("made-up@evil.example"), TODAY));
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        assert_eq!(effects[0].event.kind, EMAIL_UNVERIFIED);
+        assert!(effects[0].suppress.is_empty());
+    }
+
+    #[test]
+    fn a_bounce_that_arrived_before_anything_was_sent_changes_nothing() {
+        let raw = dsn("raj@globex.com", "5.1.1", None, TODAY);
+        let effects = effects_at(
+            &raw,
+            &contacts(),
+            Some(at("2026-11-19T09:00:00Z")),
+            at("2026-11-27T10:00:00Z"),
+        );
+        assert_eq!(effects[0].event.kind, EMAIL_UNVERIFIED, "{effects:?}");
+        assert!(effects[0].suppress.is_empty());
+    }
+
+    #[test]
+    fn a_hard_bounce_after_a_send_to_the_address_suppresses_it() {
+        let effects = effects_of(&dsn("raj@globex.com", "5.1.1", None, TODAY));
+        assert_eq!(effects[0].event.kind, EMAIL_BOUNCED, "{effects:?}");
+        assert_eq!(effects[0].event.data["hard"], true);
+        assert_eq!(effects[0].suppress.len(), 1);
+        assert_eq!(effects[0].event.data["verified_by"], "an earlier send to the address");
+    }
+
+    #[test]
+    fn only_a_policy_refusal_of_rapports_own_mail_pauses_the_mailbox() {
+        let forged = effects_of(&dsn("raj@globex.com", "5.7.1", None, FUTURE));
+        assert_eq!(
+            forged[0].event.kind, EMAIL_BOUNCED,
+            "tied by the earlier send: {forged:?}"
+        );
+        assert_eq!(
+            forged[0].event.data["sender_problem"], false,
+            "{}",
+            forged[0].event.data
+        );
+        assert_eq!(forged[0].event.data["policy_refusal"], true);
+        let own = effects_of(&dsn("raj@globex.com", "5.7.1", Some("o1@rapport.us.example"), TODAY));
+        assert_eq!(own[0].event.data["sender_problem"], true, "{}", own[0].event.data);
+        assert_eq!(own[0].event.data["verified_by"], "a message rapport sent");
+    }
+
+    #[test]
+    fn an_events_time_is_when_the_server_received_it_never_later_than_now() {
+        let raw = dsn("raj@globex.com", "5.7.1", Some("o1@rapport.us.example"), FUTURE);
+        let now = at("2026-11-27T10:05:00Z");
+        let received = effects_at(&raw, &contacts(), Some(at("2026-11-27T10:00:00Z")), now);
+        assert_eq!(received[0].event.occurred_at, at("2026-11-27T10:00:00Z"));
+        assert_eq!(
+            received[0].event.data["date"], "2100-01-01T00:00:00Z",
+            "the Date header is shown"
+        );
+        let unknown = effects_at(&raw, &contacts(), None, now);
+        assert_eq!(unknown[0].event.occurred_at, now);
+        let skewed = effects_at(&raw, &contacts(), Some(at("2030-01-01T00:00:00Z")), now);
+        assert_eq!(skewed[0].event.occurred_at, now);
+    }
+
+    #[test]
+    fn an_out_of_office_acts_only_when_tied_to_mail_sent() {
+        let ooo = |extra: &str, from: &str| {
+            format!(
+                "From: {from}\r\nTo: ann@us.example\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n\
+                 Message-ID: <ooo-{from}>\r\n{extra}\r\nI am away until 8 December 2026.\r\n"
+            )
+        };
+        let forged = effects_of(&ooo("", "jane@acme.io"));
+        assert_eq!(forged[0].event.kind, EMAIL_UNVERIFIED, "{forged:?}");
+        assert!(forged[0].away_until.is_none());
+        assert_eq!(forged[0].event.data["report"], "out_of_office");
+        let answering = effects_of(&ooo("In-Reply-To: <s1@us.example>\r\n", "jane@acme.io"));
+        assert_eq!(answering[0].event.kind, EMAIL_AUTO_REPLIED, "{answering:?}");
+        assert!(answering[0].away_until.is_some());
+        let after_a_send = effects_of(&ooo("", "raj@globex.com"));
+        assert_eq!(after_a_send[0].event.kind, EMAIL_AUTO_REPLIED, "{after_a_send:?}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::definition::{Reset, Rule, RuleAction, RuleSet, Trigger};
 use crate::domain::event::{Actor, Event, PROSPECT_CREATED, STAGE_CHANGED};
-use crate::domain::mail::EMAIL_SENT;
+use crate::domain::mail::{EMAIL_SENT, EMAIL_UNVERIFIED};
 use crate::domain::pipeline::Pipeline;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -107,7 +107,8 @@ fn resets(event: &Event, reset: Reset) -> bool {
     if event.kind == PROSPECT_CREATED || event.kind == STAGE_CHANGED {
         return true;
     }
-    if is_rules_own(event) {
+    // The rules' own doing, and mail nobody could tie to a real send, restart nothing.
+    if is_rules_own(event) || event.kind == EMAIL_UNVERIFIED {
         return false;
     }
     let touch = event.kind == EMAIL_SENT || matches!(event.actor, Actor::User(_));

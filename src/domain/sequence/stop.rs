@@ -102,6 +102,9 @@ pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decisi
     if sequence.stop_on_colleague_reply && situation.colleague_replied {
         return Decision::Stop("a colleague at the same company replied".into());
     }
+    // A policy refusal that does not quote mail rapport sent is only noted: it
+    // neither pauses the mailbox nor counts as a soft bounce to retry.
+    let since: Vec<&Event> = since.into_iter().filter(|e| !is_noted_refusal(e)).collect();
     if let Some(bounce) = since.iter().rev().find(|e| e.kind == EMAIL_BOUNCED) {
         if bounce.data["sender_problem"] == true {
             return Decision::PauseMailbox(format!(
@@ -137,6 +140,10 @@ pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decisi
         }
     }
     Decision::Continue
+}
+
+fn is_noted_refusal(event: &Event) -> bool {
+    event.kind == EMAIL_BOUNCED && event.data["policy_refusal"] == true && event.data["sender_problem"] != true
 }
 
 fn stop_reason(event: &Event) -> Option<String> {

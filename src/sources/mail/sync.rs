@@ -15,7 +15,7 @@ use crate::config::{MailboxConfig, Settings};
 use crate::domain::clock::Clock;
 use crate::domain::event::Actor;
 use crate::domain::mail::envelope::{Envelope, ENVELOPE_FIELDS};
-use crate::domain::mail::{self, classify, Classification, MailContacts, MailEffect};
+use crate::domain::mail::{self, classify, Classification, MailEffect};
 use crate::domain::prospect::RepId;
 use crate::store::{FolderCursor, MailBatch, Store, StoreError};
 use chrono::Duration as ChronoDuration;
@@ -318,13 +318,19 @@ impl MailSync {
         report: &mut SyncReport,
     ) -> Result<Vec<MailEffect>, MailError> {
         let headers = connection
-            .fetch(uids, &format!("(UID BODY.PEEK[HEADER.FIELDS ({ENVELOPE_FIELDS})])"))
+            .fetch(
+                uids,
+                &format!("(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ({ENVELOPE_FIELDS})])"),
+            )
             .await?;
         report.headers_fetched += headers.len() as u64;
         let mut envelopes: Vec<(u32, Envelope)> = Vec::with_capacity(headers.len());
         for (uid, fetch) in &headers {
             match Envelope::parse(fetch.header().unwrap_or_default()) {
-                Some(envelope) => envelopes.push((*uid, envelope)),
+                Some(mut envelope) => {
+                    envelope.received_at = fetch.internal_date().map(|d| d.with_timezone(&chrono::Utc));
+                    envelopes.push((*uid, envelope));
+                }
                 None => {
                     report.unreadable += 1;
                     tracing::warn!(mailbox = %reader.name, uid, "skipped a message without readable headers");
@@ -350,10 +356,7 @@ impl MailSync {
         }
         let readings = self.read_messages(connection, reader, &to_read, report).await?;
         let (emails, ids) = mail::lookups(std::iter::empty(), readings.iter().map(|(_, r)| r));
-        merge(
-            &mut contacts,
-            self.store.mail_contacts(reader.rep, &emails, &ids).await?,
-        );
+        contacts.merge(self.store.mail_contacts(reader.rep, &emails, &ids).await?);
         let by_uid: std::collections::HashMap<u32, &Envelope> = envelopes.iter().map(|(u, e)| (*u, e)).collect();
         for (uid, reading) in &readings {
             if let Some(envelope) = by_uid.get(uid) {
@@ -433,9 +436,4 @@ impl MailSync {
         let lease = i64::try_from(self.settings.config.mail.sync_lease_secs).unwrap_or(86_400);
         self.clock.now() + ChronoDuration::seconds(lease)
     }
-}
-
-fn merge(contacts: &mut MailContacts, more: MailContacts) {
-    contacts.by_email.extend(more.by_email);
-    contacts.by_sent_id.extend(more.by_sent_id);
 }
