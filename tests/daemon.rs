@@ -67,6 +67,33 @@ fn runs_on_embedded_defaults_with_nothing_configured_and_stops_on_sigterm_within
     assert_eq!(code, Some(0), "{}", log(&ws));
     assert!(took < grace, "took {took:?}, grace {grace:?}");
     assert!(log(&ws).contains("SIGTERM received"));
+    // The write-ahead log went back into the database file.
+    let wal = ws.path("data/rapport.db-wal");
+    let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(left, 0, "a clean stop leaves no write-ahead log ({left} bytes)");
+}
+
+#[test]
+fn a_signing_key_that_cannot_be_read_stops_the_start_with_a_message() {
+    let ws = Workspace::with_rep();
+    // A stored key nobody could have made: the links already mailed cannot be checked.
+    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::query("INSERT OR REPLACE INTO local_keys (name, value) VALUES ('unsubscribe', 'short')")
+            .execute(&mut db)
+            .await
+            .expect("write");
+        db.close().await.expect("close");
+    });
+    let out = ws.command().arg("daemon").output().expect("run");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("unsubscribe links' signing key"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -49,7 +49,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
         "config/rapport.toml",
         format!(
             "[database]\nurl = \"sqlite://data/rapport.db\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
-             [http]\nenabled = false\n[digest]\nslack_webhook_url = \"{}\"\n\
+             [http]\nenabled = false\n[fetch]\nallow_private_networks = true\n[digest]\nslack_webhook_url = \"{}\"\n\
              [jobs.send-digests]\nschedule = \"* * * * * *\"\n{jobs}",
             smtp.port,
             hook.url("/hook")
@@ -74,7 +74,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
         "jane@acme.io",
         "post",
         "--note",
-        "Our new deploy pipeline",
+        "Our new deploy pipeline <!channel> & <https://evil.example|Click>",
         "--url",
         "https://blog.acme.io/p2",
         "--at",
@@ -118,12 +118,62 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
     let posts: Vec<_> = hook.requests().into_iter().filter(|r| r.method == "POST").collect();
     assert_eq!(posts.len(), 1, "one chat message");
     let body: serde_json::Value = serde_json::from_slice(&posts[0].body).expect("JSON body");
+    let text = body["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with("Good morning, Ann Rep."), "{body}");
     assert!(
-        body["text"]
-            .as_str()
-            .is_some_and(|t| t.starts_with("Good morning, Ann Rep.")),
-        "{body}"
+        text.contains("&lt;!channel&gt; &amp; &lt;https://evil.example|Click&gt;") && !text.contains("<!channel>"),
+        "Slack's control characters arrive as text: {text}"
     );
+}
+
+/// A webhook is posted to through the guarded client: never plain http to
+/// another host, never followed through a redirect, never shown in an error.
+#[test]
+fn a_chat_webhook_must_be_https_is_not_redirected_and_is_never_shown() {
+    let smtp = SmtpSink::start();
+    let elsewhere = Server::start(|_| Response::new(200, "ok"));
+    let target = elsewhere.url("/stolen");
+    let redirecting = Server::start(move |_| Response::new(302, "").header("Location", &target));
+    for (webhook, expected) in [
+        (
+            "http://hooks.example/services/T000/B000/SECRETTOKEN".to_string(),
+            "is not an https address",
+        ),
+        (redirecting.url("/services/T000/B000/SECRETTOKEN"), "a redirect"),
+    ] {
+        let ws = Workspace::new();
+        ws.write(
+            "config/rapport.toml",
+            format!(
+                "[database]\nurl = \"sqlite://data/rapport.db\"\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+                 [fetch]\nallow_private_networks = true\n[digest]\nsend_empty = true\nslack_webhook_url = \"{webhook}\"\n",
+                smtp.port
+            ),
+        );
+        ws.ok(&[
+            "init",
+            "--rep-name",
+            "Ann Rep",
+            "--rep-email",
+            "ann@example.com",
+            "--tz",
+            "Europe/Oslo",
+        ]);
+        let out = ws
+            .command()
+            .args(["--now", "2026-12-04T06:30:00Z", "digest", "--send"])
+            .env("RUST_LOG", "trace")
+            .output()
+            .expect("run");
+        let shown = format!("{}{}", common::stdout(&out), common::stderr(&out));
+        assert!(shown.contains(expected), "{shown}");
+        assert!(
+            !shown.contains("SECRETTOKEN"),
+            "the webhook's secret was shown: {shown}"
+        );
+    }
+    assert!(elsewhere.requests().is_empty(), "the redirect was followed");
+    assert_eq!(smtp.received().len(), 2, "the mail went out all the same");
 }
 
 /// Runs `rapport digest --send` every hour from `from` for `hours`.

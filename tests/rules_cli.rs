@@ -238,3 +238,52 @@ fn rules_can_tag_enrol_and_stop_sequences() {
     let jane = ws.json(&["prospect", "show", "jane@acme.io"]);
     assert_eq!(jane["prospect"]["tags"], serde_json::json!(["active"]), "{jane}");
 }
+
+/// Runs one SQL statement on the workspace's database, as another program would.
+fn sql(ws: &Workspace, statement: &str) {
+    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    tokio::runtime::Runtime::new().expect("runtime").block_on(async {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open");
+        sqlx::query(statement).execute(&mut db).await.expect(statement);
+        db.close().await.expect("close");
+    });
+}
+
+#[test]
+fn an_action_lost_to_the_database_is_carried_out_on_the_next_pass_once() {
+    let ws = Workspace::with_rep();
+    let start = "2026-11-30T09:00:00Z";
+    ws.at(
+        start,
+        &["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"],
+    );
+    for day in ["2026-11-27", "2026-11-29", "2026-12-01"] {
+        ws.ok(&[
+            "log",
+            "raj@globex.com",
+            "post",
+            "--at",
+            &format!("{day}T08:00:00Z"),
+            "--note",
+            "a post",
+        ]);
+    }
+    // The database refuses new tasks, as a full disk would, after the firing is recorded.
+    sql(
+        &ws,
+        "CREATE TRIGGER refuse_tasks BEFORE INSERT ON tasks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    );
+    let t1 = "2026-12-01T10:00:00Z";
+    let failed = ws.run(&["--now", t1, "rules", "run", "--once"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", common::stdout(&failed));
+    assert!(ws.json_at(t1, &["tasks"]).as_array().is_some_and(Vec::is_empty));
+
+    sql(&ws, "DROP TRIGGER refuse_tasks");
+    let report = ws.json_at(t1, &["rules", "run", "--once"]);
+    assert_eq!(report["reminded"], 1, "the warm reminder, on the next pass: {report}");
+    let again = ws.json_at(t1, &["rules", "run", "--once"]);
+    assert_eq!(again["reminded"], 0, "once: {again}");
+    let tasks = ws.json_at(t1, &["tasks"]);
+    assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
+}

@@ -270,7 +270,8 @@ pub struct DigestSender {
     clock: std::sync::Arc<dyn crate::domain::clock::Clock>,
     settings: std::sync::Arc<Settings>,
     mailer: crate::outbound::Mailer,
-    http: reqwest::Client,
+    /// The one guarded client, for the chat webhook.
+    http: Result<crate::net::client::HttpClient, String>,
 }
 
 impl DigestSender {
@@ -280,10 +281,8 @@ impl DigestSender {
         settings: std::sync::Arc<Settings>,
         mailer: crate::outbound::Mailer,
     ) -> DigestSender {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(15))
-            .build()
-            .unwrap_or_default();
+        let http =
+            crate::net::client::HttpClient::new(settings.config.fetch.client_settings()).map_err(|e| e.to_string());
         DigestSender {
             store,
             clock,
@@ -375,24 +374,32 @@ impl DigestSender {
         Ok(Err(error))
     }
 
-    /// The digest's text to a Slack-compatible incoming webhook, if one is set.
+    /// The digest's text to a Slack-compatible incoming webhook, if one is
+    /// set, through the guarded client. The text is escaped as Slack's
+    /// format requires, so `<!channel>` or `<https://x|Click>` in a feed's
+    /// title arrives as text. Errors never show the webhook's URL (its path
+    /// is its secret).
     async fn post_to_chat(&self, text: &str) -> Result<(), String> {
-        let Some(url) = &self.settings.config.digest.slack_webhook_url else {
+        let Some(secret) = &self.settings.config.digest.slack_webhook_url else {
             return Ok(());
         };
-        let response = self
+        let url = url::Url::parse(secret.expose())
+            .map_err(|_| "digest.slack_webhook_url is not a URL; paste the webhook's https address".to_string())?;
+        let http = self
             .http
-            .post(url.expose())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(serde_json::json!({ "text": text }).to_string())
-            .send()
+            .as_ref()
+            .map_err(|e| format!("digest.slack_webhook_url: {e}"))?;
+        let body = serde_json::json!({ "text": slack_escape(text) }).to_string();
+        http.post_secret(&url, "application/json", body.into_bytes())
             .await
-            .map_err(|e| format!("digest.slack_webhook_url: {}", e.without_url()))?;
-        match response.status().is_success() {
-            true => Ok(()),
-            false => Err(format!("digest.slack_webhook_url answered {}", response.status())),
-        }
+            .map_err(|e| format!("digest.slack_webhook_url: {e}"))
     }
+}
+
+/// Slack's message format reads `&`, `<` and `>` as control characters: text
+/// from feeds and replies must arrive as written.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 fn domain_of(rep: &Rep) -> &str {
@@ -436,4 +443,15 @@ fn compose(
             digest.html.clone(),
         ))
         .map_err(|e| format!("the digest cannot be built: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn slack_control_characters_arrive_as_text() {
+        assert_eq!(
+            super::slack_escape("<!channel> R&D <https://evil.example|Click>"),
+            "&lt;!channel&gt; R&amp;D &lt;https://evil.example|Click&gt;"
+        );
+    }
 }

@@ -147,8 +147,11 @@ impl RuleRunner {
         report: &mut RulesReport,
     ) -> Result<(), RulesError> {
         let now = self.clock.now();
-        // Recorded first: a pass cut off after this loses the action rather
-        // than doing it twice.
+        // Recorded first and pending until the action has committed: an
+        // action lost to the database (locked, full) is carried out when the
+        // rule fires again on the next pass. Every action is keyed by the
+        // firing (the stage change's source key, the suggestion's and the
+        // task's key) or changes nothing the second time, so none is done twice.
         if !self
             .store
             .record_firing(&fired.key, &fired.rule, prospect.id, &fired.reason, now)
@@ -156,6 +159,19 @@ impl RuleRunner {
         {
             return Ok(());
         }
+        self.act(prospect, pipeline, fired, report).await?;
+        self.store.finish_firing(&fired.key, self.clock.now()).await?;
+        Ok(())
+    }
+
+    async fn act(
+        &self,
+        prospect: &Prospect,
+        pipeline: &Pipeline,
+        fired: &Fired,
+        report: &mut RulesReport,
+    ) -> Result<(), RulesError> {
+        let now = self.clock.now();
         let actor = Actor::Rule(fired.rule.clone());
         match &fired.outcome {
             Outcome::Advance { from, to } => {

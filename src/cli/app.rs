@@ -90,6 +90,16 @@ impl App {
 
     pub fn config_check(&self) -> anyhow::Result<()> {
         let s = &self.settings;
+        // Secrets are read only when a mailbox connects; a check reads them all now.
+        let missing: Vec<String> = s
+            .config
+            .mailboxes
+            .iter()
+            .filter_map(|(name, mailbox)| mailbox.credential(name).err().map(|e| e.to_string()))
+            .collect();
+        if !missing.is_empty() {
+            return Err(input_error(missing.join("\n")));
+        }
         let report = serde_json::json!({
             "config_file": s.path.as_ref().map(|p| p.display().to_string()),
             "database": s.config.database.url,
@@ -149,12 +159,22 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
         .with_context(|| format!("opening the database ({})", db.url))
 }
 
+/// Libraries whose debug and trace output is a protocol transcript, with the
+/// credentials in it (IMAP LOGIN and AUTHENTICATE, SMTP AUTH): held at info
+/// whatever level is asked for, so no credential reaches the log.
+const TRANSCRIPT_TARGETS: [&str; 3] = ["async_imap", "imap_proto", "lettre"];
+
 /// Logs go to stderr: human-readable on a terminal, or JSON lines.
 fn init_logging(settings: &Settings, format: Option<LogFormat>) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
+    let mut filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&settings.config.log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    for target in TRANSCRIPT_TARGETS {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -20,9 +20,12 @@ pub async fn run(app: App) -> anyhow::Result<()> {
     };
     let jobs = daemon::configured_jobs(&app.settings);
     let listener = listen(&app).await?;
-    daemon::run(ctx, jobs, listener, shutdown_signal())
+    let result = daemon::run(ctx, jobs, listener, shutdown_signal())
         .await
-        .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"))
+        .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"));
+    // A clean stop leaves no write-ahead log behind: its pages go into the database file.
+    app.store.close().await;
+    result
 }
 
 /// Binds the HTTP listener now, so a taken port stops the start with a clear error.

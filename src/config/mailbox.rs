@@ -152,6 +152,17 @@ pub(super) fn validate_mailbox(
                 .into(),
         ));
     }
+    for (kind, env, file) in [
+        ("password", &mailbox.password_env, &mailbox.password_file),
+        ("oauth2_token", &mailbox.oauth2_token_env, &mailbox.oauth2_token_file),
+    ] {
+        if env.is_some() && file.is_some() {
+            return Err(bad(
+                &key(&format!("{kind}_env")),
+                format!("set either `{kind}_env` or `{kind}_file`, not both"),
+            ));
+        }
+    }
     for folder in &mailbox.folders {
         if is_never_read(folder) {
             return Err(bad(
@@ -160,7 +171,10 @@ pub(super) fn validate_mailbox(
             ));
         }
     }
-    mailbox.credential(name).map(|_| ())
+    // The secret itself is read where it is used (each connection), so one
+    // mailbox whose variable or file is missing breaks only that mailbox;
+    // `config check` reads every one.
+    Ok(())
 }
 
 /// The certificates in a PEM file, or what is wrong with it.

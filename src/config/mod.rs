@@ -229,6 +229,18 @@ pub struct HttpConfig {
     /// proxy), used in unsubscribe links. Sequence mail waits until it is set.
     pub public_url: Option<String>,
     pub enabled: bool,
+    /// Connections served at once; more wait in the kernel's queue.
+    pub max_connections: usize,
+    /// A client must send a request's whole header within this time.
+    pub header_timeout_secs: u64,
+    /// A request must be answered within this time.
+    pub request_timeout_secs: u64,
+    /// No connection is kept longer, however busy (slow clients are closed).
+    pub connection_max_secs: u64,
+    /// Largest request body read.
+    pub max_body_bytes: usize,
+    /// Unsubscribe requests (GET or POST on /u/) one client address may make per minute.
+    pub unsubscribe_per_minute: u32,
 }
 
 impl Default for HttpConfig {
@@ -237,6 +249,12 @@ impl Default for HttpConfig {
             listen: "127.0.0.1:8025".into(),
             public_url: None,
             enabled: true,
+            max_connections: 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
+            connection_max_secs: 120,
+            max_body_bytes: 16 * 1024,
+            unsubscribe_per_minute: 30,
         }
     }
 }

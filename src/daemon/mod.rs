@@ -64,13 +64,23 @@ pub async fn run(
     listener: Option<tokio::net::TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), JobError> {
+    // Links already mailed are signed with the stored key: without it the
+    // listener would answer every one as invalid, so the daemon does not start.
+    let unsubscribe_key = match &listener {
+        Some(_) => Some(Arc::new(
+            crate::outbound::sender::unsubscribe_key(ctx.store.as_ref())
+                .await
+                .map_err(|e| format!("cannot read the unsubscribe links' signing key from the database: {e}"))?,
+        )),
+        None => None,
+    };
     let mut scheduler = Scheduler::register(&ctx, jobs).await?;
     let grace = Duration::from_secs(ctx.settings.config.daemon.shutdown_grace_secs);
     let mut running: JoinSet<String> = JoinSet::new();
     let (stop_watchers, stop) = tokio::sync::watch::channel(false);
     let mut watchers = start_mail_watchers(&ctx, stop.clone());
-    if let Some(listener) = listener {
-        watchers.spawn(serve_http(ctx.clone(), listener, stop));
+    if let (Some(listener), Some(secret)) = (listener, unsubscribe_key) {
+        watchers.spawn(serve_http(ctx.clone(), listener, secret, stop));
     }
     tokio::pin!(shutdown);
     loop {
@@ -124,14 +134,12 @@ pub async fn run(
 }
 
 /// The HTTP listener (one-click unsubscribe), until the daemon stops.
-async fn serve_http(ctx: JobContext, listener: tokio::net::TcpListener, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let secret = match crate::outbound::sender::unsubscribe_key(ctx.store.as_ref()).await {
-        Ok(secret) => Arc::new(secret),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the unsubscribe key; the HTTP listener is not started");
-            return;
-        }
-    };
+async fn serve_http(
+    ctx: JobContext,
+    listener: tokio::net::TcpListener,
+    secret: Arc<Vec<u8>>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let state = crate::web::WebState {
         store: ctx.store.clone(),
         clock: ctx.clock.clone(),
@@ -140,7 +148,7 @@ async fn serve_http(ctx: JobContext, listener: tokio::net::TcpListener, mut stop
     let stopped = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };
-    if let Err(e) = crate::web::serve(listener, state, stopped).await {
+    if let Err(e) = crate::web::serve(listener, state, &ctx.settings.config.http, stopped).await {
         tracing::error!(error = %e, "the HTTP listener failed");
     }
 }

@@ -180,6 +180,58 @@ impl HttpClient {
         })
     }
 
+    /// POSTs `body` to a URL that is itself a secret (a chat webhook's path is
+    /// its key): the guard, pacing and time limit of every request, https only
+    /// (plain http only to loopback, when private networks are allowed), no
+    /// redirect followed, and no error that shows more of the URL than its host.
+    pub async fn post_secret(&self, url: &Url, content_type: &str, body: Vec<u8>) -> Result<(), String> {
+        let shown = format!("{}://{}/…", url.scheme(), url.host_str().unwrap_or("?"));
+        let loopback = match url.host() {
+            Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        };
+        let plain_allowed = url.scheme() == "http" && loopback && self.settings.allow_private_networks;
+        if url.scheme() != "https" && !plain_allowed {
+            return Err(format!(
+                "{shown} is not an https address; a webhook gets the digest's text, so it must be https \
+                 (plain http only to loopback with [fetch] allow_private_networks = true)"
+            ));
+        }
+        guard::check_url(url, self.settings.allow_private_networks).map_err(|e| match e {
+            GuardError::Private { address, .. } => format!(
+                "{shown} points at {address}, a private or special-purpose address; rapport posts only to public addresses"
+            ),
+            _ => format!("{shown} is not a usable webhook address"),
+        })?;
+        let _turn = self
+            .take_turn(url)
+            .await
+            .map_err(|_| format!("{shown}: the HTTP client is shutting down"))?;
+        let request = self
+            .client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send();
+        let seconds = self.settings.total_timeout.as_secs();
+        let response = tokio::time::timeout(self.settings.total_timeout, request)
+            .await
+            .map_err(|_| format!("{shown} did not answer within {seconds} s"))?
+            .map_err(|e| format!("{shown}: {}", describe(&e.without_url())))?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(format!(
+                "{shown} answered {status}, a redirect; rapport does not follow a webhook elsewhere, set its final address"
+            ));
+        }
+        if !status.is_success() {
+            return Err(format!("{shown} answered {status}"));
+        }
+        Ok(())
+    }
+
     /// Waits until the host is free and its pacing interval has passed, and
     /// for a place under the global limit.
     async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {

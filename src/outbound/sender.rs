@@ -1057,5 +1057,14 @@ fn bounce_effect(
 /// the database, so links stay valid across restarts and workers.
 pub async fn unsubscribe_key(store: &dyn Store) -> Result<Vec<u8>, StoreError> {
     let fresh = hex::encode(rand::random::<[u8; 32]>());
-    Ok(store.local_key("unsubscribe", &fresh).await?.into_bytes())
+    let key = store.local_key("unsubscribe", &fresh).await?;
+    // Made here as 32 random bytes in hex: anything else was not made by rapport.
+    if key.len() != 64 || hex::decode(&key).is_err() {
+        return Err(StoreError::Corrupt(
+            "the stored key 'unsubscribe' (table local_keys) is not 32 bytes of hex; restore it from a backup, \
+             or delete the row to make a new one (links already mailed stop working)"
+                .into(),
+        ));
+    }
+    Ok(key.into_bytes())
 }

@@ -352,6 +352,9 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>>;
     /// Prunes finished job runs older than `keep_until` and lets the database tidy itself.
     async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64>;
+    /// A clean stop: writes everything back into the database file (SQLite's
+    /// write-ahead log is emptied) and closes the connections.
+    async fn close(&self);
 }
 
 /// The stored form of an address on the suppression list.

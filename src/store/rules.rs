@@ -50,7 +50,9 @@ pub trait RulesStore: Send + Sync {
         decision: SuggestionDecision,
         now: DateTime<Utc>,
     ) -> StoreResult<Suggestion>;
-    /// Records a firing about to be carried out; false when it was before.
+    /// Records a firing about to be carried out (pending until
+    /// `finish_firing`); false when it was carried out before. A pending
+    /// one, whose action was lost, is to be carried out again.
     async fn record_firing(
         &self,
         key: &str,
@@ -59,6 +61,8 @@ pub trait RulesStore: Send + Sync {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Marks a firing's action committed.
+    async fn finish_firing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Stops the prospect's running sequence, with the reason.
     async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool>;
 }

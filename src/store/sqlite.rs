@@ -1172,4 +1172,11 @@ impl Store for SqliteStore {
             .map_err(db("optimise the database"))?;
         Ok(pruned)
     }
+
+    async fn close(&self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
+            tracing::warn!(error = %e, "could not write the write-ahead log back into the database");
+        }
+        self.pool.close().await;
+    }
 }

@@ -153,7 +153,7 @@ impl RulesStore for SqliteStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let added = sqlx::query(
+        sqlx::query(
             "INSERT INTO rule_firings (key, rule, prospect_id, reason, fired_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
         )
@@ -164,9 +164,23 @@ impl RulesStore for SqliteStore {
         .bind(ts(now))
         .execute(self.pool())
         .await
-        .map_err(db("record a rule firing"))?
-        .rows_affected();
-        Ok(added > 0)
+        .map_err(db("record a rule firing"))?;
+        let done: Option<String> = sqlx::query_scalar("SELECT done_at FROM rule_firings WHERE key = ?")
+            .bind(key)
+            .fetch_one(self.pool())
+            .await
+            .map_err(db("record a rule firing"))?;
+        Ok(done.is_none())
+    }
+
+    async fn finish_firing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE rule_firings SET done_at = ? WHERE key = ? AND done_at IS NULL")
+            .bind(ts(now))
+            .bind(key)
+            .execute(self.pool())
+            .await
+            .map_err(db("mark a rule firing done"))?;
+        Ok(())
     }
 
     async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {

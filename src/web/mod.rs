@@ -1,13 +1,19 @@
 //! The daemon's HTTP listener. For now it serves one-click unsubscribe
 //! links (RFC 8058): `POST /u/TOKEN` unsubscribes at once; `GET /u/TOKEN`
 //! only shows a page whose button posts, because link scanners and mail
-//! previews fetch links without anyone clicking.
+//! previews fetch links without anyone clicking. `serve.rs` bounds the
+//! connections, `limits.rs` each request.
 
+mod limits;
+mod serve;
+
+use crate::config::HttpConfig;
 use crate::domain::clock::Clock;
 use crate::domain::sequence::unsubscribe;
 use crate::store::Store;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -22,22 +28,38 @@ pub struct WebState {
     pub secret: Arc<Vec<u8>>,
 }
 
-pub fn router(state: WebState) -> Router {
-    Router::new()
+pub fn router(state: WebState, http: &HttpConfig) -> Router {
+    let unsubscribe = Router::new()
         .route("/u/{token}", get(confirm_page).post(unsubscribe_now))
+        .route_layer(middleware::from_fn_with_state(
+            limits::ClientRate::per_minute(http.unsubscribe_per_minute),
+            limits::limit_rate,
+        ));
+    Router::new()
+        .merge(unsubscribe)
         .route("/health", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(http.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits::RequestLimits::from_config(http),
+            limits::bound_request,
+        ))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, within the limits of `[http]`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: WebState,
+    http: &HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve::serve(
+        listener,
+        router(state, http),
+        serve::ConnectionLimits::from_config(http),
+        shutdown,
+    )
+    .await
 }
 
 async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> Response {

@@ -1,0 +1,140 @@
+//! Limits on each request, as layers on the routes: an answer within
+//! `http.request_timeout_secs`, a body no larger than `http.max_body_bytes`,
+//! and for unsubscribe links a rate per client address
+//! (`http.unsubscribe_per_minute`), so nobody can walk the token space or
+//! flood the database through them.
+
+use crate::config::HttpConfig;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Client addresses remembered before the limiter forgets idle ones.
+const REMEMBERED_CLIENTS: usize = 10_000;
+
+#[derive(Clone)]
+pub struct RequestLimits {
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl RequestLimits {
+    pub fn from_config(http: &HttpConfig) -> RequestLimits {
+        RequestLimits {
+            timeout: Duration::from_secs(http.request_timeout_secs.max(1)),
+            max_body_bytes: http.max_body_bytes,
+        }
+    }
+}
+
+/// Answers 413 to a body declared too large and 503 to a request not
+/// answered in time.
+pub async fn bound_request(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
+    }
+    match tokio::time::timeout(limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the request took too long; try again\n",
+        )
+            .into_response(),
+    }
+}
+
+/// Requests per client address; IPv6 clients count per /64, the block one
+/// subscriber usually has.
+#[derive(Clone)]
+pub struct ClientRate {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl ClientRate {
+    pub fn per_minute(limit: u32) -> ClientRate {
+        let quota = Quota::per_minute(NonZeroU32::new(limit.max(1)).unwrap_or(NonZeroU32::MIN));
+        ClientRate {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+        }
+    }
+
+    /// `Ok` to serve, or how long the client must wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+        if self.limiter.len() > REMEMBERED_CLIENTS {
+            self.limiter.retain_recent();
+        }
+        self.limiter
+            .check_key(&client_key(client))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+fn client_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !((1u128 << 64) - 1)).into()),
+        },
+        v4 => v4,
+    }
+}
+
+/// 429 with Retry-After once a client address is over its rate.
+pub async fn limit_rate(
+    State(rate): State<ClientRate>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match rate.check(peer.ip()) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let seconds = wait.as_secs().max(1).to_string();
+            tracing::warn!(client = %peer.ip(), "unsubscribe requests over the per-client rate");
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, seconds)],
+                "too many requests; try again in a minute\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_over_its_rate_waits_and_others_do_not() {
+        let rate = ClientRate::per_minute(3);
+        let one: IpAddr = "203.0.113.7".parse().unwrap();
+        let other: IpAddr = "198.51.100.9".parse().unwrap();
+        for _ in 0..3 {
+            assert!(rate.check(one).is_ok());
+        }
+        let wait = rate.check(one).expect_err("over the rate");
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60), "{wait:?}");
+        assert!(rate.check(other).is_ok());
+    }
+
+    #[test]
+    fn an_ipv6_subscriber_counts_once_per_64() {
+        let rate = ClientRate::per_minute(1);
+        assert!(rate.check("2001:db8:1:2::1".parse().unwrap()).is_ok());
+        assert!(rate.check("2001:db8:1:2:ffff::9".parse().unwrap()).is_err());
+        assert!(rate.check("2001:db8:1:3::1".parse().unwrap()).is_ok());
+    }
+}
