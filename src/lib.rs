@@ -10,6 +10,7 @@
 //! - [`web`]: the daemon's HTTP listener (one-click unsubscribe).
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
+//! - [`robustness`]: hostile input's paths as functions of bytes, for the fuzzers.
 
 pub mod automation;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod daemon;
 pub mod domain;
 pub mod net;
 pub mod outbound;
+pub mod robustness;
 pub mod sources;
 pub mod store;
 pub mod web;

@@ -467,16 +467,26 @@ pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
 /// Loads the file (if any), applies environment overrides, resolves secrets,
 /// loads pipelines and validates everything.
 pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+    let text = path
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new(
+                    path.display().to_string(),
+                    "-",
+                    format!("cannot read the file: {e}; check --config or RAPPORT_CONFIG"),
+                )
+            })
+        })
+        .transpose()?;
+    load_text(text.as_deref(), path)
+}
+
+/// `load` for a config file's text (read from `path`, which places the
+/// pipelines and rules beside it).
+pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, ConfigError> {
     let mut figment = Figment::new();
-    if let Some(path) = path {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(
-                path.display().to_string(),
-                "-",
-                format!("cannot read the file: {e}; check --config or RAPPORT_CONFIG"),
-            )
-        })?;
-        figment = figment.merge(Toml::string(&text));
+    if let Some(text) = text {
+        figment = figment.merge(Toml::string(text));
     }
     // Secrets are read from the environment as they are: figment would parse
     // them as values (`007` → 7, `[x]` → a list).

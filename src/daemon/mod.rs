@@ -54,7 +54,7 @@ pub fn configured_jobs(settings: &Settings) -> Vec<(Arc<dyn Job>, JobConfig)> {
 /// another worker is noticed soon.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// Pause after the database could not be reached before trying again.
-const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(5);
+const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(2);
 
 /// Runs `jobs` on their schedules until `shutdown` resolves, then gives
 /// running jobs the configured grace period before cancelling them.

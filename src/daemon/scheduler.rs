@@ -71,28 +71,55 @@ impl Scheduler {
     }
 
     /// Claims every job due at `now` that is not still running from before.
+    /// A job whose claim fails (a locked or full database) is left for the
+    /// next call; the runs claimed before it are returned all the same, so
+    /// none is claimed and then lost.
     pub async fn claim_due(&mut self, ctx: &JobContext, now: DateTime<Utc>) -> Result<Vec<ClaimedRun>, JobError> {
         let mut claimed = Vec::new();
-        for entry in &mut self.entries {
+        let mut failure = None;
+        for index in 0..self.entries.len() {
+            match self.claim_entry(index, ctx, now).await {
+                Ok(Some(run)) => claimed.push(run),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(job = self.entries[index].job.name(), error = %e, "could not claim a job run; trying again soon");
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        match failure {
+            Some(e) if claimed.is_empty() => Err(e),
+            _ => Ok(claimed),
+        }
+    }
+
+    async fn claim_entry(
+        &mut self,
+        index: usize,
+        ctx: &JobContext,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ClaimedRun>, JobError> {
+        let entry = &mut self.entries[index];
+        {
             let name = entry.job.name();
             let Some(due) = entry.next_run.filter(|due| *due <= now) else {
-                continue;
+                return Ok(None);
             };
             if self.running.contains(name) {
-                continue;
+                return Ok(None);
             }
             let next = entry.schedule.next_after(now).unwrap_or_else(never);
             match ctx.store.claim_job_run(name, due, next, now).await? {
                 Some(run_id) => {
                     self.running.insert(name.to_string());
-                    claimed.push(ClaimedRun {
+                    entry.next_run = (next != never()).then_some(next);
+                    Ok(Some(ClaimedRun {
                         name: name.to_string(),
                         run_id,
                         scheduled_for: due,
                         job: entry.job.clone(),
                         timeout: entry.timeout,
-                    });
-                    entry.next_run = (next != never()).then_some(next);
+                    }))
                 }
                 None => {
                     // Another worker took it: adopt the schedule it stored.
@@ -101,10 +128,10 @@ impl Scheduler {
                         .ensure_job(name, entry.schedule.expression(), entry.schedule.zone().name(), next)
                         .await?;
                     entry.next_run = (stored != never()).then_some(stored);
+                    Ok(None)
                 }
             }
         }
-        Ok(claimed)
     }
 
     /// Lets a job be claimed again once its run has ended.

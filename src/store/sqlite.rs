@@ -63,6 +63,18 @@ impl SqliteStore {
                 .map_err(|e| open_error(format!("cannot create folder {}: {e}", parent.display())))?;
         }
         let pool = SqlitePoolOptions::new()
+            // A connection whose COMMIT failed (a full disk) is left inside a
+            // transaction SQLite may already have rolled back; returned to the
+            // pool, every later BEGIN on it would fail. The ping runs the
+            // rollback a dropped transaction queued; a connection still in a
+            // transaction after it is closed, and a fresh one opened when needed.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .max_connections(max_connections.max(1))
             .acquire_timeout(busy_timeout + Duration::from_secs(5))
             .connect_with(options)
