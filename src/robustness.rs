@@ -7,6 +7,7 @@
 use crate::domain::event::Actor;
 use crate::domain::import::{parse_csv, ImportDefaults};
 use crate::domain::mail::envelope::Envelope;
+use crate::domain::mail::verify::SentEvidence;
 use crate::domain::mail::{classify, received_effects, MailContacts};
 use crate::domain::pipeline::Pipelines;
 use crate::domain::sequence::enrolment::render_step;
@@ -15,28 +16,37 @@ use crate::domain::sequence::unsubscribe::{token, verify};
 use crate::domain::sequence::Sequence;
 
 /// Feed bytes from anyone's server; the first byte picks the Content-Type.
-pub fn feed_parse(data: &[u8]) {
+/// False when the parser under feed-rs panicked (caught, but a bug).
+pub fn feed_parse(data: &[u8]) -> bool {
     let (content_type, body) = match data.split_first() {
         Some((0, rest)) => (Some("application/json"), rest),
         Some((1, rest)) => (Some("text/html; charset=iso-8859-1"), rest),
         Some((2, rest)) => (Some("application/atom+xml; charset=utf-16"), rest),
         _ => (None, data),
     };
-    let _ = crate::sources::feed::parse_feed(body, Some("https://jane.example/feed.xml"), content_type);
+    !crate::sources::feed::parse_feed(body, Some("https://jane.example/feed.xml"), content_type)
+        .is_err_and(|e| e.parser_panicked())
 }
 
 /// Mail anyone can send: its headers alone (as sync reads them first), the
 /// whole message classified, and what it means for a known prospect.
 pub fn mail_classify(data: &[u8]) {
-    let Some(day) = chrono::NaiveDate::from_ymd_opt(2026, 11, 30) else { return };
-    let Some(now) = chrono::DateTime::from_timestamp(1_796_000_000, 0) else { return };
+    let Some(day) = chrono::NaiveDate::from_ymd_opt(2026, 11, 30) else {
+        return;
+    };
+    let Some(now) = chrono::DateTime::from_timestamp(1_796_000_000, 0) else {
+        return;
+    };
     let envelope = Envelope::parse(data);
     if let (Ok(reading), Some(envelope)) = (classify(data, day), envelope) {
         let contacts = MailContacts {
             by_email: [("jane@acme.io".to_string(), 1)].into(),
             by_sent_id: [("s1@us.example".to_string(), 1)].into(),
-            outbox_ids: ["s1@us.example".to_string()].into(),
-            first_sent_to: [("jane@acme.io".to_string(), now)].into(),
+            evidence: SentEvidence {
+                sent: [("s1@us.example".to_string(), 1)].into(),
+                outbox: [("s1@us.example".to_string(), 1)].into(),
+                sends_to: [("jane@acme.io".to_string(), vec![now])].into(),
+            },
         };
         let _ = received_effects(&envelope, &reading, &contacts, &Actor::System("fuzz".into()), now);
     }
@@ -65,7 +75,12 @@ pub fn sequence_template(data: &[u8]) {
     };
     let fields = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     let context = TemplateContext {
-        prospect: fields(&[("name", field), ("first_name", field), ("company", field), ("email", "jane@acme.io")]),
+        prospect: fields(&[
+            ("name", field),
+            ("first_name", field),
+            ("company", field),
+            ("email", "jane@acme.io"),
+        ]),
         custom: fields(&[("note", field)]),
         rep: fields(&[("name", "Ann Rep"), ("first_name", "Ann"), ("email", "ann@example.com")]),
         latest_post: Some(fields(&[("title", field), ("url", "https://jane.example/p/1")])),

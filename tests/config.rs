@@ -182,3 +182,26 @@ fn mailbox_settings_are_checked_and_name_the_key() {
     assert!(work.idle);
     assert!(!format!("{settings:?}").contains("pw\n"));
 }
+
+/// Found by fuzzing the config loader: a log filter with non-ASCII text made
+/// tracing-subscriber's parser panic. Now it is a clear error, in the file or
+/// in RUST_LOG alike.
+#[test]
+fn a_log_filter_that_is_not_ascii_is_refused_not_a_panic() {
+    let ws = Workspace::new();
+    let file = ws.write("rapport.toml", "[log]\nlevel = \" a\u{753}[pport conf\"\n");
+    let out = ws.run(&["--config", file.to_str().unwrap(), "config", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("log.level") && !stderr(&out).contains("panicked"),
+        "{}",
+        stderr(&out)
+    );
+    let out = ws
+        .command()
+        .args(["config", "check"])
+        .env("RUST_LOG", " a\u{753}[x")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

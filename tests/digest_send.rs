@@ -150,15 +150,7 @@ fn a_chat_webhook_must_be_https_is_not_redirected_and_is_never_shown() {
                 smtp.port
             ),
         );
-        ws.ok(&[
-            "init",
-            "--rep-name",
-            "Ann Rep",
-            "--rep-email",
-            "ann@example.com",
-            "--tz",
-            "Europe/Oslo",
-        ]);
+        ws.init_ann();
         let out = ws
             .command()
             .args(["--now", "2026-12-04T06:30:00Z", "digest", "--send"])
@@ -197,15 +189,7 @@ fn one_digest_per_local_day_across_both_dst_changes() {
         ),
     );
     // A 02:00 digest: the hour Oslo skips on 29 March and repeats on 25 October.
-    ws.ok(&[
-        "init",
-        "--rep-name",
-        "Ann Rep",
-        "--rep-email",
-        "ann@example.com",
-        "--tz",
-        "Europe/Oslo",
-    ]);
+    ws.init_ann();
     ws.ok(&[
         "rep",
         "add",
@@ -265,15 +249,7 @@ fn a_quiet_day_sends_nothing_when_told_so() {
             smtp.port
         ),
     );
-    ws.ok(&[
-        "init",
-        "--rep-name",
-        "Ann Rep",
-        "--rep-email",
-        "ann@example.com",
-        "--tz",
-        "Europe/Oslo",
-    ]);
+    ws.init_ann();
     let out = ws.ok(&["--now", "2026-12-04T06:30:00Z", "digest", "--send"]);
     assert!(out.contains("left out (quiet day) 1"), "{out}");
     assert!(smtp.received().is_empty());

@@ -159,6 +159,11 @@ fn forged_reports_change_nothing_and_show_as_unverified() {
                 "Mon, 30 Nov 2026 13:00:00 +0000",
             ),
             out_of_office("kim@initech.example"),
+            // "Mail from the rep" that is only in INBOX, and a bounce quoting it.
+            b"From: Ann Rep <ann@example.com>\r\nTo: kim@initech.example\r\nSubject: Hello\r\n\
+              Message-ID: <forged-2@example.com>\r\nDate: Mon, 30 Nov 2026 12:30:00 +0000\r\n\r\nHi\r\n"
+                .to_vec(),
+            dsn(4, "kim@initech.example", "5.1.1", Some("forged-2@example.com"), "Mon, 30 Nov 2026 13:00:00 +0000"),
         ],
     );
     // "Bad reputation" quoting a message nobody sent, dated far in the future.
@@ -183,7 +188,7 @@ fn forged_reports_change_nothing_and_show_as_unverified() {
             .iter()
             .filter(|k| *k == "email.unverified")
             .count(),
-        2
+        3
     );
     assert_eq!(pause_alerts(&smtp), 0, "the mailbox is not paused");
     for email in ["jane@acme.io", "raj@globex.com"] {
@@ -195,7 +200,7 @@ fn forged_reports_change_nothing_and_show_as_unverified() {
     // Shown, with the reason, where the rep looks.
     let status = ws.json_at(tuesday, &["mail", "status"]);
     let unverified = status["unverified"].as_array().expect("unverified reports");
-    assert_eq!(unverified.len(), 4, "{status}");
+    assert_eq!(unverified.len(), 5, "{status}");
     let jane = unverified
         .iter()
         .find(|u| u["prospect_email"] == "jane@acme.io")

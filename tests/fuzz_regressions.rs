@@ -2,12 +2,13 @@
 //! `tests/fixtures/fuzz/TARGET/*` through the same function the fuzz target
 //! calls (`rapport::robustness`). Each must now return without a panic.
 
-
 use std::path::PathBuf;
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz").join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    assert!(root.is_dir(), "{} is missing", root.display());
+    // A target that never crashed has no folder.
+    let Ok(entries) = std::fs::read_dir(root.join(target)) else {
         return Vec::new();
     };
     let mut found: Vec<(PathBuf, Vec<u8>)> = entries
@@ -32,7 +33,16 @@ fn replay(target: &str, run: impl Fn(&[u8])) {
 
 #[test]
 fn feed_parse() {
-    replay("feed_parse", rapport::robustness::feed_parse);
+    replay("feed_parse", |bytes| {
+        assert!(
+            rapport::robustness::feed_parse(bytes),
+            "the XML parser panicked (caught)"
+        );
+    });
+    assert!(
+        !inputs("feed_parse").is_empty(),
+        "the crash found on 30 November 2026 is kept"
+    );
 }
 
 #[test]
@@ -60,4 +70,8 @@ fn unsubscribe_token() {
 #[test]
 fn config_loader() {
     replay("config_loader", rapport::robustness::config_loader);
+    assert!(
+        !inputs("config_loader").is_empty(),
+        "the crash found on 30 November 2026 is kept"
+    );
 }

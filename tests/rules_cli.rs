@@ -250,8 +250,9 @@ fn sql(ws: &Workspace, statement: &str) {
     });
 }
 
-#[test]
-fn an_action_lost_to_the_database_is_carried_out_on_the_next_pass_once() {
+/// Raj posted three times in a week (the shipped warm-posting rule fires on
+/// the third), and the database refuses new tasks as a full disk would.
+fn warm_raj_and_no_room_for_tasks() -> Workspace {
     let ws = Workspace::with_rep();
     let start = "2026-11-30T09:00:00Z";
     ws.at(
@@ -269,11 +270,16 @@ fn an_action_lost_to_the_database_is_carried_out_on_the_next_pass_once() {
             "a post",
         ]);
     }
-    // The database refuses new tasks, as a full disk would, after the firing is recorded.
     sql(
         &ws,
         "CREATE TRIGGER refuse_tasks BEFORE INSERT ON tasks BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
     );
+    ws
+}
+
+#[test]
+fn an_action_lost_to_the_database_is_carried_out_on_the_next_pass_once() {
+    let ws = warm_raj_and_no_room_for_tasks();
     let t1 = "2026-12-01T10:00:00Z";
     let failed = ws.run(&["--now", t1, "rules", "run", "--once"]);
     assert_eq!(failed.status.code(), Some(1), "{}", common::stdout(&failed));
@@ -286,4 +292,21 @@ fn an_action_lost_to_the_database_is_carried_out_on_the_next_pass_once() {
     assert_eq!(again["reminded"], 0, "once: {again}");
     let tasks = ws.json_at(t1, &["tasks"]);
     assert_eq!(tasks.as_array().map(Vec::len), Some(1), "{tasks}");
+}
+
+#[test]
+fn an_action_that_keeps_failing_is_given_up_and_reported() {
+    let ws = warm_raj_and_no_room_for_tasks();
+    let t1 = "2026-12-01T10:00:00Z";
+    for _ in 0..3 {
+        assert_eq!(ws.run(&["--now", t1, "rules", "run", "--once"]).status.code(), Some(1));
+    }
+    let report = ws.json_at(t1, &["rules", "run", "--once"]);
+    let skipped = report["skipped"].to_string();
+    assert!(
+        skipped.contains("warm-posting") && skipped.contains("given up"),
+        "{report}"
+    );
+    sql(&ws, "DROP TRIGGER refuse_tasks");
+    assert_eq!(ws.json_at(t1, &["rules", "run", "--once"])["reminded"], 0);
 }

@@ -92,10 +92,7 @@ fn every_file_rapport_writes_is_the_owners_alone() {
             common::POSTAL
         ),
     );
-    ws.write(
-        "config/sequences/one.toml",
-        "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n",
-    );
+    ws.write("config/sequences/one.toml", common::ONE_EMAIL_SEQUENCE);
     let monday = "2026-11-30T09:00:00Z";
     ws.at(monday, &["sequence", "enroll", "one", "--stage", "prospecting"]);
     ws.at(monday, &["sequence", "send", "--once"]);

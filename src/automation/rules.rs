@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 /// Events read per batch.
 const BATCH: u32 = 500;
+/// Passes a firing's action may fail in before it is given up.
+const MAX_ATTEMPTS: u32 = 3;
 /// The event kind `rapport tasks done` logs for a reminder.
 pub const FOLLOW_UP: &str = "follow_up";
 
@@ -152,11 +154,20 @@ impl RuleRunner {
         // rule fires again on the next pass. Every action is keyed by the
         // firing (the stage change's source key, the suggestion's and the
         // task's key) or changes nothing the second time, so none is done twice.
-        if !self
+        let Some(attempt) = self
             .store
             .record_firing(&fired.key, &fired.rule, prospect.id, &fired.reason, now)
             .await?
-        {
+        else {
+            return Ok(());
+        };
+        if attempt > MAX_ATTEMPTS {
+            // Failing every pass: given up and reported, so the rest go on.
+            self.store.finish_firing(&fired.key, now).await?;
+            report.skipped.push(format!(
+                "{}: #{} given up after {MAX_ATTEMPTS} failed attempts",
+                fired.rule, prospect.id
+            ));
             return Ok(());
         }
         self.act(prospect, pipeline, fired, report).await?;

@@ -161,26 +161,54 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
 
 /// Libraries whose debug and trace output is a protocol transcript, with the
 /// credentials in it (IMAP LOGIN and AUTHENTICATE, SMTP AUTH): held at info
-/// whatever level is asked for, so no credential reaches the log.
+/// whatever level is asked for, even by a directive naming one of their
+/// modules, so no credential reaches the log.
 const TRANSCRIPT_TARGETS: [&str; 3] = ["async_imap", "imap_proto", "lettre"];
+
+fn is_transcript(target: &str) -> bool {
+    TRANSCRIPT_TARGETS.iter().any(|t| {
+        target
+            .strip_prefix(t)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    })
+}
 
 /// Logs go to stderr: human-readable on a terminal, or JSON lines.
 fn init_logging(settings: &Settings, format: Option<LogFormat>) {
-    use tracing_subscriber::EnvFilter;
-    let mut filter = EnvFilter::try_from_default_env()
-        .or_else(|_| EnvFilter::try_new(&settings.config.log.level))
-        .unwrap_or_else(|_| EnvFilter::new("info"));
-    for target in TRANSCRIPT_TARGETS {
-        if let Ok(directive) = format!("{target}=info").parse() {
-            filter = filter.add_directive(directive);
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{filter, fmt, EnvFilter, Layer};
+    let levels = std::env::var(EnvFilter::DEFAULT_ENV)
+        .ok()
+        .and_then(|wanted| config::log_filter(&wanted).ok())
+        .or_else(|| config::log_filter(&settings.config.log.level).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let no_transcripts =
+        filter::filter_fn(|meta| !(is_transcript(meta.target()) && *meta.level() > tracing::Level::INFO));
+    let layer = match format.unwrap_or(settings.config.log.format) {
+        LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+    };
+    // A second initialisation (tests calling in-process) is harmless to skip.
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(levels).with_filter(no_transcripts))
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn protocol_transcripts_are_told_by_target() {
+        for target in [
+            "async_imap",
+            "async_imap::imap_stream",
+            "lettre::transport::smtp",
+            "imap_proto::parser",
+        ] {
+            assert!(super::is_transcript(target), "{target}");
+        }
+        for target in ["rapport::sources::mail", "async_imapx", "lettres"] {
+            assert!(!super::is_transcript(target), "{target}");
         }
     }
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second initialisation (tests calling in-process) is harmless to skip.
-    let _ = match format.unwrap_or(settings.config.log.format) {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
 }

@@ -3,6 +3,7 @@
 use super::output;
 use super::{input_error, App};
 use crate::domain::mail::{classify, Classification, EMAIL_UNVERIFIED};
+use crate::domain::text::printable;
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
 use crate::store::{ProspectFilter, RepScope};
@@ -70,16 +71,17 @@ pub fn classify_file(file: &Path, today: NaiveDate, json: bool) -> anyhow::Resul
     Ok(())
 }
 
+/// Everything here comes from the message: printed without escape sequences.
 fn print_reading(reading: &Classification) {
     println!("class: {}", reading.class.as_str());
     for reason in &reading.reasons {
-        println!("  because {reason}");
+        println!("  because {}", printable(reason));
     }
     for recipient in &reading.recipients {
         println!(
             "recipient: {} (status {}, {}, {})",
-            recipient.address,
-            recipient.status.as_deref().unwrap_or("-"),
+            printable(&recipient.address),
+            printable(recipient.status.as_deref().unwrap_or("-")),
             if recipient.hard { "hard" } else { "soft" },
             crate::domain::mail::name_of(&recipient.reason)
         );
@@ -91,7 +93,7 @@ fn print_reading(reading: &Classification) {
         println!("back on: {date}");
     }
     if let Some(text) = reading.text.as_deref().filter(|t| !t.is_empty()) {
-        println!("text:\n{text}");
+        println!("text:\n{}", printable(text));
     }
 }
 

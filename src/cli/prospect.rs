@@ -604,7 +604,7 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
     if app.json {
         return output::json(&stored);
     }
-    println!("updated prospect #{} {}", stored.id, stored.data.name);
+    println!("updated prospect #{} {}", stored.id, printable(&stored.data.name));
     Ok(())
 }
 
@@ -617,7 +617,12 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
     let pipeline = app.settings.pipelines.get(pipeline_slug).map_err(input_error)?;
     let stage = pipeline.resolve_stage(&args.stage).map_err(input_error)?;
     if stage.slug == prospect.data.stage && pipeline.slug == prospect.data.pipeline {
-        println!("#{} {} is already in {}", prospect.id, prospect.data.name, stage.slug);
+        println!(
+            "#{} {} is already in {}",
+            prospect.id,
+            printable(&prospect.data.name),
+            stage.slug
+        );
         return Ok(());
     }
     let note = args
@@ -652,7 +657,10 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
     }
     println!(
         "moved #{} {}: {} → {}",
-        prospect.id, prospect.data.name, prospect.data.stage, stage.slug
+        prospect.id,
+        printable(&prospect.data.name),
+        prospect.data.stage,
+        stage.slug
     );
     Ok(())
 }

@@ -4,6 +4,7 @@
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::automation::rules::{RuleRunner, RulesError};
 use crate::domain::rules::{replay, Fired};
+use crate::domain::text::printable;
 use crate::store::ProspectFilter;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -100,7 +101,7 @@ async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
             "  {} #{id} {name}: {} — {}",
             fired.at.format("%Y-%m-%d %H:%M"),
             describe(&fired.outcome),
-            fired.reason
+            printable(&fired.reason)
         );
     }
     Ok(())
@@ -127,7 +128,7 @@ async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
                 report.stopped
             );
             for skipped in &report.skipped {
-                println!("  skipped: {skipped}");
+                println!("  skipped: {}", printable(skipped));
             }
         }
         if args.once {

@@ -7,6 +7,7 @@ use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
+use crate::domain::text::printable;
 use crate::outbound::sender::{SendError, SequenceSender};
 use crate::outbound::Mailer;
 use crate::store::{ProspectFilter, RepScope};
@@ -243,7 +244,8 @@ async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
         println!("== step {} ({after})", number + 1);
         match step {
             RenderedStep::Email { subject, text, html } => {
-                println!("Subject: {subject}\n\n{}", text.trim_end());
+                // Filled from the prospect's fields and feeds: printed without escape sequences.
+                println!("Subject: {}\n\n{}", printable(subject), printable(text.trim_end()));
                 if html.is_some() {
                     println!("(and an HTML part)");
                 }
@@ -254,7 +256,7 @@ async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
                 logs,
             } => {
                 let link = link.as_deref().map(|l| format!(" — {l}")).unwrap_or_default();
-                println!("Task: {instruction}{link}  (logs {logs})");
+                println!("Task: {}  (logs {logs})", printable(&format!("{instruction}{link}")));
             }
         }
     }

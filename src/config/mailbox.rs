@@ -99,15 +99,13 @@ fn read_secret(key: &str, env: &Option<String>, file: &Option<PathBuf>) -> Resul
                 format!("the environment variable {variable} is not set; export it or use {key}_file"),
             )
         }),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map(|text| Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())))
-            .map_err(|e| {
-                ConfigError::new(
-                    "mailbox config",
-                    format!("{key}_file"),
-                    format!("cannot read secret file {}: {e}", path.display()),
-                )
-            }),
+        (None, Some(path)) => super::secret::read_secret_file(path).map(Some).map_err(|e| {
+            ConfigError::new(
+                "mailbox config",
+                format!("{key}_file"),
+                format!("cannot read secret file {}: {e}", path.display()),
+            )
+        }),
         (None, None) => Ok(None),
     }
 }

@@ -239,7 +239,7 @@ pub struct HttpConfig {
     pub connection_max_secs: u64,
     /// Largest request body read.
     pub max_body_bytes: usize,
-    /// Unsubscribe requests (GET or POST on /u/) one client address may make per minute.
+    /// Unsubscribe links that do not verify one client address may send per minute.
     pub unsubscribe_per_minute: u32,
 }
 
@@ -562,16 +562,13 @@ fn resolve_secret(
             format!("set either `{key}` or `{key}_file`, not both"),
         )),
         (value, None) => Ok(value),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new(
-                    file,
-                    format!("{key}_file"),
-                    format!("cannot read secret file {}: {e}", path.display()),
-                )
-            })?;
-            Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_string())))
-        }
+        (None, Some(path)) => secret::read_secret_file(path).map(Some).map_err(|e| {
+            ConfigError::new(
+                file,
+                format!("{key}_file"),
+                format!("cannot read secret file {}: {e}", path.display()),
+            )
+        }),
     }
 }
 
@@ -585,9 +582,18 @@ fn source_of(key: &str, file: &str) -> String {
     }
 }
 
+/// A log filter (`log.level`, `RUST_LOG`). Only ASCII: tracing-subscriber's
+/// parser panics on some other text instead of refusing it (found by fuzzing).
+pub fn log_filter(text: &str) -> Result<tracing_subscriber::EnvFilter, String> {
+    if !text.is_ascii() {
+        return Err("it has characters that are not ASCII".into());
+    }
+    tracing_subscriber::EnvFilter::try_new(text).map_err(|e| e.to_string())
+}
+
 fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     let bad = |key: &str, message: String| ConfigError::new(source_of(key, file), key, message);
-    tracing_subscriber::EnvFilter::try_new(&config.log.level).map_err(|e| {
+    log_filter(&config.log.level).map_err(|e| {
         bad(
             "log.level",
             format!(

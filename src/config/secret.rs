@@ -54,3 +54,23 @@ impl<'de> Deserialize<'de> for Secret {
         deserializer.deserialize_any(SecretVisitor)
     }
 }
+
+/// The largest secret file read: a password, a token or a key is far
+/// smaller, and a path that names a device (`/dev/zero`) must not hang.
+pub const MAX_SECRET_FILE_BYTES: u64 = 64 * 1024;
+
+/// Reads a secret file (at most `MAX_SECRET_FILE_BYTES`), without its final line break.
+pub fn read_secret_file(path: &std::path::Path) -> std::io::Result<Secret> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?
+        .take(MAX_SECRET_FILE_BYTES + 1)
+        .read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SECRET_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("it is larger than {MAX_SECRET_FILE_BYTES} bytes; a secret file holds one password or token"),
+        ));
+    }
+    Ok(Secret::new(text.trim_end_matches(['\n', '\r']).to_string()))
+}

@@ -29,8 +29,10 @@ pub fn printable(text: &str) -> String {
             '\n' | '\t' => out.push(c),
             '\r' => {}
             c if c.is_control() => {}
-            // Bidirectional overrides can make text read other than it is.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            // Bidirectional controls and marks can make text read other than it is;
+            // line and paragraph separators break lines where none should be.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}' => {}
+            '\u{2028}' | '\u{2029}' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -92,7 +94,8 @@ mod tests {
         );
         assert_eq!(printable("a\u{0}b\u{8}c\rd\u{7f}e\u{9b}2Jf"), "abcdef");
         assert_eq!(printable("line one\n\tline two"), "line one\n\tline two");
-        assert_eq!(printable("abc\u{202e}def"), "abcdef");
+        assert_eq!(printable("abc\u{202e}def\u{200f}\u{61c}"), "abcdef");
+        assert_eq!(printable("one\u{2028}two"), "one two");
         assert_eq!(printable("Ærlig talt — ok ✓"), "Ærlig talt — ok ✓");
     }
 

@@ -14,7 +14,10 @@ const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 /// says so, upgraded from Atom 0.3 when it is that. The encoding comes from a
 /// BOM, else `charset` (the HTTP Content-Type's), else the XML declaration.
 pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    let decoded = to_utf8(bytes, charset).map(|text| declare_utf8(&text));
+    let decoded = to_utf8(bytes, charset)
+        .map(|text| declare_utf8(&text))
+        .or_else(|| std::str::from_utf8(bytes).ok().and_then(without_late_declarations))
+        .map(|text| without_late_declarations(&text).unwrap_or(text));
     let text: &str = match &decoded {
         Some(text) => text,
         None => match std::str::from_utf8(bytes) {
@@ -102,6 +105,63 @@ fn declare_utf8(text: &str) -> String {
     }
 }
 
+/// The text without XML declarations after its start: one there is not
+/// well-formed, and the parser under feed-rs panics on its encoding instead
+/// of refusing it. Found as the XML reader sees them, so one quoted in CDATA
+/// or a comment (a post about XML) stays; where the reader gives up, by
+/// their text. `None` when there is none (`<?xml-stylesheet` stays).
+fn without_late_declarations(text: &str) -> Option<String> {
+    let mut late: Vec<(usize, usize)> = Vec::new();
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut unread_from = None;
+    loop {
+        let start = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+        match reader.read_event() {
+            Ok(Event::Decl(_)) if start > 0 => {
+                let end = usize::try_from(reader.buffer_position()).unwrap_or(text.len());
+                late.push((start, end.min(text.len())));
+            }
+            Ok(Event::Eof) => break,
+            Err(_) => {
+                unread_from = Some(start.min(text.len()));
+                break;
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Some(from) = unread_from {
+        late.extend(text_declarations(text, from));
+    }
+    if late.is_empty() {
+        return None;
+    }
+    let mut kept = String::with_capacity(text.len());
+    let mut from = 0;
+    for (start, end) in late {
+        if start < from || !text.is_char_boundary(start) || !text.is_char_boundary(end) {
+            continue;
+        }
+        kept.push_str(&text[from..start]);
+        from = end;
+    }
+    kept.push_str(&text[from..]);
+    Some(kept)
+}
+
+/// `<?xml …?>` declarations in `text` at or after `from` (not at its very
+/// start), each with its end; one that never ends is left alone.
+fn text_declarations(text: &str, from: usize) -> Vec<(usize, usize)> {
+    let Some(rest) = text.get(from..) else {
+        return Vec::new();
+    };
+    rest.match_indices("<?xml")
+        .map(|(at, _)| from + at)
+        .filter(|&at| at > 0)
+        .filter(|&at| text[at + 5..].starts_with(|c: char| c.is_whitespace() || c == '?'))
+        .filter_map(|at| text[at..].find("?>").map(|end| (at, at + end + 2)))
+        .collect()
+}
+
 /// Whether the root is `<rss>` with no `version`, which feed-rs refuses
 /// although it is read as RSS 2.0 everywhere else.
 fn is_unversioned_rss(text: &str) -> bool {
@@ -186,6 +246,33 @@ mod tests {
 
     fn prepared(bytes: &[u8]) -> String {
         String::from_utf8(prepare(bytes, None).into_owned()).unwrap()
+    }
+
+    #[test]
+    fn declarations_after_the_start_are_dropped_and_stylesheets_kept() {
+        let doc = "<?xml version=\"1.0\"?><?xml-stylesheet href=\"a.xsl\"?><rss version=\"2.0\">\
+                   <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><channel/></rss>";
+        assert_eq!(
+            prepared(doc.as_bytes()),
+            "<?xml version=\"1.0\"?><?xml-stylesheet href=\"a.xsl\"?><rss version=\"2.0\"><channel/></rss>"
+        );
+        let undeclared =
+            b"<?xml version=\"1.0\" encoding=\"\xff\"?>a<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><rss/>";
+        assert!(
+            !prepared(undeclared)[5..].contains("<?xml "),
+            "{}",
+            prepared(undeclared)
+        );
+        // Quoted in a post, a declaration is content; one never closed is left alone.
+        let quoted = "<rss version=\"2.0\"><channel><item><description><![CDATA[Start with <?xml version=\"1.0\"?> \
+                      then]]></description></item></channel></rss>";
+        assert_eq!(prepared(quoted.as_bytes()), quoted);
+        let open = "<rss version=\"2.0\"><channel><title>a <?xml and the rest</title></channel></rss>";
+        assert!(
+            prepared(open.as_bytes()).contains("and the rest</title>"),
+            "{}",
+            prepared(open.as_bytes())
+        );
     }
 
     #[test]

@@ -51,8 +51,9 @@ pub trait RulesStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Suggestion>;
     /// Records a firing about to be carried out (pending until
-    /// `finish_firing`); false when it was carried out before. A pending
-    /// one, whose action was lost, is to be carried out again.
+    /// `finish_firing`) and counts the attempt: `Some(n)` for the n-th try,
+    /// `None` when it was carried out (or given up) before. A pending one,
+    /// whose action was lost, is tried again.
     async fn record_firing(
         &self,
         key: &str,
@@ -60,7 +61,7 @@ pub trait RulesStore: Send + Sync {
         prospect: ProspectId,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<u32>>;
     /// Marks a firing's action committed.
     async fn finish_firing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Stops the prospect's running sequence, with the reason.

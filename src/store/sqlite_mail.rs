@@ -3,12 +3,13 @@
 
 use super::sqlite::{db, insert_events_returning_new, parse_ts, ts};
 use super::{FolderCursor, MailBatch, MailFolderState, SqliteStore, StoreError, StoreResult};
+use crate::domain::mail::verify::SentEvidence;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Values per `IN (...)` list, well under SQLite's limit on bound variables.
 const LOOKUP_CHUNK: usize = 500;
@@ -77,8 +78,8 @@ impl SqliteStore {
         emails: &[String],
         sent_ids: &[String],
     ) -> StoreResult<MailContacts> {
-        let by_sent_id = self
-            .rep_lookup(
+        let sent = self
+            .rep_pairs(
                 // The prospect's rep now, not the one who sent: a reassigned prospect moves with their mail.
                 "SELECT s.message_id, s.prospect_id FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
                  WHERE p.rep_id = ",
@@ -87,15 +88,18 @@ impl SqliteStore {
                 sent_ids,
             )
             .await?;
-        let mut by_email = self
-            .rep_lookup("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
-            .await?;
+        let by_sent_id: HashMap<String, ProspectId> = sent.iter().cloned().collect();
+        let mut by_email: HashMap<String, ProspectId> = self
+            .rep_pairs("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
+            .await?
+            .into_iter()
+            .collect();
         // The addresses of prospects found by a sent id too, so an unsubscribe
         // written by a colleague on their thread suppresses the prospect as well.
         // (SQLite compares the integer id column with these texts as numbers.)
         let ids: Vec<String> = by_sent_id.values().map(ToString::to_string).collect();
         by_email.extend(
-            self.rep_lookup(
+            self.rep_pairs(
                 "SELECT email, id FROM prospects WHERE email IS NOT NULL AND rep_id = ",
                 "id",
                 rep,
@@ -103,41 +107,35 @@ impl SqliteStore {
             )
             .await?,
         );
+        let outbox = self
+            .rep_pairs(
+                "SELECT message_id, prospect_id FROM outbox WHERE rep_id = ",
+                "message_id",
+                rep,
+                sent_ids,
+            )
+            .await?;
+        let mut addresses: Vec<String> = emails.to_vec();
+        addresses.extend(by_email.keys().cloned());
+        addresses.sort();
+        addresses.dedup();
         Ok(MailContacts {
             by_email,
             by_sent_id,
-            outbox_ids: self.outbox_ids(rep, sent_ids).await?,
-            first_sent_to: self.first_sent_to(rep, emails).await?,
+            evidence: SentEvidence {
+                sent: sent.into_iter().collect(),
+                outbox: outbox.into_iter().collect(),
+                sends_to: self.sends_to(rep, &addresses).await?,
+            },
         })
     }
 
-    /// Which of these Message-IDs rapport itself sent from the rep's mailbox.
-    async fn outbox_ids(&self, rep: RepId, ids: &[String]) -> StoreResult<HashSet<String>> {
-        let mut found = HashSet::new();
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let mut query = QueryBuilder::<Sqlite>::new("SELECT message_id FROM outbox WHERE rep_id = ");
-            query.push_bind(rep).push(" AND message_id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(id);
-            }
-            query.push(")");
-            let rows = query
-                .build()
-                .fetch_all(self.pool())
-                .await
-                .map_err(db("check mail against the outbox"))?;
-            found.extend(rows.iter().map(|r| r.get::<String, _>(0)));
-        }
-        Ok(found)
-    }
-
-    /// When the rep first sent mail to each of these addresses (of their prospects).
-    async fn first_sent_to(&self, rep: RepId, emails: &[String]) -> StoreResult<HashMap<String, DateTime<Utc>>> {
-        let mut found = HashMap::new();
+    /// When mail went to each of these addresses (of the rep's prospects).
+    async fn sends_to(&self, rep: RepId, emails: &[String]) -> StoreResult<HashMap<String, Vec<DateTime<Utc>>>> {
+        let mut found: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
         for chunk in emails.chunks(LOOKUP_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new(
-                "SELECT p.email, MIN(s.sent_at) FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
+                "SELECT p.email, s.sent_at FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
                  WHERE p.rep_id = ",
             );
             query.push_bind(rep).push(" AND p.email IN (");
@@ -145,28 +143,32 @@ impl SqliteStore {
             for email in chunk {
                 list.push_bind(email);
             }
-            query.push(") GROUP BY p.email");
+            query.push(")");
             let rows = query
                 .build()
                 .fetch_all(self.pool())
                 .await
                 .map_err(db("look up earlier sends"))?;
             for row in &rows {
-                found.insert(row.get::<String, _>(0), parse_ts(&row.get::<String, _>(1))?);
+                found
+                    .entry(row.get::<String, _>(0))
+                    .or_default()
+                    .push(parse_ts(&row.get::<String, _>(1))?);
             }
         }
         Ok(found)
     }
 
-    /// `select` (which picks a key and a prospect id, and ends at `rep_id = `) for `keys`, in chunks.
-    async fn rep_lookup(
+    /// `select` (which picks a key and a prospect id, and ends at `rep_id = `)
+    /// for `keys`, in chunks: every (key, prospect) pair found.
+    async fn rep_pairs(
         &self,
         select: &'static str,
         key_column: &'static str,
         rep: RepId,
         keys: &[String],
-    ) -> StoreResult<HashMap<String, ProspectId>> {
-        let mut found = HashMap::new();
+    ) -> StoreResult<Vec<(String, ProspectId)>> {
+        let mut found = Vec::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new(select);
             query.push_bind(rep).push(format!(" AND {key_column} IN ("));

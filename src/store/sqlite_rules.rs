@@ -152,7 +152,7 @@ impl RulesStore for SqliteStore {
         prospect: ProspectId,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<Option<u32>> {
         sqlx::query(
             "INSERT INTO rule_firings (key, rule, prospect_id, reason, fired_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -165,12 +165,14 @@ impl RulesStore for SqliteStore {
         .execute(self.pool())
         .await
         .map_err(db("record a rule firing"))?;
-        let done: Option<String> = sqlx::query_scalar("SELECT done_at FROM rule_firings WHERE key = ?")
-            .bind(key)
-            .fetch_one(self.pool())
-            .await
-            .map_err(db("record a rule firing"))?;
-        Ok(done.is_none())
+        let attempts: Option<i64> = sqlx::query_scalar(
+            "UPDATE rule_firings SET attempts = attempts + 1 WHERE key = ? AND done_at IS NULL RETURNING attempts",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("record a rule firing"))?;
+        Ok(attempts.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     }
 
     async fn finish_firing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()> {

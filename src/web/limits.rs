@@ -1,11 +1,10 @@
-//! Limits on each request, as layers on the routes: an answer within
-//! `http.request_timeout_secs`, a body no larger than `http.max_body_bytes`,
-//! and for unsubscribe links a rate per client address
-//! (`http.unsubscribe_per_minute`), so nobody can walk the token space or
-//! flood the database through them.
+//! Limits on each request: an answer within `http.request_timeout_secs` and
+//! a body no larger than `http.max_body_bytes` (layers on every route), and
+//! for unsubscribe links that do not verify a rate per client address
+//! (`http.unsubscribe_per_minute`), so nobody walks the token space.
 
 use crate::config::HttpConfig;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -91,26 +90,15 @@ fn client_key(address: IpAddr) -> IpAddr {
     }
 }
 
-/// 429 with Retry-After once a client address is over its rate.
-pub async fn limit_rate(
-    State(rate): State<ClientRate>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
-    match rate.check(peer.ip()) {
-        Ok(()) => next.run(request).await,
-        Err(wait) => {
-            let seconds = wait.as_secs().max(1).to_string();
-            tracing::warn!(client = %peer.ip(), "unsubscribe requests over the per-client rate");
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, seconds)],
-                "too many requests; try again in a minute\n",
-            )
-                .into_response()
-        }
-    }
+/// 429 with Retry-After for a client over its rate.
+pub fn too_many(client: SocketAddr, wait: Duration) -> Response {
+    tracing::warn!(client = %client.ip(), "invalid unsubscribe links over the per-client rate");
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
+        "too many requests; try again in a minute\n",
+    )
+        .into_response()
 }
 
 #[cfg(test)]

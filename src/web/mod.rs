@@ -11,13 +11,15 @@ use crate::config::HttpConfig;
 use crate::domain::clock::Clock;
 use crate::domain::sequence::unsubscribe;
 use crate::store::Store;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::Extension;
 use axum::Router;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -29,15 +31,10 @@ pub struct WebState {
 }
 
 pub fn router(state: WebState, http: &HttpConfig) -> Router {
-    let unsubscribe = Router::new()
-        .route("/u/{token}", get(confirm_page).post(unsubscribe_now))
-        .route_layer(middleware::from_fn_with_state(
-            limits::ClientRate::per_minute(http.unsubscribe_per_minute),
-            limits::limit_rate,
-        ));
     Router::new()
-        .merge(unsubscribe)
+        .route("/u/{token}", get(confirm_page).post(unsubscribe_now))
         .route("/health", get(|| async { "ok" }))
+        .layer(Extension(limits::ClientRate::per_minute(http.unsubscribe_per_minute)))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             limits::RequestLimits::from_config(http),
@@ -62,9 +59,28 @@ pub async fn serve(
     .await
 }
 
-async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) -> Response {
+/// A client's link that does not verify: 404, or 429 once the client has
+/// sent too many of them (walking the token space). Links that verify are
+/// always served, so a proxy shared by many people never blocks a real one.
+fn invalid_link(rate: &limits::ClientRate, client: SocketAddr) -> Response {
+    match rate.check(client.ip()) {
+        Ok(()) => page(
+            StatusCode::NOT_FOUND,
+            "Link not valid",
+            "<p>This unsubscribe link is not valid. Reply to the email with \"unsubscribe\" instead.</p>",
+        ),
+        Err(wait) => limits::too_many(client, wait),
+    }
+}
+
+async fn confirm_page(
+    State(state): State<WebState>,
+    Extension(rate): Extension<limits::ClientRate>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Response {
     if unsubscribe::verify(&state.secret, &token).is_none() {
-        return invalid_link();
+        return invalid_link(&rate, client);
     }
     page(
         StatusCode::OK,
@@ -74,9 +90,14 @@ async fn confirm_page(State(state): State<WebState>, Path(token): Path<String>) 
     )
 }
 
-async fn unsubscribe_now(State(state): State<WebState>, Path(token): Path<String>) -> Response {
+async fn unsubscribe_now(
+    State(state): State<WebState>,
+    Extension(rate): Extension<limits::ClientRate>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+) -> Response {
     let Some(enrolment) = unsubscribe::verify(&state.secret, &token) else {
-        return invalid_link();
+        return invalid_link(&rate, client);
     };
     match state.store.unsubscribe_enrolment(enrolment, state.clock.now()).await {
         // An erased prospect is already on the suppression list: unsubscribed either way.
@@ -94,14 +115,6 @@ async fn unsubscribe_now(State(state): State<WebState>, Path(token): Path<String
             )
         }
     }
-}
-
-fn invalid_link() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "Link not valid",
-        "<p>This unsubscribe link is not valid. Reply to the email with \"unsubscribe\" instead.</p>",
-    )
 }
 
 /// Every text here is fixed, so nothing needs escaping.

@@ -25,7 +25,13 @@ impl Workspace {
     /// An initialised folder with one rep, Ann.
     pub fn with_rep() -> Workspace {
         let ws = Workspace::new();
-        ws.ok(&[
+        ws.init_ann();
+        ws
+    }
+
+    /// `rapport init` with rep Ann (Europe/Oslo), after whatever config the test wrote.
+    pub fn init_ann(&self) {
+        self.ok(&[
             "init",
             "--rep-name",
             "Ann Rep",
@@ -34,7 +40,6 @@ impl Workspace {
             "--tz",
             "Europe/Oslo",
         ]);
-        ws
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -202,3 +207,7 @@ pub fn write_sending_config(ws: &Workspace, smtp_port: u16, http_port: u16, mail
         ),
     );
 }
+
+/// A sequence of one email, sent as soon as the window allows.
+pub const ONE_EMAIL_SEQUENCE: &str =
+    "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n";

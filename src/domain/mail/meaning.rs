@@ -7,23 +7,20 @@
 //! is matched by its failed recipient or by the Message-ID of the bounced
 //! message. Anything else is ignored and not stored.
 //!
-//! Anyone can send a bounce, a complaint or an out-of-office answer naming a
-//! prospect's address, so these act (suppress, stop, snooze, pause the
-//! mailbox) only when they are tied to mail that was really sent to that
-//! address: a Message-ID they quote is one rapport or the rep sent, or, when
-//! they quote none, the rep had written to the address before the report
-//! arrived. A mailbox-wide pause needs a Message-ID rapport itself sent.
-//! Reports that are not tied are recorded as `email.unverified`, with the
-//! reason, and change nothing. An event's time is when the server received
-//! the message, never the sender's `Date:` and never later than now.
+//! Bounces, complaints and out-of-office answers act only when `verify`
+//! ties them to mail really sent; the others are recorded as
+//! `email.unverified`, with the reason, and change nothing. An event's time
+//! is when the server received the message, never the sender's `Date:` and
+//! never later than now.
 
 use super::envelope::Envelope;
+use super::verify::{quoted_ids, tie, tie_by_ids, SentEvidence, Tie};
 use super::{Classification, MailClass};
 use crate::domain::event::{Actor, NewEvent};
 use crate::domain::prospect::ProspectId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub const EMAIL_SENT: &str = "email.sent";
 pub const EMAIL_REPLIED: &str = "email.replied";
@@ -41,10 +38,7 @@ pub const EMAIL_UNVERIFIED: &str = "email.unverified";
 pub struct MailContacts {
     pub by_email: HashMap<String, ProspectId>,
     pub by_sent_id: HashMap<String, ProspectId>,
-    /// Message-IDs rapport itself sent (its outbox), among those looked up.
-    pub outbox_ids: HashSet<String>,
-    /// When the rep first sent to each looked-up address.
-    pub first_sent_to: HashMap<String, DateTime<Utc>>,
+    pub evidence: SentEvidence,
 }
 
 impl MailContacts {
@@ -52,26 +46,22 @@ impl MailContacts {
     pub fn merge(&mut self, more: MailContacts) {
         self.by_email.extend(more.by_email);
         self.by_sent_id.extend(more.by_sent_id);
-        self.outbox_ids.extend(more.outbox_ids);
-        for (address, at) in more.first_sent_to {
-            let first = self.first_sent_to.entry(address).or_insert(at);
-            *first = (*first).min(at);
+        self.evidence.merge(more.evidence);
+    }
+
+    /// A message the rep's Sent folder holds: evidence from now on.
+    pub fn add_sent(&mut self, message_id: &str, prospect: ProspectId, address: Option<&str>, at: DateTime<Utc>) {
+        self.by_sent_id.insert(message_id.to_string(), prospect);
+        self.evidence.sent.insert((message_id.to_string(), prospect));
+        if let Some(address) = address {
+            self.evidence.sends_to.entry(address.to_string()).or_default().push(at);
         }
     }
 }
 
-/// Whether a report is tied to mail really sent, and by what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tie {
-    /// It quotes a Message-ID from rapport's outbox: may pause the mailbox.
-    Outbox,
-    /// It quotes a Message-ID the rep sent (read from their Sent folder).
-    RepSent,
-    /// It quotes none, and the rep wrote to the address before it arrived.
-    EarlierSend,
-    /// Not tied; the reason, for the rep.
-    Unverified(String),
-}
+/// A stated return more than this long after the answer arrived is not
+/// believed (the year came from a forged or broken `Date:`).
+const MAX_AWAY_DAYS: i64 = 365;
 
 /// One consequence of a message, stored together in one transaction.
 #[derive(Debug, Clone)]
@@ -126,10 +116,13 @@ pub fn needs_body(envelope: &Envelope, contacts: &MailContacts) -> bool {
         || sender_prospect(envelope, contacts).is_some()
 }
 
-/// `email.sent` for each prospect the rep wrote to.
+/// `email.sent` for each prospect the rep wrote to. Only mail from the Sent
+/// folder (`in_sent`) is remembered as sent, so replies and reports can be
+/// tied to it: a message in INBOX that claims to be from the rep may be forged.
 pub fn sent_effects(
     envelope: &Envelope,
     contacts: &MailContacts,
+    in_sent: bool,
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Vec<MailEffect> {
@@ -151,7 +144,7 @@ pub fn sent_effects(
                 now,
                 json!({ "message_id": envelope.message_id, "subject": envelope.subject, "to": envelope.to_and_cc }),
             ),
-            sent_id: Some((envelope.message_id.clone(), prospect)),
+            sent_id: in_sent.then(|| (envelope.message_id.clone(), prospect)),
             suppress: Vec::new(),
             away_until: None,
         })
@@ -169,8 +162,7 @@ pub fn received_effects(
     if matches!(reading.class, MailClass::Bounce | MailClass::FeedbackReport) {
         return report_effects(envelope, reading, contacts, actor, now);
     }
-    let answered = answered_prospect(envelope, contacts);
-    let Some(prospect) = answered.or_else(|| sender_prospect(envelope, contacts)) else {
+    let Some(prospect) = answered_prospect(envelope, contacts).or_else(|| sender_prospect(envelope, contacts)) else {
         return Vec::new();
     };
     let sender = envelope.from.first().cloned().unwrap_or_default();
@@ -192,16 +184,21 @@ pub fn received_effects(
         MailClass::Human | MailClass::HumanReply => vec![effect(EMAIL_REPLIED, json!({ "text": reading.text }))],
         MailClass::AutoReply => {
             let address = prospect_address(contacts, prospect).unwrap_or_else(|| sender.clone());
-            let tie = match answered {
-                Some(_) => Tie::RepSent,
-                None => tie_by_address(envelope, &quoted_ids(envelope, reading), contacts, &address, now),
-            };
-            if let Tie::Unverified(why) = tie {
+            let arrived = received_at(envelope, now);
+            let quoted = quoted_ids(envelope, reading);
+            if let Tie::Unverified(why) = tie(&contacts.evidence, &quoted, prospect, &address, arrived) {
                 return vec![unverified(prospect, "out_of_office", &why, envelope, actor, now, base)];
             }
+            let arrived_on = arrived.date_naive();
+            let believed = reading
+                .return_date
+                .filter(|date| (*date - arrived_on).num_days() <= MAX_AWAY_DAYS);
             vec![MailEffect {
-                away_until: reading.return_date.map(|date| (prospect, date)),
-                ..effect(EMAIL_AUTO_REPLIED, json!({ "return_date": reading.return_date }))
+                away_until: believed.map(|date| (prospect, date)),
+                ..effect(
+                    EMAIL_AUTO_REPLIED,
+                    json!({ "return_date": believed, "stated_return_date": reading.return_date }),
+                )
             }]
         }
         MailClass::Unsubscribe => vec![MailEffect {
@@ -220,56 +217,6 @@ pub fn received_effects(
         }],
         // Delays, receipts, notifications and challenge/response mail ask nothing of the rep.
         _ => Vec::new(),
-    }
-}
-
-/// The Message-IDs a report quotes: the original's (from its attached
-/// headers or message) and those it answers.
-fn quoted_ids(envelope: &Envelope, reading: &Classification) -> Vec<String> {
-    let mut ids: Vec<String> = reading.original_message_id.iter().cloned().collect();
-    for id in &envelope.answers {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    ids
-}
-
-/// Ties a report by the Message-IDs it quotes, or, when it quotes none, by
-/// an earlier send to `address`.
-fn tie_by_address(
-    envelope: &Envelope,
-    quoted: &[String],
-    contacts: &MailContacts,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Tie {
-    if let Some(tie) = tie_by_ids(quoted, contacts) {
-        return tie;
-    }
-    if !quoted.is_empty() {
-        return Tie::Unverified(format!(
-            "it refers to <{}>, which neither rapport nor the rep sent",
-            quoted[0]
-        ));
-    }
-    let arrived = received_at(envelope, now);
-    match contacts.first_sent_to.get(address) {
-        Some(first) if *first <= arrived => Tie::EarlierSend,
-        Some(_) => Tie::Unverified(format!("it arrived before anything was sent to {address}")),
-        None => Tie::Unverified(format!(
-            "it quotes no Message-ID and nothing was ever sent to {address}"
-        )),
-    }
-}
-
-fn tie_by_ids(quoted: &[String], contacts: &MailContacts) -> Option<Tie> {
-    if quoted.iter().any(|id| contacts.outbox_ids.contains(id)) {
-        Some(Tie::Outbox)
-    } else if quoted.iter().any(|id| contacts.by_sent_id.contains_key(id)) {
-        Some(Tie::RepSent)
-    } else {
-        None
     }
 }
 
@@ -333,8 +280,14 @@ fn report_effects(
             "original_message_id": reading.original_message_id,
             "reasons": reading.reasons,
         });
-        let tie = tie_by_address(envelope, &quoted, contacts, &address, now);
-        if let Tie::Unverified(why) = &tie {
+        let tied = tie(
+            &contacts.evidence,
+            &quoted,
+            prospect,
+            &address,
+            received_at(envelope, now),
+        );
+        if let Tie::Unverified(why) = &tied {
             effects.push(unverified(prospect, report, why, envelope, actor, now, data));
             continue;
         }
@@ -343,7 +296,7 @@ fn report_effects(
             (false, true) => vec![(address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))],
             (false, false) => Vec::new(),
         };
-        let data = merge(data, sender_problem(reading, &tie));
+        let data = merge(data, sender_problem(reading, &tied));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -351,8 +304,9 @@ fn report_effects(
             away_until: None,
         });
     }
-    if let Some(prospect) = by_original {
-        let tie = tie_by_ids(&quoted, contacts).unwrap_or(Tie::RepSent);
+    if let Some((prospect, tied)) =
+        by_original.and_then(|prospect| tie_by_ids(&contacts.evidence, &quoted, prospect).map(|t| (prospect, t)))
+    {
         let data = json!({
             "message_id": envelope.message_id,
             "from": envelope.from.first(),
@@ -362,7 +316,7 @@ fn report_effects(
             "original_message_id": reading.original_message_id,
             "reasons": reading.reasons,
         });
-        let data = merge(data, sender_problem(reading, &tie));
+        let data = merge(data, sender_problem(reading, &tied));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -380,12 +334,7 @@ fn sender_problem(reading: &Classification, tie: &Tie) -> serde_json::Value {
     json!({
         "sender_problem": pauses,
         "policy_refusal": reading.sender_problem,
-        "verified_by": match tie {
-            Tie::Outbox => "a message rapport sent",
-            Tie::RepSent => "a message the rep sent",
-            Tie::EarlierSend => "an earlier send to the address",
-            Tie::Unverified(_) => "",
-        },
+        "verified_by": tie.described(),
     })
 }
 
@@ -469,8 +418,15 @@ mod tests {
                 ("o1@rapport.us.example".to_string(), RAJ),
             ]
             .into(),
-            outbox_ids: ["o1@rapport.us.example".to_string()].into(),
-            first_sent_to: [("raj@globex.com".to_string(), at("2026-11-20T09:00:00Z"))].into(),
+            evidence: SentEvidence {
+                sent: [
+                    ("s1@us.example".to_string(), JANE),
+                    ("o1@rapport.us.example".to_string(), RAJ),
+                ]
+                .into(),
+                outbox: [("o1@rapport.us.example".to_string(), RAJ)].into(),
+                sends_to: [("raj@globex.com".to_string(), vec![at("2026-11-20T09:00:00Z")])].into(),
+            },
         }
     }
 
@@ -646,7 +602,7 @@ mod tests {
 Message-ID: <s2@us.example>\r\nSubject: Notes\r\n\r\nHi\r\n";
         let envelope = Envelope::parse(raw).unwrap();
         assert!(is_from_rep(&envelope, &["ann@us.example".to_string()]));
-        let effects = sent_effects(&envelope, &contacts(), &Actor::System("t".into()), Utc::now());
+        let effects = sent_effects(&envelope, &contacts(), true, &Actor::System("t".into()), Utc::now());
         let prospects: Vec<ProspectId> = effects.iter().map(|e| e.event.prospect_id).collect();
         assert_eq!(prospects, [JANE, RAJ]);
         assert!(effects.iter().all(|e| e.event.kind == EMAIL_SENT));
@@ -703,5 +659,40 @@ Message-ID: <s2@us.example>\r\nSubject: Notes\r\n\r\nHi\r\n";
         assert_eq!(effects[0].event.prospect_id, RAJ);
         assert_eq!(effects[0].event.data["hard"], false);
         assert!(effects[0].suppress.is_empty());
+    }
+
+    #[test]
+    fn a_report_quoting_another_prospects_mail_changes_nothing() {
+        // Raj received o1 from rapport; a bounce quoting it that names Jane is forged.
+        let effects = effects_of(&dsn("jane@acme.io", "5.7.1", Some("o1@rapport.us.example"), TODAY));
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        assert_eq!(effects[0].event.kind, EMAIL_UNVERIFIED);
+        assert!(effects[0].suppress.is_empty());
+    }
+
+    #[test]
+    fn only_mail_from_the_sent_folder_is_remembered_as_sent() {
+        let raw = b"From: ann@us.example\r\nTo: jane@acme.io\r\nMessage-ID: <f1@evil>\r\nSubject: x\r\n\r\nHi\r\n";
+        let envelope = Envelope::parse(raw).unwrap();
+        let actor = Actor::System("t".into());
+        let in_inbox = sent_effects(&envelope, &contacts(), false, &actor, Utc::now());
+        assert_eq!(in_inbox.len(), 1, "still the rep's touch");
+        assert!(
+            in_inbox[0].sent_id.is_none(),
+            "but no evidence a report could be tied to"
+        );
+        assert!(sent_effects(&envelope, &contacts(), true, &actor, Utc::now())[0]
+            .sent_id
+            .is_some());
+    }
+
+    #[test]
+    fn a_return_date_years_away_is_not_believed() {
+        let raw = "From: raj@globex.com\r\nTo: ann@us.example\r\nSubject: Out of office\r\n\
+                   Auto-Submitted: auto-replied\r\nMessage-ID: <ooo-far@globex.com>\r\n\
+                   Date: Fri, 1 Jan 2100 00:00:00 +0000\r\n\r\nI am away until 8 December.\r\n";
+        let effects = effects_of(raw);
+        assert_eq!(effects[0].event.kind, EMAIL_AUTO_REPLIED, "{effects:?}");
+        assert!(effects[0].away_until.is_none(), "{effects:?}");
     }
 }

@@ -17,6 +17,7 @@ mod meaning;
 mod reasons;
 mod reply_text;
 mod unsubscribe;
+pub mod verify;
 
 pub use bounce::{read_refusal, BounceReason, FailedRecipient, Refusal};
 pub use classify::{classify, Classification, ClassifyError, MailClass};

@@ -344,11 +344,18 @@ impl MailSync {
         let mut to_read = Vec::new();
         for (uid, envelope) in &envelopes {
             if is_sent || mail::is_from_rep(envelope, &reader.own_addresses) {
-                let sent = mail::sent_effects(envelope, &contacts, &reader.actor, now);
-                // A reply later in this same batch may answer it.
-                contacts
-                    .by_sent_id
-                    .extend(sent.iter().filter_map(|e| e.sent_id.clone()));
+                let sent = mail::sent_effects(envelope, &contacts, is_sent, &reader.actor, now);
+                // A reply or report later in this same batch may answer it.
+                for effect in &sent {
+                    if let Some((id, prospect)) = &effect.sent_id {
+                        let address = envelope
+                            .to_and_cc
+                            .iter()
+                            .find(|a| contacts.by_email.get(*a) == Some(prospect))
+                            .cloned();
+                        contacts.add_sent(id, *prospect, address.as_deref(), effect.event.occurred_at);
+                    }
+                }
                 effects.extend(sent);
             } else if mail::needs_body(envelope, &contacts) {
                 to_read.push(*uid);
