@@ -16,8 +16,9 @@ const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
     let decoded = to_utf8(bytes, charset)
         .map(|text| declare_utf8(&text))
-        .or_else(|| std::str::from_utf8(bytes).ok().and_then(without_late_declarations))
-        .map(|text| without_late_declarations(&text).unwrap_or(text));
+        .or_else(|| std::str::from_utf8(bytes).ok().map(str::to_string).filter(|t| needs_repair(t)))
+        .map(|text| without_late_declarations(&text).unwrap_or(text))
+        .map(|text| spaced_addresses(&text).unwrap_or(text));
     let text: &str = match &decoded {
         Some(text) => text,
         None => match std::str::from_utf8(bytes) {
@@ -103,6 +104,62 @@ fn declare_utf8(text: &str) -> String {
         }
         None => trimmed.to_string(),
     }
+}
+
+/// Whether the text has what `without_late_declarations` or
+/// `spaced_addresses` would change.
+fn needs_repair(text: &str) -> bool {
+    text.get(1..).is_some_and(|rest| rest.contains("<?xml")) || text.contains('@') && !text.is_ascii()
+}
+
+/// Characters an address written for a feed's author can be made of, with
+/// `mailto:` and the brackets around it.
+fn in_address(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "._%+-@:<>[]()".contains(c)
+}
+
+/// The text with a space between an address and a non-ASCII symbol right
+/// against it (`jane@acme.io«`): feed-rs slices one byte past the address
+/// when it splits an author into name and email, and panics inside such a
+/// character (found by fuzzing). `None` when nothing needs it.
+fn spaced_addresses(text: &str) -> Option<String> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut spaces: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].1 != '@' {
+            i += 1;
+            continue;
+        }
+        let mut start = i;
+        while start > 0 && in_address(chars[start - 1].1) {
+            start -= 1;
+        }
+        let mut end = i + 1;
+        while end < chars.len() && in_address(chars[end].1) {
+            end += 1;
+        }
+        let awkward = |c: char| !c.is_ascii() && !c.is_alphanumeric();
+        if start > 0 && awkward(chars[start - 1].1) {
+            spaces.push(chars[start].0);
+        }
+        if end < chars.len() && awkward(chars[end].1) {
+            spaces.push(chars[end].0);
+        }
+        i = end;
+    }
+    if spaces.is_empty() {
+        return None;
+    }
+    let mut spaced = String::with_capacity(text.len() + spaces.len());
+    let mut from = 0;
+    for at in spaces {
+        spaced.push_str(&text[from..at]);
+        spaced.push(' ');
+        from = at;
+    }
+    spaced.push_str(&text[from..]);
+    Some(spaced)
 }
 
 /// The text without XML declarations after its start: one there is not
@@ -268,6 +325,11 @@ mod tests {
                       then]]></description></item></channel></rss>";
         assert_eq!(prepared(quoted.as_bytes()), quoted);
         let open = "<rss version=\"2.0\"><channel><title>a <?xml and the rest</title></channel></rss>";
+        assert_eq!(
+            spaced_addresses("<managingEditor>«mailto:jane@acme.io»</managingEditor> plain@ascii.io"),
+            Some("<managingEditor>« mailto:jane@acme.io »</managingEditor> plain@ascii.io".into())
+        );
+        assert_eq!(spaced_addresses("Ærlig jane@acme.io, «Jane»"), None, "letters and ASCII stay");
         assert!(
             prepared(open.as_bytes()).contains("and the rest</title>"),
             "{}",
