@@ -14,11 +14,7 @@ const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 /// says so, upgraded from Atom 0.3 when it is that. The encoding comes from a
 /// BOM, else `charset` (the HTTP Content-Type's), else the XML declaration.
 pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    let decoded = to_utf8(bytes, charset)
-        .map(|text| declare_utf8(&text))
-        .or_else(|| std::str::from_utf8(bytes).ok().map(str::to_string).filter(|t| needs_repair(t)))
-        .map(|text| without_late_declarations(&text).unwrap_or(text))
-        .map(|text| spaced_addresses(&text).unwrap_or(text));
+    let decoded = to_utf8(bytes, charset).map(|text| declare_utf8(&text));
     let text: &str = match &decoded {
         Some(text) => text,
         None => match std::str::from_utf8(bytes) {
@@ -26,11 +22,25 @@ pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
             Err(_) => return Cow::Borrowed(bytes),
         },
     };
+    let repaired = repaired(text);
+    let text = repaired.as_deref().unwrap_or(text);
     let rewrite = text.contains(ATOM_03) || is_unversioned_rss(text);
     match rewrite.then(|| rewrite_legacy(text)).flatten() {
         Some(upgraded) => Cow::Owned(upgraded.into_bytes()),
-        None => decoded.map_or(Cow::Borrowed(bytes), |text| Cow::Owned(text.into_bytes())),
+        None => match repaired.or(decoded) {
+            Some(text) => Cow::Owned(text.into_bytes()),
+            None => Cow::Borrowed(bytes),
+        },
     }
+}
+
+/// The text without what makes the parsers under feed-rs panic (late XML
+/// declarations, addresses against a non-ASCII symbol); `None` when it has
+/// none of it.
+fn repaired(text: &str) -> Option<String> {
+    let without = without_late_declarations(text);
+    let current = without.as_deref().unwrap_or(text);
+    spaced_addresses(current).or(without)
 }
 
 /// Decodes to UTF-8, or `None` when the bytes already are valid UTF-8 with
@@ -106,12 +116,6 @@ fn declare_utf8(text: &str) -> String {
     }
 }
 
-/// Whether the text has what `without_late_declarations` or
-/// `spaced_addresses` would change.
-fn needs_repair(text: &str) -> bool {
-    text.get(1..).is_some_and(|rest| rest.contains("<?xml")) || text.contains('@') && !text.is_ascii()
-}
-
 /// Characters an address written for a feed's author can be made of, with
 /// `mailto:` and the brackets around it.
 fn in_address(c: char) -> bool {
@@ -123,34 +127,35 @@ fn in_address(c: char) -> bool {
 /// when it splits an author into name and email, and panics inside such a
 /// character (found by fuzzing). `None` when nothing needs it.
 fn spaced_addresses(text: &str) -> Option<String> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    if text.is_ascii() {
+        return None;
+    }
+    let awkward = |c: char| !c.is_ascii() && !c.is_alphanumeric();
     let mut spaces: Vec<usize> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].1 != '@' {
-            i += 1;
+    let mut scanned = 0;
+    for (at, _) in text.match_indices('@') {
+        if at < scanned {
             continue;
         }
-        let mut start = i;
-        while start > 0 && in_address(chars[start - 1].1) {
-            start -= 1;
+        // The run of address characters around this `@`, and what borders it.
+        let before = text[..at].char_indices().rev().find(|(_, c)| !in_address(*c));
+        let after = text[at + 1..]
+            .char_indices()
+            .find(|(_, c)| !in_address(*c))
+            .map(|(i, c)| (at + 1 + i, c));
+        if let Some((i, c)) = before.filter(|(_, c)| awkward(*c)) {
+            spaces.push(i + c.len_utf8());
         }
-        let mut end = i + 1;
-        while end < chars.len() && in_address(chars[end].1) {
-            end += 1;
+        if let Some((i, _)) = after.filter(|(_, c)| awkward(*c)) {
+            spaces.push(i);
         }
-        let awkward = |c: char| !c.is_ascii() && !c.is_alphanumeric();
-        if start > 0 && awkward(chars[start - 1].1) {
-            spaces.push(chars[start].0);
-        }
-        if end < chars.len() && awkward(chars[end].1) {
-            spaces.push(chars[end].0);
-        }
-        i = end;
+        scanned = after.map_or(text.len(), |(i, _)| i);
     }
     if spaces.is_empty() {
         return None;
     }
+    spaces.sort_unstable();
+    spaces.dedup();
     let mut spaced = String::with_capacity(text.len() + spaces.len());
     let mut from = 0;
     for at in spaces {
