@@ -223,3 +223,90 @@ fn bad_pipeline_file_names_the_file() {
     std::fs::remove_file(broken).unwrap();
     assert_eq!(ws.snapshot(), before);
 }
+
+/// `rapport prospect list | head -1`: the reader goes away, rapport ends
+/// quietly with status 0.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let ws = Workspace::with_rep();
+    let mut csv = String::from("Name,Email\n");
+    for n in 0..3000 {
+        csv.push_str(&format!("Person {n},person{n}@acme.example\n"));
+    }
+    let file = ws.write("many.csv", csv);
+    ws.ok(&["prospect", "import", file.to_str().unwrap()]);
+    let mut child = ws
+        .command()
+        .args(["prospect", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("a line");
+    // The pipe's reader is gone now.
+    let out = child.wait_with_output().expect("wait");
+    assert!(!first.is_empty());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Logs into a file or a pipe carry no colour codes.
+#[test]
+fn logs_not_on_a_terminal_have_no_colour_codes() {
+    let ws = Workspace::with_rep();
+    let out = ws
+        .command()
+        .args(["prospect", "list"])
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("run");
+    let logged = stderr(&out);
+    assert!(logged.contains("DEBUG"), "debug logging was on: {logged}");
+    assert!(!logged.contains('\u{1b}'), "{logged:?}");
+}
+
+#[test]
+fn listing_a_stage_that_does_not_exist_names_the_stages() {
+    let ws = Workspace::with_rep();
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane",
+        "--email",
+        "jane@acme.io",
+        "--stage",
+        "proposal",
+    ]);
+    let out = ws.run(&["prospect", "list", "--stage", "propsal"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("'propsal' is not a stage") && stderr(&out).contains("proposal"),
+        "{}",
+        stderr(&out)
+    );
+    let by_name = ws.json(&["prospect", "list", "--stage", "Proposal"]);
+    assert_eq!(
+        by_name.as_array().map(Vec::len),
+        Some(1),
+        "a stage by its display name: {by_name}"
+    );
+}
+
+#[test]
+fn a_now_without_an_offset_is_refused_with_an_example() {
+    let ws = Workspace::with_rep();
+    for local in ["2026-12-01T09:00", "2026-12-01 09:00:00", "2026-12-01"] {
+        let out = ws.run(&["--now", local, "prospect", "list"]);
+        assert_eq!(out.status.code(), Some(2), "{local}");
+        assert!(
+            stderr(&out).contains("has no UTC offset") && stderr(&out).contains("+02:00"),
+            "{local}: {}",
+            stderr(&out)
+        );
+    }
+}

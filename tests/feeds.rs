@@ -91,3 +91,17 @@ fn what_is_not_a_feed_is_refused_with_the_file_named() {
         ["author", "id", "published", "text", "title", "url"]
     );
 }
+
+#[test]
+fn a_feed_file_is_read_by_its_path_or_its_file_url() {
+    let ws = Workspace::new();
+    let path = fixture("feeds/bluesky.rss");
+    let by_path = ws.json(&["sources", "test", path.to_str().unwrap()]);
+    let url = url::Url::from_file_path(&path).expect("absolute path");
+    let by_url = ws.json(&["sources", "test", url.as_str()]);
+    assert_eq!(by_path, by_url);
+    assert!(!by_url["items"].as_array().expect("items").is_empty());
+    let out = ws.run(&["sources", "test", "file://host-name/feed.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("file:///"), "{}", stderr(&out));
+}

@@ -163,7 +163,13 @@ fn forged_reports_change_nothing_and_show_as_unverified() {
             b"From: Ann Rep <ann@example.com>\r\nTo: kim@initech.example\r\nSubject: Hello\r\n\
               Message-ID: <forged-2@example.com>\r\nDate: Mon, 30 Nov 2026 12:30:00 +0000\r\n\r\nHi\r\n"
                 .to_vec(),
-            dsn(4, "kim@initech.example", "5.1.1", Some("forged-2@example.com"), "Mon, 30 Nov 2026 13:00:00 +0000"),
+            dsn(
+                4,
+                "kim@initech.example",
+                "5.1.1",
+                Some("forged-2@example.com"),
+                "Mon, 30 Nov 2026 13:00:00 +0000",
+            ),
         ],
     );
     // "Bad reputation" quoting a message nobody sent, dated far in the future.

@@ -185,9 +185,12 @@ fn init_logging(settings: &Settings, format: Option<LogFormat>) {
         .unwrap_or_else(|| EnvFilter::new("info"));
     let no_transcripts =
         filter::filter_fn(|meta| !(is_transcript(meta.target()) && *meta.level() > tracing::Level::INFO));
+    // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org).
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let layer = match format.unwrap_or(settings.config.log.format) {
         LogFormat::Json => fmt::layer().json().with_writer(std::io::stderr).boxed(),
-        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Text => fmt::layer().with_ansi(colour).with_writer(std::io::stderr).boxed(),
     };
     // A second initialisation (tests calling in-process) is harmless to skip.
     let _ = tracing_subscriber::registry()

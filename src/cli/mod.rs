@@ -79,9 +79,29 @@ pub struct Cli {
 }
 
 pub fn parse_rfc3339(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text.trim())
+    let trimmed = text.trim();
+    DateTime::parse_from_rfc3339(trimmed)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("'{text}' is not an RFC 3339 time ({e}); write it like 2026-03-29T02:30:00+02:00"))
+        .map_err(|e| {
+            // A local time without its offset is the usual slip: say so, not "premature end of input".
+            let local = [
+                "%Y-%m-%dT%H:%M:%S",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M:%S",
+                "%Y-%m-%d %H:%M",
+            ]
+            .iter()
+            .any(|format| chrono::NaiveDateTime::parse_from_str(trimmed, format).is_ok())
+                || chrono::NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").is_ok();
+            if local {
+                format!(
+                    "'{text}' has no UTC offset, so it could be any zone's; add one, like \
+                     2026-03-29T02:30:00+02:00 (Oslo in summer) or 2026-03-29T00:30:00Z (UTC)"
+                )
+            } else {
+                format!("'{text}' is not an RFC 3339 time ({e}); write it like 2026-03-29T02:30:00+02:00")
+            }
+        })
 }
 
 #[derive(Debug, Subcommand)]

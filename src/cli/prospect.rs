@@ -348,12 +348,40 @@ fn print_feed_notes(prospect: &Prospect) {
 
 async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
     let scope = app.scope(args.rep.as_deref()).await?;
+    let pipelines = &app.settings.pipelines;
     if let Some(p) = &args.pipeline {
-        app.settings.pipelines.get(p).map_err(input_error)?;
+        pipelines.get(p).map_err(input_error)?;
     }
+    // A stage by slug or name, in the pipeline given, else in any: a typo
+    // is an error listing the stages, not an empty list.
+    let stage = match &args.stage {
+        None => None,
+        Some(wanted) => {
+            let found = match &args.pipeline {
+                Some(p) => pipelines
+                    .get(p)
+                    .map_err(input_error)?
+                    .resolve_stage(wanted)
+                    .map(|s| s.slug.clone()),
+                None => pipelines
+                    .iter()
+                    .find_map(|p| p.resolve_stage(wanted).ok().map(|s| s.slug.clone()))
+                    .ok_or_else(|| {
+                        let default = pipelines.get(&app.settings.config.pipelines.default);
+                        let listed = default.map(|p| p.stage_slugs().join(", ")).unwrap_or_default();
+                        format!(
+                            "'{wanted}' is not a stage of any pipeline; stages of '{}': {listed} \
+                             (other pipelines: --pipeline NAME)",
+                            app.settings.config.pipelines.default
+                        )
+                    }),
+            };
+            Some(found.map_err(input_error)?)
+        }
+    };
     let filter = ProspectFilter {
         pipeline: args.pipeline,
-        stage: args.stage,
+        stage,
         tag: args.tag.map(|t| t.to_lowercase()),
     };
     let prospects = app.store.list_prospects(scope, &filter).await?;

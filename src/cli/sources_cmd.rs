@@ -104,6 +104,17 @@ async fn test(app: &App, args: TestArgs) -> anyhow::Result<()> {
     let target = args.target.trim();
     let feed = if target.starts_with("http://") || target.starts_with("https://") {
         fetch_feed(app, target).await?
+    } else if target.starts_with("file:") {
+        // A file: URL names a local file, as a browser reads it.
+        let path = url::Url::parse(target)
+            .ok()
+            .and_then(|url| url.to_file_path().ok())
+            .ok_or_else(|| {
+                input_error(format!(
+                    "'{target}' is not a file URL; write it like file:///home/ann/feed.xml"
+                ))
+            })?;
+        read_feed(app, &path)?
     } else {
         read_feed(app, &PathBuf::from(target))?
     };

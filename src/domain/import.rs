@@ -191,7 +191,22 @@ pub fn parse_csv(bytes: &[u8], defaults: &ImportDefaults) -> Result<ParsedImport
         let (line, result) = match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |p| p.line());
-                (line, parse_row(&columns, &record, defaults, &mut parsed.foreign_stages))
+                // More values than the header names (an unquoted comma shifts
+                // every column after it): said as such, not as field errors.
+                let extra = record
+                    .iter()
+                    .skip(columns.len())
+                    .any(|f| !f.iter().all(u8::is_ascii_whitespace));
+                let result = if extra {
+                    Err(format!(
+                        "{} fields, the header has {}; a value with a comma in it needs double quotes",
+                        record.len(),
+                        columns.len()
+                    ))
+                } else {
+                    parse_row(&columns, &record, defaults, &mut parsed.foreign_stages)
+                };
+                (line, result)
             }
             Err(e) => (
                 e.position().map_or(0, |p| p.line()),
@@ -544,5 +559,26 @@ mod tests {
     #[test]
     fn a_file_without_a_header_is_refused() {
         assert!(try_parse(b"foo,bar\n1,2\n").unwrap_err().contains("no header row"));
+    }
+
+    #[test]
+    fn a_row_with_more_fields_than_the_header_is_said_to_be_so() {
+        let pipelines = Pipelines::shipped();
+        let defaults = ImportDefaults {
+            pipelines: &pipelines,
+            pipeline: "default".into(),
+            stage: None,
+            currency: "USD".into(),
+        };
+        let csv = "Name,Email,Company\nJane Doe,jane@acme.io,Acme, Inc.\nRaj,raj@globex.com,Globex,\n";
+        let parsed = parse_csv(csv.as_bytes(), &defaults).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        assert_eq!(parsed.errors[0].line, 2);
+        assert!(
+            parsed.errors[0].reason.starts_with("4 fields, the header has 3"),
+            "{:?}",
+            parsed.errors
+        );
+        assert_eq!(parsed.rows.len(), 1, "an empty trailing field is no shift");
     }
 }

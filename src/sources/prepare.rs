@@ -338,7 +338,11 @@ mod tests {
             spaced_addresses("<managingEditor>«mailto:jane@acme.io»</managingEditor> plain@ascii.io"),
             Some("<managingEditor>« mailto:jane@acme.io »</managingEditor> plain@ascii.io".into())
         );
-        assert_eq!(spaced_addresses("Ærlig jane@acme.io, «Jane»"), None, "letters and ASCII stay");
+        assert_eq!(
+            spaced_addresses("Ærlig jane@acme.io, «Jane»"),
+            None,
+            "letters and ASCII stay"
+        );
         assert!(
             prepared(open.as_bytes()).contains("and the rest</title>"),
             "{}",
