@@ -200,10 +200,12 @@ fn the_ssrf_matrix_is_refused_and_the_loopback_listener_sees_no_connection() {
         let out = ws.run(&with_routes(&["sources", "test", case]));
         assert_ne!(out.status.code(), Some(0), "{case} was fetched: {}", stdout(&out));
         let message = stderr(&out);
+        // A file: URL given to `sources test` is the user's own file, read
+        // locally (never a fetch); /etc/passwd is no feed.
         assert!(
             message.contains("private or special-purpose")
                 || message.contains("rapport fetches only public addresses")
-                || message.contains("cannot read file:"),
+                || message.contains("/etc/passwd: not a readable RSS"),
             "{case}: {message}"
         );
     }
@@ -329,4 +331,67 @@ fn brotli_and_gzip_bodies_are_decoded() {
         ]));
         assert_eq!(feed["title"], "Compressed", "{path}");
     }
+}
+
+/// A profile is followed as given: a blog on plain HTTP (loopback, with
+/// private networks allowed) stays http, its page's `<link rel=alternate>`
+/// leads to the feed, every post is one event, and a re-poll gets 304.
+#[test]
+fn a_plain_http_blog_is_followed_as_given_and_re_polled_with_304() {
+    let blog = Server::start(|req| match req.path.as_str() {
+        "/blog" => Response::new(
+            200,
+            "<html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/blog/feed.xml\"></head></html>",
+        )
+        .header("Content-Type", "text/html"),
+        "/blog/feed.xml" if req.headers.get("if-none-match").is_some_and(|v| v == "\"v1\"") => Response::new(304, ""),
+        "/blog/feed.xml" => Response::new(200, feed_fixture("mastodon.rss"))
+            .header("Content-Type", "application/rss+xml")
+            .header("ETag", "\"v1\""),
+        _ => Response::new(404, "not found"),
+    });
+    let ws = Workspace::with_rep();
+    ws.write(
+        "plain.toml",
+        "[fetch]\nallow_private_networks = true\nper_host_interval_ms = 0\nconnect_timeout_secs = 2\ntotal_timeout_secs = 5\n",
+    );
+    let page = format!("http://127.0.0.1:{}/blog", blog.port);
+    let config = ["--config", "plain.toml"];
+    let run = |args: &[&str]| ws.json(&[&config[..], args].concat());
+    ws.ok(&[
+        &config[..],
+        &[
+            "--now",
+            NOW,
+            "prospect",
+            "add",
+            "--name",
+            "Jane",
+            "--email",
+            "jane@blog.example",
+            "--profile",
+            &page,
+        ],
+    ]
+    .concat());
+    let first = run(&["--now", NOW, "poll", "--once"]);
+    assert_eq!(first["new_posts"], 2, "{first}");
+    let source = run(&["sources"])[0].clone();
+    assert_eq!(source["page_url"], page, "followed as given: {source}");
+    assert_eq!(
+        source["feed_url"],
+        format!("http://127.0.0.1:{}/blog/feed.xml", blog.port)
+    );
+    let later = "2025-08-08T00:00:00Z";
+    let second = run(&["--now", later, "poll", "--once"]);
+    assert_eq!(second["new_posts"], 0, "{second}");
+    assert_eq!(second["unchanged"], 1, "a 304: {second}");
+    let shown = run(&["prospect", "show", "jane@blog.example"]);
+    let posts = shown["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "post")
+        .count();
+    assert_eq!(posts, 2, "each post once: {shown}");
 }

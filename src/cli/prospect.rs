@@ -833,7 +833,7 @@ async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
             .data
             .profiles
             .iter()
-            .map(|x| x.url.as_str())
+            .map(|x| x.given.as_str())
             .collect::<Vec<_>>()
             .join(";");
         let mut record = vec![

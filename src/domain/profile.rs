@@ -63,11 +63,40 @@ impl fmt::Display for Platform {
     }
 }
 
-/// A profile URL in its one canonical spelling, with its platform.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A profile URL in its one canonical spelling (to recognise the same
+/// profile however it is written), with its platform, and the address as
+/// given, which is the one followed (`http://` stays http, `www.` stays).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProfileUrl {
     pub url: String,
     pub platform: Platform,
+    pub given: String,
+}
+
+impl ProfileUrl {
+    /// A stored profile; `given` is absent for ones stored before it was kept.
+    pub fn stored(url: String, platform: Platform, given: Option<String>) -> ProfileUrl {
+        ProfileUrl {
+            given: given.unwrap_or_else(|| url.clone()),
+            url,
+            platform,
+        }
+    }
+}
+
+/// `url` and `platform`, and `followed` when the given address differs.
+impl Serialize for ProfileUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let differs = self.given != self.url;
+        let mut map = serializer.serialize_map(Some(2 + usize::from(differs)))?;
+        map.serialize_entry("url", &self.url)?;
+        map.serialize_entry("platform", &self.platform)?;
+        if differs {
+            map.serialize_entry("followed", &self.given)?;
+        }
+        map.end()
+    }
 }
 
 /// Normalises a profile URL as typed or exported (`linkedin.com/in/jane/`,
@@ -89,6 +118,8 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
     };
     let mut url = Url::parse(&with_scheme)
         .map_err(|e| format!("'{trimmed}' is not a URL ({e}); write it like https://github.com/jane"))?;
+    let mut given = url.clone();
+    given.set_fragment(None);
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "'{trimmed}' is not a web address; only http and https profile URLs are accepted"
@@ -138,7 +169,11 @@ pub fn normalize_profile_url(input: &str) -> Result<ProfileUrl, String> {
     if text.ends_with('/') && url.query().is_none() {
         text.pop();
     }
-    Ok(ProfileUrl { url: text, platform })
+    Ok(ProfileUrl {
+        url: text,
+        platform,
+        given: given.to_string(),
+    })
 }
 
 /// `mailto:x`, `ftp://x` and `https://x` name a scheme; `example.com:8080/x` does not.

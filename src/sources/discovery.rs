@@ -24,8 +24,10 @@ pub enum FeedPlan {
     NotFetched,
 }
 
+/// The plan for a profile, from the address as given (its scheme, host and
+/// path are the ones followed).
 pub fn plan_for(profile: &ProfileUrl) -> FeedPlan {
-    let Ok(page) = Url::parse(&profile.url) else {
+    let Ok(page) = Url::parse(&profile.given) else {
         return FeedPlan::NotFetched;
     };
     let segments: Vec<&str> = page
@@ -47,8 +49,17 @@ pub fn plan_for(profile: &ProfileUrl) -> FeedPlan {
         (Platform::Substack, []) => known("/feed".into()),
         (Platform::Medium, [user]) if user.starts_with('@') => known(format!("/feed/{user}")),
         (Platform::Medium, []) => known("/feed".into()),
+        // A profile that names a feed is fetched as it is (no crawling, so no robots.txt).
+        (_, [.., last]) if is_feed_name(last) => FeedPlan::Known(page),
         _ => FeedPlan::Discover(page),
     }
+}
+
+/// A last path segment that names a feed: `feed.xml`, `index.rss`, `atom`, `feed`…
+fn is_feed_name(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    [".xml", ".rss", ".atom", ".rdf"].iter().any(|ext| lower.ends_with(ext))
+        || matches!(lower.as_str(), "feed" | "rss" | "atom" | "feed.json")
 }
 
 fn with_path(page: &Url, path: &str) -> Url {
@@ -123,22 +134,42 @@ mod tests {
     fn platforms_with_a_feed_layout_map_directly() {
         assert_eq!(
             plan("https://fosstodon.org/@Jane"),
-            known("https://fosstodon.org/@jane.rss")
+            known("https://fosstodon.org/@Jane.rss")
         );
         assert_eq!(
             plan("https://bsky.app/profile/jane.bsky.social"),
             known("https://bsky.app/profile/jane.bsky.social/rss")
         );
-        assert_eq!(plan("https://github.com/Jane"), known("https://github.com/jane.atom"));
+        assert_eq!(plan("https://github.com/Jane"), known("https://github.com/Jane.atom"));
         assert_eq!(
             plan("https://www.youtube.com/channel/UCabc"),
-            known("https://youtube.com/feeds/videos.xml?channel_id=UCabc")
+            known("https://www.youtube.com/feeds/videos.xml?channel_id=UCabc")
         );
         assert_eq!(
             plan("https://jane.substack.com"),
             known("https://jane.substack.com/feed")
         );
         assert_eq!(plan("https://medium.com/@jane"), known("https://medium.com/feed/@jane"));
+    }
+
+    #[test]
+    fn a_profile_is_followed_as_given() {
+        // The canonical form only recognises duplicates.
+        let given = normalize_profile_url("http://www.blog.example/Jane/").unwrap();
+        assert_eq!(given.url, "https://blog.example/Jane");
+        assert_eq!(
+            plan_for(&given),
+            FeedPlan::Discover(Url::parse("http://www.blog.example/Jane/").unwrap())
+        );
+        assert_eq!(
+            plan("http://blog.example/feed.xml"),
+            known("http://blog.example/feed.xml"),
+            "a feed named as the profile is read as it is"
+        );
+        assert_eq!(
+            plan("http://social.example/@jane"),
+            known("http://social.example/@jane.rss")
+        );
     }
 
     #[test]

@@ -271,13 +271,14 @@ async fn insert_profiles(
 ) -> StoreResult<()> {
     for profile in profiles {
         let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, ?, ?) \
+            "INSERT INTO profiles (prospect_id, url, platform, created_at, given_url) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT(url) DO NOTHING RETURNING id",
         )
         .bind(id)
         .bind(&profile.url)
         .bind(profile.platform.as_str())
         .bind(ts(now))
+        .bind(&profile.given)
         .fetch_optional(&mut *conn)
         .await
         .map_err(db("save a profile"))?;
@@ -322,7 +323,7 @@ async fn insert_source(
     .bind(prospect)
     .bind(profile_id)
     .bind(profile.platform.as_str())
-    .bind(&profile.url)
+    .bind(&profile.given)
     .bind(feed_url)
     .bind(ts(now))
     .bind(ts(now))
@@ -541,7 +542,7 @@ impl SqliteStore {
             }
         }
         let profile_rows = sqlx::query(&format!(
-            "SELECT prospect_id, url, platform FROM profiles WHERE prospect_id IN ({ids}) ORDER BY id"
+            "SELECT prospect_id, url, platform, given_url FROM profiles WHERE prospect_id IN ({ids}) ORDER BY id"
         ))
         .fetch_all(&self.pool)
         .await
@@ -551,10 +552,10 @@ impl SqliteStore {
                 let platform: String = row.get(2);
                 let platform =
                     Platform::parse(&platform).ok_or_else(|| StoreError::Corrupt(format!("platform '{platform}'")))?;
-                prospects[i].data.profiles.push(ProfileUrl {
-                    url: row.get(1),
-                    platform,
-                });
+                prospects[i]
+                    .data
+                    .profiles
+                    .push(ProfileUrl::stored(row.get(1), platform, row.get(3)));
             }
         }
         Ok(())
