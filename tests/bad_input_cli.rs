@@ -310,3 +310,69 @@ fn a_now_without_an_offset_is_refused_with_an_example() {
         );
     }
 }
+
+/// Money as people write it, the README's own `$100,000` included; a value
+/// in one currency with another given is refused with the reason.
+#[test]
+fn deal_values_are_read_as_people_write_them() {
+    let ws = Workspace::with_rep();
+    for (email, value, currency, units) in [
+        ("a@x.example", "$100,000", "USD", 100_000.0),
+        ("b@x.example", "€50 000", "EUR", 50_000.0),
+        ("c@x.example", "NOK 1 000 000", "NOK", 1_000_000.0),
+        ("d@x.example", "1.5M", "USD", 1_500_000.0),
+    ] {
+        ws.ok(&["prospect", "add", "--name", "P", "--email", email, "--value", value]);
+        let shown = ws.json(&["prospect", "show", email]);
+        assert_eq!(shown["prospect"]["value"], units, "{value}: {shown}");
+        assert_eq!(shown["prospect"]["currency"], currency, "{value}");
+    }
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "P",
+        "--email",
+        "e@x.example",
+        "--value",
+        "1.234,56",
+        "--currency",
+        "EUR",
+    ]);
+    assert_eq!(
+        ws.json(&["prospect", "show", "e@x.example"])["prospect"]["value"],
+        1234.56
+    );
+    let out = ws.run(&[
+        "prospect",
+        "add",
+        "--name",
+        "P",
+        "--email",
+        "f@x.example",
+        "--value",
+        "NOK 1 000",
+        "--currency",
+        "USD",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is in NOK, but the currency given is USD"),
+        "{}",
+        stderr(&out)
+    );
+    let file = ws.write(
+        "deals.csv",
+        "Name,Email,Value,Currency\nG,g@x.example,\"$1,000\",EUR\nH,h@x.example,\"$2,000\",\n",
+    );
+    let out = ws.run(&["--json", "prospect", "import", file.to_str().unwrap()]);
+    let report: serde_json::Value = serde_json::from_str(&common::stdout(&out)).expect("JSON report");
+    assert_eq!(report["imported"], 1, "{report}");
+    assert!(
+        report["bad_rows"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Currency column says EUR"),
+        "{report}"
+    );
+}

@@ -4,7 +4,7 @@ use super::output::{self, or_dash};
 use super::{cli_user, input_error, parse_rfc3339, App, RepArg};
 use crate::domain::event::{self, Actor, NewEvent};
 use crate::domain::import::{self, ImportDefaults, EXPORT_HEADER};
-use crate::domain::money::{parse_currency, Amount};
+use crate::domain::money::{parse_currency, value_and_currency, Amount};
 use crate::domain::profile::normalize_profile_url;
 use crate::domain::prospect::{
     normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
@@ -273,6 +273,16 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
         None => pipeline.first_stage(),
     };
     let bad = |m: String| input_error(m);
+    // A value may name its currency (`$100,000`, `NOK 1 000 000`); it must agree with --currency.
+    let (value, currency) = match args.value.as_deref() {
+        Some(text) => {
+            value_and_currency(text, args.currency.as_deref(), &cfg.prospects.default_currency).map_err(bad)?
+        }
+        None => (
+            Amount::default(),
+            parse_currency(args.currency.as_deref().unwrap_or(&cfg.prospects.default_currency)).map_err(bad)?,
+        ),
+    };
     let new_prospect = ProspectData {
         rep_id: rep.id,
         name: required_text("name", &args.name).map_err(bad)?,
@@ -282,14 +292,8 @@ async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
         time_zone: args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
         pipeline: pipeline.slug.clone(),
         stage: stage.slug.clone(),
-        value: args
-            .value
-            .as_deref()
-            .map(Amount::parse)
-            .transpose()
-            .map_err(bad)?
-            .unwrap_or_default(),
-        currency: parse_currency(args.currency.as_deref().unwrap_or(&cfg.prospects.default_currency)).map_err(bad)?,
+        value,
+        currency,
         probability_override: args.probability.map(validate_probability).transpose().map_err(bad)?,
         expected_close: args
             .expected_close
@@ -548,6 +552,17 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
             value.map(Some)
         }
     };
+    // A value that names its currency changes the deal's currency too, and must agree with --currency.
+    let edited_value = match args.value.as_deref() {
+        Some(text) => {
+            let (value, written) = crate::domain::money::parse_money(text).map_err(bad)?;
+            if let Some(written) = &written {
+                value_and_currency(text, args.currency.as_deref(), written).map_err(bad)?;
+            }
+            Some((value, written))
+        }
+        None => None,
+    };
     let edit = ProspectEdit {
         name: args
             .name
@@ -571,8 +586,11 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
             ClearableField::Tz,
             args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
         ),
-        value: args.value.as_deref().map(Amount::parse).transpose().map_err(bad)?,
-        currency: args.currency.as_deref().map(parse_currency).transpose().map_err(bad)?,
+        value: edited_value.as_ref().map(|(value, _)| *value),
+        currency: match &edited_value {
+            Some((_, Some(written))) => Some(written.clone()),
+            _ => args.currency.as_deref().map(parse_currency).transpose().map_err(bad)?,
+        },
         probability_override: if clears(ClearableField::Probability) {
             Some(None)
         } else {

@@ -3,7 +3,7 @@
 //! validate each row, and flag duplicates inside the file. The store then
 //! skips rows whose person it already holds, so re-importing changes nothing.
 
-use super::money::{parse_currency, Amount};
+use super::money::{parse_currency, parse_money};
 use super::pipeline::Pipelines;
 use super::profile::{normalize_profile_url, ProfileUrl};
 use super::prospect::{
@@ -295,6 +295,8 @@ struct RowBuilder {
     loose_stage: Option<String>,
     pipeline: Option<String>,
     currency: Option<String>,
+    /// The currency the Value column named, if it named one.
+    value_currency: Option<String>,
     problems: Vec<String>,
 }
 
@@ -317,7 +319,11 @@ impl RowBuilder {
             Column::Stage => self.stage = Some(value.to_string()),
             Column::LooseStage => self.loose_stage = Some(value.to_string()),
             Column::Pipeline => self.pipeline = Some(value.to_string()),
-            Column::Value => p.value = Amount::parse(value)?,
+            Column::Value => {
+                let (amount, written) = parse_money(value)?;
+                p.value = amount;
+                self.value_currency = written;
+            }
             Column::Currency => self.currency = Some(parse_currency(value)?),
             Column::Probability => {
                 let number: i64 = value
@@ -386,7 +392,17 @@ impl RowBuilder {
             return Err(self.problems.join("; "));
         }
         self.prospect.name = self.display_name();
-        self.prospect.currency = self.currency.take().unwrap_or_else(|| defaults.currency.clone());
+        // A value that names its currency (`$100,000`) must agree with the Currency column.
+        self.prospect.currency = match (self.value_currency.take(), self.currency.take()) {
+            (Some(written), Some(stated)) if written != stated => {
+                return Err(format!(
+                    "the value is in {written}, but the Currency column says {stated}; make them agree"
+                ))
+            }
+            (Some(written), _) => written,
+            (None, Some(stated)) => stated,
+            (None, None) => defaults.currency.clone(),
+        };
         self.prospect.tags.sort();
         self.prospect.tags.dedup();
         self.prospect.profiles.dedup_by(|a, b| a.url == b.url);

@@ -29,18 +29,20 @@ impl Amount {
     }
 
     /// Parses what people type for a deal value: `100000`, `100,000`,
-    /// `1 250.50`, `120k`, `1.5m`. Returns a message saying what is accepted.
+    /// `1 250.50`, `120k`, `1.5m`, and with a currency (`$100,000`,
+    /// `€50 000`, `NOK 1 000 000`, `1.234,56 EUR`): see `parse_money`. The
+    /// currency written is not checked here; `parse_money` returns it.
     pub fn parse(text: &str) -> Result<Amount, String> {
-        let expected = "a non-negative amount such as 100000, 100,000.50, 120k or 1.5m";
-        let cleaned: String = text
-            .trim()
-            .chars()
-            .filter(|c| !matches!(c, ',' | '_' | ' ' | '\u{a0}'))
-            .collect();
+        parse_money(text).map(|(amount, _)| amount)
+    }
+
+    /// A number without currency: grouping already removed, `.` decimal.
+    fn parse_plain(text: &str, cleaned: &str) -> Result<Amount, String> {
+        let expected = "a non-negative amount such as 100000, $100,000, 100 000,50 EUR, 120k or 1.5m";
         let (number, multiplier) = match cleaned.to_ascii_lowercase().chars().last() {
             Some('k') => (&cleaned[..cleaned.len() - 1], 1_000i128),
             Some('m') => (&cleaned[..cleaned.len() - 1], 1_000_000i128),
-            _ => (cleaned.as_str(), 1i128),
+            _ => (cleaned, 1i128),
         };
         let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         let digits_only = |s: &str| s.chars().all(|c| c.is_ascii_digit());
@@ -94,6 +96,97 @@ impl std::iter::Sum for Amount {
     }
 }
 
+/// Currency symbols that name one currency (`kr` names several, so it is not one).
+const SYMBOLS: [(&str, &str); 5] = [("US$", "USD"), ("$", "USD"), ("€", "EUR"), ("£", "GBP"), ("¥", "JPY")];
+
+/// A deal value as people write it, and the currency it names, if any:
+/// a symbol (`$`, `€`, `£`) or an ISO code (`NOK`, `usd`) before or after
+/// the number; digits grouped by `,`, `.`, spaces or `'`; a decimal comma
+/// (`1.234,56`, `50 000,5`) told from a grouping one by what follows it.
+pub fn parse_money(text: &str) -> Result<(Amount, Option<String>), String> {
+    let trimmed = text.trim();
+    let mut rest = trimmed;
+    let mut currency = None;
+    for (symbol, code) in SYMBOLS {
+        if let Some(after) = rest.strip_prefix(symbol) {
+            rest = after;
+            currency = Some(code.to_string());
+        } else if let Some(before) = rest.strip_suffix(symbol) {
+            rest = before;
+            currency = Some(code.to_string());
+        }
+        if currency.is_some() {
+            break;
+        }
+    }
+    if currency.is_none() {
+        let letters = |s: &str| s.len() == 3 && s.chars().all(|c| c.is_ascii_alphabetic());
+        let head: String = rest.chars().take(3).collect();
+        let tail: String = rest
+            .chars()
+            .rev()
+            .take(3)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if letters(&head) && rest.len() > 3 {
+            currency = Some(head.to_ascii_uppercase());
+            rest = &rest[3..];
+        } else if letters(&tail) && rest.len() > 3 && !tail.to_ascii_lowercase().ends_with(['k', 'm']) {
+            currency = Some(tail.to_ascii_uppercase());
+            rest = &rest[..rest.len() - 3];
+        }
+    }
+    let grouped: String = rest
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, '_' | ' ' | '\u{a0}' | '\u{202f}' | '\''))
+        .collect();
+    Amount::parse_plain(text, &with_decimal_point(&grouped)).map(|amount| (amount, currency))
+}
+
+/// A value and the deal's currency: the currency written with the value,
+/// which must agree with `stated` (a `--currency` or a Currency column) when
+/// both are there; else `stated`, else `default`.
+pub fn value_and_currency(text: &str, stated: Option<&str>, default: &str) -> Result<(Amount, String), String> {
+    let (amount, written) = parse_money(text)?;
+    let stated = stated.map(parse_currency).transpose()?;
+    match (written, stated) {
+        (Some(written), Some(stated)) if written != stated => Err(format!(
+            "'{text}' is in {written}, but the currency given is {stated}; \
+             write the value without a currency, or give the one it is in"
+        )),
+        (Some(written), _) => Ok((amount, written)),
+        (None, Some(stated)) => Ok((amount, stated)),
+        (None, None) => Ok((amount, parse_currency(default)?)),
+    }
+}
+
+/// `1.234,56` → `1234.56`, `100,000` → `100000`, `50000,5` → `50000.5`:
+/// the last of `,`/`.` is the decimal mark when both appear; a lone comma is
+/// one when one or two digits follow it; every other comma or dot groups.
+fn with_decimal_point(number: &str) -> String {
+    let (commas, dots) = (number.matches(',').count(), number.matches('.').count());
+    let decimal = match (commas, dots) {
+        (0, 1) => Some('.'),
+        (0, _) => None,
+        (_, 0) => {
+            let after = number.rsplit(',').next().unwrap_or_default();
+            let digits = after.chars().take_while(char::is_ascii_digit).count();
+            (commas == 1 && (1..=2).contains(&digits)).then_some(',')
+        }
+        _ => number.rfind(['.', ',']).and_then(|i| number[i..].chars().next()),
+    };
+    number
+        .chars()
+        .filter_map(|c| match c {
+            ',' | '.' => (Some(c) == decimal).then_some('.'),
+            c => Some(c),
+        })
+        .collect()
+}
+
 /// `1,234,567` or `1,234,567.50`: grouped for reading, decimals only when there are any.
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,6 +234,32 @@ pub fn parse_currency(text: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_as_people_write_it() {
+        let cases = [
+            ("$100,000", 100_000_00, Some("USD")),
+            ("100k", 100_000_00, None),
+            ("1.5M", 1_500_000_00, None),
+            ("€50 000", 50_000_00, Some("EUR")),
+            ("NOK 1 000 000", 1_000_000_00, Some("NOK")),
+            ("1.234,56 EUR", 1_234_56, Some("EUR")),
+            ("1,234.56", 1_234_56, None),
+            ("50000,5", 50_000_50, None),
+            ("1.234.567", 1_234_567_00, None),
+            ("100 000,50", 100_000_50, None),
+            ("usd250k", 250_000_00, Some("USD")),
+            ("£1'200", 1_200_00, Some("GBP")),
+        ];
+        for (text, hundredths, currency) in cases {
+            let (amount, found) = parse_money(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(amount, Amount(hundredths), "{text}");
+            assert_eq!(found.as_deref(), currency, "{text}");
+        }
+        for bad in ["", "$", "abc", "1,2,3,4.5.6", "-5", "12.345.67,8,9"] {
+            assert!(parse_money(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_the_ways_people_write_amounts() {
