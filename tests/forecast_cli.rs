@@ -98,6 +98,10 @@ fn worked_example_with_quarters_and_reps() {
         text.contains("open 1,000,000   weighted 600,000   closed 500,000"),
         "{text}"
     );
+    // The won stage's line: its deals are closed, not 0 weighted.
+    let won = text.lines().find(|l| l.starts_with("won ")).expect("the won stage");
+    let cells: Vec<&str> = won.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2..], ["-", "500,000"], "{won}");
 }
 
 #[test]

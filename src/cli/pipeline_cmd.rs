@@ -5,6 +5,7 @@ use super::{input_error, App};
 use crate::domain::forecast::{Deal, Forecast, Totals};
 use crate::domain::learned::{learn, LearnedStage};
 use crate::domain::pipeline::Pipeline;
+use crate::domain::pipeline::StageKind;
 use clap::Args;
 use std::collections::BTreeMap;
 
@@ -161,17 +162,27 @@ fn print_forecast(f: &Forecast, name: &str) {
         .stages
         .iter()
         .map(|s| {
+            // Won deals are closed business, not a weighted bet; lost ones are neither.
+            let (weighted, closed) = match s.kind {
+                StageKind::Won => ("-".to_string(), s.value.to_string()),
+                StageKind::Lost => ("-".to_string(), "-".to_string()),
+                _ => (s.weighted_value.to_string(), "-".to_string()),
+            };
             vec![
                 s.slug.clone(),
                 s.name.clone(),
                 format!("{} %", s.probability),
                 s.count.to_string(),
                 s.value.to_string(),
-                s.weighted_value.to_string(),
+                weighted,
+                closed,
             ]
         })
         .collect();
-    output::table(&["STAGE", "NAME", "PROB", "COUNT", "VALUE", "WEIGHTED"], &rows);
+    output::table(
+        &["STAGE", "NAME", "PROB", "COUNT", "VALUE", "WEIGHTED", "CLOSED"],
+        &rows,
+    );
     println!();
     println!(
         "open {}   weighted {}   closed {}",
