@@ -114,7 +114,10 @@ fn the_daemon_recovers_by_itself_when_a_full_disk_has_room_again() {
             std::env::var_os("CI").is_none(),
             "CI runs as root and must mount the test file system"
         );
-        eprintln!("skipped: mounting a tmpfs needs root (the test command runs as root)");
+        common::skipped(
+            "the_daemon_recovers_by_itself_when_a_full_disk_has_room_again",
+            "mounting a tmpfs needs root (the test command runs as root)",
+        );
         return;
     };
     let github = Server::start(|request| {

@@ -19,17 +19,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-fn corpora() -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/feeds");
-    if path.is_dir() {
-        Some(path)
-    } else {
-        eprintln!(
-            "public feed corpora absent at {}: conformance not measured",
-            path.display()
-        );
-        None
-    }
+fn corpora(test: &str) -> Option<PathBuf> {
+    common::corpora_or_skip("feeds", test)
 }
 
 fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -45,7 +36,9 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn no_corpus_file_makes_the_parser_panic() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = corpora("no_corpus_file_makes_the_parser_panic") else {
+        return;
+    };
     let mut files = Vec::new();
     all_files(&root, &mut files);
     let mut panicked = Vec::new();
@@ -135,7 +128,9 @@ async fn fetch_and_parse(client: &HttpClient, server: &Server, file: &str) -> Re
 
 #[tokio::test]
 async fn feedparser_expectations_about_kept_fields() {
-    let Some(root) = corpora() else { return };
+    let Some(root) = corpora("feedparser_expectations_about_kept_fields") else {
+        return;
+    };
     let dir = root.join("feedparser");
     let headers: HashMap<String, (String, String)> = std::fs::read_to_string(dir.join("expected.tsv"))
         .unwrap()

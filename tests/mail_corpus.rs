@@ -1,6 +1,8 @@
 //! Measures the classifier against the public mail corpora (read at test time, never copied).
 //! `SHOW_MISSES=1` lists every disagreement.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,17 +14,8 @@ const CLASS_THRESHOLD: f64 = 97.0;
 const FOUND_THRESHOLD: f64 = 95.0;
 const HARD_THRESHOLD: f64 = 95.0;
 
-fn mail_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/mail");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "public mail corpora absent at {}: classification figures not measured",
-            dir.display()
-        );
-        None
-    }
+fn mail_dir(test: &str) -> Option<PathBuf> {
+    common::corpora_or_skip("mail", test)
 }
 
 fn show_misses() -> bool {
@@ -78,7 +71,9 @@ fn describe(result: Option<&Classification>) -> String {
 
 #[test]
 fn class_agreement_with_labels() {
-    let Some(dir) = mail_dir() else { return };
+    let Some(dir) = mail_dir("class_agreement_with_labels") else {
+        return;
+    };
     let (mut hits, mut total) = (0, 0);
     for row in tsv_rows(&dir.join("labels.tsv")) {
         let (Some(path), Some(label)) = (row.first(), row.get(1)) else {
@@ -104,7 +99,9 @@ fn class_agreement_with_labels() {
 
 #[test]
 fn bounce_expectations() {
-    let Some(dir) = mail_dir() else { return };
+    let Some(dir) = mail_dir("bounce_expectations") else {
+        return;
+    };
     let base = dir.join("bounces/sisimai");
     let mut cache: HashMap<String, Option<Classification>> = HashMap::new();
     let (mut rows, mut found, mut hard_hits, mut status_rows, mut status_hits) = (0, 0, 0, 0, 0);
@@ -170,7 +167,9 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_corpus_file_classifies_without_panic() {
-    let Some(dir) = mail_dir() else { return };
+    let Some(dir) = mail_dir("every_corpus_file_classifies_without_panic") else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&dir, &mut files);
     let mut panicked = Vec::new();
@@ -191,7 +190,7 @@ fn every_corpus_file_classifies_without_panic() {
 /// The traps the corpora README names, on the real files.
 #[test]
 fn corpus_traps() {
-    let Some(mail) = mail_dir() else { return };
+    let Some(mail) = mail_dir("corpus_traps") else { return };
     let expected = [
         ("classes/sisimai-autoreplies/rb-issue-368-bug.eml", MailClass::Bounce),
         ("bounces/sisimai/maildir/not/rb-issue-368-bug.eml", MailClass::Bounce),

@@ -487,6 +487,7 @@ pub fn custom_field_columns<'a>(fields: impl Iterator<Item = &'a BTreeMap<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::money::Amount;
 
     fn try_parse(text: &[u8]) -> Result<ParsedImport, String> {
         let pipelines = Pipelines::shipped();

@@ -134,6 +134,38 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// A folder of the public corpora (`../shared/corpora/REL`), if present.
+/// A folder of the public corpora beside the project that a test measures
+/// against. Absent: under `CI` a failure (they must be there), elsewhere the
+/// test says so and is counted as skipped in `scripts/test`'s closing line.
+pub fn corpora_or_skip(rel: &str, test: &str) -> Option<PathBuf> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(rel);
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the public corpora are missing at {} (CI must have them beside the clone)",
+        path.display()
+    );
+    skipped(test, &format!("public corpora absent at {}", path.display()));
+    None
+}
+
+/// Records that `test` did not run its checks, and why: `scripts/test` counts
+/// these (in the file `RAPPORT_TEST_SKIPS` names) as skipped, not passed.
+pub fn skipped(test: &str, why: &str) {
+    eprintln!("skipped {test}: {why}");
+    if let Some(file) = std::env::var_os("RAPPORT_TEST_SKIPS") {
+        use std::io::Write;
+        if let Ok(mut out) = std::fs::OpenOptions::new().append(true).create(true).open(file) {
+            let _ = writeln!(out, "{test}: {why}");
+        }
+    }
+}
+
+/// Extra material from the public corpora, used when present (the test runs either way).
 pub fn corpora(rel: &str) -> Option<PathBuf> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpora")
