@@ -159,8 +159,9 @@ pub fn skipped(test: &str, why: &str) {
     eprintln!("skipped {test}: {why}");
     if let Some(file) = std::env::var_os("RAPPORT_TEST_SKIPS") {
         use std::io::Write;
+        // One write per line: tests running at once append whole lines (O_APPEND).
         if let Ok(mut out) = std::fs::OpenOptions::new().append(true).create(true).open(file) {
-            let _ = writeln!(out, "{test}: {why}");
+            let _ = out.write_all(format!("{test}: {why}\n").as_bytes());
         }
     }
 }
