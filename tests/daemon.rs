@@ -149,8 +149,15 @@ fn import_pair(ws: &Workspace, round: usize) -> Vec<std::process::Output> {
 #[test]
 fn imports_run_while_the_daemon_writes_without_lock_errors() {
     let ws = Workspace::with_rep();
-    // Housekeeping every second, so the daemon writes throughout the imports.
-    let mut daemon = spawn_daemon(&ws, &[("RAPPORT__JOBS__HOUSEKEEPING__SCHEDULE", "* * * * * *")]);
+    // Housekeeping every second, so the daemon writes throughout the imports
+    // (its runs that prune nothing are logged at debug).
+    let mut daemon = spawn_daemon(
+        &ws,
+        &[
+            ("RAPPORT__JOBS__HOUSEKEEPING__SCHEDULE", "* * * * * *"),
+            ("RUST_LOG", "info,rapport::daemon=debug"),
+        ],
+    );
     wait_for("the first housekeeping run", Duration::from_secs(20), || {
         log(&ws).contains("housekeeping done")
     });
@@ -178,4 +185,59 @@ fn imports_run_while_the_daemon_writes_without_lock_errors() {
         "{daemon_log}"
     );
     assert_eq!(ws.json(&["prospect", "list"]).as_array().unwrap().len(), rounds * 3000);
+}
+
+/// An idle daemon's log stays quiet: runs that did nothing are logged at
+/// debug, not as lines every minute.
+#[test]
+fn an_idle_daemon_logs_nothing_after_starting() {
+    let ws = Workspace::with_rep();
+    let every_second: String = rapport::daemon::JOB_NAMES
+        .iter()
+        .map(|job| format!("[jobs.{job}]\nschedule = \"* * * * * *\"\n"))
+        .collect();
+    ws.write(
+        "config/rapport.toml",
+        format!("[database]\nurl = \"sqlite://data/rapport.db\"\n[digest]\nsend_empty = false\n{every_second}"),
+    );
+    let mut daemon = spawn_daemon(&ws, &[]);
+    let runs = || {
+        let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            use sqlx::Connection;
+            let Ok(mut db) = sqlx::SqliteConnection::connect(&url).await else {
+                return 0;
+            };
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM job_runs WHERE outcome = 'ok'")
+                .fetch_one(&mut db)
+                .await
+                .unwrap_or(0);
+            let _ = db.close().await;
+            n
+        })
+    };
+    // Every job has run (and done nothing) a few times.
+    wait_for("idle job runs", Duration::from_secs(30), || {
+        runs() >= 3 * rapport::daemon::JOB_NAMES.len() as i64
+    });
+    let (code, _) = terminate(&mut daemon);
+    assert_eq!(code, Some(0));
+    let after_start: Vec<String> = log(&ws)
+        .lines()
+        .filter(|l| l.contains("INFO"))
+        .filter(|l| {
+            ![
+                "starting",
+                "listener ready",
+                "job registered",
+                "SIGTERM",
+                "shutting down",
+                "stopped",
+            ]
+            .iter()
+            .any(|known| l.contains(known))
+        })
+        .map(str::to_string)
+        .collect();
+    assert!(after_start.is_empty(), "an idle daemon logged: {after_start:#?}");
 }

@@ -10,6 +10,18 @@ use std::sync::Arc;
 pub type JobError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What every job run is handed. Cloning is cheap.
+/// A pass's summary: at info when it did something, else at debug, so the
+/// log of an idle daemon stays quiet.
+macro_rules! summary {
+    ($busy:expr, $($field:tt)+) => {
+        if $busy {
+            tracing::info!($($field)+)
+        } else {
+            tracing::debug!($($field)+)
+        }
+    };
+}
+
 #[derive(Clone)]
 pub struct JobContext {
     pub store: Arc<dyn Store>,
@@ -36,7 +48,7 @@ impl Job for Housekeeping {
         let keep_days = ctx.settings.config.daemon.keep_job_runs_days;
         let keep_until = ctx.clock.now() - Duration::days(keep_days.into());
         let pruned = ctx.store.housekeeping(keep_until).await?;
-        tracing::info!(pruned_job_runs = pruned, "housekeeping done");
+        summary!(pruned > 0, pruned_job_runs = pruned, "housekeeping done");
         Ok(())
     }
 }
@@ -62,7 +74,8 @@ impl Job for PollFeeds {
             })
             .await?;
         let report = poller.poll_due(None, &|_| {}).await?;
-        tracing::info!(
+        summary!(
+            report.polled > 0,
             polled = report.polled,
             new_posts = report.new_posts,
             unchanged = report.unchanged,
@@ -86,7 +99,8 @@ impl Job for SyncMail {
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let report = mail_sync(ctx).sync_all().await;
-        tracing::info!(
+        summary!(
+            report.new_events + report.unreadable > 0,
             mailboxes = report.mailboxes,
             new_events = report.new_events,
             headers = report.headers_fetched,
@@ -117,7 +131,8 @@ impl Job for SendSequences {
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let sender = with_mailer(&self.sender, ctx, crate::outbound::sender::SequenceSender::new).await?;
         let report = sender.run_pass().await?;
-        tracing::info!(
+        summary!(
+            report.sent + report.tasks + report.stopped + report.refused + report.reconciled + report.unknown > 0,
             sent = report.sent,
             tasks = report.tasks,
             stopped = report.stopped,
@@ -144,7 +159,8 @@ impl Job for ApplyRules {
         let runner =
             crate::automation::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
         let report = runner.run_pass().await?;
-        tracing::info!(
+        summary!(
+            report.events > 0 || report.advanced + report.suggested + report.reminded > 0,
             events = report.events,
             advanced = report.advanced,
             suggested = report.suggested,
@@ -172,9 +188,12 @@ impl Job for SendDigests {
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let sender = with_mailer(&self.sender, ctx, crate::automation::digest::DigestSender::new).await?;
         let report = sender.run_pass().await?;
-        if report.sent + report.skipped > 0 {
-            tracing::info!(sent = report.sent, skipped = report.skipped, "digests sent");
-        }
+        summary!(
+            report.sent > 0,
+            sent = report.sent,
+            skipped = report.skipped,
+            "digests sent"
+        );
         problems(&report.errors)
     }
 }

@@ -158,7 +158,7 @@ impl Scheduler {
 pub async fn execute(ctx: &JobContext, run: ClaimedRun) {
     let span = tracing::info_span!("job", name = %run.name, run_id = run.run_id, scheduled_for = %run.scheduled_for);
     async {
-        tracing::info!("job started");
+        tracing::debug!("job started");
         // A panicking job is a failed run like any other: it must not stop
         // the job from being scheduled again.
         let guarded = std::panic::AssertUnwindSafe(run.job.run(ctx)).catch_unwind();
@@ -173,7 +173,7 @@ pub async fn execute(ctx: &JobContext, run: ClaimedRun) {
             )),
         };
         match &outcome {
-            None => tracing::info!("job finished"),
+            None => tracing::debug!("job finished"),
             Some(error) => tracing::error!(%error, "job failed; it runs again at its next scheduled time"),
         }
         if let Err(e) = ctx
