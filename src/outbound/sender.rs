@@ -87,7 +87,15 @@ pub struct SequenceSender {
     clock: Arc<dyn Clock>,
     settings: Arc<Settings>,
     mailer: Mailer,
+    /// The last pass's claims (enrolment, lease end). A pass cut off by the
+    /// database (a full disk) leaves some leased for `sending.lease_secs`;
+    /// the next pass gives back those still untouched first, so sending
+    /// goes on within seconds of the database taking writes again.
+    last_claims: std::sync::Mutex<Vec<(i64, DateTime<Utc>)>>,
 }
+
+/// How long a `.eml` outbox row may stay `sending` before it is settled.
+const FILE_SEND_LEASE_SECS: i64 = 10;
 
 /// What happened to one enrolment's step.
 enum Handled {
@@ -110,13 +118,25 @@ impl SequenceSender {
             clock,
             settings,
             mailer,
+            last_claims: std::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    fn claims(&self) -> std::sync::MutexGuard<'_, Vec<(i64, DateTime<Utc>)>> {
+        self.last_claims.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// One pass: exactly what the daemon's `send-sequences` job runs.
     pub async fn run_pass(&self) -> Result<SendReport, SendError> {
         let mut report = SendReport::default();
         let now = self.clock.now();
+        let previous = std::mem::take(&mut *self.claims());
+        if !previous.is_empty() {
+            if let Err(e) = self.store.release_enrolments(&previous, now).await {
+                *self.claims() = previous;
+                return Err(e.into());
+            }
+        }
         // Interrupted sends are settled first, so the enrolments they move on
         // are claimed below as they now stand.
         let stale = self.store.stale_sends(now).await?;
@@ -129,6 +149,7 @@ impl SequenceSender {
         let sending = &self.settings.config.sending;
         let lease = Duration::seconds(sending.lease_secs as i64);
         let claimed = self.store.claim_due_enrolments(now, now + lease, sending.batch).await?;
+        *self.claims() = claimed.iter().map(|e| (e.id, now + lease)).collect();
         if claimed.is_empty() {
             return Ok(report);
         }
@@ -395,8 +416,12 @@ impl SequenceSender {
             to_email: message.to.clone(),
             subject: message.subject.clone(),
             transport: self.mailer.transport(),
-            // Connection, transaction and the final reply each get the timeout.
-            lease_until: now + smtp_timeout * 3,
+            // Connection, transaction and the final reply each get the timeout;
+            // a file is written at once.
+            lease_until: match self.mailer {
+                Mailer::Smtp(_) => now + smtp_timeout * 3,
+                Mailer::Outbox { .. } => now + Duration::seconds(FILE_SEND_LEASE_SECS),
+            },
             pacing: PacingGuard {
                 day: local_day(
                     now.with_timezone(&email.mailbox_zone()).date_naive(),

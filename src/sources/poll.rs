@@ -42,6 +42,11 @@ pub struct Poller {
     policy: PollPolicy,
     first_poll_window: Duration,
     concurrency: usize,
+    /// Sources this poller claimed and has not written back yet. Claiming
+    /// leases a source for `LEASE_MINUTES`; when a pass cannot write (a full
+    /// disk), the next pass gives them back first, so they are polled again
+    /// within seconds of the database taking writes, not after the lease.
+    unwritten: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
 
 /// Why a poll failed, in words for the rep, and how the schedule should take it.
@@ -100,6 +105,7 @@ impl Poller {
             },
             first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
             concurrency: settings.config.fetch.max_concurrent.max(1),
+            unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
         })
     }
 
@@ -110,6 +116,11 @@ impl Poller {
     /// Polls every due source (or every source of one prospect), reporting
     /// each finished source to `progress`.
     pub async fn poll_due(&self, prospect: Option<i64>, progress: &(dyn Fn(u64) + Sync)) -> StoreResult<PollReport> {
+        let left = self.unwritten().iter().copied().collect::<Vec<_>>();
+        if !left.is_empty() {
+            self.store.release_sources(&left, self.clock.now()).await?;
+            self.unwritten().retain(|id| !left.contains(id));
+        }
         // Fetching and writing run side by side: results go to a writer that
         // stores whatever has arrived in one transaction, so a slow host never
         // holds back what is already fetched, and a stopped run loses little.
@@ -146,9 +157,16 @@ impl Poller {
 
     async fn claim(&self, prospect: Option<i64>) -> StoreResult<Vec<Source>> {
         let now = self.clock.now();
-        self.store
+        let claimed = self
+            .store
             .claim_due_sources(now, now + Duration::minutes(LEASE_MINUTES), prospect, BATCH)
-            .await
+            .await?;
+        self.unwritten().extend(claimed.iter().map(|s| s.id));
+        Ok(claimed)
+    }
+
+    fn unwritten(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<i64>> {
+        self.unwritten.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Stores a batch in one transaction and adds it to the report.
@@ -162,6 +180,12 @@ impl Poller {
             return Ok(());
         }
         let added = self.store.record_polls(&records, self.clock.now()).await?;
+        {
+            let mut unwritten = self.unwritten();
+            for (id, _) in &records {
+                unwritten.remove(id);
+            }
+        }
         for ((_, record), new_posts) in records.iter().zip(added) {
             report.polled += 1;
             report.new_posts += new_posts;

@@ -279,6 +279,8 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     ) -> StoreResult<Vec<Source>>;
     /// Stores polls' outcomes and their new events in one transaction;
     /// returns, per record, how many of its events were new.
+    /// Gives claimed sources back (due at `now`) whose polls could not be written.
+    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
     async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
 
     /// Claims a mail folder for `owner` (a worker's own token) until
@@ -320,6 +322,9 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>>;
     /// Claims up to `limit` running enrolments due at `now` (oldest first),
     /// moving their next due time to `lease_until` so no other worker takes them.
+    /// Gives back claimed enrolments (due at `now`) that still carry the
+    /// lease they were claimed with, i.e. were not dealt with.
+    async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()>;
     async fn claim_due_enrolments(
         &self,
         now: DateTime<Utc>,

@@ -990,6 +990,26 @@ impl Store for SqliteStore {
         rows.iter().map(source_from_row).collect()
     }
 
+    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for chunk in ids.chunks(POLL_UPDATE_CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new("UPDATE sources SET next_poll_at = ");
+            query.push_bind(ts(now)).push(" WHERE next_poll_at > ");
+            query.push_bind(ts(now)).push(" AND id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id);
+            }
+            query.push(")");
+            query
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db("give back claimed sources"))?;
+        }
+        tx.commit().await.map_err(db("give back claimed sources"))
+    }
+
     async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
         let mut tx = self.write_tx().await?;
         let mut new_keys =
@@ -1066,6 +1086,20 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Enrolment>> {
         self.claim_enrolments(now, lease_until, limit).await
+    }
+
+    async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for (id, lease_until) in claims {
+            sqlx::query("UPDATE enrolments SET next_due_at = ? WHERE id = ? AND state = 'active' AND next_due_at = ?")
+                .bind(ts(now))
+                .bind(id)
+                .bind(ts(*lease_until))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("give back claimed enrolments"))?;
+        }
+        tx.commit().await.map_err(db("give back claimed enrolments"))
     }
 
     async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
