@@ -28,14 +28,6 @@ impl Amount {
         self.0 as f64 / 100.0
     }
 
-    /// Parses what people type for a deal value: `100000`, `100,000`,
-    /// `1 250.50`, `120k`, `1.5m`, and with a currency (`$100,000`,
-    /// `€50 000`, `NOK 1 000 000`, `1.234,56 EUR`): see `parse_money`. The
-    /// currency written is not checked here; `parse_money` returns it.
-    pub fn parse(text: &str) -> Result<Amount, String> {
-        parse_money(text).map(|(amount, _)| amount)
-    }
-
     /// A number without currency: grouping already removed, `.` decimal.
     fn parse_plain(text: &str, cleaned: &str) -> Result<Amount, String> {
         let expected = "a non-negative amount such as 100000, $100,000, 100 000,50 EUR, 120k or 1.5m";
@@ -235,6 +227,10 @@ pub fn parse_currency(text: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    fn parse_amount(text: &str) -> Result<Amount, String> {
+        parse_money(text).map(|(amount, _)| amount)
+    }
+
     #[test]
     fn money_as_people_write_it() {
         let cases = [
@@ -263,18 +259,18 @@ mod tests {
 
     #[test]
     fn parses_the_ways_people_write_amounts() {
-        assert_eq!(Amount::parse("100000"), Ok(Amount::from_units(100_000)));
-        assert_eq!(Amount::parse("100,000"), Ok(Amount::from_units(100_000)));
-        assert_eq!(Amount::parse("1 250.5"), Ok(Amount(125_050)));
-        assert_eq!(Amount::parse("120k"), Ok(Amount::from_units(120_000)));
-        assert_eq!(Amount::parse("1.5M"), Ok(Amount::from_units(1_500_000)));
-        assert!(Amount::parse("-5").is_err());
-        assert!(Amount::parse("ten").is_err());
-        assert!(Amount::parse("").is_err());
-        assert!(Amount::parse("1.234").is_err());
-        assert!(Amount::parse("99999999999999999999999").is_err());
-        assert!(Amount::parse(&format!("{}k", "9".repeat(40))).is_err());
-        assert!(Amount::parse("999999999999999999m").is_err());
+        assert_eq!(parse_amount("100000"), Ok(Amount::from_units(100_000)));
+        assert_eq!(parse_amount("100,000"), Ok(Amount::from_units(100_000)));
+        assert_eq!(parse_amount("1 250.5"), Ok(Amount(125_050)));
+        assert_eq!(parse_amount("120k"), Ok(Amount::from_units(120_000)));
+        assert_eq!(parse_amount("1.5M"), Ok(Amount::from_units(1_500_000)));
+        assert!(parse_amount("-5").is_err());
+        assert!(parse_amount("ten").is_err());
+        assert!(parse_amount("").is_err());
+        assert!(parse_amount("1.234").is_err());
+        assert!(parse_amount("99999999999999999999999").is_err());
+        assert!(parse_amount(&format!("{}k", "9".repeat(40))).is_err());
+        assert!(parse_amount("999999999999999999m").is_err());
     }
 
     #[test]

@@ -132,35 +132,24 @@ impl SqliteStore {
 
     /// When mail went to each of these addresses (of the rep's prospects).
     async fn sends_to(&self, rep: RepId, emails: &[String]) -> StoreResult<HashMap<String, Vec<DateTime<Utc>>>> {
-        let mut found: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
-        for chunk in emails.chunks(LOOKUP_CHUNK) {
-            let mut query = QueryBuilder::<Sqlite>::new(
+        let rows = self
+            .rep_rows(
                 "SELECT p.email, s.sent_at FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
                  WHERE p.rep_id = ",
-            );
-            query.push_bind(rep).push(" AND p.email IN (");
-            let mut list = query.separated(", ");
-            for email in chunk {
-                list.push_bind(email);
-            }
-            query.push(")");
-            let rows = query
-                .build()
-                .fetch_all(self.pool())
-                .await
-                .map_err(db("look up earlier sends"))?;
-            for row in &rows {
-                found
-                    .entry(row.get::<String, _>(0))
-                    .or_default()
-                    .push(parse_ts(&row.get::<String, _>(1))?);
-            }
+                "p.email",
+                rep,
+                emails,
+                |row| Ok((row.get::<String, _>(0), parse_ts(&row.get::<String, _>(1))?)),
+            )
+            .await?;
+        let mut found: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for (email, at) in rows {
+            found.entry(email).or_default().push(at);
         }
         Ok(found)
     }
 
-    /// `select` (which picks a key and a prospect id, and ends at `rep_id = `)
-    /// for `keys`, in chunks: every (key, prospect) pair found.
+    /// Every (key, prospect) pair `select` finds for `keys`; see `rep_rows`.
     async fn rep_pairs(
         &self,
         select: &'static str,
@@ -168,6 +157,20 @@ impl SqliteStore {
         rep: RepId,
         keys: &[String],
     ) -> StoreResult<Vec<(String, ProspectId)>> {
+        self.rep_rows(select, key_column, rep, keys, |row| Ok((row.get(0), row.get(1))))
+            .await
+    }
+
+    /// `select` (which ends at `rep_id = `) for `keys` in its `key_column`,
+    /// in chunks under SQLite's limit on bound values, each row read by `read`.
+    async fn rep_rows<T>(
+        &self,
+        select: &'static str,
+        key_column: &'static str,
+        rep: RepId,
+        keys: &[String],
+        read: impl Fn(&sqlx::sqlite::SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
         let mut found = Vec::new();
         for chunk in keys.chunks(LOOKUP_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new(select);
@@ -182,7 +185,9 @@ impl SqliteStore {
                 .fetch_all(self.pool())
                 .await
                 .map_err(db("match mail to prospects"))?;
-            found.extend(rows.iter().map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))));
+            for row in &rows {
+                found.push(read(row)?);
+            }
         }
         Ok(found)
     }

@@ -244,3 +244,22 @@ pub fn write_sending_config(ws: &Workspace, smtp_port: u16, http_port: u16, mail
 /// A sequence of one email, sent as soon as the window allows.
 pub const ONE_EMAIL_SEQUENCE: &str =
     "name = \"One\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n";
+
+/// Waits until `done`, checking every 50 ms; after `limit`, fails naming
+/// `what` with `context()` (a log, say).
+pub fn wait_until(
+    what: &str,
+    limit: std::time::Duration,
+    context: impl Fn() -> String,
+    mut done: impl FnMut() -> bool,
+) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}\n{}",
+            context()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
