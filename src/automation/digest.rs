@@ -126,6 +126,7 @@ pub async fn gather(
         language: rep.language,
         zone: rep.zone(),
         date,
+        sent_at: until,
         replies,
         posts,
         tasks,
@@ -133,8 +134,44 @@ pub async fn gather(
         paused: paused(store, scope, until, &who).await?,
         broken_sources: broken(store, scope, &who).await?,
         needs_look,
+        setup: setup(settings),
         pipeline: pipeline(store, settings, scope, previous_weighted).await?,
     })
+}
+
+/// What stops part of rapport's setup, for the rep to pass on or fix.
+fn setup(settings: &Settings) -> Vec<String> {
+    let mut problems: Vec<String> = settings.problems().iter().map(ToString::to_string).collect();
+    if !settings.load_sequences().0.is_empty() {
+        problems.extend(
+            settings
+                .sending_blockers()
+                .into_iter()
+                .map(|why| format!("sequence mail waits: {why}")),
+        );
+    }
+    problems
+}
+
+/// `rep`'s digest of `date` as the daemon sends it at `now`: news since the
+/// last digest sent, and the pipeline's change since then.
+pub async fn prepare(
+    store: &dyn Store,
+    settings: &Settings,
+    rep: &Rep,
+    date: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<DigestInput, StoreError> {
+    // Task steps due by then are tasks, whichever job ran last.
+    super::sequence_tasks::add_due(store, settings, RepScope::Rep(rep.id), now.min(digest_moment(rep, date))).await?;
+    let currency = &settings.config.prospects.default_currency;
+    let previous = store.last_digest_weighted(rep.id, date, currency).await?;
+    // News since the last digest sent, so a day missed is not lost.
+    let since = store
+        .last_digest_date(rep.id, date)
+        .await?
+        .map(|last| digest_moment(rep, last));
+    gather(store, settings, rep, date, now, since, previous).await
 }
 
 async fn scores(store: &dyn Store, scope: RepScope, at: DateTime<Utc>) -> Result<HashMap<ProspectId, f64>, StoreError> {
@@ -329,15 +366,8 @@ impl DigestSender {
     /// Ok(true) sent, Ok(false) a quiet day left out, Err why it failed.
     async fn send(&self, rep: &Rep, date: NaiveDate, message_id: &str) -> Result<Result<bool, String>, StoreError> {
         let currency = self.settings.config.prospects.default_currency.clone();
-        let previous = self.store.last_digest_weighted(rep.id, date, &currency).await?;
-        // News since the last digest sent, so a day missed is not lost.
-        let since = self
-            .store
-            .last_digest_date(rep.id, date)
-            .await?
-            .map(|last| digest_moment(rep, last));
         let now = self.clock.now();
-        let input = gather(self.store.as_ref(), &self.settings, rep, date, now, since, previous).await?;
+        let input = prepare(self.store.as_ref(), &self.settings, rep, date, now).await?;
         let weighted = input.pipeline.as_ref().map(|p| p.weighted);
         let shown = weighted.map(|w| (w, currency.as_str()));
         let digest = match crate::domain::digest::render(input) {

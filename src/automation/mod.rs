@@ -4,3 +4,5 @@
 pub mod digest;
 pub mod enrolment;
 pub mod rules;
+pub mod sequence_tasks;
+pub mod stops;

@@ -193,7 +193,11 @@ impl RuleRunner {
                     .move_prospect(prospect.id, from, &pipeline.slug, to, event, now)
                     .await
                 {
-                    Ok(()) => report.advanced += 1,
+                    Ok(()) => {
+                        report.advanced += 1;
+                        report.stopped +=
+                            super::stops::stop_ended(self.store.as_ref(), &self.settings, &[prospect.id], now).await?;
+                    }
                     Err(StoreError::Conflict(why)) => report.skipped.push(format!("{}: {why}", fired.rule)),
                     Err(e) => return Err(e.into()),
                 }

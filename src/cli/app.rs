@@ -14,6 +14,8 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// `--now` was given: the clock is the user's, not the system's.
+    pub now_given: bool,
     pub json: bool,
 }
 
@@ -32,6 +34,7 @@ impl App {
             settings: Arc::new(settings),
             store: Arc::new(store),
             clock,
+            now_given: cli.now.is_some(),
             json: cli.json,
         })
     }
@@ -74,6 +77,37 @@ impl App {
         }
     }
 
+    /// After recording events for these prospects: their sequences whose stop
+    /// reason is now recorded stop at once; how many did.
+    pub async fn stop_ended_sequences(&self, prospects: &[crate::domain::prospect::ProspectId]) -> anyhow::Result<u32> {
+        Ok(crate::automation::stops::stop_ended(self.store.as_ref(), &self.settings, prospects, self.now()).await?)
+    }
+
+    /// The zone human-facing times are shown in: the rep `--rep` names, else
+    /// the only rep's, else (a team with several zones) UTC.
+    pub async fn zone(&self, rep: Option<&str>) -> anyhow::Result<chrono_tz::Tz> {
+        if rep.is_some() {
+            return Ok(self
+                .rep(&RepArg {
+                    rep: rep.map(str::to_string),
+                })
+                .await?
+                .zone());
+        }
+        let reps = self.store.list_reps().await?;
+        let zones: Vec<chrono_tz::Tz> = reps.iter().map(Rep::zone).collect();
+        Ok(match zones.first() {
+            Some(first) if zones.iter().all(|z| z == first) => *first,
+            _ => chrono_tz::UTC,
+        })
+    }
+
+    /// The zone of the rep with this id (UTC if there is none).
+    pub async fn zone_of_rep(&self, id: crate::domain::prospect::RepId) -> anyhow::Result<chrono_tz::Tz> {
+        let reps = self.store.list_reps().await?;
+        Ok(reps.iter().find(|r| r.id == id).map_or(chrono_tz::UTC, Rep::zone))
+    }
+
     /// One rep's prospects when `--rep` names one, else the whole team's.
     pub async fn scope(&self, rep: Option<&str>) -> anyhow::Result<RepScope> {
         match rep {
@@ -86,69 +120,6 @@ impl App {
             )),
             None => Ok(RepScope::Team),
         }
-    }
-
-    pub fn config_check(&self) -> anyhow::Result<()> {
-        let s = &self.settings;
-        // Secrets are read only when a mailbox connects; a check reads them all now.
-        let missing: Vec<String> = s
-            .config
-            .mailboxes
-            .iter()
-            .filter_map(|(name, mailbox)| mailbox.credential(name).err().map(|e| e.to_string()))
-            .collect();
-        if !missing.is_empty() {
-            return Err(input_error(missing.join("\n")));
-        }
-        let report = serde_json::json!({
-            "config_file": s.path.as_ref().map(|p| p.display().to_string()),
-            "database": s.config.database.url,
-            "pipelines": s.pipelines.slugs(),
-            "default_pipeline": s.config.pipelines.default,
-            "jobs": s.config.jobs.iter().map(|(name, job)| serde_json::json!({
-                "name": name, "schedule": job.schedule, "time_zone": job.time_zone, "enabled": job.enabled
-            })).collect::<Vec<_>>(),
-            "mail": match &s.config.smtp.host {
-                Some(host) => format!("SMTP via {host}:{}", s.config.smtp.port),
-                None => format!(".eml files in {}", s.config.mail.outbox_dir.display()),
-            },
-            "mailboxes": s.config.mailboxes.iter().map(|(name, m)| serde_json::json!({
-                "name": name, "rep": m.rep, "server": format!("{}:{}", m.host, m.port()),
-                "tls": m.tls.as_str(), "username": m.username, "idle": m.idle,
-            })).collect::<Vec<_>>(),
-        });
-        if self.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
-        } else {
-            println!(
-                "config ok: {}",
-                s.path
-                    .as_ref()
-                    .map_or("built-in defaults".into(), |p| p.display().to_string())
-            );
-            println!("database:  {}", s.config.database.url);
-            println!(
-                "pipelines: {} (default {})",
-                s.pipelines.slugs().join(", "),
-                s.config.pipelines.default
-            );
-            for (name, job) in &s.config.jobs {
-                let state = if job.enabled { "" } else { " (disabled)" };
-                println!("job:       {name} \"{}\" {}{state}", job.schedule, job.time_zone);
-            }
-            println!("mail:      {}", report["mail"].as_str().unwrap_or_default());
-            for (name, m) in &s.config.mailboxes {
-                println!(
-                    "mailbox:   {name} for {}: {}@{}:{} ({})",
-                    m.rep,
-                    m.username,
-                    m.host,
-                    m.port(),
-                    m.tls.as_str()
-                );
-            }
-        }
-        Ok(())
     }
 }
 

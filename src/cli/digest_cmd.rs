@@ -1,7 +1,7 @@
 //! `rapport digest`: print a rep's daily digest without sending it.
 
 use super::{input_error, output, App, RepArg};
-use crate::automation::digest::{gather, DigestSender};
+use crate::automation::digest::{digest_moment, prepare, DigestSender};
 use crate::domain::digest::render;
 use crate::domain::prospect::parse_date;
 use crate::outbound::Mailer;
@@ -11,7 +11,8 @@ use clap::Args;
 pub struct DigestArgs {
     #[command(flatten)]
     pub rep: RepArg,
-    /// The digest of this local date (YYYY-MM-DD; default: today in the rep's zone).
+    /// The digest of this local date (YYYY-MM-DD; default: today in the rep's zone), as it is
+    /// sent at the rep's digest hour that day (with --now: as of then, if earlier).
     #[arg(long)]
     pub date: Option<String>,
     /// Print the HTML version instead of the text.
@@ -28,11 +29,17 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
         return send_due(app).await;
     }
     let rep = app.rep(&args.rep).await?;
-    let date = match &args.date {
-        Some(text) => parse_date(text).map_err(input_error)?,
-        None => app.now().with_timezone(&rep.zone()).date_naive(),
+    // A date asked for is shown as it is (or would be) sent at the rep's
+    // digest hour that day, unless --now says otherwise; today's as of now.
+    let (date, now) = match &args.date {
+        Some(text) => {
+            let date = parse_date(text).map_err(input_error)?;
+            let moment = digest_moment(&rep, date);
+            (date, if app.now_given { app.now().min(moment) } else { moment })
+        }
+        None => (app.now().with_timezone(&rep.zone()).date_naive(), app.now()),
     };
-    let input = gather(app.store.as_ref(), &app.settings, &rep, date, app.now(), None, None).await?;
+    let input = prepare(app.store.as_ref(), &app.settings, &rep, date, now).await?;
     let digest = render(input).map_err(|e| anyhow::anyhow!(e))?;
     if app.json {
         return output::json(&serde_json::json!({

@@ -226,11 +226,12 @@ async fn status(app: &App) -> anyhow::Result<()> {
         println!("no folder has been read yet; configure [mailboxes.NAME] and run `rapport mail sync --once`");
     }
     let now = app.clock.now();
+    let zone = app.zone(None).await?;
     let rows: Vec<Vec<String>> = folders
         .iter()
         .map(|f| {
             let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                t.map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+                t.map_or("-".into(), |t| output::at(t, zone))
             };
             let reading = if f.lease_until.is_some_and(|t| t > now) {
                 "reading now"
@@ -248,7 +249,7 @@ async fn status(app: &App) -> anyhow::Result<()> {
         })
         .collect();
     output::table(
-        &["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC (UTC)", "LAST ERROR", ""],
+        &["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC", "LAST ERROR", ""],
         &rows,
     );
     if !unverified.is_empty() {
@@ -261,7 +262,7 @@ async fn status(app: &App) -> anyhow::Result<()> {
             .iter()
             .map(|u| {
                 vec![
-                    u.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                    output::at(u.received_at, zone),
                     u.report.replace('_', "-"),
                     output::or_dash(u.prospect_email.as_deref()),
                     output::or_dash(Some(&u.from)),
@@ -269,7 +270,7 @@ async fn status(app: &App) -> anyhow::Result<()> {
                 ]
             })
             .collect();
-        output::table(&["RECEIVED (UTC)", "REPORT", "PROSPECT", "FROM", "WHY"], &rows);
+        output::table(&["RECEIVED", "REPORT", "PROSPECT", "FROM", "WHY"], &rows);
     }
     Ok(())
 }

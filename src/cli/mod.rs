@@ -3,17 +3,20 @@
 //! [`InputError`] anywhere in the chain makes the exit code 2.
 
 mod app;
+mod config_cmd;
 mod daemon_cmd;
 mod digest_cmd;
 mod init;
 mod mail_cmd;
 mod output;
 mod pipeline_cmd;
+mod progress;
 mod prospect;
 mod rep;
 mod rules_cmd;
 mod sequence_cmd;
 mod sources_cmd;
+mod status_cmd;
 mod suggestions_cmd;
 mod tasks_cmd;
 
@@ -142,6 +145,9 @@ pub enum Command {
     /// Mail: classify a message file, or read the reps' mailboxes into events.
     #[command(subcommand)]
     Mail(mail_cmd::MailCommand),
+    /// Is everything working: setup problems, each daemon job's last run, paused
+    /// mailboxes, sends waiting for a decision, broken feeds.
+    Status,
     /// Run the background daemon until SIGINT/SIGTERM.
     Daemon,
     /// Check the configuration.
@@ -151,7 +157,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Load and validate the config, pipelines and job schedules, and say where everything is.
+    /// Validate everything the daemon loads (config, pipelines, job schedules, rules, sequences
+    /// and their templates, mailbox credentials), listing every problem by file and key.
     Check,
 }
 
@@ -208,7 +215,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
         Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
+        Command::Status => status_cmd::run(&app).await,
         Command::Daemon => daemon_cmd::run(app).await,
-        Command::Config(ConfigCommand::Check) => app.config_check(),
+        Command::Config(ConfigCommand::Check) => config_cmd::check(&app),
     }
 }

@@ -46,3 +46,9 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
 pub fn or_dash(value: Option<&str>) -> String {
     value.filter(|v| !v.is_empty()).unwrap_or("-").to_string()
 }
+
+/// A moment as a person reads it: in `zone`, with the zone's abbreviation
+/// shown (`2026-12-01 09:00 CET`). JSON output keeps RFC 3339 UTC.
+pub fn at(moment: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
+    moment.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()
+}

@@ -16,7 +16,6 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -92,12 +91,28 @@ pub struct AddArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Which prospects `list` and `export` take.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only prospects in this stage (slug or name, e.g. proposal or "Proposal sent").
     #[arg(long)]
     pub stage: Option<String>,
+    /// Only prospects in this pipeline (default, real-estate, financial-services, startup, ...).
     #[arg(long)]
     pub pipeline: Option<String>,
+    /// Only prospects with this tag.
     #[arg(long)]
     pub tag: Option<String>,
+    /// Only prospects whose name, email, company or title contains this text (any case).
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// At most this many prospects (the oldest first).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
     /// Only this rep's prospects (default: everyone's).
     #[arg(long)]
     pub rep: Option<String>,
@@ -208,16 +223,20 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
-    #[arg(long)]
-    pub rep: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct LogArgs {
     /// Prospect id or email address.
     pub prospect: String,
-    /// What happened, e.g. linkedin.like, linkedin.comment, x.reply, call, meeting.booked.
+    /// What happened: call, meeting.booked, meeting.held, proposal.sent, proposal.signed,
+    /// email.replied (a reply rapport's mailbox sync cannot see; stops sequences),
+    /// linkedin.comment, linkedin.like, linkedin.message, x.reply, social.comment, note, ...;
+    /// or a kind declared under [events] in the config or named by the rules.
     pub kind: String,
+    /// What was said or done, in a few words (for email.replied: the reply's text).
     #[arg(long)]
     pub note: Option<String>,
     /// Link to the post, comment or recording.
@@ -350,14 +369,15 @@ fn print_feed_notes(prospect: &Prospect) {
     }
 }
 
-async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
+/// The scope and filter `list` and `export` share; a stage that does not
+/// exist is an error listing the stages, not an empty list.
+async fn filter_of(app: &App, args: FilterArgs) -> anyhow::Result<(RepScope, ProspectFilter)> {
     let scope = app.scope(args.rep.as_deref()).await?;
     let pipelines = &app.settings.pipelines;
     if let Some(p) = &args.pipeline {
         pipelines.get(p).map_err(input_error)?;
     }
-    // A stage by slug or name, in the pipeline given, else in any: a typo
-    // is an error listing the stages, not an empty list.
+    // A stage by slug or name, in the pipeline given, else in any.
     let stage = match &args.stage {
         None => None,
         Some(wanted) => {
@@ -383,11 +403,21 @@ async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
             Some(found.map_err(input_error)?)
         }
     };
+    if args.limit == Some(0) {
+        return Err(input_error("--limit 0 would list nobody; give 1 or more"));
+    }
     let filter = ProspectFilter {
         pipeline: args.pipeline,
         stage,
         tag: args.tag.map(|t| t.to_lowercase()),
+        search: args.search,
+        limit: args.limit,
     };
+    Ok((scope, filter))
+}
+
+async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
+    let (scope, filter) = filter_of(app, args.filter).await?;
     let prospects = app.store.list_prospects(scope, &filter).await?;
     let scores = engagement_scores(app, scope).await?;
     let score_of = |id: ProspectId| scores.get(&id).copied().unwrap_or(0.0);
@@ -508,11 +538,12 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
             printable(profile.url.as_str())
         );
     }
-    println!("timeline:");
+    let zone = app.zone_of_rep(prospect.data.rep_id).await?;
+    println!("timeline ({}):", zone.name());
     for e in &events {
         println!(
             "  {}  {:<18}{}  [{} {}]",
-            e.occurred_at.format("%Y-%m-%d %H:%M"),
+            output::at(e.occurred_at, zone),
             printable(&e.kind),
             printable(&describe_event(&e.data)),
             e.actor.kind(),
@@ -696,10 +727,15 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
             now,
         )
         .await?;
+    let stopped = app.stop_ended_sequences(&[prospect.id]).await?;
     if app.json {
-        return output::json(
-            &serde_json::json!({ "id": prospect.id, "from": prospect.data.stage, "to": stage.slug, "pipeline": pipeline.slug }),
-        );
+        return output::json(&serde_json::json!({
+            "id": prospect.id, "from": prospect.data.stage, "to": stage.slug, "pipeline": pipeline.slug,
+            "sequences_stopped": stopped,
+        }));
+    }
+    if stopped > 0 {
+        println!("{stopped} sequence(s) stopped: the prospect left their stages");
     }
     println!(
         "moved #{} {}: {} → {}",
@@ -759,7 +795,7 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
             parsed.errors.len()
         )));
     }
-    let progress = progress_bar(parsed.rows.len() as u64);
+    let progress = super::progress::bar(parsed.rows.len() as u64, "rows");
     let now = app.now();
     let actor = Actor::Import(file_name.clone());
     let outcome = app
@@ -780,17 +816,6 @@ async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
             parsed.errors.len()
         )))
     }
-}
-
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::new(total);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}") {
-        bar.set_style(style);
-    }
-    bar
 }
 
 fn report_import(
@@ -827,8 +852,8 @@ fn report_import(
 }
 
 async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
-    let scope = app.scope(args.rep.as_deref()).await?;
-    let prospects = app.store.list_prospects(scope, &ProspectFilter::default()).await?;
+    let (scope, filter) = filter_of(app, args.filter).await?;
+    let prospects = app.store.list_prospects(scope, &filter).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
@@ -893,7 +918,7 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         .store
         .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
         .await?;
-    let kind = event::validate_logged_kind(&args.kind).map_err(input_error)?;
+    let kind = event::known_logged_kind(&args.kind, &app.settings.declared_kinds()).map_err(input_error)?;
     let url = args.url.as_deref().map(web_link).transpose().map_err(input_error)?;
     let at = args.at.unwrap_or_else(|| app.now());
     let note = args.note.clone().filter(|n| !n.trim().is_empty());
@@ -909,21 +934,32 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
             short_digest(&key_material)
         ),
         actor: cli_user(),
-        data: serde_json::json!({ "note": note, "url": url }),
+        data: match event::is_hand_loggable_reserved(&kind) {
+            // Shown like a synced reply (its text), marked as typed in by a person.
+            true => serde_json::json!({ "note": note, "url": url, "text": note, "hand_logged": true }),
+            false => serde_json::json!({ "note": note, "url": url }),
+        },
     };
     let added = app.store.append_event(&event, app.now()).await?;
+    let stopped = app.stop_ended_sequences(&[prospect.id]).await?;
     if app.json {
-        return output::json(&serde_json::json!({ "prospect": prospect.id, "kind": kind, "at": at, "added": added }));
+        return output::json(
+            &serde_json::json!({ "prospect": prospect.id, "kind": kind, "at": at, "added": added, "sequences_stopped": stopped }),
+        );
     }
+    let zone = app.zone_of_rep(prospect.data.rep_id).await?;
     if added {
         println!(
             "logged {kind} for #{} {} at {}",
             prospect.id,
-            prospect.data.name,
-            at.to_rfc3339()
+            printable(&prospect.data.name),
+            output::at(at, zone)
         );
     } else {
-        println!("already logged: {kind} for #{} at {}", prospect.id, at.to_rfc3339());
+        println!("already logged: {kind} for #{} at {}", prospect.id, output::at(at, zone));
+    }
+    if stopped > 0 {
+        println!("{stopped} sequence(s) stopped (`rapport sequence status` shows why)");
     }
     Ok(())
 }

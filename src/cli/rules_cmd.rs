@@ -23,6 +23,7 @@ pub enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// One pass, then exit (else a pass a minute until Ctrl-C).
     #[arg(long)]
     pub once: bool,
 }
@@ -74,6 +75,7 @@ fn check(app: &App, args: FileArg) -> anyhow::Result<()> {
 async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
     let (rules, origin) = load(app, &args.file)?;
     let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let zone = app.zone(args.rep.rep.as_deref()).await?;
     let mut report: Vec<(i64, String, Fired)> = Vec::new();
     for prospect in app.store.list_prospects(scope, &ProspectFilter::default()).await? {
         let Ok(pipeline) = app.settings.pipelines.get(&prospect.data.pipeline) else {
@@ -99,7 +101,7 @@ async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
     for (id, name, fired) in &report {
         println!(
             "  {} #{id} {name}: {} — {}",
-            fired.at.format("%Y-%m-%d %H:%M"),
+            output::at(fired.at, zone),
             describe(&fired.outcome),
             printable(&fired.reason)
         );

@@ -2,7 +2,7 @@
 
 use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
-use crate::automation::enrolment::enrol;
+use crate::automation::enrolment::{self, enrol};
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::timing::Delay;
@@ -40,6 +40,7 @@ pub enum SequenceCommand {
 
 #[derive(Debug, Args)]
 pub struct SendArgs {
+    /// One pass, then exit (else a pass a minute until Ctrl-C).
     #[arg(long)]
     pub once: bool,
 }
@@ -84,12 +85,16 @@ pub struct EnrollArgs {
     /// Prospects by id or email.
     #[arg(required_unless_present_any = ["stage", "tag"])]
     pub prospects: Vec<String>,
+    /// List who would be enrolled and who not (with the reason), enrolling nobody.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub rep: RepArg,
 }
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
+    /// The sequence (its file name without .toml).
     pub sequence: String,
     /// A prospect by id or email.
     pub prospect: String,
@@ -141,6 +146,7 @@ async fn candidates(app: &App, sequence: &Sequence, args: &EnrollArgs) -> anyhow
             pipeline: Some(sequence.pipeline.clone()),
             stage: args.stage.clone(),
             tag: args.tag.clone(),
+            ..ProspectFilter::default()
         };
         return Ok(app.store.list_prospects(scope, &filter).await?);
     }
@@ -169,18 +175,16 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
     let reps = app.store.list_reps().await?;
     let now = app.clock.now();
     let (mut enrolled, mut refused) = (Vec::new(), Vec::new());
-    for prospect in candidates(app, &sequence, &args).await? {
-        let rep = rep_of(&reps, &prospect)?;
-        let outcome = enrol(
-            app.store.as_ref(),
-            &window,
-            &sequence,
-            &prospect,
-            rep,
-            &super::cli_user(),
-            now,
-        )
-        .await?;
+    let candidates = candidates(app, &sequence, &args).await?;
+    let progress = super::progress::bar(candidates.len() as u64, "prospects");
+    let store = app.store.as_ref();
+    for prospect in &candidates {
+        progress.inc(1);
+        let rep = rep_of(&reps, prospect)?;
+        let outcome = match args.dry_run {
+            true => enrolment::check(store, &window, &sequence, prospect, rep, now).await?,
+            false => enrol(store, &window, &sequence, prospect, rep, &super::cli_user(), now).await?,
+        };
         match outcome {
             Ok(done) => enrolled.push(serde_json::json!({
                 "enrolment": done.id, "prospect": prospect.id, "name": prospect.data.name,
@@ -189,7 +193,20 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
             Err(reason) => refused.push((format!("#{} {}", prospect.id, prospect.data.name), reason)),
         }
     }
-    report_enrolment(app, &sequence, &enrolled, &refused)
+    progress.finish_and_clear();
+    report_enrolment(app, &sequence, &enrolled, &refused, args.dry_run)
+}
+
+/// Why this sequence's email would not go out yet, naming the keys to set.
+fn email_blockers(app: &App, sequence: &Sequence) -> Vec<String> {
+    let sends_email = sequence
+        .steps
+        .iter()
+        .any(|s| matches!(s.action, StepAction::Email(_)));
+    match sends_email {
+        true => app.settings.sending_blockers(),
+        false => Vec::new(),
+    }
 }
 
 fn report_enrolment(
@@ -197,20 +214,56 @@ fn report_enrolment(
     sequence: &Sequence,
     enrolled: &[serde_json::Value],
     refused: &[(String, String)],
+    dry_run: bool,
 ) -> anyhow::Result<()> {
+    let blockers = email_blockers(app, sequence);
+    let config = app
+        .settings
+        .path
+        .as_ref()
+        .map_or("config/rapport.toml".to_string(), |p| p.display().to_string());
     if app.json {
         let refused: Vec<_> = refused
             .iter()
             .map(|(who, why)| serde_json::json!({ "prospect": who, "reason": why }))
             .collect();
-        output::json(&serde_json::json!({ "sequence": sequence.slug, "enrolled": enrolled, "refused": refused }))?;
+        let (done, key) = match dry_run {
+            true => ("would_enroll", "would_refuse"),
+            false => ("enrolled", "refused"),
+        };
+        output::json(&serde_json::json!({
+            "sequence": sequence.slug, "dry_run": dry_run, done: enrolled, key: refused, "email_waits_for": blockers,
+        }))?;
     } else {
-        println!("enrolled {} in '{}'", enrolled.len(), sequence.slug);
+        match dry_run {
+            true => {
+                println!(
+                    "dry run: {} would be enrolled in '{}', {} not (nothing was changed)",
+                    enrolled.len(),
+                    sequence.slug,
+                    refused.len()
+                );
+                for who in enrolled {
+                    println!(
+                        "  would enrol: #{} {}",
+                        who["prospect"],
+                        printable(who["name"].as_str().unwrap_or_default())
+                    );
+                }
+            }
+            false => println!("enrolled {} in '{}'", enrolled.len(), sequence.slug),
+        }
         for (who, why) in refused {
-            println!("  not enrolled: {who} {why}");
+            println!("  not enrolled: {} {why}", printable(who));
         }
     }
-    if enrolled.is_empty() && !refused.is_empty() {
+    if !blockers.is_empty() && !enrolled.is_empty() {
+        eprintln!("warning: no email of this sequence goes out until you set these in {config}:");
+        for blocker in &blockers {
+            eprintln!("  - {blocker}");
+        }
+    }
+    if enrolled.is_empty() && !refused.is_empty() && !dry_run {
         return Err(input_error(format!(
             "nobody was enrolled in '{}' (reasons above)",
             sequence.slug
@@ -224,47 +277,103 @@ async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
     let reference: ProspectRef = args.prospect.parse().map_err(input_error)?;
     let prospect = app.store.find_prospect(RepScope::Team, &reference).await?;
     let reps = app.store.list_reps().await?;
+    let rep = rep_of(&reps, &prospect)?;
     let post = app.store.latest_post(prospect.id).await?;
-    let context = context_for(&prospect, rep_of(&reps, &prospect)?, post.as_ref());
-    let variant = variant_for(prospect.id, &sequence.slug, variant_count(&sequence));
+    let context = context_for(&prospect, rep, post.as_ref());
+    let variants = variant_count(&sequence);
+    let variant = variant_for(prospect.id, &sequence.slug, variants);
+    let window = app
+        .settings
+        .config
+        .sending
+        .window()
+        .map_err(|(key, m)| input_error(format!("{key}: {m}")))?;
+    let eligible = enrolment::check(app.store.as_ref(), &window, &sequence, &prospect, rep, app.now()).await?;
+    let cannot = eligible.err();
+    // Every A/B variant of every step, the one this prospect gets marked.
     let mut steps = Vec::new();
     for (index, step) in sequence.steps.iter().enumerate() {
-        let rendered = render_step(&sequence, index, variant, &context)
-            .map_err(|e| input_error(format!("{} cannot get this sequence: {e}", prospect.data.name)))?;
-        steps.push((describe_delay(step.after), rendered));
+        let count = match &step.action {
+            StepAction::Email(found) => found.len(),
+            StepAction::Task(_) => 1,
+        };
+        for shown in 0..count {
+            let rendered = render_step(&sequence, index, shown, &context)
+                .map_err(|e| format!("{} cannot get this sequence: {e}", prospect.data.name));
+            let chosen = count == 1 || shown == variant;
+            steps.push((index, describe_delay(step.after), (count > 1).then_some(shown), chosen, rendered));
+        }
     }
     if app.json {
         let steps: Vec<_> = steps
             .iter()
-            .map(|(after, step)| serde_json::json!({ "after": after, "step": step }))
+            .map(|(index, after, shown, chosen, step)| {
+                serde_json::json!({
+                    "step": index + 1, "after": after, "variant": shown, "this_prospect": chosen,
+                    "rendered": step.as_ref().ok(), "problem": step.as_ref().err(),
+                })
+            })
             .collect();
-        return output::json(&serde_json::json!({ "sequence": sequence.slug, "variant": variant, "steps": steps }));
+        return output::json(&serde_json::json!({
+            "sequence": sequence.slug, "variant": variant, "can_enroll": cannot.is_none(),
+            "cannot_enroll": cannot, "email_waits_for": email_blockers(app, &sequence), "steps": steps,
+        }));
     }
-    for (number, (after, step)) in steps.iter().enumerate() {
-        println!("== step {} ({after})", number + 1);
+    if let Some(reason) = &cannot {
+        println!(
+            "NOTE: #{} {} cannot be enrolled in '{}': {} {reason}\n",
+            prospect.id,
+            printable(&prospect.data.name),
+            sequence.slug,
+            printable(&prospect.data.name),
+        );
+    }
+    for blocker in email_blockers(app, &sequence) {
+        println!("NOTE: no email goes out until {blocker}\n");
+    }
+    for (index, after, shown, chosen, step) in &steps {
+        let label = match shown {
+            Some(v) => format!(
+                ", variant {}{}",
+                variant_letter(*v),
+                if *chosen { " — this prospect gets it" } else { "" }
+            ),
+            None => String::new(),
+        };
+        println!("== step {} ({after}{label})", index + 1);
         match step {
-            RenderedStep::Email { subject, text, html } => {
+            Err(problem) => println!("cannot be written: {}", printable(problem)),
+            Ok(RenderedStep::Email { subject, text, html }) => {
                 // Filled from the prospect's fields and feeds: printed without escape sequences.
                 println!("Subject: {}\n\n{}", printable(subject), printable(text.trim_end()));
                 if html.is_some() {
                     println!("(and an HTML part)");
                 }
             }
-            RenderedStep::Task {
+            Ok(RenderedStep::Task {
                 instruction,
                 link,
                 logs,
-            } => {
+            }) => {
                 let link = link.as_deref().map(|l| format!(" — {l}")).unwrap_or_default();
                 println!("Task: {}  (logs {logs})", printable(&format!("{instruction}{link}")));
             }
         }
     }
+    if let Some((_, _, _, _, Err(problem))) = steps.iter().find(|(.., step)| step.is_err()) {
+        return Err(input_error(problem.clone()));
+    }
     Ok(())
+}
+
+/// A, B, C... for variants.
+fn variant_letter(index: usize) -> char {
+    char::from(b'A' + (index % 26) as u8)
 }
 
 async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
     let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let zone = app.zone(args.rep.rep.as_deref()).await?;
     let enrolments = app.store.list_enrolments(scope, args.sequence.as_deref()).await?;
     if app.json {
         return output::json(&enrolments);
@@ -277,7 +386,7 @@ async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
             .map_or("?", |r| r.email.as_str());
         println!(
             "PAUSED: sending from {rep} since {}: {}\n        resume with `rapport sequence resume --rep {rep}`",
-            pause.paused_at.format("%Y-%m-%d %H:%M UTC"),
+            output::at(pause.paused_at, zone),
             pause.reason
         );
     }
@@ -298,8 +407,7 @@ async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
                 e.sequence.clone(),
                 format!("{}/{total}", (e.step as usize + 1).min(total)),
                 state,
-                e.next_due_at
-                    .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                e.next_due_at.map_or("-".into(), |t| output::at(t, zone)),
                 or_dash(e.stop_reason.as_deref()),
             ]
         })
@@ -359,6 +467,7 @@ async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
 
 async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
     let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let zone = app.zone(args.rep.rep.as_deref()).await?;
     let entries = app.store.list_outbox(scope, args.state.as_deref()).await?;
     if app.json {
         return output::json(&entries);
@@ -371,7 +480,7 @@ async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
                 format!("#{}", e.prospect_id),
                 format!("{} step {}", e.sequence, e.step + 1),
                 e.state.clone(),
-                e.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                output::at(e.started_at, zone),
                 e.message_id.clone(),
                 or_dash(e.error.as_deref()),
             ]

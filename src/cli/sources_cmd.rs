@@ -9,7 +9,7 @@ use crate::sources::feed::{parse_feed, ParsedFeed};
 use crate::sources::poll::Poller;
 use crate::store::RepScope;
 use clap::{Args, Subcommand};
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,6 +55,7 @@ pub async fn run(app: &App, args: SourcesArgs) -> anyhow::Result<()> {
 }
 
 async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {
+    let zone = app.zone(None).await?;
     let sources = app.store.list_sources(RepScope::Team, broken_only).await?;
     if app.json {
         return output::json(&sources);
@@ -76,7 +77,7 @@ async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {
                     .unwrap_or_else(|| format!("(to discover on {})", s.page_url)),
                 status,
                 or_dash(s.last_error.as_deref()),
-                s.next_poll_at.format("%Y-%m-%d %H:%M").to_string(),
+                output::at(s.next_poll_at, zone),
             ]
         })
         .collect();
@@ -203,11 +204,7 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
-        let bar = if std::io::stderr().is_terminal() {
-            indicatif::ProgressBar::new_spinner()
-        } else {
-            indicatif::ProgressBar::hidden()
-        };
+        let bar = super::progress::spinner("feeds");
         let tick = |n| bar.inc(n);
         let report = tokio::select! {
             report = poller.poll_due(prospect, &tick) => report,

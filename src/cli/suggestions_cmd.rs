@@ -78,6 +78,9 @@ async fn decide(app: &App, scope: RepScope, id: i64, approve: bool) -> anyhow::R
         },
     };
     let decided = app.store.decide_suggestion(scope, id, decision, now).await?;
+    if approve {
+        app.stop_ended_sequences(&[decided.prospect_id]).await?;
+    }
     if app.json {
         return output::json(&decided);
     }

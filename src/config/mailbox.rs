@@ -115,22 +115,23 @@ pub(super) fn validate_mailbox(
     name: &str,
     mailbox: &MailboxConfig,
     bad: &dyn Fn(&str, String) -> ConfigError,
-) -> Result<(), ConfigError> {
+    problems: &mut Vec<ConfigError>,
+) {
     let key = |k: &str| format!("mailboxes.{name}.{k}");
     if !mailbox.rep.contains('@') {
-        return Err(bad(
+        problems.push(bad(
             &key("rep"),
             format!("'{}' is not an email address; name the rep by their email", mailbox.rep),
         ));
     }
     if mailbox.host.trim().is_empty() || mailbox.host.contains(['/', ' ']) {
-        return Err(bad(
+        problems.push(bad(
             &key("host"),
             format!("'{}' is not a host name; write it like imap.example.com", mailbox.host),
         ));
     }
     if mailbox.tls == TlsMode::None && !super::is_loopback_host(&mailbox.host) {
-        return Err(bad(
+        problems.push(bad(
             &key("tls"),
             format!(
                 "plain IMAP is only allowed to a loopback address, not '{}'; use implicit or starttls",
@@ -139,12 +140,14 @@ pub(super) fn validate_mailbox(
         ));
     }
     if let Some(path) = &mailbox.ca_file {
-        extra_roots(path).map_err(|m| bad(&key("ca_file"), m))?;
+        if let Err(m) = extra_roots(path) {
+            problems.push(bad(&key("ca_file"), m));
+        }
     }
     let has_password = mailbox.password_env.is_some() || mailbox.password_file.is_some();
     let has_token = mailbox.oauth2_token_env.is_some() || mailbox.oauth2_token_file.is_some();
     if has_password == has_token {
-        return Err(bad(
+        problems.push(bad(
             &key("password_env"),
             "set exactly one credential: password_env or password_file, or oauth2_token_env or oauth2_token_file"
                 .into(),
@@ -155,7 +158,7 @@ pub(super) fn validate_mailbox(
         ("oauth2_token", &mailbox.oauth2_token_env, &mailbox.oauth2_token_file),
     ] {
         if env.is_some() && file.is_some() {
-            return Err(bad(
+            problems.push(bad(
                 &key(&format!("{kind}_env")),
                 format!("set either `{kind}_env` or `{kind}_file`, not both"),
             ));
@@ -163,7 +166,7 @@ pub(super) fn validate_mailbox(
     }
     for folder in &mailbox.folders {
         if is_never_read(folder) {
-            return Err(bad(
+            problems.push(bad(
                 &key("folders"),
                 format!("'{folder}' is never read (spam, junk, trash and drafts are not the rep's conversations)"),
             ));
@@ -172,7 +175,6 @@ pub(super) fn validate_mailbox(
     // The secret itself is read where it is used (each connection), so one
     // mailbox whose variable or file is missing breaks only that mailbox;
     // `config check` reads every one.
-    Ok(())
 }
 
 /// The certificates in a PEM file, or what is wrong with it.

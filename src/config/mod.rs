@@ -5,11 +5,14 @@
 //! Data paths (database, outbox) are relative to the working directory; the
 //! `pipelines/` folder is looked up beside the config file.
 
+mod check;
 mod mailbox;
 mod rules;
 mod secret;
 mod sending;
 mod sequences;
+
+pub use check::Problem;
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
 pub use rules::SHIPPED_RULES;
@@ -32,22 +35,58 @@ pub const ENV_PREFIX: &str = "RAPPORT__";
 /// Secret keys and their environment variables.
 const SECRET_KEYS: [(&str, &str); 1] = [("smtp.password", "RAPPORT__SMTP__PASSWORD")];
 
+/// A bad value in the config, naming where it came from; with the other
+/// problems found in the same check, so one run reports them all.
 #[derive(Debug, thiserror::Error)]
-#[error("config error in {source_name}: key `{key}`: {message}")]
 pub struct ConfigError {
     /// The file (or environment variable) the bad value came from.
     pub source_name: String,
     pub key: String,
     pub message: String,
+    /// Further problems found in the same check.
+    pub more: Vec<ConfigError>,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "config error in {}: key `{}`: {}", self.source_name, self.key, self.message)?;
+        for more in &self.more {
+            write!(f, "\n{more}")?;
+        }
+        Ok(())
+    }
 }
 
 impl ConfigError {
-    fn new(source_name: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(source_name: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
         ConfigError {
             source_name: source_name.into(),
             key: key.into(),
             message: message.into(),
+            more: Vec::new(),
         }
+    }
+
+    /// Ok when there is no problem, else one error carrying them all.
+    pub fn all(problems: Vec<ConfigError>) -> Result<(), ConfigError> {
+        let mut problems = problems.into_iter().flat_map(ConfigError::each);
+        match problems.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.more = problems.collect();
+                Err(first)
+            }
+        }
+    }
+
+    /// This problem and the ones it carries, one by one.
+    pub fn each(mut self) -> Vec<ConfigError> {
+        let more = std::mem::take(&mut self.more);
+        std::iter::once(self).chain(more.into_iter().flat_map(ConfigError::each)).collect()
+    }
+
+    pub fn count(&self) -> usize {
+        1 + self.more.iter().map(ConfigError::count).sum::<usize>()
     }
 }
 
@@ -65,6 +104,7 @@ pub struct Config {
     pub mailboxes: BTreeMap<String, MailboxConfig>,
     pub sequences: SequencesConfig,
     pub rules: RulesConfig,
+    pub events: EventsConfig,
     pub digest: DigestConfig,
     pub sending: SendingConfig,
     pub http: HttpConfig,
@@ -138,6 +178,14 @@ pub struct MailConfig {
 pub struct SequencesConfig {
     /// Folder of sequence files (`SLUG.toml`), beside the config file.
     pub dir: PathBuf,
+}
+
+/// Engagement kinds of the team's own, beside the built-in ones.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// Kinds `rapport log` accepts beside the built-in ones (e.g. "webinar.attended").
+    pub kinds: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -504,8 +552,15 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
         config.smtp.password_file.as_deref(),
     )?;
     add_default_jobs(&mut config.jobs);
-    validate(&config, &file_name)?;
-    let pipelines = load_pipelines(&config, path, &file_name)?;
+    // Both checked, so one run names every problem.
+    let (checked, pipelines) = (validate(&config, &file_name), load_pipelines(&config, path, &file_name));
+    let pipelines = match (checked, pipelines) {
+        (Ok(()), Ok(pipelines)) => pipelines,
+        (checked, pipelines) => {
+            let problems = [checked.err(), pipelines.err()].into_iter().flatten().collect();
+            return Err(ConfigError::all(problems).expect_err("one of them failed"));
+        }
+    };
     Ok(Settings {
         config,
         path: path.map(Path::to_path_buf),
@@ -537,16 +592,29 @@ fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
 }
 
 fn from_figment(error: figment::Error, path: Option<&Path>) -> ConfigError {
-    let key = error.path.join(".");
-    let source_name = match &error.metadata {
-        Some(meta) if meta.name.contains("environment") => format!(
-            "environment variable {ENV_PREFIX}{}",
-            error.path.join("__").to_uppercase()
+    let problems = error
+        .into_iter()
+        .map(|error| {
+            let key = error.path.join(".");
+            let source_name = match &error.metadata {
+                Some(meta) if meta.name.contains("environment") => format!(
+                    "environment variable {ENV_PREFIX}{}",
+                    error.path.join("__").to_uppercase()
+                ),
+                _ => path.map_or_else(|| "environment".to_string(), |p| p.display().to_string()),
+            };
+            let key = if key.is_empty() { "-".to_string() } else { key };
+            ConfigError::new(source_name, key, error.kind.to_string())
+        })
+        .collect();
+    match ConfigError::all(problems) {
+        Err(error) => error,
+        Ok(()) => ConfigError::new(
+            path.map_or_else(|| "environment".to_string(), |p| p.display().to_string()),
+            "-",
+            "the config could not be read",
         ),
-        _ => path.map_or_else(|| "environment".to_string(), |p| p.display().to_string()),
-    };
-    let key = if key.is_empty() { "-".to_string() } else { key };
-    ConfigError::new(source_name, key, error.kind.to_string())
+    }
 }
 
 fn resolve_secret(
@@ -591,27 +659,40 @@ pub fn log_filter(text: &str) -> Result<tracing_subscriber::EnvFilter, String> {
     tracing_subscriber::EnvFilter::try_new(text).map_err(|e| e.to_string())
 }
 
+/// Every problem in the config's values, not just the first.
 fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     let bad = |key: &str, message: String| ConfigError::new(source_of(key, file), key, message);
-    log_filter(&config.log.level).map_err(|e| {
-        bad(
-            "log.level",
-            format!(
-                "'{}' is not a log filter ({e}); use e.g. info, debug or rapport=debug,sqlx=warn",
-                config.log.level
-            ),
-        )
-    })?;
-    parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m))?;
+    let mut problems = Vec::new();
+    note(
+        &mut problems,
+        log_filter(&config.log.level).map_err(|e| {
+            bad(
+                "log.level",
+                format!(
+                    "'{}' is not a log filter ({e}); use e.g. info, debug or rapport=debug,sqlx=warn",
+                    config.log.level
+                ),
+            )
+        }),
+    );
+    note(
+        &mut problems,
+        parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m)),
+    );
     if !config.database.url.starts_with("sqlite:") {
-        return Err(bad(
+        problems.push(bad(
             "database.url",
             format!("'{}' is not supported yet; use sqlite://PATH", config.database.url),
         ));
     }
+    for kind in &config.events.kinds {
+        if let Err(message) = crate::domain::event::validate_logged_kind(kind) {
+            problems.push(bad("events.kinds", message));
+        }
+    }
     for (name, job) in &config.jobs {
         if !crate::daemon::JOB_NAMES.contains(&name.as_str()) {
-            return Err(bad(
+            problems.push(bad(
                 &format!("jobs.{name}"),
                 format!(
                     "there is no job '{name}'; known jobs: {}",
@@ -620,7 +701,7 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             ));
         }
         if job.time_zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(bad(
+            problems.push(bad(
                 &format!("jobs.{name}.time_zone"),
                 format!(
                     "'{}' is not a time zone; use an IANA name such as Europe/Oslo or UTC",
@@ -628,27 +709,34 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
                 ),
             ));
         }
-        CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m))?;
+        note(
+            &mut problems,
+            CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m)),
+        );
     }
     for (host, base) in &config.fetch.base_urls {
         let key = format!("fetch.base_urls.{host}");
         if host.is_empty() || host.contains(['/', ':', '@']) {
-            return Err(bad(
+            problems.push(bad(
                 &key,
                 format!("'{host}' is not a bare host name; write it like \"github.com\""),
             ));
         }
-        let parsed = url::Url::parse(base).map_err(|e| {
-            bad(
-                &key,
-                format!("'{base}' is not a URL ({e}); write it like http://127.0.0.1:8080"),
-            )
-        })?;
+        let parsed = match url::Url::parse(base) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                problems.push(bad(
+                    &key,
+                    format!("'{base}' is not a URL ({e}); write it like http://127.0.0.1:8080"),
+                ));
+                continue;
+            }
+        };
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(bad(&key, format!("'{base}' is not an http or https URL")));
+            problems.push(bad(&key, format!("'{base}' is not an http or https URL")));
         }
         if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(bad(&key, "a base URL must not carry a user name or password".into()));
+            problems.push(bad(&key, "a base URL must not carry a user name or password".into()));
         }
     }
     let in_range = |key: &str, value: u64, low: u64, high: u64, unit: &str| {
@@ -658,87 +746,87 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             Err(bad(key, format!("{value} is not between {low} and {high} {unit}")))
         }
     };
-    in_range(
+    note(&mut problems, in_range(
         "feeds.max_interval_hours",
         config.feeds.max_interval_hours,
         1,
         24,
         "hours",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "feeds.interval_mins",
         config.feeds.interval_mins,
         1,
         config.feeds.max_interval_hours * 60,
         "minutes (feeds.max_interval_hours)",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "feeds.first_poll_window_days",
         config.feeds.first_poll_window_days,
         0,
         3650,
         "days",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "feeds.broken_after_failures",
         config.feeds.broken_after_failures.into(),
         1,
         1000,
         "failures",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "feeds.broken_retry_hours",
         config.feeds.broken_retry_hours,
         1,
         24,
         "hours",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "daemon.keep_job_runs_days",
         config.daemon.keep_job_runs_days.into(),
         1,
         36500,
         "days",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "daemon.shutdown_grace_secs",
         config.daemon.shutdown_grace_secs,
         0,
         3600,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "daemon.job_timeout_secs",
         config.daemon.job_timeout_secs,
         1,
         86_400,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "fetch.total_timeout_secs",
         config.fetch.total_timeout_secs,
         1,
         3600,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "fetch.connect_timeout_secs",
         config.fetch.connect_timeout_secs,
         1,
         600,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "fetch.max_concurrent",
         config.fetch.max_concurrent as u64,
         1,
         1024,
         "requests",
-    )?;
+    ));
     if config.fetch.contact_url.chars().any(|c| c.is_control() || c == ' ')
         || url::Url::parse(&config.fetch.contact_url).is_err()
     {
-        return Err(bad(
+        problems.push(bad(
             "fetch.contact_url",
             format!(
                 "'{}' is not a URL; it goes into the User-Agent",
@@ -746,66 +834,64 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             ),
         ));
     }
-    in_range(
+    note(&mut problems, in_range(
         "mail.imap_timeout_secs",
         config.mail.imap_timeout_secs,
         1,
         3600,
         "seconds",
-    )?;
-    in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes")?;
-    in_range(
+    ));
+    note(&mut problems, in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes"));
+    note(&mut problems, in_range(
         "mail.reconnect_max_secs",
         config.mail.reconnect_max_secs,
         1,
         86_400,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "mail.sync_lease_secs",
         config.mail.sync_lease_secs,
         5,
         86_400,
         "seconds",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "mail.fetch_batch",
         config.mail.fetch_batch.into(),
         1,
         10_000,
         "messages",
-    )?;
-    in_range(
+    ));
+    note(&mut problems, in_range(
         "mail.max_message_bytes",
         config.mail.max_message_bytes.into(),
         16 * 1024,
         100 * 1024 * 1024,
         "bytes",
-    )?;
+    ));
     for (name, mailbox) in &config.mailboxes {
-        mailbox::validate_mailbox(name, mailbox, &bad)?;
+        mailbox::validate_mailbox(name, mailbox, &bad, &mut problems);
     }
-    config.sending.window().map_err(|(key, message)| bad(&key, message))?;
-    config.sending.pacing().map_err(|(key, message)| bad(&key, message))?;
-    in_range("smtp.timeout_secs", config.smtp.timeout_secs, 1, 600, "seconds")?;
-    in_range("sending.lease_secs", config.sending.lease_secs, 1, 86_400, "seconds")?;
-    in_range("sending.batch", config.sending.batch.into(), 1, 100_000, "enrolments")?;
-    if config.http.enabled {
-        config.http.listen.parse::<std::net::SocketAddr>().map_err(|_| {
-            bad(
-                "http.listen",
-                format!(
-                    "'{}' is not an address and port like 127.0.0.1:8025",
-                    config.http.listen
-                ),
-            )
-        })?;
+    note(&mut problems, config.sending.window().map(drop).map_err(|(key, message)| bad(&key, message)));
+    note(&mut problems, config.sending.pacing().map(drop).map_err(|(key, message)| bad(&key, message)));
+    note(&mut problems, in_range("smtp.timeout_secs", config.smtp.timeout_secs, 1, 600, "seconds"));
+    note(&mut problems, in_range("sending.lease_secs", config.sending.lease_secs, 1, 86_400, "seconds"));
+    note(&mut problems, in_range("sending.batch", config.sending.batch.into(), 1, 100_000, "enrolments"));
+    if config.http.enabled && config.http.listen.parse::<std::net::SocketAddr>().is_err() {
+        problems.push(bad(
+            "http.listen",
+            format!(
+                "'{}' is not an address and port like 127.0.0.1:8025",
+                config.http.listen
+            ),
+        ));
     }
     if let Some(url) = &config.http.public_url {
-        public_url(url).map_err(|m| bad("http.public_url", m))?;
+        note(&mut problems, public_url(url).map(drop).map_err(|m| bad("http.public_url", m)));
     }
     if config.smtp.username.is_some() != config.smtp.password.is_some() {
-        return Err(bad(
+        problems.push(bad(
             "smtp.username",
             "set both smtp.username and a password (smtp.password or smtp.password_file), or neither".into(),
         ));
@@ -813,14 +899,21 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     if config.smtp.tls == TlsMode::None {
         if let Some(host) = &config.smtp.host {
             if !is_loopback_host(host) {
-                return Err(bad(
+                problems.push(bad(
                     "smtp.tls",
                     format!("plain SMTP is only allowed to a loopback address, not '{host}'; use starttls or implicit"),
                 ));
             }
         }
     }
-    Ok(())
+    ConfigError::all(problems)
+}
+
+/// Keeps a failed check's problem and goes on to the next check.
+fn note<T>(problems: &mut Vec<ConfigError>, result: Result<T, ConfigError>) {
+    if let Err(problem) = result {
+        problems.push(problem);
+    }
 }
 
 /// The public address of the listener: HTTPS (RFC 8058 one-click links must

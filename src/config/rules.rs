@@ -32,4 +32,27 @@ impl Settings {
             .map(|rules| (rules, origin.clone()))
             .map_err(|problems| problems.into_iter().map(|p| format!("{origin}: {p}")).collect())
     }
+
+    /// Kinds `rapport log` accepts beside the built-in ones: declared under
+    /// `[events]`, named in the rules' `on` lists and in sequence tasks' `logs`.
+    pub fn declared_kinds(&self) -> Vec<String> {
+        let mut kinds = self.config.events.kinds.clone();
+        if let Ok((rules, _)) = self.load_rules(None) {
+            for rule in &rules.rules {
+                if let crate::domain::rules::Trigger::Events { kinds: on, .. } = &rule.trigger {
+                    kinds.extend(on.iter().cloned());
+                }
+            }
+        }
+        for sequence in self.load_sequences().0 {
+            for step in &sequence.steps {
+                if let crate::domain::sequence::StepAction::Task(task) = &step.action {
+                    kinds.push(task.logs.clone());
+                }
+            }
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        kinds
+    }
 }

@@ -120,6 +120,8 @@ pub fn mail_sync(ctx: &JobContext) -> crate::sources::mail::sync::MailSync {
 #[derive(Default)]
 pub struct SendSequences {
     sender: tokio::sync::OnceCell<crate::outbound::sender::SequenceSender>,
+    /// Sequence files that cannot be used: their enrolments wait.
+    reported: Reported,
 }
 
 #[async_trait]
@@ -129,6 +131,12 @@ impl Job for SendSequences {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        let (_, broken) = ctx.settings.load_sequences();
+        let broken = broken
+            .into_iter()
+            .flat_map(|file| file.problems.into_iter().map(move |p| format!("{}: {p}", file.file)))
+            .collect();
+        self.reported.update("the sequence files", broken);
         let sender = with_mailer(&self.sender, ctx, crate::outbound::sender::SequenceSender::new).await?;
         let report = sender.run_pass().await?;
         summary!(
@@ -146,8 +154,13 @@ impl Job for SendSequences {
     }
 }
 
-/// Applies the stage rules to new events and idle prospects.
-pub struct ApplyRules;
+/// Applies the stage rules to new events and idle prospects. A broken rules
+/// file is logged once (and again when it changes or is fixed), not at every
+/// run; `rapport status`, `config check` and the digest show it meanwhile.
+#[derive(Default)]
+pub struct ApplyRules {
+    reported: Reported,
+}
 
 #[async_trait]
 impl Job for ApplyRules {
@@ -158,7 +171,14 @@ impl Job for ApplyRules {
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let runner =
             crate::automation::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
-        let report = runner.run_pass().await?;
+        let report = match runner.run_pass().await {
+            Err(crate::automation::rules::RulesError::Rules(problems)) => {
+                self.reported.update("the rules file", problems);
+                return Ok(());
+            }
+            other => other?,
+        };
+        self.reported.update("the rules file", Vec::new());
         summary!(
             report.events > 0 || report.advanced + report.suggested + report.reminded > 0,
             events = report.events,
@@ -221,5 +241,28 @@ fn problems(errors: &[String]) -> Result<(), JobError> {
     match errors.is_empty() {
         true => Ok(()),
         false => Err(errors.join("; ").into()),
+    }
+}
+
+/// The problems a job last logged, so a broken file is reported when it
+/// breaks, changes or is fixed, not at every run of a job that runs each minute.
+#[derive(Default)]
+struct Reported(std::sync::Mutex<Vec<String>>);
+
+impl Reported {
+    fn update(&self, what: &str, problems: Vec<String>) {
+        let mut last = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *last == problems {
+            return;
+        }
+        if problems.is_empty() {
+            tracing::info!("{what} can be used again");
+        } else {
+            tracing::error!(
+                problems = %problems.join("; "),
+                "{what} cannot be used until fixed (logged once; `rapport config check` lists every problem)"
+            );
+        }
+        *last = problems;
     }
 }

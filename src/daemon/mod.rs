@@ -33,7 +33,7 @@ fn job_for(name: &str) -> Option<Arc<dyn Job>> {
         "poll-feeds" => Some(Arc::new(PollFeeds::default())),
         "sync-mail" => Some(Arc::new(SyncMail)),
         "send-sequences" => Some(Arc::new(SendSequences::default())),
-        "apply-rules" => Some(Arc::new(ApplyRules)),
+        "apply-rules" => Some(Arc::new(ApplyRules::default())),
         "send-digests" => Some(Arc::new(SendDigests::default())),
         _ => None,
     }

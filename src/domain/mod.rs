@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod polling;
 pub mod profile;
 pub mod prospect;
+pub mod reminder;
 pub mod rules;
 pub mod schedule;
 pub mod score;

@@ -19,17 +19,19 @@ use super::compose::{compose, Envelope};
 use super::{Delivery, Mailer, Session};
 use crate::config::Settings;
 use crate::domain::clock::Clock;
-use crate::domain::event::{Actor, Event, NewEvent};
+use crate::domain::event::{Actor, NewEvent};
 use crate::domain::mail::{read_refusal, MailEffect, Refusal, EMAIL_BOUNCED, EMAIL_SENT};
 use crate::domain::prospect::{Prospect, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::{context_for, render_step, zone_of, RenderedStep};
 use crate::domain::sequence::pacing::Pacing;
-use crate::domain::sequence::plan::{after_step, local_day, send_time, Load, Next, SendTime};
-use crate::domain::sequence::stop::{company_domain, decide, Decision, Situation};
+use crate::domain::sequence::plan::{local_day, send_time, Load, SendTime};
+use crate::automation::sequence_tasks::{self, next_after, TaskStep};
+use crate::automation::stops;
+use crate::domain::sequence::stop::Decision;
 use crate::domain::sequence::timing::SendingWindow;
 use crate::domain::sequence::{unsubscribe, Sequence, StepAction};
 use crate::store::{
-    Enrolment, EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, RepScope, SendStart, Store, StoreError,
+    Enrolment, EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, RepScope, SendStart, Store, StoreError,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -37,7 +39,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-pub const SEQUENCE_STOPPED: &str = "sequence.stopped";
+pub use crate::automation::stops::SEQUENCE_STOPPED;
 pub const SEQUENCE_SNOOZED: &str = "sequence.snoozed";
 
 /// How long a paused mailbox's enrolments wait before they are looked at again.
@@ -269,7 +271,7 @@ impl SequenceSender {
         };
         let zone = zone_of(&prospect, rep);
         let decision = self
-            .decide(sequence, enrolment, &prospect, rep, &plan.window, zone)
+            .decide(sequence, enrolment, &prospect, &plan.window, zone)
             .await?;
         let (step, retry) = match decision {
             Decision::Stop(reason) => {
@@ -297,7 +299,7 @@ impl SequenceSender {
         };
         match &found.action {
             StepAction::Task(_) => {
-                self.add_task(plan, sequence, enrolment, &prospect, rep, step, zone, report)
+                self.add_task(plan, sequence, enrolment, &prospect, rep, step, report)
                     .await?;
                 Ok(Ok(Handled::Done))
             }
@@ -338,38 +340,10 @@ impl SequenceSender {
         sequence: &Sequence,
         enrolment: &Enrolment,
         prospect: &Prospect,
-        rep: &Rep,
         window: &SendingWindow,
         zone: chrono_tz::Tz,
     ) -> Result<Decision, SendError> {
-        let mut events = self.store.list_events(prospect.id).await?;
-        if let Some(resumed) = self.store.sending_resumed_at(rep.id).await? {
-            events.retain(|e| !(is_sender_problem(e) && e.occurred_at < resumed));
-        }
-        let email = prospect.data.email.as_deref();
-        let suppressed = match email {
-            Some(email) => self.store.is_suppressed(email).await?,
-            None => false,
-        };
-        let domain = email.and_then(company_domain);
-        let colleague_replied = match (sequence.stop_on_colleague_reply, domain) {
-            (true, Some(domain)) => {
-                self.store
-                    .colleague_replied(prospect.id, &domain, enrolment.enrolled_at)
-                    .await?
-            }
-            _ => false,
-        };
-        let situation = Situation {
-            sequence,
-            enrolled_at: enrolment.enrolled_at,
-            pipeline: &prospect.data.pipeline,
-            stage: &prospect.data.stage,
-            suppressed,
-            colleague_replied,
-            events: &events,
-        };
-        Ok(decide(&situation, window, zone))
+        Ok(stops::decision(self.store.as_ref(), sequence, enrolment, prospect, window, zone).await?)
     }
 
     async fn send_email(
@@ -780,40 +754,15 @@ impl SequenceSender {
         prospect: &Prospect,
         rep: &Rep,
         step: usize,
-        zone: chrono_tz::Tz,
         report: &mut SendReport,
     ) -> Result<(), SendError> {
         let now = self.clock.now();
-        let post = self.store.latest_post(prospect.id).await?;
-        let context = context_for(prospect, rep, post.as_ref());
-        let Ok(RenderedStep::Task {
-            instruction,
-            link,
-            logs,
-        }) = render_step(sequence, step, enrolment.variant as usize, &context)
-        else {
-            self.stop(enrolment, &format!("step {} cannot be written", step + 1), report)
-                .await?;
-            return Ok(());
-        };
-        let task = NewTask {
-            prospect_id: prospect.id,
-            rep_id: rep.id,
-            enrolment_id: Some(enrolment.id),
-            step: Some(step as u32),
-            instruction,
-            // A template may fill the link from a feed: only a web address is a link.
-            link: link.filter(|l| crate::domain::text::is_web_link(l)),
-            logs,
-            due_at: now,
-            key: None,
-            reason: None,
-        };
-        if self.store.add_task(&task).await? {
-            report.tasks += 1;
+        let store = self.store.as_ref();
+        match sequence_tasks::add_task_step(store, sequence, enrolment, prospect, rep, step, &plan.window, now).await? {
+            TaskStep::Added(true) => report.tasks += 1,
+            TaskStep::Added(false) => {}
+            TaskStep::Unwritable(reason) => self.stop(enrolment, &reason, report).await?,
         }
-        let next = next_after(sequence, step, now, &plan.window, zone).expecting(enrolment.step);
-        self.store.update_enrolment(enrolment.id, &next, None, now).await?;
         Ok(())
     }
 
@@ -849,15 +798,13 @@ impl SequenceSender {
     }
 
     async fn stop(&self, enrolment: &Enrolment, reason: &str, report: &mut SendReport) -> Result<(), SendError> {
-        let update = EnrolmentUpdate::ended(enrolment.step, "stopped", reason).expecting(enrolment.step);
-        let event = self.stop_event(enrolment, reason);
+        let (update, event) = stops::stop(enrolment, reason, self.clock.now());
         report.stopped += 1;
         self.record(enrolment, &update, Some(&event)).await
     }
 
     fn stop_event(&self, enrolment: &Enrolment, reason: &str) -> NewEvent {
-        let key = format!("sequence-stop:{}", enrolment.id);
-        self.sequence_event(enrolment, SEQUENCE_STOPPED, key, json!({ "reason": reason }))
+        stops::stop(enrolment, reason, self.clock.now()).1
     }
 
     async fn finish(&self, enrolment: &Enrolment, report: &mut SendReport) -> Result<(), SendError> {
@@ -879,18 +826,7 @@ impl SequenceSender {
     }
 
     fn sequence_event(&self, enrolment: &Enrolment, kind: &str, key: String, extra: serde_json::Value) -> NewEvent {
-        let mut data = json!({ "sequence": enrolment.sequence, "enrolment": enrolment.id, "step": enrolment.step + 1 });
-        if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
-            data.extend(extra.clone());
-        }
-        NewEvent {
-            prospect_id: enrolment.prospect_id,
-            kind: kind.into(),
-            occurred_at: self.clock.now(),
-            source_key: key,
-            actor: Actor::System(format!("sequence {}", enrolment.sequence)),
-            data,
-        }
+        stops::sequence_event(enrolment, kind, key, extra, self.clock.now())
     }
 
     /// Pauses every sequence from the rep's mailbox and tells the rep, once.
@@ -959,24 +895,6 @@ struct Composed {
     subject: String,
 }
 
-fn is_sender_problem(event: &Event) -> bool {
-    event.kind == EMAIL_BOUNCED && event.data["sender_problem"] == true
-}
-
-fn next_after(
-    sequence: &Sequence,
-    step: usize,
-    at: DateTime<Utc>,
-    window: &SendingWindow,
-    zone: chrono_tz::Tz,
-) -> EnrolmentUpdate {
-    let done = (step + 1) as u32;
-    match after_step(sequence, step, at, window, zone) {
-        Next::Step(next, due) => EnrolmentUpdate::due(next as u32, due),
-        Next::Finished => EnrolmentUpdate::ended(done, "finished", "every step done"),
-        Next::Never => EnrolmentUpdate::ended(done, "stopped", "the sending window never opens within a year"),
-    }
-}
 
 /// An event with no other effect, stored with an outbox row's settlement.
 fn only_event(event: NewEvent) -> MailEffect {

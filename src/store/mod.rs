@@ -67,6 +67,10 @@ pub struct ProspectFilter {
     pub pipeline: Option<String>,
     pub stage: Option<String>,
     pub tag: Option<String>,
+    /// Text anywhere in the name, email, company or title (any case).
+    pub search: Option<String>,
+    /// At most this many, in id order.
+    pub limit: Option<u32>,
 }
 
 /// A deal with what the forecast groups it by.
@@ -355,6 +359,8 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     ) -> StoreResult<Option<i64>>;
     async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
     async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>>;
+    /// Each job's latest run, by job name.
+    async fn latest_job_runs(&self) -> StoreResult<Vec<JobRun>>;
     /// Prunes finished job runs older than `keep_until` and lets the database tidy itself.
     async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64>;
     /// A clean stop: writes everything back into the database file (SQLite's

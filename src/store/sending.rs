@@ -218,6 +218,8 @@ pub trait SendingStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// Whether someone else at this email domain, among the rep's prospects, replied since.
+    /// A prospect's enrolments still running (active or paused).
+    async fn running_enrolments_of(&self, prospect: ProspectId) -> StoreResult<Vec<crate::store::Enrolment>>;
     async fn colleague_replied(&self, prospect: ProspectId, domain: &str, since: DateTime<Utc>) -> StoreResult<bool>;
 
     /// Pauses a rep's sending; false when it already was.
@@ -230,6 +232,7 @@ pub trait SendingStore: Send + Sync {
     /// Adds a task; false when the step already has one.
     async fn add_task(&self, task: &NewTask) -> StoreResult<bool>;
     /// Open tasks due by `due_by`.
+    /// Open tasks due by then; those of a stopped sequence are gone with it.
     async fn due_tasks(&self, scope: RepScope, due_by: DateTime<Utc>) -> StoreResult<Vec<Task>>;
     /// Marks a task done with the engagement event it logs.
     async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task>;

@@ -683,7 +683,26 @@ impl Store for SqliteStore {
                 .push_bind(tag.clone())
                 .push(")");
         }
+        if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // LIKE's wildcards in the text are the user's characters, not patterns.
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            query.push(" AND (");
+            for (i, column) in ["p.name", "p.email", "p.company", "p.title"].iter().enumerate() {
+                if i > 0 {
+                    query.push(" OR ");
+                }
+                query
+                    .push(format!("{column} LIKE "))
+                    .push_bind(pattern.clone())
+                    .push(" ESCAPE '\\'");
+            }
+            query.push(")");
+        }
         query.push(" ORDER BY p.id");
+        if let Some(limit) = filter.limit {
+            query.push(" LIMIT ").push_bind(i64::from(limit));
+        }
         let rows = query
             .build()
             .fetch_all(&self.pool)
@@ -1186,22 +1205,18 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db("list job runs"))?;
-        rows.iter()
-            .map(|row| {
-                Ok(JobRun {
-                    id: row.get("id"),
-                    name: row.get("name"),
-                    scheduled_for: parse_ts(row.get("scheduled_for"))?,
-                    started_at: parse_ts(row.get("started_at"))?,
-                    finished_at: row
-                        .get::<Option<String>, _>("finished_at")
-                        .map(|t| parse_ts(&t))
-                        .transpose()?,
-                    outcome: row.get("outcome"),
-                    error: row.get("error"),
-                })
-            })
-            .collect()
+        rows.iter().map(job_run).collect()
+    }
+
+    async fn latest_job_runs(&self) -> StoreResult<Vec<JobRun>> {
+        let rows = sqlx::query(
+            "SELECT id, name, scheduled_for, started_at, finished_at, outcome, error FROM job_runs \
+             WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY name) ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("list job runs"))?;
+        rows.iter().map(job_run).collect()
     }
 
     async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64> {
@@ -1226,4 +1241,19 @@ impl Store for SqliteStore {
         }
         self.pool.close().await;
     }
+}
+
+fn job_run(row: &sqlx::sqlite::SqliteRow) -> StoreResult<JobRun> {
+    Ok(JobRun {
+        id: row.get("id"),
+        name: row.get("name"),
+        scheduled_for: parse_ts(row.get("scheduled_for"))?,
+        started_at: parse_ts(row.get("started_at"))?,
+        finished_at: row
+            .get::<Option<String>, _>("finished_at")
+            .map(|t| parse_ts(&t))
+            .transpose()?,
+        outcome: row.get("outcome"),
+        error: row.get("error"),
+    })
 }

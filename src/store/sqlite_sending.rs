@@ -220,6 +220,10 @@ impl SendingStore for SqliteStore {
         tx.commit().await.map_err(db("update an enrolment"))
     }
 
+    async fn running_enrolments_of(&self, prospect: ProspectId) -> StoreResult<Vec<crate::store::Enrolment>> {
+        self.running_enrolments(prospect).await
+    }
+
     async fn colleague_replied(&self, prospect: ProspectId, domain: &str, since: DateTime<Utc>) -> StoreResult<bool> {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM events e JOIN prospects other ON other.id = e.prospect_id \
@@ -316,7 +320,9 @@ impl SendingStore for SqliteStore {
     }
 
     async fn due_tasks(&self, scope: RepScope, due_by: DateTime<Utc>) -> StoreResult<Vec<Task>> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!("{TASK_SELECT} WHERE t.done_at IS NULL AND t.due_at <= "));
+        let mut query = QueryBuilder::<Sqlite>::new(format!(
+            "{TASK_SELECT} WHERE t.done_at IS NULL AND (e.state IS NULL OR e.state <> 'stopped') AND t.due_at <= "
+        ));
         query.push_bind(ts(due_by));
         scope_clause(&mut query, scope);
         query.push(" ORDER BY t.due_at, t.id");

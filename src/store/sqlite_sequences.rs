@@ -114,6 +114,18 @@ impl SqliteStore {
         rows.iter().map(enrolment_from_row).collect()
     }
 
+    /// A prospect's enrolments still running (active or paused).
+    pub(super) async fn running_enrolments(&self, prospect: ProspectId) -> StoreResult<Vec<Enrolment>> {
+        let rows = sqlx::query(&format!(
+            "{ENROLMENT_SELECT} WHERE e.prospect_id = ? AND e.state IN ('active', 'paused') ORDER BY e.id"
+        ))
+        .bind(prospect)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list a prospect's enrolments"))?;
+        rows.iter().map(enrolment_from_row).collect()
+    }
+
     pub(super) async fn newest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
         let row = sqlx::query(
             "SELECT occurred_at, data FROM events WHERE prospect_id = ? AND kind = 'post' ORDER BY occurred_at DESC, id DESC LIMIT 1",

@@ -107,6 +107,8 @@ pub struct DigestInput {
     pub language: Language,
     pub zone: Tz,
     pub date: NaiveDate,
+    /// When it is sent (or would be): the greeting fits its local hour.
+    pub sent_at: DateTime<Utc>,
     pub replies: Vec<Reply>,
     pub posts: Vec<Post>,
     pub tasks: Vec<Task>,
@@ -114,6 +116,9 @@ pub struct DigestInput {
     pub paused: Vec<Paused>,
     pub broken_sources: Vec<BrokenSource>,
     pub needs_look: Vec<Unverified>,
+    /// Problems in rapport's own setup that stop part of it (a broken rules
+    /// or sequence file, mail that cannot go out), with the file and key.
+    pub setup: Vec<String>,
     pub pipeline: Option<PipelineSummary>,
 }
 
@@ -197,6 +202,9 @@ fn clean(mut input: DigestInput) -> DigestInput {
         b.url = printable(&b.url);
         b.error = printable(&b.error);
     }
+    for problem in &mut input.setup {
+        *problem = printable(problem);
+    }
     for u in &mut input.needs_look {
         clean_who(&mut u.who);
         u.from = printable(&u.from);
@@ -229,7 +237,8 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         && input.suggestions.is_empty()
         && input.paused.is_empty()
         && input.broken_sources.is_empty()
-        && input.needs_look.is_empty();
+        && input.needs_look.is_empty()
+        && input.setup.is_empty();
     let zone = input.zone;
     let local = |at: &DateTime<Utc>| at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
     let pipeline = input.pipeline.as_ref().map(|p| {
@@ -240,8 +249,12 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         }
     });
     let date = words.date(input.date);
+    let greeting = words.greeting(chrono::Timelike::hour(&input.sent_at.with_timezone(&zone)));
     let data = context! {
         t => &words,
+        greeting => greeting,
+        zone => zone.name(),
+        setup => &input.setup,
         rep => &input.rep_name,
         date => &date,
         empty => empty,

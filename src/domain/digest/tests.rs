@@ -30,6 +30,7 @@ fn world(language: Language) -> DigestInput {
         language,
         zone: chrono_tz::Europe::Oslo,
         date: "2026-12-01".parse().unwrap(),
+        sent_at: at("2026-12-01T06:00:00Z"),
         replies: vec![
             Reply {
                 who: raj.clone(),
@@ -106,6 +107,7 @@ fn world(language: Language) -> DigestInput {
             from: "mailer-daemon@mx.globex.example".into(),
             why: "it quotes no Message-ID and nothing was ever sent to raj@globex.example".into(),
         }],
+        setup: vec!["config/rules.toml: rules[2] (reply-qualifies).stages: there is no stage 'prospectng'".into()],
         pipeline: Some(PipelineSummary {
             currency: "USD".into(),
             weighted: Amount(60_000_000),
@@ -172,12 +174,13 @@ fn a_day_with_nothing_is_one_line() {
     input.paused.clear();
     input.broken_sources.clear();
     input.needs_look.clear();
+    input.setup.clear();
     input.pipeline = None;
     let digest = render(input).unwrap();
     assert!(digest.empty);
     assert_eq!(
         digest.text.trim(),
-        "Good morning, Ann. Tuesday 1 December 2026\nNothing needs you today.\n\nSent by rapport."
+        "Good morning, Ann. Tuesday 1 December 2026 (times in Europe/Oslo)\nNothing needs you today.\n\nSent by rapport."
     );
 }
 
@@ -225,4 +228,23 @@ fn untrusted_links_and_escape_sequences_are_made_harmless() {
     }
     assert!(digest.text.contains("Red title"), "{}", digest.text);
     assert!(digest.text.contains("\"ok\""), "{}", digest.text);
+}
+
+#[test]
+fn the_greeting_fits_the_local_hour_it_is_sent_at() {
+    for (sent_at, en, nb) in [
+        ("2026-12-01T06:00:00Z", "Good morning", "God morgen"),
+        ("2026-12-01T12:30:00Z", "Good afternoon", "God ettermiddag"),
+        ("2026-12-01T19:00:00Z", "Good evening", "God kveld"),
+        ("2026-12-01T02:00:00Z", "Good evening", "God kveld"),
+    ] {
+        let mut input = world(Language::En);
+        input.sent_at = at(sent_at);
+        let text = render(input).unwrap().text;
+        assert!(text.starts_with(&format!("{en}, Ann.")), "{sent_at}: {text}");
+        assert!(text.lines().next().unwrap().ends_with("(times in Europe/Oslo)"), "{text}");
+        let mut input = world(Language::Nb);
+        input.sent_at = at(sent_at);
+        assert!(render(input).unwrap().text.starts_with(&format!("{nb}, Ann.")), "{sent_at}");
+    }
 }

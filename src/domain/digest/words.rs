@@ -8,7 +8,11 @@ use serde::Serialize;
 pub struct Words {
     /// The BCP 47 tag, for the HTML `lang` attribute.
     pub lang: &'static str,
-    pub greeting: &'static str,
+    /// Morning (05–12), afternoon (12–18) and evening greetings, by the local hour it is sent at.
+    greetings: [&'static str; 3],
+    /// "times in": before the zone the digest's times are in.
+    pub times_in: &'static str,
+    pub setup: &'static str,
     pub intro: &'static str,
     pub nothing: &'static str,
     pub replies: &'static str,
@@ -38,7 +42,9 @@ pub struct Words {
 
 const ENGLISH: Words = Words {
     lang: "en",
-    greeting: "Good morning",
+    greetings: ["Good morning", "Good afternoon", "Good evening"],
+    times_in: "times in",
+    setup: "rapport's setup needs fixing",
     intro: "Here is whom to engage today, and why.",
     nothing: "Nothing needs you today.",
     replies: "Replies to answer",
@@ -66,7 +72,9 @@ const ENGLISH: Words = Words {
 
 const NORWEGIAN: Words = Words {
     lang: "nb",
-    greeting: "God morgen",
+    greetings: ["God morgen", "God ettermiddag", "God kveld"],
+    times_in: "tider i",
+    setup: "Oppsettet av rapport må rettes",
     intro: "Her er hvem du bør kontakte i dag, og hvorfor.",
     nothing: "Ingenting trenger deg i dag.",
     replies: "Svar å besvare",
@@ -127,6 +135,15 @@ impl Words {
                 NORWEGIAN_MONTHS[date.month0() as usize],
                 date.year()
             ),
+        }
+    }
+
+    /// The greeting for a digest sent at this local hour.
+    pub fn greeting(&self, hour: u32) -> &'static str {
+        match hour {
+            5..=11 => self.greetings[0],
+            12..=17 => self.greetings[1],
+            _ => self.greetings[2],
         }
     }
 

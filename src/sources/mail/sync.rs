@@ -15,7 +15,7 @@ use crate::config::{MailboxConfig, Settings};
 use crate::domain::clock::Clock;
 use crate::domain::event::Actor;
 use crate::domain::mail::envelope::{Envelope, ENVELOPE_FIELDS};
-use crate::domain::mail::{self, classify, Classification, MailEffect};
+use crate::domain::mail::{self, classify, Classification, MailEffect, EMAIL_SENT, EMAIL_UNVERIFIED};
 use crate::domain::prospect::RepId;
 use crate::store::{FolderCursor, MailBatch, Store, StoreError};
 use chrono::Duration as ChronoDuration;
@@ -426,6 +426,13 @@ impl MailSync {
         cursor: FolderCursor,
         effects: Vec<MailEffect>,
     ) -> Result<u64, MailError> {
+        // What the prospect did (a reply, an unsubscribe, a bounce) stops
+        // their sequences as soon as it is recorded, not at the next step.
+        let answered: Vec<_> = effects
+            .iter()
+            .filter(|e| !matches!(e.event.kind.as_str(), EMAIL_SENT | EMAIL_UNVERIFIED))
+            .map(|e| e.event.prospect_id)
+            .collect();
         let batch = MailBatch {
             rep_id: reader.rep,
             owner: self.owner.clone(),
@@ -433,10 +440,10 @@ impl MailSync {
             lease_until: self.lease_until(),
             effects,
         };
-        Ok(self
-            .store
-            .record_mail(&reader.name, folder, &batch, self.clock.now())
-            .await?)
+        let now = self.clock.now();
+        let recorded = self.store.record_mail(&reader.name, folder, &batch, now).await?;
+        crate::automation::stops::stop_ended(self.store.as_ref(), &self.settings, &answered, now).await?;
+        Ok(recorded)
     }
 
     fn lease_until(&self) -> chrono::DateTime<chrono::Utc> {
