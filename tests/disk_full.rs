@@ -169,7 +169,7 @@ fn the_daemon_recovers_by_itself_when_a_full_disk_has_room_again() {
     let daemon = daemon.spawn().expect("start daemon");
     let log = || std::fs::read_to_string(ws.path("daemon.log")).unwrap_or_default();
     wait_for_port(port, Duration::from_secs(20));
-    common::wait_until("the daemon's jobs", Duration::from_secs(20), &log, || {
+    common::wait_until("the daemon's jobs", Duration::from_secs(20), log, || {
         log().matches("job registered").count() >= rapport::daemon::JOB_NAMES.len()
     });
     let key = query(&ws, "SELECT value FROM local_keys WHERE name = 'unsubscribe'")[0].clone();
@@ -188,7 +188,7 @@ fn the_daemon_recovers_by_itself_when_a_full_disk_has_room_again() {
     let filled = fill(&filler);
     assert!(filled > 0);
     // Polls and sends come due while nothing can be written; an unsubscribe cannot be saved.
-    common::wait_until("writes to fail on the full disk", Duration::from_secs(60), &log, || {
+    common::wait_until("writes to fail on the full disk", Duration::from_secs(60), log, || {
         log().matches("full").count() >= 2
     });
     let (status, _) = http_request(port, "POST", &link(enrolments[0]), "List-Unsubscribe=One-Click");
@@ -197,18 +197,18 @@ fn the_daemon_recovers_by_itself_when_a_full_disk_has_room_again() {
     std::fs::remove_file(&filler).expect("free the disk");
     let freed = Instant::now();
     let runs_before = count(&ws, "SELECT COALESCE(MAX(id), 0) FROM job_runs");
-    common::wait_until("an unsubscribe to be saved", Duration::from_secs(20), &log, || {
+    common::wait_until("an unsubscribe to be saved", Duration::from_secs(20), log, || {
         http_request(port, "POST", &link(enrolments[1]), "List-Unsubscribe=One-Click").0 == 200
     });
     eprintln!("unsubscribe saved {:?} after the disk had room again", freed.elapsed());
-    common::wait_until("every post to be recorded", Duration::from_secs(30), &log, || {
+    common::wait_until("every post to be recorded", Duration::from_secs(30), log, || {
         count(&ws, "SELECT COUNT(*) FROM events WHERE kind = 'post'") == PROSPECTS * POSTS_EACH
     });
     eprintln!("posts recorded {:?} after the disk had room again", freed.elapsed());
-    common::wait_until("every email to go out", Duration::from_secs(30), &log, || {
+    common::wait_until("every email to go out", Duration::from_secs(30), log, || {
         count(&ws, "SELECT COUNT(*) FROM enrolments WHERE state = 'active'") == 0
     });
-    common::wait_until("every job to run again", Duration::from_secs(30), &log, || {
+    common::wait_until("every job to run again", Duration::from_secs(30), log, || {
         count(
             &ws,
             &format!("SELECT COUNT(DISTINCT name) FROM job_runs WHERE id > {runs_before} AND outcome = 'ok'"),

@@ -254,6 +254,9 @@ fn reports_quoting_rapports_own_mail_act_and_a_resume_holds() {
     );
     let tuesday = "2026-12-01T09:00:00Z";
     ws.at(tuesday, &["mail", "sync", "--once"]);
+    // Stopped as soon as the bounce is recorded, before any send pass.
+    let stopped = enrolment(&ws, tuesday, "raj@globex.com");
+    assert_eq!(stopped["state"], "stopped", "{stopped}");
     ws.at(tuesday, &["sequence", "send", "--once"]);
     let raj = ws.json(&["prospect", "show", "raj@globex.com"]);
     assert_eq!(

@@ -134,15 +134,21 @@ pub async fn gather(
         paused: paused(store, scope, until, &who).await?,
         broken_sources: broken(store, scope, &who).await?,
         needs_look,
-        setup: setup(settings),
+        setup: setup(store, settings, scope).await?,
         pipeline: pipeline(store, settings, scope, previous_weighted).await?,
     })
 }
 
-/// What stops part of rapport's setup, for the rep to pass on or fix.
-fn setup(settings: &Settings) -> Vec<String> {
+/// What stops part of rapport's setup, for the rep to pass on or fix: the
+/// files' problems, and mail that cannot go out while the rep has sequences running.
+async fn setup(store: &dyn Store, settings: &Settings, scope: RepScope) -> Result<Vec<String>, StoreError> {
     let mut problems: Vec<String> = settings.problems().iter().map(ToString::to_string).collect();
-    if !settings.load_sequences().0.is_empty() {
+    let running = store
+        .list_enrolments(scope, None)
+        .await?
+        .iter()
+        .any(|e| e.state == "active");
+    if running {
         problems.extend(
             settings
                 .sending_blockers()
@@ -150,7 +156,7 @@ fn setup(settings: &Settings) -> Vec<String> {
                 .map(|why| format!("sequence mail waits: {why}")),
         );
     }
-    problems
+    Ok(problems)
 }
 
 /// `rep`'s digest of `date` as the daemon sends it at `now`: news since the
@@ -163,7 +169,13 @@ pub async fn prepare(
     now: DateTime<Utc>,
 ) -> Result<DigestInput, StoreError> {
     // Task steps due by then are tasks, whichever job ran last.
-    super::sequence_tasks::add_due(store, settings, RepScope::Rep(rep.id), now.min(digest_moment(rep, date))).await?;
+    super::sequence_tasks::add_due(
+        store,
+        settings,
+        RepScope::Rep(rep.id),
+        now.min(digest_moment(rep, date)),
+    )
+    .await?;
     let currency = &settings.config.prospects.default_currency;
     let previous = store.last_digest_weighted(rep.id, date, currency).await?;
     // News since the last digest sent, so a day missed is not lost.

@@ -57,7 +57,7 @@ pub fn check(app: &App) -> anyhow::Result<()> {
         }
         println!("mail:      {}", mail_route(app));
         for blocker in &blockers {
-            println!("waiting:   sequence mail waits until {blocker}");
+            println!("waiting:   sequence mail cannot go out: {blocker}");
         }
         for (name, m) in &s.config.mailboxes {
             println!(

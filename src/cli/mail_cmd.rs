@@ -230,9 +230,7 @@ async fn status(app: &App) -> anyhow::Result<()> {
     let rows: Vec<Vec<String>> = folders
         .iter()
         .map(|f| {
-            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                t.map_or("-".into(), |t| output::at(t, zone))
-            };
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".into(), |t| output::at(t, zone));
             let reading = if f.lease_until.is_some_and(|t| t > now) {
                 "reading now"
             } else {
@@ -248,10 +246,7 @@ async fn status(app: &App) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    output::table(
-        &["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC", "LAST ERROR", ""],
-        &rows,
-    );
+    output::table(&["MAILBOX", "FOLDER", "LAST UID", "LAST SYNC", "LAST ERROR", ""], &rows);
     if !unverified.is_empty() {
         println!(
             "\n{} unverified report(s) in the last {UNVERIFIED_DAYS} days: they named a prospect but could not be \

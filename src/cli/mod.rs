@@ -6,6 +6,7 @@ mod app;
 mod config_cmd;
 mod daemon_cmd;
 mod digest_cmd;
+mod docs_cmd;
 mod init;
 mod mail_cmd;
 mod output;
@@ -153,6 +154,10 @@ pub enum Command {
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Print a shell completion script: `rapport completions bash > /etc/bash_completion.d/rapport`.
+    Completions(docs_cmd::CompletionsArgs),
+    /// Print the man page (`rapport man | man -l -`), or write every page with --out-dir.
+    Man(docs_cmd::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,8 +196,12 @@ fn cli_user() -> crate::domain::event::Actor {
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Init(args) = &cli.command {
-        return init::run(&cli, args).await;
+    match &cli.command {
+        Command::Init(args) => return init::run(&cli, args).await,
+        // Generated from the argument definitions: no config or database needed.
+        Command::Completions(args) => return docs_cmd::completions(args),
+        Command::Man(args) => return docs_cmd::man(args),
+        _ => {}
     }
     // Classifying a file needs no database or config.
     if let Command::Mail(mail_cmd::MailCommand::Classify(args)) = &cli.command {
@@ -201,7 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let app = App::start(&cli).await?;
     match cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
         Command::Rep(command) => rep::run(&app, command).await,
         Command::Prospect(command) => prospect::run(&app, *command).await,
         Command::Log(args) => prospect::log(&app, args).await,
@@ -218,5 +227,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status => status_cmd::run(&app).await,
         Command::Daemon => daemon_cmd::run(app).await,
         Command::Config(ConfigCommand::Check) => config_cmd::check(&app),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command and every option of every command says what it is for.
+    #[test]
+    fn every_command_and_option_has_a_help_line() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            if command.get_about().is_none() && !path.is_empty() {
+                missing.push(format!("command `{path}`"));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") || arg.is_hide_set() {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("`{path}` argument `{id}`"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                walk(sub, format!("{path} {}", sub.get_name()).trim(), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "", &mut missing);
+        assert!(missing.is_empty(), "without a help line:\n{}", missing.join("\n"));
     }
 }

@@ -46,12 +46,16 @@ pub enum ProspectCommand {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
+    /// Full name, e.g. "Jane Doe".
     #[arg(long)]
     pub name: String,
+    /// Email address (needed for sequences; one prospect per address).
     #[arg(long)]
     pub email: Option<String>,
+    /// Company name.
     #[arg(long)]
     pub company: Option<String>,
+    /// Job title.
     #[arg(long)]
     pub title: Option<String>,
     /// Stage slug or name (default: the pipeline's first stage).
@@ -78,8 +82,10 @@ pub struct AddArgs {
     /// Expected close date, YYYY-MM-DD.
     #[arg(long)]
     pub expected_close: Option<String>,
+    /// A tag (lower-cased); repeat for several.
     #[arg(long = "tag")]
     pub tags: Vec<String>,
+    /// Free-text notes.
     #[arg(long)]
     pub notes: Option<String>,
     /// A custom field, NAME=VALUE; repeat for several.
@@ -139,39 +145,55 @@ pub enum ClearableField {
 pub struct EditArgs {
     /// Prospect id or email address.
     pub prospect: String,
+    /// New full name.
     #[arg(long)]
     pub name: Option<String>,
+    /// New email address.
     #[arg(long)]
     pub email: Option<String>,
+    /// New company name.
     #[arg(long)]
     pub company: Option<String>,
+    /// New job title.
     #[arg(long)]
     pub title: Option<String>,
+    /// The prospect's IANA time zone, e.g. Europe/Oslo.
     #[arg(long)]
     pub tz: Option<String>,
+    /// Deal value as people write it: 100000, $100,000, 120k, 1.5M, €50 000.
     #[arg(long)]
     pub value: Option<String>,
+    /// Currency code, e.g. USD, EUR, NOK.
     #[arg(long)]
     pub currency: Option<String>,
+    /// Win probability for this deal, overriding the stage's (0-100).
     #[arg(long)]
     pub probability: Option<i64>,
+    /// Expected close date, YYYY-MM-DD.
     #[arg(long)]
     pub expected_close: Option<String>,
+    /// Free-text notes (replace the old ones).
     #[arg(long)]
     pub notes: Option<String>,
     /// Hand the prospect to another rep (id, email or name).
     #[arg(long = "owner", value_name = "REP")]
     pub owner: Option<String>,
+    /// Add a tag; repeat for several.
     #[arg(long = "add-tag")]
     pub add_tags: Vec<String>,
+    /// Remove a tag; repeat for several.
     #[arg(long = "remove-tag")]
     pub remove_tags: Vec<String>,
+    /// Set a custom field, NAME=VALUE; repeat for several.
     #[arg(long = "field", value_name = "NAME=VALUE")]
     pub fields: Vec<String>,
+    /// Remove a custom field; repeat for several.
     #[arg(long = "unset-field", value_name = "NAME")]
     pub unset_fields: Vec<String>,
+    /// Add a social profile or website URL; repeat for several.
     #[arg(long = "add-profile", value_name = "URL")]
     pub add_profiles: Vec<String>,
+    /// Remove a profile URL; repeat for several.
     #[arg(long = "remove-profile", value_name = "URL")]
     pub remove_profiles: Vec<String>,
     /// Clear an optional field.
@@ -204,6 +226,7 @@ pub struct RemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// A CSV file: rapport's own export, or a Sales Navigator, LinkedIn, Apollo or HubSpot export.
     pub file: PathBuf,
     /// Import nothing if any row is bad.
     #[arg(long)]
@@ -956,7 +979,11 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
             output::at(at, zone)
         );
     } else {
-        println!("already logged: {kind} for #{} at {}", prospect.id, output::at(at, zone));
+        println!(
+            "already logged: {kind} for #{} at {}",
+            prospect.id,
+            output::at(at, zone)
+        );
     }
     if stopped > 0 {
         println!("{stopped} sequence(s) stopped (`rapport sequence status` shows why)");

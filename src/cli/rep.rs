@@ -15,8 +15,10 @@ pub enum RepCommand {
 
 #[derive(Debug, Args)]
 pub struct AddRep {
+    /// The rep's full name, used in greetings and email signatures.
     #[arg(long)]
     pub name: String,
+    /// The rep's email address: their mailbox and where their digest goes.
     #[arg(long)]
     pub email: String,
     /// IANA time zone, e.g. America/New_York.

@@ -58,8 +58,10 @@ pub struct OutboxArgs {
 pub struct ResolveArgs {
     /// The outbox row (see `rapport sequence outbox --state unknown`).
     pub id: i64,
+    /// It did go out: the sequence goes on from the next step.
     #[arg(long, conflicts_with = "not_sent", required_unless_present = "not_sent")]
     pub sent: bool,
+    /// It did not go out: the step is sent again.
     #[arg(long)]
     pub not_sent: bool,
     #[command(flatten)]
@@ -199,10 +201,7 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
 
 /// Why this sequence's email would not go out yet, naming the keys to set.
 fn email_blockers(app: &App, sequence: &Sequence) -> Vec<String> {
-    let sends_email = sequence
-        .steps
-        .iter()
-        .any(|s| matches!(s.action, StepAction::Email(_)));
+    let sends_email = sequence.steps.iter().any(|s| matches!(s.action, StepAction::Email(_)));
     match sends_email {
         true => app.settings.sending_blockers(),
         false => Vec::new(),
@@ -301,7 +300,13 @@ async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
             let rendered = render_step(&sequence, index, shown, &context)
                 .map_err(|e| format!("{} cannot get this sequence: {e}", prospect.data.name));
             let chosen = count == 1 || shown == variant;
-            steps.push((index, describe_delay(step.after), (count > 1).then_some(shown), chosen, rendered));
+            steps.push((
+                index,
+                describe_delay(step.after),
+                (count > 1).then_some(shown),
+                chosen,
+                rendered,
+            ));
         }
     }
     if app.json {
@@ -329,18 +334,18 @@ async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
         );
     }
     for blocker in email_blockers(app, &sequence) {
-        println!("NOTE: no email goes out until {blocker}\n");
+        println!("NOTE: no email goes out yet: {blocker}\n");
     }
     for (index, after, shown, chosen, step) in &steps {
         let label = match shown {
             Some(v) => format!(
-                ", variant {}{}",
+                " variant {}{}",
                 variant_letter(*v),
                 if *chosen { " — this prospect gets it" } else { "" }
             ),
             None => String::new(),
         };
-        println!("== step {} ({after}{label})", index + 1);
+        println!("== step {} ({after}){label}", index + 1);
         match step {
             Err(problem) => println!("cannot be written: {}", printable(problem)),
             Ok(RenderedStep::Email { subject, text, html }) => {

@@ -44,7 +44,7 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
         println!("PROBLEM ({}): {problem}", problem.area);
     }
     for blocker in &blockers {
-        println!("WAITING: sequence mail waits until {blocker}");
+        println!("WAITING: sequence mail cannot go out: {blocker}");
     }
     if runs.is_empty() {
         println!("daemon: no job has run yet (start it with `rapport daemon`)");

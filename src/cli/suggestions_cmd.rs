@@ -23,6 +23,7 @@ pub enum SuggestionsCommand {
 
 #[derive(Debug, Args)]
 pub struct IdArg {
+    /// The suggestion's number, as `rapport suggestions` lists it.
     pub id: i64,
 }
 

@@ -4,10 +4,10 @@
 
 use super::{cli_user, input_error, output, App, RepArg};
 use crate::automation::rules::FOLLOW_UP;
+use crate::automation::sequence_tasks::add_due;
 use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;
 use crate::domain::prospect::ProspectRef;
-use crate::automation::sequence_tasks::add_due;
 use crate::domain::reminder::{due_in, due_on};
 use crate::domain::text::{is_web_link, printable};
 use crate::store::{NewTask, RepScope, Task};
@@ -107,7 +107,11 @@ async fn list(app: &App, scope: RepScope, zone: chrono_tz::Tz, all: bool) -> any
     let now = app.now();
     // A sequence's task step is a task as soon as it is due, whichever job ran last.
     add_due(app.store.as_ref(), &app.settings, scope, now).await?;
-    let until = if all { now + chrono::Duration::days(365 * 100) } else { now };
+    let until = if all {
+        now + chrono::Duration::days(365 * 100)
+    } else {
+        now
+    };
     let mut due = Vec::new();
     for task in app.store.due_tasks(scope, until).await? {
         let prospect = app

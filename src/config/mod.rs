@@ -49,7 +49,11 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "config error in {}: key `{}`: {}", self.source_name, self.key, self.message)?;
+        write!(
+            f,
+            "config error in {}: key `{}`: {}",
+            self.source_name, self.key, self.message
+        )?;
         for more in &self.more {
             write!(f, "\n{more}")?;
         }
@@ -82,7 +86,9 @@ impl ConfigError {
     /// This problem and the ones it carries, one by one.
     pub fn each(mut self) -> Vec<ConfigError> {
         let more = std::mem::take(&mut self.more);
-        std::iter::once(self).chain(more.into_iter().flat_map(ConfigError::each)).collect()
+        std::iter::once(self)
+            .chain(more.into_iter().flat_map(ConfigError::each))
+            .collect()
     }
 
     pub fn count(&self) -> usize {
@@ -746,83 +752,116 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             Err(bad(key, format!("{value} is not between {low} and {high} {unit}")))
         }
     };
-    note(&mut problems, in_range(
-        "feeds.max_interval_hours",
-        config.feeds.max_interval_hours,
-        1,
-        24,
-        "hours",
-    ));
-    note(&mut problems, in_range(
-        "feeds.interval_mins",
-        config.feeds.interval_mins,
-        1,
-        config.feeds.max_interval_hours * 60,
-        "minutes (feeds.max_interval_hours)",
-    ));
-    note(&mut problems, in_range(
-        "feeds.first_poll_window_days",
-        config.feeds.first_poll_window_days,
-        0,
-        3650,
-        "days",
-    ));
-    note(&mut problems, in_range(
-        "feeds.broken_after_failures",
-        config.feeds.broken_after_failures.into(),
-        1,
-        1000,
-        "failures",
-    ));
-    note(&mut problems, in_range(
-        "feeds.broken_retry_hours",
-        config.feeds.broken_retry_hours,
-        1,
-        24,
-        "hours",
-    ));
-    note(&mut problems, in_range(
-        "daemon.keep_job_runs_days",
-        config.daemon.keep_job_runs_days.into(),
-        1,
-        36500,
-        "days",
-    ));
-    note(&mut problems, in_range(
-        "daemon.shutdown_grace_secs",
-        config.daemon.shutdown_grace_secs,
-        0,
-        3600,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "daemon.job_timeout_secs",
-        config.daemon.job_timeout_secs,
-        1,
-        86_400,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "fetch.total_timeout_secs",
-        config.fetch.total_timeout_secs,
-        1,
-        3600,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "fetch.connect_timeout_secs",
-        config.fetch.connect_timeout_secs,
-        1,
-        600,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "fetch.max_concurrent",
-        config.fetch.max_concurrent as u64,
-        1,
-        1024,
-        "requests",
-    ));
+    note(
+        &mut problems,
+        in_range(
+            "feeds.max_interval_hours",
+            config.feeds.max_interval_hours,
+            1,
+            24,
+            "hours",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "feeds.interval_mins",
+            config.feeds.interval_mins,
+            1,
+            config.feeds.max_interval_hours * 60,
+            "minutes (feeds.max_interval_hours)",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "feeds.first_poll_window_days",
+            config.feeds.first_poll_window_days,
+            0,
+            3650,
+            "days",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "feeds.broken_after_failures",
+            config.feeds.broken_after_failures.into(),
+            1,
+            1000,
+            "failures",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "feeds.broken_retry_hours",
+            config.feeds.broken_retry_hours,
+            1,
+            24,
+            "hours",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "daemon.keep_job_runs_days",
+            config.daemon.keep_job_runs_days.into(),
+            1,
+            36500,
+            "days",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "daemon.shutdown_grace_secs",
+            config.daemon.shutdown_grace_secs,
+            0,
+            3600,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "daemon.job_timeout_secs",
+            config.daemon.job_timeout_secs,
+            1,
+            86_400,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "fetch.total_timeout_secs",
+            config.fetch.total_timeout_secs,
+            1,
+            3600,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "fetch.connect_timeout_secs",
+            config.fetch.connect_timeout_secs,
+            1,
+            600,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "fetch.max_concurrent",
+            config.fetch.max_concurrent as u64,
+            1,
+            1024,
+            "requests",
+        ),
+    );
     if config.fetch.contact_url.chars().any(|c| c.is_control() || c == ' ')
         || url::Url::parse(&config.fetch.contact_url).is_err()
     {
@@ -834,50 +873,91 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             ),
         ));
     }
-    note(&mut problems, in_range(
-        "mail.imap_timeout_secs",
-        config.mail.imap_timeout_secs,
-        1,
-        3600,
-        "seconds",
-    ));
-    note(&mut problems, in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes"));
-    note(&mut problems, in_range(
-        "mail.reconnect_max_secs",
-        config.mail.reconnect_max_secs,
-        1,
-        86_400,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "mail.sync_lease_secs",
-        config.mail.sync_lease_secs,
-        5,
-        86_400,
-        "seconds",
-    ));
-    note(&mut problems, in_range(
-        "mail.fetch_batch",
-        config.mail.fetch_batch.into(),
-        1,
-        10_000,
-        "messages",
-    ));
-    note(&mut problems, in_range(
-        "mail.max_message_bytes",
-        config.mail.max_message_bytes.into(),
-        16 * 1024,
-        100 * 1024 * 1024,
-        "bytes",
-    ));
+    note(
+        &mut problems,
+        in_range(
+            "mail.imap_timeout_secs",
+            config.mail.imap_timeout_secs,
+            1,
+            3600,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range("mail.idle_renew_mins", config.mail.idle_renew_mins, 1, 29, "minutes"),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "mail.reconnect_max_secs",
+            config.mail.reconnect_max_secs,
+            1,
+            86_400,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "mail.sync_lease_secs",
+            config.mail.sync_lease_secs,
+            5,
+            86_400,
+            "seconds",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "mail.fetch_batch",
+            config.mail.fetch_batch.into(),
+            1,
+            10_000,
+            "messages",
+        ),
+    );
+    note(
+        &mut problems,
+        in_range(
+            "mail.max_message_bytes",
+            config.mail.max_message_bytes.into(),
+            16 * 1024,
+            100 * 1024 * 1024,
+            "bytes",
+        ),
+    );
     for (name, mailbox) in &config.mailboxes {
         mailbox::validate_mailbox(name, mailbox, &bad, &mut problems);
     }
-    note(&mut problems, config.sending.window().map(drop).map_err(|(key, message)| bad(&key, message)));
-    note(&mut problems, config.sending.pacing().map(drop).map_err(|(key, message)| bad(&key, message)));
-    note(&mut problems, in_range("smtp.timeout_secs", config.smtp.timeout_secs, 1, 600, "seconds"));
-    note(&mut problems, in_range("sending.lease_secs", config.sending.lease_secs, 1, 86_400, "seconds"));
-    note(&mut problems, in_range("sending.batch", config.sending.batch.into(), 1, 100_000, "enrolments"));
+    note(
+        &mut problems,
+        config
+            .sending
+            .window()
+            .map(drop)
+            .map_err(|(key, message)| bad(&key, message)),
+    );
+    note(
+        &mut problems,
+        config
+            .sending
+            .pacing()
+            .map(drop)
+            .map_err(|(key, message)| bad(&key, message)),
+    );
+    note(
+        &mut problems,
+        in_range("smtp.timeout_secs", config.smtp.timeout_secs, 1, 600, "seconds"),
+    );
+    note(
+        &mut problems,
+        in_range("sending.lease_secs", config.sending.lease_secs, 1, 86_400, "seconds"),
+    );
+    note(
+        &mut problems,
+        in_range("sending.batch", config.sending.batch.into(), 1, 100_000, "enrolments"),
+    );
     if config.http.enabled && config.http.listen.parse::<std::net::SocketAddr>().is_err() {
         problems.push(bad(
             "http.listen",
@@ -888,7 +968,10 @@ fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
         ));
     }
     if let Some(url) = &config.http.public_url {
-        note(&mut problems, public_url(url).map(drop).map_err(|m| bad("http.public_url", m)));
+        note(
+            &mut problems,
+            public_url(url).map(drop).map_err(|m| bad("http.public_url", m)),
+        );
     }
     if config.smtp.username.is_some() != config.smtp.password.is_some() {
         problems.push(bad(

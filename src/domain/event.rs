@@ -183,10 +183,14 @@ pub fn validate_logged_kind(kind: &str) -> Result<String, String> {
 /// (`known`); a typo is refused with the closest known kind.
 pub fn known_logged_kind(kind: &str, known: &[String]) -> Result<String, String> {
     let kind = validate_logged_kind(kind)?;
-    if LOGGABLE_KINDS.contains(&kind.as_str()) || known.iter().any(|k| *k == kind) {
+    if LOGGABLE_KINDS.contains(&kind.as_str()) || known.contains(&kind) {
         return Ok(kind);
     }
-    let mut all: Vec<&str> = LOGGABLE_KINDS.iter().copied().chain(known.iter().map(String::as_str)).collect();
+    let mut all: Vec<&str> = LOGGABLE_KINDS
+        .iter()
+        .copied()
+        .chain(known.iter().map(String::as_str))
+        .collect();
     all.sort_unstable();
     all.dedup();
     let closest = all
@@ -213,7 +217,10 @@ mod tests {
     fn a_typo_in_a_logged_kind_gets_the_closest_known_kind() {
         let declared = vec!["whitepaper.downloaded".to_string()];
         assert_eq!(known_logged_kind("Call", &declared).unwrap(), "call");
-        assert_eq!(known_logged_kind("whitepaper.downloaded", &declared).unwrap(), "whitepaper.downloaded");
+        assert_eq!(
+            known_logged_kind("whitepaper.downloaded", &declared).unwrap(),
+            "whitepaper.downloaded"
+        );
         assert_eq!(known_logged_kind("email.replied", &[]).unwrap(), "email.replied");
         let error = known_logged_kind("linkedin.coment", &declared).unwrap_err();
         assert!(error.contains("did you mean linkedin.comment?"), "{error}");

@@ -232,6 +232,8 @@ mod tests {
     }
 
     #[test]
+    // Amounts in cents: the last group is the cents, so 100_000_00 reads as 100,000.00.
+    #[allow(clippy::inconsistent_digit_grouping)]
     fn money_as_people_write_it() {
         let cases = [
             ("$100,000", 100_000_00, Some("USD")),

@@ -113,10 +113,19 @@ mod tests {
     #[test]
     fn on_a_date_is_the_start_of_that_working_day_in_the_reps_zone() {
         let now = at("2026-12-01T09:00:00Z");
-        assert_eq!(due_on("2026-12-04", now, &window(), OSLO).unwrap(), at("2026-12-04T07:00:00Z"));
-        assert_eq!(due_on("2026-12-04T14:00", now, &window(), OSLO).unwrap(), at("2026-12-04T13:00:00Z"));
+        assert_eq!(
+            due_on("2026-12-04", now, &window(), OSLO).unwrap(),
+            at("2026-12-04T07:00:00Z")
+        );
+        assert_eq!(
+            due_on("2026-12-04T14:00", now, &window(), OSLO).unwrap(),
+            at("2026-12-04T13:00:00Z")
+        );
         // Summer time: 14:00 in Oslo is 12:00 UTC.
-        assert_eq!(due_on("2027-06-04T14:00", now, &window(), OSLO).unwrap(), at("2027-06-04T12:00:00Z"));
+        assert_eq!(
+            due_on("2027-06-04T14:00", now, &window(), OSLO).unwrap(),
+            at("2027-06-04T12:00:00Z")
+        );
         let error = due_on("2026-11-30", now, &window(), OSLO).unwrap_err();
         assert!(error.contains("already past"), "{error}");
         let error = due_on("4 Dec", now, &window(), OSLO).unwrap_err();

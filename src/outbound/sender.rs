@@ -17,6 +17,8 @@
 
 use super::compose::{compose, Envelope};
 use super::{Delivery, Mailer, Session};
+use crate::automation::sequence_tasks::{self, next_after, TaskStep};
+use crate::automation::stops;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::event::{Actor, NewEvent};
@@ -25,8 +27,6 @@ use crate::domain::prospect::{Prospect, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::{context_for, render_step, zone_of, RenderedStep};
 use crate::domain::sequence::pacing::Pacing;
 use crate::domain::sequence::plan::{local_day, send_time, Load, SendTime};
-use crate::automation::sequence_tasks::{self, next_after, TaskStep};
-use crate::automation::stops;
 use crate::domain::sequence::stop::Decision;
 use crate::domain::sequence::timing::SendingWindow;
 use crate::domain::sequence::{unsubscribe, Sequence, StepAction};
@@ -270,9 +270,7 @@ impl SequenceSender {
             Err(e) => return Err(e.into()),
         };
         let zone = zone_of(&prospect, rep);
-        let decision = self
-            .decide(sequence, enrolment, &prospect, &plan.window, zone)
-            .await?;
+        let decision = self.decide(sequence, enrolment, &prospect, &plan.window, zone).await?;
         let (step, retry) = match decision {
             Decision::Stop(reason) => {
                 self.stop(enrolment, &reason, report).await?;
@@ -894,7 +892,6 @@ struct Composed {
     to: String,
     subject: String,
 }
-
 
 /// An event with no other effect, stored with an outbox row's settlement.
 fn only_event(event: NewEvent) -> MailEffect {

@@ -242,9 +242,15 @@ fn the_greeting_fits_the_local_hour_it_is_sent_at() {
         input.sent_at = at(sent_at);
         let text = render(input).unwrap().text;
         assert!(text.starts_with(&format!("{en}, Ann.")), "{sent_at}: {text}");
-        assert!(text.lines().next().unwrap().ends_with("(times in Europe/Oslo)"), "{text}");
+        assert!(
+            text.lines().next().unwrap().ends_with("(times in Europe/Oslo)"),
+            "{text}"
+        );
         let mut input = world(Language::Nb);
         input.sent_at = at(sent_at);
-        assert!(render(input).unwrap().text.starts_with(&format!("{nb}, Ann.")), "{sent_at}");
+        assert!(
+            render(input).unwrap().text.starts_with(&format!("{nb}, Ann.")),
+            "{sent_at}"
+        );
     }
 }
