@@ -1,10 +1,12 @@
 //! Enrolling prospects in a sequence: the checks (stage, email, suppression,
 //! not already in a sequence, every template's fields), the A/B variant, and
 //! the first step's due time. Shared by `rapport sequence enroll` (and its
-//! `--dry-run`), `sequence preview` and the rules.
+//! `--dry-run`), `sequence preview` and the rules. Many at once cost a few
+//! statements, not a few per prospect: the reads are batched and the
+//! enrolments written in one transaction.
 
 use crate::domain::event::Actor;
-use crate::domain::prospect::{Prospect, Rep};
+use crate::domain::prospect::{Prospect, ProspectId, Rep};
 use crate::domain::sequence::enrolment::{check_eligible, context_for, zone_of};
 use crate::domain::sequence::timing::{Delay, SendingWindow};
 use crate::domain::sequence::Sequence;
@@ -20,6 +22,90 @@ pub struct Enrolled {
     pub next_due_at: DateTime<Utc>,
 }
 
+/// What enrolling one prospect came to: enrolled, or why not.
+pub type Outcome = (ProspectId, Result<Enrolled, String>);
+
+/// Enrols each prospect (or, with `dry_run`, only checks), in the order
+/// given; `progress` is told how many were checked as it goes.
+#[allow(clippy::too_many_arguments)]
+pub async fn enrol_many(
+    store: &dyn Store,
+    window: &SendingWindow,
+    sequence: &Sequence,
+    prospects: &[Prospect],
+    reps: &[Rep],
+    actor: &Actor,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<Outcome>, StoreError> {
+    let ids: Vec<ProspectId> = prospects.iter().map(|p| p.id).collect();
+    let emails: Vec<String> = prospects.iter().filter_map(|p| p.data.email.clone()).collect();
+    let suppressed = store.suppressed_among(&emails).await?;
+    let posts = store.latest_posts(&ids).await?;
+    let running = store.running_sequences_of(&ids).await?;
+    let first_delay = sequence.steps.first().map_or(Delay::Hours(0), |s| s.after);
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(prospects.len());
+    for prospect in prospects {
+        progress(1);
+        let checked = (|| {
+            let rep = reps
+                .iter()
+                .find(|r| r.id == prospect.data.rep_id)
+                .ok_or_else(|| "has no rep in the database".to_string())?;
+            let is_suppressed = prospect.data.email.as_ref().is_some_and(|e| suppressed.contains(e));
+            let context = context_for(prospect, rep, posts.get(&prospect.id));
+            let variant = check_eligible(prospect, sequence, is_suppressed, &context)?;
+            if let Some(sequence) = running.get(&prospect.id) {
+                return Err(format!("is already in sequence '{sequence}'"));
+            }
+            let next_due_at = window
+                .due_at(now, first_delay, zone_of(prospect, rep))
+                .ok_or_else(|| "the sending window never opens within a year (check [sending] holidays)".to_string())?;
+            Ok(Enrolled {
+                id: None,
+                variant,
+                next_due_at,
+            })
+        })();
+        outcomes.push((prospect.id, checked));
+    }
+    if dry_run {
+        return Ok(outcomes);
+    }
+    let planned: Vec<(usize, NewEnrolment)> = outcomes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, (id, outcome))| {
+            let planned = outcome.as_ref().ok()?;
+            Some((
+                index,
+                NewEnrolment {
+                    prospect_id: *id,
+                    sequence: sequence.slug.clone(),
+                    variant: planned.variant as u32,
+                    next_due_at: planned.next_due_at,
+                },
+            ))
+        })
+        .collect();
+    let news: Vec<NewEnrolment> = planned.iter().map(|(_, n)| n.clone()).collect();
+    // The store checks "already in a sequence" again, in the transaction that enrols.
+    let written = store.enroll_many(&news, actor, now).await?;
+    for ((index, _), result) in planned.iter().zip(written) {
+        let outcome = &mut outcomes[*index].1;
+        *outcome = match (result, outcome.as_ref()) {
+            (Ok(id), Ok(planned)) => Ok(Enrolled {
+                id: Some(id),
+                ..planned.clone()
+            }),
+            (Err(running), _) => Err(format!("is already in sequence '{running}'")),
+            (Ok(_), Err(why)) => Err(why.clone()),
+        };
+    }
+    Ok(outcomes)
+}
+
 /// Whether `prospect` of `rep` can be enrolled now, and how: or why not.
 pub async fn check(
     store: &dyn Store,
@@ -29,30 +115,8 @@ pub async fn check(
     rep: &Rep,
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
-    let suppressed = match &prospect.data.email {
-        Some(email) => store.is_suppressed(email).await?,
-        None => false,
-    };
-    let post = store.latest_post(prospect.id).await?;
-    let context = context_for(prospect, rep, post.as_ref());
-    let variant = match check_eligible(prospect, sequence, suppressed, &context) {
-        Ok(variant) => variant,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    if let Some(running) = store.running_enrolments_of(prospect.id).await?.first() {
-        return Ok(Err(format!("is already in sequence '{}'", running.sequence)));
-    }
-    let first_delay = sequence.steps.first().map_or(Delay::Hours(0), |s| s.after);
-    let Some(next_due_at) = window.due_at(now, first_delay, zone_of(prospect, rep)) else {
-        return Ok(Err(
-            "the sending window never opens within a year (check [sending] holidays)".into(),
-        ));
-    };
-    Ok(Ok(Enrolled {
-        id: None,
-        variant,
-        next_due_at,
-    }))
+    let actor = Actor::System("check".into());
+    one(enrol_many(store, window, sequence, std::slice::from_ref(prospect), std::slice::from_ref(rep), &actor, now, true, &|_| {}).await?)
 }
 
 /// Enrols `prospect` of `rep`, or says why not.
@@ -65,22 +129,12 @@ pub async fn enrol(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
-    let planned = match check(store, window, sequence, prospect, rep, now).await? {
-        Ok(planned) => planned,
-        Err(reason) => return Ok(Err(reason)),
-    };
-    let new = NewEnrolment {
-        prospect_id: prospect.id,
-        sequence: sequence.slug.clone(),
-        variant: planned.variant as u32,
-        next_due_at: planned.next_due_at,
-    };
-    // The store checks "already in a sequence" again, in the transaction that enrols.
-    Ok(match store.enroll(&new, actor, now).await? {
-        Ok(id) => Ok(Enrolled {
-            id: Some(id),
-            ..planned
-        }),
-        Err(running) => Err(format!("is already in sequence '{running}'")),
-    })
+    one(enrol_many(store, window, sequence, std::slice::from_ref(prospect), std::slice::from_ref(rep), actor, now, false, &|_| {}).await?)
+}
+
+fn one(mut outcomes: Vec<Outcome>) -> Result<Result<Enrolled, String>, StoreError> {
+    match outcomes.pop() {
+        Some((_, outcome)) => Ok(outcome),
+        None => Err(StoreError::Corrupt("enrolling one prospect gave no outcome".into())),
+    }
 }

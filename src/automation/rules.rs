@@ -13,6 +13,7 @@ use crate::domain::prospect::{Prospect, ProspectEdit, ProspectRef};
 use crate::domain::rules::{on_event, on_idle, Fired, Outcome, RuleSet, Trigger};
 use crate::store::{NewSuggestion, NewTask, ProspectFilter, RepScope, Store, StoreError};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// Events read per batch.
@@ -44,6 +45,21 @@ pub struct RulesReport {
     pub skipped: Vec<String>,
 }
 
+impl RulesReport {
+    /// Everything the pass did so far, to tell whether an event made a rule act.
+    fn acted(&self) -> [usize; 7] {
+        [
+            self.advanced as usize,
+            self.suggested as usize,
+            self.reminded as usize,
+            self.tagged as usize,
+            self.enrolled as usize,
+            self.stopped as usize,
+            self.skipped.len(),
+        ]
+    }
+}
+
 pub struct RuleRunner {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
@@ -57,16 +73,19 @@ impl RuleRunner {
 
     /// One pass: new events, then idle time. What the daemon's `apply-rules` job runs.
     pub async fn run_pass(&self) -> Result<RulesReport, RulesError> {
+        self.run_pass_with(&|_| {}).await
+    }
+
+    /// `run_pass`, telling `progress` how many events it has been through.
+    pub async fn run_pass_with(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<RulesReport, RulesError> {
         let (rules, _) = self.settings.load_rules(None).map_err(RulesError::Rules)?;
         let mut report = RulesReport::default();
         let mut cursor = self.store.rule_cursor().await?;
         loop {
             let batch = self.store.events_after(cursor, BATCH).await?;
             let Some(last) = batch.last().map(|e| e.id) else { break };
-            for event in batch.iter().filter(|e| !matches!(e.actor, Actor::Rule(_))) {
-                report.events += 1;
-                self.on_new_event(&rules, event, &mut report).await?;
-            }
+            self.on_new_events(&rules, &batch, &mut report).await?;
+            progress(batch.len() as u64);
             cursor = last;
             self.store.set_rule_cursor(cursor).await?;
         }
@@ -74,20 +93,56 @@ impl RuleRunner {
         Ok(report)
     }
 
-    async fn on_new_event(&self, rules: &RuleSet, event: &Event, report: &mut RulesReport) -> Result<(), RulesError> {
-        let Some((prospect, pipeline)) = self.prospect(event.prospect_id).await? else {
-            return Ok(());
+    /// One batch of new events: the prospects and histories they need are
+    /// read in a few statements; a prospect a rule acted on is read again
+    /// before its next event, so each event sees what the ones before it did.
+    async fn on_new_events(&self, rules: &RuleSet, batch: &[Event], report: &mut RulesReport) -> Result<(), RulesError> {
+        let new: Vec<&Event> = batch.iter().filter(|e| !matches!(e.actor, Actor::Rule(_))).collect();
+        let mut ids: Vec<i64> = new.iter().map(|e| e.prospect_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let filter = ProspectFilter {
+            ids: Some(ids.clone()),
+            ..ProspectFilter::default()
         };
-        // What came before it: in time order, ids breaking ties.
-        let history: Vec<Event> = self
+        let mut prospects: HashMap<i64, Prospect> = self
             .store
-            .list_events(prospect.id)
+            .list_prospects(RepScope::Team, &filter)
             .await?
             .into_iter()
-            .filter(|e| (e.occurred_at, e.id) < (event.occurred_at, event.id))
+            .map(|p| (p.id, p))
             .collect();
-        for fired in on_event(rules, pipeline, &prospect.data.stage, &history, event) {
-            self.carry_out(&prospect, pipeline, &fired, report).await?;
+        let mut histories = self.store.events_of(&ids).await?;
+        let mut changed = HashSet::new();
+        for event in new {
+            report.events += 1;
+            let id = event.prospect_id;
+            if changed.remove(&id) {
+                match self.prospect(id).await? {
+                    Some((prospect, _)) => prospects.insert(id, prospect),
+                    None => prospects.remove(&id),
+                };
+                histories.insert(id, self.store.list_events(id).await?);
+            }
+            let Some(prospect) = prospects.get(&id) else { continue };
+            let Ok(pipeline) = self.settings.pipelines.get(&prospect.data.pipeline) else {
+                continue;
+            };
+            // What came before it: in time order, ids breaking ties.
+            let history: Vec<Event> = histories
+                .get(&id)
+                .into_iter()
+                .flatten()
+                .filter(|e| (e.occurred_at, e.id) < (event.occurred_at, event.id))
+                .cloned()
+                .collect();
+            let before = report.acted();
+            for fired in on_event(rules, pipeline, &prospect.data.stage, &history, event) {
+                self.carry_out(prospect, pipeline, &fired, report).await?;
+            }
+            if report.acted() != before {
+                changed.insert(id);
+            }
         }
         Ok(())
     }
@@ -115,13 +170,19 @@ impl RuleRunner {
                 stage: stage.map(str::to_string),
                 ..ProspectFilter::default()
             };
-            for prospect in self.store.list_prospects(RepScope::Team, &filter).await? {
-                let Ok(pipeline) = self.settings.pipelines.get(&prospect.data.pipeline) else {
-                    continue;
-                };
-                let history = self.store.list_events(prospect.id).await?;
-                for fired in on_idle(rules, pipeline, &prospect.data.stage, &history, now) {
-                    self.carry_out(&prospect, pipeline, &fired, report).await?;
+            let watched = self.store.list_prospects(RepScope::Team, &filter).await?;
+            // Histories read a batch of prospects at a time.
+            for chunk in watched.chunks(BATCH as usize) {
+                let ids: Vec<i64> = chunk.iter().map(|p| p.id).collect();
+                let histories = self.store.events_of(&ids).await?;
+                for prospect in chunk {
+                    let Ok(pipeline) = self.settings.pipelines.get(&prospect.data.pipeline) else {
+                        continue;
+                    };
+                    let history = histories.get(&prospect.id).map_or(&[][..], Vec::as_slice);
+                    for fired in on_idle(rules, pipeline, &prospect.data.stage, history, now) {
+                        self.carry_out(prospect, pipeline, &fired, report).await?;
+                    }
                 }
             }
         }

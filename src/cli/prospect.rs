@@ -435,6 +435,7 @@ async fn filter_of(app: &App, args: FilterArgs) -> anyhow::Result<(RepScope, Pro
         tag: args.tag.map(|t| t.to_lowercase()),
         search: args.search,
         limit: args.limit,
+        ids: None,
     };
     Ok((scope, filter))
 }

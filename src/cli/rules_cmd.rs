@@ -112,7 +112,10 @@ async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
 async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
     let runner = RuleRunner::new(app.store.clone(), app.clock.clone(), app.settings.clone());
     loop {
-        let report = runner.run_pass().await.map_err(|e| match e {
+        let progress = super::progress::spinner("events");
+        let report = runner.run_pass_with(&|n| progress.inc(n)).await;
+        progress.finish_and_clear();
+        let report = report.map_err(|e| match e {
             RulesError::Rules(_) => input_error(e.to_string()),
             other => other.into(),
         })?;

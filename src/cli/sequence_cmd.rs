@@ -2,7 +2,7 @@
 
 use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
-use crate::automation::enrolment::{self, enrol};
+use crate::automation::enrolment;
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::timing::Delay;
@@ -179,14 +179,20 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
     let (mut enrolled, mut refused) = (Vec::new(), Vec::new());
     let candidates = candidates(app, &sequence, &args).await?;
     let progress = super::progress::bar(candidates.len() as u64, "prospects");
-    let store = app.store.as_ref();
-    for prospect in &candidates {
-        progress.inc(1);
-        let rep = rep_of(&reps, prospect)?;
-        let outcome = match args.dry_run {
-            true => enrolment::check(store, &window, &sequence, prospect, rep, now).await?,
-            false => enrol(store, &window, &sequence, prospect, rep, &super::cli_user(), now).await?,
-        };
+    let outcomes = enrolment::enrol_many(
+        app.store.as_ref(),
+        &window,
+        &sequence,
+        &candidates,
+        &reps,
+        &super::cli_user(),
+        now,
+        args.dry_run,
+        &|n| progress.inc(n),
+    )
+    .await?;
+    progress.finish_and_clear();
+    for (prospect, (_, outcome)) in candidates.iter().zip(outcomes) {
         match outcome {
             Ok(done) => enrolled.push(serde_json::json!({
                 "enrolment": done.id, "prospect": prospect.id, "name": prospect.data.name,
@@ -195,7 +201,6 @@ async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
             Err(reason) => refused.push((format!("#{} {}", prospect.id, prospect.data.name), reason)),
         }
     }
-    progress.finish_and_clear();
     report_enrolment(app, &sequence, &enrolled, &refused, args.dry_run)
 }
 

@@ -6,6 +6,7 @@ mod digests;
 mod rules;
 mod sending;
 mod sqlite;
+mod sqlite_batches;
 mod sqlite_digests;
 mod sqlite_mail;
 mod sqlite_rules;
@@ -31,6 +32,7 @@ use crate::net::client::Validators;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -71,6 +73,8 @@ pub struct ProspectFilter {
     pub search: Option<String>,
     /// At most this many, in id order.
     pub limit: Option<u32>,
+    /// Only these prospects.
+    pub ids: Option<Vec<ProspectId>>,
 }
 
 /// A deal with what the forecast groups it by.
@@ -250,6 +254,21 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     /// Appends an event; returns false when its source key was already stored.
     async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
+    /// The events of many prospects (in time order each), in a few statements.
+    async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>>;
+    /// The newest post of each of these prospects that has one.
+    async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>>;
+    /// The sequence each of these prospects is running, if any.
+    async fn running_sequences_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>>;
+    /// Which of these addresses are on the suppression list.
+    async fn suppressed_among(&self, emails: &[String]) -> StoreResult<HashSet<String>>;
+    /// Enrols many in one transaction: each its id, or the sequence already running.
+    async fn enroll_many(
+        &self,
+        enrolments: &[NewEnrolment],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Result<i64, String>>>;
     /// Events of these kinds recorded in [from, to) (a reply read late still
     /// counts as news), in the order recorded.
     async fn events_between(

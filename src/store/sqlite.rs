@@ -13,7 +13,7 @@ use crate::sources::discovery::{plan_for, FeedPlan};
 use chrono::{NaiveDate, SecondsFormat};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -683,6 +683,11 @@ impl Store for SqliteStore {
                 .push_bind(tag.clone())
                 .push(")");
         }
+        if let Some(ids) = &filter.ids {
+            query.push(" AND p.id IN (SELECT value FROM json_each(");
+            query.push_bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
+            query.push("))");
+        }
         if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // LIKE's wildcards in the text are the user's characters, not patterns.
             let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -900,6 +905,31 @@ impl Store for SqliteStore {
         .await
         .map_err(db("load events"))?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>> {
+        self.events_for(prospects).await
+    }
+
+    async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
+        self.newest_posts(prospects).await
+    }
+
+    async fn running_sequences_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>> {
+        self.running_sequences(prospects).await
+    }
+
+    async fn suppressed_among(&self, emails: &[String]) -> StoreResult<HashSet<String>> {
+        self.suppressed_of(emails).await
+    }
+
+    async fn enroll_many(
+        &self,
+        enrolments: &[NewEnrolment],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Result<i64, String>>> {
+        self.insert_enrolments(enrolments, actor, now).await
     }
 
     async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>> {

@@ -1,8 +1,8 @@
 //! The SQLite side of sequences: enrolments, and the post templates quote.
 
-use super::sqlite::{append_event_on, db, parse_ts, scope_clause, ts};
+use super::sqlite::{db, parse_ts, scope_clause, ts};
 use super::{Enrolment, NewEnrolment, RepScope, SqliteStore, StoreError, StoreResult};
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::Actor;
 use crate::domain::prospect::ProspectId;
 use crate::domain::sequence::enrolment::PostSummary;
 use chrono::{DateTime, Utc};
@@ -23,44 +23,9 @@ impl SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Result<i64, String>> {
         let mut tx = self.write_tx().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO enrolments (prospect_id, sequence, variant, step, state, next_due_at, enrolled_at, updated_at) \
-             SELECT id, ?, ?, 0, 'active', ?, ?, ? FROM prospects WHERE id = ? \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(&enrolment.sequence)
-        .bind(i64::from(enrolment.variant))
-        .bind(ts(enrolment.next_due_at))
-        .bind(ts(now))
-        .bind(ts(now))
-        .bind(enrolment.prospect_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("enrol a prospect"))?;
-        let Some(id) = id else {
-            let running: Option<String> = sqlx::query_scalar(
-                "SELECT sequence FROM enrolments WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",
-            )
-            .bind(enrolment.prospect_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("enrol a prospect"))?;
-            return match running {
-                Some(sequence) => Ok(Err(sequence)),
-                None => Err(StoreError::NotFound(format!("no prospect #{}", enrolment.prospect_id))),
-            };
-        };
-        let event = NewEvent {
-            prospect_id: enrolment.prospect_id,
-            kind: SEQUENCE_ENROLLED.into(),
-            occurred_at: now,
-            source_key: format!("enrolment:{id}"),
-            actor: actor.clone(),
-            data: serde_json::json!({ "sequence": enrolment.sequence, "variant": enrolment.variant, "enrolment": id }),
-        };
-        append_event_on(&mut tx, &event, now).await?;
+        let done = super::sqlite_batches::insert_enrolment_on(&mut tx, enrolment, actor, now).await?;
         tx.commit().await.map_err(db("enrol a prospect"))?;
-        Ok(Ok(id))
+        Ok(done)
     }
 
     pub(super) async fn claim_enrolments(

@@ -1,0 +1,182 @@
+//! Reads and writes for many prospects at once, so enrolling thousands or
+//! replaying thousands of events costs a few statements per batch rather
+//! than a few per prospect: events, newest posts, running sequences and
+//! suppression for a list of prospects, and enrolling many in one transaction.
+
+use super::sqlite::{append_event_on, db, event_from_row, parse_ts, ts};
+use super::sqlite_sequences::SEQUENCE_ENROLLED;
+use super::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
+use crate::domain::event::{Actor, Event, NewEvent};
+use crate::domain::prospect::ProspectId;
+use crate::domain::sequence::enrolment::PostSummary;
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use std::collections::{HashMap, HashSet};
+
+/// Keys per statement: under SQLite's limit on bound values.
+const CHUNK: usize = 500;
+
+impl SqliteStore {
+    /// Rows of `select` (ending where `IN (` goes) for each chunk of `ids`, then `tail`.
+    async fn rows_for<K: Clone + Send + Sync + 'static>(
+        &self,
+        select: &str,
+        tail: &str,
+        keys: &[K],
+        what: &'static str,
+    ) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>>
+    where
+        for<'q> K: sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let mut query = QueryBuilder::<Sqlite>::new(select);
+            query.push(" IN (");
+            let mut list = query.separated(", ");
+            for key in chunk {
+                list.push_bind(key.clone());
+            }
+            query.push(")").push(tail);
+            found.extend(query.build().fetch_all(self.pool()).await.map_err(db(what))?);
+        }
+        Ok(found)
+    }
+
+    pub(super) async fn events_for(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>> {
+        let rows = self
+            .rows_for(
+                &format!("SELECT {} FROM events WHERE prospect_id", super::sqlite::EVENT_COLUMNS),
+                " ORDER BY prospect_id, occurred_at, id",
+                prospects,
+                "load events",
+            )
+            .await?;
+        let mut events: HashMap<ProspectId, Vec<Event>> = HashMap::new();
+        for row in &rows {
+            let event = event_from_row(row)?;
+            events.entry(event.prospect_id).or_default().push(event);
+        }
+        Ok(events)
+    }
+
+    pub(super) async fn newest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
+        let rows = self
+            .rows_for(
+                "SELECT prospect_id, occurred_at, data FROM (SELECT prospect_id, occurred_at, data, \
+                 ROW_NUMBER() OVER (PARTITION BY prospect_id ORDER BY occurred_at DESC, id DESC) AS newest \
+                 FROM events WHERE kind = 'post' AND prospect_id",
+                ") WHERE newest = 1",
+                prospects,
+                "find the latest posts",
+            )
+            .await?;
+        let mut posts = HashMap::new();
+        for row in &rows {
+            let data: serde_json::Value = serde_json::from_str(row.get("data"))
+                .map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
+            let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+            // A post logged by hand carries a note where a feed item has its text.
+            let body = [text("text"), text("note")]
+                .into_iter()
+                .find(|t| !t.trim().is_empty())
+                .unwrap_or_default();
+            let date = parse_ts(row.get("occurred_at"))?;
+            posts.insert(
+                row.get::<i64, _>("prospect_id"),
+                PostSummary::new(text("title"), body, text("url"), date),
+            );
+        }
+        Ok(posts)
+    }
+
+    pub(super) async fn running_sequences(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>> {
+        let rows = self
+            .rows_for(
+                "SELECT prospect_id, sequence FROM enrolments WHERE state IN ('active', 'snoozed', 'paused') AND prospect_id",
+                "",
+                prospects,
+                "list running sequences",
+            )
+            .await?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+
+    pub(super) async fn suppressed_of(&self, emails: &[String]) -> StoreResult<HashSet<String>> {
+        let by_hash: HashMap<String, &String> = emails.iter().map(|e| (email_hash(e), e)).collect();
+        let hashes: Vec<String> = by_hash.keys().cloned().collect();
+        let rows = self
+            .rows_for(
+                "SELECT email_sha256 FROM suppressions WHERE email_sha256",
+                "",
+                &hashes,
+                "check the suppression list",
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| by_hash.get(&row.get::<String, _>(0)).map(|e| (*e).clone()))
+            .collect())
+    }
+
+    /// Enrols each in one transaction: the id, or the sequence already running.
+    pub(super) async fn insert_enrolments(
+        &self,
+        enrolments: &[NewEnrolment],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Result<i64, String>>> {
+        let mut tx = self.write_tx().await?;
+        let mut done = Vec::with_capacity(enrolments.len());
+        for enrolment in enrolments {
+            done.push(insert_enrolment_on(&mut tx, enrolment, actor, now).await?);
+        }
+        tx.commit().await.map_err(db("enrol prospects"))?;
+        Ok(done)
+    }
+}
+
+/// One enrolment and its `sequence.enrolled` event, inside `tx`.
+pub(super) async fn insert_enrolment_on(
+    tx: &mut Transaction<'static, Sqlite>,
+    enrolment: &NewEnrolment,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> StoreResult<Result<i64, String>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO enrolments (prospect_id, sequence, variant, step, state, next_due_at, enrolled_at, updated_at) \
+         SELECT id, ?, ?, 0, 'active', ?, ?, ? FROM prospects WHERE id = ? \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(&enrolment.sequence)
+    .bind(i64::from(enrolment.variant))
+    .bind(ts(enrolment.next_due_at))
+    .bind(ts(now))
+    .bind(ts(now))
+    .bind(enrolment.prospect_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db("enrol a prospect"))?;
+    let Some(id) = id else {
+        let running: Option<String> = sqlx::query_scalar(
+            "SELECT sequence FROM enrolments WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",
+        )
+        .bind(enrolment.prospect_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db("enrol a prospect"))?;
+        return match running {
+            Some(sequence) => Ok(Err(sequence)),
+            None => Err(StoreError::NotFound(format!("no prospect #{}", enrolment.prospect_id))),
+        };
+    };
+    let event = NewEvent {
+        prospect_id: enrolment.prospect_id,
+        kind: SEQUENCE_ENROLLED.into(),
+        occurred_at: now,
+        source_key: format!("enrolment:{id}"),
+        actor: actor.clone(),
+        data: serde_json::json!({ "sequence": enrolment.sequence, "variant": enrolment.variant, "enrolment": id }),
+    };
+    append_event_on(tx, &event, now).await?;
+    Ok(Ok(id))
+}
