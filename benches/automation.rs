@@ -83,7 +83,11 @@ fn ms(t: StdDuration) -> f64 {
 
 fn report(what: &str, work: StdDuration, baseline: StdDuration) {
     let ratio = work.as_secs_f64() / baseline.as_secs_f64().max(1e-9);
-    let verdict = if work < StdDuration::from_secs(1) { "met" } else { "NOT met" };
+    let verdict = if work < StdDuration::from_secs(1) {
+        "met"
+    } else {
+        "NOT met"
+    };
     println!(
         "{what}: median {:.1} ms, bare reads {:.1} ms, ratio {ratio:.1}x; under 1 s: {verdict}",
         ms(work),

@@ -17,7 +17,9 @@ fn tour() -> Vec<Vec<String>> {
     let mut commands = Vec::new();
     let mut pending = String::new();
     for line in section[..end].lines() {
-        let Some(code) = line.strip_prefix("    ") else { continue };
+        let Some(code) = line.strip_prefix("    ") else {
+            continue;
+        };
         if pending.is_empty() && !code.starts_with("rapport ") {
             continue;
         }
@@ -117,13 +119,23 @@ fn the_readme_quick_tour_runs_as_written() {
             .map(|(_, o)| o.clone())
             .unwrap_or_else(|| panic!("no command {prefix}"))
     };
-    assert!(said("rapport prospect import").contains("imported 4"), "{}", said("rapport prospect import"));
+    assert!(
+        said("rapport prospect import").contains("imported 4"),
+        "{}",
+        said("rapport prospect import")
+    );
     assert!(said("rapport prospect list --stage proposal").contains("100,000 USD"));
     assert!(said("rapport sources test").contains("Why we moved to trunk-based development"));
-    assert!(said("rapport poll --once").contains("1 new posts"), "{}", said("rapport poll --once"));
+    assert!(
+        said("rapport poll --once").contains("1 new posts"),
+        "{}",
+        said("rapport poll --once")
+    );
     assert!(said("rapport sequence enroll example --stage prospecting --dry-run").contains("would be enrolled"));
     assert!(said("rapport sequence preview").contains("cannot be enrolled"));
     assert!(said("rapport tasks --all").contains("send the deck"));
     assert!(ws.path("deals.csv").is_file());
-    assert!(std::fs::read_to_string(ws.path("deals.csv")).unwrap().contains("Jane Doe"));
+    assert!(std::fs::read_to_string(ws.path("deals.csv"))
+        .unwrap()
+        .contains("Jane Doe"));
 }

@@ -116,7 +116,18 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
     let actor = Actor::System("check".into());
-    one(enrol_many(store, window, sequence, std::slice::from_ref(prospect), std::slice::from_ref(rep), &actor, now, true, &|_| {}).await?)
+    one(enrol_many(
+        store,
+        window,
+        sequence,
+        std::slice::from_ref(prospect),
+        std::slice::from_ref(rep),
+        &actor,
+        now,
+        true,
+        &|_| {},
+    )
+    .await?)
 }
 
 /// Enrols `prospect` of `rep`, or says why not.
@@ -129,7 +140,18 @@ pub async fn enrol(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
-    one(enrol_many(store, window, sequence, std::slice::from_ref(prospect), std::slice::from_ref(rep), actor, now, false, &|_| {}).await?)
+    one(enrol_many(
+        store,
+        window,
+        sequence,
+        std::slice::from_ref(prospect),
+        std::slice::from_ref(rep),
+        actor,
+        now,
+        false,
+        &|_| {},
+    )
+    .await?)
 }
 
 fn one(mut outcomes: Vec<Outcome>) -> Result<Result<Enrolled, String>, StoreError> {

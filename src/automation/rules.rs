@@ -96,7 +96,12 @@ impl RuleRunner {
     /// One batch of new events: the prospects and histories they need are
     /// read in a few statements; a prospect a rule acted on is read again
     /// before its next event, so each event sees what the ones before it did.
-    async fn on_new_events(&self, rules: &RuleSet, batch: &[Event], report: &mut RulesReport) -> Result<(), RulesError> {
+    async fn on_new_events(
+        &self,
+        rules: &RuleSet,
+        batch: &[Event],
+        report: &mut RulesReport,
+    ) -> Result<(), RulesError> {
         let new: Vec<&Event> = batch.iter().filter(|e| !matches!(e.actor, Actor::Rule(_))).collect();
         let mut ids: Vec<i64> = new.iter().map(|e| e.prospect_id).collect();
         ids.sort_unstable();

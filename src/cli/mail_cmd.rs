@@ -111,7 +111,9 @@ fn mail_sync(app: &App) -> anyhow::Result<MailSync> {
 }
 
 async fn sync_once(app: &App) -> anyhow::Result<()> {
+    let progress = super::progress::working("reading mailboxes");
     let report = mail_sync(app)?.sync_all().await;
+    progress.finish_and_clear();
     print_report(app, &report)?;
     match report.errors.first() {
         None => Ok(()),

@@ -29,3 +29,16 @@ pub fn spinner(unit: &str) -> indicatif::ProgressBar {
     }
     bar
 }
+
+/// A spinner saying what is going on, ticking by itself, or a hidden one.
+pub fn working(what: &str) -> indicatif::ProgressBar {
+    let bar = spinner(what);
+    if !bar.is_hidden() {
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+    bar
+}

@@ -18,7 +18,7 @@ const CHUNK: usize = 500;
 
 impl SqliteStore {
     /// Rows of `select` (ending where `IN (` goes) for each chunk of `ids`, then `tail`.
-    async fn rows_for<K: Clone + Send + Sync + 'static>(
+    async fn rows_for<K>(
         &self,
         select: &str,
         tail: &str,
@@ -26,6 +26,7 @@ impl SqliteStore {
         what: &'static str,
     ) -> StoreResult<Vec<sqlx::sqlite::SqliteRow>>
     where
+        K: Clone + Send + Sync + 'static,
         for<'q> K: sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
     {
         let mut found = Vec::new();
