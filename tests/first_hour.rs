@@ -432,3 +432,43 @@ fn a_digest_for_a_date_is_shown_as_sent_at_the_digest_hour() {
         "logged after that digest went: {digest}"
     );
 }
+
+#[test]
+fn human_facing_times_are_in_the_reps_zone_and_json_stays_utc() {
+    let ws = jane_and_raj();
+    sending_config(&ws, "");
+    ws.ok(&[
+        "prospect",
+        "edit",
+        "jane@acme.io",
+        "--add-profile",
+        "https://github.com/jane",
+    ]);
+    let now = "2026-12-01T09:00:00Z";
+    ws.at(now, &["log", "jane@acme.io", "call", "--at", "2026-12-01T08:30:00Z"]);
+    ws.at(now, &["sequence", "enroll", "example", "raj@globex.com"]);
+    let shown = ws.ok(&["prospect", "show", "jane@acme.io"]);
+    assert!(shown.contains("timeline (Europe/Oslo):"), "{shown}");
+    assert!(shown.contains("2026-12-01 09:30 CET  call"), "{shown}");
+    let status = ws.at(now, &["sequence", "status"]);
+    assert!(status.contains("2026-12-01 10:00 CET"), "{status}");
+    let sources = ws.ok(&["sources"]);
+    assert!(sources.contains(" CET"), "{sources}");
+    let json = ws.json_at(now, &["sequence", "status"]);
+    assert_eq!(json[0]["next_due_at"], "2026-12-01T09:00:00Z", "{json}");
+}
+
+#[test]
+fn the_digest_shows_the_pipeline_change_since_the_last_one_sent() {
+    let ws = jane_and_raj();
+    ws.ok(&["prospect", "edit", "jane@acme.io", "--value", "100k"]);
+    ws.ok(&["prospect", "move", "jane@acme.io", "proposal"]);
+    // Sent on Tuesday morning (to the .eml outbox).
+    let out = ws.at("2026-12-01T06:05:00Z", &["digest", "--send"]);
+    assert!(out.contains("digests sent 1"), "{out}");
+    ws.ok(&["prospect", "edit", "raj@globex.com", "--value", "$50,000"]);
+    ws.ok(&["prospect", "move", "raj@globex.com", "proposal"]);
+    let digest = ws.ok(&["digest", "--date", "2026-12-02"]);
+    assert!(digest.contains("since the last digest"), "{digest}");
+    assert!(digest.contains("(+"), "{digest}");
+}
