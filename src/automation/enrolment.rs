@@ -116,18 +116,7 @@ pub async fn check(
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
     let actor = Actor::System("check".into());
-    one(enrol_many(
-        store,
-        window,
-        sequence,
-        std::slice::from_ref(prospect),
-        std::slice::from_ref(rep),
-        &actor,
-        now,
-        true,
-        &|_| {},
-    )
-    .await?)
+    one(store, window, sequence, prospect, rep, &actor, now, true).await
 }
 
 /// Enrols `prospect` of `rep`, or says why not.
@@ -140,21 +129,23 @@ pub async fn enrol(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<Result<Enrolled, String>, StoreError> {
-    one(enrol_many(
-        store,
-        window,
-        sequence,
-        std::slice::from_ref(prospect),
-        std::slice::from_ref(rep),
-        actor,
-        now,
-        false,
-        &|_| {},
-    )
-    .await?)
+    one(store, window, sequence, prospect, rep, actor, now, false).await
 }
 
-fn one(mut outcomes: Vec<Outcome>) -> Result<Result<Enrolled, String>, StoreError> {
+#[allow(clippy::too_many_arguments)]
+async fn one(
+    store: &dyn Store,
+    window: &SendingWindow,
+    sequence: &Sequence,
+    prospect: &Prospect,
+    rep: &Rep,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<Result<Enrolled, String>, StoreError> {
+    let prospects = std::slice::from_ref(prospect);
+    let reps = std::slice::from_ref(rep);
+    let mut outcomes = enrol_many(store, window, sequence, prospects, reps, actor, now, dry_run, &|_| {}).await?;
     match outcomes.pop() {
         Some((_, outcome)) => Ok(outcome),
         None => Err(StoreError::Corrupt("enrolling one prospect gave no outcome".into())),

@@ -90,7 +90,7 @@ pub async fn run(app: &App, args: TasksArgs) -> anyhow::Result<()> {
         Some(TasksCommand::Snooze(snooze)) => {
             let task = app.store.find_task(scope, snooze.id).await?;
             let rep = rep_of(app, task.rep_id).await?;
-            let window = sending_window(app)?;
+            let window = app.sending_window()?;
             let due_at = due_in(&snooze.span, app.now(), &window, rep.zone()).map_err(input_error)?;
             let task = app.store.reschedule_task(scope, snooze.id, due_at).await?;
             if app.json {
@@ -177,7 +177,7 @@ pub async fn remind(app: &App, args: RemindArgs) -> anyhow::Result<()> {
     let scope = app.scope(args.rep.rep.as_deref()).await?;
     let prospect = app.store.find_prospect(scope, &reference).await?;
     let rep = rep_of(app, prospect.data.rep_id).await?;
-    let window = sending_window(app)?;
+    let window = app.sending_window()?;
     let now = app.now();
     let due_at = match (&args.span, &args.on) {
         (Some(span), _) => due_in(span, now, &window, rep.zone()),
@@ -217,15 +217,6 @@ async fn rep_of(app: &App, id: crate::domain::prospect::RepId) -> anyhow::Result
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| anyhow::anyhow!("rep #{id} is missing"))
-}
-
-/// The working days reminders count: the `[sending]` days and holidays.
-fn sending_window(app: &App) -> anyhow::Result<crate::domain::sequence::timing::SendingWindow> {
-    app.settings
-        .config
-        .sending
-        .window()
-        .map_err(|(key, message)| input_error(format!("{key}: {message}")))
 }
 
 async fn complete(app: &App, scope: RepScope, args: DoneArgs) -> anyhow::Result<()> {
