@@ -14,7 +14,8 @@ mod imap;
 
 use futures::TryStreamExt;
 use rapport::config::{self, Settings};
-use rapport::domain::clock::{Clock, SystemClock};
+use rapport::clock::SystemClock;
+use rapport::domain::clock::Clock;
 use rapport::domain::event::Actor;
 use rapport::domain::mail::envelope::ENVELOPE_FIELDS;
 use rapport::domain::money::Amount;

@@ -1,6 +1,7 @@
 //! rapport: a self-hosted social-selling engagement tracker and sync daemon.
 //!
 //! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
+//! - [`clock`]: the system's clocks (the domain is handed a `Clock`, never reads one).
 //! - [`config`]: loading and validating configuration.
 //! - [`automation`]: the stage rules run over the event log; enrolling in sequences.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
@@ -14,6 +15,7 @@
 
 pub mod automation;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod domain;

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use rapport::config::{self, JobConfig};
 use rapport::daemon::{Job, JobContext, JobError, Scheduler};
-use rapport::domain::clock::{FixedClock, SystemClock};
+use rapport::clock::SystemClock;
+use rapport::domain::clock::FixedClock;
 use rapport::store::{SqliteStore, Store};
 use std::sync::Arc;
 

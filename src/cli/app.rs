@@ -2,7 +2,8 @@
 
 use super::{input_error, Cli, Command, RepArg};
 use crate::config::{self, LogFormat, Settings};
-use crate::domain::clock::{Clock, FixedClock, ShiftedClock, SystemClock};
+use crate::clock::{ShiftedClock, SystemClock};
+use crate::domain::clock::{Clock, FixedClock};
 use crate::domain::prospect::Rep;
 use crate::store::{RepScope, SqliteStore, Store};
 use anyhow::Context;

@@ -6,6 +6,7 @@
 //! `pipelines/` folder is looked up beside the config file.
 
 mod check;
+mod jobs;
 mod mailbox;
 mod rules;
 mod secret;
@@ -14,6 +15,7 @@ mod sequences;
 mod validate;
 
 pub use check::Problem;
+pub use jobs::{JobSpec, JOBS, JOB_NAMES};
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
 pub use rules::SHIPPED_RULES;
@@ -580,22 +582,11 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
 
 /// Jobs the daemon always has unless the config says otherwise.
 fn add_default_jobs(jobs: &mut BTreeMap<String, JobConfig>) {
-    // A poll run can take long when many feeds share a host (one request per
-    // second to each); what it fetched is stored as it goes.
-    for (name, schedule, timeout_secs) in [
-        ("housekeeping", "17 3 * * *", None),
-        ("poll-feeds", "*/5 * * * *", Some(1800)),
-        ("sync-mail", "*/5 * * * *", Some(1800)),
-        // Every minute: the pacing gap, not the schedule, spaces the sends.
-        ("send-sequences", "* * * * *", Some(1800)),
-        ("apply-rules", "* * * * *", Some(1800)),
-        // Every minute: each rep's digest goes at their own local hour.
-        ("send-digests", "* * * * *", Some(1800)),
-    ] {
-        jobs.entry(name.into()).or_insert(JobConfig {
-            schedule: schedule.into(),
+    for spec in JOBS {
+        jobs.entry(spec.name.into()).or_insert(JobConfig {
+            schedule: spec.schedule.into(),
             time_zone: "UTC".into(),
-            timeout_secs,
+            timeout_secs: spec.timeout_secs,
             enabled: true,
         });
     }

@@ -35,12 +35,12 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
         }
     }
     for (name, job) in &config.jobs {
-        if !crate::daemon::JOB_NAMES.contains(&name.as_str()) {
+        if !JOB_NAMES.contains(&name.as_str()) {
             problems.push(bad(
                 &format!("jobs.{name}"),
                 format!(
                     "there is no job '{name}'; known jobs: {}",
-                    crate::daemon::JOB_NAMES.join(", ")
+                    JOB_NAMES.join(", ")
                 ),
             ));
         }

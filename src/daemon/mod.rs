@@ -1,7 +1,7 @@
 //! The daemon: runs named jobs on cron schedules until SIGINT/SIGTERM.
 //!
-//! Later capabilities register their jobs here (poll feeds, sync mail, send
-//! sequences, reminders, digests) by adding to [`JOB_NAMES`] and [`job_for`].
+//! The jobs are listed once, in `config::JOBS` (name, default schedule, time
+//! limit); [`job_for`] makes each from its name.
 
 mod jobs;
 mod scheduler;
@@ -18,15 +18,9 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 /// Every job the daemon knows, by config name (`[jobs.NAME]`).
-pub const JOB_NAMES: &[&str] = &[
-    "housekeeping",
-    "poll-feeds",
-    "sync-mail",
-    "send-sequences",
-    "apply-rules",
-    "send-digests",
-];
+pub use crate::config::JOB_NAMES;
 
+/// Makes the job of a name in `config::JOBS`.
 fn job_for(name: &str) -> Option<Arc<dyn Job>> {
     match name {
         "housekeeping" => Some(Arc::new(Housekeeping)),
@@ -175,4 +169,15 @@ fn start_mail_watchers(ctx: &JobContext, stop: tokio::sync::watch::Receiver<bool
         watchers.spawn(watch);
     }
     watchers
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_listed_job_can_be_made_and_is_named_as_listed() {
+        for spec in crate::config::JOBS {
+            let job = super::job_for(spec.name).unwrap_or_else(|| panic!("no maker for job {}", spec.name));
+            assert_eq!(job.name(), spec.name);
+        }
+    }
 }

@@ -111,6 +111,13 @@ impl PollPolicy {
     }
 }
 
+/// Cache validators from the last successful fetch of a URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,12 +37,8 @@ pub struct FetchSettings {
     pub base_urls: BTreeMap<String, Url>,
 }
 
-/// Cache validators from the last successful fetch of a URL.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
+pub use crate::domain::polling::Validators;
+
 
 #[derive(Debug)]
 pub enum Fetched {

@@ -28,7 +28,7 @@ use crate::domain::learned::Path;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::PostSummary;
-use crate::net::client::Validators;
+use crate::domain::polling::Validators;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
