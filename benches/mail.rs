@@ -13,8 +13,8 @@ mod common;
 mod imap;
 
 use futures::TryStreamExt;
-use rapport::config::{self, Settings};
 use rapport::clock::SystemClock;
+use rapport::config::{self, Settings};
 use rapport::domain::clock::Clock;
 use rapport::domain::event::Actor;
 use rapport::domain::mail::envelope::ENVELOPE_FIELDS;

@@ -12,8 +12,8 @@ mod common;
 
 use chrono::Utc;
 use futures::stream::{self, StreamExt};
-use rapport::config::{self, Settings};
 use rapport::clock::SystemClock;
+use rapport::config::{self, Settings};
 use rapport::domain::clock::Clock;
 use rapport::net::client::{Fetched, HttpClient, Validators};
 use rapport::sources::poll::Poller;

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use rapport::clock::SystemClock;
 use rapport::config::{self, JobConfig};
 use rapport::daemon::{Job, JobContext, JobError, Scheduler};
-use rapport::clock::SystemClock;
 use rapport::domain::clock::FixedClock;
 use rapport::store::{SqliteStore, Store};
 use std::sync::Arc;

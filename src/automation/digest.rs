@@ -8,14 +8,13 @@ use crate::domain::digest::timing::moment;
 use crate::domain::digest::{
     BrokenSource, DigestInput, Paused, PipelineSummary, Post, Reply, Suggestion, Task, Unverified, Who,
 };
+use crate::domain::event::kinds::{EMAIL_REPLIED, EMAIL_UNVERIFIED, POST};
 use crate::domain::event::Event;
 use crate::domain::forecast::Forecast;
-use crate::domain::mail::{EMAIL_REPLIED, EMAIL_UNVERIFIED};
 use crate::domain::money::Amount;
 use crate::domain::prospect::{Prospect, ProspectId, Rep};
 use crate::domain::score;
 use crate::domain::text::excerpt;
-use crate::sources::poll::POST;
 use crate::store::{ProspectFilter, RepScope, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -206,11 +205,7 @@ fn post(settings: &Settings, prospect: &Prospect, who: Who, event: &Event) -> Op
         .ok()
         .and_then(|p| p.stage(&prospect.data.stage))
         .map_or(prospect.data.stage.clone(), |s| s.name.clone());
-    // A post logged by hand carries a note where a feed item has its text.
-    let body = [text_of(event, "text"), text_of(event, "note")]
-        .into_iter()
-        .find(|t| !t.trim().is_empty())
-        .unwrap_or_default();
+    let body = crate::domain::event::post_text(&event.data);
     let title = match text_of(event, "title").trim() {
         "" => excerpt(body, 80),
         title => title.to_string(),

@@ -21,7 +21,7 @@ const BATCH: u32 = 500;
 /// Passes a firing's action may fail in before it is given up.
 const MAX_ATTEMPTS: u32 = 3;
 /// The event kind `rapport tasks done` logs for a reminder.
-pub const FOLLOW_UP: &str = "follow_up";
+use crate::domain::event::kinds::FOLLOW_UP;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {

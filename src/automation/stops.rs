@@ -6,8 +6,8 @@
 //! every step, so nothing is sent in between either way.
 
 use crate::config::Settings;
+use crate::domain::event::kinds::EMAIL_BOUNCED;
 use crate::domain::event::{Actor, Event, NewEvent};
-use crate::domain::mail::EMAIL_BOUNCED;
 use crate::domain::prospect::{Prospect, ProspectId, ProspectRef};
 use crate::domain::sequence::enrolment::zone_of;
 use crate::domain::sequence::stop::{company_domain, decide, Decision, Situation};
@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 /// The event kind of a stopped sequence.
-pub const SEQUENCE_STOPPED: &str = "sequence.stopped";
+use crate::domain::event::kinds::SEQUENCE_STOPPED;
 
 /// What the prospect's situation says about the enrolment's next step.
 pub async fn decision(

@@ -1,8 +1,8 @@
 //! What every command starts from: settings, store, clock and output mode.
 
 use super::{input_error, Cli, Command, RepArg};
-use crate::config::{self, LogFormat, Settings};
 use crate::clock::{ShiftedClock, SystemClock};
+use crate::config::{self, LogFormat, Settings};
 use crate::domain::clock::{Clock, FixedClock};
 use crate::domain::prospect::Rep;
 use crate::store::{RepScope, SqliteStore, Store};

@@ -2,7 +2,8 @@
 
 use super::output;
 use super::{input_error, App};
-use crate::domain::mail::{classify, Classification, EMAIL_UNVERIFIED};
+use crate::domain::event::kinds::EMAIL_UNVERIFIED;
+use crate::domain::mail::{classify, Classification};
 use crate::domain::text::printable;
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};

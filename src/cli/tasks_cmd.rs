@@ -3,8 +3,8 @@
 //! done; putting one off; and `rapport remind`.
 
 use super::{cli_user, input_error, output, App, RepArg};
-use crate::automation::rules::FOLLOW_UP;
 use crate::automation::sequence_tasks::add_due;
+use crate::domain::event::kinds::FOLLOW_UP;
 use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;
 use crate::domain::prospect::ProspectRef;

@@ -38,10 +38,7 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
         if !JOB_NAMES.contains(&name.as_str()) {
             problems.push(bad(
                 &format!("jobs.{name}"),
-                format!(
-                    "there is no job '{name}'; known jobs: {}",
-                    JOB_NAMES.join(", ")
-                ),
+                format!("there is no job '{name}'; known jobs: {}", JOB_NAMES.join(", ")),
             ));
         }
         if job.time_zone.parse::<chrono_tz::Tz>().is_err() {

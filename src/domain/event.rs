@@ -6,9 +6,126 @@ use serde::Serialize;
 
 use super::prospect::ProspectId;
 
-/// Kinds rapport itself records; a hand-logged kind may not use these.
-pub const PROSPECT_CREATED: &str = "prospect.created";
-pub const STAGE_CHANGED: &str = "stage.changed";
+/// The kinds of event rapport itself knows, each with its stored name. An
+/// event's `kind` is stored as that name (a rep's own kinds, declared in the
+/// config, are stored as written); every layer names kinds through this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    ProspectCreated,
+    StageChanged,
+    /// A post in a prospect's public feed (or seen elsewhere and logged).
+    Post,
+    EmailSent,
+    EmailReplied,
+    EmailAutoReplied,
+    EmailBounced,
+    EmailUnsubscribed,
+    EmailComplained,
+    /// A report naming a prospect that could not be tied to mail sent to them.
+    EmailUnverified,
+    SequenceEnrolled,
+    SequenceStopped,
+    SequenceSnoozed,
+    MeetingBooked,
+    ProposalSigned,
+    /// What `rapport tasks done` logs for a reminder.
+    FollowUp,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 16] = [
+        EventKind::ProspectCreated,
+        EventKind::StageChanged,
+        EventKind::Post,
+        EventKind::EmailSent,
+        EventKind::EmailReplied,
+        EventKind::EmailAutoReplied,
+        EventKind::EmailBounced,
+        EventKind::EmailUnsubscribed,
+        EventKind::EmailComplained,
+        EventKind::EmailUnverified,
+        EventKind::SequenceEnrolled,
+        EventKind::SequenceStopped,
+        EventKind::SequenceSnoozed,
+        EventKind::MeetingBooked,
+        EventKind::ProposalSigned,
+        EventKind::FollowUp,
+    ];
+
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ProspectCreated => "prospect.created",
+            EventKind::StageChanged => "stage.changed",
+            EventKind::Post => "post",
+            EventKind::EmailSent => "email.sent",
+            EventKind::EmailReplied => "email.replied",
+            EventKind::EmailAutoReplied => "email.auto_replied",
+            EventKind::EmailBounced => "email.bounced",
+            EventKind::EmailUnsubscribed => "email.unsubscribed",
+            EventKind::EmailComplained => "email.complained",
+            EventKind::EmailUnverified => "email.unverified",
+            EventKind::SequenceEnrolled => "sequence.enrolled",
+            EventKind::SequenceStopped => "sequence.stopped",
+            EventKind::SequenceSnoozed => "sequence.snoozed",
+            EventKind::MeetingBooked => "meeting.booked",
+            EventKind::ProposalSigned => "proposal.signed",
+            EventKind::FollowUp => "follow_up",
+        }
+    }
+
+    /// The kind of a stored name, if rapport knows it.
+    pub fn of(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The prospect's own doing (not the rep's, not rapport's bookkeeping).
+    pub fn is_activity(self) -> bool {
+        matches!(
+            self,
+            EventKind::Post
+                | EventKind::EmailReplied
+                | EventKind::EmailAutoReplied
+                | EventKind::MeetingBooked
+                | EventKind::ProposalSigned
+        )
+    }
+}
+
+/// The stored names of [`EventKind`], for matching on an event's `kind`.
+pub mod kinds {
+    use super::EventKind;
+
+    pub const PROSPECT_CREATED: &str = EventKind::ProspectCreated.as_str();
+    pub const STAGE_CHANGED: &str = EventKind::StageChanged.as_str();
+    pub const POST: &str = EventKind::Post.as_str();
+    pub const EMAIL_SENT: &str = EventKind::EmailSent.as_str();
+    pub const EMAIL_REPLIED: &str = EventKind::EmailReplied.as_str();
+    pub const EMAIL_AUTO_REPLIED: &str = EventKind::EmailAutoReplied.as_str();
+    pub const EMAIL_BOUNCED: &str = EventKind::EmailBounced.as_str();
+    pub const EMAIL_UNSUBSCRIBED: &str = EventKind::EmailUnsubscribed.as_str();
+    pub const EMAIL_COMPLAINED: &str = EventKind::EmailComplained.as_str();
+    pub const EMAIL_UNVERIFIED: &str = EventKind::EmailUnverified.as_str();
+    pub const SEQUENCE_ENROLLED: &str = EventKind::SequenceEnrolled.as_str();
+    pub const SEQUENCE_STOPPED: &str = EventKind::SequenceStopped.as_str();
+    pub const SEQUENCE_SNOOZED: &str = EventKind::SequenceSnoozed.as_str();
+    pub const MEETING_BOOKED: &str = EventKind::MeetingBooked.as_str();
+    pub const PROPOSAL_SIGNED: &str = EventKind::ProposalSigned.as_str();
+    pub const FOLLOW_UP: &str = EventKind::FollowUp.as_str();
+}
+
+pub use kinds::{PROSPECT_CREATED, STAGE_CHANGED};
+
+/// A post event's words: a feed item's text, else the note of a post logged by hand.
+pub fn post_text(data: &serde_json::Value) -> &str {
+    let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+    [text("text"), text("note")]
+        .into_iter()
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or_default()
+}
+
+/// Prefixes of the kinds rapport itself records; a hand-logged kind may not use these.
 const RESERVED_PREFIXES: [&str; 4] = ["prospect.", "stage.", "email.", "sequence."];
 
 /// Who caused an event.
@@ -122,14 +239,14 @@ pub fn stage_change(
 pub const LOGGABLE_KINDS: &[&str] = &[
     "call",
     "call.voicemail",
-    "meeting.booked",
+    kinds::MEETING_BOOKED,
     "meeting.held",
     "meeting.canceled",
     "meeting.no_show",
     "proposal.sent",
-    "proposal.signed",
+    kinds::PROPOSAL_SIGNED,
     // A reply seen outside rapport's mailbox sync: stops sequences like a synced one.
-    "email.replied",
+    kinds::EMAIL_REPLIED,
     "linkedin.comment",
     "linkedin.like",
     "linkedin.message",
@@ -145,17 +262,17 @@ pub const LOGGABLE_KINDS: &[&str] = &[
     "social.like",
     "social.message",
     "social.share",
-    "post",
+    kinds::POST,
     "event.attended",
     "referral",
     "note",
-    "follow_up",
+    kinds::FOLLOW_UP,
 ];
 
 /// A hand-logged kind that rapport records itself but lets a person record
 /// too (marked hand-logged): a reply read outside the synced mailbox.
 pub fn is_hand_loggable_reserved(kind: &str) -> bool {
-    kind == "email.replied"
+    kind == kinds::EMAIL_REPLIED
 }
 
 /// Checks the form of a kind such as `linkedin.comment`, `call` or `meeting.booked`.
@@ -212,6 +329,14 @@ pub fn known_logged_kind(kind: &str, known: &[String]) -> Result<String, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_stored_name() {
+        for kind in EventKind::ALL {
+            assert_eq!(EventKind::of(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::of("linkedin.comment"), None);
+    }
 
     #[test]
     fn a_typo_in_a_logged_kind_gets_the_closest_known_kind() {

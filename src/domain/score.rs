@@ -4,6 +4,7 @@
 //! every `HALF_LIFE_DAYS`, so last week's reply outranks last quarter's.
 //! The rep's own touches and rapport's bookkeeping do not count.
 
+use super::event::kinds;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -14,14 +15,18 @@ pub const WINDOW_DAYS: i64 = 120;
 /// What one event of a kind is worth when it is fresh.
 pub fn weight(kind: &str) -> f64 {
     match kind {
-        "proposal.signed" => 10.0,
-        "meeting.booked" => 8.0,
-        "email.replied" => 5.0,
-        "post" => 1.0,
+        kinds::PROPOSAL_SIGNED => 10.0,
+        kinds::MEETING_BOOKED => 8.0,
+        kinds::EMAIL_REPLIED => 5.0,
+        kinds::POST => 1.0,
         // Bookkeeping, the rep's own mail, and mail that says "no".
         k if k.starts_with("prospect.") || k.starts_with("stage.") || k.starts_with("sequence.") => 0.0,
-        "email.sent" | "email.bounced" | "email.auto_replied" | "email.unsubscribed" | "email.complained"
-        | "email.unverified" => 0.0,
+        kinds::EMAIL_SENT
+        | kinds::EMAIL_BOUNCED
+        | kinds::EMAIL_AUTO_REPLIED
+        | kinds::EMAIL_UNSUBSCRIBED
+        | kinds::EMAIL_COMPLAINED
+        | kinds::EMAIL_UNVERIFIED => 0.0,
         // Engagement logged by hand (a call, a LinkedIn comment): a touch both ways.
         _ => 1.0,
     }

@@ -39,7 +39,6 @@ pub struct FetchSettings {
 
 pub use crate::domain::polling::Validators;
 
-
 #[derive(Debug)]
 pub enum Fetched {
     /// 304: unchanged since the validators were issued.

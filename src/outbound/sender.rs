@@ -21,8 +21,9 @@ use crate::automation::sequence_tasks::{self, next_after, TaskStep};
 use crate::automation::stops;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
+use crate::domain::event::kinds::{EMAIL_BOUNCED, EMAIL_SENT};
 use crate::domain::event::{Actor, NewEvent};
-use crate::domain::mail::{read_refusal, MailEffect, Refusal, EMAIL_BOUNCED, EMAIL_SENT};
+use crate::domain::mail::{read_refusal, MailEffect, Refusal};
 use crate::domain::prospect::{Prospect, ProspectRef, Rep, RepId};
 use crate::domain::sequence::enrolment::{context_for, render_step, zone_of, RenderedStep};
 use crate::domain::sequence::pacing::Pacing;
@@ -39,8 +40,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-pub use crate::automation::stops::SEQUENCE_STOPPED;
-pub const SEQUENCE_SNOOZED: &str = "sequence.snoozed";
+use crate::domain::event::kinds::SEQUENCE_SNOOZED;
 
 /// How long a paused mailbox's enrolments wait before they are looked at again.
 const PAUSED_RECHECK: Duration = Duration::hours(1);

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use url::Url;
 
 /// The event kind of a prospect's new post.
-pub const POST: &str = "post";
+use crate::domain::event::kinds::POST;
 /// Sources claimed per batch; each is leased for `LEASE_MINUTES` while it is polled.
 const BATCH: u32 = 500;
 /// Most results stored in one transaction.

@@ -5,11 +5,11 @@
 
 use super::*;
 use crate::domain::event::{prospect_created, Actor};
+use crate::domain::feed_plan::{plan_for, FeedPlan};
 use crate::domain::learned::Path;
 use crate::domain::money::Amount;
 use crate::domain::profile::{Platform, ProfileUrl};
 use crate::domain::prospect::Language;
-use crate::domain::feed_plan::{plan_for, FeedPlan};
 use chrono::{NaiveDate, SecondsFormat};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};

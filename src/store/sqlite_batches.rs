@@ -4,8 +4,8 @@
 //! suppression for a list of prospects, and enrolling many in one transaction.
 
 use super::sqlite::{append_event_on, db, event_from_row, parse_ts, ts};
-use super::sqlite_sequences::SEQUENCE_ENROLLED;
 use super::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
+use crate::domain::event::kinds::SEQUENCE_ENROLLED;
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::prospect::ProspectId;
 use crate::domain::sequence::enrolment::PostSummary;
@@ -75,17 +75,8 @@ impl SqliteStore {
         for row in &rows {
             let data: serde_json::Value = serde_json::from_str(row.get("data"))
                 .map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
-            let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
-            // A post logged by hand carries a note where a feed item has its text.
-            let body = [text("text"), text("note")]
-                .into_iter()
-                .find(|t| !t.trim().is_empty())
-                .unwrap_or_default();
             let date = parse_ts(row.get("occurred_at"))?;
-            posts.insert(
-                row.get::<i64, _>("prospect_id"),
-                PostSummary::new(text("title"), body, text("url"), date),
-            );
+            posts.insert(row.get::<i64, _>("prospect_id"), PostSummary::from_event(&data, date));
         }
         Ok(posts)
     }

@@ -7,8 +7,9 @@ use super::sending::{
 use super::sqlite::{append_event_on, db, parse_ts, scope_clause, ts};
 use super::sqlite_mail::apply_side_effects;
 use super::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
+use crate::domain::event::kinds::EMAIL_UNSUBSCRIBED;
 use crate::domain::event::{Actor, NewEvent};
-use crate::domain::mail::{MailEffect, EMAIL_UNSUBSCRIBED};
+use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

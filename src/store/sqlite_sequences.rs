@@ -9,8 +9,6 @@ use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
-pub const SEQUENCE_ENROLLED: &str = "sequence.enrolled";
-
 const ENROLMENT_SELECT: &str = "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
      e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
      JOIN prospects p ON p.id = e.prospect_id";
@@ -92,24 +90,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn newest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
-        let row = sqlx::query(
-            "SELECT occurred_at, data FROM events WHERE prospect_id = ? AND kind = 'post' ORDER BY occurred_at DESC, id DESC LIMIT 1",
-        )
-        .bind(prospect)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db("find the latest post"))?;
-        let Some(row) = row else { return Ok(None) };
-        let data: serde_json::Value =
-            serde_json::from_str(row.get("data")).map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
-        let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
-        let date = parse_ts(row.get("occurred_at"))?;
-        // A post logged by hand carries a note where a feed item has its text.
-        let body = [text("text"), text("note")]
-            .into_iter()
-            .find(|t| !t.trim().is_empty())
-            .unwrap_or_default();
-        Ok(Some(PostSummary::new(text("title"), body, text("url"), date)))
+        Ok(self.newest_posts(&[prospect]).await?.remove(&prospect))
     }
 }
 

@@ -22,15 +22,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 use std::collections::HashMap;
 
-pub const EMAIL_SENT: &str = "email.sent";
-pub const EMAIL_REPLIED: &str = "email.replied";
-pub const EMAIL_AUTO_REPLIED: &str = "email.auto_replied";
-pub const EMAIL_BOUNCED: &str = "email.bounced";
-pub const EMAIL_UNSUBSCRIBED: &str = "email.unsubscribed";
-pub const EMAIL_COMPLAINED: &str = "email.complained";
-/// A bounce, complaint or out-of-office answer that could not be tied to mail
-/// sent to the address: shown to the rep, acted on by nothing.
-pub const EMAIL_UNVERIFIED: &str = "email.unverified";
+// The kinds mail becomes: named once, in the event vocabulary. An unverified
+// report (not tied to mail sent to the address) is shown, acted on by nothing.
+pub use crate::domain::event::kinds::{
+    EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT, EMAIL_UNSUBSCRIBED,
+    EMAIL_UNVERIFIED,
+};
 
 /// Which prospect owns an address, which prospect a sent Message-ID went to,
 /// and what was really sent: the evidence reports are checked against.

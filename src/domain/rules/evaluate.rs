@@ -5,8 +5,8 @@
 //! the rules after it see.
 
 use super::definition::{Reset, Rule, RuleAction, RuleSet, Trigger};
-use crate::domain::event::{Actor, Event, PROSPECT_CREATED, STAGE_CHANGED};
-use crate::domain::mail::{EMAIL_SENT, EMAIL_UNVERIFIED};
+use crate::domain::event::kinds::{self, EMAIL_SENT, EMAIL_UNVERIFIED};
+use crate::domain::event::{Actor, Event, EventKind, PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::pipeline::Pipeline;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -112,18 +112,9 @@ fn resets(event: &Event, reset: Reset) -> bool {
         return false;
     }
     let touch = event.kind == EMAIL_SENT || matches!(event.actor, Actor::User(_));
-    let activity = ACTIVITY.contains(&event.kind.as_str());
+    let activity = EventKind::of(&event.kind).is_some_and(EventKind::is_activity);
     (reset.touches && touch) || (reset.activity && activity) || (reset == Reset::ANY && !touch && !activity)
 }
-
-/// The prospect's own doing.
-const ACTIVITY: [&str; 5] = [
-    "post",
-    "email.replied",
-    "email.auto_replied",
-    "meeting.booked",
-    "proposal.signed",
-];
 
 /// A dry run over a prospect's stored history: what the rules would have
 /// done, event by event, starting in `initial_stage`. Stage changes in the
@@ -282,7 +273,7 @@ fn span(duration: chrono::Duration) -> String {
 
 fn plural_kind(kind: &str) -> String {
     match kind {
-        "post" => "posts".into(),
+        kinds::POST => "posts".into(),
         other => format!("{other} events"),
     }
 }

@@ -31,6 +31,12 @@ impl PostSummary {
             date,
         }
     }
+
+    /// From a stored post event's data and time.
+    pub fn from_event(data: &serde_json::Value, date: DateTime<Utc>) -> PostSummary {
+        let text = |key: &str| data.get(key).and_then(|v| v.as_str()).unwrap_or_default();
+        PostSummary::new(text("title"), crate::domain::event::post_text(data), text("url"), date)
+    }
 }
 
 /// One step as it would go out (or be shown as a task) for one prospect.

@@ -50,8 +50,8 @@ pub fn company_domain(email: &str) -> Option<String> {
     (!domain.is_empty() && !FREE_MAIL_DOMAINS.contains(&domain.as_str())).then_some(domain)
 }
 
-/// Hand-logged (or webhook) kind for a booked meeting.
-pub const MEETING_BOOKED: &str = "meeting.booked";
+// Hand-logged (or webhook) kind for a booked meeting.
+use crate::domain::event::kinds::MEETING_BOOKED;
 /// Soft bounces of one enrolment before the sequence gives up.
 pub const MAX_SOFT_BOUNCES: usize = 3;
 
