@@ -174,13 +174,27 @@ impl std::fmt::Display for ProspectRef {
     }
 }
 
-/// Checks an address with lettre's RFC 5321 parser and lower-cases it, so the
-/// same person typed twice is one prospect.
+/// Checks an address by the rules lettre sends by (the same `email_address`
+/// and IDNA checks, so nothing accepted here is refused at send time) and
+/// lower-cases it, so the same person typed twice is one prospect.
 pub fn normalize_email(text: &str) -> Result<String, String> {
     let trimmed = text.trim();
-    lettre::Address::from_str(trimmed)
-        .map(|a| a.to_string().to_lowercase())
-        .map_err(|_| format!("'{trimmed}' is not an email address; write it like jane@example.com"))
+    let refused = || format!("'{trimmed}' is not an email address; write it like jane@example.com");
+    let (user, domain) = trimmed.rsplit_once('@').ok_or_else(refused)?;
+    let domain_ok = |domain: &str| {
+        email_address::EmailAddress::is_valid_domain(domain)
+            || domain
+                .strip_prefix('[')
+                .and_then(|ip| ip.strip_suffix(']'))
+                .unwrap_or(domain)
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+    };
+    let domain_valid = domain_ok(domain) || idna::domain_to_ascii(domain).is_ok_and(|ascii| domain_ok(&ascii));
+    match email_address::EmailAddress::is_valid_local_part(user) && domain_valid {
+        true => Ok(trimmed.to_lowercase()),
+        false => Err(refused()),
+    }
 }
 
 pub fn validate_time_zone(text: &str) -> Result<String, String> {
