@@ -89,8 +89,18 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
     wait_for("the digest", 30, || !smtp.received().is_empty());
     // Restart right after the send hour: the day's digest is not sent again.
     stop(first);
+    let digest_runs = || {
+        let status: serde_json::Value = serde_json::from_str(&ws.ok(&["--json", "status"])).expect("JSON");
+        status["jobs"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|j| j["name"] == "send-digests"))
+            .and_then(|j| j["id"].as_i64())
+            .unwrap_or(0)
+    };
+    let before = digest_runs();
     let second = spawn_daemon(&ws, clock(), 1);
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    // The restarted daemon has run the digest job (every second) twice since.
+    wait_for("the restarted daemon's digest runs", 30, || digest_runs() >= before + 2);
     stop(second);
 
     let received = smtp.received();

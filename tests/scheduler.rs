@@ -223,13 +223,19 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
             every_second(1),
         ),
     ];
-    let result = rapport::daemon::run(
-        ctx,
-        jobs,
-        None,
-        tokio::time::sleep(std::time::Duration::from_millis(3500)),
-    )
-    .await;
+    // Stops once both have been retried (the hanging one after its timeout),
+    // or after a minute, when the assertions below say which did not.
+    let (f, h) = (failing.clone(), hanging.clone());
+    let retried = async move {
+        let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::SeqCst);
+        while load(&f) < 2 || load(&h) < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let shutdown = async move {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), retried).await;
+    };
+    let result = rapport::daemon::run(ctx, jobs, None, shutdown).await;
     assert!(result.is_ok(), "{result:?}");
     assert!(
         failing.load(std::sync::atomic::Ordering::SeqCst) >= 2,

@@ -639,9 +639,10 @@ fn an_interrupted_send_is_unknown_until_the_rep_decides() {
             .is_some_and(|r| r.contains("sequence resolve")),
         "{status}"
     );
-    // Later passes leave it alone: never re-sent blindly.
+    // Later passes leave it alone: never re-sent blindly. (A second attempt
+    // would be an outbox row, and stored by the server before its late answer.)
     at(&ws, now + Duration::hours(1), &["sequence", "send", "--once"]);
-    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert_eq!(ws.json(&["sequence", "outbox"]).as_array().map(Vec::len), Some(1));
     assert_eq!(smtp.received().len(), 1);
 
     // The rep checks their Sent folder by hand and settles it: the sequence goes on.
