@@ -256,7 +256,7 @@ impl RuleRunner {
                 event.source_key = fired.key.clone();
                 match self
                     .store
-                    .move_prospect(prospect.id, from, &pipeline.slug, to, event, now)
+                    .move_prospect(RepScope::Team, prospect.id, from, &pipeline.slug, to, event, now)
                     .await
                 {
                     Ok(()) => {
@@ -303,13 +303,19 @@ impl RuleRunner {
                     add_tags: vec![tag.clone()],
                     ..ProspectEdit::default()
                 };
-                self.store.edit_prospect(prospect.id, &edit, now).await?;
+                self.store
+                    .edit_prospect(RepScope::Team, prospect.id, &edit, now)
+                    .await?;
                 report.tagged += 1;
             }
             Outcome::Tag { .. } => {}
             Outcome::Enroll { sequence } => self.enrol(prospect, sequence, fired, report).await?,
             Outcome::StopSequences => {
-                if self.store.stop_sequences_of(prospect.id, &fired.reason, now).await? {
+                if self
+                    .store
+                    .stop_sequences_of(RepScope::Team, prospect.id, &fired.reason, now)
+                    .await?
+                {
                     report.stopped += 1;
                 }
             }

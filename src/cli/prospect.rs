@@ -547,7 +547,9 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
             .collect::<Result<_, _>>()
             .map_err(bad)?,
     };
-    app.store.edit_prospect(prospect.id, &edit, app.now()).await?;
+    app.store
+        .edit_prospect(RepScope::Team, prospect.id, &edit, app.now())
+        .await?;
     let stored = app
         .store
         .find_prospect(RepScope::Team, &ProspectRef::Id(prospect.id))
@@ -593,6 +595,7 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
     );
     app.store
         .move_prospect(
+            RepScope::Team,
             prospect.id,
             &prospect.data.stage,
             &pipeline.slug,
@@ -632,7 +635,7 @@ async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
             prospect.id, prospect.data.name
         )));
     }
-    app.store.erase_prospect(prospect.id, app.now()).await?;
+    app.store.erase_prospect(RepScope::Team, prospect.id, app.now()).await?;
     println!(
         "erased prospect #{}{}",
         prospect.id,
@@ -672,7 +675,7 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
             false => serde_json::json!({ "note": note, "url": url }),
         },
     };
-    let added = app.store.append_event(&event, app.now()).await?;
+    let added = app.store.append_event(RepScope::Team, &event, app.now()).await?;
     let stopped = app.stop_ended_sequences(&[prospect.id]).await?;
     if app.json {
         return output::json(

@@ -234,11 +234,19 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     ) -> StoreResult<ImportOutcome>;
     async fn find_prospect(&self, scope: RepScope, prospect: &ProspectRef) -> StoreResult<Prospect>;
     async fn list_prospects(&self, scope: RepScope, filter: &ProspectFilter) -> StoreResult<Vec<Prospect>>;
-    async fn edit_prospect(&self, id: ProspectId, edit: &ProspectEdit, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Changes a prospect in `scope` (another rep's is not found).
+    async fn edit_prospect(
+        &self,
+        scope: RepScope,
+        id: ProspectId,
+        edit: &ProspectEdit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Moves a prospect to a stage (and pipeline) if it is still in
     /// `from_stage`, recording the stage-change event in the same transaction.
     async fn move_prospect(
         &self,
+        scope: RepScope,
         id: ProspectId,
         from_stage: &str,
         pipeline: &str,
@@ -248,11 +256,12 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     ) -> StoreResult<()>;
     /// Deletes a prospect and everything about them, keeping only a hash of
     /// their address on the suppression list.
-    async fn erase_prospect(&self, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn erase_prospect(&self, scope: RepScope, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()>;
     async fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
 
-    /// Appends an event; returns false when its source key was already stored.
-    async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Appends an event about a prospect in `scope`; returns false when its
+    /// source key was already stored.
+    async fn append_event(&self, scope: RepScope, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
     /// The events of many prospects (in time order each), in a few statements.
     async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>>;

@@ -65,7 +65,13 @@ pub trait RulesStore: Send + Sync {
     /// Marks a firing's action committed.
     async fn finish_firing(&self, key: &str, now: DateTime<Utc>) -> StoreResult<()>;
     /// Stops the prospect's running sequence, with the reason.
-    async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    async fn stop_sequences_of(
+        &self,
+        scope: RepScope,
+        prospect: ProspectId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }
 
 /// The rep's answer to a suggestion.

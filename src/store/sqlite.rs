@@ -185,6 +185,23 @@ fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
 }
 
+/// Not found unless prospect `id` exists in `scope`: every change to a
+/// prospect's data starts with this, inside its transaction.
+pub(super) async fn check_scope(conn: &mut SqliteConnection, scope: RepScope, id: ProspectId) -> StoreResult<()> {
+    let found: Option<i64> = match scope {
+        RepScope::Team => sqlx::query_scalar("SELECT 1 FROM prospects WHERE id = ?").bind(id),
+        RepScope::Rep(rep) => sqlx::query_scalar("SELECT 1 FROM prospects WHERE id = ? AND rep_id = ?")
+            .bind(id)
+            .bind(rep),
+    }
+    .fetch_optional(conn)
+    .await
+    .map_err(db("find a prospect"))?;
+    found
+        .map(drop)
+        .ok_or_else(|| StoreError::NotFound(format!("no prospect #{id}")))
+}
+
 pub(super) fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepScope) {
     match scope {
         RepScope::Rep(rep) => {
@@ -718,8 +735,15 @@ impl Store for SqliteStore {
         Ok(prospects)
     }
 
-    async fn edit_prospect(&self, id: ProspectId, edit: &ProspectEdit, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn edit_prospect(
+        &self,
+        scope: RepScope,
+        id: ProspectId,
+        edit: &ProspectEdit,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
+        check_scope(&mut tx, scope, id).await?;
         let current: Option<String> = sqlx::query_scalar("SELECT custom_fields FROM prospects WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -790,6 +814,7 @@ impl Store for SqliteStore {
 
     async fn move_prospect(
         &self,
+        scope: RepScope,
         id: ProspectId,
         from_stage: &str,
         pipeline: &str,
@@ -798,13 +823,15 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
+        check_scope(&mut tx, scope, id).await?;
         move_on(&mut tx, id, from_stage, pipeline, stage, &event, now).await?;
         tx.commit().await.map_err(db("move a prospect"))?;
         Ok(())
     }
 
-    async fn erase_prospect(&self, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn erase_prospect(&self, scope: RepScope, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
+        check_scope(&mut tx, scope, id).await?;
         let email: Option<Option<String>> = sqlx::query_scalar("SELECT email FROM prospects WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -837,8 +864,9 @@ impl Store for SqliteStore {
         Ok(found.is_some())
     }
 
-    async fn append_event(&self, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn append_event(&self, scope: RepScope, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
+        check_scope(&mut tx, scope, event.prospect_id).await?;
         let added = append_event_on(&mut tx, event, now).await?;
         tx.commit().await.map_err(db("record an event"))?;
         Ok(added)

@@ -185,7 +185,15 @@ impl RulesStore for SqliteStore {
         Ok(())
     }
 
-    async fn stop_sequences_of(&self, prospect: ProspectId, reason: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+    async fn stop_sequences_of(
+        &self,
+        scope: RepScope,
+        prospect: ProspectId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        super::sqlite::check_scope(&mut tx, scope, prospect).await?;
         let stopped = sqlx::query(
             "UPDATE enrolments SET state = 'stopped', stop_reason = ?, next_due_at = NULL, updated_at = ? \
              WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",
@@ -193,10 +201,11 @@ impl RulesStore for SqliteStore {
         .bind(reason)
         .bind(ts(now))
         .bind(prospect)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(db("stop a prospect's sequence"))?
         .rows_affected();
+        tx.commit().await.map_err(db("stop a prospect's sequence"))?;
         Ok(stopped > 0)
     }
 }
