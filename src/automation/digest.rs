@@ -450,36 +450,15 @@ fn compose(
     digest: &crate::domain::digest::Rendered,
     now: DateTime<Utc>,
 ) -> Result<lettre::Message, String> {
-    use lettre::message::header::{HeaderName, HeaderValue};
-    use lettre::message::{Mailbox, MultiPart};
-    let name = crate::domain::sequence::enrolment::one_line(&rep.name);
-    let to: Mailbox = Mailbox::new(
-        Some(name),
-        rep.email
-            .parse()
-            .map_err(|e| format!("the rep's address {}: {e}", rep.email))?,
-    );
-    let from = Mailbox::new(Some("rapport".into()), to.email.clone());
     let language = crate::domain::digest::Words::for_language(rep.language).lang;
-    lettre::Message::builder()
-        .from(from)
-        .to(to)
-        .subject(crate::domain::sequence::enrolment::one_line(&digest.subject))
-        .message_id(Some(format!("<{message_id}>")))
-        .date(now.into())
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Auto-Submitted"),
-            "auto-generated".into(),
-        ))
-        .raw_header(HeaderValue::new(
-            HeaderName::new_from_ascii_str("Content-Language"),
-            language.into(),
-        ))
-        .multipart(MultiPart::alternative_plain_html(
-            digest.text.clone(),
-            digest.html.clone(),
-        ))
-        .map_err(|e| format!("the digest cannot be built: {e}"))
+    let notice = crate::outbound::notify::Notice {
+        subject: &digest.subject,
+        text: &digest.text,
+        html: Some(&digest.html),
+        message_id: Some(message_id),
+        language: Some(language),
+    };
+    crate::outbound::notify::to_rep(rep, &notice, now)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! transaction begins, and a failure is known to be before or inside it.
 
 pub mod compose;
+pub mod notify;
 pub mod sender;
 
 use crate::config::{Settings, TlsMode};

@@ -839,28 +839,14 @@ impl SequenceSender {
              `rapport sequence resume --rep {}`.\n",
             rep.email, rep.email
         );
-        let address = format!(
-            "{} <{}>",
-            crate::domain::sequence::enrolment::one_line(&rep.name),
-            rep.email
-        );
-        let alert = address
-            .parse::<lettre::message::Mailbox>()
-            .map_err(|e| e.to_string())
-            .and_then(|me| {
-                lettre::Message::builder()
-                    .from(me.clone())
-                    .to(me)
-                    .subject("Rapport paused your sequences")
-                    .header(lettre::message::header::ContentType::TEXT_PLAIN)
-                    .body(text)
-                    .map_err(|e| e.to_string())
-            });
-        let sent = match alert {
-            Ok(alert) => self.mailer.send(alert).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+        let notice = super::notify::Notice {
+            subject: "Rapport paused your sequences",
+            text: &text,
+            html: None,
+            message_id: None,
+            language: None,
         };
-        if let Err(e) = sent {
+        if let Err(e) = super::notify::notify_rep(&self.mailer, rep, &notice, self.clock.now()).await {
             tracing::error!(rep = %rep.email, error = %e, "cannot send the pause alert");
         }
         Ok(())
