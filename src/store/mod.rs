@@ -244,6 +244,7 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     ) -> StoreResult<()>;
     /// Moves a prospect to a stage (and pipeline) if it is still in
     /// `from_stage`, recording the stage-change event in the same transaction.
+    #[allow(clippy::too_many_arguments)]
     async fn move_prospect(
         &self,
         scope: RepScope,
