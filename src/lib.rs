@@ -1,5 +1,6 @@
 //! rapport: a self-hosted social-selling engagement tracker and sync daemon.
 //!
+//! - [`app`]: the use cases every door calls, with the actor's scope.
 //! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
 //! - [`clock`]: the system's clocks (the domain is handed a `Clock`, never reads one).
 //! - [`config`]: loading and validating configuration.
@@ -13,6 +14,7 @@
 //! - [`cli`]: the command line, the binary's edge.
 //! - [`robustness`]: hostile input's paths as functions of bytes, for the fuzzers.
 
+pub mod app;
 pub mod automation;
 pub mod cli;
 pub mod clock;

@@ -78,6 +78,22 @@ impl App {
         }
     }
 
+    /// The use cases' view of this command: store, settings and clock.
+    pub fn core(&self) -> crate::app::Core {
+        crate::app::Core {
+            store: self.store.clone(),
+            settings: self.settings.clone(),
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Who is at the keyboard: the operator, acting for the whole team.
+    pub fn actor(&self) -> crate::app::Actor {
+        crate::app::Actor::Team {
+            name: super::cli_user().name().to_string(),
+        }
+    }
+
     /// After recording events for these prospects: their sequences whose stop
     /// reason is now recorded stop at once; how many did.
     pub async fn stop_ended_sequences(&self, prospects: &[crate::domain::prospect::ProspectId]) -> anyhow::Result<u32> {

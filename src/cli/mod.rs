@@ -45,6 +45,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
         cause.is::<InputError>()
             || cause.is::<crate::config::ConfigError>()
             || cause
+                .downcast_ref::<crate::app::AppError>()
+                .is_some_and(|e| e.is_input_error())
+            || cause
                 .downcast_ref::<crate::store::StoreError>()
                 .is_some_and(|e| e.is_input_error())
     });

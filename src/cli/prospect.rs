@@ -2,7 +2,7 @@
 
 use super::output::{self, or_dash};
 use super::{cli_user, input_error, parse_rfc3339, App, RepArg};
-use crate::domain::event::{self, NewEvent};
+use crate::app::prospects;
 use crate::domain::money::{parse_currency, value_and_currency, Amount};
 use crate::domain::profile::normalize_profile_url;
 use crate::domain::prospect::{
@@ -562,64 +562,32 @@ async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
 }
 
 async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
-    let prospect = app
-        .store
-        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
-        .await?;
-    let pipeline_slug = args.pipeline.as_deref().unwrap_or(&prospect.data.pipeline);
-    let pipeline = app.settings.pipelines.get(pipeline_slug).map_err(input_error)?;
-    let stage = pipeline.resolve_stage(&args.stage).map_err(input_error)?;
-    if stage.slug == prospect.data.stage && pipeline.slug == prospect.data.pipeline {
-        println!(
-            "#{} {} is already in {}",
-            prospect.id,
-            printable(&prospect.data.name),
-            stage.slug
-        );
+    let input = prospects::MoveStage {
+        prospect: parse_prospect_ref(&args.prospect)?,
+        stage: args.stage,
+        pipeline: args.pipeline,
+        note: args.note,
+    };
+    let moved = prospects::move_stage(&app.core(), &app.actor(), input).await?;
+    if moved.unchanged {
+        println!("#{} {} is already in {}", moved.id, printable(&moved.name), moved.to);
         return Ok(());
     }
-    let note = args
-        .note
-        .as_deref()
-        .map(|n| required_text("note", n))
-        .transpose()
-        .map_err(input_error)?;
-    let now = app.now();
-    let event = event::stage_change(
-        prospect.id,
-        Some(&prospect.data.stage),
-        &stage.slug,
-        now,
-        cli_user(),
-        note.as_deref(),
-    );
-    app.store
-        .move_prospect(
-            RepScope::Team,
-            prospect.id,
-            &prospect.data.stage,
-            &pipeline.slug,
-            &stage.slug,
-            event,
-            now,
-        )
-        .await?;
-    let stopped = app.stop_ended_sequences(&[prospect.id]).await?;
     if app.json {
-        return output::json(&serde_json::json!({
-            "id": prospect.id, "from": prospect.data.stage, "to": stage.slug, "pipeline": pipeline.slug,
-            "sequences_stopped": stopped,
-        }));
+        return output::json(&moved);
     }
-    if stopped > 0 {
-        println!("{stopped} sequence(s) stopped: the prospect left their stages");
+    if moved.sequences_stopped > 0 {
+        println!(
+            "{} sequence(s) stopped: the prospect left their stages",
+            moved.sequences_stopped
+        );
     }
     println!(
         "moved #{} {}: {} → {}",
-        prospect.id,
-        printable(&prospect.data.name),
-        prospect.data.stage,
-        stage.slug
+        moved.id,
+        printable(&moved.name),
+        moved.from,
+        moved.to
     );
     Ok(())
 }
@@ -649,73 +617,38 @@ async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
 }
 
 pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
-    let prospect = app
-        .store
-        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
-        .await?;
-    let kind = event::known_logged_kind(&args.kind, &app.settings.declared_kinds()).map_err(input_error)?;
-    let url = args.url.as_deref().map(web_link).transpose().map_err(input_error)?;
-    let at = args.at.unwrap_or_else(|| app.now());
-    let note = args.note.clone().filter(|n| !n.trim().is_empty());
-    let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
-    let event = NewEvent {
-        prospect_id: prospect.id,
-        kind: kind.clone(),
-        occurred_at: at,
-        source_key: format!(
-            "log:{}:{kind}:{}:{}",
-            prospect.id,
-            at.timestamp_micros(),
-            short_digest(&key_material)
-        ),
-        actor: cli_user(),
-        data: match event::is_hand_loggable_reserved(&kind) {
-            // Shown like a synced reply (its text), marked as typed in by a person.
-            true => serde_json::json!({ "note": note, "url": url, "text": note, "hand_logged": true }),
-            false => serde_json::json!({ "note": note, "url": url }),
-        },
+    let input = prospects::LogEngagement {
+        prospect: parse_prospect_ref(&args.prospect)?,
+        kind: args.kind,
+        note: args.note,
+        url: args.url,
+        at: args.at,
     };
-    let added = app.store.append_event(RepScope::Team, &event, app.now()).await?;
-    let stopped = app.stop_ended_sequences(&[prospect.id]).await?;
+    let logged = prospects::log_engagement(&app.core(), &app.actor(), input).await?;
     if app.json {
-        return output::json(
-            &serde_json::json!({ "prospect": prospect.id, "kind": kind, "at": at, "added": added, "sequences_stopped": stopped }),
-        );
+        return output::json(&logged);
     }
-    let zone = app.zone_of_rep(prospect.data.rep_id).await?;
-    if added {
+    let zone = app.zone_of_rep(logged.rep_id).await?;
+    let kind = &logged.kind;
+    if logged.added {
         println!(
             "logged {kind} for #{} {} at {}",
-            prospect.id,
-            printable(&prospect.data.name),
-            output::at(at, zone)
+            logged.prospect,
+            printable(&logged.name),
+            output::at(logged.at, zone)
         );
     } else {
         println!(
             "already logged: {kind} for #{} at {}",
-            prospect.id,
-            output::at(at, zone)
+            logged.prospect,
+            output::at(logged.at, zone)
         );
     }
-    if stopped > 0 {
-        println!("{stopped} sequence(s) stopped (`rapport sequence status` shows why)");
+    if logged.sequences_stopped > 0 {
+        println!(
+            "{} sequence(s) stopped (`rapport sequence status` shows why)",
+            logged.sequences_stopped
+        );
     }
     Ok(())
-}
-
-/// A link to a post or recording, kept exactly as given (its query string
-/// often is the post), once it is known to be a web address.
-fn web_link(text: &str) -> Result<String, String> {
-    let url = url::Url::parse(text.trim())
-        .map_err(|e| format!("'{text}' is not a URL ({e}); write it like https://www.linkedin.com/feed/update/..."))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("'{text}' is not a web address; give an http or https link"));
-    }
-    Ok(url.to_string())
-}
-
-/// A short stable digest, so logging the same thing twice at the same moment is one event.
-fn short_digest(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(text.as_bytes())[..8])
 }

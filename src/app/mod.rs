@@ -1,0 +1,79 @@
+//! The application layer: one function per use case, with typed inputs and
+//! outputs (what the CLI prints as JSON and the API will serve, never store
+//! rows), each called with the [`Actor`] doing it, whose scope goes down to
+//! SQL. The doors (CLI, web, API, webhooks, daemon jobs) parse, call one use
+//! case, and render; the rules are written here once.
+//!
+//! Calls point inward: app → automation, store, net, config, domain.
+
+pub mod prospects;
+
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::domain::prospect::RepId;
+use crate::store::{RepScope, Store, StoreError};
+use std::sync::Arc;
+
+/// What every use case works with. Cloning is cheap.
+#[derive(Clone)]
+pub struct Core {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Who is acting: what they may see and change, and how their doing is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A rep: their own prospects only.
+    Rep { id: RepId, name: String },
+    /// A person acting for the whole team (a manager, an admin, the operator at the CLI).
+    Team { name: String },
+    /// rapport's own jobs.
+    System { job: String },
+}
+
+impl Actor {
+    /// The prospects this actor may read and change.
+    pub fn scope(&self) -> RepScope {
+        match self {
+            Actor::Rep { id, .. } => RepScope::Rep(*id),
+            Actor::Team { .. } | Actor::System { .. } => RepScope::Team,
+        }
+    }
+
+    /// How events this actor causes name them.
+    pub fn recorded_as(&self) -> crate::domain::event::Actor {
+        match self {
+            Actor::Rep { name, .. } | Actor::Team { name } => crate::domain::event::Actor::User(name.clone()),
+            Actor::System { job } => crate::domain::event::Actor::System(job.clone()),
+        }
+    }
+}
+
+/// Why a use case did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is wrong; the message names it and the fix.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// The caller's doing (bad input, not found, a conflict), not the system's.
+    pub fn is_input_error(&self) -> bool {
+        match self {
+            AppError::Invalid(_) => true,
+            AppError::Store(e) => e.is_input_error(),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// An input problem, from the domain's checks.
+pub(crate) fn invalid(message: impl Into<String>) -> AppError {
+    AppError::Invalid(message.into())
+}
