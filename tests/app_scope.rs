@@ -5,7 +5,8 @@
 mod common;
 
 use common::Workspace;
-use rapport::app::prospects::{log_engagement, move_stage, LogEngagement, MoveStage};
+use rapport::app::prospect_edit::{add, edit, AddProspect, EditProspect};
+use rapport::app::prospects::{erase, log_engagement, move_stage, show, LogEngagement, MoveStage};
 use rapport::app::{Actor, AppError, Core};
 use rapport::domain::clock::FixedClock;
 use rapport::domain::prospect::ProspectRef;
@@ -87,6 +88,7 @@ async fn a_rep_acts_only_on_their_own_prospects() {
         .await
         .unwrap();
     assert_eq!(raj.data.stage, "prospecting");
+    assert_eq!(raj.data.name, "Raj Patel");
     assert!(!store
         .list_events(raj.id)
         .await

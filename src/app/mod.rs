@@ -6,7 +6,9 @@
 //!
 //! Calls point inward: app → automation, store, net, config, domain.
 
+pub mod prospect_edit;
 pub mod prospects;
+pub mod reps;
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;

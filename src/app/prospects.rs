@@ -1,13 +1,65 @@
-//! Use cases on one prospect: moving them between stages and recording
-//! engagement done outside rapport. Each stops the prospect's sequences at
-//! once when what it records is a reason to stop.
+//! Use cases on one prospect: showing them, moving them between stages,
+//! recording engagement done outside rapport, and erasing them. Moving and
+//! logging stop the prospect's sequences at once when what they record is a
+//! reason to stop. (Adding and editing: `prospect_edit.rs`.)
 
 use super::{invalid, Actor, AppResult, Core};
 use crate::automation::stops::stop_ended;
-use crate::domain::event::{self, NewEvent};
-use crate::domain::prospect::{required_text, ProspectId, ProspectRef};
+use crate::domain::event::{self, Event, NewEvent};
+use crate::domain::prospect::{required_text, Prospect, ProspectId, ProspectRef};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+/// A prospect with their whole timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProspectView {
+    pub prospect: Prospect,
+    /// Their address is never mailed (unsubscribed, bounced, erased before).
+    pub suppressed: bool,
+    /// Oldest first.
+    pub events: Vec<Event>,
+}
+
+pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResult<ProspectView> {
+    let prospect = core.store.find_prospect(actor.scope(), prospect).await?;
+    let events = core.store.list_events(prospect.id).await?;
+    let suppressed = match &prospect.data.email {
+        Some(email) => core.store.is_suppressed(email).await?,
+        None => false,
+    };
+    Ok(ProspectView {
+        prospect,
+        suppressed,
+        events,
+    })
+}
+
+/// Who was erased.
+#[derive(Debug, Clone, Serialize)]
+pub struct Erased {
+    pub id: ProspectId,
+    pub name: String,
+    /// Their address stays on the suppression list, as a hash.
+    pub had_email: bool,
+}
+
+/// Erases a prospect and everything about them; only `confirmed` does it.
+pub async fn erase(core: &Core, actor: &Actor, prospect: &ProspectRef, confirmed: bool) -> AppResult<Erased> {
+    let scope = actor.scope();
+    let found = core.store.find_prospect(scope, prospect).await?;
+    if !confirmed {
+        return Err(invalid(format!(
+            "this erases #{} {} and their whole history; run again with --yes to confirm",
+            found.id, found.data.name
+        )));
+    }
+    core.store.erase_prospect(scope, found.id, core.clock.now()).await?;
+    Ok(Erased {
+        id: found.id,
+        name: found.data.name,
+        had_email: found.data.email.is_some(),
+    })
+}
 
 /// Move a prospect to a stage (and optionally into another pipeline).
 #[derive(Debug, Clone)]

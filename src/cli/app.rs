@@ -1,6 +1,6 @@
 //! What every command starts from: settings, store, clock and output mode.
 
-use super::{input_error, Cli, Command, RepArg};
+use super::{Cli, Command, RepArg};
 use crate::clock::{ShiftedClock, SystemClock};
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::clock::{Clock, FixedClock};
@@ -46,36 +46,7 @@ impl App {
 
     /// The rep a command acts for: `--rep`, or the only rep there is.
     pub async fn rep(&self, arg: &RepArg) -> anyhow::Result<Rep> {
-        let reps = self.store.list_reps().await?;
-        let listing = || {
-            reps.iter()
-                .map(|r| format!("{} (#{})", r.email, r.id))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match &arg.rep {
-            Some(wanted) => {
-                let wanted = wanted.trim();
-                reps.iter()
-                    .find(|r| {
-                        r.id.to_string() == wanted
-                            || r.email.eq_ignore_ascii_case(wanted)
-                            || r.name.eq_ignore_ascii_case(wanted)
-                    })
-                    .cloned()
-                    .ok_or_else(|| input_error(format!("no rep '{wanted}'; reps: {}", listing())))
-            }
-            None => match reps.as_slice() {
-                [only] => Ok(only.clone()),
-                [] => Err(input_error(
-                    "there is no rep yet; create one with `rapport init --rep-name NAME --rep-email EMAIL`",
-                )),
-                _ => Err(input_error(format!(
-                    "there are several reps; say which with --rep ({})",
-                    listing()
-                ))),
-            },
-        }
+        Ok(crate::app::reps::resolve(&self.core(), &self.actor(), arg.rep.as_deref()).await?)
     }
 
     /// The use cases' view of this command: store, settings and clock.

@@ -1,19 +1,12 @@
 //! `rapport prospect ...` and `rapport log`.
 
 use super::output::{self, or_dash};
-use super::{cli_user, input_error, parse_rfc3339, App, RepArg};
-use crate::app::prospects;
-use crate::domain::money::{parse_currency, value_and_currency, Amount};
-use crate::domain::profile::normalize_profile_url;
-use crate::domain::prospect::{
-    normalize_email, normalize_field_name, normalize_tag, optional_text, parse_date, required_text,
-    validate_probability, validate_time_zone, Prospect, ProspectData, ProspectEdit, ProspectRef,
-};
+use super::{input_error, parse_rfc3339, App, RepArg};
+use crate::app::{prospect_edit, prospects};
+use crate::domain::prospect::{Prospect, ProspectRef};
 use crate::domain::text::printable;
-use crate::store::RepScope;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Subcommand)]
 pub enum ProspectCommand {
@@ -61,7 +54,7 @@ pub struct AddArgs {
     /// Pipeline slug (default: [pipelines] default).
     #[arg(long)]
     pub pipeline: Option<String>,
-    /// Deal value, e.g. 100000, 100,000 or 120k.
+    /// Deal value as people write it: 100000, $100,000, 120k, 1.5M, €50 000, NOK 1 000 000.
     #[arg(long)]
     pub value: Option<String>,
     /// Currency code (default: [prospects] default_currency).
@@ -229,93 +222,40 @@ fn parse_prospect_ref(text: &str) -> anyhow::Result<ProspectRef> {
     text.parse().map_err(input_error)
 }
 
-fn parse_fields(fields: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    fields
-        .iter()
-        .map(|f| {
-            let (name, value) = f
-                .split_once('=')
-                .ok_or_else(|| input_error(format!("--field '{f}' needs the form NAME=VALUE")))?;
-            Ok((
-                normalize_field_name(name).map_err(input_error)?,
-                value.trim().to_string(),
-            ))
-        })
-        .collect()
-}
-
 async fn add(app: &App, args: AddArgs) -> anyhow::Result<()> {
-    let rep = app.rep(&args.rep).await?;
-    let cfg = &app.settings.config;
-    let pipeline = app
-        .settings
-        .pipelines
-        .get(args.pipeline.as_deref().unwrap_or(&cfg.pipelines.default))
-        .map_err(input_error)?;
-    let stage = match &args.stage {
-        Some(s) => pipeline.resolve_stage(s).map_err(input_error)?,
-        None => pipeline.first_stage(),
+    let input = prospect_edit::AddProspect {
+        rep: args.rep.rep,
+        name: args.name,
+        email: args.email,
+        company: args.company,
+        title: args.title,
+        stage: args.stage,
+        pipeline: args.pipeline,
+        value: args.value,
+        currency: args.currency,
+        profiles: args.profiles,
+        time_zone: args.tz,
+        probability: args.probability,
+        expected_close: args.expected_close,
+        tags: args.tags,
+        notes: args.notes,
+        fields: args.fields,
     };
-    let bad = |m: String| input_error(m);
-    // A value may name its currency (`$100,000`, `NOK 1 000 000`); it must agree with --currency.
-    let (value, currency) = match args.value.as_deref() {
-        Some(text) => {
-            value_and_currency(text, args.currency.as_deref(), &cfg.prospects.default_currency).map_err(bad)?
-        }
-        None => (
-            Amount::default(),
-            parse_currency(args.currency.as_deref().unwrap_or(&cfg.prospects.default_currency)).map_err(bad)?,
-        ),
-    };
-    let new_prospect = ProspectData {
-        rep_id: rep.id,
-        name: required_text("name", &args.name).map_err(bad)?,
-        email: args.email.as_deref().map(normalize_email).transpose().map_err(bad)?,
-        company: optional_text("company", args.company.as_deref()).map_err(bad)?,
-        title: optional_text("title", args.title.as_deref()).map_err(bad)?,
-        time_zone: args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
-        pipeline: pipeline.slug.clone(),
-        stage: stage.slug.clone(),
-        value,
-        currency,
-        probability_override: args.probability.map(validate_probability).transpose().map_err(bad)?,
-        expected_close: args
-            .expected_close
-            .as_deref()
-            .map(parse_date)
-            .transpose()
-            .map_err(bad)?,
-        tags: args
-            .tags
-            .iter()
-            .map(|t| normalize_tag(t))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-        notes: args.notes.clone().filter(|n| !n.trim().is_empty()),
-        custom_fields: parse_fields(&args.fields)?,
-        profiles: args
-            .profiles
-            .iter()
-            .map(|p| normalize_profile_url(p))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-    };
-    let now = app.now();
-    let id = app.store.create_prospect(&new_prospect, &cli_user(), now).await?;
-    if let Some(email) = &new_prospect.email {
-        if app.store.is_suppressed(email).await? {
+    let added = prospect_edit::add(&app.core(), &app.actor(), input).await?;
+    let stored = &added.prospect;
+    if added.suppressed {
+        if let Some(email) = &stored.data.email {
             eprintln!("note: {email} is on the suppression list; rapport will never mail it");
         }
     }
-    let stored = app.store.find_prospect(RepScope::Team, &ProspectRef::Id(id)).await?;
     if app.json {
-        return output::json(&stored);
+        return output::json(stored);
     }
     println!(
-        "added prospect #{id} {} ({} / {})",
-        stored.data.name, stored.data.pipeline, stored.data.stage
+        "added prospect #{} {} ({} / {})",
+        stored.id, stored.data.name, stored.data.pipeline, stored.data.stage
     );
-    print_feed_notes(&stored);
+    print_feed_notes(stored);
     Ok(())
 }
 
@@ -335,18 +275,15 @@ fn print_feed_notes(prospect: &Prospect) {
 }
 
 async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
-    let prospect = app
-        .store
-        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
-        .await?;
-    let events = app.store.list_events(prospect.id).await?;
-    let suppressed = match &prospect.data.email {
-        Some(email) => app.store.is_suppressed(email).await?,
-        None => false,
-    };
+    let view = prospects::show(&app.core(), &app.actor(), &parse_prospect_ref(&args.prospect)?).await?;
     if app.json {
-        return output::json(&serde_json::json!({ "prospect": prospect, "suppressed": suppressed, "events": events }));
+        return output::json(&view);
     }
+    let prospects::ProspectView {
+        prospect,
+        suppressed,
+        events,
+    } = view;
     let stage_name = app
         .settings
         .pipelines
@@ -444,116 +381,42 @@ fn describe_event(data: &serde_json::Value) -> String {
 }
 
 async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
-    let prospect = app
-        .store
-        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
-        .await?;
-    let bad = |m: String| input_error(m);
-    let clears = |f: ClearableField| args.clear.contains(&f);
-    let clearable = |field: ClearableField, value: Option<String>| -> Option<Option<String>> {
-        if clears(field) {
-            Some(None)
-        } else {
-            value.map(Some)
-        }
+    use prospect_edit::Clearable;
+    let clear = args
+        .clear
+        .iter()
+        .map(|field| match field {
+            ClearableField::Email => Clearable::Email,
+            ClearableField::Company => Clearable::Company,
+            ClearableField::Title => Clearable::Title,
+            ClearableField::Tz => Clearable::TimeZone,
+            ClearableField::Probability => Clearable::Probability,
+            ClearableField::ExpectedClose => Clearable::ExpectedClose,
+            ClearableField::Notes => Clearable::Notes,
+        })
+        .collect();
+    let input = prospect_edit::EditProspect {
+        name: args.name,
+        email: args.email,
+        company: args.company,
+        title: args.title,
+        time_zone: args.tz,
+        value: args.value,
+        currency: args.currency,
+        probability: args.probability,
+        expected_close: args.expected_close,
+        notes: args.notes,
+        owner: args.owner,
+        add_tags: args.add_tags,
+        remove_tags: args.remove_tags,
+        set_fields: args.fields,
+        unset_fields: args.unset_fields,
+        add_profiles: args.add_profiles,
+        remove_profiles: args.remove_profiles,
+        clear,
     };
-    // A value that names its currency changes the deal's currency too, and must agree with --currency.
-    let edited_value = match args.value.as_deref() {
-        Some(text) => {
-            let (value, written) = crate::domain::money::parse_money(text).map_err(bad)?;
-            if let Some(written) = &written {
-                value_and_currency(text, args.currency.as_deref(), written).map_err(bad)?;
-            }
-            Some((value, written))
-        }
-        None => None,
-    };
-    let edit = ProspectEdit {
-        name: args
-            .name
-            .as_deref()
-            .map(|n| required_text("name", n))
-            .transpose()
-            .map_err(bad)?,
-        email: clearable(
-            ClearableField::Email,
-            args.email.as_deref().map(normalize_email).transpose().map_err(bad)?,
-        ),
-        company: clearable(
-            ClearableField::Company,
-            optional_text("company", args.company.as_deref()).map_err(bad)?,
-        ),
-        title: clearable(
-            ClearableField::Title,
-            optional_text("title", args.title.as_deref()).map_err(bad)?,
-        ),
-        time_zone: clearable(
-            ClearableField::Tz,
-            args.tz.as_deref().map(validate_time_zone).transpose().map_err(bad)?,
-        ),
-        value: edited_value.as_ref().map(|(value, _)| *value),
-        currency: match &edited_value {
-            Some((_, Some(written))) => Some(written.clone()),
-            _ => args.currency.as_deref().map(parse_currency).transpose().map_err(bad)?,
-        },
-        probability_override: if clears(ClearableField::Probability) {
-            Some(None)
-        } else {
-            args.probability
-                .map(validate_probability)
-                .transpose()
-                .map_err(bad)?
-                .map(Some)
-        },
-        expected_close: if clears(ClearableField::ExpectedClose) {
-            Some(None)
-        } else {
-            args.expected_close
-                .as_deref()
-                .map(parse_date)
-                .transpose()
-                .map_err(bad)?
-                .map(Some)
-        },
-        notes: clearable(ClearableField::Notes, args.notes.clone()),
-        rep_id: match &args.owner {
-            Some(r) => Some(app.rep(&RepArg { rep: Some(r.clone()) }).await?.id),
-            None => None,
-        },
-        add_tags: args
-            .add_tags
-            .iter()
-            .map(|t| normalize_tag(t))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-        remove_tags: args.remove_tags.iter().map(|t| t.trim().to_lowercase()).collect(),
-        set_fields: parse_fields(&args.fields)?,
-        unset_fields: args
-            .unset_fields
-            .iter()
-            .map(|f| normalize_field_name(f))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-        add_profiles: args
-            .add_profiles
-            .iter()
-            .map(|p| normalize_profile_url(p))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-        remove_profiles: args
-            .remove_profiles
-            .iter()
-            .map(|p| normalize_profile_url(p).map(|p| p.url))
-            .collect::<Result<_, _>>()
-            .map_err(bad)?,
-    };
-    app.store
-        .edit_prospect(RepScope::Team, prospect.id, &edit, app.now())
-        .await?;
-    let stored = app
-        .store
-        .find_prospect(RepScope::Team, &ProspectRef::Id(prospect.id))
-        .await?;
+    let reference = parse_prospect_ref(&args.prospect)?;
+    let stored = prospect_edit::edit(&app.core(), &app.actor(), &reference, input).await?;
     if app.json {
         return output::json(&stored);
     }
@@ -593,21 +456,12 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
 }
 
 async fn remove(app: &App, args: RemoveArgs) -> anyhow::Result<()> {
-    let prospect = app
-        .store
-        .find_prospect(RepScope::Team, &parse_prospect_ref(&args.prospect)?)
-        .await?;
-    if !args.yes {
-        return Err(input_error(format!(
-            "this erases #{} {} and their whole history; run again with --yes to confirm",
-            prospect.id, prospect.data.name
-        )));
-    }
-    app.store.erase_prospect(RepScope::Team, prospect.id, app.now()).await?;
+    let reference = parse_prospect_ref(&args.prospect)?;
+    let erased = prospects::erase(&app.core(), &app.actor(), &reference, args.yes).await?;
     println!(
         "erased prospect #{}{}",
-        prospect.id,
-        if prospect.data.email.is_some() {
+        erased.id,
+        if erased.had_email {
             "; their address stays on the suppression list (as a hash) so it is never mailed"
         } else {
             ""

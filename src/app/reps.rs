@@ -1,0 +1,52 @@
+//! Which rep a request is for: named by id, email or name, or the only rep
+//! there is; a rep acting for themselves is always their own rep.
+
+use super::{invalid, Actor, AppResult, Core};
+use crate::domain::prospect::Rep;
+
+/// The rep `wanted` names, else the only rep. A rep actor may name only themselves.
+pub async fn resolve(core: &Core, actor: &Actor, wanted: Option<&str>) -> AppResult<Rep> {
+    let reps = core.store.list_reps().await?;
+    let listing = || {
+        reps.iter()
+            .map(|r| format!("{} (#{})", r.email, r.id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = match wanted.map(str::trim) {
+        Some(wanted) => reps
+            .iter()
+            .find(|r| {
+                r.id.to_string() == wanted
+                    || r.email.eq_ignore_ascii_case(wanted)
+                    || r.name.eq_ignore_ascii_case(wanted)
+            })
+            .cloned()
+            .ok_or_else(|| invalid(format!("no rep '{wanted}'; reps: {}", listing())))?,
+        None => match (actor, reps.as_slice()) {
+            (Actor::Rep { id, .. }, _) => reps
+                .iter()
+                .find(|r| r.id == *id)
+                .cloned()
+                .ok_or_else(|| invalid("your rep account no longer exists"))?,
+            (_, [only]) => only.clone(),
+            (_, []) => {
+                return Err(invalid(
+                    "there is no rep yet; create one with `rapport init --rep-name NAME --rep-email EMAIL`",
+                ))
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "there are several reps; say which with --rep ({})",
+                    listing()
+                )))
+            }
+        },
+    };
+    match actor {
+        Actor::Rep { id, .. } if *id != found.id => {
+            Err(invalid(format!("you act for yourself only, not for {}", found.email)))
+        }
+        _ => Ok(found),
+    }
+}
