@@ -96,10 +96,10 @@ pub async fn add(core: &Core, actor: &Actor, input: AddProspect) -> AppResult<Ad
             .map(parse_date)
             .transpose()
             .map_err(invalid)?,
-        tags: all(&input.tags, |t| normalize_tag(t))?,
+        tags: all(&input.tags, normalize_tag)?,
         notes: input.notes.filter(|n| !n.trim().is_empty()),
         custom_fields: parse_fields(&input.fields)?,
-        profiles: all(&input.profiles, |p| normalize_profile_url(p))?,
+        profiles: all(&input.profiles, normalize_profile_url)?,
     };
     let now = core.clock.now();
     let id = core.store.create_prospect(&data, &actor.recorded_as(), now).await?;
@@ -246,11 +246,11 @@ pub async fn edit(core: &Core, actor: &Actor, prospect: &ProspectRef, input: Edi
         },
         notes: clearable(Clearable::Notes, input.notes.clone()),
         rep_id: owner,
-        add_tags: all(&input.add_tags, |t| normalize_tag(t))?,
+        add_tags: all(&input.add_tags, normalize_tag)?,
         remove_tags: input.remove_tags.iter().map(|t| t.trim().to_lowercase()).collect(),
         set_fields: parse_fields(&input.set_fields)?,
-        unset_fields: all(&input.unset_fields, |f| normalize_field_name(f))?,
-        add_profiles: all(&input.add_profiles, |p| normalize_profile_url(p))?,
+        unset_fields: all(&input.unset_fields, normalize_field_name)?,
+        add_profiles: all(&input.add_profiles, normalize_profile_url)?,
         remove_profiles: all(&input.remove_profiles, |p| normalize_profile_url(p).map(|p| p.url))?,
     };
     let now = core.clock.now();
