@@ -83,6 +83,38 @@ async fn a_rep_acts_only_on_their_own_prospects() {
         log_engagement(&core, &actor, log("raj@globex.com")).await.map(drop),
         "log",
     );
+    let raj_ref = ProspectRef::Email("raj@globex.com".into());
+    not_found(show(&core, &actor, &raj_ref).await.map(drop), "show");
+    let rename = EditProspect {
+        name: Some("Someone Else".into()),
+        ..EditProspect::default()
+    };
+    not_found(edit(&core, &actor, &raj_ref, rename).await.map(drop), "edit");
+    not_found(erase(&core, &actor, &raj_ref, true).await.map(drop), "erase");
+    // A rep adds prospects of their own only, and cannot hand one to someone else.
+    let for_bob = AddProspect {
+        rep: Some("bob@example.com".into()),
+        name: "Nia Obi".into(),
+        ..AddProspect::default()
+    };
+    assert!(matches!(add(&core, &actor, for_bob).await, Err(AppError::Invalid(_))));
+    let jane_ref = ProspectRef::Email("jane@acme.io".into());
+    let hand_over = EditProspect {
+        owner: Some("bob@example.com".into()),
+        ..EditProspect::default()
+    };
+    assert!(matches!(
+        edit(&core, &actor, &jane_ref, hand_over).await,
+        Err(AppError::Invalid(_))
+    ));
+    let own = AddProspect {
+        name: "Nia Obi".into(),
+        ..AddProspect::default()
+    };
+    assert_eq!(
+        add(&core, &actor, own).await.expect("her own").prospect.data.rep_id,
+        ann.id
+    );
     let raj = store
         .find_prospect(RepScope::Team, &ProspectRef::Email("raj@globex.com".into()))
         .await
