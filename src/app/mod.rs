@@ -9,6 +9,8 @@
 pub mod prospect_edit;
 pub mod prospects;
 pub mod reps;
+pub mod suggestions;
+pub mod tasks;
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;

@@ -65,6 +65,22 @@ impl App {
         }
     }
 
+    /// The operator narrowed to one rep's prospects with `--rep`, else acting for the team.
+    pub async fn actor_for(&self, rep: Option<&str>) -> anyhow::Result<crate::app::Actor> {
+        Ok(match rep {
+            Some(_) => crate::app::Actor::Rep {
+                id: self
+                    .rep(&RepArg {
+                        rep: rep.map(str::to_string),
+                    })
+                    .await?
+                    .id,
+                name: super::cli_user().name().to_string(),
+            },
+            None => self.actor(),
+        })
+    }
+
     /// After recording events for these prospects: their sequences whose stop
     /// reason is now recorded stop at once; how many did.
     pub async fn stop_ended_sequences(&self, prospects: &[crate::domain::prospect::ProspectId]) -> anyhow::Result<u32> {

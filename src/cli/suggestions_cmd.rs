@@ -1,8 +1,7 @@
 //! `rapport suggestions`: stage changes the rules propose, waiting for the rep.
 
-use super::{cli_user, input_error, output, App, RepArg};
-use crate::domain::event::stage_change;
-use crate::store::{RepScope, SuggestionDecision};
+use super::{output, App, RepArg};
+use crate::app::{suggestions, Actor};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -28,16 +27,16 @@ pub struct IdArg {
 }
 
 pub async fn run(app: &App, args: SuggestionsArgs) -> anyhow::Result<()> {
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
     match args.command {
-        None => list(app, scope).await,
-        Some(SuggestionsCommand::Approve(id)) => decide(app, scope, id.id, true).await,
-        Some(SuggestionsCommand::Reject(id)) => decide(app, scope, id.id, false).await,
+        None => list(app, &actor).await,
+        Some(SuggestionsCommand::Approve(id)) => decide(app, &actor, id.id, true).await,
+        Some(SuggestionsCommand::Reject(id)) => decide(app, &actor, id.id, false).await,
     }
 }
 
-async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
-    let open = app.store.open_suggestions(scope).await?;
+async fn list(app: &App, actor: &Actor) -> anyhow::Result<()> {
+    let open = suggestions::open(&app.core(), actor).await?;
     if app.json {
         return output::json(&open);
     }
@@ -53,35 +52,8 @@ async fn list(app: &App, scope: RepScope) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn decide(app: &App, scope: RepScope, id: i64, approve: bool) -> anyhow::Result<()> {
-    let now = app.now();
-    let by = cli_user();
-    let waiting = app.store.open_suggestions(scope).await?;
-    let Some(suggestion) = waiting.iter().find(|s| s.id == id) else {
-        return Err(input_error(format!(
-            "there is no open suggestion #{id}; `rapport suggestions` lists the open ones"
-        )));
-    };
-    let decision = match approve {
-        true => SuggestionDecision::Approve {
-            by: by.name().to_string(),
-            move_event: stage_change(
-                suggestion.prospect_id,
-                Some(&suggestion.from_stage),
-                &suggestion.to_stage,
-                now,
-                by.clone(),
-                Some(&format!("approved suggestion #{id}: {}", suggestion.reason)),
-            ),
-        },
-        false => SuggestionDecision::Reject {
-            by: by.name().to_string(),
-        },
-    };
-    let decided = app.store.decide_suggestion(scope, id, decision, now).await?;
-    if approve {
-        app.stop_ended_sequences(&[decided.prospect_id]).await?;
-    }
+async fn decide(app: &App, actor: &Actor, id: i64, approve: bool) -> anyhow::Result<()> {
+    let decided = suggestions::decide(&app.core(), actor, id, approve).await?;
     if app.json {
         return output::json(&decided);
     }
