@@ -9,7 +9,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use rapport::store::{SqliteStore, Store};
+use rapport::store::{SequenceStore, SqliteStore};
 use std::time::{Duration as StdDuration, Instant};
 
 const TICKS: usize = 21;

@@ -187,7 +187,7 @@ fn preview_shows_what_would_be_sent_or_names_the_missing_field() {
 /// The sender claims due enrolments; a claimed one is not handed out again until its lease ends.
 #[tokio::test]
 async fn a_due_enrolment_is_claimed_by_one_worker_at_a_time() {
-    use rapport::store::{SqliteStore, Store};
+    use rapport::store::{SequenceStore, SqliteStore};
     let ws = jane_and_raj();
     ws.ok(&[
         "--now",

@@ -3,32 +3,41 @@
 //! prospect query takes the rep scope it runs in.
 
 mod digests;
+mod jobs;
+mod mail;
 mod rules;
 mod sending;
+mod sequences;
+mod sources;
 mod sqlite;
 mod sqlite_batches;
 mod sqlite_digests;
+mod sqlite_jobs;
 mod sqlite_mail;
 mod sqlite_rules;
 mod sqlite_sending;
 mod sqlite_sequences;
+mod sqlite_sources;
 
 pub use digests::DigestStore;
+pub use jobs::{JobRun, JobStore};
+pub use mail::MailStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 pub use sending::{
     EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
     Task,
 };
+pub use sequences::SequenceStore;
+pub use sources::SourceStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
 use crate::domain::learned::Path;
-use crate::domain::mail::{MailContacts, MailEffect};
+use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
-use crate::domain::sequence::enrolment::PostSummary;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,17 +100,6 @@ pub struct ImportOutcome {
     pub imported: Vec<(u64, ProspectId)>,
     /// (line, id of the prospect already holding that person)
     pub already_present: Vec<(u64, ProspectId)>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct JobRun {
-    pub id: i64,
-    pub name: String,
-    pub scheduled_for: DateTime<Utc>,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub outcome: String,
-    pub error: Option<String>,
 }
 
 /// A feed of a prospect's public activity, as stored.
@@ -212,7 +210,9 @@ pub struct Enrolment {
 }
 
 #[async_trait]
-pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
+pub trait Store:
+    SendingStore + RulesStore + DigestStore + JobStore + MailStore + SourceStore + SequenceStore + Send + Sync
+{
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
 
@@ -266,19 +266,8 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
     /// The events of many prospects (in time order each), in a few statements.
     async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>>;
-    /// The newest post of each of these prospects that has one.
-    async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>>;
-    /// The sequence each of these prospects is running, if any.
-    async fn running_sequences_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>>;
     /// Which of these addresses are on the suppression list.
     async fn suppressed_among(&self, emails: &[String]) -> StoreResult<HashSet<String>>;
-    /// Enrols many in one transaction: each its id, or the sequence already running.
-    async fn enroll_many(
-        &self,
-        enrolments: &[NewEnrolment],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Result<i64, String>>>;
     /// Events of these kinds recorded in [from, to) (a reply read late still
     /// counts as news), in the order recorded.
     async fn events_between(
@@ -300,98 +289,6 @@ pub trait Store: SendingStore + RulesStore + DigestStore + Send + Sync {
     /// for learning stage probabilities.
     async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>>;
 
-    async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>>;
-    /// Claims up to `limit` sources due at `now` (or all of one prospect's),
-    /// moving their next poll to `lease_until` so no other worker takes them.
-    async fn claim_due_sources(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        prospect: Option<ProspectId>,
-        limit: u32,
-    ) -> StoreResult<Vec<Source>>;
-    /// Stores polls' outcomes and their new events in one transaction;
-    /// returns, per record, how many of its events were new.
-    /// Gives claimed sources back (due at `now`) whose polls could not be written.
-    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
-    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
-
-    /// Claims a mail folder for `owner` (a worker's own token) until
-    /// `lease_until`; `None` while another worker holds it.
-    async fn claim_mail_folder(
-        &self,
-        mailbox: &str,
-        folder: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<FolderCursor>>;
-    /// Lets go of a folder `owner` holds, noting the error that ended the sync, if any.
-    async fn release_mail_folder(
-        &self,
-        mailbox: &str,
-        folder: &str,
-        owner: &str,
-        error: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>>;
-    /// Which of the rep's prospects own these addresses, and were sent these Message-IDs.
-    async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
-    /// Stores a batch's events, sent ids, suppressions and away dates with the
-    /// folder's new cursor in one transaction, if `batch.owner` still holds the
-    /// folder (else nothing is stored: a `Conflict`); returns how many events were new.
-    async fn record_mail(&self, mailbox: &str, folder: &str, batch: &MailBatch, now: DateTime<Utc>)
-        -> StoreResult<u64>;
-
-    /// Enrols a prospect with a `sequence.enrolled` event; `Ok(Err(sequence))`
-    /// when they are already in a running one.
-    async fn enroll(
-        &self,
-        enrolment: &NewEnrolment,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Result<i64, String>>;
-    async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>>;
-    /// Claims up to `limit` running enrolments due at `now` (oldest first),
-    /// moving their next due time to `lease_until` so no other worker takes them.
-    /// Gives back claimed enrolments (due at `now`) that still carry the
-    /// lease they were claimed with, i.e. were not dealt with.
-    async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()>;
-    async fn claim_due_enrolments(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> StoreResult<Vec<Enrolment>>;
-    /// The prospect's newest post from the feeds.
-    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>>;
-
-    /// Registers a job's schedule. When the schedule (or zone) changed, or the
-    /// job is new, `next_run` is stored; otherwise the stored next run stands.
-    /// Returns the next run in force.
-    async fn ensure_job(
-        &self,
-        name: &str,
-        schedule: &str,
-        time_zone: &str,
-        next_run: DateTime<Utc>,
-    ) -> StoreResult<DateTime<Utc>>;
-    /// Claims the run due at `due` by moving the job's next run to `next`;
-    /// returns the run's id, or `None` if another worker claimed it first.
-    async fn claim_job_run(
-        &self,
-        name: &str,
-        due: DateTime<Utc>,
-        next: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<i64>>;
-    async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn job_runs(&self, name: &str) -> StoreResult<Vec<JobRun>>;
-    /// Each job's latest run, by job name.
-    async fn latest_job_runs(&self) -> StoreResult<Vec<JobRun>>;
-    /// Prunes finished job runs older than `keep_until` and lets the database tidy itself.
-    async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64>;
     /// A clean stop: writes everything back into the database file (SQLite's
     /// write-ahead log is emptied) and closes the connections.
     async fn close(&self);

@@ -3,12 +3,11 @@
 //! than a few per prospect: events, newest posts, running sequences and
 //! suppression for a list of prospects, and enrolling many in one transaction.
 
-use super::sqlite::{append_event_on, db, event_from_row, parse_ts, ts};
+use super::sqlite::{append_event_on, db, event_from_row, ts};
 use super::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
 use crate::domain::event::kinds::SEQUENCE_ENROLLED;
 use crate::domain::event::{Actor, Event, NewEvent};
 use crate::domain::prospect::ProspectId;
-use crate::domain::sequence::enrolment::PostSummary;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -18,7 +17,7 @@ const CHUNK: usize = 500;
 
 impl SqliteStore {
     /// Rows of `select` (ending where `IN (` goes) for each chunk of `ids`, then `tail`.
-    async fn rows_for<K>(
+    pub(super) async fn rows_for<K>(
         &self,
         select: &str,
         tail: &str,
@@ -60,39 +59,6 @@ impl SqliteStore {
         Ok(events)
     }
 
-    pub(super) async fn newest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
-        let rows = self
-            .rows_for(
-                "SELECT prospect_id, occurred_at, data FROM (SELECT prospect_id, occurred_at, data, \
-                 ROW_NUMBER() OVER (PARTITION BY prospect_id ORDER BY occurred_at DESC, id DESC) AS newest \
-                 FROM events WHERE kind = 'post' AND prospect_id",
-                ") WHERE newest = 1",
-                prospects,
-                "find the latest posts",
-            )
-            .await?;
-        let mut posts = HashMap::new();
-        for row in &rows {
-            let data: serde_json::Value = serde_json::from_str(row.get("data"))
-                .map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
-            let date = parse_ts(row.get("occurred_at"))?;
-            posts.insert(row.get::<i64, _>("prospect_id"), PostSummary::from_event(&data, date));
-        }
-        Ok(posts)
-    }
-
-    pub(super) async fn running_sequences(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>> {
-        let rows = self
-            .rows_for(
-                "SELECT prospect_id, sequence FROM enrolments WHERE state IN ('active', 'snoozed', 'paused') AND prospect_id",
-                "",
-                prospects,
-                "list running sequences",
-            )
-            .await?;
-        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
-    }
-
     pub(super) async fn suppressed_of(&self, emails: &[String]) -> StoreResult<HashSet<String>> {
         let by_hash: HashMap<String, &String> = emails.iter().map(|e| (email_hash(e), e)).collect();
         let hashes: Vec<String> = by_hash.keys().cloned().collect();
@@ -108,22 +74,6 @@ impl SqliteStore {
             .iter()
             .filter_map(|row| by_hash.get(&row.get::<String, _>(0)).map(|e| (*e).clone()))
             .collect())
-    }
-
-    /// Enrols each in one transaction: the id, or the sequence already running.
-    pub(super) async fn insert_enrolments(
-        &self,
-        enrolments: &[NewEnrolment],
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<Result<i64, String>>> {
-        let mut tx = self.write_tx().await?;
-        let mut done = Vec::with_capacity(enrolments.len());
-        for enrolment in enrolments {
-            done.push(insert_enrolment_on(&mut tx, enrolment, actor, now).await?);
-        }
-        tx.commit().await.map_err(db("enrol prospects"))?;
-        Ok(done)
     }
 }
 

@@ -2,11 +2,12 @@
 //! lookups scoped to one rep, and each batch's effects in one transaction.
 
 use super::sqlite::{db, insert_events_returning_new, parse_ts, ts};
-use super::{FolderCursor, MailBatch, MailFolderState, SqliteStore, StoreError, StoreResult};
+use super::{FolderCursor, MailBatch, MailFolderState, MailStore, SqliteStore, StoreError, StoreResult};
 use crate::domain::mail::verify::SentEvidence;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::HashMap;
@@ -15,121 +16,6 @@ use std::collections::HashMap;
 const LOOKUP_CHUNK: usize = 500;
 
 impl SqliteStore {
-    pub(super) async fn claim_folder(
-        &self,
-        mailbox: &str,
-        folder: &str,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-    ) -> StoreResult<Option<FolderCursor>> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query("INSERT INTO mail_folders (mailbox, folder) VALUES (?, ?) ON CONFLICT DO NOTHING")
-            .bind(mailbox)
-            .bind(folder)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("register a mail folder"))?;
-        let claimed = sqlx::query(
-            "UPDATE mail_folders SET lease_owner = ?, lease_until = ? WHERE mailbox = ? AND folder = ? \
-             AND (lease_until IS NULL OR lease_until <= ?) RETURNING uid_validity, last_uid",
-        )
-        .bind(owner)
-        .bind(ts(lease_until))
-        .bind(mailbox)
-        .bind(folder)
-        .bind(ts(now))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db("claim a mail folder"))?;
-        tx.commit().await.map_err(db("claim a mail folder"))?;
-        claimed
-            .map(|row| cursor_from(row.get("uid_validity"), row.get("last_uid")))
-            .transpose()
-    }
-
-    pub(super) async fn release_folder(
-        &self,
-        mailbox: &str,
-        folder: &str,
-        owner: &str,
-        error: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        sqlx::query(
-            "UPDATE mail_folders SET lease_owner = NULL, lease_until = NULL, last_sync_at = ?, last_error = ? \
-             WHERE mailbox = ? AND folder = ? AND lease_owner = ?",
-        )
-        .bind(ts(now))
-        .bind(error)
-        .bind(mailbox)
-        .bind(folder)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await
-        .map_err(db("release a mail folder"))?;
-        tx.commit().await.map_err(db("release a mail folder"))
-    }
-
-    pub(super) async fn contacts(
-        &self,
-        rep: RepId,
-        emails: &[String],
-        sent_ids: &[String],
-    ) -> StoreResult<MailContacts> {
-        let sent = self
-            .rep_pairs(
-                // The prospect's rep now, not the one who sent: a reassigned prospect moves with their mail.
-                "SELECT s.message_id, s.prospect_id FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
-                 WHERE p.rep_id = ",
-                "s.message_id",
-                rep,
-                sent_ids,
-            )
-            .await?;
-        let by_sent_id: HashMap<String, ProspectId> = sent.iter().cloned().collect();
-        let mut by_email: HashMap<String, ProspectId> = self
-            .rep_pairs("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
-            .await?
-            .into_iter()
-            .collect();
-        // The addresses of prospects found by a sent id too, so an unsubscribe
-        // written by a colleague on their thread suppresses the prospect as well.
-        // (SQLite compares the integer id column with these texts as numbers.)
-        let ids: Vec<String> = by_sent_id.values().map(ToString::to_string).collect();
-        by_email.extend(
-            self.rep_pairs(
-                "SELECT email, id FROM prospects WHERE email IS NOT NULL AND rep_id = ",
-                "id",
-                rep,
-                &ids,
-            )
-            .await?,
-        );
-        let outbox = self
-            .rep_pairs(
-                "SELECT message_id, prospect_id FROM outbox WHERE rep_id = ",
-                "message_id",
-                rep,
-                sent_ids,
-            )
-            .await?;
-        let mut addresses: Vec<String> = emails.to_vec();
-        addresses.extend(by_email.keys().cloned());
-        addresses.sort();
-        addresses.dedup();
-        Ok(MailContacts {
-            by_email,
-            by_sent_id,
-            evidence: SentEvidence {
-                sent: sent.into_iter().collect(),
-                outbox: outbox.into_iter().collect(),
-                sends_to: self.sends_to(rep, &addresses).await?,
-            },
-        })
-    }
-
     /// When mail went to each of these addresses (of the rep's prospects).
     async fn sends_to(&self, rep: RepId, emails: &[String]) -> StoreResult<HashMap<String, Vec<DateTime<Utc>>>> {
         let rows = self
@@ -191,8 +77,142 @@ impl SqliteStore {
         }
         Ok(found)
     }
+}
 
-    pub(super) async fn store_mail_batch(
+#[async_trait]
+impl MailStore for SqliteStore {
+    async fn claim_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<FolderCursor>> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("INSERT INTO mail_folders (mailbox, folder) VALUES (?, ?) ON CONFLICT DO NOTHING")
+            .bind(mailbox)
+            .bind(folder)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("register a mail folder"))?;
+        let claimed = sqlx::query(
+            "UPDATE mail_folders SET lease_owner = ?, lease_until = ? WHERE mailbox = ? AND folder = ? \
+             AND (lease_until IS NULL OR lease_until <= ?) RETURNING uid_validity, last_uid",
+        )
+        .bind(owner)
+        .bind(ts(lease_until))
+        .bind(mailbox)
+        .bind(folder)
+        .bind(ts(now))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db("claim a mail folder"))?;
+        tx.commit().await.map_err(db("claim a mail folder"))?;
+        claimed
+            .map(|row| cursor_from(row.get("uid_validity"), row.get("last_uid")))
+            .transpose()
+    }
+    async fn release_mail_folder(
+        &self,
+        mailbox: &str,
+        folder: &str,
+        owner: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(
+            "UPDATE mail_folders SET lease_owner = NULL, lease_until = NULL, last_sync_at = ?, last_error = ? \
+             WHERE mailbox = ? AND folder = ? AND lease_owner = ?",
+        )
+        .bind(ts(now))
+        .bind(error)
+        .bind(mailbox)
+        .bind(folder)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await
+        .map_err(db("release a mail folder"))?;
+        tx.commit().await.map_err(db("release a mail folder"))
+    }
+    async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>> {
+        let rows = sqlx::query(
+            "SELECT mailbox, folder, uid_validity, last_uid, last_sync_at, last_error, lease_until FROM mail_folders \
+             ORDER BY mailbox, folder",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list mail folders"))?;
+        rows.iter()
+            .map(|row| {
+                let cursor = cursor_from(row.get("uid_validity"), row.get("last_uid"))?;
+                let time = |name: &str| row.get::<Option<String>, _>(name).as_deref().map(parse_ts).transpose();
+                Ok(MailFolderState {
+                    mailbox: row.get("mailbox"),
+                    folder: row.get("folder"),
+                    uid_validity: cursor.uid_validity,
+                    last_uid: cursor.last_uid,
+                    last_sync_at: time("last_sync_at")?,
+                    last_error: row.get("last_error"),
+                    lease_until: time("lease_until")?,
+                })
+            })
+            .collect()
+    }
+    async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts> {
+        let sent = self
+            .rep_pairs(
+                // The prospect's rep now, not the one who sent: a reassigned prospect moves with their mail.
+                "SELECT s.message_id, s.prospect_id FROM sent_messages s JOIN prospects p ON p.id = s.prospect_id \
+                 WHERE p.rep_id = ",
+                "s.message_id",
+                rep,
+                sent_ids,
+            )
+            .await?;
+        let by_sent_id: HashMap<String, ProspectId> = sent.iter().cloned().collect();
+        let mut by_email: HashMap<String, ProspectId> = self
+            .rep_pairs("SELECT email, id FROM prospects WHERE rep_id = ", "email", rep, emails)
+            .await?
+            .into_iter()
+            .collect();
+        // The addresses of prospects found by a sent id too, so an unsubscribe
+        // written by a colleague on their thread suppresses the prospect as well.
+        // (SQLite compares the integer id column with these texts as numbers.)
+        let ids: Vec<String> = by_sent_id.values().map(ToString::to_string).collect();
+        by_email.extend(
+            self.rep_pairs(
+                "SELECT email, id FROM prospects WHERE email IS NOT NULL AND rep_id = ",
+                "id",
+                rep,
+                &ids,
+            )
+            .await?,
+        );
+        let outbox = self
+            .rep_pairs(
+                "SELECT message_id, prospect_id FROM outbox WHERE rep_id = ",
+                "message_id",
+                rep,
+                sent_ids,
+            )
+            .await?;
+        let mut addresses: Vec<String> = emails.to_vec();
+        addresses.extend(by_email.keys().cloned());
+        addresses.sort();
+        addresses.dedup();
+        Ok(MailContacts {
+            by_email,
+            by_sent_id,
+            evidence: SentEvidence {
+                sent: sent.into_iter().collect(),
+                outbox: outbox.into_iter().collect(),
+                sends_to: self.sends_to(rep, &addresses).await?,
+            },
+        })
+    }
+    async fn record_mail(
         &self,
         mailbox: &str,
         folder: &str,
@@ -228,31 +248,6 @@ impl SqliteStore {
         }
         tx.commit().await.map_err(db("record mail"))?;
         Ok(new_keys.len() as u64)
-    }
-
-    pub(super) async fn folder_states(&self) -> StoreResult<Vec<MailFolderState>> {
-        let rows = sqlx::query(
-            "SELECT mailbox, folder, uid_validity, last_uid, last_sync_at, last_error, lease_until FROM mail_folders \
-             ORDER BY mailbox, folder",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("list mail folders"))?;
-        rows.iter()
-            .map(|row| {
-                let cursor = cursor_from(row.get("uid_validity"), row.get("last_uid"))?;
-                let time = |name: &str| row.get::<Option<String>, _>(name).as_deref().map(parse_ts).transpose();
-                Ok(MailFolderState {
-                    mailbox: row.get("mailbox"),
-                    folder: row.get("folder"),
-                    uid_validity: cursor.uid_validity,
-                    last_uid: cursor.last_uid,
-                    last_sync_at: time("last_sync_at")?,
-                    last_error: row.get("last_error"),
-                    lease_until: time("lease_until")?,
-                })
-            })
-            .collect()
     }
 }
 

@@ -1,20 +1,38 @@
 //! The SQLite side of sequences: enrolments, and the post templates quote.
 
 use super::sqlite::{db, parse_ts, scope_clause, ts};
-use super::{Enrolment, NewEnrolment, RepScope, SqliteStore, StoreError, StoreResult};
+use super::sqlite_batches::insert_enrolment_on;
+use super::{Enrolment, NewEnrolment, RepScope, SequenceStore, SqliteStore, StoreError, StoreResult};
 use crate::domain::event::Actor;
 use crate::domain::prospect::ProspectId;
 use crate::domain::sequence::enrolment::PostSummary;
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
 
 const ENROLMENT_SELECT: &str = "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
      e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
      JOIN prospects p ON p.id = e.prospect_id";
 
 impl SqliteStore {
-    pub(super) async fn insert_enrolment(
+    /// A prospect's enrolments still running (active or paused).
+    pub(super) async fn running_enrolments(&self, prospect: ProspectId) -> StoreResult<Vec<Enrolment>> {
+        let rows = sqlx::query(&format!(
+            "{ENROLMENT_SELECT} WHERE e.prospect_id = ? AND e.state IN ('active', 'paused') ORDER BY e.id"
+        ))
+        .bind(prospect)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list a prospect's enrolments"))?;
+        rows.iter().map(enrolment_from_row).collect()
+    }
+}
+
+#[async_trait]
+impl SequenceStore for SqliteStore {
+    async fn enroll(
         &self,
         enrolment: &NewEnrolment,
         actor: &Actor,
@@ -25,8 +43,7 @@ impl SqliteStore {
         tx.commit().await.map_err(db("enrol a prospect"))?;
         Ok(done)
     }
-
-    pub(super) async fn claim_enrolments(
+    async fn claim_due_enrolments(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -57,12 +74,7 @@ impl SqliteStore {
         tx.commit().await.map_err(db("claim due enrolments"))?;
         rows.iter().map(enrolment_from_row).collect()
     }
-
-    pub(super) async fn select_enrolments(
-        &self,
-        scope: RepScope,
-        sequence: Option<&str>,
-    ) -> StoreResult<Vec<Enrolment>> {
+    async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>> {
         let mut query = QueryBuilder::<Sqlite>::new(format!("{ENROLMENT_SELECT} WHERE 1 = 1"));
         scope_clause(&mut query, scope);
         if let Some(sequence) = sequence {
@@ -76,21 +88,67 @@ impl SqliteStore {
             .map_err(db("list enrolments"))?;
         rows.iter().map(enrolment_from_row).collect()
     }
-
-    /// A prospect's enrolments still running (active or paused).
-    pub(super) async fn running_enrolments(&self, prospect: ProspectId) -> StoreResult<Vec<Enrolment>> {
-        let rows = sqlx::query(&format!(
-            "{ENROLMENT_SELECT} WHERE e.prospect_id = ? AND e.state IN ('active', 'paused') ORDER BY e.id"
-        ))
-        .bind(prospect)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("list a prospect's enrolments"))?;
-        rows.iter().map(enrolment_from_row).collect()
+    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
+        Ok(self.latest_posts(&[prospect]).await?.remove(&prospect))
     }
-
-    pub(super) async fn newest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
-        Ok(self.newest_posts(&[prospect]).await?.remove(&prospect))
+    async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
+        let rows = self
+            .rows_for(
+                "SELECT prospect_id, occurred_at, data FROM (SELECT prospect_id, occurred_at, data, \
+                 ROW_NUMBER() OVER (PARTITION BY prospect_id ORDER BY occurred_at DESC, id DESC) AS newest \
+                 FROM events WHERE kind = 'post' AND prospect_id",
+                ") WHERE newest = 1",
+                prospects,
+                "find the latest posts",
+            )
+            .await?;
+        let mut posts = HashMap::new();
+        for row in &rows {
+            let data: serde_json::Value = serde_json::from_str(row.get("data"))
+                .map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
+            let date = parse_ts(row.get("occurred_at"))?;
+            posts.insert(row.get::<i64, _>("prospect_id"), PostSummary::from_event(&data, date));
+        }
+        Ok(posts)
+    }
+    async fn running_sequences_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>> {
+        let rows = self
+            .rows_for(
+                "SELECT prospect_id, sequence FROM enrolments WHERE state IN ('active', 'snoozed', 'paused') AND prospect_id",
+                "",
+                prospects,
+                "list running sequences",
+            )
+            .await?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+    }
+    /// Enrols each in one transaction: the id, or the sequence already running.
+    async fn enroll_many(
+        &self,
+        enrolments: &[NewEnrolment],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Result<i64, String>>> {
+        let mut tx = self.write_tx().await?;
+        let mut done = Vec::with_capacity(enrolments.len());
+        for enrolment in enrolments {
+            done.push(insert_enrolment_on(&mut tx, enrolment, actor, now).await?);
+        }
+        tx.commit().await.map_err(db("enrol prospects"))?;
+        Ok(done)
+    }
+    async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for (id, lease_until) in claims {
+            sqlx::query("UPDATE enrolments SET next_due_at = ? WHERE id = ? AND state = 'active' AND next_due_at = ?")
+                .bind(ts(now))
+                .bind(id)
+                .bind(ts(*lease_until))
+                .execute(&mut *tx)
+                .await
+                .map_err(db("give back claimed enrolments"))?;
+        }
+        tx.commit().await.map_err(db("give back claimed enrolments"))
     }
 }
 

@@ -1,0 +1,27 @@
+//! Prospects' feeds: listing them, claiming the due ones with a lease (so
+//! one worker polls each), giving back what could not be written, and
+//! storing polls' outcomes with their new posts.
+
+use super::{PollRecord, RepScope, Source, StoreResult};
+use crate::domain::prospect::ProspectId;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+#[async_trait]
+pub trait SourceStore: Send + Sync {
+    async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>>;
+    /// Claims up to `limit` sources due at `now` (or all of one prospect's),
+    /// moving their next poll to `lease_until` so no other worker takes them.
+    async fn claim_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        prospect: Option<ProspectId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Source>>;
+    /// Stores polls' outcomes and their new events in one transaction;
+    /// returns, per record, how many of its events were new.
+    /// Gives claimed sources back (due at `now`) whose polls could not be written.
+    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()>;
+    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>>;
+}
