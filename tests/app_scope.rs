@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::Workspace;
 use rapport::app::prospect_edit::{add, edit, AddProspect, EditProspect};
 use rapport::app::prospects::{erase, log_engagement, move_stage, show, LogEngagement, MoveStage};
 use rapport::app::{Actor, AppError, Core};
@@ -16,29 +15,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_rep_acts_only_on_their_own_prospects() {
-    let ws = Workspace::with_rep();
-    ws.ok(&["rep", "add", "--name", "Bob Rep", "--email", "bob@example.com"]);
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--rep",
-        "ann@example.com",
-    ]);
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Raj Patel",
-        "--email",
-        "raj@globex.com",
-        "--rep",
-        "bob@example.com",
-    ]);
-    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    let (_ws, url) = common::ann_and_bob();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url, Duration::from_secs(5), 2).await.expect("store"));
     let core = Core {
         store: store.clone(),

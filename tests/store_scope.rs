@@ -5,7 +5,6 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::Workspace;
 use rapport::domain::event::{stage_change, Actor, NewEvent};
 use rapport::domain::prospect::{ProspectEdit, ProspectRef};
 use rapport::store::{ProspectFilter, RepScope, RulesStore, SqliteStore, Store, StoreError};
@@ -17,29 +16,7 @@ fn now() -> DateTime<Utc> {
 
 #[tokio::test]
 async fn a_reps_scope_neither_sees_nor_changes_another_reps_prospect() {
-    let ws = Workspace::with_rep();
-    ws.ok(&["rep", "add", "--name", "Bob Rep", "--email", "bob@example.com"]);
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--rep",
-        "ann@example.com",
-    ]);
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Raj Patel",
-        "--email",
-        "raj@globex.com",
-        "--rep",
-        "bob@example.com",
-    ]);
-    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    let (_ws, url) = common::ann_and_bob();
     let store = SqliteStore::open(&url, Duration::from_secs(5), 2).await.expect("store");
     let reps = store.list_reps().await.unwrap();
     let ann = reps.iter().find(|r| r.email == "ann@example.com").unwrap().id;

@@ -121,6 +121,21 @@ impl Workspace {
     }
 }
 
+/// Two reps, Ann and Bob, with a prospect each (Jane is Ann's, Raj is Bob's),
+/// and the database's URL, for tests of who may see and change what.
+pub fn ann_and_bob() -> (Workspace, String) {
+    let ws = Workspace::with_rep();
+    ws.ok(&["rep", "add", "--name", "Bob Rep", "--email", "bob@example.com"]);
+    for (name, email, rep) in [
+        ("Jane Doe", "jane@acme.io", "ann@example.com"),
+        ("Raj Patel", "raj@globex.com", "bob@example.com"),
+    ] {
+        ws.ok(&["prospect", "add", "--name", name, "--email", email, "--rep", rep]);
+    }
+    let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+    (ws, url)
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
