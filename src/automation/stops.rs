@@ -74,11 +74,13 @@ pub async fn stop_ended(
     let mut sequences = None;
     let mut reps = None;
     let mut stopped = 0;
-    let mut seen = std::collections::HashSet::new();
-    for &prospect_id in prospects {
-        if !seen.insert(prospect_id) {
-            continue;
-        }
+    let mut unique: Vec<ProspectId> = prospects.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    // One statement finds who is in a sequence at all (a mail batch names many
+    // prospects, most in none); only those are looked at one by one.
+    let running = store.running_sequences_of(&unique).await?;
+    for prospect_id in unique.into_iter().filter(|id| running.contains_key(id)) {
         let enrolments = store.running_enrolments_of(prospect_id).await?;
         if enrolments.is_empty() {
             continue;

@@ -3,6 +3,7 @@
 //! prospect query takes the rep scope it runs in.
 
 mod digests;
+mod events;
 mod jobs;
 mod mail;
 mod rules;
@@ -12,6 +13,7 @@ mod sources;
 mod sqlite;
 mod sqlite_batches;
 mod sqlite_digests;
+mod sqlite_events;
 mod sqlite_jobs;
 mod sqlite_mail;
 mod sqlite_rules;
@@ -20,6 +22,7 @@ mod sqlite_sequences;
 mod sqlite_sources;
 
 pub use digests::DigestStore;
+pub use events::EventStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
@@ -41,7 +44,7 @@ use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, Pros
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -211,7 +214,7 @@ pub struct Enrolment {
 
 #[async_trait]
 pub trait Store:
-    SendingStore + RulesStore + DigestStore + JobStore + MailStore + SourceStore + SequenceStore + Send + Sync
+    SendingStore + RulesStore + DigestStore + JobStore + MailStore + SourceStore + SequenceStore + EventStore + Send + Sync
 {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
@@ -260,29 +263,8 @@ pub trait Store:
     async fn erase_prospect(&self, scope: RepScope, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()>;
     async fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
 
-    /// Appends an event about a prospect in `scope`; returns false when its
-    /// source key was already stored.
-    async fn append_event(&self, scope: RepScope, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
-    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
-    /// The events of many prospects (in time order each), in a few statements.
-    async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>>;
     /// Which of these addresses are on the suppression list.
     async fn suppressed_among(&self, emails: &[String]) -> StoreResult<HashSet<String>>;
-    /// Events of these kinds recorded in [from, to) (a reply read late still
-    /// counts as news), in the order recorded.
-    async fn events_between(
-        &self,
-        scope: RepScope,
-        kinds: &[&str],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> StoreResult<Vec<Event>>;
-    /// (prospect, kind, when) of every event since `since`, for engagement scores.
-    async fn activity_since(
-        &self,
-        scope: RepScope,
-        since: DateTime<Utc>,
-    ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>>;
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
     /// Each prospect of a pipeline's path through its stages, oldest first,

@@ -3,11 +3,10 @@
 //! than a few per prospect: events, newest posts, running sequences and
 //! suppression for a list of prospects, and enrolling many in one transaction.
 
-use super::sqlite::{append_event_on, db, event_from_row, ts};
+use super::sqlite::{append_event_on, db, ts};
 use super::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
 use crate::domain::event::kinds::SEQUENCE_ENROLLED;
-use crate::domain::event::{Actor, Event, NewEvent};
-use crate::domain::prospect::ProspectId;
+use crate::domain::event::{Actor, NewEvent};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -40,23 +39,6 @@ impl SqliteStore {
             found.extend(query.build().fetch_all(self.pool()).await.map_err(db(what))?);
         }
         Ok(found)
-    }
-
-    pub(super) async fn events_for(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>> {
-        let rows = self
-            .rows_for(
-                &format!("SELECT {} FROM events WHERE prospect_id", super::sqlite::EVENT_COLUMNS),
-                " ORDER BY prospect_id, occurred_at, id",
-                prospects,
-                "load events",
-            )
-            .await?;
-        let mut events: HashMap<ProspectId, Vec<Event>> = HashMap::new();
-        for row in &rows {
-            let event = event_from_row(row)?;
-            events.entry(event.prospect_id).or_default().push(event);
-        }
-        Ok(events)
     }
 
     pub(super) async fn suppressed_of(&self, emails: &[String]) -> StoreResult<HashSet<String>> {

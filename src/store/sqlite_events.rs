@@ -1,0 +1,98 @@
+//! The SQLite side of the event log: appends checked against the actor's
+//! scope in their transaction, and the reads the rules, digest and scores use.
+
+use super::sqlite::{append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS};
+use super::{EventStore, RepScope, SqliteStore, StoreResult};
+use crate::domain::event::{Event, NewEvent};
+use crate::domain::prospect::ProspectId;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashMap;
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn append_event(&self, scope: RepScope, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        check_scope(&mut tx, scope, event.prospect_id).await?;
+        let added = append_event_on(&mut tx, event, now).await?;
+        tx.commit().await.map_err(db("record an event"))?;
+        Ok(added)
+    }
+    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE prospect_id = ? ORDER BY occurred_at, id"
+        ))
+        .bind(prospect)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("load events"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+    async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>> {
+        let rows = self
+            .rows_for(
+                &format!("SELECT {} FROM events WHERE prospect_id", EVENT_COLUMNS),
+                " ORDER BY prospect_id, occurred_at, id",
+                prospects,
+                "load events",
+            )
+            .await?;
+        let mut events: HashMap<ProspectId, Vec<Event>> = HashMap::new();
+        for row in &rows {
+            let event = event_from_row(row)?;
+            events.entry(event.prospect_id).or_default().push(event);
+        }
+        Ok(events)
+    }
+    async fn events_between(
+        &self,
+        scope: RepScope,
+        kinds: &[&str],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<Event>> {
+        let columns = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.recorded_at >= "
+        ));
+        query
+            .push_bind(ts(from))
+            .push(" AND e.recorded_at < ")
+            .push_bind(ts(to));
+        query.push(" AND e.kind IN (");
+        let mut separated = query.separated(", ");
+        for kind in kinds {
+            separated.push_bind(kind.to_string());
+        }
+        query.push(")");
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.recorded_at, e.id");
+        let rows = query.build().fetch_all(self.pool()).await.map_err(db("load events"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+    async fn activity_since(
+        &self,
+        scope: RepScope,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>> {
+        let mut query = QueryBuilder::new(
+            "SELECT e.prospect_id, e.kind, e.occurred_at FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             WHERE e.occurred_at >= ",
+        );
+        query.push_bind(ts(since));
+        scope_clause(&mut query, scope);
+        let rows = query
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("load recent activity"))?;
+        rows.iter()
+            .map(|row| Ok((row.get(0), row.get(1), parse_ts(row.get(2))?)))
+            .collect()
+    }
+}
