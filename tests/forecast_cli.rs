@@ -55,6 +55,11 @@ fn worked_example_with_quarters_and_reps() {
     assert_eq!(team["open_value"], 1_000_000);
     assert_eq!(team["weighted_value"], 600_000);
     assert_eq!(team["closed_value"], 500_000);
+    // As a table: won deals count as closed, not as 0 weighted.
+    let table = ws.ok(&["pipeline"]);
+    let won = table.lines().find(|l| l.starts_with("won ")).expect("a won row");
+    assert!(won.ends_with("500,000") && won.contains(" - "), "{table}");
+    assert!(table.contains("closed 500,000"), "{table}");
     let proposal = stage(&team, "proposal");
     assert_eq!(
         (proposal["count"].clone(), proposal["probability"].clone()),
