@@ -146,6 +146,15 @@ fn is_noted_refusal(event: &Event) -> bool {
     event.kind == EMAIL_BOUNCED && event.data["policy_refusal"] == true && event.data["sender_problem"] != true
 }
 
+/// Whether an event of this kind can be a reason to stop a sequence (what
+/// records one checks the prospect's sequences at once).
+pub fn may_stop(kind: &str) -> bool {
+    matches!(
+        kind,
+        EMAIL_REPLIED | MEETING_BOOKED | EMAIL_UNSUBSCRIBED | EMAIL_COMPLAINED | EMAIL_BOUNCED
+    )
+}
+
 fn stop_reason(event: &Event) -> Option<String> {
     match event.kind.as_str() {
         EMAIL_REPLIED => Some("replied".into()),

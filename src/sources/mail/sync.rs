@@ -13,11 +13,11 @@ use super::connection::ImapConnection;
 use super::MailError;
 use crate::config::{MailboxConfig, Settings};
 use crate::domain::clock::Clock;
-use crate::domain::event::kinds::{EMAIL_SENT, EMAIL_UNVERIFIED};
 use crate::domain::event::Actor;
 use crate::domain::mail::envelope::{Envelope, ENVELOPE_FIELDS};
 use crate::domain::mail::{self, classify, Classification, MailEffect};
 use crate::domain::prospect::RepId;
+use crate::domain::sequence::stop::may_stop;
 use crate::store::{FolderCursor, MailBatch, Store, StoreError};
 use chrono::Duration as ChronoDuration;
 use serde::Serialize;
@@ -431,7 +431,7 @@ impl MailSync {
         // their sequences as soon as it is recorded, not at the next step.
         let answered: Vec<_> = effects
             .iter()
-            .filter(|e| !matches!(e.event.kind.as_str(), EMAIL_SENT | EMAIL_UNVERIFIED))
+            .filter(|e| may_stop(&e.event.kind) || !e.suppress.is_empty())
             .map(|e| e.event.prospect_id)
             .collect();
         let batch = MailBatch {
