@@ -172,6 +172,8 @@ async fn two_workers_never_claim_the_same_run() {
 struct Flaky {
     hang: bool,
     attempts: Arc<std::sync::atomic::AtomicUsize>,
+    /// Told of every attempt, so the test waits on them rather than on time.
+    attempted: Arc<tokio::sync::Notify>,
 }
 
 #[async_trait]
@@ -185,6 +187,7 @@ impl Job for Flaky {
     }
     async fn run(&self, _ctx: &JobContext) -> Result<(), JobError> {
         self.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.attempted.notify_one();
         if self.hang {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
@@ -205,6 +208,7 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
         timeout_secs: Some(timeout),
         enabled: true,
     };
+    let attempted = Arc::new(tokio::sync::Notify::new());
     let failing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let hanging = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let jobs: Vec<(Arc<dyn Job>, JobConfig)> = vec![
@@ -212,6 +216,7 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
             Arc::new(Flaky {
                 hang: false,
                 attempts: failing.clone(),
+                attempted: attempted.clone(),
             }),
             every_second(5),
         ),
@@ -219,17 +224,18 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
             Arc::new(Flaky {
                 hang: true,
                 attempts: hanging.clone(),
+                attempted: attempted.clone(),
             }),
             every_second(1),
         ),
     ];
     // Stops once both have been retried (the hanging one after its timeout),
     // or after a minute, when the assertions below say which did not.
-    let (f, h) = (failing.clone(), hanging.clone());
+    let (f, h, told) = (failing.clone(), hanging.clone(), attempted.clone());
     let retried = async move {
         let load = |n: &std::sync::atomic::AtomicUsize| n.load(std::sync::atomic::Ordering::SeqCst);
         while load(&f) < 2 || load(&h) < 2 {
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            told.notified().await;
         }
     };
     let shutdown = async move {
