@@ -22,7 +22,7 @@ use rapport::automation::rules::RuleRunner;
 use rapport::domain::clock::FixedClock;
 use rapport::domain::event::Actor;
 use rapport::domain::sequence::Sequence;
-use rapport::store::{ProspectFilter, RepScope, SequenceStore, SqliteStore, Store};
+use rapport::store::{ProspectFilter, ProspectStore, RepScope, SequenceStore, SqliteStore, Store};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 

@@ -6,6 +6,7 @@ mod digests;
 mod events;
 mod jobs;
 mod mail;
+mod prospects;
 mod rules;
 mod sending;
 mod sequences;
@@ -16,6 +17,7 @@ mod sqlite_digests;
 mod sqlite_events;
 mod sqlite_jobs;
 mod sqlite_mail;
+mod sqlite_prospects;
 mod sqlite_rules;
 mod sqlite_sending;
 mod sqlite_sequences;
@@ -25,6 +27,7 @@ pub use digests::DigestStore;
 pub use events::EventStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
+pub use prospects::ProspectStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 pub use sending::{
     EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
@@ -34,7 +37,7 @@ pub use sequences::SequenceStore;
 pub use sources::SourceStore;
 pub use sqlite::SqliteStore;
 
-use crate::domain::event::{Actor, Event, NewEvent};
+use crate::domain::event::{Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
 use crate::domain::learned::Path;
@@ -44,7 +47,6 @@ use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, Pros
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashSet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -214,57 +216,20 @@ pub struct Enrolment {
 
 #[async_trait]
 pub trait Store:
-    SendingStore + RulesStore + DigestStore + JobStore + MailStore + SourceStore + SequenceStore + EventStore + Send + Sync
+    SendingStore
+    + RulesStore
+    + DigestStore
+    + JobStore
+    + MailStore
+    + SourceStore
+    + SequenceStore
+    + EventStore
+    + ProspectStore
+    + Send
+    + Sync
 {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
-
-    /// Creates a prospect with its tags, profiles and a `prospect.created` event.
-    async fn create_prospect(
-        &self,
-        prospect: &ProspectData,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ProspectId>;
-    /// Imports rows in batched transactions, skipping people already held
-    /// (same email, else same profile URL), each with a `prospect.created` event.
-    async fn import_prospects(
-        &self,
-        rows: &[ImportRow],
-        actor: &Actor,
-        now: DateTime<Utc>,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> StoreResult<ImportOutcome>;
-    async fn find_prospect(&self, scope: RepScope, prospect: &ProspectRef) -> StoreResult<Prospect>;
-    async fn list_prospects(&self, scope: RepScope, filter: &ProspectFilter) -> StoreResult<Vec<Prospect>>;
-    /// Changes a prospect in `scope` (another rep's is not found).
-    async fn edit_prospect(
-        &self,
-        scope: RepScope,
-        id: ProspectId,
-        edit: &ProspectEdit,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Moves a prospect to a stage (and pipeline) if it is still in
-    /// `from_stage`, recording the stage-change event in the same transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn move_prospect(
-        &self,
-        scope: RepScope,
-        id: ProspectId,
-        from_stage: &str,
-        pipeline: &str,
-        stage: &str,
-        event: NewEvent,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Deletes a prospect and everything about them, keeping only a hash of
-    /// their address on the suppression list.
-    async fn erase_prospect(&self, scope: RepScope, id: ProspectId, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn is_suppressed(&self, email: &str) -> StoreResult<bool>;
-
-    /// Which of these addresses are on the suppression list.
-    async fn suppressed_among(&self, emails: &[String]) -> StoreResult<HashSet<String>>;
 
     async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
     /// Each prospect of a pipeline's path through its stages, oldest first,
