@@ -17,8 +17,8 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use rapport::automation::enrolment::enrol_many;
-use rapport::automation::rules::RuleRunner;
+use rapport::sequences::enrolment::enrol_many;
+use rapport::rules::RuleRunner;
 use rapport::domain::clock::FixedClock;
 use rapport::domain::event::Actor;
 use rapport::domain::sequence::Sequence;

@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::{DateTime, Duration, Utc};
-use rapport::automation::digest::{digest_moment, gather};
+use rapport::digest::{digest_moment, gather};
 use rapport::domain::digest::render;
 use rapport::store::{EventStore, RepScope, SqliteStore, Store};
 use std::time::{Duration as StdDuration, Instant};

@@ -4,9 +4,11 @@
 //! - [`domain`]: the pure core (stages, forecast, import rules, schedules), no IO.
 //! - [`clock`]: the system's clocks (the domain is handed a `Clock`, never reads one).
 //! - [`config`]: loading and validating configuration.
-//! - [`automation`]: the stage rules run over the event log; enrolling in sequences.
+//! - [`rules`]: the stage rules run over the event log.
+//! - [`sequences`]: enrolling, the sending pass, the outbox, settling cut-off sends, stops.
+//! - [`digest`]: each rep's morning digest, gathered and mailed.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
-//! - [`outbound`]: outgoing mail (SMTP or the file outbox) and the sequence sending pass.
+//! - [`outbound`]: outgoing mail transport (SMTP or the `.eml` outbox) and mail to a rep.
 //! - [`net`]: outbound HTTP with the SSRF guard.
 //! - [`sources`]: prospects' public feeds and reps' mailboxes.
 //! - [`web`]: the daemon's HTTP listener (one-click unsubscribe).
@@ -15,15 +17,17 @@
 //! - [`robustness`]: hostile input's paths as functions of bytes, for the fuzzers.
 
 pub mod app;
-pub mod automation;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod digest;
 pub mod domain;
 pub mod net;
 pub mod outbound;
 pub mod robustness;
+pub mod rules;
+pub mod sequences;
 pub mod sources;
 pub mod store;
 pub mod web;

@@ -4,7 +4,7 @@
 //! SQL. The doors (CLI, web, API, webhooks, daemon jobs) parse, call one use
 //! case, and render; the rules are written here once.
 //!
-//! Calls point inward: app → automation, store, net, config, domain.
+//! Calls point inward: app → sequences, store, config, domain.
 
 pub mod prospect_edit;
 pub mod prospects;

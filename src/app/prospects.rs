@@ -4,7 +4,7 @@
 //! reason to stop. (Adding and editing: `prospect_edit.rs`.)
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::automation::stops::stop_ended;
+use crate::sequences::stops::stop_ended;
 use crate::domain::event::{self, Event, NewEvent};
 use crate::domain::prospect::{required_text, Prospect, ProspectId, ProspectRef};
 use chrono::{DateTime, Utc};

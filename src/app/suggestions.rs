@@ -3,7 +3,7 @@
 //! reason) and stops their sequences at once if they left its stages.
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::automation::stops::stop_ended;
+use crate::sequences::stops::stop_ended;
 use crate::domain::event::stage_change;
 use crate::store::{Suggestion, SuggestionDecision};
 

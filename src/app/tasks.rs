@@ -3,8 +3,8 @@
 //! doing a task (which logs the engagement it stands for); putting one off.
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::automation::sequence_tasks::add_due;
-use crate::automation::stops::stop_ended;
+use crate::sequences::tasks::add_due;
+use crate::sequences::stops::stop_ended;
 use crate::domain::event::kinds::FOLLOW_UP;
 use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;

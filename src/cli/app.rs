@@ -84,7 +84,7 @@ impl App {
     /// After recording events for these prospects: their sequences whose stop
     /// reason is now recorded stop at once; how many did.
     pub async fn stop_ended_sequences(&self, prospects: &[crate::domain::prospect::ProspectId]) -> anyhow::Result<u32> {
-        Ok(crate::automation::stops::stop_ended(self.store.as_ref(), &self.settings, prospects, self.now()).await?)
+        Ok(crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, prospects, self.now()).await?)
     }
 
     /// The sending window: the `[sending]` days, hours and holidays (sequence

@@ -1,7 +1,7 @@
 //! `rapport digest`: print a rep's daily digest without sending it.
 
 use super::{input_error, output, App, RepArg};
-use crate::automation::digest::{digest_moment, prepare, DigestSender};
+use crate::digest::{digest_moment, prepare, DigestSender};
 use crate::domain::digest::render;
 use crate::domain::prospect::parse_date;
 use crate::outbound::Mailer;

@@ -4,7 +4,7 @@
 
 use super::sequence_cmd::{describe_delay, find_sequence};
 use super::{input_error, output, App, RepArg};
-use crate::automation::enrolment;
+use crate::sequences::enrolment;
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::{Sequence, StepAction};

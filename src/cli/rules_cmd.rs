@@ -2,7 +2,7 @@
 //! through it as a dry run.
 
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
-use crate::automation::rules::{RuleRunner, RulesError};
+use crate::rules::{RuleRunner, RulesError};
 use crate::domain::rules::{replay, Fired};
 use crate::domain::text::printable;
 use crate::store::ProspectFilter;

@@ -4,7 +4,7 @@ use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
-use crate::outbound::sender::{SendError, SequenceSender};
+use crate::sequences::{SendError, SequenceSender};
 use crate::outbound::Mailer;
 use clap::{Args, Subcommand};
 
@@ -161,6 +161,7 @@ fn sender(app: &App) -> anyhow::Result<SequenceSender> {
         app.clock.clone(),
         app.settings.clone(),
         Mailer::from_settings(&app.settings)?,
+        std::sync::Arc::new(crate::sources::mail::sent::ImapSentFolder::new(app.settings.clone())),
     ))
 }
 

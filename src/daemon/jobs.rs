@@ -119,7 +119,7 @@ pub fn mail_sync(ctx: &JobContext) -> crate::sources::mail::sync::MailSync {
 /// lives as long as the daemon.
 #[derive(Default)]
 pub struct SendSequences {
-    sender: tokio::sync::OnceCell<crate::outbound::sender::SequenceSender>,
+    sender: tokio::sync::OnceCell<crate::sequences::SequenceSender>,
     /// Sequence files that cannot be used: their enrolments wait.
     reported: Reported,
 }
@@ -137,7 +137,10 @@ impl Job for SendSequences {
             .flat_map(|file| file.problems.into_iter().map(move |p| format!("{}: {p}", file.file)))
             .collect();
         self.reported.update("the sequence files", broken);
-        let sender = with_mailer(&self.sender, ctx, crate::outbound::sender::SequenceSender::new).await?;
+        let sender = with_mailer(&self.sender, ctx, |store, clock, settings, mailer| {
+            let sent = Arc::new(crate::sources::mail::sent::ImapSentFolder::new(settings.clone()));
+            crate::sequences::SequenceSender::new(store, clock, settings, mailer, sent)
+        }).await?;
         let report = sender.run_pass().await?;
         summary!(
             report.sent + report.tasks + report.stopped + report.refused + report.reconciled + report.unknown > 0,
@@ -170,9 +173,9 @@ impl Job for ApplyRules {
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let runner =
-            crate::automation::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
+            crate::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
         let report = match runner.run_pass().await {
-            Err(crate::automation::rules::RulesError::Rules(problems)) => {
+            Err(crate::rules::RulesError::Rules(problems)) => {
                 self.reported.update("the rules file", problems);
                 return Ok(());
             }
@@ -196,7 +199,7 @@ impl Job for ApplyRules {
 /// mail transport) lives as long as the daemon.
 #[derive(Default)]
 pub struct SendDigests {
-    sender: tokio::sync::OnceCell<crate::automation::digest::DigestSender>,
+    sender: tokio::sync::OnceCell<crate::digest::DigestSender>,
 }
 
 #[async_trait]
@@ -206,7 +209,7 @@ impl Job for SendDigests {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let sender = with_mailer(&self.sender, ctx, crate::automation::digest::DigestSender::new).await?;
+        let sender = with_mailer(&self.sender, ctx, crate::digest::DigestSender::new).await?;
         let report = sender.run_pass().await?;
         summary!(
             report.sent > 0,
@@ -218,14 +221,12 @@ impl Job for SendDigests {
     }
 }
 
-/// How a sender is made from the daemon's parts and a mail transport.
-type MakeSender<T> = fn(Arc<dyn Store>, Arc<dyn Clock>, Arc<Settings>, crate::outbound::Mailer) -> T;
 
 /// A sender made once per daemon, with the mail transport of its settings.
 async fn with_mailer<'a, T>(
     cell: &'a tokio::sync::OnceCell<T>,
     ctx: &JobContext,
-    make: MakeSender<T>,
+    make: impl FnOnce(Arc<dyn Store>, Arc<dyn Clock>, Arc<Settings>, crate::outbound::Mailer) -> T,
 ) -> Result<&'a T, JobError> {
     let made = cell
         .get_or_try_init(|| async {

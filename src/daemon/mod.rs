@@ -62,7 +62,7 @@ pub async fn run(
     // listener would answer every one as invalid, so the daemon does not start.
     let unsubscribe_key = match &listener {
         Some(_) => Some(Arc::new(
-            crate::outbound::sender::unsubscribe_key(ctx.store.as_ref())
+            crate::sequences::unsubscribe_key(ctx.store.as_ref())
                 .await
                 .map_err(|e| format!("cannot read the unsubscribe links' signing key from the database: {e}"))?,
         )),

@@ -8,7 +8,6 @@
 
 pub mod compose;
 pub mod notify;
-pub mod sender;
 
 use crate::config::{Settings, TlsMode};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};

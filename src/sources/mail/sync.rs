@@ -443,7 +443,7 @@ impl MailSync {
         };
         let now = self.clock.now();
         let recorded = self.store.record_mail(&reader.name, folder, &batch, now).await?;
-        crate::automation::stops::stop_ended(self.store.as_ref(), &self.settings, &answered, now).await?;
+        crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, &answered, now).await?;
         Ok(recorded)
     }
 

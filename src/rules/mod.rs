@@ -4,7 +4,7 @@
 //! firing's key, so a pass cut off and run again does nothing twice; events
 //! the rules themselves made do not trigger rules, so nothing loops.
 
-use super::enrolment::enrol;
+use crate::sequences::enrolment::enrol;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::event::{stage_change, Actor, Event};
@@ -262,7 +262,7 @@ impl RuleRunner {
                     Ok(()) => {
                         report.advanced += 1;
                         report.stopped +=
-                            super::stops::stop_ended(self.store.as_ref(), &self.settings, &[prospect.id], now).await?;
+                            crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, &[prospect.id], now).await?;
                     }
                     Err(StoreError::Conflict(why)) => report.skipped.push(format!("{}: {why}", fired.rule)),
                     Err(e) => return Err(e.into()),
