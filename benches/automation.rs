@@ -17,11 +17,11 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use rapport::sequences::enrolment::enrol_many;
-use rapport::rules::RuleRunner;
 use rapport::domain::clock::FixedClock;
 use rapport::domain::event::Actor;
 use rapport::domain::sequence::Sequence;
+use rapport::rules::RuleRunner;
+use rapport::sequences::enrolment::enrol_many;
 use rapport::store::{ProspectFilter, ProspectStore, RepScope, SequenceStore, SqliteStore, Store};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};

@@ -94,7 +94,10 @@ fn layer_of(module: &str) -> Option<usize> {
 #[test]
 fn every_module_has_a_layer() {
     for module in uses().keys().filter(|m| !["lib", "main"].contains(&m.as_str())) {
-        assert!(layer_of(module).is_some(), "`{module}` is in no layer: add it to LAYERS");
+        assert!(
+            layer_of(module).is_some(),
+            "`{module}` is in no layer: add it to LAYERS"
+        );
     }
 }
 
@@ -109,7 +112,10 @@ fn every_module_uses_only_the_layers_below_it() {
                 || (layer == LAYERS.len() - 1
                     && other_layer == layer
                     && doors.iter().position(|d| *d == other) < doors.iter().position(|d| *d == module));
-            assert!(below, "`{module}` (layer {layer}) uses `{other}` (layer {other_layer}): calls must point inward");
+            assert!(
+                below,
+                "`{module}` (layer {layer}) uses `{other}` (layer {other_layer}): calls must point inward"
+            );
         }
     }
 }

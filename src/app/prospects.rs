@@ -4,9 +4,9 @@
 //! reason to stop. (Adding and editing: `prospect_edit.rs`.)
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::sequences::stops::stop_ended;
 use crate::domain::event::{self, Event, NewEvent};
 use crate::domain::prospect::{required_text, Prospect, ProspectId, ProspectRef};
+use crate::sequences::stops::stop_ended;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

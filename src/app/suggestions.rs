@@ -3,8 +3,8 @@
 //! reason) and stops their sequences at once if they left its stages.
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::sequences::stops::stop_ended;
 use crate::domain::event::stage_change;
+use crate::sequences::stops::stop_ended;
 use crate::store::{Suggestion, SuggestionDecision};
 
 pub async fn open(core: &Core, actor: &Actor) -> AppResult<Vec<Suggestion>> {

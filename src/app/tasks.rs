@@ -3,14 +3,14 @@
 //! doing a task (which logs the engagement it stands for); putting one off.
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::sequences::tasks::add_due;
-use crate::sequences::stops::stop_ended;
 use crate::domain::event::kinds::FOLLOW_UP;
 use crate::domain::event::NewEvent;
 use crate::domain::profile::Platform;
 use crate::domain::prospect::{required_text, ProspectId, ProspectRef, Rep, RepId};
 use crate::domain::reminder::{due_in, due_on};
 use crate::domain::text::is_web_link;
+use crate::sequences::stops::stop_ended;
+use crate::sequences::tasks::add_due;
 use crate::store::{NewTask, Task};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

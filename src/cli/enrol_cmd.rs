@@ -4,11 +4,11 @@
 
 use super::sequence_cmd::{describe_delay, find_sequence};
 use super::{input_error, output, App, RepArg};
-use crate::sequences::enrolment;
 use crate::domain::prospect::{Prospect, ProspectRef, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::{Sequence, StepAction};
 use crate::domain::text::printable;
+use crate::sequences::enrolment;
 use crate::store::{ProspectFilter, RepScope};
 use clap::Args;
 

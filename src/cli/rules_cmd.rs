@@ -2,9 +2,9 @@
 //! through it as a dry run.
 
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
-use crate::rules::{RuleRunner, RulesError};
 use crate::domain::rules::{replay, Fired};
 use crate::domain::text::printable;
+use crate::rules::{RuleRunner, RulesError};
 use crate::store::ProspectFilter;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;

@@ -4,8 +4,8 @@ use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
-use crate::sequences::{SendError, SequenceSender};
 use crate::outbound::Mailer;
+use crate::sequences::{SendError, SequenceSender};
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

@@ -140,7 +140,8 @@ impl Job for SendSequences {
         let sender = with_mailer(&self.sender, ctx, |store, clock, settings, mailer| {
             let sent = Arc::new(crate::sources::mail::sent::ImapSentFolder::new(settings.clone()));
             crate::sequences::SequenceSender::new(store, clock, settings, mailer, sent)
-        }).await?;
+        })
+        .await?;
         let report = sender.run_pass().await?;
         summary!(
             report.sent + report.tasks + report.stopped + report.refused + report.reconciled + report.unknown > 0,
@@ -172,8 +173,7 @@ impl Job for ApplyRules {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let runner =
-            crate::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
+        let runner = crate::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
         let report = match runner.run_pass().await {
             Err(crate::rules::RulesError::Rules(problems)) => {
                 self.reported.update("the rules file", problems);
@@ -220,7 +220,6 @@ impl Job for SendDigests {
         problems(&report.errors)
     }
 }
-
 
 /// A sender made once per daemon, with the mail transport of its settings.
 async fn with_mailer<'a, T>(

@@ -2,11 +2,11 @@
 //! posting it to the team chat when configured), exactly once per rep and
 //! date: the digest row is claimed before the mail goes out.
 
+use super::gather::*;
 use crate::config::Settings;
 use crate::domain::prospect::Rep;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use super::gather::*;
 
 /// What one pass of the digest job did.
 #[derive(Debug, Clone, Default, serde::Serialize)]

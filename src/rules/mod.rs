@@ -4,13 +4,13 @@
 //! firing's key, so a pass cut off and run again does nothing twice; events
 //! the rules themselves made do not trigger rules, so nothing loops.
 
-use crate::sequences::enrolment::enrol;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::event::{stage_change, Actor, Event};
 use crate::domain::pipeline::Pipeline;
 use crate::domain::prospect::{Prospect, ProspectEdit, ProspectRef};
 use crate::domain::rules::{on_event, on_idle, Fired, Outcome, RuleSet, Trigger};
+use crate::sequences::enrolment::enrol;
 use crate::store::{NewSuggestion, NewTask, ProspectFilter, RepScope, Store, StoreError};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -261,8 +261,13 @@ impl RuleRunner {
                 {
                     Ok(()) => {
                         report.advanced += 1;
-                        report.stopped +=
-                            crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, &[prospect.id], now).await?;
+                        report.stopped += crate::sequences::stops::stop_ended(
+                            self.store.as_ref(),
+                            &self.settings,
+                            &[prospect.id],
+                            now,
+                        )
+                        .await?;
                     }
                     Err(StoreError::Conflict(why)) => report.skipped.push(format!("{}: {why}", fired.rule)),
                     Err(e) => return Err(e.into()),

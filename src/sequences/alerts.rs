@@ -2,7 +2,6 @@
 
 use crate::domain::prospect::Rep;
 
-
 use super::pass::*;
 
 impl SequenceSender {

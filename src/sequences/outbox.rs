@@ -2,8 +2,6 @@
 //! unsubscribe link, Message-ID), commit its outbox row, then hand it to the
 //! SMTP session or the `.eml` folder, and record what came of it.
 
-use crate::outbound::compose::{compose, Envelope};
-use crate::outbound::{Delivery, Mailer, Session};
 use super::tasks::next_after;
 use crate::domain::event::kinds::{EMAIL_BOUNCED, EMAIL_SENT};
 use crate::domain::event::{Actor, NewEvent};
@@ -12,12 +10,11 @@ use crate::domain::prospect::{Prospect, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, RenderedStep};
 use crate::domain::sequence::plan::{local_day, Load};
 use crate::domain::sequence::{unsubscribe, Sequence};
-use crate::store::{
-    Enrolment, EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, SendStart, Store, StoreError,
-};
+use crate::outbound::compose::{compose, Envelope};
+use crate::outbound::{Delivery, Mailer, Session};
+use crate::store::{Enrolment, EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, SendStart, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
-
 
 use super::pass::*;
 
@@ -238,7 +235,11 @@ impl SequenceSender {
 
     /// The message for a step, or why it cannot be written (a missing field,
     /// a bad address): the sequence stops rather than send a blank.
-    pub(super) async fn compose(&self, plan: &Plan, email: &EmailStep<'_>) -> Result<Result<Composed, String>, SendError> {
+    pub(super) async fn compose(
+        &self,
+        plan: &Plan,
+        email: &EmailStep<'_>,
+    ) -> Result<Result<Composed, String>, SendError> {
         let postal_address = plan.postal_address.as_deref().ok_or(SendError::NotConfigured {
             key: "sending.postal_address",
             why: "every email carries the sender's postal address (CAN-SPAM); sequence mail waits until it is set",

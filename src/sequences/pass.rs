@@ -15,10 +15,8 @@
 //! 4. otherwise `unknown`: the enrolment pauses, and the rep decides with
 //!    `rapport sequence resolve ID --sent|--not-sent`. Never re-sent blindly.
 
-
-use crate::outbound::{Mailer, Session};
-use super::tasks::{self, TaskStep};
 use super::stops;
+use super::tasks::{self, TaskStep};
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::event::NewEvent;
@@ -29,9 +27,8 @@ use crate::domain::sequence::plan::{local_day, send_time, Load, SendTime};
 use crate::domain::sequence::stop::Decision;
 use crate::domain::sequence::timing::SendingWindow;
 use crate::domain::sequence::{Sequence, StepAction};
-use crate::store::{
-    Enrolment, EnrolmentUpdate, RepScope, Store, StoreError,
-};
+use crate::outbound::{Mailer, Session};
+use crate::store::{Enrolment, EnrolmentUpdate, RepScope, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::json;
@@ -108,7 +105,6 @@ pub(super) enum Handled {
 
 /// Sending failed before any message was begun: the rest of the rep's wait.
 pub(super) struct ConnectionFailed(pub(super) String);
-
 
 impl SequenceSender {
     pub fn new(
@@ -400,7 +396,12 @@ impl SequenceSender {
             .await
     }
 
-    pub(super) async fn stop(&self, enrolment: &Enrolment, reason: &str, report: &mut SendReport) -> Result<(), SendError> {
+    pub(super) async fn stop(
+        &self,
+        enrolment: &Enrolment,
+        reason: &str,
+        report: &mut SendReport,
+    ) -> Result<(), SendError> {
         let (update, event) = stops::stop(enrolment, reason, self.clock.now());
         report.stopped += 1;
         self.record(enrolment, &update, Some(&event)).await
@@ -428,7 +429,13 @@ impl SequenceSender {
         Ok(())
     }
 
-    pub(super) fn sequence_event(&self, enrolment: &Enrolment, kind: &str, key: String, extra: serde_json::Value) -> NewEvent {
+    pub(super) fn sequence_event(
+        &self,
+        enrolment: &Enrolment,
+        kind: &str,
+        key: String,
+        extra: serde_json::Value,
+    ) -> NewEvent {
         stops::sequence_event(enrolment, kind, key, extra, self.clock.now())
     }
 }

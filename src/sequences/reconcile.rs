@@ -5,10 +5,7 @@ use super::tasks::next_after;
 use crate::domain::event::kinds::EMAIL_SENT;
 use crate::domain::prospect::{ProspectRef, Rep};
 use crate::domain::sequence::enrolment::zone_of;
-use crate::store::{
-    EnrolmentUpdate, OutboxEntry, RepScope,
-};
-
+use crate::store::{EnrolmentUpdate, OutboxEntry, RepScope};
 
 use super::outbox::*;
 use super::pass::*;
@@ -26,7 +23,12 @@ pub trait SentFolder: Send + Sync {
 
 impl SequenceSender {
     /// Settles a send that was cut off (see the module's rule in `pass.rs`).
-    pub(super) async fn reconcile(&self, plan: &Plan, entry: &OutboxEntry, report: &mut SendReport) -> Result<(), SendError> {
+    pub(super) async fn reconcile(
+        &self,
+        plan: &Plan,
+        entry: &OutboxEntry,
+        report: &mut SendReport,
+    ) -> Result<(), SendError> {
         let now = self.clock.now();
         match self.delivered(plan, entry).await? {
             Some(true) => {
@@ -117,7 +119,11 @@ impl SequenceSender {
     }
 
     /// Where an enrolment goes once an interrupted step is known to be sent.
-    pub(super) async fn after_reconciled(&self, plan: &Plan, entry: &OutboxEntry) -> Result<EnrolmentUpdate, SendError> {
+    pub(super) async fn after_reconciled(
+        &self,
+        plan: &Plan,
+        entry: &OutboxEntry,
+    ) -> Result<EnrolmentUpdate, SendError> {
         let reps = &plan.reps;
         let prospect = self
             .store
