@@ -38,10 +38,12 @@ async fn world(prospects: usize, now: DateTime<Utc>) -> (tempfile::TempDir, Sqli
     let store = SqliteStore::open(&url, StdDuration::from_secs(10), 4)
         .await
         .expect("store");
+    // Seeded with SQL on a connection of its own: the store has no public pool.
+    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
     let now = stamp(now);
     sqlx::query("INSERT INTO reps (id, name, email, time_zone, digest_hour, created_at) VALUES (1, 'Ann Rep', 'ann@example.com', 'Europe/Oslo', 7, ?)")
         .bind(&now)
-        .execute(store.pool())
+        .execute(&seed)
         .await
         .expect("rep");
     // Generated in SQL: the benchmark is about enrolling and rules, not inserting.
@@ -53,7 +55,7 @@ async fn world(prospects: usize, now: DateTime<Utc>) -> (tempfile::TempDir, Sqli
     )
     .bind(prospects as i64)
     .bind(&now)
-    .execute(store.pool())
+    .execute(&seed)
     .await
     .expect("prospects");
     sqlx::query(
@@ -66,7 +68,7 @@ async fn world(prospects: usize, now: DateTime<Utc>) -> (tempfile::TempDir, Sqli
                 'url', 'https://blog.example/' || id, 'text', 'What we learned shipping twice a week.') FROM prospects",
     )
     .bind(&now)
-    .execute(store.pool())
+    .execute(&seed)
     .await
     .expect("events");
     (dir, store)
@@ -138,7 +140,10 @@ async fn main() {
         assert_eq!(enrolled, prospects, "everyone in the stage is enrolled");
     }
 
-    let (_dir, sqlite) = world(prospects, now).await;
+    let (dir, sqlite) = world(prospects, now).await;
+    let rewind = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.path().join("bench.db").display()))
+        .await
+        .expect("connection");
     let sqlite = Arc::new(sqlite);
     let store: Arc<dyn Store> = sqlite.clone();
     let runner = RuleRunner::new(store.clone(), Arc::new(FixedClock(now)), settings.clone());
@@ -165,7 +170,7 @@ async fn main() {
 
         // The cursor only moves forward through the API: rewound by hand to replay.
         sqlx::query("DELETE FROM rule_cursor")
-            .execute(sqlite.pool())
+            .execute(&rewind)
             .await
             .expect("rewind");
         let started = Instant::now();

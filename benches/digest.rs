@@ -27,11 +27,13 @@ async fn world(prospects: usize, events: usize, day_start: DateTime<Utc>) -> (te
     let store = SqliteStore::open(&url, StdDuration::from_secs(10), 4)
         .await
         .expect("store");
+    // Seeded with SQL on a connection of its own: the store has no public pool.
+    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
     let now = stamp(day_start);
     let exec = |sql: &'static str| sqlx::query(sql);
     exec("INSERT INTO reps (id, name, email, time_zone, digest_hour, created_at) VALUES (1, 'Ann', 'ann@example.com', 'Europe/Oslo', 7, ?)")
         .bind(&now)
-        .execute(store.pool())
+        .execute(&seed)
         .await
         .expect("rep");
     // Generated in SQL: the benchmark is about the digest, not about inserting.
@@ -44,7 +46,7 @@ async fn world(prospects: usize, events: usize, day_start: DateTime<Utc>) -> (te
     )
     .bind(prospects as i64)
     .bind(&now)
-    .execute(store.pool())
+    .execute(&seed)
     .await
     .expect("prospects");
     exec(
@@ -59,7 +61,7 @@ async fn world(prospects: usize, events: usize, day_start: DateTime<Utc>) -> (te
     .bind(events as i64)
     .bind(prospects as i64)
     .bind(&now)
-    .execute(store.pool())
+    .execute(&seed)
     .await
     .expect("events");
     exec(
@@ -68,7 +70,7 @@ async fn world(prospects: usize, events: usize, day_start: DateTime<Utc>) -> (te
          FROM prospects WHERE id % 10 = 0",
     )
     .bind(&now)
-    .execute(store.pool())
+    .execute(&seed)
     .await
     .expect("tasks");
     (dir, store)

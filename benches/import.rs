@@ -43,11 +43,14 @@ fn csv(rows: usize) -> Vec<u8> {
     text.into_bytes()
 }
 
-async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> (SqliteStore, i64) {
+/// A fresh store with one rep, and a connection of its own to the same
+/// database for the raw baseline (the store has no public pool).
+async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> (SqliteStore, i64, sqlx::SqlitePool) {
     let url = format!("sqlite://{}", dir.path().join(name).display());
     let store = SqliteStore::open(&url, Duration::from_secs(10), 4)
         .await
         .expect("open store");
+    let raw = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
     let rep = NewRep {
         name: "Bench".into(),
         email: "bench@example.com".into(),
@@ -56,11 +59,11 @@ async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> (SqliteStore, i64) 
         language: Language::En,
     };
     let rep = store.create_rep(&rep, Utc::now()).await.expect("rep");
-    (store, rep.id)
+    (store, rep.id, raw)
 }
 
 async fn timed_import(bytes: &[u8], pipelines: &Pipelines, dir: &tempfile::TempDir, round: usize) -> Duration {
-    let (store, rep_id) = fresh_store(dir, &format!("import-{round}.db")).await;
+    let (store, rep_id, _) = fresh_store(dir, &format!("import-{round}.db")).await;
     let defaults = ImportDefaults {
         pipelines,
         pipeline: "default".into(),
@@ -83,11 +86,11 @@ async fn timed_import(bytes: &[u8], pipelines: &Pipelines, dir: &tempfile::TempD
 
 /// The same rows, already parsed, inserted with plain batched INSERTs and no checks.
 async fn timed_raw_insert(parsed: &ParsedImport, dir: &tempfile::TempDir, round: usize) -> Duration {
-    let (store, rep_id) = fresh_store(dir, &format!("raw-{round}.db")).await;
+    let (_store, rep_id, raw) = fresh_store(dir, &format!("raw-{round}.db")).await;
     let now = Utc::now().to_rfc3339();
     let start = Instant::now();
     for batch in parsed.rows.chunks(BATCH) {
-        let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await.expect("begin");
+        let mut tx = raw.begin_with("BEGIN IMMEDIATE").await.expect("begin");
         for row in batch {
             let p = &row.prospect;
             let id: i64 = sqlx::query_scalar(

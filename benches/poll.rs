@@ -118,17 +118,19 @@ fn feed_url(i: usize, hosts: usize) -> String {
 }
 
 /// N prospects, each with one Mastodon-style profile whose feed is known.
-async fn seed(store: &SqliteStore, n: usize, hosts: usize) {
+async fn seed(url: &str, n: usize, hosts: usize) {
+    // Seeded with SQL on a connection of its own: the store has no public pool.
+    let pool = sqlx::SqlitePool::connect(url).await.expect("seed connection");
     let now = Utc::now().to_rfc3339();
     let rep: i64 = sqlx::query_scalar(
         "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES ('B', 'b@x.example', 'UTC', 7, 'en', ?) RETURNING id",
     )
     .bind(&now)
-    .fetch_one(store.pool())
+    .fetch_one(&pool)
     .await
     .expect("rep");
     for chunk_start in (0..n).step_by(5000) {
-        let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await.expect("tx");
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("tx");
         for i in chunk_start..(chunk_start + 5000).min(n) {
             let prospect: i64 = sqlx::query_scalar(
                 "INSERT INTO prospects (rep_id, name, pipeline, stage, currency, created_at, updated_at) \
@@ -166,9 +168,10 @@ async fn seed(store: &SqliteStore, n: usize, hosts: usize) {
     }
 }
 
-async fn make_all_due(store: &SqliteStore) {
+async fn make_all_due(url: &str) {
+    let pool = sqlx::SqlitePool::connect(url).await.expect("connection");
     sqlx::query("UPDATE sources SET next_poll_at = '2000-01-01T00:00:00.000000Z'")
-        .execute(store.pool())
+        .execute(&pool)
         .await
         .expect("due");
 }
@@ -229,7 +232,7 @@ async fn main() {
     let store = SqliteStore::open(&settings.config.database.url, Duration::from_secs(10), 4)
         .await
         .expect("store");
-    seed(&store, opts.feeds, opts.hosts).await;
+    seed(&settings.config.database.url, opts.feeds, opts.hosts).await;
     let store_arc: Arc<dyn Store> = Arc::new(store.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let poller = Poller::new(&settings, store_arc.clone(), clock.clone()).expect("poller");
@@ -245,7 +248,7 @@ async fn main() {
     )
     .await;
     let first = timed_poll(&poller, opts.feeds).await;
-    make_all_due(&store).await;
+    make_all_due(&settings.config.database.url).await;
     let validators = Validators {
         etag: Some(ETAG.into()),
         last_modified: None,
@@ -271,7 +274,7 @@ async fn main() {
         let big_store = SqliteStore::open(&big_settings.config.database.url, Duration::from_secs(10), 4)
             .await
             .expect("store");
-        seed(&big_store, opts.rss_feeds, opts.hosts).await;
+        seed(&big_settings.config.database.url, opts.rss_feeds, opts.hosts).await;
         let big_poller = Poller::new(&big_settings, Arc::new(big_store), clock).expect("poller");
         let before = peak_rss_mib();
         let took = timed_poll(&big_poller, opts.rss_feeds).await;

@@ -82,7 +82,7 @@ impl SqliteStore {
         Ok(SqliteStore { pool })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
