@@ -9,6 +9,7 @@
 pub mod prospect_edit;
 pub mod prospects;
 pub mod reps;
+pub mod sequences;
 pub mod suggestions;
 pub mod tasks;
 
@@ -46,6 +47,14 @@ impl Actor {
         }
     }
 
+    /// Whether this actor may act for the rep (their own, or the team's).
+    pub fn may_act_for(&self, rep: RepId) -> bool {
+        match self {
+            Actor::Rep { id, .. } => *id == rep,
+            Actor::Team { .. } | Actor::System { .. } => true,
+        }
+    }
+
     /// How events this actor causes name them.
     pub fn recorded_as(&self) -> crate::domain::event::Actor {
         match self {
@@ -76,6 +85,16 @@ impl AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Told how long work goes (a bar on a terminal, nothing elsewhere).
+pub trait Progress: Sync {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _steps: u64) {}
+    fn finish(&self) {}
+}
+
+/// No progress shown.
+impl Progress for () {}
 
 /// An input problem, from the domain's checks.
 pub(crate) fn invalid(message: impl Into<String>) -> AppError {

@@ -87,16 +87,6 @@ impl App {
         Ok(crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, prospects, self.now()).await?)
     }
 
-    /// The sending window: the `[sending]` days, hours and holidays (sequence
-    /// mail goes out in it; reminders count its days).
-    pub fn sending_window(&self) -> anyhow::Result<crate::domain::sequence::timing::SendingWindow> {
-        self.settings
-            .config
-            .sending
-            .window()
-            .map_err(|(key, message)| super::input_error(format!("{key}: {message}")))
-    }
-
     /// The zone human-facing times are shown in: the rep `--rep` names, else
     /// the only rep's, else (a team with several zones) UTC.
     pub async fn zone(&self, rep: Option<&str>) -> anyhow::Result<chrono_tz::Tz> {

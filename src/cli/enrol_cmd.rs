@@ -2,14 +2,13 @@
 //! preview`: who can be enrolled and why not, and exactly what each step and
 //! A/B variant would say to one prospect.
 
-use super::sequence_cmd::{describe_delay, find_sequence};
+use super::sequence_cmd::describe_delay;
 use super::{input_error, output, App, RepArg};
-use crate::domain::prospect::{Prospect, ProspectRef, Rep};
+use crate::domain::prospect::ProspectRef;
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
-use crate::domain::sequence::{Sequence, StepAction};
+use crate::domain::sequence::StepAction;
 use crate::domain::text::printable;
-use crate::sequences::enrolment;
-use crate::store::{ProspectFilter, RepScope};
+use crate::app::sequences::{self, EnrolReport, PreviewSubject, Whom};
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -40,82 +39,30 @@ pub struct PreviewArgs {
     pub prospect: String,
 }
 
-/// The prospects an enrolment names.
-async fn candidates(app: &App, sequence: &Sequence, args: &EnrollArgs) -> anyhow::Result<Vec<Prospect>> {
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
-    if args.stage.is_some() || args.tag.is_some() {
-        let filter = ProspectFilter {
-            pipeline: Some(sequence.pipeline.clone()),
-            stage: args.stage.clone(),
-            tag: args.tag.clone(),
-            ..ProspectFilter::default()
-        };
-        return Ok(app.store.list_prospects(scope, &filter).await?);
-    }
-    let mut found = Vec::new();
-    for reference in &args.prospects {
-        let reference: ProspectRef = reference.parse().map_err(input_error)?;
-        found.push(app.store.find_prospect(scope, &reference).await?);
-    }
-    Ok(found)
-}
-
-fn rep_of<'a>(reps: &'a [Rep], prospect: &Prospect) -> anyhow::Result<&'a Rep> {
-    reps.iter()
-        .find(|r| r.id == prospect.data.rep_id)
-        .ok_or_else(|| anyhow::anyhow!("prospect #{} has no rep in the database", prospect.id))
-}
-
 pub async fn enroll(app: &App, args: EnrollArgs) -> anyhow::Result<()> {
-    let sequence = find_sequence(app, &args.sequence)?;
-    let window = app.sending_window()?;
-    let reps = app.store.list_reps().await?;
-    let now = app.clock.now();
-    let (mut enrolled, mut refused) = (Vec::new(), Vec::new());
-    let candidates = candidates(app, &sequence, &args).await?;
-    let progress = super::progress::bar(candidates.len() as u64, "prospects");
-    let outcomes = enrolment::enrol_many(
-        app.store.as_ref(),
-        &window,
-        &sequence,
-        &candidates,
-        &reps,
-        &super::cli_user(),
-        now,
-        args.dry_run,
-        &|n| progress.inc(n),
-    )
-    .await?;
-    progress.finish_and_clear();
-    for (prospect, (_, outcome)) in candidates.iter().zip(outcomes) {
-        match outcome {
-            Ok(done) => enrolled.push(serde_json::json!({
-                "enrolment": done.id, "prospect": prospect.id, "name": prospect.data.name,
-                "variant": done.variant, "next_due_at": done.next_due_at,
-            })),
-            Err(reason) => refused.push((format!("#{} {}", prospect.id, prospect.data.name), reason)),
-        }
-    }
-    report_enrolment(app, &sequence, &enrolled, &refused, args.dry_run)
+    let whom = match (&args.stage, &args.tag) {
+        (Some(stage), _) => Whom::Stage(stage.clone()),
+        (None, Some(tag)) => Whom::Tag(tag.clone()),
+        (None, None) => Whom::Listed(
+            args.prospects
+                .iter()
+                .map(|p| p.parse::<ProspectRef>().map_err(input_error))
+                .collect::<anyhow::Result<_>>()?,
+        ),
+    };
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
+    let progress = super::progress::steps("prospects");
+    let report = sequences::enroll(&app.core(), &actor, &args.sequence, &whom, args.dry_run, &progress).await?;
+    report_enrolment(app, &report, args.dry_run)
 }
 
-/// Why this sequence's email would not go out yet, naming the keys to set.
-fn email_blockers(app: &App, sequence: &Sequence) -> Vec<String> {
-    let sends_email = sequence.steps.iter().any(|s| matches!(s.action, StepAction::Email(_)));
-    match sends_email {
-        true => app.settings.sending_blockers(),
-        false => Vec::new(),
-    }
-}
-
-fn report_enrolment(
-    app: &App,
-    sequence: &Sequence,
-    enrolled: &[serde_json::Value],
-    refused: &[(String, String)],
-    dry_run: bool,
-) -> anyhow::Result<()> {
-    let blockers = email_blockers(app, sequence);
+fn report_enrolment(app: &App, report: &EnrolReport, dry_run: bool) -> anyhow::Result<()> {
+    let (sequence, enrolled, blockers) = (&report.sequence, &report.enrolled, &report.email_waits_for);
+    let refused: Vec<(String, &str)> = report
+        .refused
+        .iter()
+        .map(|r| (format!("#{} {}", r.prospect, r.name), r.reason.as_str()))
+        .collect();
     let config = app
         .settings
         .path
@@ -143,22 +90,18 @@ fn report_enrolment(
                     refused.len()
                 );
                 for who in enrolled {
-                    println!(
-                        "  would enrol: #{} {}",
-                        who["prospect"],
-                        printable(who["name"].as_str().unwrap_or_default())
-                    );
+                    println!("  would enrol: #{} {}", who.prospect, printable(&who.name));
                 }
             }
             false => println!("enrolled {} in '{}'", enrolled.len(), sequence.slug),
         }
-        for (who, why) in refused {
+        for (who, why) in &refused {
             println!("  not enrolled: {} {why}", printable(who));
         }
     }
     if !blockers.is_empty() && !enrolled.is_empty() {
         eprintln!("warning: no email of this sequence goes out until you set these in {config}:");
-        for blocker in &blockers {
+        for blocker in blockers {
             eprintln!("  - {blocker}");
         }
     }
@@ -172,18 +115,19 @@ fn report_enrolment(
 }
 
 pub async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
-    let sequence = find_sequence(app, &args.sequence)?;
     let reference: ProspectRef = args.prospect.parse().map_err(input_error)?;
-    let prospect = app.store.find_prospect(RepScope::Team, &reference).await?;
-    let reps = app.store.list_reps().await?;
-    let rep = rep_of(&reps, &prospect)?;
-    let post = app.store.latest_post(prospect.id).await?;
-    let context = context_for(&prospect, rep, post.as_ref());
+    let subject = sequences::preview_subject(&app.core(), &app.actor(), &args.sequence, &reference).await?;
+    let PreviewSubject {
+        sequence,
+        prospect,
+        rep,
+        post,
+        cannot_enroll: cannot,
+        email_waits_for,
+    } = subject;
+    let context = context_for(&prospect, &rep, post.as_ref());
     let variants = variant_count(&sequence);
     let variant = variant_for(prospect.id, &sequence.slug, variants);
-    let window = app.sending_window()?;
-    let eligible = enrolment::check(app.store.as_ref(), &window, &sequence, &prospect, rep, app.now()).await?;
-    let cannot = eligible.err();
     // Every A/B variant of every step, the one this prospect gets marked.
     let mut steps = Vec::new();
     for (index, step) in sequence.steps.iter().enumerate() {
@@ -216,7 +160,7 @@ pub async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
             .collect();
         return output::json(&serde_json::json!({
             "sequence": sequence.slug, "variant": variant, "can_enroll": cannot.is_none(),
-            "cannot_enroll": cannot, "email_waits_for": email_blockers(app, &sequence), "steps": steps,
+            "cannot_enroll": cannot, "email_waits_for": email_waits_for, "steps": steps,
         }));
     }
     if let Some(reason) = &cannot {
@@ -228,7 +172,7 @@ pub async fn preview(app: &App, args: PreviewArgs) -> anyhow::Result<()> {
             printable(&prospect.data.name),
         );
     }
-    for blocker in email_blockers(app, &sequence) {
+    for blocker in &email_waits_for {
         println!("NOTE: no email goes out yet: {blocker}\n");
     }
     for (index, after, shown, chosen, step) in &steps {

@@ -42,3 +42,34 @@ pub fn working(what: &str) -> indicatif::ProgressBar {
     }
     bar
 }
+
+/// A bar of `unit` for a use case that says how long its work is once it knows.
+pub struct Steps {
+    unit: &'static str,
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+}
+
+pub fn steps(unit: &'static str) -> Steps {
+    Steps {
+        unit,
+        bar: std::sync::OnceLock::new(),
+    }
+}
+
+impl crate::app::Progress for Steps {
+    fn start(&self, total: u64) {
+        let _ = self.bar.set(bar(total, self.unit));
+    }
+
+    fn advance(&self, steps: u64) {
+        if let Some(bar) = self.bar.get() {
+            bar.inc(steps);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -4,8 +4,7 @@ use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
-use crate::outbound::Mailer;
-use crate::sequences::{SendError, SequenceSender};
+use crate::app::sequences;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -90,44 +89,22 @@ pub async fn run(app: &App, command: SequenceCommand) -> anyhow::Result<()> {
     }
 }
 
-pub(super) fn find_sequence(app: &App, slug: &str) -> anyhow::Result<Sequence> {
-    let (sequences, broken) = app.settings.load_sequences();
-    if let Some(found) = sequences.into_iter().find(|s| s.slug == slug) {
-        return Ok(found);
-    }
-    if let Some(file) = broken.iter().find(|b| b.file.ends_with(&format!("{slug}.toml"))) {
-        return Err(input_error(format!(
-            "sequence '{slug}' has problems ({}); run `rapport sequence check`",
-            file.problems.join("; ")
-        )));
-    }
-    Err(input_error(format!(
-        "there is no sequence '{slug}' in {}; see `rapport sequence check` for the ones there are",
-        app.settings.sequences_dir().display()
-    )))
-}
-
 async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
     let zone = app.zone(args.rep.rep.as_deref()).await?;
-    let enrolments = app.store.list_enrolments(scope, args.sequence.as_deref()).await?;
+    let standing = sequences::standing(&app.core(), &actor, args.sequence.as_deref()).await?;
+    let enrolments = standing.enrolments;
     if app.json {
         return output::json(&enrolments);
     }
-    let reps = app.store.list_reps().await?;
-    for pause in app.store.sending_pauses().await? {
-        let rep = reps
-            .iter()
-            .find(|r| r.id == pause.rep_id)
-            .map_or("?", |r| r.email.as_str());
+    for (pause, rep) in &standing.pauses {
         println!(
             "PAUSED: sending from {rep} since {}: {}\n        resume with `rapport sequence resume --rep {rep}`",
             output::at(pause.paused_at, zone),
             pause.reason
         );
     }
-    let (sequences, _) = app.settings.load_sequences();
-    let steps_of = |slug: &str| sequences.iter().find(|s| s.slug == slug).map_or(0, |s| s.steps.len());
+    let steps_of = |slug: &str| standing.steps.iter().find(|(s, _)| s == slug).map_or(0, |(_, n)| *n);
     let now = app.now();
     let rows: Vec<Vec<String>> = enrolments
         .iter()
@@ -155,23 +132,10 @@ async fn status(app: &App, args: StatusArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sender(app: &App) -> anyhow::Result<SequenceSender> {
-    Ok(SequenceSender::new(
-        app.store.clone(),
-        app.clock.clone(),
-        app.settings.clone(),
-        Mailer::from_settings(&app.settings)?,
-        std::sync::Arc::new(crate::sources::mail::sent::ImapSentFolder::new(app.settings.clone())),
-    ))
-}
-
 async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
-    let sender = sender(app)?;
+    let sender = sequences::sender(&app.core())?;
     loop {
-        let report = sender.run_pass().await.map_err(|e| match e {
-            SendError::NotConfigured { .. } | SendError::Config(_) => input_error(e.to_string()),
-            other => other.into(),
-        })?;
+        let report = sequences::send_pass(&sender).await?;
         if app.json {
             output::json(&report)?;
         } else {
@@ -203,9 +167,9 @@ async fn send(app: &App, args: SendArgs) -> anyhow::Result<()> {
 }
 
 async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
     let zone = app.zone(args.rep.rep.as_deref()).await?;
-    let entries = app.store.list_outbox(scope, args.state.as_deref()).await?;
+    let entries = sequences::outbox(&app.core(), &actor, args.state.as_deref()).await?;
     if app.json {
         return output::json(&entries);
     }
@@ -231,15 +195,8 @@ async fn outbox(app: &App, args: OutboxArgs) -> anyhow::Result<()> {
 }
 
 async fn resolve(app: &App, args: ResolveArgs) -> anyhow::Result<()> {
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
-    let unknown = app.store.list_outbox(scope, Some("unknown")).await?;
-    let Some(entry) = unknown.iter().find(|e| e.id == args.id) else {
-        return Err(input_error(format!(
-            "outbox #{} is not waiting for a decision; `rapport sequence outbox --state unknown` lists the ones that are",
-            args.id
-        )));
-    };
-    sender(app)?.resolve(entry, args.sent).await?;
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
+    let entry = sequences::resolve(&app.core(), &actor, args.id, args.sent).await?;
     println!(
         "outbox #{}: {}",
         entry.id,
@@ -254,7 +211,7 @@ async fn resolve(app: &App, args: ResolveArgs) -> anyhow::Result<()> {
 
 async fn resume(app: &App, args: ResumeArgs) -> anyhow::Result<()> {
     let rep = app.rep(&args.rep).await?;
-    match app.store.resume_sending(rep.id, app.now()).await? {
+    match sequences::resume(&app.core(), &app.actor(), &rep).await? {
         true => println!("sending from {} resumed", rep.email),
         false => println!("sending from {} was not paused", rep.email),
     }
