@@ -7,6 +7,7 @@
 //! Calls point inward: app → sequences, store, config, domain.
 
 pub mod prospect_edit;
+pub mod prospect_lists;
 pub mod prospects;
 pub mod reps;
 pub mod sequences;

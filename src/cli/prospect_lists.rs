@@ -3,10 +3,8 @@
 
 use super::output::{self, or_dash};
 use super::{input_error, App, RepArg};
-use crate::domain::event::Actor;
-use crate::domain::import::{self, ImportDefaults, EXPORT_HEADER};
-use crate::domain::prospect::ProspectId;
-use crate::store::{ProspectFilter, RepScope};
+use crate::app::prospect_lists::{self, ImportRequest, Listed, Query};
+use crate::domain::import::{self, EXPORT_HEADER};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -66,71 +64,34 @@ pub struct ExportArgs {
     pub filter: FilterArgs,
 }
 
-/// The scope and filter `list` and `export` share; a stage that does not
-/// exist is an error listing the stages, not an empty list.
-async fn filter_of(app: &App, args: FilterArgs) -> anyhow::Result<(RepScope, ProspectFilter)> {
-    let scope = app.scope(args.rep.as_deref()).await?;
-    let pipelines = &app.settings.pipelines;
-    if let Some(p) = &args.pipeline {
-        pipelines.get(p).map_err(input_error)?;
-    }
-    // A stage by slug or name, in the pipeline given, else in any.
-    let stage = match &args.stage {
-        None => None,
-        Some(wanted) => {
-            let found = match &args.pipeline {
-                Some(p) => pipelines
-                    .get(p)
-                    .map_err(input_error)?
-                    .resolve_stage(wanted)
-                    .map(|s| s.slug.clone()),
-                None => pipelines
-                    .iter()
-                    .find_map(|p| p.resolve_stage(wanted).ok().map(|s| s.slug.clone()))
-                    .ok_or_else(|| {
-                        let default = pipelines.get(&app.settings.config.pipelines.default);
-                        let listed = default.map(|p| p.stage_slugs().join(", ")).unwrap_or_default();
-                        format!(
-                            "'{wanted}' is not a stage of any pipeline; stages of '{}': {listed} \
-                             (other pipelines: --pipeline NAME)",
-                            app.settings.config.pipelines.default
-                        )
-                    }),
-            };
-            Some(found.map_err(input_error)?)
-        }
-    };
-    if args.limit == Some(0) {
-        return Err(input_error("--limit 0 would list nobody; give 1 or more"));
-    }
-    let filter = ProspectFilter {
+/// The actor and query `list` and `export` share.
+async fn query_of(app: &App, args: FilterArgs) -> anyhow::Result<(crate::app::Actor, Query)> {
+    let actor = app.actor_for(args.rep.as_deref()).await?;
+    let query = Query {
+        stage: args.stage,
         pipeline: args.pipeline,
-        stage,
-        tag: args.tag.map(|t| t.to_lowercase()),
+        tag: args.tag,
         search: args.search,
         limit: args.limit,
-        ids: None,
     };
-    Ok((scope, filter))
+    Ok((actor, query))
 }
 
 pub async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
-    let (scope, filter) = filter_of(app, args.filter).await?;
-    let prospects = app.store.list_prospects(scope, &filter).await?;
-    let scores = engagement_scores(app, scope).await?;
-    let score_of = |id: ProspectId| scores.get(&id).copied().unwrap_or(0.0);
+    let (actor, query) = query_of(app, args.filter).await?;
+    let listed = prospect_lists::list(&app.core(), &actor, &query).await?;
     if app.json {
-        let mut listed = Vec::new();
-        for p in &prospects {
-            let mut value = serde_json::to_value(p)?;
-            value["score"] = serde_json::json!(score_of(p.id));
-            listed.push(value);
+        let mut shown = Vec::new();
+        for Listed { prospect, score } in &listed {
+            let mut value = serde_json::to_value(prospect)?;
+            value["score"] = serde_json::json!(score);
+            shown.push(value);
         }
-        return output::json(&listed);
+        return output::json(&shown);
     }
-    let rows: Vec<Vec<String>> = prospects
+    let rows: Vec<Vec<String>> = listed
         .iter()
-        .map(|p| {
+        .map(|Listed { prospect: p, score }| {
             vec![
                 p.id.to_string(),
                 p.data.name.clone(),
@@ -139,7 +100,7 @@ pub async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
                 format!("{}/{}", p.data.pipeline, p.data.stage),
                 format!("{} {}", p.data.value, p.data.currency),
                 p.data.tags.join(","),
-                format!("{:.1}", score_of(p.id)),
+                format!("{score:.1}"),
             ]
         })
         .collect();
@@ -150,57 +111,42 @@ pub async fn list(app: &App, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Every prospect's engagement score now.
-async fn engagement_scores(app: &App, scope: RepScope) -> anyhow::Result<std::collections::HashMap<ProspectId, f64>> {
-    let now = app.now();
-    let since = now - chrono::Duration::days(crate::domain::score::WINDOW_DAYS);
-    let activity = app.store.activity_since(scope, since).await?;
-    Ok(crate::domain::score::by_prospect(&activity, now))
-}
-
 pub async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
     let rep = app.rep(&args.rep).await?;
     let bytes =
         std::fs::read(&args.file).map_err(|e| input_error(format!("cannot read {}: {e}", args.file.display())))?;
-    let cfg = &app.settings.config;
-    let defaults = ImportDefaults {
-        pipelines: &app.settings.pipelines,
-        pipeline: args.pipeline.clone().unwrap_or_else(|| cfg.pipelines.default.clone()),
-        stage: args.stage.clone(),
-        currency: cfg.prospects.default_currency.clone(),
-    };
-    app.settings.pipelines.get(&defaults.pipeline).map_err(input_error)?;
     let file_name = args.file.display().to_string();
-    let mut parsed = import::parse_csv(&bytes, &defaults).map_err(|m| input_error(format!("{file_name}: {m}")))?;
-    for row in &mut parsed.rows {
-        row.prospect.rep_id = rep.id;
-    }
-    if args.strict && !parsed.errors.is_empty() {
-        report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, None)?;
+    let request = ImportRequest {
+        bytes: &bytes,
+        file_name: file_name.clone(),
+        rep: &rep,
+        pipeline: args.pipeline,
+        stage: args.stage,
+        strict: args.strict,
+    };
+    let progress = super::progress::steps("rows");
+    let report = prospect_lists::import(&app.core(), &app.actor(), request, &progress)
+        .await
+        .map_err(|e| match e {
+            // Batches are committed as they go; a rerun skips the people already in.
+            crate::app::AppError::Store(e) if !e.is_input_error() => anyhow::Error::new(e).context(format!(
+                "importing {file_name} stopped part-way; run the same import again to finish (rows already imported are skipped)"
+            )),
+            other => other.into(),
+        })?;
+    report_import(app, &file_name, &report.errors, &report.foreign_stages, report.outcome.as_ref())?;
+    if report.outcome.is_none() {
         return Err(input_error(format!(
             "{file_name}: {} bad row(s); nothing was imported (--strict)",
-            parsed.errors.len()
+            report.errors.len()
         )));
     }
-    let progress = super::progress::bar(parsed.rows.len() as u64, "rows");
-    let now = app.now();
-    let actor = Actor::Import(file_name.clone());
-    let outcome = app
-        .store
-        .import_prospects(&parsed.rows, &actor, now, &|n| progress.inc(n))
-        .await;
-    progress.finish_and_clear();
-    // Batches are committed as they go; a rerun skips the people already in.
-    let outcome = outcome.with_context(|| {
-        format!("importing {file_name} stopped part-way; run the same import again to finish (rows already imported are skipped)")
-    })?;
-    report_import(app, &file_name, &parsed.errors, &parsed.foreign_stages, Some(&outcome))?;
-    if parsed.errors.is_empty() {
+    if report.errors.is_empty() {
         Ok(())
     } else {
         Err(input_error(format!(
             "{file_name}: {} bad row(s) were not imported; the good rows were",
-            parsed.errors.len()
+            report.errors.len()
         )))
     }
 }
@@ -239,8 +185,8 @@ fn report_import(
 }
 
 pub async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
-    let (scope, filter) = filter_of(app, args.filter).await?;
-    let prospects = app.store.list_prospects(scope, &filter).await?;
+    let (actor, query) = query_of(app, args.filter).await?;
+    let prospects = prospect_lists::find(&app.core(), &actor, &query).await?;
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(std::io::stdout().lock()),
