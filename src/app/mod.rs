@@ -6,6 +6,7 @@
 //!
 //! Calls point inward: app → sequences, store, config, domain.
 
+pub mod pipeline;
 pub mod prospect_edit;
 pub mod prospect_lists;
 pub mod prospects;

@@ -1,13 +1,12 @@
 //! `rapport pipeline`: stages, totals and the forecast.
 
 use super::output;
-use super::{input_error, App};
-use crate::domain::forecast::{Deal, Forecast, Totals};
-use crate::domain::learned::{learn, LearnedStage};
-use crate::domain::pipeline::Pipeline;
+use super::App;
+use crate::app::pipeline::PipelineForecast;
+use crate::domain::forecast::Forecast;
+use crate::domain::learned::LearnedStage;
 use crate::domain::pipeline::StageKind;
 use clap::Args;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
@@ -25,39 +24,16 @@ pub struct PipelineArgs {
 }
 
 pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
-    let slug = args
-        .pipeline
-        .clone()
-        .unwrap_or_else(|| app.settings.config.pipelines.default.clone());
-    let configured = app.settings.pipelines.get(&slug).map_err(input_error)?;
-    let scope = app.scope(args.rep.as_deref()).await?;
-    let learned = match args.learned {
-        true => Some(learn(
-            configured,
-            &app.store.stage_paths(scope, &configured.slug).await?,
-        )),
-        false => None,
-    };
-    let with_learned = learned.as_deref().map(|l| weighted_by(configured, l));
-    let pipeline = with_learned.as_ref().unwrap_or(configured);
-    let all_deals = app.store.deals(scope).await?;
-    let mut by_currency: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
-    for d in all_deals.iter().filter(|d| d.pipeline == pipeline.slug) {
-        by_currency.entry(d.currency.clone()).or_default().push(d.deal.clone());
-    }
-    let primary = app.settings.config.prospects.default_currency.clone();
-    let main = Forecast::compute(
+    let actor = app.actor_for(args.rep.as_deref()).await?;
+    let PipelineForecast {
         pipeline,
-        &primary,
-        by_currency.get(&primary).map_or(&[][..], Vec::as_slice),
-    );
-    let others: Vec<Forecast> = by_currency
-        .iter()
-        .filter(|(currency, _)| **currency != primary)
-        .map(|(currency, deals)| Forecast::compute(pipeline, currency, deals))
-        .collect();
-    let other_pipelines = other_pipeline_totals(app, &all_deals, &pipeline.slug, &primary);
-    let unplaced = unplaced_deals(app, &all_deals);
+        main,
+        other_currencies: others,
+        other_pipelines,
+        learned,
+        unplaced,
+    } = crate::app::pipeline::forecast(&app.core(), &actor, args.pipeline.as_deref(), args.learned).await?;
+    let primary = &main.currency;
     if unplaced > 0 {
         eprintln!(
             "note: {unplaced} prospect(s) sit in a stage or pipeline the config no longer has and are left out; \
@@ -95,17 +71,6 @@ pub async fn run(app: &App, args: PipelineArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The pipeline with each stage's probability replaced by the learned one.
-fn weighted_by(pipeline: &Pipeline, learned: &[LearnedStage]) -> Pipeline {
-    let mut copy = pipeline.clone();
-    for stage in &mut copy.stages {
-        if let Some(l) = learned.iter().find(|l| l.slug == stage.slug) {
-            stage.probability = l.learned;
-        }
-    }
-    copy
-}
-
 fn print_learned(learned: &[LearnedStage]) {
     println!("stage probabilities learned from decided prospects (the forecast below uses them):");
     let rows: Vec<Vec<String>> = learned
@@ -121,39 +86,6 @@ fn print_learned(learned: &[LearnedStage]) {
         .collect();
     output::table(&["STAGE", "CONFIGURED", "LEARNED", "WON/REACHED"], &rows);
     println!();
-}
-
-/// Deals whose pipeline or stage is not in the config (a pipeline file edited after the fact).
-fn unplaced_deals(app: &App, deals: &[crate::store::PipelineDeal]) -> usize {
-    deals
-        .iter()
-        .filter(|d| {
-            app.settings
-                .pipelines
-                .get(&d.pipeline)
-                .map_or(true, |p| p.stage(&d.deal.stage).is_none())
-        })
-        .count()
-}
-
-/// Totals of the other pipelines that hold deals, in the primary currency.
-fn other_pipeline_totals(
-    app: &App,
-    deals: &[crate::store::PipelineDeal],
-    shown: &str,
-    currency: &str,
-) -> BTreeMap<String, Totals> {
-    let mut grouped: BTreeMap<String, Vec<Deal>> = BTreeMap::new();
-    for d in deals.iter().filter(|d| d.pipeline != shown && d.currency == currency) {
-        grouped.entry(d.pipeline.clone()).or_default().push(d.deal.clone());
-    }
-    grouped
-        .into_iter()
-        .filter_map(|(slug, deals)| {
-            let pipeline = app.settings.pipelines.get(&slug).ok()?;
-            Some((slug, Forecast::compute(pipeline, currency, &deals).totals))
-        })
-        .collect()
 }
 
 fn print_forecast(f: &Forecast, name: &str) {
