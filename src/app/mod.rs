@@ -11,6 +11,7 @@ pub mod prospect_edit;
 pub mod prospect_lists;
 pub mod prospects;
 pub mod reps;
+pub mod rules;
 pub mod sequences;
 pub mod suggestions;
 pub mod tasks;
@@ -72,6 +73,9 @@ pub enum AppError {
     /// The input is wrong; the message names it and the fix.
     #[error("{0}")]
     Invalid(String),
+    /// A file with problems, each naming its place and fix.
+    #[error("{} problem(s) in {what}: {}", problems.len(), problems.join("; "))]
+    Problems { what: String, problems: Vec<String> },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -80,7 +84,7 @@ impl AppError {
     /// The caller's doing (bad input, not found, a conflict), not the system's.
     pub fn is_input_error(&self) -> bool {
         match self {
-            AppError::Invalid(_) => true,
+            AppError::Invalid(_) | AppError::Problems { .. } => true,
             AppError::Store(e) => e.is_input_error(),
         }
     }

@@ -73,3 +73,20 @@ impl crate::app::Progress for Steps {
         }
     }
 }
+
+/// A spinner counting `unit` for a use case of unknown length.
+pub struct Counting(indicatif::ProgressBar);
+
+pub fn counting(unit: &str) -> Counting {
+    Counting(spinner(unit))
+}
+
+impl crate::app::Progress for Counting {
+    fn advance(&self, steps: u64) {
+        self.0.inc(steps);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}

@@ -2,10 +2,9 @@
 //! through it as a dry run.
 
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
-use crate::domain::rules::{replay, Fired};
+use crate::app::AppError;
+use crate::domain::rules::Fired;
 use crate::domain::text::printable;
-use crate::rules::{RuleRunner, RulesError};
-use crate::store::ProspectFilter;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -51,12 +50,20 @@ pub async fn run(app: &App, command: RulesCommand) -> anyhow::Result<()> {
 }
 
 fn load(app: &App, file: &FileArg) -> anyhow::Result<(crate::domain::rules::RuleSet, String)> {
-    app.settings.load_rules(file.file.as_deref()).map_err(|problems| {
-        for problem in &problems {
-            eprintln!("{problem}");
+    crate::app::rules::load(&app.core(), file.file.as_deref()).map_err(problems)
+}
+
+/// The problems of a rules file, one a line on stderr, then one error.
+fn problems(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Problems { what, problems } => {
+            for problem in &problems {
+                eprintln!("{problem}");
+            }
+            input_error(format!("{} problem(s) in {what} (see above)", problems.len()))
         }
-        input_error(format!("{} problem(s) in the rules (see above)", problems.len()))
-    })
+        other => other.into(),
+    }
 }
 
 fn check(app: &App, args: FileArg) -> anyhow::Result<()> {
@@ -73,20 +80,12 @@ fn check(app: &App, args: FileArg) -> anyhow::Result<()> {
 }
 
 async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
-    let (rules, origin) = load(app, &args.file)?;
-    let scope = app.scope(args.rep.rep.as_deref()).await?;
+    let actor = app.actor_for(args.rep.rep.as_deref()).await?;
     let zone = app.zone(args.rep.rep.as_deref()).await?;
-    let mut report: Vec<(i64, String, Fired)> = Vec::new();
-    for prospect in app.store.list_prospects(scope, &ProspectFilter::default()).await? {
-        let Ok(pipeline) = app.settings.pipelines.get(&prospect.data.pipeline) else {
-            continue;
-        };
-        let events = app.store.list_events(prospect.id).await?;
-        let first = pipeline.first_stage().slug.clone();
-        for fired in replay(&rules, pipeline, &first, &events) {
-            report.push((prospect.id, prospect.data.name.clone(), fired));
-        }
-    }
+    let (origin, report) = crate::app::rules::dry_run(&app.core(), &actor, args.file.file.as_deref())
+        .await
+        .map_err(problems)?;
+    let report: Vec<(i64, String, Fired)> = report.into_iter().map(|w| (w.prospect, w.name, w.fired)).collect();
     if app.json {
         let rows: Vec<_> = report
             .iter()
@@ -110,15 +109,10 @@ async fn dry_run(app: &App, args: TestArgs) -> anyhow::Result<()> {
 }
 
 async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
-    let runner = RuleRunner::new(app.store.clone(), app.clock.clone(), app.settings.clone());
+    let runner = crate::app::rules::runner(&app.core());
     loop {
-        let progress = super::progress::spinner("events");
-        let report = runner.run_pass_with(&|n| progress.inc(n)).await;
-        progress.finish_and_clear();
-        let report = report.map_err(|e| match e {
-            RulesError::Rules(_) => input_error(e.to_string()),
-            other => other.into(),
-        })?;
+        let progress = super::progress::counting("events");
+        let report = crate::app::rules::run_pass(&runner, &progress).await?;
         if app.json {
             output::json(&report)?;
         } else {
