@@ -6,6 +6,8 @@
 //!
 //! Calls point inward: app → sequences, store, config, domain.
 
+pub mod digest;
+pub mod mail;
 pub mod pipeline;
 pub mod prospect_edit;
 pub mod prospect_lists;
@@ -13,8 +15,11 @@ pub mod prospects;
 pub mod reps;
 pub mod rules;
 pub mod sequences;
+pub mod sources;
+pub mod status;
 pub mod suggestions;
 pub mod tasks;
+pub mod unsubscribe;
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;
@@ -76,6 +81,10 @@ pub enum AppError {
     /// A file with problems, each naming its place and fix.
     #[error("{} problem(s) in {what}: {}", problems.len(), problems.join("; "))]
     Problems { what: String, problems: Vec<String> },
+    /// Something on rapport's side (a mail transport that cannot be set up,
+    /// a template that does not render): not the caller's input.
+    #[error("{0}")]
+    Internal(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -85,6 +94,7 @@ impl AppError {
     pub fn is_input_error(&self) -> bool {
         match self {
             AppError::Invalid(_) | AppError::Problems { .. } => true,
+            AppError::Internal(_) => false,
             AppError::Store(e) => e.is_input_error(),
         }
     }

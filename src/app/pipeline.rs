@@ -27,13 +27,21 @@ pub struct PipelineForecast {
 }
 
 /// The forecast of `pipeline` (default: the configured default).
-pub async fn forecast(core: &Core, actor: &Actor, pipeline: Option<&str>, learned: bool) -> AppResult<PipelineForecast> {
+pub async fn forecast(
+    core: &Core,
+    actor: &Actor,
+    pipeline: Option<&str>,
+    learned: bool,
+) -> AppResult<PipelineForecast> {
     let settings = &core.settings;
     let slug = pipeline.map_or_else(|| settings.config.pipelines.default.clone(), str::to_string);
     let configured = settings.pipelines.get(&slug).map_err(invalid)?;
     let scope = actor.scope();
     let learned = match learned {
-        true => Some(learn(configured, &core.store.stage_paths(scope, &configured.slug).await?)),
+        true => Some(learn(
+            configured,
+            &core.store.stage_paths(scope, &configured.slug).await?,
+        )),
         false => None,
     };
     let pipeline = match &learned {

@@ -131,7 +131,10 @@ pub async fn import(
     progress: &dyn Progress,
 ) -> AppResult<ImportReport> {
     if !actor.may_act_for(request.rep.id) {
-        return Err(invalid(format!("you act for yourself only, not for {}", request.rep.email)));
+        return Err(invalid(format!(
+            "you act for yourself only, not for {}",
+            request.rep.email
+        )));
     }
     let config = &core.settings.config;
     let defaults = ImportDefaults {
@@ -142,8 +145,7 @@ pub async fn import(
     };
     core.settings.pipelines.get(&defaults.pipeline).map_err(invalid)?;
     let file_name = request.file_name;
-    let mut parsed =
-        import::parse_csv(request.bytes, &defaults).map_err(|m| invalid(format!("{file_name}: {m}")))?;
+    let mut parsed = import::parse_csv(request.bytes, &defaults).map_err(|m| invalid(format!("{file_name}: {m}")))?;
     for row in &mut parsed.rows {
         row.prospect.rep_id = request.rep.id;
     }

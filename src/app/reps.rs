@@ -2,7 +2,7 @@
 //! there is; a rep acting for themselves is always their own rep.
 
 use super::{invalid, Actor, AppResult, Core};
-use crate::domain::prospect::Rep;
+use crate::domain::prospect::{NewRep, Rep};
 
 /// The rep `wanted` names, else the only rep. A rep actor may name only themselves.
 pub async fn resolve(core: &Core, actor: &Actor, wanted: Option<&str>) -> AppResult<Rep> {
@@ -49,4 +49,27 @@ pub async fn resolve(core: &Core, actor: &Actor, wanted: Option<&str>) -> AppRes
         }
         _ => Ok(found),
     }
+}
+
+/// The team's reps.
+pub async fn list(core: &Core) -> AppResult<Vec<Rep>> {
+    Ok(core.store.list_reps().await?)
+}
+
+/// Adds a rep (name, address, zone, digest hour, language: each checked).
+/// A rep acting for themselves cannot add others.
+pub async fn add(
+    core: &Core,
+    actor: &Actor,
+    name: &str,
+    email: &str,
+    time_zone: &str,
+    digest_hour: u8,
+    language: &str,
+) -> AppResult<Rep> {
+    if let Actor::Rep { .. } = actor {
+        return Err(invalid("only a manager or an admin adds reps"));
+    }
+    let rep = NewRep::validate(name, email, time_zone, digest_hour, language).map_err(invalid)?;
+    Ok(core.store.create_rep(&rep, core.clock.now()).await?)
 }

@@ -13,12 +13,10 @@ use std::path::Path;
 
 /// The rules of `file` (default: the configured one) and where they came from.
 pub fn load(core: &Core, file: Option<&Path>) -> AppResult<(RuleSet, String)> {
-    core.settings
-        .load_rules(file)
-        .map_err(|problems| AppError::Problems {
-            what: "the rules".into(),
-            problems,
-        })
+    core.settings.load_rules(file).map_err(|problems| AppError::Problems {
+        what: "the rules".into(),
+        problems,
+    })
 }
 
 /// What a rule would have done to a prospect, and when.
@@ -61,7 +59,10 @@ pub async fn run_pass(runner: &RuleRunner, progress: &dyn Progress) -> AppResult
     let report = runner.run_pass_with(&|n| progress.advance(n)).await;
     progress.finish();
     report.map_err(|e| match e {
-        RulesError::Rules(_) => AppError::Invalid(e.to_string()),
+        RulesError::Rules(problems) => AppError::Problems {
+            what: "the rules file".into(),
+            problems,
+        },
         RulesError::Store(e) => AppError::Store(e),
     })
 }

@@ -189,7 +189,15 @@ pub async fn preview_subject(core: &Core, actor: &Actor, slug: &str, who: &Prosp
         .ok_or_else(|| AppError::Invalid(format!("prospect #{} has no rep in the database", prospect.id)))?;
     let post = core.store.latest_post(prospect.id).await?;
     let window = window(core)?;
-    let eligible = enrolment::check(core.store.as_ref(), &window, &sequence, &prospect, &rep, core.clock.now()).await?;
+    let eligible = enrolment::check(
+        core.store.as_ref(),
+        &window,
+        &sequence,
+        &prospect,
+        &rep,
+        core.clock.now(),
+    )
+    .await?;
     let email_waits_for = email_blockers(core, &sequence);
     Ok(PreviewSubject {
         sequence,
@@ -242,7 +250,7 @@ pub async fn outbox(core: &Core, actor: &Actor, state: Option<&str>) -> AppResul
 
 /// The sending pass with this install's mail transport and Sent folders.
 pub fn sender(core: &Core) -> AppResult<SequenceSender> {
-    let mailer = Mailer::from_settings(&core.settings).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let mailer = Mailer::from_settings(&core.settings).map_err(|e| AppError::Internal(e.to_string()))?;
     let sent = Arc::new(crate::sources::mail::sent::ImapSentFolder::new(core.settings.clone()));
     Ok(SequenceSender::new(
         core.store.clone(),

@@ -81,12 +81,6 @@ impl App {
         })
     }
 
-    /// After recording events for these prospects: their sequences whose stop
-    /// reason is now recorded stop at once; how many did.
-    pub async fn stop_ended_sequences(&self, prospects: &[crate::domain::prospect::ProspectId]) -> anyhow::Result<u32> {
-        Ok(crate::sequences::stops::stop_ended(self.store.as_ref(), &self.settings, prospects, self.now()).await?)
-    }
-
     /// The zone human-facing times are shown in: the rep `--rep` names, else
     /// the only rep's, else (a team with several zones) UTC.
     pub async fn zone(&self, rep: Option<&str>) -> anyhow::Result<chrono_tz::Tz> {
@@ -98,7 +92,7 @@ impl App {
                 .await?
                 .zone());
         }
-        let reps = self.store.list_reps().await?;
+        let reps = crate::app::reps::list(&self.core()).await?;
         let zones: Vec<chrono_tz::Tz> = reps.iter().map(Rep::zone).collect();
         Ok(match zones.first() {
             Some(first) if zones.iter().all(|z| z == first) => *first,
@@ -108,7 +102,7 @@ impl App {
 
     /// The zone of the rep with this id (UTC if there is none).
     pub async fn zone_of_rep(&self, id: crate::domain::prospect::RepId) -> anyhow::Result<chrono_tz::Tz> {
-        let reps = self.store.list_reps().await?;
+        let reps = crate::app::reps::list(&self.core()).await?;
         Ok(reps.iter().find(|r| r.id == id).map_or(chrono_tz::UTC, Rep::zone))
     }
 

@@ -1,10 +1,7 @@
 //! `rapport digest`: print a rep's daily digest without sending it.
 
 use super::{input_error, output, App, RepArg};
-use crate::digest::{digest_moment, prepare, DigestSender};
-use crate::domain::digest::render;
 use crate::domain::prospect::parse_date;
-use crate::outbound::Mailer;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -29,18 +26,8 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
         return send_due(app).await;
     }
     let rep = app.rep(&args.rep).await?;
-    // A date asked for is shown as it is (or would be) sent at the rep's
-    // digest hour that day, unless --now says otherwise; today's as of now.
-    let (date, now) = match &args.date {
-        Some(text) => {
-            let date = parse_date(text).map_err(input_error)?;
-            let moment = digest_moment(&rep, date);
-            (date, if app.now_given { app.now().min(moment) } else { moment })
-        }
-        None => (app.now().with_timezone(&rep.zone()).date_naive(), app.now()),
-    };
-    let input = prepare(app.store.as_ref(), &app.settings, &rep, date, now).await?;
-    let digest = render(input).map_err(|e| anyhow::anyhow!(e))?;
+    let date = args.date.as_deref().map(parse_date).transpose().map_err(input_error)?;
+    let digest = crate::app::digest::show(&app.core(), &rep, date, app.now_given).await?;
     if app.json {
         return output::json(&serde_json::json!({
             "subject": digest.subject, "text": digest.text, "html": digest.html, "empty": digest.empty,
@@ -54,13 +41,7 @@ pub async fn run(app: &App, args: DigestArgs) -> anyhow::Result<()> {
 }
 
 async fn send_due(app: &App) -> anyhow::Result<()> {
-    let sender = DigestSender::new(
-        app.store.clone(),
-        app.clock.clone(),
-        app.settings.clone(),
-        Mailer::from_settings(&app.settings)?,
-    );
-    let report = sender.run_pass().await?;
+    let report = crate::app::digest::send_due(&app.core()).await?;
     if app.json {
         output::json(&report)?;
     } else {

@@ -4,11 +4,11 @@
 
 use super::sequence_cmd::describe_delay;
 use super::{input_error, output, App, RepArg};
+use crate::app::sequences::{self, EnrolReport, PreviewSubject, Whom};
 use crate::domain::prospect::ProspectRef;
 use crate::domain::sequence::enrolment::{context_for, render_step, variant_count, variant_for, RenderedStep};
 use crate::domain::sequence::StepAction;
 use crate::domain::text::printable;
-use crate::app::sequences::{self, EnrolReport, PreviewSubject, Whom};
 use clap::Args;
 
 #[derive(Debug, Args)]

@@ -2,12 +2,16 @@
 
 use super::app::open_store;
 use super::{input_error, Cli};
+use crate::app::{Actor, Core};
+use crate::clock::SystemClock;
 use crate::config::{self, STARTER_CONFIG};
+use crate::domain::clock::{Clock, FixedClock};
 use crate::domain::pipeline::SHIPPED;
 use crate::domain::prospect::NewRep;
 use anyhow::Context;
 use clap::Args;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -49,11 +53,32 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     let settings = config::load(Some(&path))?;
     let store = open_store(&settings).await?;
     println!("database ready: {}", settings.config.database.url);
-    let app_clock_now = cli.now.unwrap_or_else(chrono::Utc::now);
-    let reps = crate::store::Store::list_reps(&store).await?;
+    let clock: Arc<dyn Clock> = match cli.now {
+        Some(now) => Arc::new(FixedClock(now)),
+        None => Arc::new(SystemClock),
+    };
+    let core = Core {
+        store: Arc::new(store),
+        settings: Arc::new(settings),
+        clock,
+    };
+    let reps = crate::app::reps::list(&core).await?;
     match new_rep {
         Some(rep) => {
-            let rep = crate::store::Store::create_rep(&store, &rep, app_clock_now).await?;
+            let operator = Actor::Team {
+                name: super::cli_user().name().to_string(),
+            };
+            let language = rep.language.as_str();
+            let rep = crate::app::reps::add(
+                &core,
+                &operator,
+                &rep.name,
+                &rep.email,
+                &rep.time_zone,
+                rep.digest_hour,
+                language,
+            )
+            .await?;
             println!(
                 "created rep #{} {} <{}> ({}, digest at {:02}:00)",
                 rep.id, rep.name, rep.email, rep.time_zone, rep.digest_hour

@@ -2,12 +2,11 @@
 
 use super::output;
 use super::{input_error, App};
-use crate::domain::event::kinds::EMAIL_UNVERIFIED;
+use crate::app::mail::UNVERIFIED_DAYS;
 use crate::domain::mail::{classify, Classification};
 use crate::domain::text::printable;
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
-use crate::store::{ProspectFilter, RepScope};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -99,16 +98,7 @@ fn print_reading(reading: &Classification) {
 }
 
 fn mail_sync(app: &App) -> anyhow::Result<MailSync> {
-    if app.settings.config.mailboxes.is_empty() {
-        return Err(input_error(
-            "no mailbox is configured; add a [mailboxes.NAME] section to the config (see config/rapport.toml)",
-        ));
-    }
-    Ok(MailSync::new(
-        app.store.clone(),
-        app.clock.clone(),
-        app.settings.clone(),
-    ))
+    Ok(crate::app::mail::sync(&app.core())?)
 }
 
 async fn sync_once(app: &App) -> anyhow::Result<()> {
@@ -170,58 +160,8 @@ async fn sync_until_interrupted(app: &App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How far back `mail status` lists reports that changed nothing.
-const UNVERIFIED_DAYS: i64 = 30;
-
-/// A report that named a prospect but was not tied to mail sent to them.
-#[derive(Debug, serde::Serialize)]
-struct UnverifiedReport {
-    prospect_id: i64,
-    prospect_email: Option<String>,
-    received_at: chrono::DateTime<chrono::Utc>,
-    report: String,
-    from: String,
-    subject: String,
-    /// What the sender's Date header said (shown, never trusted).
-    date: Option<String>,
-    why: String,
-}
-
-async fn unverified_reports(app: &App) -> anyhow::Result<Vec<UnverifiedReport>> {
-    let now = app.clock.now();
-    let since = now - chrono::Duration::days(UNVERIFIED_DAYS);
-    let scope = RepScope::Team;
-    let events = app
-        .store
-        .events_between(scope, &[EMAIL_UNVERIFIED], since, now + chrono::Duration::seconds(1))
-        .await?;
-    let emails: std::collections::HashMap<i64, Option<String>> = app
-        .store
-        .list_prospects(scope, &ProspectFilter::default())
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.data.email))
-        .collect();
-    let text = |e: &crate::domain::event::Event, key: &str| e.data[key].as_str().unwrap_or_default().to_string();
-    Ok(events
-        .iter()
-        .rev()
-        .map(|e| UnverifiedReport {
-            prospect_id: e.prospect_id,
-            prospect_email: emails.get(&e.prospect_id).cloned().flatten(),
-            received_at: e.occurred_at,
-            report: text(e, "report"),
-            from: text(e, "from"),
-            subject: text(e, "subject"),
-            date: e.data["date"].as_str().map(str::to_string),
-            why: text(e, "unverified"),
-        })
-        .collect())
-}
-
 async fn status(app: &App) -> anyhow::Result<()> {
-    let folders = app.store.list_mail_folders().await?;
-    let unverified = unverified_reports(app).await?;
+    let (folders, unverified) = crate::app::mail::status(&app.core(), &app.actor()).await?;
     if app.json {
         return output::json(&serde_json::json!({ "folders": folders, "unverified": unverified }));
     }

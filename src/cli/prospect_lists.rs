@@ -134,7 +134,13 @@ pub async fn import_file(app: &App, args: ImportArgs) -> anyhow::Result<()> {
             )),
             other => other.into(),
         })?;
-    report_import(app, &file_name, &report.errors, &report.foreign_stages, report.outcome.as_ref())?;
+    report_import(
+        app,
+        &file_name,
+        &report.errors,
+        &report.foreign_stages,
+        report.outcome.as_ref(),
+    )?;
     if report.outcome.is_none() {
         return Err(input_error(format!(
             "{file_name}: {} bad row(s); nothing was imported (--strict)",

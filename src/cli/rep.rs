@@ -1,8 +1,7 @@
 //! `rapport rep`: add and list reps.
 
 use super::output;
-use super::{input_error, App};
-use crate::domain::prospect::NewRep;
+use super::App;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
@@ -35,16 +34,23 @@ pub struct AddRep {
 pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
     match command {
         RepCommand::Add(args) => {
-            let rep = NewRep::validate(&args.name, &args.email, &args.tz, args.digest_hour, &args.language)
-                .map_err(input_error)?;
-            let rep = app.store.create_rep(&rep, app.now()).await?;
+            let rep = crate::app::reps::add(
+                &app.core(),
+                &app.actor(),
+                &args.name,
+                &args.email,
+                &args.tz,
+                args.digest_hour,
+                &args.language,
+            )
+            .await?;
             if app.json {
                 return output::json(&rep);
             }
             println!("created rep #{} {} <{}>", rep.id, rep.name, rep.email);
         }
         RepCommand::List => {
-            let reps = app.store.list_reps().await?;
+            let reps = crate::app::reps::list(&app.core()).await?;
             if app.json {
                 return output::json(&reps);
             }

@@ -112,7 +112,14 @@ async fn run_rules(app: &App, args: RunArgs) -> anyhow::Result<()> {
     let runner = crate::app::rules::runner(&app.core());
     loop {
         let progress = super::progress::counting("events");
-        let report = crate::app::rules::run_pass(&runner, &progress).await?;
+        let report = crate::app::rules::run_pass(&runner, &progress)
+            .await
+            .map_err(|e| match e {
+                AppError::Problems { problems, .. } => {
+                    input_error(crate::rules::RulesError::Rules(problems).to_string())
+                }
+                other => other.into(),
+            })?;
         if app.json {
             output::json(&report)?;
         } else {

@@ -2,9 +2,9 @@
 
 use super::output::or_dash;
 use super::{ctrl_c_within_a_minute, input_error, output, App, RepArg};
+use crate::app::sequences;
 use crate::domain::sequence::timing::Delay;
 use crate::domain::sequence::{Sequence, StepAction};
-use crate::app::sequences;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]

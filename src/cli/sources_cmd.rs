@@ -4,10 +4,7 @@ use super::output::{self, or_dash};
 use super::{input_error, App};
 use crate::domain::prospect::ProspectRef;
 use crate::domain::text::printable;
-use crate::net::client::{Fetched, Validators};
-use crate::sources::feed::{parse_feed, ParsedFeed};
-use crate::sources::poll::Poller;
-use crate::store::RepScope;
+use crate::sources::feed::ParsedFeed;
 use clap::{Args, Subcommand};
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,7 +53,7 @@ pub async fn run(app: &App, args: SourcesArgs) -> anyhow::Result<()> {
 
 async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {
     let zone = app.zone(None).await?;
-    let sources = app.store.list_sources(RepScope::Team, broken_only).await?;
+    let sources = crate::app::sources::list(&app.core(), &app.actor(), broken_only).await?;
     if app.json {
         return output::json(&sources);
     }
@@ -96,11 +93,6 @@ async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Largest feed file read: the same bound the poller puts on a response body.
-fn max_file_bytes(app: &App) -> u64 {
-    app.settings.config.fetch.max_body_bytes
-}
-
 async fn test(app: &App, args: TestArgs) -> anyhow::Result<()> {
     let target = args.target.trim();
     let feed = if target.starts_with("http://") || target.starts_with("https://") {
@@ -127,41 +119,19 @@ async fn test(app: &App, args: TestArgs) -> anyhow::Result<()> {
 }
 
 async fn fetch_feed(app: &App, target: &str) -> anyhow::Result<ParsedFeed> {
-    let url = url::Url::parse(target).map_err(|e| input_error(format!("'{target}' is not a URL: {e}")))?;
-    let poller = Poller::new(&app.settings, app.store.clone(), app.clock.clone())?;
-    match poller
-        .client()
-        .get(&url, &Validators::default())
-        .await
-        .map_err(|e| input_error(e.to_string()))?
-    {
-        Fetched::Body {
-            bytes,
-            base_url,
-            content_type,
-            ..
-        } => parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref())
-            .map_err(|e| input_error(format!("{target}: {e}"))),
-        Fetched::NotModified => Err(input_error(format!(
-            "{target} answered 304 Not Modified to a plain GET"
-        ))),
-    }
+    Ok(crate::app::sources::test_url(&app.core(), target).await?)
 }
 
+/// A saved feed, read no further than the poller reads a response body.
 fn read_feed(app: &App, path: &PathBuf) -> anyhow::Result<ParsedFeed> {
     let shown = path.display().to_string();
-    let limit = max_file_bytes(app);
+    let limit = crate::app::sources::max_feed_bytes(&app.core());
     let file = std::fs::File::open(path).map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| input_error(format!("cannot read {shown}: {e}")))?;
-    if bytes.len() as u64 > limit {
-        return Err(input_error(format!(
-            "{shown} is larger than {limit} bytes ([fetch] max_body_bytes)"
-        )));
-    }
-    parse_feed(&bytes, None, None).map_err(|e| input_error(format!("{shown}: {e}")))
+    Ok(crate::app::sources::test_bytes(&app.core(), &bytes, &shown)?)
 }
 
 /// Feed text is the feed author's: printed without escape sequences.
@@ -195,11 +165,11 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
     let prospect = match &args.prospect {
         Some(p) => {
             let reference: ProspectRef = p.parse().map_err(input_error)?;
-            Some(app.store.find_prospect(RepScope::Team, &reference).await?.id)
+            Some(crate::app::sources::prospect_to_poll(&app.core(), &app.actor(), &reference).await?)
         }
         None => None,
     };
-    let poller = Poller::new(&app.settings, app.store.clone(), app.clock.clone())?;
+    let poller = crate::app::sources::poller(&app.core())?;
     // One signal future for the whole run, so a Ctrl-C during a pass counts too.
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);

@@ -4,34 +4,19 @@
 //! and broken feeds — what an operator or a rep checks first.
 
 use super::{output, App};
-use crate::store::RepScope;
 
 pub async fn run(app: &App) -> anyhow::Result<()> {
-    let settings = &app.settings;
-    let problems = settings.problems();
-    let has_sequences = !settings.load_sequences().0.is_empty();
-    let blockers = match has_sequences {
-        true => settings.sending_blockers(),
-        false => Vec::new(),
-    };
-    let runs = app.store.latest_job_runs().await?;
-    let reps = app.store.list_reps().await?;
-    let pauses = app.store.sending_pauses().await?;
-    let unknown = app.store.list_outbox(RepScope::Team, Some("unknown")).await?.len();
-    let broken = app.store.list_sources(RepScope::Team, true).await?.len();
+    let overview = crate::app::status::overview(&app.core(), &app.actor()).await?;
+    let (problems, blockers, runs) = (&overview.problems, &overview.sequence_mail_waits_for, &overview.jobs);
+    let (unknown, broken) = (overview.outbox_unknown, overview.broken_sources);
     let zone = app.zone(None).await?;
-    let rep_email = |id| {
-        reps.iter()
-            .find(|r| r.id == id)
-            .map_or_else(|| format!("rep #{id}"), |r| r.email.clone())
-    };
     if app.json {
         return output::json(&serde_json::json!({
             "problems": problems,
             "sequence_mail_waits_for": blockers,
             "jobs": runs,
-            "paused_mailboxes": pauses.iter().map(|p| serde_json::json!({
-                "rep": rep_email(p.rep_id), "since": p.paused_at, "reason": p.reason,
+            "paused_mailboxes": overview.paused.iter().map(|(p, rep)| serde_json::json!({
+                "rep": rep, "since": p.paused_at, "reason": p.reason,
             })).collect::<Vec<_>>(),
             "outbox_unknown": unknown,
             "broken_sources": broken,
@@ -40,10 +25,10 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
     if problems.is_empty() && blockers.is_empty() {
         println!("setup: ok");
     }
-    for problem in &problems {
+    for problem in problems {
         println!("PROBLEM ({}): {problem}", problem.area);
     }
-    for blocker in &blockers {
+    for blocker in blockers {
         println!("WAITING: sequence mail cannot go out: {blocker}");
     }
     if runs.is_empty() {
@@ -61,13 +46,11 @@ pub async fn run(app: &App) -> anyhow::Result<()> {
             .collect();
         output::table(&["JOB", "LAST RUN", "OUTCOME"], &rows);
     }
-    for pause in &pauses {
+    for (pause, rep) in &overview.paused {
         println!(
-            "PAUSED: sending from {} since {}: {} (`rapport sequence resume --rep {}`)",
-            rep_email(pause.rep_id),
+            "PAUSED: sending from {rep} since {}: {} (`rapport sequence resume --rep {rep}`)",
             output::at(pause.paused_at, zone),
             pause.reason,
-            rep_email(pause.rep_id)
         );
     }
     if unknown > 0 {

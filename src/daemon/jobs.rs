@@ -1,15 +1,9 @@
 //! What a job is, and the jobs this part of rapport ships.
 
-use crate::config::Settings;
-use crate::domain::clock::Clock;
-use crate::store::Store;
 use async_trait::async_trait;
-use chrono::Duration;
-use std::sync::Arc;
 
 pub type JobError = Box<dyn std::error::Error + Send + Sync>;
 
-/// What every job run is handed. Cloning is cheap.
 /// A pass's summary: at info when it did something, else at debug, so the
 /// log of an idle daemon stays quiet.
 macro_rules! summary {
@@ -22,12 +16,8 @@ macro_rules! summary {
     };
 }
 
-#[derive(Clone)]
-pub struct JobContext {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub settings: Arc<Settings>,
-}
+/// What every job works with: the use cases' store, settings and clock.
+pub type JobContext = crate::app::Core;
 
 #[async_trait]
 pub trait Job: Send + Sync {
@@ -45,9 +35,7 @@ impl Job for Housekeeping {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let keep_days = ctx.settings.config.daemon.keep_job_runs_days;
-        let keep_until = ctx.clock.now() - Duration::days(keep_days.into());
-        let pruned = ctx.store.housekeeping(keep_until).await?;
+        let pruned = crate::app::status::housekeeping(ctx).await?;
         summary!(pruned > 0, pruned_job_runs = pruned, "housekeeping done");
         Ok(())
     }
@@ -69,9 +57,7 @@ impl Job for PollFeeds {
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
         let poller = self
             .poller
-            .get_or_try_init(|| async {
-                crate::sources::poll::Poller::new(&ctx.settings, ctx.store.clone(), ctx.clock.clone())
-            })
+            .get_or_try_init(|| async { crate::app::sources::poller(ctx) })
             .await?;
         let report = poller.poll_due(None, &|_| {}).await?;
         summary!(
@@ -112,7 +98,7 @@ impl Job for SyncMail {
 }
 
 pub fn mail_sync(ctx: &JobContext) -> crate::sources::mail::sync::MailSync {
-    crate::sources::mail::sync::MailSync::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone())
+    crate::app::mail::syncer(ctx)
 }
 
 /// One sending pass over the sequences. The sender (and its mail transport)
@@ -137,12 +123,11 @@ impl Job for SendSequences {
             .flat_map(|file| file.problems.into_iter().map(move |p| format!("{}: {p}", file.file)))
             .collect();
         self.reported.update("the sequence files", broken);
-        let sender = with_mailer(&self.sender, ctx, |store, clock, settings, mailer| {
-            let sent = Arc::new(crate::sources::mail::sent::ImapSentFolder::new(settings.clone()));
-            crate::sequences::SequenceSender::new(store, clock, settings, mailer, sent)
-        })
-        .await?;
-        let report = sender.run_pass().await?;
+        let sender = self
+            .sender
+            .get_or_try_init(|| async { crate::app::sequences::sender(ctx) })
+            .await?;
+        let report = crate::app::sequences::send_pass(sender).await?;
         summary!(
             report.sent + report.tasks + report.stopped + report.refused + report.reconciled + report.unknown > 0,
             sent = report.sent,
@@ -173,9 +158,9 @@ impl Job for ApplyRules {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let runner = crate::rules::RuleRunner::new(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone());
-        let report = match runner.run_pass().await {
-            Err(crate::rules::RulesError::Rules(problems)) => {
+        let runner = crate::app::rules::runner(ctx);
+        let report = match crate::app::rules::run_pass(&runner, &()).await {
+            Err(crate::app::AppError::Problems { problems, .. }) => {
                 self.reported.update("the rules file", problems);
                 return Ok(());
             }
@@ -209,7 +194,10 @@ impl Job for SendDigests {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
-        let sender = with_mailer(&self.sender, ctx, crate::digest::DigestSender::new).await?;
+        let sender = self
+            .sender
+            .get_or_try_init(|| async { crate::app::digest::sender(ctx) })
+            .await?;
         let report = sender.run_pass().await?;
         summary!(
             report.sent > 0,
@@ -219,21 +207,6 @@ impl Job for SendDigests {
         );
         problems(&report.errors)
     }
-}
-
-/// A sender made once per daemon, with the mail transport of its settings.
-async fn with_mailer<'a, T>(
-    cell: &'a tokio::sync::OnceCell<T>,
-    ctx: &JobContext,
-    make: impl FnOnce(Arc<dyn Store>, Arc<dyn Clock>, Arc<Settings>, crate::outbound::Mailer) -> T,
-) -> Result<&'a T, JobError> {
-    let made = cell
-        .get_or_try_init(|| async {
-            crate::outbound::Mailer::from_settings(&ctx.settings)
-                .map(|mailer| make(ctx.store.clone(), ctx.clock.clone(), ctx.settings.clone(), mailer))
-        })
-        .await?;
-    Ok(made)
 }
 
 /// A run with problems fails, naming them all, so the job log shows them.

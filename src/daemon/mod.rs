@@ -61,11 +61,9 @@ pub async fn run(
     // Links already mailed are signed with the stored key: without it the
     // listener would answer every one as invalid, so the daemon does not start.
     let unsubscribe_key = match &listener {
-        Some(_) => Some(Arc::new(
-            crate::sequences::unsubscribe_key(ctx.store.as_ref())
-                .await
-                .map_err(|e| format!("cannot read the unsubscribe links' signing key from the database: {e}"))?,
-        )),
+        Some(_) => Some(Arc::new(crate::app::unsubscribe::key(&ctx).await.map_err(|e| {
+            format!("cannot read the unsubscribe links' signing key from the database: {e}")
+        })?)),
         None => None,
     };
     let mut scheduler = Scheduler::register(&ctx, jobs).await?;
@@ -135,8 +133,7 @@ async fn serve_http(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let state = crate::web::WebState {
-        store: ctx.store.clone(),
-        clock: ctx.clock.clone(),
+        core: ctx.clone(),
         secret,
     };
     let stopped = async move {

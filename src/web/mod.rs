@@ -7,10 +7,8 @@
 mod limits;
 mod serve;
 
+use crate::app::unsubscribe::Unsubscribe;
 use crate::config::HttpConfig;
-use crate::domain::clock::Clock;
-use crate::domain::sequence::unsubscribe;
-use crate::store::Store;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
 use axum::middleware;
@@ -24,8 +22,7 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct WebState {
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
+    pub core: crate::app::Core,
     /// The key unsubscribe tokens are signed with.
     pub secret: Arc<Vec<u8>>,
 }
@@ -79,7 +76,7 @@ async fn confirm_page(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
-    if unsubscribe::verify(&state.secret, &token).is_none() {
+    if !crate::app::unsubscribe::is_valid_link(&state.secret, &token) {
         return invalid_link(&rate, client);
     }
     page(
@@ -96,18 +93,16 @@ async fn unsubscribe_now(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
-    let Some(enrolment) = unsubscribe::verify(&state.secret, &token) else {
-        return invalid_link(&rate, client);
-    };
-    match state.store.unsubscribe_enrolment(enrolment, state.clock.now()).await {
+    match crate::app::unsubscribe::one_click(&state.core, &state.secret, &token).await {
+        Ok(Unsubscribe::InvalidLink) => invalid_link(&rate, client),
         // An erased prospect is already on the suppression list: unsubscribed either way.
-        Ok(_) => page(
+        Ok(Unsubscribe::Done) => page(
             StatusCode::OK,
             "Unsubscribed",
             "<p>You are unsubscribed. You will not receive these emails again.</p>",
         ),
         Err(e) => {
-            tracing::error!(enrolment, error = %e, "one-click unsubscribe failed");
+            tracing::error!(error = %e, "one-click unsubscribe failed");
             page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Please try again",

@@ -1,0 +1,61 @@
+//! Is everything working? The setup's problems, why sequence mail cannot go
+//! out yet, each daemon job's last run, paused mailboxes, sends waiting for
+//! a decision and broken feeds: what an operator or a rep checks first.
+
+use super::{Actor, AppResult, Core};
+use crate::config::Problem;
+use crate::store::{JobRun, SendingPause};
+
+pub struct Overview {
+    pub problems: Vec<Problem>,
+    /// Why sequence mail cannot go out (only when there are sequences).
+    pub sequence_mail_waits_for: Vec<String>,
+    pub jobs: Vec<JobRun>,
+    /// Each paused mailbox with its rep's address.
+    pub paused: Vec<(SendingPause, String)>,
+    pub outbox_unknown: usize,
+    pub broken_sources: usize,
+}
+
+pub async fn overview(core: &Core, actor: &Actor) -> AppResult<Overview> {
+    let settings = &core.settings;
+    let has_sequences = !settings.load_sequences().0.is_empty();
+    let sequence_mail_waits_for = match has_sequences {
+        true => settings.sending_blockers(),
+        false => Vec::new(),
+    };
+    let reps = core.store.list_reps().await?;
+    let rep_email = |id| {
+        reps.iter()
+            .find(|r| r.id == id)
+            .map_or_else(|| format!("rep #{id}"), |r| r.email.clone())
+    };
+    let paused = core
+        .store
+        .sending_pauses()
+        .await?
+        .into_iter()
+        .filter(|p| actor.may_act_for(p.rep_id))
+        .map(|p| {
+            let email = rep_email(p.rep_id);
+            (p, email)
+        })
+        .collect();
+    let scope = actor.scope();
+    Ok(Overview {
+        problems: settings.problems(),
+        sequence_mail_waits_for,
+        jobs: core.store.latest_job_runs().await?,
+        paused,
+        outbox_unknown: core.store.list_outbox(scope, Some("unknown")).await?.len(),
+        broken_sources: core.store.list_sources(scope, true).await?.len(),
+    })
+}
+
+/// Prunes job runs older than `[daemon] keep_job_runs_days` and lets the
+/// database tidy itself; how many runs went.
+pub async fn housekeeping(core: &Core) -> AppResult<u64> {
+    let keep_days = core.settings.config.daemon.keep_job_runs_days;
+    let keep_until = core.clock.now() - chrono::Duration::days(keep_days.into());
+    Ok(core.store.housekeeping(keep_until).await?)
+}
