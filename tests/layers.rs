@@ -120,6 +120,31 @@ fn every_module_uses_only_the_layers_below_it() {
     }
 }
 
+/// The doors parse, call a use case and render: the command line and the
+/// web listener call no store method but to open, share and close the
+/// store, and of the daemon only its scheduler does (claiming job runs).
+#[test]
+fn the_doors_call_use_cases_not_the_store() {
+    let doors = ["cli", "web", "daemon"];
+    for path in rust_files(Path::new(SRC)) {
+        if !doors.contains(&module_of(&path).as_str()) || path.ends_with("daemon/scheduler.rs") {
+            continue;
+        }
+        let code: String = code(&path).split_whitespace().collect();
+        for (i, _) in code.match_indices("store.") {
+            let method: String = code[i + 6..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            assert!(
+                ["clone", "close", "as_ref"].contains(&method.as_str()),
+                "{} calls the store's `{method}`: call a use case in app/ instead",
+                path.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn the_domain_does_no_io_and_reads_no_clock() {
     let forbidden = [

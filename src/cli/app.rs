@@ -5,7 +5,7 @@ use crate::clock::{ShiftedClock, SystemClock};
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::clock::{Clock, FixedClock};
 use crate::domain::prospect::Rep;
-use crate::store::{RepScope, SqliteStore, Store};
+use crate::store::{SqliteStore, Store};
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -104,20 +104,6 @@ impl App {
     pub async fn zone_of_rep(&self, id: crate::domain::prospect::RepId) -> anyhow::Result<chrono_tz::Tz> {
         let reps = crate::app::reps::list(&self.core()).await?;
         Ok(reps.iter().find(|r| r.id == id).map_or(chrono_tz::UTC, Rep::zone))
-    }
-
-    /// One rep's prospects when `--rep` names one, else the whole team's.
-    pub async fn scope(&self, rep: Option<&str>) -> anyhow::Result<RepScope> {
-        match rep {
-            Some(rep) => Ok(RepScope::Rep(
-                self.rep(&RepArg {
-                    rep: Some(rep.to_string()),
-                })
-                .await?
-                .id,
-            )),
-            None => Ok(RepScope::Team),
-        }
     }
 }
 

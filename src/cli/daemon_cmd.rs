@@ -13,11 +13,7 @@ pub async fn run(app: App) -> anyhow::Result<()> {
         config = %app.settings.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()),
         "rapport daemon starting"
     );
-    let ctx = JobContext {
-        store: app.store.clone(),
-        clock: app.clock.clone(),
-        settings: app.settings.clone(),
-    };
+    let ctx: JobContext = app.core();
     let jobs = daemon::configured_jobs(&app.settings);
     let listener = listen(&app).await?;
     let result = daemon::run(ctx, jobs, listener, shutdown_signal())
