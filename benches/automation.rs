@@ -22,7 +22,7 @@ use rapport::domain::event::Actor;
 use rapport::domain::sequence::Sequence;
 use rapport::rules::RuleRunner;
 use rapport::sequences::enrolment::enrol_many;
-use rapport::store::{ProspectFilter, ProspectStore, RepScope, SequenceStore, SqliteStore, Store};
+use rapport::store::{ProspectFilter, ProspectStore, RepScope, RepStore, SequenceStore, SqliteStore, Store};
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
 

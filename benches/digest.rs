@@ -12,7 +12,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use rapport::digest::{digest_moment, gather};
 use rapport::domain::digest::render;
-use rapport::store::{EventStore, RepScope, SqliteStore, Store};
+use rapport::store::{EventStore, RepScope, RepStore, SqliteStore};
 use std::time::{Duration as StdDuration, Instant};
 
 const ROUNDS: usize = 21;

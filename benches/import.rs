@@ -13,7 +13,7 @@ use rapport::domain::event::Actor;
 use rapport::domain::import::{parse_csv, ImportDefaults, ParsedImport};
 use rapport::domain::pipeline::Pipelines;
 use rapport::domain::prospect::{Language, NewRep};
-use rapport::store::{ProspectStore, SqliteStore, Store};
+use rapport::store::{ProspectStore, RepStore, SqliteStore};
 use std::time::{Duration, Instant};
 
 const BATCH: usize = 500;

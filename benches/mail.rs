@@ -21,7 +21,7 @@ use rapport::domain::mail::envelope::ENVELOPE_FIELDS;
 use rapport::domain::money::Amount;
 use rapport::domain::prospect::{Language, NewRep, ProspectData};
 use rapport::sources::mail::sync::MailSync;
-use rapport::store::{ProspectStore, SqliteStore, Store};
+use rapport::store::{ProspectStore, RepStore, SqliteStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

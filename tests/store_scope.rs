@@ -7,7 +7,9 @@ mod common;
 use chrono::{DateTime, Utc};
 use rapport::domain::event::{stage_change, Actor, NewEvent};
 use rapport::domain::prospect::{ProspectEdit, ProspectRef};
-use rapport::store::{EventStore, ProspectFilter, ProspectStore, RepScope, RulesStore, SqliteStore, Store, StoreError};
+use rapport::store::{
+    EventStore, ProspectFilter, ProspectStore, RepScope, RepStore, RulesStore, SqliteStore, StoreError,
+};
 use std::time::Duration;
 
 fn now() -> DateTime<Utc> {

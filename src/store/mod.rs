@@ -4,30 +4,24 @@
 
 mod digests;
 mod events;
+mod forecast;
 mod jobs;
 mod mail;
 mod prospects;
+mod reps;
 mod rules;
 mod sending;
 mod sequences;
 mod sources;
 mod sqlite;
-mod sqlite_batches;
-mod sqlite_digests;
-mod sqlite_events;
-mod sqlite_jobs;
-mod sqlite_mail;
-mod sqlite_prospects;
-mod sqlite_rules;
-mod sqlite_sending;
-mod sqlite_sequences;
-mod sqlite_sources;
 
 pub use digests::DigestStore;
 pub use events::EventStore;
+pub use forecast::ForecastStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
 pub use prospects::ProspectStore;
+pub use reps::RepStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 pub use sending::{
     EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
@@ -40,7 +34,6 @@ pub use sqlite::SqliteStore;
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::forecast::Deal;
 use crate::domain::import::ImportRow;
-use crate::domain::learned::Path;
 use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
@@ -216,7 +209,9 @@ pub struct Enrolment {
 
 #[async_trait]
 pub trait Store:
-    SendingStore
+    RepStore
+    + ForecastStore
+    + SendingStore
     + RulesStore
     + DigestStore
     + JobStore
@@ -228,14 +223,6 @@ pub trait Store:
     + Send
     + Sync
 {
-    async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
-    async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
-
-    async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>>;
-    /// Each prospect of a pipeline's path through its stages, oldest first,
-    /// for learning stage probabilities.
-    async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>>;
-
     /// A clean stop: writes everything back into the database file (SQLite's
     /// write-ahead log is emptied) and closes the connections.
     async fn close(&self);

@@ -1,11 +1,11 @@
 //! The SQLite side of sequences: enrolments, and the post templates quote.
 
-use super::sqlite::{db, parse_ts, scope_clause, ts};
-use super::sqlite_batches::insert_enrolment_on;
-use super::{Enrolment, NewEnrolment, RepScope, SequenceStore, SqliteStore, StoreError, StoreResult};
+use super::batches::insert_enrolment_on;
+use super::{db, parse_ts, scope_clause, ts};
 use crate::domain::event::Actor;
 use crate::domain::prospect::ProspectId;
 use crate::domain::sequence::enrolment::PostSummary;
+use crate::store::{Enrolment, NewEnrolment, RepScope, SequenceStore, SqliteStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -39,7 +39,7 @@ impl SequenceStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Result<i64, String>> {
         let mut tx = self.write_tx().await?;
-        let done = super::sqlite_batches::insert_enrolment_on(&mut tx, enrolment, actor, now).await?;
+        let done = super::batches::insert_enrolment_on(&mut tx, enrolment, actor, now).await?;
         tx.commit().await.map_err(db("enrol a prospect"))?;
         Ok(done)
     }

@@ -3,13 +3,23 @@
 //! each other (within `busy_timeout`) instead of failing with "database is
 //! locked", and `synchronous=FULL` so a committed event survives power loss.
 
-use super::sqlite_prospects::parse_date_column;
+mod batches;
+mod digests;
+mod events;
+mod forecast;
+mod jobs;
+mod mail;
+mod prospects;
+mod reps;
+mod rules;
+mod sending;
+mod sequences;
+mod sources;
+
 use super::*;
 use crate::domain::event::Actor;
-use crate::domain::learned::Path;
-use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
-use chrono::SecondsFormat;
+use chrono::{NaiveDate, SecondsFormat};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
@@ -29,6 +39,17 @@ pub(super) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError
 /// Times are stored as fixed-width RFC 3339 UTC text, so they sort and compare as strings.
 pub(super) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Dates (a local date, no time) are stored as `YYYY-MM-DD`.
+pub(super) fn day(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+/// A stored date column, if set.
+pub(super) fn parse_day(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
+        .transpose()
 }
 
 pub(super) fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
@@ -261,97 +282,6 @@ pub(super) async fn append_event_on(
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep> {
-        let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
-            "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-             RETURNING id, name, email, time_zone, digest_hour, language",
-        )
-        .bind(&rep.name)
-        .bind(&rep.email)
-        .bind(&rep.time_zone)
-        .bind(rep.digest_hour as i64)
-        .bind(rep.language.as_str())
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
-                "a rep with email {} already exists; see `rapport rep list`",
-                rep.email
-            )),
-            _ => StoreError::Database {
-                action: "create a rep",
-                source: e,
-            },
-        })?;
-        let rep = rep_from_row(&row)?;
-        tx.commit().await.map_err(db("create a rep"))?;
-        Ok(rep)
-    }
-
-    async fn list_reps(&self) -> StoreResult<Vec<Rep>> {
-        let rows = sqlx::query("SELECT id, name, email, time_zone, digest_hour, language FROM reps ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("list reps"))?;
-        rows.iter().map(rep_from_row).collect()
-    }
-
-    async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>> {
-        // JSON field extraction keeps this one pass over the stage events.
-        let mut query = QueryBuilder::new(
-            "SELECT e.prospect_id, CASE e.kind WHEN 'prospect.created' THEN json_extract(e.data, '$.stage') \
-             ELSE json_extract(e.data, '$.to') END FROM events e JOIN prospects p ON p.id = e.prospect_id \
-             WHERE e.kind IN ('prospect.created', 'stage.changed') AND p.pipeline = ",
-        );
-        query.push_bind(pipeline);
-        scope_clause(&mut query, scope);
-        query.push(" ORDER BY e.prospect_id, e.occurred_at, e.id");
-        let rows = query
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("load stage histories"))?;
-        let mut paths: Vec<(ProspectId, Path)> = Vec::new();
-        for row in &rows {
-            let prospect: ProspectId = row.get(0);
-            let Some(stage) = row.get::<Option<String>, _>(1) else {
-                continue;
-            };
-            match paths.last_mut() {
-                Some((id, path)) if *id == prospect => path.stages.push(stage),
-                _ => paths.push((prospect, Path { stages: vec![stage] })),
-            }
-        }
-        Ok(paths.into_iter().map(|(_, path)| path).collect())
-    }
-
-    async fn deals(&self, scope: RepScope) -> StoreResult<Vec<PipelineDeal>> {
-        let mut query = QueryBuilder::new(
-            "SELECT p.pipeline, p.currency, r.email, p.stage, p.value_cents, p.probability_override, p.expected_close \
-             FROM prospects p JOIN reps r ON r.id = p.rep_id WHERE 1 = 1",
-        );
-        scope_clause(&mut query, scope);
-        let rows = query.build().fetch_all(&self.pool).await.map_err(db("load deals"))?;
-        rows.iter()
-            .map(|row| {
-                let close: Option<String> = row.get(6);
-                Ok(PipelineDeal {
-                    pipeline: row.get(0),
-                    currency: row.get(1),
-                    deal: Deal {
-                        rep: row.get(2),
-                        stage: row.get(3),
-                        value: Amount(row.get(4)),
-                        probability_override: row.get::<Option<i64>, _>(5).map(|p| p as u8),
-                        expected_close: parse_date_column(close)?,
-                    },
-                })
-            })
-            .collect()
-    }
-
     async fn close(&self) {
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
             tracing::warn!(error = %e, "could not write the write-ahead log back into the database");

@@ -1,10 +1,10 @@
 //! The SQLite side of the event log: appends checked against the actor's
 //! scope in their transaction, and the reads the rules, digest and scores use.
 
-use super::sqlite::{append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS};
-use super::{EventStore, RepScope, SqliteStore, StoreResult};
+use super::{append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS};
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
+use crate::store::{EventStore, RepScope, SqliteStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};

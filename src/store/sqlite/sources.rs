@@ -2,10 +2,10 @@
 //! the lease's end, given back, and each poll's new state written with one
 //! UPDATE … FROM (VALUES …) per chunk.
 
-use super::sqlite::{db, insert_events_returning_new, parse_ts, scope_clause, ts};
-use super::{PollRecord, RepScope, Source, SourceStore, SqliteStore, StoreResult};
+use super::{db, insert_events_returning_new, parse_ts, scope_clause, ts};
 use crate::domain::polling::Validators;
 use crate::domain::prospect::ProspectId;
+use crate::store::{PollRecord, RepScope, Source, SourceStore, SqliteStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;

@@ -1,16 +1,12 @@
 //! The SQLite side of the daily digests.
 
-use super::digests::DigestStore;
-use super::sqlite::{db, ts};
-use super::{SqliteStore, StoreResult};
+use super::{day, db, parse_day, ts};
 use crate::domain::money::Amount;
 use crate::domain::prospect::RepId;
+use crate::store::DigestStore;
+use crate::store::{SqliteStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-
-fn day(date: NaiveDate) -> String {
-    date.format("%Y-%m-%d").to_string()
-}
 
 #[async_trait]
 impl DigestStore for SqliteStore {
@@ -72,7 +68,7 @@ impl DigestStore for SqliteStore {
         .fetch_optional(self.pool())
         .await
         .map_err(db("read the last digest"))?;
-        Ok(last.and_then(|d| d.parse().ok()))
+        parse_day(last)
     }
 
     async fn last_digest_weighted(&self, rep: RepId, date: NaiveDate, currency: &str) -> StoreResult<Option<Amount>> {

@@ -3,10 +3,10 @@
 //! than a few per prospect: events, newest posts, running sequences and
 //! suppression for a list of prospects, and enrolling many in one transaction.
 
-use super::sqlite::{append_event_on, db, ts};
-use super::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
+use super::{append_event_on, db, ts};
 use crate::domain::event::kinds::SEQUENCE_ENROLLED;
 use crate::domain::event::{Actor, NewEvent};
+use crate::store::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use std::collections::{HashMap, HashSet};

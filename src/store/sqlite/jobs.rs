@@ -1,8 +1,8 @@
 //! The SQLite side of the daemon's schedule: job rows claimed with a
 //! compare-and-set on the next run, and the runs' record.
 
-use super::sqlite::{db, parse_ts, ts};
-use super::{JobRun, JobStore, SqliteStore, StoreResult};
+use super::{db, parse_ts, ts};
+use crate::store::{JobRun, JobStore, SqliteStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Row;

@@ -1,11 +1,11 @@
 //! The SQLite side of the stage rules: the event-log cursor, suggestions,
 //! and stopping a prospect's sequence.
 
-use super::rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
-use super::sqlite::{db, event_from_row, move_on, parse_ts, scope_clause, ts, EVENT_COLUMNS};
-use super::{RepScope, SqliteStore, StoreError, StoreResult};
+use super::{db, event_from_row, move_on, parse_ts, scope_clause, ts, EVENT_COLUMNS};
 use crate::domain::event::Event;
 use crate::domain::prospect::ProspectId;
+use crate::store::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
+use crate::store::{RepScope, SqliteStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -193,7 +193,7 @@ impl RulesStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
-        super::sqlite::check_scope(&mut tx, scope, prospect).await?;
+        super::check_scope(&mut tx, scope, prospect).await?;
         let stopped = sqlx::query(
             "UPDATE enrolments SET state = 'stopped', stop_reason = ?, next_due_at = NULL, updated_at = ? \
              WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",

@@ -1,12 +1,12 @@
 //! The SQLite side of mailbox sync: folder cursors with leases, contact
 //! lookups scoped to one rep, and each batch's effects in one transaction.
 
-use super::sqlite::{db, insert_events_returning_new, parse_ts, ts};
-use super::{FolderCursor, MailBatch, MailFolderState, MailStore, SqliteStore, StoreError, StoreResult};
+use super::{day, db, insert_events_returning_new, parse_ts, ts};
 use crate::domain::mail::verify::SentEvidence;
 use crate::domain::mail::{MailContacts, MailEffect};
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::email_hash;
+use crate::store::{FolderCursor, MailBatch, MailFolderState, MailStore, SqliteStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -287,7 +287,7 @@ pub(super) async fn apply_side_effects(
         sqlx::query(
             "UPDATE prospects SET away_until = ?1 WHERE id = ?2 AND rep_id = ?3 AND (away_until IS NULL OR away_until < ?1)",
         )
-        .bind(date.format("%Y-%m-%d").to_string())
+        .bind(day(*date))
         .bind(prospect)
         .bind(rep)
         .execute(&mut *conn)

@@ -1,16 +1,16 @@
 //! The SQLite side of sending: outbox, enrolment updates, pauses, tasks,
 //! one-click unsubscribes and rapport's own keys.
 
-use super::sending::{
-    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore, Task,
-};
-use super::sqlite::{append_event_on, db, parse_ts, scope_clause, ts};
-use super::sqlite_mail::apply_side_effects;
-use super::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
+use super::mail::apply_side_effects;
+use super::{append_event_on, db, parse_ts, scope_clause, ts};
 use crate::domain::event::kinds::EMAIL_UNSUBSCRIBED;
 use crate::domain::event::{Actor, NewEvent};
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
+use crate::store::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
+use crate::store::{
+    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore, Task,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;

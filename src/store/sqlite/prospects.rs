@@ -2,13 +2,12 @@
 //! feeds those profiles plan, imports in batched multi-row transactions, and
 //! every change checked against the actor's scope in its transaction.
 
-use super::sqlite::*;
 use super::*;
 use crate::domain::event::{prospect_created, Actor};
 use crate::domain::feed_plan::{plan_for, FeedPlan};
 use crate::domain::money::Amount;
 use crate::domain::profile::{Platform, ProfileUrl};
-use chrono::NaiveDate;
+use crate::store::*;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -43,7 +42,7 @@ async fn insert_prospect_rows(
     .bind(p.value.0)
     .bind(&p.currency)
     .bind(p.probability_override.map(i64::from))
-    .bind(p.expected_close.map(|d| d.to_string()))
+    .bind(p.expected_close.map(day))
     .bind(&p.notes)
     .bind(custom_fields_json(&p.custom_fields))
     .bind(&now_text)
@@ -183,7 +182,7 @@ async fn existing_person(conn: &mut SqliteConnection, p: &ProspectData) -> Store
 }
 
 fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
-    let expected_close = parse_date_column(row.get("expected_close"))?;
+    let expected_close = parse_day(row.get("expected_close"))?;
     let custom: String = row.get("custom_fields");
     let data = ProspectData {
         rep_id: row.get("rep_id"),
@@ -207,7 +206,7 @@ fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
         id: row.get("id"),
         rep_email: row.get("rep_email"),
         data,
-        away_until: parse_date_column(row.get("away_until"))?,
+        away_until: parse_day(row.get("away_until"))?,
     })
 }
 
@@ -215,11 +214,6 @@ fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
 }
 
-/// A stored `YYYY-MM-DD`, or the corruption it shows.
-pub(super) fn parse_date_column(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
-    text.map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date '{d}': {e}"))))
-        .transpose()
-}
 
 impl SqliteStore {
     /// Fills in tags and profiles for loaded prospects with one query each.
@@ -419,7 +413,7 @@ impl ProspectStore for SqliteStore {
             "probability_override",
             edit.probability_override.map(|p| p.map(i64::from))
         );
-        set!("expected_close", edit.expected_close.map(|d| d.map(|d| d.to_string())));
+        set!("expected_close", edit.expected_close.map(|d| d.map(day)));
         set!("notes", edit.notes.clone());
         set!("rep_id", edit.rep_id);
         query.push(" WHERE id = ").push_bind(id);

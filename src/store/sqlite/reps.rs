@@ -1,0 +1,43 @@
+//! The team's reps in SQLite.
+
+use super::*;
+
+#[async_trait]
+impl RepStore for SqliteStore {
+    async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep> {
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             RETURNING id, name, email, time_zone, digest_hour, language",
+        )
+        .bind(&rep.name)
+        .bind(&rep.email)
+        .bind(&rep.time_zone)
+        .bind(rep.digest_hour as i64)
+        .bind(rep.language.as_str())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "a rep with email {} already exists; see `rapport rep list`",
+                rep.email
+            )),
+            _ => StoreError::Database {
+                action: "create a rep",
+                source: e,
+            },
+        })?;
+        let rep = rep_from_row(&row)?;
+        tx.commit().await.map_err(db("create a rep"))?;
+        Ok(rep)
+    }
+
+    async fn list_reps(&self) -> StoreResult<Vec<Rep>> {
+        let rows = sqlx::query("SELECT id, name, email, time_zone, digest_hour, language FROM reps ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("list reps"))?;
+        rows.iter().map(rep_from_row).collect()
+    }
+}

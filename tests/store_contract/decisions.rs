@@ -1,0 +1,149 @@
+//! The store contract: The rules' cursor, suggestions and firings, digests, and closing.
+
+use super::*;
+
+pub async fn rules(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    assert_eq!(store.rule_cursor().await.unwrap(), 0);
+    store.set_rule_cursor(17).await.unwrap();
+    assert_eq!(store.rule_cursor().await.unwrap(), 17);
+
+    let suggestion = NewSuggestion {
+        prospect_id: jane,
+        rule: "reply-qualifies".into(),
+        from_stage: "prospecting".into(),
+        to_stage: "qualification".into(),
+        reason: "Jane replied".into(),
+        key: "reply-qualifies:1".into(),
+    };
+    assert!(store.add_suggestion(&suggestion, t0()).await.unwrap());
+    assert!(
+        !store.add_suggestion(&suggestion, t0()).await.unwrap(),
+        "suggested once"
+    );
+    let open = store.open_suggestions(RepScope::Rep(ann.id)).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert!(store.open_suggestions(RepScope::Rep(bob.id)).await.unwrap().is_empty());
+    let id = open[0].id;
+    let move_event = stage_change(
+        jane,
+        Some("prospecting"),
+        "qualification",
+        t0(),
+        Actor::User("ann".into()),
+        None,
+    );
+    let approve = SuggestionDecision::Approve {
+        by: "ann".into(),
+        move_event,
+    };
+    not_found(
+        store
+            .decide_suggestion(RepScope::Rep(bob.id), id, approve.clone(), t0())
+            .await,
+        "deciding another rep's",
+    );
+    let decided = store
+        .decide_suggestion(RepScope::Rep(ann.id), id, approve, t0())
+        .await
+        .unwrap();
+    assert!(decided.decision.is_some());
+    let jane_now = store
+        .find_prospect(RepScope::Team, &ProspectRef::Id(jane))
+        .await
+        .unwrap();
+    assert_eq!(jane_now.data.stage, "qualification");
+    assert!(store.open_suggestions(RepScope::Team).await.unwrap().is_empty());
+
+    let second = NewSuggestion {
+        key: "reply-qualifies:2".into(),
+        ..suggestion
+    };
+    store.add_suggestion(&second, t0()).await.unwrap();
+    let id = store.open_suggestions(RepScope::Team).await.unwrap()[0].id;
+    let reject = SuggestionDecision::Reject { by: "ann".into() };
+    store.decide_suggestion(RepScope::Team, id, reject, t0()).await.unwrap();
+    assert!(store.open_suggestions(RepScope::Team).await.unwrap().is_empty());
+
+    assert_eq!(
+        store
+            .record_firing("k1", "idle", jane, "idle 14 days", t0())
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store
+            .record_firing("k1", "idle", jane, "idle 14 days", t0())
+            .await
+            .unwrap(),
+        Some(2),
+        "a pending firing whose action was lost is tried again"
+    );
+    store.finish_firing("k1", t0()).await.unwrap();
+    assert_eq!(
+        store
+            .record_firing("k1", "idle", jane, "idle 14 days", t0())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn digests(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    assert!(store
+        .claim_digest(ann.id, day(1), "d1@example.com", t0())
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .claim_digest(ann.id, day(1), "d1@example.com", t0())
+            .await
+            .unwrap(),
+        "taken once"
+    );
+    store
+        .finish_digest(
+            ann.id,
+            day(1),
+            "sent",
+            Some((Amount::from_units(60_000), "USD")),
+            None,
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.last_digest_date(ann.id, day(2)).await.unwrap(), Some(day(1)));
+    assert_eq!(
+        store.last_digest_date(ann.id, day(1)).await.unwrap(),
+        None,
+        "before the date only"
+    );
+    assert_eq!(
+        store.last_digest_weighted(ann.id, day(2), "USD").await.unwrap(),
+        Some(Amount::from_units(60_000))
+    );
+    assert_eq!(store.last_digest_weighted(ann.id, day(2), "EUR").await.unwrap(), None);
+    assert!(store
+        .claim_digest(ann.id, day(2), "d2@example.com", t0())
+        .await
+        .unwrap());
+    store
+        .finish_digest(ann.id, day(2), "failed", None, Some("smtp down"), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_digest_date(ann.id, day(3)).await.unwrap(),
+        Some(day(1)),
+        "a failed one is not sent"
+    );
+}
+
+pub async fn close(store: &dyn Store) {
+    rep(store, "Ann Rep", "ann@example.com").await;
+    store.close().await;
+}

@@ -1,0 +1,245 @@
+//! The store contract: Reps, the forecast's reads, prospects, imports and scope.
+
+use super::*;
+
+pub async fn reps_and_forecast_reads(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    assert_eq!(ann.email, "ann@example.com");
+    assert_eq!(ann.digest_hour, 7);
+    let again = NewRep {
+        name: "Ann Again".into(),
+        email: "ann@example.com".into(),
+        time_zone: "UTC".into(),
+        digest_hour: 8,
+        language: Language::En,
+    };
+    assert!(store.create_rep(&again, t0()).await.is_err(), "one rep per address");
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let reps = store.list_reps().await.unwrap();
+    assert_eq!(
+        reps.iter().map(|r| r.email.as_str()).collect::<Vec<_>>(),
+        ["ann@example.com", "bob@example.com"]
+    );
+
+    let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    prospect(store, &bob, "Raj Patel", "raj@globex.com").await;
+    let moved = stage_change(
+        jane,
+        Some("prospecting"),
+        "qualification",
+        t0(),
+        Actor::User("ann".into()),
+        None,
+    );
+    store
+        .move_prospect(
+            RepScope::Rep(ann.id),
+            jane,
+            "prospecting",
+            "default",
+            "qualification",
+            moved,
+            t0(),
+        )
+        .await
+        .unwrap();
+    let deals = store.deals(RepScope::Team).await.unwrap();
+    assert_eq!(deals.len(), 2);
+    assert!(deals.iter().all(|d| d.pipeline == "default" && d.currency == "USD"));
+    let anns = store.deals(RepScope::Rep(ann.id)).await.unwrap();
+    assert_eq!(anns.len(), 1);
+    assert_eq!(anns[0].deal.stage, "qualification");
+    assert_eq!(anns[0].deal.value, Amount::from_units(100_000));
+    let paths = store.stage_paths(RepScope::Rep(ann.id), "default").await.unwrap();
+    assert_eq!(paths.len(), 1);
+    assert_eq!(paths[0].stages, ["prospecting", "qualification"]);
+    assert!(store.stage_paths(RepScope::Team, "startup").await.unwrap().is_empty());
+}
+
+pub async fn prospects(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let mut jane = data(&ann, "Jane Doe", "jane@acme.io");
+    jane.tags = vec!["vip".into()];
+    jane.profiles = vec![normalize_profile_url("https://jane.example/blog").unwrap()];
+    let id = store
+        .create_prospect(&jane, &Actor::User("ann".into()), t0())
+        .await
+        .unwrap();
+    let twin = store.create_prospect(&jane, &Actor::User("ann".into()), t0()).await;
+    assert!(twin.is_err(), "the same address twice: {twin:?}");
+    prospect(store, &ann, "Raj Patel", "raj@globex.com").await;
+
+    let by_email = store
+        .find_prospect(RepScope::Team, &ProspectRef::Email("jane@acme.io".into()))
+        .await
+        .unwrap();
+    assert_eq!(by_email.id, id);
+    assert_eq!(by_email.rep_email, "ann@example.com");
+    assert_eq!(by_email.data.tags, ["vip"]);
+    assert_eq!(by_email.data.profiles.len(), 1);
+    not_found(
+        store.find_prospect(RepScope::Team, &ProspectRef::Id(9999)).await,
+        "no such id",
+    );
+
+    let list = |filter: ProspectFilter| async move {
+        let found = store.list_prospects(RepScope::Team, &filter).await.unwrap();
+        found.into_iter().map(|p| p.data.name).collect::<Vec<_>>()
+    };
+    assert_eq!(list(ProspectFilter::default()).await, ["Jane Doe", "Raj Patel"]);
+    let tagged = ProspectFilter {
+        tag: Some("vip".into()),
+        ..ProspectFilter::default()
+    };
+    assert_eq!(list(tagged).await, ["Jane Doe"]);
+    let search = ProspectFilter {
+        search: Some("GLOBEX".into()),
+        ..ProspectFilter::default()
+    };
+    assert_eq!(list(search).await, ["Raj Patel"]);
+    let limited = ProspectFilter {
+        limit: Some(1),
+        ..ProspectFilter::default()
+    };
+    assert_eq!(list(limited).await, ["Jane Doe"]);
+    let ids = ProspectFilter {
+        ids: Some(vec![id]),
+        ..ProspectFilter::default()
+    };
+    assert_eq!(list(ids).await, ["Jane Doe"]);
+
+    let edit = ProspectEdit {
+        name: Some("Jane Q. Doe".into()),
+        add_tags: vec!["board".into()],
+        remove_tags: vec!["vip".into()],
+        ..ProspectEdit::default()
+    };
+    store
+        .edit_prospect(RepScope::Rep(ann.id), id, &edit, t0())
+        .await
+        .unwrap();
+    let edited = store.find_prospect(RepScope::Team, &ProspectRef::Id(id)).await.unwrap();
+    assert_eq!(edited.data.name, "Jane Q. Doe");
+    assert_eq!(edited.data.tags, ["board"]);
+
+    let moved = stage_change(
+        id,
+        Some("prospecting"),
+        "meeting",
+        t0(),
+        Actor::User("ann".into()),
+        None,
+    );
+    store
+        .move_prospect(
+            RepScope::Team,
+            id,
+            "prospecting",
+            "default",
+            "meeting",
+            moved.clone(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let stale = store
+        .move_prospect(RepScope::Team, id, "prospecting", "default", "meeting", moved, t0())
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::Conflict(_))),
+        "moved from a stage it left: {stale:?}"
+    );
+    let events = store.list_events(id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == STAGE_CHANGED).count(), 1);
+
+    assert!(!store.is_suppressed("jane@acme.io").await.unwrap());
+    store.erase_prospect(RepScope::Team, id, t0()).await.unwrap();
+    not_found(
+        store.find_prospect(RepScope::Team, &ProspectRef::Id(id)).await,
+        "erased",
+    );
+    assert!(
+        store.list_events(id).await.unwrap().is_empty(),
+        "nothing about them is kept"
+    );
+    assert!(store.is_suppressed(" Jane@Acme.io ").await.unwrap());
+    let among = store
+        .suppressed_among(&["jane@acme.io".into(), "raj@globex.com".into()])
+        .await
+        .unwrap();
+    assert_eq!(among.into_iter().collect::<Vec<_>>(), ["jane@acme.io"]);
+}
+
+pub async fn import(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let held = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    let rows = vec![
+        ImportRow {
+            line: 2,
+            prospect: data(&ann, "Jane Doe", "jane@acme.io"),
+        },
+        ImportRow {
+            line: 3,
+            prospect: data(&ann, "Raj Patel", "raj@globex.com"),
+        },
+    ];
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |n: u64| seen.lock().unwrap().push(n);
+    let outcome = store
+        .import_prospects(&rows, &Actor::Import("leads.csv".into()), t0(), &progress)
+        .await
+        .unwrap();
+    assert_eq!(outcome.already_present, [(2, held)]);
+    assert_eq!(outcome.imported.len(), 1);
+    assert_eq!(outcome.imported[0].0, 3);
+    assert_eq!(seen.lock().unwrap().last(), Some(&2), "progress counts every row");
+    let raj = outcome.imported[0].1;
+    let events = store.list_events(raj).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        [PROSPECT_CREATED]
+    );
+    let again = store
+        .import_prospects(&rows, &Actor::Import("leads.csv".into()), t0(), &|_| {})
+        .await
+        .unwrap();
+    assert!(again.imported.is_empty(), "an import run twice adds no one");
+}
+
+pub async fn scope_holds(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let raj = prospect(store, &bob, "Raj Patel", "raj@globex.com").await;
+    let as_ann = RepScope::Rep(ann.id);
+    not_found(store.find_prospect(as_ann, &ProspectRef::Id(raj)).await, "find");
+    let none = store.list_prospects(as_ann, &ProspectFilter::default()).await.unwrap();
+    assert!(none.is_empty());
+    not_found(
+        store.edit_prospect(as_ann, raj, &ProspectEdit::default(), t0()).await,
+        "edit",
+    );
+    let moved = stage_change(raj, Some("prospecting"), "won", t0(), Actor::User("ann".into()), None);
+    not_found(
+        store
+            .move_prospect(as_ann, raj, "prospecting", "default", "won", moved, t0())
+            .await,
+        "move",
+    );
+    not_found(
+        store.append_event(as_ann, &event(raj, "call", "c1", t0()), t0()).await,
+        "log",
+    );
+    not_found(store.erase_prospect(as_ann, raj, t0()).await, "erase");
+    assert!(store.deals(as_ann).await.unwrap().is_empty());
+    assert!(store.list_sources(as_ann, false).await.unwrap().is_empty());
+    assert!(store
+        .activity_since(as_ann, t0() - Duration::days(1))
+        .await
+        .unwrap()
+        .is_empty());
+    let still = store
+        .find_prospect(RepScope::Rep(bob.id), &ProspectRef::Id(raj))
+        .await
+        .unwrap();
+    assert_eq!(still.data.stage, "prospecting");
+}
