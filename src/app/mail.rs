@@ -5,7 +5,7 @@
 
 use super::{invalid, Actor, AppResult, Core};
 use crate::domain::event::kinds::EMAIL_UNVERIFIED;
-use crate::domain::event::Event;
+use crate::domain::event::payload::Unverified;
 use crate::sources::mail::sync::MailSync;
 use crate::store::{MailFolderState, ProspectFilter};
 use chrono::{DateTime, Utc};
@@ -63,19 +63,21 @@ pub async fn status(core: &Core, actor: &Actor) -> AppResult<(Vec<MailFolderStat
         .into_iter()
         .map(|p| (p.id, p.data.email))
         .collect();
-    let text = |e: &Event, key: &str| e.data[key].as_str().unwrap_or_default().to_string();
     let unverified = events
         .iter()
         .rev()
-        .map(|e| UnverifiedReport {
-            prospect_id: e.prospect_id,
-            prospect_email: emails.get(&e.prospect_id).cloned().flatten(),
-            received_at: e.occurred_at,
-            report: text(e, "report"),
-            from: text(e, "from"),
-            subject: text(e, "subject"),
-            date: e.data["date"].as_str().map(str::to_string),
-            why: text(e, "unverified"),
+        .map(|e| {
+            let said: Unverified = e.read();
+            UnverifiedReport {
+                prospect_id: e.prospect_id,
+                prospect_email: emails.get(&e.prospect_id).cloned().flatten(),
+                received_at: e.occurred_at,
+                report: said.report,
+                from: said.from.unwrap_or_default(),
+                subject: said.subject.unwrap_or_default(),
+                date: said.date,
+                why: said.unverified,
+            }
         })
         .collect();
     Ok((folders, unverified))

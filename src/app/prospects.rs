@@ -4,6 +4,7 @@
 //! reason to stop. (Adding and editing: `prospect_edit.rs`.)
 
 use super::{invalid, Actor, AppResult, Core};
+use crate::domain::event::payload::Logged as LoggedNote;
 use crate::domain::event::{self, Event, NewEvent};
 use crate::domain::prospect::{required_text, Prospect, ProspectId, ProspectRef};
 use crate::sequences::stops::stop_ended;
@@ -176,18 +177,22 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
         prospect_id: prospect.id,
         kind: kind.clone(),
         occurred_at: at,
-        source_key: format!(
-            "log:{}:{kind}:{}:{}",
-            prospect.id,
-            at.timestamp_micros(),
-            short_digest(&key_material)
-        ),
+        source_key: event::keys::logged(prospect.id, &kind, at, &short_digest(&key_material)),
         actor: actor.recorded_as(),
-        data: match event::is_hand_loggable_reserved(&kind) {
+        data: event::payload::to_data(&match event::is_hand_loggable_reserved(&kind) {
             // Shown like a synced reply (its text), marked as typed in by a person.
-            true => serde_json::json!({ "note": note, "url": url, "text": note, "hand_logged": true }),
-            false => serde_json::json!({ "note": note, "url": url }),
-        },
+            true => LoggedNote {
+                text: note.clone(),
+                hand_logged: true,
+                note,
+                url,
+            },
+            false => LoggedNote {
+                note,
+                url,
+                ..LoggedNote::default()
+            },
+        }),
     };
     let added = core.store.append_event(scope, &event, now).await?;
     let sequences_stopped = stop_ended(core.store.as_ref(), &core.settings, &[prospect.id], now).await?;

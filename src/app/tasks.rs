@@ -4,7 +4,8 @@
 
 use super::{invalid, Actor, AppResult, Core};
 use crate::domain::event::kinds::FOLLOW_UP;
-use crate::domain::event::NewEvent;
+use crate::domain::event::payload::{self, TaskDone};
+use crate::domain::event::{keys, NewEvent};
 use crate::domain::profile::Platform;
 use crate::domain::prospect::{required_text, ProspectId, ProspectRef, Rep, RepId};
 use crate::domain::reminder::{due_in, due_on};
@@ -123,10 +124,13 @@ pub async fn complete(core: &Core, actor: &Actor, id: i64, note: Option<String>)
         prospect_id: task.prospect_id,
         kind: task.logs.clone(),
         occurred_at: now,
-        source_key: format!("task:{}", task.id),
+        source_key: keys::task_done(task.id),
         actor: actor.recorded_as(),
-        data: serde_json::json!({
-            "task": task.id, "instruction": task.instruction, "sequence": task.sequence, "note": note,
+        data: payload::to_data(&TaskDone {
+            task: task.id,
+            instruction: task.instruction.clone(),
+            sequence: task.sequence.clone(),
+            note,
         }),
     };
     let done = core.store.complete_task(scope, task.id, &event, now).await?;

@@ -3,8 +3,8 @@
 //! SMTP session or the `.eml` folder, and record what came of it.
 
 use super::tasks::next_after;
-use crate::domain::event::kinds::{EMAIL_BOUNCED, EMAIL_SENT};
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::payload::{Bounced, Sent, SequenceStep};
+use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::{read_refusal, MailEffect, Refusal};
 use crate::domain::prospect::{Prospect, Rep};
 use crate::domain::sequence::enrolment::{context_for, render_step, RenderedStep};
@@ -14,7 +14,6 @@ use crate::outbound::compose::{compose, Envelope};
 use crate::outbound::{Delivery, Mailer, Session};
 use crate::store::{Enrolment, EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, SendStart, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use super::pass::*;
 
@@ -367,21 +366,22 @@ pub(super) fn resend_of(entry: &OutboxEntry, now: DateTime<Utc>) -> NewSend {
 /// Sent folder, so reading it there later adds nothing.
 pub(super) fn sent_effect(prospect: i64, send: &NewSend, at: DateTime<Utc>) -> MailEffect {
     MailEffect {
-        event: NewEvent {
-            prospect_id: prospect,
-            kind: EMAIL_SENT.into(),
-            occurred_at: at,
-            source_key: format!("mail:{prospect}:{}", send.message_id),
-            actor: Actor::System(format!("sequence {}", send.sequence)),
-            data: json!({
-                "message_id": send.message_id,
-                "subject": send.subject,
-                "to": [send.to_email],
-                "sequence": send.sequence,
-                "step": send.step + 1,
-                "enrolment": send.enrolment_id,
-            }),
-        },
+        event: NewEvent::with(
+            prospect,
+            at,
+            keys::mail(prospect, &send.message_id),
+            Actor::System(format!("sequence {}", send.sequence)),
+            &Sent {
+                message_id: send.message_id.clone(),
+                subject: send.subject.clone(),
+                to: vec![send.to_email.clone()],
+                sequence: Some(SequenceStep {
+                    sequence: send.sequence.clone(),
+                    step: send.step + 1,
+                    enrolment: send.enrolment_id,
+                }),
+            },
+        ),
         sent_id: Some((send.message_id.clone(), prospect)),
         suppress: Vec::new(),
         away_until: None,
@@ -404,23 +404,23 @@ pub(super) fn bounce_effect(
         false => Vec::new(),
     };
     MailEffect {
-        event: NewEvent {
-            prospect_id: prospect,
-            kind: EMAIL_BOUNCED.into(),
-            occurred_at: at,
-            source_key: format!("refusal:{outbox_id}"),
-            actor: Actor::System(format!("sequence {}", send.sequence)),
-            data: json!({
-                "message_id": send.message_id,
-                "recipient": send.to_email,
-                "status": refusal.status,
-                "hard": refusal.hard,
-                "reason": refusal.reason,
-                "sender_problem": refusal.sender_problem,
-                "smtp_reply": text,
-                "during": "sending",
-            }),
-        },
+        event: NewEvent::with(
+            prospect,
+            at,
+            keys::refusal(outbox_id),
+            Actor::System(format!("sequence {}", send.sequence)),
+            &Bounced {
+                message_id: send.message_id.clone(),
+                recipient: Some(send.to_email.clone()),
+                status: refusal.status.clone(),
+                hard: refusal.hard,
+                reason: Some(crate::domain::mail::name_of(&refusal.reason)),
+                sender_problem: refusal.sender_problem,
+                smtp_reply: Some(text.to_string()),
+                during: Some("sending".into()),
+                ..Bounced::default()
+            },
+        ),
         sent_id: None,
         suppress,
         away_until: None,

@@ -31,11 +31,8 @@ use crate::outbound::{Mailer, Session};
 use crate::store::{Enrolment, EnrolmentUpdate, RepScope, Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use serde_json::json;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
-
-use crate::domain::event::kinds::SEQUENCE_SNOOZED;
 
 use super::outbox::*;
 
@@ -389,8 +386,7 @@ impl SequenceSender {
             snoozed_until: Some(until),
             ..EnrolmentUpdate::due(enrolment.step, until)
         };
-        let key = format!("snooze:{}:{until}", enrolment.id);
-        let event = self.sequence_event(enrolment, SEQUENCE_SNOOZED, key, json!({ "until": until }));
+        let event = stops::snoozed(enrolment, until, self.clock.now());
         report.deferred += 1;
         self.record(enrolment, &update.expecting(enrolment.step), Some(&event))
             .await
@@ -427,15 +423,5 @@ impl SequenceSender {
             .update_enrolment(enrolment.id, update, event, self.clock.now())
             .await?;
         Ok(())
-    }
-
-    pub(super) fn sequence_event(
-        &self,
-        enrolment: &Enrolment,
-        kind: &str,
-        key: String,
-        extra: serde_json::Value,
-    ) -> NewEvent {
-        stops::sequence_event(enrolment, kind, key, extra, self.clock.now())
     }
 }

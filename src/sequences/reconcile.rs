@@ -3,6 +3,7 @@
 
 use super::tasks::next_after;
 use crate::domain::event::kinds::EMAIL_SENT;
+use crate::domain::event::payload::Sent;
 use crate::domain::prospect::{ProspectRef, Rep};
 use crate::domain::sequence::enrolment::zone_of;
 use crate::store::{EnrolmentUpdate, OutboxEntry, RepScope};
@@ -104,7 +105,7 @@ impl SequenceSender {
         let events = self.store.list_events(entry.prospect_id).await?;
         if events
             .iter()
-            .any(|e| e.kind == EMAIL_SENT && e.data["message_id"] == entry.message_id.as_str())
+            .any(|e| e.kind == EMAIL_SENT && e.read::<Sent>().message_id == entry.message_id)
         {
             return Ok(Some(true));
         }

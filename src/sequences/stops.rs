@@ -7,7 +7,8 @@
 
 use crate::config::Settings;
 use crate::domain::event::kinds::EMAIL_BOUNCED;
-use crate::domain::event::{Actor, Event, NewEvent};
+use crate::domain::event::payload::{Bounced, SequenceStep, Snoozed, Stopped};
+use crate::domain::event::{keys, Actor, Event, NewEvent};
 use crate::domain::prospect::{Prospect, ProspectId, ProspectRef};
 use crate::domain::sequence::enrolment::zone_of;
 use crate::domain::sequence::stop::{company_domain, decide, Decision, Situation};
@@ -15,10 +16,6 @@ use crate::domain::sequence::timing::SendingWindow;
 use crate::domain::sequence::Sequence;
 use crate::store::{Enrolment, EnrolmentUpdate, RepScope, Store, StoreError};
 use chrono::{DateTime, Utc};
-use serde_json::json;
-
-/// The event kind of a stopped sequence.
-use crate::domain::event::kinds::SEQUENCE_STOPPED;
 
 /// What the prospect's situation says about the enrolment's next step.
 pub async fn decision(
@@ -116,33 +113,49 @@ pub async fn stop_ended(
 /// whoever stops it first).
 pub fn stop(enrolment: &Enrolment, reason: &str, now: DateTime<Utc>) -> (EnrolmentUpdate, NewEvent) {
     let update = EnrolmentUpdate::ended(enrolment.step, "stopped", reason).expecting(enrolment.step);
-    let key = format!("sequence-stop:{}", enrolment.id);
-    let event = sequence_event(enrolment, SEQUENCE_STOPPED, key, json!({ "reason": reason }), now);
+    let stopped = Stopped {
+        at: step_of(enrolment),
+        reason: reason.into(),
+    };
+    let event = NewEvent::with(
+        enrolment.prospect_id,
+        now,
+        keys::sequence_stopped(enrolment.id),
+        from_sequence(enrolment),
+        &stopped,
+    );
     (update, event)
 }
 
-/// An event about an enrolment, from the sequence.
-pub fn sequence_event(
-    enrolment: &Enrolment,
-    kind: &str,
-    key: String,
-    extra: serde_json::Value,
-    now: DateTime<Utc>,
-) -> NewEvent {
-    let mut data = json!({ "sequence": enrolment.sequence, "enrolment": enrolment.id, "step": enrolment.step + 1 });
-    if let (Some(data), Some(extra)) = (data.as_object_mut(), extra.as_object()) {
-        data.extend(extra.clone());
-    }
-    NewEvent {
-        prospect_id: enrolment.prospect_id,
-        kind: kind.into(),
-        occurred_at: now,
-        source_key: key,
-        actor: Actor::System(format!("sequence {}", enrolment.sequence)),
-        data,
+/// The `sequence.snoozed` event of an enrolment held until `until`.
+pub fn snoozed(enrolment: &Enrolment, until: DateTime<Utc>, now: DateTime<Utc>) -> NewEvent {
+    let snoozed = Snoozed {
+        at: step_of(enrolment),
+        until: Some(until),
+    };
+    NewEvent::with(
+        enrolment.prospect_id,
+        now,
+        keys::sequence_snoozed(enrolment.id, until),
+        from_sequence(enrolment),
+        &snoozed,
+    )
+}
+
+/// The enrolment's place: its sequence, its next step (1-based), its id.
+fn step_of(enrolment: &Enrolment) -> SequenceStep {
+    SequenceStep {
+        sequence: enrolment.sequence.clone(),
+        step: enrolment.step + 1,
+        enrolment: enrolment.id,
     }
 }
 
+/// Events about an enrolment are the sequence's doing.
+fn from_sequence(enrolment: &Enrolment) -> Actor {
+    Actor::System(format!("sequence {}", enrolment.sequence))
+}
+
 fn is_sender_problem(event: &Event) -> bool {
-    event.kind == EMAIL_BOUNCED && event.data["sender_problem"] == true
+    event.kind == EMAIL_BOUNCED && event.read::<Bounced>().sender_problem
 }

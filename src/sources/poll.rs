@@ -7,7 +7,8 @@ use super::feed::{parse_feed, FeedItem, ParsedFeed};
 use super::robots::RobotsCache;
 use crate::config::Settings;
 use crate::domain::clock::Clock;
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::payload::FeedPost;
+use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::polling::{FeedHealth, PollPolicy, PollResult};
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
 use crate::store::{PollRecord, PollSchedule, Source, Store, StoreResult};
@@ -17,8 +18,6 @@ use serde::Serialize;
 use std::sync::Arc;
 use url::Url;
 
-/// The event kind of a prospect's new post.
-use crate::domain::event::kinds::POST;
 /// Sources claimed per batch; each is leased for `LEASE_MINUTES` while it is polled.
 const BATCH: u32 = 500;
 /// Most results stored in one transaction.
@@ -263,16 +262,23 @@ impl Poller {
         items
             .iter()
             .filter(|item| source.first_poll_done || item.published.is_some_and(|p| p >= oldest))
-            .map(|item| NewEvent {
-                prospect_id: source.prospect_id,
-                kind: POST.into(),
-                occurred_at: item.published.unwrap_or(now),
-                source_key: post_key(source, &item.id),
-                actor: Actor::System(format!("feed:{}", source.platform)),
-                data: serde_json::json!({
-                    "source": source.id, "platform": source.platform, "url": item.url, "title": item.title,
-                    "text": item.text, "published": item.published, "author": item.author,
-                }),
+            .map(|item| {
+                let post = FeedPost {
+                    source: source.id,
+                    platform: source.platform.clone(),
+                    url: item.url.clone(),
+                    title: item.title.clone(),
+                    text: item.text.clone(),
+                    published: item.published,
+                    author: item.author.clone(),
+                };
+                NewEvent::with(
+                    source.prospect_id,
+                    item.published.unwrap_or(now),
+                    keys::post(source.prospect_id, source.id, &item.id),
+                    Actor::System(format!("feed:{}", source.platform)),
+                    &post,
+                )
             })
             .collect()
     }
@@ -361,17 +367,6 @@ impl Poller {
             "no feed found for {page} (tried {}); add the feed URL as a profile instead",
             tried.join(", ")
         )))
-    }
-}
-
-/// The unique key of a post. Ids that are URLs, URNs or tags name the item
-/// everywhere, so the same post seen in two of a prospect's feeds is one
-/// event; short ids ("1", "42") only mean something within their feed.
-fn post_key(source: &Source, item_id: &str) -> String {
-    if item_id.contains(':') {
-        format!("post:{}:{item_id}", source.prospect_id)
-    } else {
-        format!("post:{}:source-{}:{item_id}", source.prospect_id, source.id)
     }
 }
 

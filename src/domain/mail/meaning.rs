@@ -16,7 +16,8 @@
 use super::envelope::Envelope;
 use super::verify::{quoted_ids, tie, tie_by_ids, SentEvidence, Tie};
 use super::{Classification, MailClass};
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::payload::{to_data, AutoReplied, Bounced, Received, Replied, Sent};
+use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::prospect::ProspectId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -139,7 +140,12 @@ pub fn sent_effects(
                 envelope,
                 actor,
                 now,
-                json!({ "message_id": envelope.message_id, "subject": envelope.subject, "to": envelope.to_and_cc }),
+                to_data(&Sent {
+                    message_id: envelope.message_id.clone(),
+                    subject: envelope.subject.clone(),
+                    to: envelope.to_and_cc.clone(),
+                    sequence: None,
+                }),
             ),
             sent_id: in_sent.then(|| (envelope.message_id.clone(), prospect)),
             suppress: Vec::new(),
@@ -163,28 +169,42 @@ pub fn received_effects(
         return Vec::new();
     };
     let sender = envelope.from.first().cloned().unwrap_or_default();
-    let base = json!({
-        "message_id": envelope.message_id,
-        "subject": envelope.subject,
-        "from": sender,
-        "date": envelope.date,
-        "class": reading.class.as_str(),
-        "reasons": reading.reasons,
-    });
-    let effect = |kind: &str, extra: serde_json::Value| MailEffect {
-        event: event(prospect, kind, envelope, actor, now, merge(base.clone(), extra)),
+    let base = Received {
+        message_id: envelope.message_id.clone(),
+        subject: envelope.subject.clone(),
+        from: sender.clone(),
+        date: envelope.date,
+        class: reading.class.as_str().into(),
+        reasons: reading.reasons.clone(),
+    };
+    let effect = |kind: &str, data: serde_json::Value| MailEffect {
+        event: event(prospect, kind, envelope, actor, now, data),
         sent_id: None,
         suppress: Vec::new(),
         away_until: None,
     };
     match reading.class {
-        MailClass::Human | MailClass::HumanReply => vec![effect(EMAIL_REPLIED, json!({ "text": reading.text }))],
+        MailClass::Human | MailClass::HumanReply => {
+            let replied = Replied {
+                mail: base,
+                text: reading.text.clone(),
+            };
+            vec![effect(EMAIL_REPLIED, to_data(&replied))]
+        }
         MailClass::AutoReply => {
             let address = prospect_address(contacts, prospect).unwrap_or_else(|| sender.clone());
             let arrived = received_at(envelope, now);
             let quoted = quoted_ids(envelope, reading);
             if let Tie::Unverified(why) = tie(&contacts.evidence, &quoted, prospect, &address, arrived) {
-                return vec![unverified(prospect, "out_of_office", &why, envelope, actor, now, base)];
+                return vec![unverified(
+                    prospect,
+                    "out_of_office",
+                    &why,
+                    envelope,
+                    actor,
+                    now,
+                    to_data(&base),
+                )];
             }
             let arrived_on = arrived.date_naive();
             let believed = reading
@@ -194,7 +214,11 @@ pub fn received_effects(
                 away_until: believed.map(|date| (prospect, date)),
                 ..effect(
                     EMAIL_AUTO_REPLIED,
-                    json!({ "return_date": believed, "stated_return_date": reading.return_date }),
+                    to_data(&AutoReplied {
+                        mail: base,
+                        return_date: believed,
+                        stated_return_date: reading.return_date,
+                    }),
                 )
             }]
         }
@@ -210,7 +234,7 @@ pub fn received_effects(
             .into_iter()
             .map(|address| (address, "unsubscribed by reply".to_string()))
             .collect(),
-            ..effect(EMAIL_UNSUBSCRIBED, json!({}))
+            ..effect(EMAIL_UNSUBSCRIBED, to_data(&base))
         }],
         // Delays, receipts, notifications and challenge/response mail ask nothing of the rep.
         _ => Vec::new(),
@@ -265,18 +289,13 @@ fn report_effects(
             continue;
         }
         let hard = recipient.hard && !complaint;
-        let data = json!({
-            "message_id": envelope.message_id,
-            "from": envelope.from.first(),
-            "subject": envelope.subject,
-            "date": envelope.date,
-            "recipient": address,
-            "status": recipient.status,
-            "hard": hard,
-            "reason": recipient.reason,
-            "original_message_id": reading.original_message_id,
-            "reasons": reading.reasons,
-        });
+        let report_of = Bounced {
+            recipient: Some(address.clone()),
+            status: recipient.status.clone(),
+            hard,
+            reason: Some(name_of(&recipient.reason)),
+            ..reported(envelope, reading)
+        };
         let tied = tie(
             &contacts.evidence,
             &quoted,
@@ -285,7 +304,15 @@ fn report_effects(
             received_at(envelope, now),
         );
         if let Tie::Unverified(why) = &tied {
-            effects.push(unverified(prospect, report, why, envelope, actor, now, data));
+            effects.push(unverified(
+                prospect,
+                report,
+                why,
+                envelope,
+                actor,
+                now,
+                to_data(&report_of),
+            ));
             continue;
         }
         let suppress = match (complaint, hard) {
@@ -293,7 +320,7 @@ fn report_effects(
             (false, true) => vec![(address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))],
             (false, false) => Vec::new(),
         };
-        let data = merge(data, sender_problem(reading, &tied));
+        let data = to_data(&tied_to(report_of, reading, &tied));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -304,16 +331,7 @@ fn report_effects(
     if let Some((prospect, tied)) =
         by_original.and_then(|prospect| tie_by_ids(&contacts.evidence, &quoted, prospect).map(|t| (prospect, t)))
     {
-        let data = json!({
-            "message_id": envelope.message_id,
-            "from": envelope.from.first(),
-            "subject": envelope.subject,
-            "date": envelope.date,
-            "hard": false,
-            "original_message_id": reading.original_message_id,
-            "reasons": reading.reasons,
-        });
-        let data = merge(data, sender_problem(reading, &tied));
+        let data = to_data(&tied_to(reported(envelope, reading), reading, &tied));
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
@@ -324,15 +342,29 @@ fn report_effects(
     effects
 }
 
-/// A policy or reputation refusal pauses the whole mailbox only when the
-/// report quotes mail rapport itself sent; otherwise it is only noted.
-fn sender_problem(reading: &Classification, tie: &Tie) -> serde_json::Value {
-    let pauses = reading.sender_problem && *tie == Tie::Outbox;
-    json!({
-        "sender_problem": pauses,
-        "policy_refusal": reading.sender_problem,
-        "verified_by": tie.described(),
-    })
+/// What a bounce or complaint report says, before it names a recipient.
+fn reported(envelope: &Envelope, reading: &Classification) -> Bounced {
+    Bounced {
+        message_id: envelope.message_id.clone(),
+        from: envelope.from.first().cloned(),
+        subject: Some(envelope.subject.clone()),
+        date: envelope.date,
+        original_message_id: reading.original_message_id.clone(),
+        reasons: reading.reasons.clone(),
+        ..Bounced::default()
+    }
+}
+
+/// A report tied to mail sent. A policy or reputation refusal pauses the
+/// whole mailbox only when the report quotes mail rapport itself sent;
+/// otherwise it is only noted.
+fn tied_to(report: Bounced, reading: &Classification, tie: &Tie) -> Bounced {
+    Bounced {
+        sender_problem: reading.sender_problem && *tie == Tie::Outbox,
+        policy_refusal: reading.sender_problem,
+        verified_by: Some(tie.described().to_string()),
+        ..report
+    }
 }
 
 /// The address on file for a prospect (the contacts hold it when their mail was looked up).
@@ -378,7 +410,7 @@ fn event(
         prospect_id: prospect,
         kind: kind.into(),
         occurred_at: received_at(envelope, now),
-        source_key: format!("mail:{prospect}:{}", envelope.message_id),
+        source_key: keys::mail(prospect, &envelope.message_id),
         actor: actor.clone(),
         data,
     }

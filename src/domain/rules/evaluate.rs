@@ -6,6 +6,7 @@
 
 use super::definition::{Reset, Rule, RuleAction, RuleSet, Trigger};
 use crate::domain::event::kinds::{self, EMAIL_SENT, EMAIL_UNVERIFIED};
+use crate::domain::event::payload::{Created, FeedPost, StageChanged};
 use crate::domain::event::{Actor, Event, EventKind, PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::pipeline::Pipeline;
 use chrono::{DateTime, Utc};
@@ -130,12 +131,12 @@ pub fn replay(rules: &RuleSet, pipeline: &Pipeline, initial_stage: &str, events:
             }
         }
         let entered = match event.kind.as_str() {
-            STAGE_CHANGED => event.data["to"].as_str(),
-            PROSPECT_CREATED => event.data["stage"].as_str(),
+            STAGE_CHANGED => Some(event.read::<StageChanged>().to),
+            PROSPECT_CREATED => Some(event.read::<Created>().stage),
             _ => None,
         };
-        if let Some(to) = entered {
-            stage = to.to_string();
+        if let Some(to) = entered.filter(|to| !to.is_empty()) {
+            stage = to;
             continue;
         }
         for done in on_event(rules, pipeline, &stage, history, event) {
@@ -169,9 +170,9 @@ fn matching_events<'a>(rule: &Rule, history: &'a [Event], event: &'a Event) -> O
     let matches = |e: &Event| {
         kinds.contains(&e.kind)
             && (platforms.is_empty()
-                || e.data["platform"]
-                    .as_str()
-                    .is_some_and(|p| platforms.iter().any(|want| want.eq_ignore_ascii_case(p))))
+                || platforms
+                    .iter()
+                    .any(|want| want.eq_ignore_ascii_case(&e.read::<FeedPost>().platform)))
     };
     if !matches(event) {
         return None;

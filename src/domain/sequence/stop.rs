@@ -4,6 +4,7 @@
 
 use super::timing::SendingWindow;
 use super::Sequence;
+use crate::domain::event::payload::{AutoReplied, Bounced};
 use crate::domain::event::Event;
 use crate::domain::mail::{
     EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT, EMAIL_UNSUBSCRIBED,
@@ -106,15 +107,16 @@ pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decisi
     // neither pauses the mailbox nor counts as a soft bounce to retry.
     let since: Vec<&Event> = since.into_iter().filter(|e| !is_noted_refusal(e)).collect();
     if let Some(bounce) = since.iter().rev().find(|e| e.kind == EMAIL_BOUNCED) {
-        if bounce.data["sender_problem"] == true {
+        let bounced: Bounced = bounce.read();
+        if bounced.sender_problem {
             return Decision::PauseMailbox(format!(
                 "the receiving server refused the sender ({}); check the sending domain's reputation and authentication",
-                bounce.data["status"].as_str().unwrap_or("5.7.x")
+                bounced.status.as_deref().unwrap_or("5.7.x")
             ));
         }
         let soft = since
             .iter()
-            .filter(|e| e.kind == EMAIL_BOUNCED && e.data["hard"] != true)
+            .filter(|e| e.kind == EMAIL_BOUNCED && !e.read::<Bounced>().hard)
             .count();
         if soft >= MAX_SOFT_BOUNCES {
             return Decision::Stop(format!("{soft} soft bounces"));
@@ -143,7 +145,10 @@ pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decisi
 }
 
 fn is_noted_refusal(event: &Event) -> bool {
-    event.kind == EMAIL_BOUNCED && event.data["policy_refusal"] == true && event.data["sender_problem"] != true
+    event.kind == EMAIL_BOUNCED && {
+        let bounced: Bounced = event.read();
+        bounced.policy_refusal && !bounced.sender_problem
+    }
 }
 
 /// Whether an event of this kind can be a reason to stop a sequence (what
@@ -161,17 +166,22 @@ fn stop_reason(event: &Event) -> Option<String> {
         MEETING_BOOKED => Some("a meeting was booked".into()),
         EMAIL_UNSUBSCRIBED => Some("asked to unsubscribe".into()),
         EMAIL_COMPLAINED => Some("marked the mail as spam".into()),
-        EMAIL_BOUNCED if event.data["hard"] == true => Some(format!(
-            "hard bounce ({})",
-            event.data["reason"].as_str().unwrap_or("address does not exist")
-        )),
+        EMAIL_BOUNCED => {
+            let bounced: Bounced = event.read();
+            bounced.hard.then(|| {
+                format!(
+                    "hard bounce ({})",
+                    bounced.reason.as_deref().unwrap_or("address does not exist")
+                )
+            })
+        }
         _ => None,
     }
 }
 
 fn return_date(event: &Event) -> Option<NaiveDate> {
     (event.kind == EMAIL_AUTO_REPLIED)
-        .then(|| event.data["return_date"].as_str().and_then(|d| d.parse().ok()))
+        .then(|| event.read::<AutoReplied>().return_date)
         .flatten()
 }
 

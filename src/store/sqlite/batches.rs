@@ -4,8 +4,8 @@
 //! suppression for a list of prospects, and enrolling many in one transaction.
 
 use super::{append_event_on, db, ts};
-use crate::domain::event::kinds::SEQUENCE_ENROLLED;
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::payload::Enrolled;
+use crate::domain::event::{keys, Actor, NewEvent};
 use crate::store::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
@@ -93,14 +93,12 @@ pub(super) async fn insert_enrolment_on(
             None => Err(StoreError::NotFound(format!("no prospect #{}", enrolment.prospect_id))),
         };
     };
-    let event = NewEvent {
-        prospect_id: enrolment.prospect_id,
-        kind: SEQUENCE_ENROLLED.into(),
-        occurred_at: now,
-        source_key: format!("enrolment:{id}"),
-        actor: actor.clone(),
-        data: serde_json::json!({ "sequence": enrolment.sequence, "variant": enrolment.variant, "enrolment": id }),
+    let enrolled = Enrolled {
+        sequence: enrolment.sequence.clone(),
+        variant: enrolment.variant,
+        enrolment: id,
     };
+    let event = NewEvent::with(enrolment.prospect_id, now, keys::enrolled(id), actor.clone(), &enrolled);
     append_event_on(tx, &event, now).await?;
     Ok(Ok(id))
 }

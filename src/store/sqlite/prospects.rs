@@ -214,7 +214,6 @@ fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
     serde_json::to_string(fields).unwrap_or_else(|_| "{}".into())
 }
 
-
 impl SqliteStore {
     /// Fills in tags and profiles for loaded prospects with one query each.
     async fn attach_lists(&self, prospects: &mut [Prospect]) -> StoreResult<()> {

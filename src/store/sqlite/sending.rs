@@ -3,8 +3,8 @@
 
 use super::mail::apply_side_effects;
 use super::{append_event_on, db, parse_ts, scope_clause, ts};
-use crate::domain::event::kinds::EMAIL_UNSUBSCRIBED;
-use crate::domain::event::{Actor, NewEvent};
+use crate::domain::event::payload::OneClickUnsubscribe;
+use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
@@ -390,14 +390,17 @@ impl SendingStore for SqliteStore {
         let Some(row) = row else { return Ok(None) };
         let (prospect, name, email, rep): (ProspectId, String, Option<String>, RepId) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
-        let event = NewEvent {
-            prospect_id: prospect,
-            kind: EMAIL_UNSUBSCRIBED.into(),
-            occurred_at: now,
-            source_key: format!("unsubscribe:{enrolment}"),
-            actor: Actor::System("one-click unsubscribe".into()),
-            data: serde_json::json!({ "via": "one-click", "enrolment": enrolment }),
+        let unsubscribed = OneClickUnsubscribe {
+            via: "one-click".into(),
+            enrolment,
         };
+        let event = NewEvent::with(
+            prospect,
+            now,
+            keys::unsubscribed(enrolment),
+            Actor::System("one-click unsubscribe".into()),
+            &unsubscribed,
+        );
         let effect = MailEffect {
             event,
             sent_id: None,

@@ -6,6 +6,10 @@ use serde::Serialize;
 
 use super::prospect::ProspectId;
 
+pub mod keys;
+mod logged;
+pub mod payload;
+
 /// The kinds of event rapport itself knows, each with its stored name. An
 /// event's `kind` is stored as that name (a rep's own kinds, declared in the
 /// config, are stored as written); every layer names kinds through this.
@@ -125,9 +129,6 @@ pub fn post_text(data: &serde_json::Value) -> &str {
         .unwrap_or_default()
 }
 
-/// Prefixes of the kinds rapport itself records; a hand-logged kind may not use these.
-const RESERVED_PREFIXES: [&str; 4] = ["prospect.", "stage.", "email.", "sequence."];
-
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "name", rename_all = "lowercase")]
@@ -192,6 +193,33 @@ pub struct Event {
     pub data: serde_json::Value,
 }
 
+impl NewEvent {
+    /// An event of a payload's kind, its data the payload.
+    pub fn with<P: payload::Payload>(
+        prospect_id: ProspectId,
+        occurred_at: DateTime<Utc>,
+        source_key: String,
+        actor: Actor,
+        payload: &P,
+    ) -> NewEvent {
+        NewEvent {
+            prospect_id,
+            kind: P::KIND.as_str().into(),
+            occurred_at,
+            source_key,
+            actor,
+            data: payload::to_data(payload),
+        }
+    }
+}
+
+impl Event {
+    /// This event's data read as a payload (what does not fit reads as the default).
+    pub fn read<T: for<'de> serde::Deserialize<'de> + Default>(&self) -> T {
+        payload::from_data(&self.data)
+    }
+}
+
 /// The record of a prospect's creation, with the stage it started in.
 pub fn prospect_created(
     prospect_id: ProspectId,
@@ -200,14 +228,11 @@ pub fn prospect_created(
     at: DateTime<Utc>,
     actor: Actor,
 ) -> NewEvent {
-    NewEvent {
-        prospect_id,
-        kind: PROSPECT_CREATED.into(),
-        occurred_at: at,
-        source_key: format!("created:{prospect_id}"),
-        actor,
-        data: serde_json::json!({ "pipeline": pipeline, "stage": stage }),
-    }
+    let created = payload::Created {
+        pipeline: pipeline.into(),
+        stage: stage.into(),
+    };
+    NewEvent::with(prospect_id, at, keys::created(prospect_id), actor, &created)
 }
 
 /// The record of a stage change: from, to, and why.
@@ -219,112 +244,21 @@ pub fn stage_change(
     actor: Actor,
     reason: Option<&str>,
 ) -> NewEvent {
-    NewEvent {
-        prospect_id,
-        kind: STAGE_CHANGED.into(),
-        occurred_at: at,
-        source_key: format!(
-            "stage:{prospect_id}:{}:{to}:{}",
-            from.unwrap_or("-"),
-            at.timestamp_nanos_opt().unwrap_or_default()
-        ),
-        actor,
-        data: serde_json::json!({ "from": from, "to": to, "reason": reason }),
-    }
-}
-
-/// Engagement a rep may log by hand (or a webhook may record), beside the
-/// kinds declared in the config (`[events] kinds`), in the rules' `on` lists
-/// and in sequence tasks' `logs`.
-pub const LOGGABLE_KINDS: &[&str] = &[
-    "call",
-    "call.voicemail",
-    kinds::MEETING_BOOKED,
-    "meeting.held",
-    "meeting.canceled",
-    "meeting.no_show",
-    "proposal.sent",
-    kinds::PROPOSAL_SIGNED,
-    // A reply seen outside rapport's mailbox sync: stops sequences like a synced one.
-    kinds::EMAIL_REPLIED,
-    "linkedin.comment",
-    "linkedin.like",
-    "linkedin.message",
-    "linkedin.connect",
-    "linkedin.accepted",
-    "linkedin.declined",
-    "linkedin.share",
-    "x.reply",
-    "x.like",
-    "x.message",
-    "x.repost",
-    "social.comment",
-    "social.like",
-    "social.message",
-    "social.share",
-    kinds::POST,
-    "event.attended",
-    "referral",
-    "note",
-    kinds::FOLLOW_UP,
-];
-
-/// A hand-logged kind that rapport records itself but lets a person record
-/// too (marked hand-logged): a reply read outside the synced mailbox.
-pub fn is_hand_loggable_reserved(kind: &str) -> bool {
-    kind == kinds::EMAIL_REPLIED
-}
-
-/// Checks the form of a kind such as `linkedin.comment`, `call` or `meeting.booked`.
-pub fn validate_logged_kind(kind: &str) -> Result<String, String> {
-    let kind = kind.trim().to_ascii_lowercase();
-    let well_formed = !kind.is_empty()
-        && kind.len() <= 64
-        && kind
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
-    if !well_formed {
-        return Err(format!(
-            "'{kind}' is not an engagement kind; use lower-case words joined by '.', e.g. linkedin.comment, call, meeting.booked"
-        ));
-    }
-    if RESERVED_PREFIXES.iter().any(|p| kind.starts_with(p)) && !is_hand_loggable_reserved(&kind) {
-        return Err(format!(
-            "'{kind}' is recorded by rapport itself; log what you did instead (e.g. linkedin.like, call), and use `rapport prospect move` for stages"
-        ));
-    }
-    Ok(kind)
-}
-
-/// A kind a person may log now: well formed, and built in or declared
-/// (`known`); a typo is refused with the closest known kind.
-pub fn known_logged_kind(kind: &str, known: &[String]) -> Result<String, String> {
-    let kind = validate_logged_kind(kind)?;
-    if LOGGABLE_KINDS.contains(&kind.as_str()) || known.contains(&kind) {
-        return Ok(kind);
-    }
-    let mut all: Vec<&str> = LOGGABLE_KINDS
-        .iter()
-        .copied()
-        .chain(known.iter().map(String::as_str))
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let closest = all
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(&kind, k), *k))
-        .min()
-        .filter(|(distance, k)| *distance <= 3.max(k.len() / 3));
-    let hint = match closest {
-        Some((_, k)) => format!("did you mean {k}? "),
-        None => String::new(),
+    let changed = payload::StageChanged {
+        from: from.map(str::to_string),
+        to: to.into(),
+        reason: reason.map(str::to_string),
     };
-    Err(format!(
-        "'{kind}' is not a kind rapport knows; {hint}known kinds: {}. \
-         To log a kind of your own, add it to `kinds` under [events] in the config",
-        all.join(", ")
-    ))
+    NewEvent::with(
+        prospect_id,
+        at,
+        keys::stage_change(prospect_id, from, to, at),
+        actor,
+        &changed,
+    )
 }
+
+pub use logged::{is_hand_loggable_reserved, known_logged_kind, validate_logged_kind, LOGGABLE_KINDS};
 
 #[cfg(test)]
 mod tests {
@@ -336,31 +270,5 @@ mod tests {
             assert_eq!(EventKind::of(kind.as_str()), Some(kind));
         }
         assert_eq!(EventKind::of("linkedin.comment"), None);
-    }
-
-    #[test]
-    fn a_typo_in_a_logged_kind_gets_the_closest_known_kind() {
-        let declared = vec!["whitepaper.downloaded".to_string()];
-        assert_eq!(known_logged_kind("Call", &declared).unwrap(), "call");
-        assert_eq!(
-            known_logged_kind("whitepaper.downloaded", &declared).unwrap(),
-            "whitepaper.downloaded"
-        );
-        assert_eq!(known_logged_kind("email.replied", &[]).unwrap(), "email.replied");
-        let error = known_logged_kind("linkedin.coment", &declared).unwrap_err();
-        assert!(error.contains("did you mean linkedin.comment?"), "{error}");
-        assert!(error.contains("[events]"), "{error}");
-        let error = known_logged_kind("meeting.bookd", &[]).unwrap_err();
-        assert!(error.contains("did you mean meeting.booked?"), "{error}");
-        let error = known_logged_kind("zzzzzzzzzzzz", &[]).unwrap_err();
-        assert!(!error.contains("did you mean"), "{error}");
-        assert!(known_logged_kind("email.bounced", &[]).is_err());
-    }
-
-    #[test]
-    fn logged_kinds() {
-        assert_eq!(validate_logged_kind("LinkedIn.Comment").unwrap(), "linkedin.comment");
-        assert!(validate_logged_kind("stage.changed").is_err());
-        assert!(validate_logged_kind("two words").is_err());
     }
 }
