@@ -2,6 +2,7 @@
 //! by, and each prospect's path through a pipeline's stages.
 
 use super::*;
+use crate::domain::event::kinds::{PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::learned::Path;
 use crate::domain::money::Amount;
 
@@ -9,11 +10,12 @@ use crate::domain::money::Amount;
 impl ForecastStore for SqliteStore {
     async fn stage_paths(&self, scope: RepScope, pipeline: &str) -> StoreResult<Vec<Path>> {
         // JSON field extraction keeps this one pass over the stage events.
-        let mut query = QueryBuilder::new(
-            "SELECT e.prospect_id, CASE e.kind WHEN 'prospect.created' THEN json_extract(e.data, '$.stage') \
+        // The stage entered: `Created::stage` or `StageChanged::to` of the payloads.
+        let mut query = QueryBuilder::new(format!(
+            "SELECT e.prospect_id, CASE e.kind WHEN '{PROSPECT_CREATED}' THEN json_extract(e.data, '$.stage') \
              ELSE json_extract(e.data, '$.to') END FROM events e JOIN prospects p ON p.id = e.prospect_id \
-             WHERE e.kind IN ('prospect.created', 'stage.changed') AND p.pipeline = ",
-        );
+             WHERE e.kind IN ('{PROSPECT_CREATED}', '{STAGE_CHANGED}') AND p.pipeline = "
+        ));
         query.push_bind(pipeline);
         scope_clause(&mut query, scope);
         query.push(" ORDER BY e.prospect_id, e.occurred_at, e.id");

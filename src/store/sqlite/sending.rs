@@ -3,6 +3,7 @@
 
 use super::mail::apply_side_effects;
 use super::{append_event_on, db, parse_ts, scope_clause, ts};
+use crate::domain::event::kinds::EMAIL_REPLIED;
 use crate::domain::event::payload::OneClickUnsubscribe;
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::MailEffect;
@@ -229,12 +230,13 @@ impl SendingStore for SqliteStore {
         let found: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM events e JOIN prospects other ON other.id = e.prospect_id \
              JOIN prospects me ON me.id = ?1 AND me.rep_id = other.rep_id \
-             WHERE e.kind = 'email.replied' AND e.occurred_at >= ?2 AND other.id != ?1 \
+             WHERE e.kind = ?4 AND e.occurred_at >= ?2 AND other.id != ?1 \
              AND lower(substr(other.email, instr(other.email, '@') + 1)) = ?3 LIMIT 1",
         )
         .bind(prospect)
         .bind(ts(since))
         .bind(domain)
+        .bind(EMAIL_REPLIED)
         .fetch_optional(self.pool())
         .await
         .map_err(db("look for a colleague's reply"))?;

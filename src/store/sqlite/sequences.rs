@@ -2,6 +2,7 @@
 
 use super::batches::insert_enrolment_on;
 use super::{db, parse_ts, scope_clause, ts};
+use crate::domain::event::kinds::POST;
 use crate::domain::event::Actor;
 use crate::domain::prospect::ProspectId;
 use crate::domain::sequence::enrolment::PostSummary;
@@ -94,9 +95,11 @@ impl SequenceStore for SqliteStore {
     async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
         let rows = self
             .rows_for(
-                "SELECT prospect_id, occurred_at, data FROM (SELECT prospect_id, occurred_at, data, \
-                 ROW_NUMBER() OVER (PARTITION BY prospect_id ORDER BY occurred_at DESC, id DESC) AS newest \
-                 FROM events WHERE kind = 'post' AND prospect_id",
+                &format!(
+                    "SELECT prospect_id, occurred_at, data FROM (SELECT prospect_id, occurred_at, data, \
+                     ROW_NUMBER() OVER (PARTITION BY prospect_id ORDER BY occurred_at DESC, id DESC) AS newest \
+                     FROM events WHERE kind = '{POST}' AND prospect_id"
+                ),
                 ") WHERE newest = 1",
                 prospects,
                 "find the latest posts",
