@@ -1,3 +1,6 @@
+//! The `rapport` binary: parses the command line and hands it to `cli`,
+//! which maps every failure to an exit code (0 done, 1 failed, 2 bad input).
+
 use clap::Parser;
 use rapport::cli::{self, Cli};
 use std::process::ExitCode;

@@ -173,6 +173,22 @@ fn the_domain_does_no_io_and_reads_no_clock() {
     }
 }
 
+/// Every source file says at its top why it exists (a `//!` comment).
+#[test]
+fn every_file_opens_with_why_it_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["src", "tests", "benches"] {
+        for path in rust_files(&root.join(dir)) {
+            let text = std::fs::read_to_string(&path).expect("read source");
+            assert!(
+                text.trim_start().starts_with("//!"),
+                "{} does not open with a `//!` comment saying why it exists",
+                path.display()
+            );
+        }
+    }
+}
+
 #[test]
 fn the_domains_address_check_agrees_with_the_mail_transport() {
     use std::str::FromStr;
