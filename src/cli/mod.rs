@@ -14,6 +14,7 @@ mod output;
 mod pipeline_cmd;
 mod progress;
 mod prospect;
+mod prospect_args;
 mod prospect_lists;
 mod rep;
 mod rules_cmd;

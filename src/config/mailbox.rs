@@ -34,7 +34,7 @@ pub struct MailboxConfig {
     #[serde(default)]
     pub aliases: Vec<String>,
     /// Wait for new mail with IMAP IDLE where the server offers it.
-    #[serde(default = "super::yes")]
+    #[serde(default = "super::sections::yes")]
     pub idle: bool,
 }
 

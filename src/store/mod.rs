@@ -14,6 +14,7 @@ mod sending;
 mod sequences;
 mod sources;
 mod sqlite;
+mod tasks;
 
 pub use digests::DigestStore;
 pub use events::EventStore;
@@ -24,12 +25,12 @@ pub use prospects::ProspectStore;
 pub use reps::RepStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 pub use sending::{
-    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
-    Task,
+    EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
 };
 pub use sequences::SequenceStore;
 pub use sources::SourceStore;
 pub use sqlite::SqliteStore;
+pub use tasks::{NewTask, Task, TaskStore};
 
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::forecast::Deal;
@@ -212,6 +213,7 @@ pub trait Store:
     RepStore
     + ForecastStore
     + SendingStore
+    + TaskStore
     + RulesStore
     + DigestStore
     + JobStore

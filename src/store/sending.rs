@@ -130,38 +130,6 @@ pub struct SendingLoad {
     pub last_started: Option<DateTime<Utc>>,
 }
 
-/// A manual step for the rep.
-#[derive(Debug, Clone, Serialize)]
-pub struct Task {
-    pub id: i64,
-    pub prospect_id: ProspectId,
-    pub prospect_name: String,
-    pub rep_id: RepId,
-    pub sequence: Option<String>,
-    pub instruction: String,
-    pub link: Option<String>,
-    pub logs: String,
-    pub due_at: DateTime<Utc>,
-    pub done_at: Option<DateTime<Utc>>,
-    /// Why a rule raised it.
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewTask {
-    pub prospect_id: ProspectId,
-    pub rep_id: RepId,
-    pub enrolment_id: Option<i64>,
-    pub step: Option<u32>,
-    pub instruction: String,
-    pub link: Option<String>,
-    pub logs: String,
-    pub due_at: DateTime<Utc>,
-    /// A rule's firing key: the reminder is made once.
-    pub key: Option<String>,
-    pub reason: Option<String>,
-}
-
 /// Why a sending mailbox is paused.
 #[derive(Debug, Clone, Serialize)]
 pub struct SendingPause {
@@ -228,17 +196,6 @@ pub trait SendingStore: Send + Sync {
     async fn sending_pauses(&self) -> StoreResult<Vec<SendingPause>>;
     /// When the rep last resumed sending; policy refusals before it are settled.
     async fn sending_resumed_at(&self, rep: RepId) -> StoreResult<Option<DateTime<Utc>>>;
-
-    /// Adds a task; false when the step already has one.
-    async fn add_task(&self, task: &NewTask) -> StoreResult<bool>;
-    /// Open tasks due by `due_by`.
-    /// Open tasks due by then; those of a stopped sequence are gone with it.
-    async fn due_tasks(&self, scope: RepScope, due_by: DateTime<Utc>) -> StoreResult<Vec<Task>>;
-    /// Marks a task done with the engagement event it logs.
-    async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task>;
-    async fn find_task(&self, scope: RepScope, id: i64) -> StoreResult<Task>;
-    /// Moves an open task's due time (snooze).
-    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task>;
 
     /// One-click unsubscribe: the address is suppressed, the enrolment stops
     /// and its open tasks go, with an `email.unsubscribed` event. Returns the

@@ -15,6 +15,7 @@ mod rules;
 mod sending;
 mod sequences;
 mod sources;
+mod tasks;
 
 use super::*;
 use crate::domain::event::Actor;

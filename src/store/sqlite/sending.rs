@@ -9,9 +9,7 @@ use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
 use crate::store::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
-use crate::store::{
-    EnrolmentUpdate, NewSend, NewTask, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore, Task,
-};
+use crate::store::{EnrolmentUpdate, NewSend, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -20,10 +18,6 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 const OUTBOX_SELECT: &str = "SELECT o.id, o.enrolment_id, o.prospect_id, o.rep_id, o.sequence, o.step, o.attempt, \
      o.message_id, o.to_email, o.subject, o.transport, o.state, o.started_at, o.sent_at, o.error FROM outbox o \
      JOIN prospects p ON p.id = o.prospect_id";
-
-const TASK_SELECT: &str = "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
-     t.due_at, t.done_at, t.reason FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
-     LEFT JOIN enrolments e ON e.id = t.enrolment_id";
 
 #[async_trait]
 impl SendingStore for SqliteStore {
@@ -300,86 +294,6 @@ impl SendingStore for SqliteStore {
         at.flatten().as_deref().map(parse_ts).transpose()
     }
 
-    async fn add_task(&self, task: &NewTask) -> StoreResult<bool> {
-        let inserted = sqlx::query(
-            "INSERT INTO tasks (prospect_id, rep_id, enrolment_id, step, instruction, link, logs, due_at, key, reason) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(task.prospect_id)
-        .bind(task.rep_id)
-        .bind(task.enrolment_id)
-        .bind(task.step.map(i64::from))
-        .bind(&task.instruction)
-        .bind(&task.link)
-        .bind(&task.logs)
-        .bind(ts(task.due_at))
-        .bind(&task.key)
-        .bind(&task.reason)
-        .execute(self.pool())
-        .await
-        .map_err(db("add a task"))?
-        .rows_affected();
-        Ok(inserted > 0)
-    }
-
-    async fn due_tasks(&self, scope: RepScope, due_by: DateTime<Utc>) -> StoreResult<Vec<Task>> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!(
-            "{TASK_SELECT} WHERE t.done_at IS NULL AND (e.state IS NULL OR e.state <> 'stopped') AND t.due_at <= "
-        ));
-        query.push_bind(ts(due_by));
-        scope_clause(&mut query, scope);
-        query.push(" ORDER BY t.due_at, t.id");
-        let rows = query.build().fetch_all(self.pool()).await.map_err(db("list tasks"))?;
-        rows.iter().map(task_from_row).collect()
-    }
-
-    async fn find_task(&self, scope: RepScope, id: i64) -> StoreResult<Task> {
-        let mut query = QueryBuilder::<Sqlite>::new(format!("{TASK_SELECT} WHERE t.id = "));
-        query.push_bind(id);
-        scope_clause(&mut query, scope);
-        let row = query
-            .build()
-            .fetch_optional(self.pool())
-            .await
-            .map_err(db("find a task"))?
-            .ok_or_else(|| StoreError::NotFound(format!("no task #{id}; `rapport tasks` lists the open ones")))?;
-        task_from_row(&row)
-    }
-
-    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task> {
-        let task = self.find_task(scope, id).await?;
-        if task.done_at.is_some() {
-            return Err(StoreError::Conflict(format!("task #{id} is done already")));
-        }
-        sqlx::query("UPDATE tasks SET due_at = ? WHERE id = ? AND done_at IS NULL")
-            .bind(ts(due_at))
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db("snooze a task"))?;
-        Ok(Task { due_at, ..task })
-    }
-
-    async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task> {
-        let task = self.find_task(scope, id).await?;
-        if task.done_at.is_some() {
-            return Err(StoreError::Conflict(format!("task #{id} is already done")));
-        }
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE tasks SET done_at = ? WHERE id = ? AND done_at IS NULL")
-            .bind(ts(now))
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("complete a task"))?;
-        append_event_on(&mut tx, event, now).await?;
-        tx.commit().await.map_err(db("complete a task"))?;
-        Ok(Task {
-            done_at: Some(now),
-            ..task
-        })
-    }
-
     async fn unsubscribe_enrolment(&self, enrolment: i64, now: DateTime<Utc>) -> StoreResult<Option<String>> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
@@ -528,21 +442,5 @@ fn outbox_from_row(row: &SqliteRow) -> StoreResult<OutboxEntry> {
             .map(parse_ts)
             .transpose()?,
         error: row.get("error"),
-    })
-}
-
-fn task_from_row(row: &SqliteRow) -> StoreResult<Task> {
-    Ok(Task {
-        id: row.get(0),
-        prospect_id: row.get(1),
-        prospect_name: row.get(2),
-        rep_id: row.get(3),
-        sequence: row.get(4),
-        instruction: row.get(5),
-        link: row.get(6),
-        logs: row.get(7),
-        due_at: parse_ts(row.get(8))?,
-        done_at: row.get::<Option<String>, _>(9).as_deref().map(parse_ts).transpose()?,
-        reason: row.get(10),
     })
 }
