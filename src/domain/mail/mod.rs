@@ -14,6 +14,7 @@ pub mod envelope;
 mod headers;
 mod json_notice;
 mod meaning;
+mod notice;
 mod reason_words;
 mod reasons;
 mod reply_text;
