@@ -33,13 +33,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 async fn world(prospects: usize, now: DateTime<Utc>) -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = SqliteStore::open(&url, StdDuration::from_secs(10), 4)
-        .await
-        .expect("store");
-    // Seeded with SQL on a connection of its own: the store has no public pool.
-    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
+    let (dir, store, seed) = common::seeded_store().await;
     let now = stamp(now);
     sqlx::query("INSERT INTO reps (id, name, email, time_zone, digest_hour, created_at) VALUES (1, 'Ann Rep', 'ann@example.com', 'Europe/Oslo', 7, ?)")
         .bind(&now)

@@ -22,13 +22,7 @@ fn stamp(t: DateTime<Utc>) -> String {
 }
 
 async fn world(prospects: usize, events: usize, day_start: DateTime<Utc>) -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = SqliteStore::open(&url, StdDuration::from_secs(10), 4)
-        .await
-        .expect("store");
-    // Seeded with SQL on a connection of its own: the store has no public pool.
-    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
+    let (dir, store, seed) = common::seeded_store().await;
     let now = stamp(day_start);
     let exec = |sql: &'static str| sqlx::query(sql);
     exec("INSERT INTO reps (id, name, email, time_zone, digest_hour, created_at) VALUES (1, 'Ann', 'ann@example.com', 'Europe/Oslo', 7, ?)")

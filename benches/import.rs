@@ -137,12 +137,7 @@ async fn main() {
     let opts = options();
     let bytes = csv(opts.rows);
     let pipelines = Pipelines::shipped();
-    let defaults = ImportDefaults {
-        pipelines: &pipelines,
-        pipeline: "default".into(),
-        stage: None,
-        currency: "USD".into(),
-    };
+    let defaults = ImportDefaults::plain(&pipelines);
     let parsed = parse_csv(&bytes, &defaults).expect("parse");
     let dir = tempfile::tempdir().expect("temp dir");
     let (mut imports, mut raws, mut ratios) = (Vec::new(), Vec::new(), Vec::new());

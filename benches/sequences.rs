@@ -15,13 +15,7 @@ use std::time::{Duration as StdDuration, Instant};
 const TICKS: usize = 21;
 
 async fn store_with(enrolments: usize, due: usize) -> (tempfile::TempDir, SqliteStore, sqlx::SqlitePool) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = SqliteStore::open(&url, StdDuration::from_secs(10), 4)
-        .await
-        .expect("store");
-    // Seeded with SQL on a connection of its own: the store has no public pool.
-    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
+    let (dir, store, seed) = common::seeded_store().await;
     let now = Utc::now();
     let stamp = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     sqlx::query("INSERT INTO reps (id, name, email, time_zone, digest_hour, created_at) VALUES (1, 'Ann', 'ann@example.com', 'UTC', 8, ?)")

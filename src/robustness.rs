@@ -55,12 +55,7 @@ pub fn mail_classify(data: &[u8]) {
 /// A CSV file from another tool, or from nowhere.
 pub fn csv_import(data: &[u8]) {
     let pipelines = Pipelines::shipped();
-    let defaults = ImportDefaults {
-        pipelines: &pipelines,
-        pipeline: "default".into(),
-        stage: None,
-        currency: "USD".into(),
-    };
+    let defaults = ImportDefaults::plain(&pipelines);
     let _ = parse_csv(data, &defaults);
 }
 

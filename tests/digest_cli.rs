@@ -8,23 +8,7 @@ use common::Workspace;
 fn the_digest_shows_what_happened_and_what_is_due() {
     let ws = Workspace::with_rep();
     let start = "2026-11-30T09:00:00Z";
-    ws.at(
-        start,
-        &[
-            "prospect",
-            "add",
-            "--name",
-            "Jane Doe",
-            "--email",
-            "jane@acme.io",
-            "--company",
-            "Acme",
-            "--stage",
-            "proposal",
-            "--value",
-            "100k",
-        ],
-    );
+    ws.add_jane(Some(start), &["--stage", "proposal", "--value", "100k"]);
     ws.at(
         start,
         &["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"],

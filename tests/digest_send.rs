@@ -8,18 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use common::http::{Response, Server};
 use common::smtp::{header, SmtpSink};
 use common::Workspace;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::Instant;
-
-fn spawn_daemon(ws: &Workspace, now: DateTime<Utc>, run: usize) -> Child {
-    ws.command()
-        .args(["--now", &now.to_rfc3339(), "daemon"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
-        .spawn()
-        .expect("start daemon")
-}
 
 fn stop(mut daemon: Child) {
     let status = std::process::Command::new("kill")
@@ -55,18 +45,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
             hook.url("/hook")
         ),
     );
-    ws.ok(&[
-        "--now",
-        "2026-12-01T09:00:00Z",
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-    ]);
+    ws.add_jane(Some("2026-12-01T09:00:00Z"), &[]);
     ws.ok(&[
         "--now",
         "2026-12-03T09:00:00Z",
@@ -85,7 +64,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
     let base: DateTime<Utc> = "2026-12-04T05:59:57Z".parse().expect("time");
     let started = Instant::now();
     let clock = || base + Duration::milliseconds(started.elapsed().as_millis() as i64);
-    let first = spawn_daemon(&ws, clock(), 0);
+    let first = ws.spawn_daemon(clock(), 0);
     wait_for("the digest", 30, || !smtp.received().is_empty());
     // Restart right after the send hour: the day's digest is not sent again.
     stop(first);
@@ -98,7 +77,7 @@ fn the_digest_goes_once_at_the_reps_hour_across_a_restart() {
             .unwrap_or(0)
     };
     let before = digest_runs();
-    let second = spawn_daemon(&ws, clock(), 1);
+    let second = ws.spawn_daemon(clock(), 1);
     // The restarted daemon has run the digest job (every second) twice since.
     wait_for("the restarted daemon's digest runs", 30, || digest_runs() >= before + 2);
     stop(second);

@@ -202,16 +202,7 @@ fn rules_can_tag_enrol_and_stop_sequences() {
          then = \"enroll\"\nsequence = \"example\"\n\
          [[rules]]\nname = \"stop-on-call\"\non = [\"call\"]\nthen = \"stop\"\n",
     );
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-    ]);
+    ws.add_jane(None, &[]);
     let now = "2026-12-01T10:00:00Z";
     ws.at(now, &["log", "jane@acme.io", "whitepaper.downloaded"]);
     let report = ws.json_at(now, &["rules", "run", "--once"]);

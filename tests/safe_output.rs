@@ -71,16 +71,7 @@ fn exported_cells_cannot_run_as_formulas_and_import_back_unchanged() {
 #[test]
 fn every_file_rapport_writes_is_the_owners_alone() {
     let ws = Workspace::with_rep();
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-    ]);
+    ws.add_jane(None, &[]);
     ws.ok(&["prospect", "export", "--output", "prospects.csv"]);
     // A sequence email into the .eml outbox (the embedded default).
     ws.write(

@@ -45,16 +45,7 @@ fn the_example_sequence_checks_and_mistakes_are_named() {
 /// Rep Ann with Jane (company Acme) and Raj (no company), both in prospecting.
 fn jane_and_raj() -> Workspace {
     let ws = Workspace::with_rep();
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-    ]);
+    ws.add_jane(None, &[]);
     ws.ok(&["prospect", "add", "--name", "Raj Patel", "--email", "raj@globex.com"]);
     ws
 }

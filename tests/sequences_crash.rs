@@ -11,7 +11,6 @@ use common::imap::{Dovecot, MAIL_USER, PASSWORD};
 use common::smtp::{header, SmtpOptions, SmtpSink};
 use common::Workspace;
 use std::collections::BTreeSet;
-use std::process::{Child, Stdio};
 use std::time::Instant;
 
 /// 250 prospects in a two-email sequence: a 500-message batch.
@@ -31,16 +30,6 @@ impl Random {
             .wrapping_add(1442695040888963407);
         low + (self.0 >> 33) % (high - low)
     }
-}
-
-fn spawn_daemon(ws: &Workspace, now: DateTime<Utc>, run: usize) -> Child {
-    ws.command()
-        .args(["--now", &now.to_rfc3339(), "daemon"])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
-        .spawn()
-        .expect("start daemon")
 }
 
 #[test]
@@ -105,7 +94,7 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
     let clock = |started: Instant| base + Duration::milliseconds(started.elapsed().as_millis() as i64);
     let mut kills_during_batch = 0;
     for run in 0..KILLS {
-        let mut daemon = spawn_daemon(&ws, clock(started), run);
+        let mut daemon = ws.spawn_daemon(clock(started), run);
         std::thread::sleep(std::time::Duration::from_millis(random.next_in(300, 1500)));
         let before = smtp.received().len();
         daemon.kill().expect("SIGKILL");
@@ -114,7 +103,7 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
             kills_during_batch += 1;
         }
     }
-    let mut daemon = spawn_daemon(&ws, clock(started), KILLS);
+    let mut daemon = ws.spawn_daemon(clock(started), KILLS);
     let deadline = Instant::now() + std::time::Duration::from_secs(180);
     loop {
         let status = ws.json(&["sequence", "status"]);

@@ -539,18 +539,7 @@ fn tasks_are_due_with_their_links_and_done_logs_the_engagement() {
     let smtp = SmtpSink::start();
     let ws = Workspace::with_rep();
     write_config(&ws, smtp.port, common::imap::free_port(), "", "");
-    ws.ok(&[
-        "prospect",
-        "add",
-        "--name",
-        "Jane Doe",
-        "--email",
-        "jane@acme.io",
-        "--company",
-        "Acme",
-        "--profile",
-        "https://www.linkedin.com/in/janedoe",
-    ]);
+    ws.add_jane(None, &["--profile", "https://www.linkedin.com/in/janedoe"]);
     ws.ok(&[
         "log",
         "jane@acme.io",

@@ -9,3 +9,16 @@ pub fn number_arg(flag: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// An empty store in a temporary folder, and a connection of its own to the
+/// same database to seed it with SQL (the store has no public pool).
+#[allow(dead_code)] // not every benchmark seeds a store
+pub async fn seeded_store() -> (tempfile::TempDir, rapport::store::SqliteStore, sqlx::SqlitePool) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = rapport::store::SqliteStore::open(&url, std::time::Duration::from_secs(10), 4)
+        .await
+        .expect("store");
+    let seed = sqlx::SqlitePool::connect(&url).await.expect("seed connection");
+    (dir, store, seed)
+}

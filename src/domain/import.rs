@@ -138,6 +138,19 @@ pub struct ImportDefaults<'a> {
     pub currency: String,
 }
 
+impl<'a> ImportDefaults<'a> {
+    /// The shipped `default` pipeline from its first stage, in US dollars:
+    /// what a file from nowhere is read with (tests, fuzzing, benchmarks).
+    pub fn plain(pipelines: &'a Pipelines) -> ImportDefaults<'a> {
+        ImportDefaults {
+            pipelines,
+            pipeline: "default".into(),
+            stage: None,
+            currency: "USD".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ImportRow {
     /// 1-based line of the file where the row starts.
@@ -491,12 +504,7 @@ mod tests {
 
     fn try_parse(text: &[u8]) -> Result<ParsedImport, String> {
         let pipelines = Pipelines::shipped();
-        let defaults = ImportDefaults {
-            pipelines: &pipelines,
-            pipeline: "default".into(),
-            stage: None,
-            currency: "USD".into(),
-        };
+        let defaults = ImportDefaults::plain(&pipelines);
         parse_csv(text, &defaults)
     }
 
@@ -581,12 +589,7 @@ mod tests {
     #[test]
     fn a_row_with_more_fields_than_the_header_is_said_to_be_so() {
         let pipelines = Pipelines::shipped();
-        let defaults = ImportDefaults {
-            pipelines: &pipelines,
-            pipeline: "default".into(),
-            stage: None,
-            currency: "USD".into(),
-        };
+        let defaults = ImportDefaults::plain(&pipelines);
         let csv = "Name,Email,Company\nJane Doe,jane@acme.io,Acme, Inc.\nRaj,raj@globex.com,Globex,\n";
         let parsed = parse_csv(csv.as_bytes(), &defaults).unwrap();
         assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);

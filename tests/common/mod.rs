@@ -90,6 +90,36 @@ impl Workspace {
     }
 
     /// Runs with `--json`, asserts success and parses stdout.
+    /// The daemon on a clock starting at `now`, logging at info into `daemon-RUN.log`.
+    pub fn spawn_daemon(&self, now: chrono::DateTime<chrono::Utc>, run: usize) -> std::process::Child {
+        self.command()
+            .args(["--now", &now.to_rfc3339(), "daemon"])
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(self.path(&format!("daemon-{run}.log"))).expect("log"))
+            .spawn()
+            .expect("start daemon")
+    }
+
+    /// Adds Jane Doe (jane@acme.io, of Acme) with `more` arguments, at `now` if given.
+    pub fn add_jane(&self, now: Option<&str>, more: &[&str]) -> String {
+        let mut args = vec![
+            "prospect",
+            "add",
+            "--name",
+            "Jane Doe",
+            "--email",
+            "jane@acme.io",
+            "--company",
+            "Acme",
+        ];
+        args.extend_from_slice(more);
+        match now {
+            Some(now) => self.at(now, &args),
+            None => self.ok(&args),
+        }
+    }
+
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
