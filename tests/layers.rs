@@ -36,7 +36,7 @@ fn code(path: &Path) -> String {
         .join("\n")
 }
 
-/// The top-level module a file belongs to (`src/store/sqlite.rs` → `store`).
+/// The top-level module a file belongs to (`src/store/sqlite/mod.rs` → `store`).
 fn module_of(path: &Path) -> String {
     let relative = path.strip_prefix(SRC).expect("under src");
     let first = relative.components().next().expect("a component");
