@@ -99,7 +99,7 @@ async fn a_rep_acts_only_on_their_own_prospects() {
     assert_eq!(raj.data.stage, "prospecting");
     assert_eq!(raj.data.name, "Raj Patel");
     assert!(!store
-        .list_events(raj.id)
+        .list_events(RepScope::Team, raj.id)
         .await
         .unwrap()
         .iter()
@@ -116,7 +116,7 @@ async fn a_rep_acts_only_on_their_own_prospects() {
         .await
         .expect("her own");
     assert!(logged.added);
-    let events = store.list_events(moved.id).await.unwrap();
+    let events = store.list_events(RepScope::Team, moved.id).await.unwrap();
     let call = events.iter().find(|e| e.kind == "call").unwrap();
     assert_eq!(call.actor, rapport::domain::event::Actor::User("ann".into()));
 }

@@ -27,7 +27,7 @@ async fn a_reps_scope_neither_sees_nor_changes_another_reps_prospect() {
         .find_prospect(RepScope::Rep(bob), &ProspectRef::Email("raj@globex.com".into()))
         .await
         .unwrap();
-    let before = store.list_events(raj.id).await.unwrap().len();
+    let before = store.list_events(RepScope::Team, raj.id).await.unwrap().len();
     let as_ann = RepScope::Rep(ann);
     let not_found = |result: Result<(), StoreError>, what: &str| {
         assert!(matches!(result, Err(StoreError::NotFound(_))), "{what}: {result:?}");
@@ -101,7 +101,7 @@ async fn a_reps_scope_neither_sees_nor_changes_another_reps_prospect() {
         .unwrap();
     assert_eq!(after.data.name, "Raj Patel");
     assert_eq!(after.data.stage, "prospecting");
-    assert_eq!(store.list_events(raj.id).await.unwrap().len(), before);
+    assert_eq!(store.list_events(RepScope::Team, raj.id).await.unwrap().len(), before);
     assert!(!store.is_suppressed("raj@globex.com").await.unwrap());
 
     // The rep's own prospect, and the team's scope, work.

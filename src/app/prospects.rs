@@ -23,7 +23,7 @@ pub struct ProspectView {
 
 pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResult<ProspectView> {
     let prospect = core.store.find_prospect(actor.scope(), prospect).await?;
-    let events = core.store.list_events(prospect.id).await?;
+    let events = core.store.list_events(actor.scope(), prospect.id).await?;
     let suppressed = match &prospect.data.email {
         Some(email) => core.store.is_suppressed(email).await?,
         None => false,

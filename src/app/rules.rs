@@ -36,7 +36,7 @@ pub async fn dry_run(core: &Core, actor: &Actor, file: Option<&Path>) -> AppResu
         let Ok(pipeline) = core.settings.pipelines.get(&prospect.data.pipeline) else {
             continue;
         };
-        let events = core.store.list_events(prospect.id).await?;
+        let events = core.store.list_events(scope, prospect.id).await?;
         let first = pipeline.first_stage().slug.clone();
         for fired in replay(&rules, pipeline, &first, &events) {
             report.push(WouldFire {

@@ -187,7 +187,7 @@ pub async fn preview_subject(core: &Core, actor: &Actor, slug: &str, who: &Prosp
         .into_iter()
         .find(|r| r.id == prospect.data.rep_id)
         .ok_or_else(|| AppError::Invalid(format!("prospect #{} has no rep in the database", prospect.id)))?;
-    let post = core.store.latest_post(prospect.id).await?;
+    let post = core.store.latest_post(actor.scope(), prospect.id).await?;
     let window = window(core)?;
     let eligible = enrolment::check(
         core.store.as_ref(),

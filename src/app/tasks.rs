@@ -44,7 +44,7 @@ pub async fn list(core: &Core, actor: &Actor, all: bool) -> AppResult<Vec<DueTas
             .store
             .find_prospect(scope, &ProspectRef::Id(task.prospect_id))
             .await?;
-        let post = core.store.latest_post(task.prospect_id).await?;
+        let post = core.store.latest_post(scope, task.prospect_id).await?;
         let linkedin = prospect
             .data
             .profiles

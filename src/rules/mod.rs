@@ -127,7 +127,7 @@ impl RuleRunner {
                     Some((prospect, _)) => prospects.insert(id, prospect),
                     None => prospects.remove(&id),
                 };
-                histories.insert(id, self.store.list_events(id).await?);
+                histories.insert(id, self.store.list_events(RepScope::Team, id).await?);
             }
             let Some(prospect) = prospects.get(&id) else { continue };
             let Ok(pipeline) = self.settings.pipelines.get(&prospect.data.pipeline) else {

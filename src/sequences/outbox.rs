@@ -251,7 +251,10 @@ impl SequenceSender {
         let Some(to) = prospect.data.email.clone() else {
             return Ok(Err("the prospect has no email address".into()));
         };
-        let post = self.store.latest_post(prospect.id).await?;
+        let post = self
+            .store
+            .latest_post(crate::store::RepScope::Team, prospect.id)
+            .await?;
         let context = context_for(prospect, email.rep, post.as_ref());
         let variant = email.enrolment.variant as usize;
         let (subject, text, html) = match render_step(email.sequence, email.step, variant, &context) {

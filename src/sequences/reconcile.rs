@@ -102,7 +102,7 @@ impl SequenceSender {
 
     /// Whether an interrupted send went out: `None` when it cannot be told.
     pub(super) async fn delivered(&self, plan: &Plan, entry: &OutboxEntry) -> Result<Option<bool>, SendError> {
-        let events = self.store.list_events(entry.prospect_id).await?;
+        let events = self.store.list_events(RepScope::Team, entry.prospect_id).await?;
         if events
             .iter()
             .any(|e| e.kind == EMAIL_SENT && e.read::<Sent>().message_id == entry.message_id)

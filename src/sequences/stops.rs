@@ -26,7 +26,7 @@ pub async fn decision(
     window: &SendingWindow,
     zone: chrono_tz::Tz,
 ) -> Result<Decision, StoreError> {
-    let mut events = store.list_events(prospect.id).await?;
+    let mut events = store.list_events(RepScope::Team, prospect.id).await?;
     if let Some(resumed) = store.sending_resumed_at(enrolment.rep_id).await? {
         events.retain(|e| !(is_sender_problem(e) && e.occurred_at < resumed));
     }

@@ -35,7 +35,7 @@ pub async fn add_task_step(
     now: DateTime<Utc>,
 ) -> Result<TaskStep, StoreError> {
     let zone = zone_of(prospect, rep);
-    let post = store.latest_post(prospect.id).await?;
+    let post = store.latest_post(RepScope::Team, prospect.id).await?;
     let context = context_for(prospect, rep, post.as_ref());
     let Ok(RenderedStep::Task {
         instruction,

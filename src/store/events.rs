@@ -14,7 +14,8 @@ pub trait EventStore: Send + Sync {
     /// Appends an event about a prospect in `scope`; returns false when its
     /// source key was already stored.
     async fn append_event(&self, scope: RepScope, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<bool>;
-    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>>;
+    /// A prospect's events in time order; none for a prospect outside `scope`.
+    async fn list_events(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Vec<Event>>;
     /// The events of many prospects (in time order each), in a few statements.
     async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>>;
     /// Events of these kinds recorded in [from, to) (a reply read late still

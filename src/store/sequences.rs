@@ -42,7 +42,7 @@ pub trait SequenceStore: Send + Sync {
     /// The sequence each of these prospects is running, if any.
     async fn running_sequences_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, String>>;
     /// The prospect's newest post from the feeds.
-    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>>;
+    async fn latest_post(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Option<PostSummary>>;
     /// The newest post of each of these prospects that has one.
     async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>>;
 }

@@ -18,7 +18,7 @@ pub async fn events(store: &dyn Store) {
         .await
         .unwrap());
 
-    let janes = store.list_events(jane).await.unwrap();
+    let janes = store.list_events(RepScope::Team, jane).await.unwrap();
     // In the order they happened: the call was 30 hours before she was added.
     assert_eq!(
         janes.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
@@ -299,7 +299,11 @@ pub async fn sources(store: &dyn Store) {
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].last_error.as_deref(), Some("404"));
 
-    let latest = store.latest_post(jane).await.unwrap().expect("her post");
+    let latest = store
+        .latest_post(RepScope::Team, jane)
+        .await
+        .unwrap()
+        .expect("her post");
     assert_eq!(latest.title, "Why we moved to Rust");
     assert_eq!(latest.url, "https://jane.example/rust");
     let posts = store.latest_posts(&[jane]).await.unwrap();

@@ -149,7 +149,7 @@ pub async fn prospects(store: &dyn Store) {
         matches!(stale, Err(StoreError::Conflict(_))),
         "moved from a stage it left: {stale:?}"
     );
-    let events = store.list_events(id).await.unwrap();
+    let events = store.list_events(RepScope::Team, id).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == STAGE_CHANGED).count(), 1);
 
     assert!(!store.is_suppressed("jane@acme.io").await.unwrap());
@@ -159,7 +159,7 @@ pub async fn prospects(store: &dyn Store) {
         "erased",
     );
     assert!(
-        store.list_events(id).await.unwrap().is_empty(),
+        store.list_events(RepScope::Team, id).await.unwrap().is_empty(),
         "nothing about them is kept"
     );
     assert!(store.is_suppressed(" Jane@Acme.io ").await.unwrap());
@@ -194,7 +194,7 @@ pub async fn import(store: &dyn Store) {
     assert_eq!(outcome.imported[0].0, 3);
     assert_eq!(seen.lock().unwrap().last(), Some(&2), "progress counts every row");
     let raj = outcome.imported[0].1;
-    let events = store.list_events(raj).await.unwrap();
+    let events = store.list_events(RepScope::Team, raj).await.unwrap();
     assert_eq!(
         events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
         [PROSPECT_CREATED]
@@ -237,6 +237,12 @@ pub async fn scope_holds(store: &dyn Store) {
         .await
         .unwrap()
         .is_empty());
+    assert!(
+        store.list_events(as_ann, raj).await.unwrap().is_empty(),
+        "another rep's history"
+    );
+    assert!(!store.list_events(RepScope::Team, raj).await.unwrap().is_empty());
+    assert_eq!(store.latest_post(as_ann, raj).await.unwrap().map(|p| p.url), None);
     let still = store
         .find_prospect(RepScope::Rep(bob.id), &ProspectRef::Id(raj))
         .await

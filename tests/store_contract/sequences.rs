@@ -329,7 +329,7 @@ pub async fn tasks(store: &dyn Store) {
         .unwrap()
         .is_empty());
     assert!(store
-        .list_events(jane)
+        .list_events(RepScope::Team, jane)
         .await
         .unwrap()
         .iter()
@@ -351,7 +351,7 @@ pub async fn unsubscribe_and_keys(store: &dyn Store) {
     assert!(store.is_suppressed("jane@acme.io").await.unwrap());
     assert!(store.running_enrolments_of(jane).await.unwrap().is_empty());
     assert!(store
-        .list_events(jane)
+        .list_events(RepScope::Team, jane)
         .await
         .unwrap()
         .iter()

@@ -19,14 +19,19 @@ impl EventStore for SqliteStore {
         tx.commit().await.map_err(db("record an event"))?;
         Ok(added)
     }
-    async fn list_events(&self, prospect: ProspectId) -> StoreResult<Vec<Event>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE prospect_id = ? ORDER BY occurred_at, id"
-        ))
-        .bind(prospect)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db("load events"))?;
+    async fn list_events(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Vec<Event>> {
+        let columns = EVENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("e.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut query = QueryBuilder::<sqlx::Sqlite>::new(format!(
+            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = "
+        ));
+        query.push_bind(prospect);
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.occurred_at, e.id");
+        let rows = query.build().fetch_all(self.pool()).await.map_err(db("load events"))?;
         rows.iter().map(event_from_row).collect()
     }
     async fn events_of(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, Vec<Event>>> {

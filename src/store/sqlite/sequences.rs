@@ -89,7 +89,13 @@ impl SequenceStore for SqliteStore {
             .map_err(db("list enrolments"))?;
         rows.iter().map(enrolment_from_row).collect()
     }
-    async fn latest_post(&self, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
+    async fn latest_post(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
+        let mut conn = self.pool().acquire().await.map_err(db("find the latest post"))?;
+        match super::check_scope(&mut conn, scope, prospect).await {
+            Err(StoreError::NotFound(_)) => return Ok(None),
+            other => other?,
+        }
+        drop(conn);
         Ok(self.latest_posts(&[prospect]).await?.remove(&prospect))
     }
     async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
