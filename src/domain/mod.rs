@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod polling;
 pub mod profile;
 pub mod prospect;
+pub mod records;
 pub mod reminder;
 pub mod rules;
 pub mod schedule;

@@ -2,21 +2,9 @@
 //! across workers, and the record of every run (how it ended, and why it failed).
 
 use super::StoreResult;
+pub use crate::domain::records::JobRun;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-/// One run of a job: when it was due, when it ran, how it ended.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobRun {
-    pub id: i64,
-    pub name: String,
-    pub scheduled_for: DateTime<Utc>,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: Option<DateTime<Utc>>,
-    pub outcome: String,
-    pub error: Option<String>,
-}
 
 #[async_trait]
 pub trait JobStore: Send + Sync {

@@ -38,9 +38,9 @@ use crate::domain::import::ImportRow;
 use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
+pub use crate::domain::records::{Enrolment, ImportOutcome, MailFolderState, Source};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -93,35 +93,6 @@ pub struct PipelineDeal {
     pub deal: Deal,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ImportOutcome {
-    /// (line, new prospect id)
-    pub imported: Vec<(u64, ProspectId)>,
-    /// (line, id of the prospect already holding that person)
-    pub already_present: Vec<(u64, ProspectId)>,
-}
-
-/// A feed of a prospect's public activity, as stored.
-#[derive(Debug, Clone, Serialize)]
-pub struct Source {
-    pub id: i64,
-    pub prospect_id: ProspectId,
-    pub prospect_name: String,
-    pub platform: String,
-    pub page_url: String,
-    pub feed_url: Option<String>,
-    #[serde(skip)]
-    pub validators: Validators,
-    pub interval_secs: i64,
-    pub consecutive_failures: u32,
-    pub broken: bool,
-    pub last_status: Option<String>,
-    pub last_error: Option<String>,
-    pub last_polled_at: Option<DateTime<Utc>>,
-    pub next_poll_at: DateTime<Utc>,
-    pub first_poll_done: bool,
-}
-
 /// When a source is polled next, and the health that goes with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollSchedule {
@@ -154,19 +125,6 @@ pub struct FolderCursor {
     pub last_uid: u32,
 }
 
-/// A watched folder's sync state, for `rapport mail status`.
-#[derive(Debug, Clone, Serialize)]
-pub struct MailFolderState {
-    pub mailbox: String,
-    pub folder: String,
-    pub uid_validity: Option<u32>,
-    pub last_uid: u32,
-    pub last_sync_at: Option<DateTime<Utc>>,
-    pub last_error: Option<String>,
-    /// Set while a worker reads the folder.
-    pub lease_until: Option<DateTime<Utc>>,
-}
-
 /// What one batch of a folder's messages gave, stored with the folder's new cursor.
 #[derive(Debug, Clone)]
 pub struct MailBatch {
@@ -186,26 +144,6 @@ pub struct NewEnrolment {
     pub sequence: String,
     pub variant: u32,
     pub next_due_at: DateTime<Utc>,
-}
-
-/// A prospect's place in a sequence.
-#[derive(Debug, Clone, Serialize)]
-pub struct Enrolment {
-    pub id: i64,
-    pub prospect_id: ProspectId,
-    pub rep_id: RepId,
-    pub prospect_name: String,
-    pub prospect_email: Option<String>,
-    pub sequence: String,
-    pub variant: u32,
-    /// Index of the next step (0-based).
-    pub step: u32,
-    pub state: String,
-    pub next_due_at: Option<DateTime<Utc>>,
-    pub stop_reason: Option<String>,
-    /// Out of office: nothing goes out before then.
-    pub snoozed_until: Option<DateTime<Utc>>,
-    pub enrolled_at: DateTime<Utc>,
 }
 
 #[async_trait]

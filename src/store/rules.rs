@@ -4,10 +4,10 @@
 use super::StoreResult;
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
+pub use crate::domain::records::Suggestion;
 use crate::store::RepScope;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct NewSuggestion {
@@ -17,19 +17,6 @@ pub struct NewSuggestion {
     pub to_stage: String,
     pub reason: String,
     pub key: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Suggestion {
-    pub id: i64,
-    pub prospect_id: ProspectId,
-    pub prospect_name: String,
-    pub rule: String,
-    pub from_stage: String,
-    pub to_stage: String,
-    pub reason: String,
-    pub created_at: DateTime<Utc>,
-    pub decision: Option<String>,
 }
 
 #[async_trait]

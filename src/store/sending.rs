@@ -6,10 +6,10 @@ use super::StoreResult;
 use crate::domain::event::NewEvent;
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
+pub use crate::domain::records::{OutboxEntry, SendingPause};
 use crate::store::RepScope;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 /// An email about to go out, as the outbox records it.
 #[derive(Debug, Clone)]
@@ -103,39 +103,11 @@ impl EnrolmentUpdate {
     }
 }
 
-/// An outbox row, for reconciliation and `rapport sequence outbox`.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutboxEntry {
-    pub id: i64,
-    pub enrolment_id: i64,
-    pub prospect_id: ProspectId,
-    pub rep_id: RepId,
-    pub sequence: String,
-    pub step: u32,
-    pub attempt: u32,
-    pub message_id: String,
-    pub to_email: String,
-    pub subject: String,
-    pub transport: String,
-    pub state: String,
-    pub started_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub error: Option<String>,
-}
-
 /// A rep's sending so far on one local day, for pacing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SendingLoad {
     pub sent_in_range: u32,
     pub last_started: Option<DateTime<Utc>>,
-}
-
-/// Why a sending mailbox is paused.
-#[derive(Debug, Clone, Serialize)]
-pub struct SendingPause {
-    pub rep_id: RepId,
-    pub reason: String,
-    pub paused_at: DateTime<Utc>,
 }
 
 #[async_trait]

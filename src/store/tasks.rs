@@ -4,26 +4,9 @@
 use super::{RepScope, StoreResult};
 use crate::domain::event::NewEvent;
 use crate::domain::prospect::{ProspectId, RepId};
+pub use crate::domain::records::Task;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-
-/// A manual step for the rep.
-#[derive(Debug, Clone, Serialize)]
-pub struct Task {
-    pub id: i64,
-    pub prospect_id: ProspectId,
-    pub prospect_name: String,
-    pub rep_id: RepId,
-    pub sequence: Option<String>,
-    pub instruction: String,
-    pub link: Option<String>,
-    pub logs: String,
-    pub due_at: DateTime<Utc>,
-    pub done_at: Option<DateTime<Utc>>,
-    /// Why a rule raised it.
-    pub reason: Option<String>,
-}
 
 #[derive(Debug, Clone)]
 pub struct NewTask {

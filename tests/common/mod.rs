@@ -1,6 +1,7 @@
 //! Shared helpers: a scratch folder per test, and the real `rapport` binary run in it.
 #![allow(dead_code)]
 
+pub mod app;
 pub mod http;
 pub mod imap;
 pub mod smtp;

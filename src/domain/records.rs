@@ -1,0 +1,142 @@
+//! The records rapport shows and serves: a prospect's enrolment, an outbox
+//! row, a feed source, a task, a stage suggestion, a job run, a mail folder's
+//! state, a paused mailbox, an import's outcome. Each store maps its rows
+//! into these, so what the command line prints and the API will serve is
+//! this shape, not a table's.
+
+use super::polling::Validators;
+use super::prospect::{ProspectId, RepId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportOutcome {
+    /// (line, new prospect id)
+    pub imported: Vec<(u64, ProspectId)>,
+    /// (line, id of the prospect already holding that person)
+    pub already_present: Vec<(u64, ProspectId)>,
+}
+
+/// A feed of a prospect's public activity, as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub platform: String,
+    pub page_url: String,
+    pub feed_url: Option<String>,
+    #[serde(skip)]
+    pub validators: Validators,
+    pub interval_secs: i64,
+    pub consecutive_failures: u32,
+    pub broken: bool,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub last_polled_at: Option<DateTime<Utc>>,
+    pub next_poll_at: DateTime<Utc>,
+    pub first_poll_done: bool,
+}
+
+/// A watched folder's sync state, for `rapport mail status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MailFolderState {
+    pub mailbox: String,
+    pub folder: String,
+    pub uid_validity: Option<u32>,
+    pub last_uid: u32,
+    pub last_sync_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Set while a worker reads the folder.
+    pub lease_until: Option<DateTime<Utc>>,
+}
+
+/// A prospect's place in a sequence.
+#[derive(Debug, Clone, Serialize)]
+pub struct Enrolment {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub rep_id: RepId,
+    pub prospect_name: String,
+    pub prospect_email: Option<String>,
+    pub sequence: String,
+    pub variant: u32,
+    /// Index of the next step (0-based).
+    pub step: u32,
+    pub state: String,
+    pub next_due_at: Option<DateTime<Utc>>,
+    pub stop_reason: Option<String>,
+    /// Out of office: nothing goes out before then.
+    pub snoozed_until: Option<DateTime<Utc>>,
+    pub enrolled_at: DateTime<Utc>,
+}
+
+/// An outbox row, for reconciliation and `rapport sequence outbox`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub enrolment_id: i64,
+    pub prospect_id: ProspectId,
+    pub rep_id: RepId,
+    pub sequence: String,
+    pub step: u32,
+    pub attempt: u32,
+    pub message_id: String,
+    pub to_email: String,
+    pub subject: String,
+    pub transport: String,
+    pub state: String,
+    pub started_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub error: Option<String>,
+}
+
+/// Why a sending mailbox is paused.
+#[derive(Debug, Clone, Serialize)]
+pub struct SendingPause {
+    pub rep_id: RepId,
+    pub reason: String,
+    pub paused_at: DateTime<Utc>,
+}
+
+/// A manual step for the rep.
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub rep_id: RepId,
+    pub sequence: Option<String>,
+    pub instruction: String,
+    pub link: Option<String>,
+    pub logs: String,
+    pub due_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    /// Why a rule raised it.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub id: i64,
+    pub prospect_id: ProspectId,
+    pub prospect_name: String,
+    pub rule: String,
+    pub from_stage: String,
+    pub to_stage: String,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub decision: Option<String>,
+}
+
+/// One run of a job: when it was due, when it ran, how it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct JobRun {
+    pub id: i64,
+    pub name: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: String,
+    pub error: Option<String>,
+}

@@ -1,0 +1,120 @@
+//! The in-process harness, as zero2prod's `spawn_app`: rapport's core on a
+//! fresh SQLite store in a folder of its own, a clock the test moves, and
+//! the web listener on 127.0.0.1 port 0 — no binary, no sleeps. The real
+//! mail and HTTP servers the other tests use sit beside it (`imap`, `smtp`,
+//! `http`).
+
+use chrono::{DateTime, Utc};
+use rapport::app::{Actor, Core};
+use rapport::domain::clock::Clock;
+use rapport::domain::prospect::Rep;
+use rapport::store::{SqliteStore, Store};
+use std::sync::{Arc, Mutex};
+
+/// A clock that stands still until the test moves it.
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = now;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running rapport core and its web listener; stopped when dropped.
+pub struct TestApp {
+    pub core: Core,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<TestClock>,
+    /// The web listener's port on 127.0.0.1.
+    pub port: u16,
+    /// The key one-click unsubscribe links are signed with.
+    pub secret: Vec<u8>,
+    stop: tokio::sync::watch::Sender<bool>,
+    _dir: tempfile::TempDir,
+}
+
+/// The first moment of every harness: Tuesday 1 December 2026, 09:00 UTC.
+pub const START: &str = "2026-12-01T09:00:00Z";
+
+/// rapport on built-in settings, an empty store and the clock at [`START`].
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&url, std::time::Duration::from_secs(5), 2)
+            .await
+            .expect("open the store"),
+    );
+    let settings = Arc::new(rapport::config::load_text(None, None).expect("built-in settings"));
+    let clock = Arc::new(TestClock(Mutex::new(START.parse().expect("a time"))));
+    let core = Core {
+        store: store.clone(),
+        settings: settings.clone(),
+        clock: clock.clone(),
+    };
+    let secret = rapport::app::unsubscribe::key(&core).await.expect("the signing key");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("its address").port();
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let state = rapport::web::WebState {
+        core: core.clone(),
+        secret: Arc::new(secret.clone()),
+    };
+    tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        rapport::web::serve(listener, state, &settings.config.http, shutdown)
+            .await
+            .expect("the listener");
+    });
+    TestApp {
+        core,
+        store,
+        clock,
+        port,
+        secret,
+        stop,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// Adds a rep (in Europe/Oslo, digest at 07:00) and the actor acting as them.
+    pub async fn rep(&self, name: &str, email: &str) -> (Rep, Actor) {
+        let manager = Actor::Team { name: "manager".into() };
+        let rep = rapport::app::reps::add(&self.core, &manager, name, email, "Europe/Oslo", 7, "en")
+            .await
+            .expect("a rep");
+        let actor = Actor::Rep {
+            id: rep.id,
+            name: name.to_lowercase(),
+        };
+        (rep, actor)
+    }
+
+    /// One HTTP request to the listener: (status, body).
+    pub async fn request(&self, method: &str, path: &str) -> (u16, String) {
+        let (port, method, path) = (self.port, method.to_string(), path.to_string());
+        tokio::task::spawn_blocking(move || super::http_request(port, &method, &path, ""))
+            .await
+            .expect("the request")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
