@@ -14,16 +14,20 @@ use rapport::domain::prospect::ProspectRef;
 use rapport::domain::sequence::unsubscribe;
 use rapport::store::{NewEnrolment, RepScope};
 
+/// Jane Doe, jane@acme.io.
+fn jane() -> AddProspect {
+    AddProspect {
+        name: "Jane Doe".into(),
+        email: Some("jane@acme.io".into()),
+        ..AddProspect::default()
+    }
+}
+
 #[tokio::test]
 async fn a_one_click_unsubscribe_reaches_the_use_case_and_a_forged_link_does_not() {
     let app = spawn_app().await;
     let (_, ann) = app.rep("Ann", "ann@example.com").await;
-    let jane = AddProspect {
-        name: "Jane Doe".into(),
-        email: Some("jane@acme.io".into()),
-        ..AddProspect::default()
-    };
-    let jane = add(&app.core, &ann, jane).await.expect("Jane").prospect.id;
+    let jane = add(&app.core, &ann, jane()).await.expect("Jane").prospect.id;
     let enrolment = NewEnrolment {
         prospect_id: jane,
         sequence: "intro".into(),
@@ -62,12 +66,7 @@ async fn a_one_click_unsubscribe_reaches_the_use_case_and_a_forged_link_does_not
 async fn a_reminder_comes_due_when_the_clock_is_moved_and_not_before() {
     let app = spawn_app().await;
     let (_, ann) = app.rep("Ann", "ann@example.com").await;
-    let jane = AddProspect {
-        name: "Jane Doe".into(),
-        email: Some("jane@acme.io".into()),
-        ..AddProspect::default()
-    };
-    add(&app.core, &ann, jane).await.expect("Jane");
+    add(&app.core, &ann, jane()).await.expect("Jane");
     let who = ProspectRef::Email("jane@acme.io".into());
     let reminder = tasks::remind(&app.core, &ann, &who, When::In("4h".into()), "send the case study")
         .await

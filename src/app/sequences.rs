@@ -209,6 +209,25 @@ pub async fn preview_subject(core: &Core, actor: &Actor, slug: &str, who: &Prosp
     })
 }
 
+/// The paused mailboxes the actor may see, each with its rep's address.
+pub async fn paused_mailboxes(core: &Core, actor: &Actor) -> AppResult<Vec<(SendingPause, String)>> {
+    let reps = core.store.list_reps().await?;
+    Ok(core
+        .store
+        .sending_pauses()
+        .await?
+        .into_iter()
+        .filter(|p| actor.may_act_for(p.rep_id))
+        .map(|pause| {
+            let email = reps
+                .iter()
+                .find(|r| r.id == pause.rep_id)
+                .map_or_else(|| format!("rep #{}", pause.rep_id), |r| r.email.clone());
+            (pause, email)
+        })
+        .collect())
+}
+
 /// Where the enrolments stand, and which mailboxes are paused (with the rep's address).
 pub struct Standing {
     pub enrolments: Vec<Enrolment>,
@@ -219,21 +238,7 @@ pub struct Standing {
 
 pub async fn standing(core: &Core, actor: &Actor, sequence: Option<&str>) -> AppResult<Standing> {
     let enrolments = core.store.list_enrolments(actor.scope(), sequence).await?;
-    let reps = core.store.list_reps().await?;
-    let pauses = core
-        .store
-        .sending_pauses()
-        .await?
-        .into_iter()
-        .filter(|p| actor.may_act_for(p.rep_id))
-        .map(|pause| {
-            let email = reps
-                .iter()
-                .find(|r| r.id == pause.rep_id)
-                .map_or("?".to_string(), |r| r.email.clone());
-            (pause, email)
-        })
-        .collect();
+    let pauses = paused_mailboxes(core, actor).await?;
     let (sequences, _) = core.settings.load_sequences();
     let steps = sequences.iter().map(|s| (s.slug.clone(), s.steps.len())).collect();
     Ok(Standing {

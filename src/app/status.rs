@@ -24,23 +24,7 @@ pub async fn overview(core: &Core, actor: &Actor) -> AppResult<Overview> {
         true => settings.sending_blockers(),
         false => Vec::new(),
     };
-    let reps = core.store.list_reps().await?;
-    let rep_email = |id| {
-        reps.iter()
-            .find(|r| r.id == id)
-            .map_or_else(|| format!("rep #{id}"), |r| r.email.clone())
-    };
-    let paused = core
-        .store
-        .sending_pauses()
-        .await?
-        .into_iter()
-        .filter(|p| actor.may_act_for(p.rep_id))
-        .map(|p| {
-            let email = rep_email(p.rep_id);
-            (p, email)
-        })
-        .collect();
+    let paused = super::sequences::paused_mailboxes(core, actor).await?;
     let scope = actor.scope();
     Ok(Overview {
         problems: settings.problems(),

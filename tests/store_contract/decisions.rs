@@ -27,14 +27,7 @@ pub async fn rules(store: &dyn Store) {
     assert_eq!(open.len(), 1);
     assert!(store.open_suggestions(RepScope::Rep(bob.id)).await.unwrap().is_empty());
     let id = open[0].id;
-    let move_event = stage_change(
-        jane,
-        Some("prospecting"),
-        "qualification",
-        t0(),
-        Actor::User("ann".into()),
-        None,
-    );
+    let move_event = qualified(jane);
     let approve = SuggestionDecision::Approve {
         by: "ann".into(),
         move_event,

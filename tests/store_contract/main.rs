@@ -123,6 +123,18 @@ fn event(prospect: ProspectId, kind: &str, key: &str, when: DateTime<Utc>) -> Ne
     }
 }
 
+/// Ann moves a prospect from prospecting to qualification, at t0.
+fn qualified(prospect: ProspectId) -> NewEvent {
+    stage_change(
+        prospect,
+        Some("prospecting"),
+        "qualification",
+        t0(),
+        Actor::User("ann".into()),
+        None,
+    )
+}
+
 fn only_event(event: NewEvent) -> MailEffect {
     MailEffect {
         event,

@@ -23,14 +23,7 @@ pub async fn reps_and_forecast_reads(store: &dyn Store) {
 
     let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
     prospect(store, &bob, "Raj Patel", "raj@globex.com").await;
-    let moved = stage_change(
-        jane,
-        Some("prospecting"),
-        "qualification",
-        t0(),
-        Actor::User("ann".into()),
-        None,
-    );
+    let moved = qualified(jane);
     store
         .move_prospect(
             RepScope::Rep(ann.id),
