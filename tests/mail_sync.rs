@@ -612,20 +612,8 @@ fn a_colleague_unsubscribing_on_the_thread_suppresses_the_prospect_too() {
 
 #[test]
 fn an_oauth2_token_logs_in_with_xoauth2_and_is_read_anew_each_time() {
-    use common::http::{Response, Server};
     // The provider's introspection endpoint: only the current token is active.
-    let introspection = Server::start(|request| {
-        let active = request
-            .headers
-            .get("authorization")
-            .is_some_and(|a| a == "Bearer token-2");
-        let body = if active {
-            r#"{"active":"true","username":"ann"}"#
-        } else {
-            r#"{"active":"false"}"#
-        };
-        Response::new(200, body).header("Content-Type", "application/json")
-    });
+    let introspection = common::http::introspection("token-2");
     let server = Dovecot::start_with_oauth2(&format!("http://127.0.0.1:{}/introspect", introspection.port));
     let ws = world(&server);
     let config = ws.path("config/rapport.toml");

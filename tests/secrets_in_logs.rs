@@ -7,7 +7,6 @@
 mod common;
 
 use base64::Engine;
-use common::http::{Response, Server};
 use common::imap::{Dovecot, LOGIN, PASSWORD};
 use common::smtp::SmtpSink;
 use common::{stderr, stdout, Workspace};
@@ -80,18 +79,7 @@ fn the_imap_password_never_reaches_the_log() {
 #[test]
 fn an_oauth2_token_never_reaches_the_log() {
     const TOKEN: &str = "canary-oauth-token-8c1f";
-    let introspection = Server::start(|request| {
-        let active = request
-            .headers
-            .get("authorization")
-            .is_some_and(|a| *a == format!("Bearer {TOKEN}"));
-        let body = if active {
-            r#"{"active":"true","username":"ann"}"#
-        } else {
-            r#"{"active":"false"}"#
-        };
-        Response::new(200, body).header("Content-Type", "application/json")
-    });
+    let introspection = common::http::introspection(TOKEN);
     let server = Dovecot::start_with_oauth2(&format!("http://127.0.0.1:{}/introspect", introspection.port));
     let ws = mail_world(&server, "oauth2_token_env = \"CANARY_TOKEN\"\n");
     let out = ws

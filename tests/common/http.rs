@@ -156,3 +156,18 @@ fn serve(mut stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Request>>) {
         }
     }
 }
+
+/// An OAuth2 provider's token introspection endpoint (RFC 7662) for Dovecot:
+/// only `token` is active, for user `ann`.
+pub fn introspection(token: &str) -> Server {
+    let wanted = format!("Bearer {token}");
+    Server::start(move |request| {
+        let active = request.headers.get("authorization").is_some_and(|a| *a == wanted);
+        let body = if active {
+            r#"{"active":"true","username":"ann"}"#
+        } else {
+            r#"{"active":"false"}"#
+        };
+        Response::new(200, body).header("Content-Type", "application/json")
+    })
+}
