@@ -4,7 +4,9 @@
 //! SQL. The doors (CLI, web, API, webhooks, daemon jobs) parse, call one use
 //! case, and render; the rules are written here once.
 //!
-//! Calls point inward: app → sequences, store, config, domain.
+//! Calls point inward: app uses the features (sequences, rules, digest,
+//! sources), the mail transport, the settings, the store and the domain;
+//! only the doors use app (`cargo test --test layers`).
 
 pub mod digest;
 pub mod mail;

@@ -104,21 +104,20 @@ pub async fn enroll(
     let window = window(core)?;
     let reps = core.store.list_reps().await?;
     let scope = actor.scope();
+    // Everyone of the sequence's pipeline in a stage or with a tag, or those named.
+    let of_pipeline = |stage: Option<&String>, tag: Option<&String>| ProspectFilter {
+        pipeline: Some(sequence.pipeline.clone()),
+        stage: stage.cloned(),
+        tag: tag.cloned(),
+        ..ProspectFilter::default()
+    };
     let candidates: Vec<Prospect> = match whom {
-        Whom::Stage(_) | Whom::Tag(_) => {
-            let (stage, tag) = match whom {
-                Whom::Stage(stage) => (Some(stage.clone()), None),
-                Whom::Tag(tag) => (None, Some(tag.clone())),
-                Whom::Listed(_) => (None, None),
-            };
-            let filter = ProspectFilter {
-                pipeline: Some(sequence.pipeline.clone()),
-                stage,
-                tag,
-                ..ProspectFilter::default()
-            };
-            core.store.list_prospects(scope, &filter).await?
+        Whom::Stage(stage) => {
+            core.store
+                .list_prospects(scope, &of_pipeline(Some(stage), None))
+                .await?
         }
+        Whom::Tag(tag) => core.store.list_prospects(scope, &of_pipeline(None, Some(tag))).await?,
         Whom::Listed(references) => {
             let mut found = Vec::with_capacity(references.len());
             for reference in references {
