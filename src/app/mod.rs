@@ -8,6 +8,7 @@
 //! sources), the mail transport, the settings, the store and the domain;
 //! only the doors use app (`cargo test --test layers`).
 
+pub mod accounts;
 pub mod digest;
 pub mod mail;
 pub mod pipeline;

@@ -30,6 +30,10 @@ pub struct InitArgs {
     /// Language of the rep's digest: en or nb.
     #[arg(long, value_name = "LANG", default_value = "en")]
     pub language: String,
+    /// A file whose first line is the first rep's password (they administer
+    /// the install and sign in to the web board with it; 12+ characters).
+    #[arg(long, value_name = "FILE", requires = "rep_email")]
+    pub password_file: Option<PathBuf>,
 }
 
 pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
@@ -40,6 +44,15 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
         }
         (None, None) => None,
         _ => return Err(input_error("give both --rep-name and --rep-email to create a rep")),
+    };
+    // Read and checked before anything is written, so a bad file changes nothing.
+    let password = match &args.password_file {
+        Some(file) => {
+            let password = super::account_cmd::read_password(file)?;
+            crate::domain::account::check_password(&password).map_err(input_error)?;
+            Some(password)
+        }
+        None => None,
     };
     if !path.exists() {
         write_starter_config(&path)?;
@@ -83,6 +96,10 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
                 "created rep #{} {} <{}> ({}, digest at {:02}:00)",
                 rep.id, rep.name, rep.email, rep.time_zone, rep.digest_hour
             );
+            if let Some(password) = &password {
+                crate::app::accounts::set_password(&core, &operator, Some(&rep.email), password).await?;
+                println!("password of {} set: they can sign in", rep.email);
+            }
         }
         None if reps.is_empty() => return Err(input_error(
             "no rep exists yet: run again with --rep-name NAME --rep-email EMAIL [--tz ZONE] to create the first one",

@@ -2,6 +2,7 @@
 //! This is the binary's edge, so handlers return `anyhow` errors; an
 //! [`InputError`] anywhere in the chain makes the exit code 2.
 
+mod account_cmd;
 mod app;
 mod config_cmd;
 mod daemon_cmd;

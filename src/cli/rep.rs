@@ -1,4 +1,4 @@
-//! `rapport rep`: add and list reps.
+//! `rapport rep`: add and list reps (their accounts: `account_cmd.rs`).
 
 use super::output;
 use super::App;
@@ -10,6 +10,17 @@ pub enum RepCommand {
     Add(AddRep),
     /// List reps.
     List,
+    /// Set a rep's password for the web board (read from a file).
+    Passwd(super::account_cmd::PasswdArgs),
+    /// Give a rep a role: rep, manager or admin.
+    Role(super::account_cmd::RoleArgs),
+    /// Disable a rep: no more signing in, their API tokens revoked; their prospects stay.
+    Disable(super::account_cmd::DisableArgs),
+    /// Each rep's role and whether they can sign in.
+    Accounts,
+    /// API tokens for scripts and other tools.
+    #[command(subcommand)]
+    Token(super::account_cmd::TokenCommand),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +60,11 @@ pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
             }
             println!("created rep #{} {} <{}>", rep.id, rep.name, rep.email);
         }
+        RepCommand::Passwd(args) => return super::account_cmd::passwd(app, args).await,
+        RepCommand::Role(args) => return super::account_cmd::role(app, args).await,
+        RepCommand::Disable(args) => return super::account_cmd::disable(app, args).await,
+        RepCommand::Accounts => return super::account_cmd::accounts_list(app).await,
+        RepCommand::Token(command) => return super::account_cmd::token(app, command).await,
         RepCommand::List => {
             let reps = crate::app::reps::list(&app.core()).await?;
             if app.json {

@@ -1,6 +1,7 @@
 //! The pure core: no IO, no system clock. Everything here is plain data and
 //! functions over it, unit-tested with simulated time.
 
+pub mod account;
 pub mod clock;
 pub mod digest;
 pub mod event;

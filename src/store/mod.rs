@@ -2,6 +2,7 @@
 //! implementation here and a PostgreSQL one can serve the same callers. Every
 //! prospect query takes the rep scope it runs in.
 
+mod accounts;
 mod digests;
 mod events;
 mod forecast;
@@ -16,6 +17,7 @@ mod sources;
 mod sqlite;
 mod tasks;
 
+pub use accounts::AccountStore;
 pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
@@ -149,6 +151,7 @@ pub struct NewEnrolment {
 #[async_trait]
 pub trait Store:
     RepStore
+    + AccountStore
     + ForecastStore
     + SendingStore
     + TaskStore

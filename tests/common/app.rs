@@ -99,7 +99,7 @@ impl TestApp {
             .expect("a rep");
         let actor = Actor::Rep {
             id: rep.id,
-            name: name.to_lowercase(),
+            name: name.to_string(),
         };
         (rep, actor)
     }

@@ -242,3 +242,78 @@ pub async fn scope_holds(store: &dyn Store) {
         .unwrap();
     assert_eq!(still.data.stage, "prospecting");
 }
+
+pub async fn accounts(store: &dyn Store) {
+    use rapport::domain::account::Role;
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let listed = store.accounts().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|a| (a.email.as_str(), a.role)).collect::<Vec<_>>(),
+        [("ann@example.com", Role::Admin), ("bob@example.com", Role::Rep)],
+        "the first rep administers the install"
+    );
+    assert!(listed.iter().all(|a| !a.has_password && a.disabled_at.is_none()));
+    assert!(store.credentials("nobody@example.com").await.unwrap().is_none());
+    store
+        .set_password(bob.id, "$argon2id$v=19$stand-in", t0())
+        .await
+        .unwrap();
+    let bobs = store
+        .credentials("BOB@example.com")
+        .await
+        .unwrap()
+        .expect("by email, any case");
+    assert_eq!(bobs.password_hash.as_deref(), Some("$argon2id$v=19$stand-in"));
+    assert_eq!((bobs.rep_id, bobs.role, bobs.disabled), (bob.id, Role::Rep, false));
+    store.set_role(bob.id, Role::Manager).await.unwrap();
+    assert_eq!(
+        store.credentials("bob@example.com").await.unwrap().unwrap().role,
+        Role::Manager
+    );
+    not_found(store.set_role(9999, Role::Rep).await, "no such rep");
+    not_found(store.set_password(9999, "x", t0()).await, "no such rep");
+
+    let token = store.add_api_token(bob.id, "crm sync", "digest-1", t0()).await.unwrap();
+    assert_eq!(
+        (token.rep_id, token.name.as_str(), token.last_used_at),
+        (bob.id, "crm sync", None)
+    );
+    let twice = store.add_api_token(bob.id, "crm sync", "digest-2", t0()).await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+    store.add_api_token(ann.id, "export", "digest-3", t0()).await.unwrap();
+    assert_eq!(store.api_tokens(Some(bob.id)).await.unwrap().len(), 1);
+    assert_eq!(store.api_tokens(None).await.unwrap().len(), 2);
+    let later = t0() + Duration::hours(1);
+    let owner = store
+        .token_owner("digest-1", later)
+        .await
+        .unwrap()
+        .expect("a live token");
+    assert_eq!(owner.rep_id, bob.id);
+    assert!(store.token_owner("digest-unknown", later).await.unwrap().is_none());
+    assert_eq!(
+        store.api_tokens(Some(bob.id)).await.unwrap()[0].last_used_at,
+        Some(later)
+    );
+    assert!(store.revoke_api_token(bob.id, token.id, later).await.unwrap());
+    assert!(
+        !store.revoke_api_token(bob.id, token.id, later).await.unwrap(),
+        "revoked once"
+    );
+    not_found(
+        store.revoke_api_token(ann.id, token.id, later).await,
+        "another rep's token",
+    );
+    assert!(store.token_owner("digest-1", later).await.unwrap().is_none(), "revoked");
+
+    assert!(store.disable_rep(ann.id, later).await.unwrap());
+    assert!(!store.disable_rep(ann.id, later).await.unwrap(), "disabled once");
+    assert!(store.credentials("ann@example.com").await.unwrap().unwrap().disabled);
+    assert!(
+        store.token_owner("digest-3", later).await.unwrap().is_none(),
+        "a disabled rep's tokens stop"
+    );
+    assert!(store.api_tokens(Some(ann.id)).await.unwrap()[0].revoked_at.is_some());
+    not_found(store.disable_rep(9999, later).await, "no such rep");
+}

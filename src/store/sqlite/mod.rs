@@ -3,6 +3,7 @@
 //! each other (within `busy_timeout`) instead of failing with "database is
 //! locked", and `synchronous=FULL` so a committed event survives power loss.
 
+mod accounts;
 mod batches;
 mod digests;
 mod events;

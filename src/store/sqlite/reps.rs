@@ -7,7 +7,9 @@ impl RepStore for SqliteStore {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep> {
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
-            "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+            // The first rep administers the install.
+            "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at, role) VALUES (?, ?, ?, ?, ?, ?, \
+             CASE WHEN EXISTS (SELECT 1 FROM reps) THEN 'rep' ELSE 'admin' END) \
              RETURNING id, name, email, time_zone, digest_hour, language",
         )
         .bind(&rep.name)

@@ -1,0 +1,164 @@
+//! Reps' accounts: setting a password (hashed with Argon2id), disabling a
+//! rep, roles, and API tokens (32 random bytes shown once, kept as their
+//! SHA-256); checking a password or a token gives the actor it signs in as.
+//! A rep manages their own password and tokens; an admin (acting for the
+//! team) anyone's, and only an admin gives roles and disables reps.
+
+use super::{invalid, reps, Actor, AppError, AppResult, Core};
+use crate::domain::account::{
+    check_password, looks_like_token, token_digest, token_text, Account, ApiToken, Credentials, Role,
+};
+use crate::domain::prospect::Rep;
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// Every rep's account (role, whether a password is set, disabled).
+pub async fn list(core: &Core) -> AppResult<Vec<Account>> {
+    Ok(core.store.accounts().await?)
+}
+
+/// Sets a rep's password: checked for length, hashed with Argon2id (off the
+/// async threads: it is slow on purpose).
+pub async fn set_password(core: &Core, actor: &Actor, rep: Option<&str>, password: &str) -> AppResult<Rep> {
+    // A rep resolves only to themselves; the team (an admin, the operator) to anyone.
+    let rep = reps::resolve(core, actor, rep).await?;
+    check_password(password).map_err(invalid)?;
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("hashing the password stopped: {e}")))?
+    .map_err(|e| AppError::Internal(format!("cannot hash the password: {e}")))?;
+    core.store.set_password(rep.id, &hash, core.clock.now()).await?;
+    Ok(rep)
+}
+
+/// Gives a rep a role; only an admin (or the operator) may.
+pub async fn set_role(core: &Core, actor: &Actor, rep: Option<&str>, role: &str) -> AppResult<Rep> {
+    let role = Role::parse(role).map_err(invalid)?;
+    let rep = reps::resolve(core, actor, rep).await?;
+    if let Actor::Rep { .. } = actor {
+        return Err(invalid("only an admin gives roles"));
+    }
+    core.store.set_role(rep.id, role).await?;
+    Ok(rep)
+}
+
+/// Disables a rep: they sign in no more and their tokens stop working. Their
+/// prospects stay. False when they were disabled already.
+pub async fn disable(core: &Core, actor: &Actor, rep: Option<&str>) -> AppResult<(Rep, bool)> {
+    let rep = reps::resolve(core, actor, rep).await?;
+    if let Actor::Rep { .. } = actor {
+        return Err(invalid("only an admin disables a rep"));
+    }
+    let changed = core.store.disable_rep(rep.id, core.clock.now()).await?;
+    Ok((rep, changed))
+}
+
+/// The actor signing in as `email` with `password`, or `None` (no such rep,
+/// no password set, a wrong one, or a disabled rep: the caller says only
+/// that the email or password is wrong). An unknown email costs the same
+/// hashing as a known one, so timing tells nothing.
+pub async fn sign_in(core: &Core, email: &str, password: &str) -> AppResult<Option<Actor>> {
+    let credentials = core.store.credentials(email).await?;
+    let stored = credentials.as_ref().and_then(|c| c.password_hash.clone());
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || {
+        let phc = stored.as_deref().unwrap_or_else(|| decoy());
+        let verified = PasswordHash::new(phc)
+            .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+            .unwrap_or(false);
+        verified && stored.is_some()
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("checking the password stopped: {e}")))?;
+    Ok(credentials.filter(|c| matches && !c.disabled).map(actor_of))
+}
+
+/// A hash of a random password nobody knows, made once with the same
+/// parameters as real ones: verified when there is no real hash, so an
+/// unknown email takes as long as a wrong password.
+fn decoy() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        let secret = rand::random::<[u8; 32]>();
+        Argon2::default()
+            .hash_password(&secret, &salt)
+            .map(|hash| hash.to_string())
+            .unwrap_or_default()
+    })
+}
+
+/// The actor a signed-in rep acts as: their own prospects, or the team's for a manager or admin.
+fn actor_of(credentials: Credentials) -> Actor {
+    match credentials.role {
+        Role::Rep => Actor::Rep {
+            id: credentials.rep_id,
+            name: credentials.name,
+        },
+        Role::Manager | Role::Admin => Actor::Team { name: credentials.name },
+    }
+}
+
+/// Creates a named API token for a rep: the token's text is returned once
+/// and kept only as its digest.
+pub async fn create_token(core: &Core, actor: &Actor, rep: Option<&str>, name: &str) -> AppResult<(ApiToken, String)> {
+    let name = crate::domain::prospect::required_text("token name", name).map_err(invalid)?;
+    if name.chars().count() > 64 {
+        return Err(invalid("a token name has at most 64 characters"));
+    }
+    // A rep resolves only to themselves; the team (an admin, the operator) to anyone.
+    let rep = reps::resolve(core, actor, rep).await?;
+    let text = token_text(&rand::random::<[u8; 32]>());
+    let token = core
+        .store
+        .add_api_token(rep.id, &name, &token_digest(&text), core.clock.now())
+        .await?;
+    Ok((token, text))
+}
+
+/// A rep's tokens (every rep's for `None` and an operator or admin).
+pub async fn tokens(core: &Core, actor: &Actor, rep: Option<&str>) -> AppResult<Vec<ApiToken>> {
+    match rep {
+        Some(_) => {
+            let rep = reps::resolve(core, actor, rep).await?;
+            Ok(core.store.api_tokens(Some(rep.id)).await?)
+        }
+        None => match actor {
+            Actor::Rep { id, .. } => Ok(core.store.api_tokens(Some(*id)).await?),
+            _ => Ok(core.store.api_tokens(None).await?),
+        },
+    }
+}
+
+/// Revokes a rep's token by its id or name; false when it was revoked already.
+pub async fn revoke_token(core: &Core, actor: &Actor, rep: Option<&str>, token: &str) -> AppResult<(ApiToken, bool)> {
+    // A rep resolves only to themselves; the team (an admin, the operator) to anyone.
+    let rep = reps::resolve(core, actor, rep).await?;
+    let tokens = core.store.api_tokens(Some(rep.id)).await?;
+    let found = tokens
+        .into_iter()
+        .find(|t| t.id.to_string() == token.trim() || t.name == token.trim())
+        .ok_or_else(|| {
+            invalid(format!(
+                "{} has no token '{token}'; see `rapport rep token list --rep {}`",
+                rep.email, rep.email
+            ))
+        })?;
+    let changed = core.store.revoke_api_token(rep.id, found.id, core.clock.now()).await?;
+    Ok((found, changed))
+}
+
+/// The actor an `Authorization: Bearer` token signs in as, if it is live.
+pub async fn bearer(core: &Core, token: &str) -> AppResult<Option<Actor>> {
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    let owner = core.store.token_owner(&token_digest(token), core.clock.now()).await?;
+    Ok(owner.map(actor_of))
+}

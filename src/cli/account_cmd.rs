@@ -1,0 +1,175 @@
+//! `rapport rep passwd | role | disable | accounts | token ...`: reps'
+//! accounts for the web board and the API. Passwords are read from a file
+//! (never from the command line, where `ps` and shell history would show
+//! them); a token is printed once, when it is made.
+
+use super::{input_error, output, App};
+use crate::app::accounts;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {
+    /// The rep (id, email or name).
+    pub rep: String,
+    /// A file holding the new password (its first line; at least 12 characters).
+    #[arg(long, value_name = "FILE")]
+    pub password_file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    /// The rep (id, email or name).
+    pub rep: String,
+    /// rep (their own prospects), manager (the team's) or admin (also reps and settings).
+    pub role: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    /// The rep (id, email or name). Their prospects stay; they sign in no more.
+    pub rep: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make an API token for a rep and print it (once: it is kept only as a digest).
+    Create(TokenCreate),
+    /// List API tokens (names and use, never the tokens).
+    List(TokenList),
+    /// Revoke an API token by its id or name.
+    Revoke(TokenRevoke),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreate {
+    /// The rep (id, email or name).
+    pub rep: String,
+    /// What the token is for, e.g. "crm sync".
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenList {
+    /// Only this rep's tokens.
+    #[arg(long)]
+    pub rep: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenRevoke {
+    /// The rep (id, email or name).
+    pub rep: String,
+    /// The token's id or name.
+    pub token: String,
+}
+
+/// The first line of a password file, without its line ending.
+pub(super) fn read_password(path: &PathBuf) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        input_error(format!(
+            "cannot read the password file {}: {e}; write the password on its first line",
+            path.display()
+        ))
+    })?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+pub async fn passwd(app: &App, args: PasswdArgs) -> anyhow::Result<()> {
+    let password = read_password(&args.password_file)?;
+    let rep = accounts::set_password(&app.core(), &app.actor(), Some(&args.rep), &password).await?;
+    println!("password of {} set", rep.email);
+    Ok(())
+}
+
+pub async fn role(app: &App, args: RoleArgs) -> anyhow::Result<()> {
+    let rep = accounts::set_role(&app.core(), &app.actor(), Some(&args.rep), &args.role).await?;
+    println!("{} is now {}", rep.email, args.role.trim().to_ascii_lowercase());
+    Ok(())
+}
+
+pub async fn disable(app: &App, args: DisableArgs) -> anyhow::Result<()> {
+    let (rep, changed) = accounts::disable(&app.core(), &app.actor(), Some(&args.rep)).await?;
+    match changed {
+        true => println!(
+            "{} is disabled: signing in and their API tokens no longer work",
+            rep.email
+        ),
+        false => println!("{} was disabled already", rep.email),
+    }
+    Ok(())
+}
+
+pub async fn accounts_list(app: &App) -> anyhow::Result<()> {
+    let accounts = accounts::list(&app.core()).await?;
+    if app.json {
+        return output::json(&accounts);
+    }
+    let zone = app.zone(None).await?;
+    let rows: Vec<Vec<String>> = accounts
+        .iter()
+        .map(|a| {
+            vec![
+                a.rep_id.to_string(),
+                a.email.clone(),
+                a.role.as_str().into(),
+                match (a.disabled_at, a.has_password) {
+                    (Some(at), _) => format!("disabled {}", output::at(at, zone)),
+                    (None, true) => "can sign in".into(),
+                    (None, false) => "no password yet (`rapport rep passwd`)".into(),
+                },
+            ]
+        })
+        .collect();
+    output::table(&["ID", "EMAIL", "ROLE", "SIGN-IN"], &rows);
+    Ok(())
+}
+
+pub async fn token(app: &App, command: TokenCommand) -> anyhow::Result<()> {
+    let (core, actor) = (app.core(), app.actor());
+    match command {
+        TokenCommand::Create(args) => {
+            let (token, text) = accounts::create_token(&core, &actor, Some(&args.rep), &args.name).await?;
+            if app.json {
+                return output::json(&serde_json::json!({ "token": text, "id": token.id, "name": token.name }));
+            }
+            println!("{text}");
+            eprintln!(
+                "token #{} '{}': copy it now, it is not shown again; use it as `Authorization: Bearer TOKEN`",
+                token.id, token.name
+            );
+        }
+        TokenCommand::List(args) => {
+            let tokens = accounts::tokens(&core, &actor, args.rep.as_deref()).await?;
+            if app.json {
+                return output::json(&tokens);
+            }
+            let zone = app.zone(None).await?;
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or("-".into(), |t| output::at(t, zone));
+            let rows: Vec<Vec<String>> = tokens
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.id.to_string(),
+                        format!("rep #{}", t.rep_id),
+                        t.name.clone(),
+                        output::at(t.created_at, zone),
+                        when(t.last_used_at),
+                        t.revoked_at
+                            .map_or("live".into(), |at| format!("revoked {}", output::at(at, zone))),
+                    ]
+                })
+                .collect();
+            output::table(&["ID", "REP", "NAME", "CREATED", "LAST USED", "STATE"], &rows);
+        }
+        TokenCommand::Revoke(args) => {
+            let (token, changed) = accounts::revoke_token(&core, &actor, Some(&args.rep), &args.token).await?;
+            match changed {
+                true => println!("token #{} '{}' revoked", token.id, token.name),
+                false => println!("token #{} '{}' was revoked already", token.id, token.name),
+            }
+        }
+    }
+    Ok(())
+}

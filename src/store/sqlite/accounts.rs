@@ -1,0 +1,217 @@
+//! Reps' accounts and API tokens in SQLite.
+
+use super::{db, parse_ts, ts};
+use crate::domain::account::{Account, ApiToken, Credentials, Role};
+use crate::domain::prospect::RepId;
+use crate::store::{AccountStore, SqliteStore, StoreError, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::Row;
+
+const TOKEN_COLUMNS: &str = "id, rep_id, name, created_at, last_used_at, revoked_at";
+
+fn role_of(row: &SqliteRow) -> StoreResult<Role> {
+    Role::parse(row.get("role")).map_err(StoreError::Corrupt)
+}
+
+fn time_of(row: &SqliteRow, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+    row.get::<Option<String>, _>(column)
+        .as_deref()
+        .map(parse_ts)
+        .transpose()
+}
+
+fn token_from_row(row: &SqliteRow) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: row.get("id"),
+        rep_id: row.get("rep_id"),
+        name: row.get("name"),
+        created_at: parse_ts(row.get("created_at"))?,
+        last_used_at: time_of(row, "last_used_at")?,
+        revoked_at: time_of(row, "revoked_at")?,
+    })
+}
+
+fn credentials_from_row(row: &SqliteRow) -> StoreResult<Credentials> {
+    Ok(Credentials {
+        rep_id: row.get("id"),
+        name: row.get("name"),
+        role: role_of(row)?,
+        password_hash: row.get("password_hash"),
+        disabled: row.get::<Option<String>, _>("disabled_at").is_some(),
+    })
+}
+
+#[async_trait]
+impl AccountStore for SqliteStore {
+    async fn accounts(&self) -> StoreResult<Vec<Account>> {
+        let rows = sqlx::query(
+            "SELECT id, name, email, role, password_hash IS NOT NULL AS has_password, password_changed_at, \
+             disabled_at FROM reps ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list accounts"))?;
+        rows.iter()
+            .map(|row| {
+                Ok(Account {
+                    rep_id: row.get("id"),
+                    name: row.get("name"),
+                    email: row.get("email"),
+                    role: role_of(row)?,
+                    has_password: row.get("has_password"),
+                    password_changed_at: time_of(row, "password_changed_at")?,
+                    disabled_at: time_of(row, "disabled_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_role(&self, rep: RepId, role: Role) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE reps SET role = ? WHERE id = ?")
+            .bind(role.as_str())
+            .bind(rep)
+            .execute(self.pool())
+            .await
+            .map_err(db("set a rep's role"))?;
+        match done.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`"))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn set_password(&self, rep: RepId, password_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE reps SET password_hash = ?, password_changed_at = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(ts(now))
+            .bind(rep)
+            .execute(self.pool())
+            .await
+            .map_err(db("set a rep's password"))?;
+        match done.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`"))),
+            _ => Ok(()),
+        }
+    }
+
+    async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
+        let row =
+            sqlx::query("SELECT id, name, role, password_hash, disabled_at FROM reps WHERE email = ? COLLATE NOCASE")
+                .bind(email.trim())
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("read a rep's credentials"))?;
+        row.as_ref().map(credentials_from_row).transpose()
+    }
+
+    async fn disable_rep(&self, rep: RepId, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let exists: Option<Option<String>> = sqlx::query_scalar("SELECT disabled_at FROM reps WHERE id = ?")
+            .bind(rep)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db("disable a rep"))?;
+        let Some(disabled_at) = exists else {
+            return Err(StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`")));
+        };
+        if disabled_at.is_some() {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE reps SET disabled_at = ? WHERE id = ?")
+            .bind(ts(now))
+            .bind(rep)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("disable a rep"))?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE rep_id = ? AND revoked_at IS NULL")
+            .bind(ts(now))
+            .bind(rep)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("revoke a disabled rep's tokens"))?;
+        tx.commit().await.map_err(db("disable a rep"))?;
+        Ok(true)
+    }
+
+    async fn add_api_token(&self, rep: RepId, name: &str, digest: &str, now: DateTime<Utc>) -> StoreResult<ApiToken> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO api_tokens (rep_id, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING {TOKEN_COLUMNS}"
+        ))
+        .bind(rep)
+        .bind(name)
+        .bind(digest)
+        .bind(ts(now))
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+                "rep #{rep} has a token named '{name}' already; revoke it or choose another name"
+            )),
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`"))
+            }
+            _ => StoreError::Database {
+                action: "add an API token",
+                source: e,
+            },
+        })?;
+        token_from_row(&row)
+    }
+
+    async fn api_tokens(&self, rep: Option<RepId>) -> StoreResult<Vec<ApiToken>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE ?1 IS NULL OR rep_id = ?1 ORDER BY id"
+        ))
+        .bind(rep)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db("list API tokens"))?;
+        rows.iter().map(token_from_row).collect()
+    }
+
+    async fn revoke_api_token(&self, rep: RepId, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let revoked_at: Option<Option<String>> =
+            sqlx::query_scalar("SELECT revoked_at FROM api_tokens WHERE id = ? AND rep_id = ?")
+                .bind(id)
+                .bind(rep)
+                .fetch_optional(self.pool())
+                .await
+                .map_err(db("revoke an API token"))?;
+        match revoked_at {
+            None => Err(StoreError::NotFound(format!(
+                "rep #{rep} has no token #{id}; see `rapport rep token list`"
+            ))),
+            Some(Some(_)) => Ok(false),
+            Some(None) => {
+                sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                    .bind(ts(now))
+                    .bind(id)
+                    .execute(self.pool())
+                    .await
+                    .map_err(db("revoke an API token"))?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn token_owner(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<Option<Credentials>> {
+        let row = sqlx::query(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL \
+             AND rep_id IN (SELECT id FROM reps WHERE disabled_at IS NULL) RETURNING rep_id",
+        )
+        .bind(ts(now))
+        .bind(digest)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("check an API token"))?;
+        let Some(row) = row else { return Ok(None) };
+        let rep: RepId = row.get("rep_id");
+        let owner = sqlx::query("SELECT id, name, role, password_hash, disabled_at FROM reps WHERE id = ?")
+            .bind(rep)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db("check an API token"))?;
+        owner.as_ref().map(credentials_from_row).transpose()
+    }
+}

@@ -1,0 +1,161 @@
+//! Reps' accounts: passwords set from a file and kept as Argon2id hashes,
+//! roles, disabling, and API tokens shown once and kept as digests; signing
+//! in with a password or a token gives the actor with the right scope.
+
+mod common;
+
+use common::app::spawn_app;
+use common::{stderr, Workspace};
+use rapport::app::{accounts, Actor};
+
+#[tokio::test]
+async fn a_password_signs_in_as_the_rep_and_nothing_else_does() {
+    let app = spawn_app().await;
+    let (admin, _) = app.rep("Ann", "ann@example.com").await;
+    let (bob, as_bob) = app.rep("Bob", "bob@example.com").await;
+    let operator = Actor::Team { name: "ops".into() };
+    let refused = accounts::set_password(&app.core, &operator, Some("bob@example.com"), "too short").await;
+    assert!(format!("{}", refused.unwrap_err()).contains("at least 12"));
+    accounts::set_password(&app.core, &operator, Some("bob@example.com"), "correct horse battery")
+        .await
+        .expect("a password");
+    let stored = app.store.credentials("bob@example.com").await.unwrap().unwrap();
+    let hash = stored.password_hash.expect("a hash");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(!hash.contains("correct horse"));
+
+    let signed_in = accounts::sign_in(&app.core, "Bob@Example.com", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(signed_in, Some(as_bob.clone()), "a rep acts for their own prospects");
+    for (email, password) in [
+        ("bob@example.com", "correct horse batterY"),
+        ("nobody@example.com", "correct horse battery"),
+        ("ann@example.com", "correct horse battery"),
+    ] {
+        let actor = accounts::sign_in(&app.core, email, password).await.unwrap();
+        assert_eq!(actor, None, "{email} / {password}");
+    }
+    // A rep manages only their own account; the admin anyone's.
+    let not_theirs = accounts::set_password(&app.core, &as_bob, Some("ann@example.com"), "another long secret").await;
+    assert!(not_theirs.is_err());
+    accounts::set_password(&app.core, &operator, Some("ann@example.com"), "admin passphrase here")
+        .await
+        .unwrap();
+    let as_admin = accounts::sign_in(&app.core, "ann@example.com", "admin passphrase here")
+        .await
+        .unwrap();
+    assert_eq!(
+        as_admin,
+        Some(Actor::Team { name: "Ann".into() }),
+        "an admin acts for the team"
+    );
+    assert_eq!(admin.id + 1, bob.id);
+
+    accounts::disable(&app.core, &operator, Some("bob@example.com"))
+        .await
+        .unwrap();
+    let disabled = accounts::sign_in(&app.core, "bob@example.com", "correct horse battery")
+        .await
+        .unwrap();
+    assert_eq!(disabled, None, "a disabled rep signs in no more");
+}
+
+#[tokio::test]
+async fn a_token_is_shown_once_kept_as_a_digest_and_stops_when_revoked() {
+    let app = spawn_app().await;
+    app.rep("Ann", "ann@example.com").await;
+    let (_, as_bob) = app.rep("Bob", "bob@example.com").await;
+    let (token, text) = accounts::create_token(&app.core, &as_bob, None, "crm sync")
+        .await
+        .unwrap();
+    assert!(text.starts_with("rapport_") && text.len() == 72, "{text}");
+    assert_eq!(accounts::bearer(&app.core, &text).await.unwrap(), Some(as_bob.clone()));
+    assert_eq!(accounts::bearer(&app.core, "rapport_nonsense").await.unwrap(), None);
+    let listed = accounts::tokens(&app.core, &as_bob, None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].last_used_at.is_some(), "its use is noted");
+    let not_theirs = accounts::create_token(&app.core, &as_bob, Some("ann@example.com"), "x").await;
+    assert!(not_theirs.is_err(), "a rep makes tokens for themselves only");
+    let (revoked, changed) = accounts::revoke_token(&app.core, &as_bob, None, "crm sync")
+        .await
+        .unwrap();
+    assert!(changed && revoked.id == token.id);
+    assert_eq!(accounts::bearer(&app.core, &text).await.unwrap(), None);
+}
+
+#[test]
+fn accounts_from_the_command_line() {
+    let ws = Workspace::with_rep();
+    ws.ok(&["rep", "add", "--name", "Bob Rep", "--email", "bob@example.com"]);
+    ws.write("short.txt", "hunter2\n");
+    let out = ws.run(&["rep", "passwd", "bob@example.com", "--password-file", "short.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("at least 12"), "{}", stderr(&out));
+    let out = ws.run(&["rep", "passwd", "bob@example.com", "--password-file", "missing.txt"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.txt"), "{}", stderr(&out));
+    ws.write("good.txt", "correct horse battery\n");
+    let out = ws
+        .command()
+        .env("RUST_LOG", "trace")
+        .args(["rep", "passwd", "bob@example.com", "--password-file", "good.txt"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = format!("{}{}", common::stdout(&out), stderr(&out));
+    assert!(
+        !printed.contains("correct horse"),
+        "the password reaches no output, not even trace logs"
+    );
+    ws.ok(&["rep", "role", "bob@example.com", "manager"]);
+    let accounts = ws.json(&["rep", "accounts"]);
+    assert_eq!(accounts[0]["role"], "admin", "the first rep: {accounts}");
+    assert_eq!(accounts[1]["role"], "manager");
+    assert_eq!(accounts[1]["has_password"], true);
+
+    let token = ws.ok(&["rep", "token", "create", "bob@example.com", "--name", "crm sync"]);
+    let token = token.trim();
+    assert!(token.starts_with("rapport_"), "{token}");
+    let listed = ws.json(&["rep", "token", "list"]);
+    assert_eq!(listed[0]["name"], "crm sync");
+    assert!(!listed.to_string().contains(token), "the token is never shown again");
+    let database = std::fs::read(ws.path("data/rapport.db")).unwrap();
+    let held = database.windows(token.len()).any(|w| w == token.as_bytes());
+    assert!(!held, "only the token's digest is stored");
+    assert!(ws
+        .ok(&["rep", "token", "revoke", "bob@example.com", "crm sync"])
+        .contains("revoked"));
+    assert!(ws.ok(&["rep", "disable", "bob@example.com"]).contains("disabled"));
+    assert!(ws.json(&["rep", "accounts"])[1]["disabled_at"].is_string());
+}
+
+#[test]
+fn init_makes_the_first_rep_an_admin_who_can_sign_in() {
+    let ws = Workspace::new();
+    ws.write("pw.txt", "short\n");
+    let init = |file: &str| {
+        ws.run(&[
+            "init",
+            "--rep-name",
+            "Ann Rep",
+            "--rep-email",
+            "ann@example.com",
+            "--password-file",
+            file,
+        ])
+    };
+    let out = init("pw.txt");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("at least 12"), "{}", stderr(&out));
+    assert!(
+        !ws.path("config/rapport.toml").exists(),
+        "a bad password file changes nothing"
+    );
+    ws.write("pw.txt", "a long admin passphrase\n");
+    let out = init("pw.txt");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let accounts = ws.json(&["rep", "accounts"]);
+    assert_eq!(accounts[0]["role"], "admin", "{accounts}");
+    assert_eq!(accounts[0]["has_password"], true);
+}
