@@ -84,6 +84,71 @@ async fn a_token_is_shown_once_kept_as_a_digest_and_stops_when_revoked() {
     assert_eq!(accounts::bearer(&app.core, &text).await.unwrap(), None);
 }
 
+#[tokio::test]
+async fn a_session_lives_while_used_and_ends_idle_at_logout_or_with_a_new_password() {
+    use chrono::Duration;
+    let app = spawn_app().await;
+    app.rep("Ann", "ann@example.com").await;
+    let (_, as_bob) = app.rep("Bob", "bob@example.com").await;
+    let operator = Actor::Team { name: "ops".into() };
+    accounts::set_password(&app.core, &operator, Some("bob@example.com"), "correct horse battery")
+        .await
+        .unwrap();
+    let wrong = accounts::log_in(&app.core, "bob@example.com", "wrong horse battery")
+        .await
+        .unwrap();
+    assert!(wrong.is_none());
+    let started = accounts::log_in(&app.core, "bob@example.com", "correct horse battery")
+        .await
+        .unwrap()
+        .expect("signed in");
+    assert_eq!(started.actor, as_bob);
+    assert_eq!(started.cookie.len(), 64, "32 random bytes");
+    let again = accounts::log_in(&app.core, "bob@example.com", "correct horse battery")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(again.cookie, started.cookie, "a new id at every sign-in");
+    let (actor, csrf) = accounts::session(&app.core, &started.cookie)
+        .await
+        .unwrap()
+        .expect("live");
+    assert_eq!((actor, csrf), (as_bob.clone(), started.csrf_token.clone()));
+    assert!(accounts::session(&app.core, "not-a-session").await.unwrap().is_none());
+
+    // Used within the idle time it lives on; left idle longer, it ends (12 h by default).
+    app.clock.advance(Duration::hours(11));
+    assert!(accounts::session(&app.core, &started.cookie).await.unwrap().is_some());
+    app.clock.advance(Duration::hours(11));
+    assert!(accounts::session(&app.core, &started.cookie).await.unwrap().is_some());
+    app.clock.advance(Duration::hours(13));
+    assert!(
+        accounts::session(&app.core, &started.cookie).await.unwrap().is_none(),
+        "idle"
+    );
+
+    let third = accounts::log_in(&app.core, "bob@example.com", "correct horse battery")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(accounts::log_out(&app.core, &third.cookie).await.unwrap());
+    assert!(
+        accounts::session(&app.core, &third.cookie).await.unwrap().is_none(),
+        "logged out"
+    );
+    let fourth = accounts::log_in(&app.core, "bob@example.com", "correct horse battery")
+        .await
+        .unwrap()
+        .unwrap();
+    accounts::set_password(&app.core, &as_bob, None, "a brand new passphrase")
+        .await
+        .unwrap();
+    assert!(
+        accounts::session(&app.core, &fourth.cookie).await.unwrap().is_none(),
+        "a new password ends it"
+    );
+}
+
 #[test]
 fn accounts_from_the_command_line() {
     let ws = Workspace::with_rep();

@@ -64,6 +64,11 @@ pub async fn disable(core: &Core, actor: &Actor, rep: Option<&str>) -> AppResult
 /// that the email or password is wrong). An unknown email costs the same
 /// hashing as a known one, so timing tells nothing.
 pub async fn sign_in(core: &Core, email: &str, password: &str) -> AppResult<Option<Actor>> {
+    Ok(verify(core, email, password).await?.map(actor_of))
+}
+
+/// The rep's credentials when `password` is theirs and they may sign in.
+async fn verify(core: &Core, email: &str, password: &str) -> AppResult<Option<Credentials>> {
     let credentials = core.store.credentials(email).await?;
     let stored = credentials.as_ref().and_then(|c| c.password_hash.clone());
     let password = password.to_string();
@@ -76,7 +81,65 @@ pub async fn sign_in(core: &Core, email: &str, password: &str) -> AppResult<Opti
     })
     .await
     .map_err(|e| AppError::Internal(format!("checking the password stopped: {e}")))?;
-    Ok(credentials.filter(|c| matches && !c.disabled).map(actor_of))
+    Ok(credentials.filter(|c| matches && !c.disabled))
+}
+
+/// A session just started: the cookie's value (32 random bytes, kept
+/// server-side only as a digest), the token its forms carry, and who it is.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub cookie: String,
+    pub csrf_token: String,
+    pub actor: Actor,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A session for `email` if `password` is theirs: a new id each time, so a
+/// session id planted before signing in is worth nothing after.
+pub async fn log_in(core: &Core, email: &str, password: &str) -> AppResult<Option<Started>> {
+    let Some(credentials) = verify(core, email, password).await? else {
+        return Ok(None);
+    };
+    let http = &core.settings.config.http;
+    let now = core.clock.now();
+    let expires_at = now + chrono::Duration::hours(http.session_max_hours as i64);
+    let idle_until = now + chrono::Duration::minutes(http.session_idle_minutes as i64);
+    let cookie = hex::encode(rand::random::<[u8; 32]>());
+    let csrf_token = hex::encode(rand::random::<[u8; 32]>());
+    core.store
+        .start_session(
+            credentials.rep_id,
+            &token_digest(&cookie),
+            &csrf_token,
+            now,
+            idle_until,
+            expires_at,
+        )
+        .await?;
+    Ok(Some(Started {
+        cookie,
+        csrf_token,
+        actor: actor_of(credentials),
+        expires_at,
+    }))
+}
+
+/// The actor of a live session and its forms' token, keeping it alive; `None`
+/// when the session ended (idle, past its end, logged out, password changed,
+/// rep disabled) or never was.
+pub async fn session(core: &Core, cookie: &str) -> AppResult<Option<(Actor, String)>> {
+    if cookie.len() != 64 || !cookie.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let now = core.clock.now();
+    let idle_until = now + chrono::Duration::minutes(core.settings.config.http.session_idle_minutes as i64);
+    let session = core.store.session(&token_digest(cookie), now, idle_until).await?;
+    Ok(session.map(|s| (actor_of(s.credentials), s.csrf_token)))
+}
+
+/// Ends a session (logout); false when there was none.
+pub async fn log_out(core: &Core, cookie: &str) -> AppResult<bool> {
+    Ok(core.store.end_session(&token_digest(cookie)).await?)
 }
 
 /// A hash of a random password nobody knows, made once with the same

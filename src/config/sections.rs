@@ -204,6 +204,10 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Unsubscribe links that do not verify one client address may send per minute.
     pub unsubscribe_per_minute: u32,
+    /// A signed-in session ends after this long without a request.
+    pub session_idle_minutes: u64,
+    /// ...and this long after signing in, however busy.
+    pub session_max_hours: u64,
 }
 
 impl Default for HttpConfig {
@@ -218,6 +222,8 @@ impl Default for HttpConfig {
             connection_max_secs: 120,
             max_body_bytes: 16 * 1024,
             unsubscribe_per_minute: 30,
+            session_idle_minutes: 12 * 60,
+            session_max_hours: 7 * 24,
         }
     }
 }

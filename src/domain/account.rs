@@ -30,6 +30,15 @@ pub struct Credentials {
     pub disabled: bool,
 }
 
+/// A signed-in session as the store holds it (its id only as a digest).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub credentials: Credentials,
+    /// The token every form of this session carries (CSRF).
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// An API token as shown: its name and use, never its text or digest.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApiToken {

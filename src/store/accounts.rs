@@ -3,7 +3,7 @@
 //! cases change them.
 
 use super::StoreResult;
-use crate::domain::account::{Account, ApiToken, Credentials, Role};
+use crate::domain::account::{Account, ApiToken, Credentials, Role, Session};
 use crate::domain::prospect::RepId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -28,4 +28,26 @@ pub trait AccountStore: Send + Sync {
     /// The rep a token digest belongs to, if the token is live and the rep
     /// enabled, noting its use.
     async fn token_owner(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<Option<Credentials>>;
+    /// Starts a session (its id's digest) for a rep, ending at `expires_at`
+    /// or when idle past `idle_until`.
+    #[allow(clippy::too_many_arguments)]
+    async fn start_session(
+        &self,
+        rep: RepId,
+        digest: &str,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        idle_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A live session (not idle past its time, not past its end, its rep
+    /// enabled), kept alive until `idle_until`; an ended one is removed.
+    async fn session(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+        idle_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>>;
+    /// Ends a session (logout); false when there was none.
+    async fn end_session(&self, digest: &str) -> StoreResult<bool>;
 }

@@ -307,7 +307,66 @@ pub async fn accounts(store: &dyn Store) {
     );
     assert!(store.token_owner("digest-1", later).await.unwrap().is_none(), "revoked");
 
+    // Sessions: kept alive by use, ended idle, at their end, at logout, by a new password.
+    let end = later + Duration::days(7);
+    store
+        .start_session(bob.id, "s1", "csrf-1", later, later + Duration::hours(1), end)
+        .await
+        .unwrap();
+    let live = store
+        .session("s1", later + Duration::minutes(50), later + Duration::hours(2))
+        .await
+        .unwrap();
+    let live = live.expect("a live session");
+    assert_eq!(
+        (live.credentials.rep_id, live.csrf_token.as_str(), live.expires_at),
+        (bob.id, "csrf-1", end)
+    );
+    let kept = store
+        .session("s1", later + Duration::minutes(110), later + Duration::hours(3))
+        .await
+        .unwrap();
+    assert!(kept.is_some(), "each use keeps it alive");
+    let idle = store
+        .session("s1", later + Duration::hours(4), later + Duration::hours(5))
+        .await
+        .unwrap();
+    assert!(idle.is_none(), "idle past its time");
+    assert!(!store.end_session("s1").await.unwrap(), "an ended session is gone");
+    store
+        .start_session(bob.id, "s2", "csrf-2", later, end, later + Duration::hours(2))
+        .await
+        .unwrap();
+    let past = store.session("s2", later + Duration::hours(3), end).await.unwrap();
+    assert!(past.is_none(), "past its absolute end");
+    store
+        .start_session(bob.id, "s3", "csrf-3", later, end, end)
+        .await
+        .unwrap();
+    assert!(store.end_session("s3").await.unwrap());
+    assert!(store.session("s3", later, end).await.unwrap().is_none(), "logged out");
+    store
+        .start_session(bob.id, "s4", "csrf-4", later, end, end)
+        .await
+        .unwrap();
+    store
+        .set_password(bob.id, "$argon2id$v=19$another", later)
+        .await
+        .unwrap();
+    assert!(
+        store.session("s4", later, end).await.unwrap().is_none(),
+        "a new password ends it"
+    );
+    store
+        .start_session(ann.id, "s5", "csrf-5", later, end, end)
+        .await
+        .unwrap();
+
     assert!(store.disable_rep(ann.id, later).await.unwrap());
+    assert!(
+        store.session("s5", later, end).await.unwrap().is_none(),
+        "disabling ends it"
+    );
     assert!(!store.disable_rep(ann.id, later).await.unwrap(), "disabled once");
     assert!(store.credentials("ann@example.com").await.unwrap().unwrap().disabled);
     assert!(

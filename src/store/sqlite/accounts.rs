@@ -1,7 +1,7 @@
 //! Reps' accounts and API tokens in SQLite.
 
 use super::{db, parse_ts, ts};
-use crate::domain::account::{Account, ApiToken, Credentials, Role};
+use crate::domain::account::{Account, ApiToken, Credentials, Role, Session};
 use crate::domain::prospect::RepId;
 use crate::store::{AccountStore, SqliteStore, StoreError, StoreResult};
 use async_trait::async_trait;
@@ -82,17 +82,24 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_password(&self, rep: RepId, password_hash: &str, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query("UPDATE reps SET password_hash = ?, password_changed_at = ? WHERE id = ?")
             .bind(password_hash)
             .bind(ts(now))
             .bind(rep)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(db("set a rep's password"))?;
-        match done.rows_affected() {
-            0 => Err(StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`"))),
-            _ => Ok(()),
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no rep #{rep}; see `rapport rep list`")));
         }
+        // A new password ends every session signed in with the old one.
+        sqlx::query("DELETE FROM sessions WHERE rep_id = ?")
+            .bind(rep)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("end a rep's sessions"))?;
+        tx.commit().await.map_err(db("set a rep's password"))
     }
 
     async fn credentials(&self, email: &str) -> StoreResult<Option<Credentials>> {
@@ -130,6 +137,11 @@ impl AccountStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db("revoke a disabled rep's tokens"))?;
+        sqlx::query("DELETE FROM sessions WHERE rep_id = ?")
+            .bind(rep)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("end a disabled rep's sessions"))?;
         tx.commit().await.map_err(db("disable a rep"))?;
         Ok(true)
     }
@@ -213,5 +225,76 @@ impl AccountStore for SqliteStore {
             .await
             .map_err(db("check an API token"))?;
         owner.as_ref().map(credentials_from_row).transpose()
+    }
+
+    async fn start_session(
+        &self,
+        rep: RepId,
+        digest: &str,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+        idle_until: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, rep_id, csrf_token, created_at, last_seen_at, idle_until, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(digest)
+        .bind(rep)
+        .bind(csrf_token)
+        .bind(ts(now))
+        .bind(ts(now))
+        .bind(ts(idle_until.min(expires_at)))
+        .bind(ts(expires_at))
+        .execute(self.pool())
+        .await
+        .map_err(db("start a session"))?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        digest: &str,
+        now: DateTime<Utc>,
+        idle_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT r.id, r.name, r.role, r.password_hash, r.disabled_at, s.csrf_token, s.idle_until, s.expires_at \
+             FROM sessions s JOIN reps r ON r.id = s.rep_id WHERE s.id_hash = ?",
+        )
+        .bind(digest)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db("read a session"))?;
+        let Some(row) = row else { return Ok(None) };
+        let credentials = credentials_from_row(&row)?;
+        let expires_at = parse_ts(row.get("expires_at"))?;
+        let live = parse_ts(row.get("idle_until"))? > now && expires_at > now && !credentials.disabled;
+        if !live {
+            self.end_session(digest).await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE sessions SET last_seen_at = ?, idle_until = ? WHERE id_hash = ?")
+            .bind(ts(now))
+            .bind(ts(idle_until.min(expires_at)))
+            .bind(digest)
+            .execute(self.pool())
+            .await
+            .map_err(db("keep a session alive"))?;
+        Ok(Some(Session {
+            credentials,
+            csrf_token: row.get("csrf_token"),
+            expires_at,
+        }))
+    }
+
+    async fn end_session(&self, digest: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+            .bind(digest)
+            .execute(self.pool())
+            .await
+            .map_err(db("end a session"))?;
+        Ok(done.rows_affected() > 0)
     }
 }
