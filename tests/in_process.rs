@@ -89,3 +89,28 @@ async fn a_reminder_comes_due_when_the_clock_is_moved_and_not_before() {
         due[0].task
     );
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let big = "x".repeat(64 * 1024);
+    for (method, path, body, status) in [
+        ("GET", "/health", "", 200),
+        ("GET", "/u/1.00", "", 404),
+        ("GET", "/no-such-page", "", 404),
+        ("POST", "/u/1.00", big.as_str(), 413),
+    ] {
+        let (got, head, _) = app.exchange(method, path, body).await;
+        assert_eq!(got, status, "{method} {path}");
+        for header in [
+            "content-security-policy: default-src 'self'; script-src 'self';",
+            "frame-ancestors 'none'",
+            "x-content-type-options: nosniff",
+            "referrer-policy: no-referrer",
+            "x-frame-options: deny",
+        ] {
+            assert!(head.contains(header), "{method} {path} lacks {header}:\n{head}");
+        }
+        assert!(!head.contains("unsafe-inline"), "{head}");
+    }
+}

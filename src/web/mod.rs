@@ -4,6 +4,7 @@
 //! previews fetch links without anyone clicking. `serve.rs` bounds the
 //! connections, `limits.rs` each request.
 
+mod headers;
 mod limits;
 mod serve;
 
@@ -37,6 +38,8 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
             limits::RequestLimits::from_config(http),
             limits::bound_request,
         ))
+        // Outermost, so refusals by the limits above carry the headers too.
+        .layer(middleware::from_fn(headers::secure))
         .with_state(state)
 }
 

@@ -113,6 +113,30 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// One raw HTTP request with `body`: (status, the response's header
+    /// lines lower-cased, body).
+    pub async fn exchange(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.expect("send");
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        let response = String::from_utf8_lossy(&response).into_owned();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, head.to_ascii_lowercase(), body.to_string())
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
