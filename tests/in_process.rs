@@ -43,18 +43,18 @@ async fn a_one_click_unsubscribe_reaches_the_use_case_and_a_forged_link_does_not
     let token = unsubscribe::token(&app.secret, enrolment);
 
     let forged = format!("{}.{}", enrolment + 1, &token[token.find('.').unwrap() + 1..]);
-    let (status, _) = app.request("POST", &format!("/u/{forged}")).await;
+    let (status, _, _) = app.exchange("POST", &format!("/u/{forged}"), "").await;
     assert_eq!(status, 404, "a link for another enrolment with this one's MAC");
     assert!(!app.store.is_suppressed("jane@acme.io").await.unwrap());
 
-    let (status, page) = app.request("GET", &format!("/u/{token}")).await;
+    let (status, _, page) = app.exchange("GET", &format!("/u/{token}"), "").await;
     assert_eq!(status, 200);
     assert!(page.contains("Stop receiving these emails?"), "{page}");
     assert!(
         !app.store.is_suppressed("jane@acme.io").await.unwrap(),
         "asking changes nothing"
     );
-    let (status, page) = app.request("POST", &format!("/u/{token}")).await;
+    let (status, _, page) = app.exchange("POST", &format!("/u/{token}"), "").await;
     assert_eq!(status, 200, "{page}");
     assert!(app.store.is_suppressed("jane@acme.io").await.unwrap());
     assert!(app.store.running_sequences_of(&[jane]).await.unwrap().is_empty());

@@ -104,17 +104,7 @@ impl TestApp {
         (rep, actor)
     }
 
-    /// One HTTP request to the listener: (status, body).
-    pub async fn request(&self, method: &str, path: &str) -> (u16, String) {
-        let (port, method, path) = (self.port, method.to_string(), path.to_string());
-        tokio::task::spawn_blocking(move || super::http_request(port, &method, &path, ""))
-            .await
-            .expect("the request")
-    }
-}
-
-impl TestApp {
-    /// One raw HTTP request with `body`: (status, the response's header
+    /// One HTTP request to the listener with `body`: (status, the response's header
     /// lines lower-cased, body).
     pub async fn exchange(&self, method: &str, path: &str, body: &str) -> (u16, String, String) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};

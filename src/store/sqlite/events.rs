@@ -1,7 +1,9 @@
 //! The SQLite side of the event log: appends checked against the actor's
 //! scope in their transaction, and the reads the rules, digest and scores use.
 
-use super::{append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS};
+use super::{
+    append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS, EVENT_COLUMNS_E,
+};
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
 use crate::store::{EventStore, RepScope, SqliteStore, StoreResult};
@@ -20,13 +22,8 @@ impl EventStore for SqliteStore {
         Ok(added)
     }
     async fn list_events(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Vec<Event>> {
-        let columns = EVENT_COLUMNS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let mut query = QueryBuilder::<sqlx::Sqlite>::new(format!(
-            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = "
+            "SELECT {EVENT_COLUMNS_E} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = "
         ));
         query.push_bind(prospect);
         scope_clause(&mut query, scope);
@@ -57,13 +54,8 @@ impl EventStore for SqliteStore {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<Event>> {
-        let columns = EVENT_COLUMNS
-            .split(", ")
-            .map(|c| format!("e.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let mut query = QueryBuilder::new(format!(
-            "SELECT {columns} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.recorded_at >= "
+            "SELECT {EVENT_COLUMNS_E} FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.recorded_at >= "
         ));
         query
             .push_bind(ts(from))

@@ -230,6 +230,9 @@ pub(super) async fn insert_events_returning_new<'a>(
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";
+/// The same columns of `events e`, for queries that join the prospect to check the scope.
+pub(super) const EVENT_COLUMNS_E: &str =
+    "e.id, e.prospect_id, e.kind, e.occurred_at, e.recorded_at, e.actor_kind, e.actor, e.data";
 
 pub(super) fn event_from_row(row: &SqliteRow) -> StoreResult<Event> {
     let data: String = row.get("data");

@@ -90,13 +90,19 @@ impl SequenceStore for SqliteStore {
         rows.iter().map(enrolment_from_row).collect()
     }
     async fn latest_post(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<Option<PostSummary>> {
-        let mut conn = self.pool().acquire().await.map_err(db("find the latest post"))?;
-        match super::check_scope(&mut conn, scope, prospect).await {
-            Err(StoreError::NotFound(_)) => return Ok(None),
-            other => other?,
-        }
-        drop(conn);
-        Ok(self.latest_posts(&[prospect]).await?.remove(&prospect))
+        // One statement: the prospect's newest post, if the prospect is in scope.
+        let mut query = QueryBuilder::<Sqlite>::new(
+            "SELECT e.occurred_at, e.data FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = ",
+        );
+        query.push_bind(prospect).push(" AND e.kind = ").push_bind(POST);
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1");
+        let row = query
+            .build()
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db("find the latest post"))?;
+        row.map(|row| post_of(&row)).transpose()
     }
     async fn latest_posts(&self, prospects: &[ProspectId]) -> StoreResult<HashMap<ProspectId, PostSummary>> {
         let rows = self
@@ -113,10 +119,7 @@ impl SequenceStore for SqliteStore {
             .await?;
         let mut posts = HashMap::new();
         for row in &rows {
-            let data: serde_json::Value = serde_json::from_str(row.get("data"))
-                .map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
-            let date = parse_ts(row.get("occurred_at"))?;
-            posts.insert(row.get::<i64, _>("prospect_id"), PostSummary::from_event(&data, date));
+            posts.insert(row.get::<i64, _>("prospect_id"), post_of(row)?);
         }
         Ok(posts)
     }
@@ -180,4 +183,11 @@ fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
         rep_id: row.get(11),
         snoozed_until: row.get::<Option<String>, _>(12).as_deref().map(parse_ts).transpose()?,
     })
+}
+
+/// A post event's row (`occurred_at`, `data`) as the summary templates use.
+fn post_of(row: &SqliteRow) -> StoreResult<PostSummary> {
+    let data: serde_json::Value =
+        serde_json::from_str(row.get("data")).map_err(|e| StoreError::Corrupt(format!("post event data: {e}")))?;
+    Ok(PostSummary::from_event(&data, parse_ts(row.get("occurred_at"))?))
 }
