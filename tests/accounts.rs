@@ -109,11 +109,14 @@ async fn a_session_lives_while_used_and_ends_idle_at_logout_or_with_a_new_passwo
         .unwrap()
         .unwrap();
     assert_ne!(again.cookie, started.cookie, "a new id at every sign-in");
-    let (actor, csrf) = accounts::session(&app.core, &started.cookie)
+    let signed = accounts::session(&app.core, &started.cookie)
         .await
         .unwrap()
         .expect("live");
-    assert_eq!((actor, csrf), (as_bob.clone(), started.csrf_token.clone()));
+    assert_eq!(
+        (signed.actor, signed.csrf_token),
+        (as_bob.clone(), started.csrf_token.clone())
+    );
     assert!(accounts::session(&app.core, "not-a-session").await.unwrap().is_none());
 
     // Used within the idle time it lives on; left idle longer, it ends (12 h by default).

@@ -38,6 +38,8 @@ async fn a_rep_acts_only_on_their_own_prospects() {
         stage: "qualification".into(),
         pipeline: None,
         note: None,
+        final_value: None,
+        ask_for_outcome: false,
     };
     let log = |who: &str| LogEngagement {
         prospect: ProspectRef::Email(who.into()),

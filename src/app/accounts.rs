@@ -124,17 +124,40 @@ pub async fn log_in(core: &Core, email: &str, password: &str) -> AppResult<Optio
     }))
 }
 
-/// The actor of a live session and its forms' token, keeping it alive; `None`
-/// when the session ended (idle, past its end, logged out, password changed,
-/// rep disabled) or never was.
-pub async fn session(core: &Core, cookie: &str) -> AppResult<Option<(Actor, String)>> {
+/// Who a live session is: the actor they act as, their own rep and role,
+/// and the token their forms carry.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub actor: Actor,
+    /// Their own rep: name, address, zone and language for the pages.
+    pub rep: Rep,
+    pub role: Role,
+    pub csrf_token: String,
+}
+
+/// The live session's signed-in rep, keeping it alive; `None` when the
+/// session ended (idle, past its end, logged out, password changed, rep
+/// disabled) or never was.
+pub async fn session(core: &Core, cookie: &str) -> AppResult<Option<SignedIn>> {
     if cookie.len() != 64 || !cookie.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
     let now = core.clock.now();
     let idle_until = now + chrono::Duration::minutes(core.settings.config.http.session_idle_minutes as i64);
     let session = core.store.session(&token_digest(cookie), now, idle_until).await?;
-    Ok(session.map(|s| (actor_of(s.credentials), s.csrf_token)))
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let reps = core.store.list_reps().await?;
+    let Some(rep) = reps.into_iter().find(|r| r.id == session.credentials.rep_id) else {
+        return Ok(None);
+    };
+    Ok(Some(SignedIn {
+        rep,
+        role: session.credentials.role,
+        csrf_token: session.csrf_token,
+        actor: actor_of(session.credentials),
+    }))
 }
 
 /// Ends a session (logout); false when there was none.

@@ -9,6 +9,7 @@
 //! only the doors use app (`cargo test --test layers`).
 
 pub mod accounts;
+pub mod board;
 pub mod digest;
 pub mod mail;
 pub mod pipeline;
@@ -93,6 +94,11 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Nothing the actor may see is there (another rep's prospects read the same).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AppError::Store(StoreError::NotFound(_)))
+    }
+
     /// The caller's doing (bad input, not found, a conflict), not the system's.
     pub fn is_input_error(&self) -> bool {
         match self {

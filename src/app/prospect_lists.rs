@@ -4,7 +4,7 @@
 
 use super::{invalid, Actor, AppError, AppResult, Core, Progress};
 use crate::domain::import::{self, ImportDefaults, RowError};
-use crate::domain::prospect::{Prospect, ProspectId, Rep};
+use crate::domain::prospect::{Prospect, ProspectId, Rep, RepId};
 use crate::store::{ImportOutcome, ProspectFilter};
 use std::collections::{BTreeSet, HashMap};
 
@@ -19,6 +19,10 @@ pub struct Query {
     pub search: Option<String>,
     /// At most this many, the oldest first.
     pub limit: Option<u32>,
+    /// One rep's (a manager's filter; within the actor's scope).
+    pub rep: Option<RepId>,
+    /// After this prospect (the cursor of a paged list).
+    pub after: Option<ProspectId>,
 }
 
 /// The store's filter for a query, with the stage and pipeline checked.
@@ -62,6 +66,8 @@ fn filter_of(core: &Core, query: &Query) -> AppResult<ProspectFilter> {
         search: query.search.clone(),
         limit: query.limit,
         ids: None,
+        rep: query.rep,
+        after: query.after,
     })
 }
 

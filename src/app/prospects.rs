@@ -6,7 +6,9 @@
 use super::{invalid, Actor, AppResult, Core};
 use crate::domain::event::payload::Logged as LoggedNote;
 use crate::domain::event::{self, Event, NewEvent};
-use crate::domain::prospect::{required_text, Prospect, ProspectId, ProspectRef};
+use crate::domain::money::value_and_currency;
+use crate::domain::pipeline::StageKind;
+use crate::domain::prospect::{required_text, Prospect, ProspectEdit, ProspectId, ProspectRef};
 use crate::sequences::stops::stop_ended;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,6 +21,9 @@ pub struct ProspectView {
     pub suppressed: bool,
     /// Oldest first.
     pub events: Vec<Event>,
+    /// The kinds a person may log for them (built in, then the config's own).
+    #[serde(skip)]
+    pub loggable: Vec<String>,
 }
 
 pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResult<ProspectView> {
@@ -28,10 +33,17 @@ pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResu
         Some(email) => core.store.is_suppressed(email).await?,
         None => false,
     };
+    let mut loggable: Vec<String> = event::LOGGABLE_KINDS.iter().map(|k| k.to_string()).collect();
+    for kind in &core.settings.config.events.kinds {
+        if !loggable.contains(kind) {
+            loggable.push(kind.clone());
+        }
+    }
     Ok(ProspectView {
         prospect,
         suppressed,
         events,
+        loggable,
     })
 }
 
@@ -71,6 +83,20 @@ pub struct MoveStage {
     pub pipeline: Option<String>,
     /// Why, recorded with the stage change.
     pub note: Option<String>,
+    /// What the deal closed at (like `120000` or `120000 USD`), when it moves
+    /// to a won stage: the prospect's value becomes it.
+    pub final_value: Option<String>,
+    /// Ask rather than move when a move to a won stage has no final value
+    /// or one to a lost stage has no reason (the board asks; the CLI does not).
+    pub ask_for_outcome: bool,
+}
+
+/// What a move waits for before it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Needed {
+    FinalValue,
+    Reason,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,6 +111,14 @@ pub struct Moved {
     #[serde(skip)]
     pub unchanged: bool,
     pub sequences_stopped: u32,
+    /// Not moved yet: the move waits for this (see `ask_for_outcome`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Needed>,
+    #[serde(skip)]
+    pub stage_name: String,
+    /// The deal's value and currency before the move.
+    #[serde(skip)]
+    pub value: (crate::domain::money::Amount, String),
 }
 
 pub async fn move_stage(core: &Core, actor: &Actor, input: MoveStage) -> AppResult<Moved> {
@@ -101,6 +135,9 @@ pub async fn move_stage(core: &Core, actor: &Actor, input: MoveStage) -> AppResu
         pipeline: pipeline.slug.clone(),
         unchanged: false,
         sequences_stopped: 0,
+        needs: None,
+        stage_name: stage.name.clone(),
+        value: (prospect.data.value, prospect.data.currency.clone()),
     };
     if stage.slug == prospect.data.stage && pipeline.slug == prospect.data.pipeline {
         moved.unchanged = true;
@@ -112,7 +149,34 @@ pub async fn move_stage(core: &Core, actor: &Actor, input: MoveStage) -> AppResu
         .map(|n| required_text("note", n))
         .transpose()
         .map_err(invalid)?;
+    let blank = |t: &Option<String>| t.as_deref().is_none_or(|t| t.trim().is_empty());
+    if input.ask_for_outcome {
+        moved.needs = match stage.kind {
+            StageKind::Won if blank(&input.final_value) => Some(Needed::FinalValue),
+            StageKind::Lost if blank(&input.note) => Some(Needed::Reason),
+            _ => None,
+        };
+        if moved.needs.is_some() {
+            return Ok(moved);
+        }
+    }
     let now = core.clock.now();
+    if let Some(text) = input.final_value.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if stage.kind != StageKind::Won {
+            return Err(invalid(format!(
+                "a final value is for a move to a won stage; '{}' is not one",
+                stage.slug
+            )));
+        }
+        let (value, currency) = value_and_currency(text, None, &prospect.data.currency)
+            .map_err(|e| invalid(format!("final value: {e}")))?;
+        let edit = ProspectEdit {
+            value: Some(value),
+            currency: Some(currency),
+            ..ProspectEdit::default()
+        };
+        core.store.edit_prospect(scope, prospect.id, &edit, now).await?;
+    }
     let event = event::stage_change(
         prospect.id,
         Some(&prospect.data.stage),

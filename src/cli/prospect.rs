@@ -85,6 +85,7 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
         prospect,
         suppressed,
         events,
+        ..
     } = view;
     let stage_name = app
         .settings
@@ -158,28 +159,12 @@ async fn show(app: &App, args: ShowArgs) -> anyhow::Result<()> {
             "  {}  {:<18}{}  [{} {}]",
             output::at(e.occurred_at, zone),
             printable(&e.kind),
-            printable(&describe_event(&e.data)),
+            printable(&crate::domain::event::summary(&e.data)),
             e.actor.kind(),
             printable(e.actor.name())
         );
     }
     Ok(())
-}
-
-fn describe_event(data: &serde_json::Value) -> String {
-    let text = |key: &str| data.get(key).and_then(|v| v.as_str());
-    let mut parts = Vec::new();
-    if let Some(to) = text("to") {
-        parts.push(format!("{} → {to}", text("from").unwrap_or("-")));
-    } else if let Some(stage) = text("stage") {
-        parts.push(format!("in {stage}"));
-    }
-    for key in ["reason", "note", "url"] {
-        if let Some(value) = text(key) {
-            parts.push(value.to_string());
-        }
-    }
-    parts.join(" · ")
 }
 
 async fn edit(app: &App, args: EditArgs) -> anyhow::Result<()> {
@@ -232,6 +217,8 @@ async fn move_stage(app: &App, args: MoveArgs) -> anyhow::Result<()> {
         stage: args.stage,
         pipeline: args.pipeline,
         note: args.note,
+        final_value: args.value,
+        ask_for_outcome: false,
     };
     let moved = prospects::move_stage(&app.core(), &app.actor(), input).await?;
     if moved.unchanged {

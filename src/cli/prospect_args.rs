@@ -171,6 +171,9 @@ pub struct MoveArgs {
     /// Move into another pipeline at the same time.
     #[arg(long)]
     pub pipeline: Option<String>,
+    /// What the deal closed at, for a move to a won stage (like 120000 or "120000 USD").
+    #[arg(long)]
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,7 @@ async fn query_of(app: &App, args: FilterArgs) -> anyhow::Result<(crate::app::Ac
         tag: args.tag,
         search: args.search,
         limit: args.limit,
+        ..Query::default()
     };
     Ok((actor, query))
 }

@@ -208,6 +208,12 @@ pub struct HttpConfig {
     pub session_idle_minutes: u64,
     /// ...and this long after signing in, however busy.
     pub session_max_hours: u64,
+    /// Failed sign-ins to one account within `login_lockout_minutes` before
+    /// it is locked for that long (each further lock twice as long, up to a day).
+    pub login_failures_per_account: u32,
+    /// The same for one client address (per /64 for IPv6), across accounts.
+    pub login_failures_per_client: u32,
+    pub login_lockout_minutes: u32,
 }
 
 impl Default for HttpConfig {
@@ -224,6 +230,9 @@ impl Default for HttpConfig {
             unsubscribe_per_minute: 30,
             session_idle_minutes: 12 * 60,
             session_max_hours: 7 * 24,
+            login_failures_per_account: 5,
+            login_failures_per_client: 20,
+            login_lockout_minutes: 15,
         }
     }
 }

@@ -132,10 +132,7 @@ async fn serve_http(
     secret: Arc<Vec<u8>>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let state = crate::web::WebState {
-        core: ctx.clone(),
-        secret,
-    };
+    let state = crate::web::WebState::new(ctx.clone(), secret.as_ref().clone());
     let stopped = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };

@@ -9,6 +9,7 @@ pub mod feed_plan;
 pub mod forecast;
 pub mod import;
 pub mod learned;
+pub mod lockout;
 pub mod mail;
 pub mod money;
 pub mod pipeline;

@@ -19,6 +19,10 @@ pub struct Stage {
     /// Chance, 0–100, that a deal in this stage is won.
     pub probability: u8,
     pub kind: StageKind,
+    /// Days without a stage change after which a deal here is rotting (the
+    /// board's badge); none: it does not rot (won, lost, or no limit set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotting_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +73,12 @@ impl Pipeline {
             }
             if !seen.insert(stage.slug.as_str()) {
                 return Err(format!("stage slug '{}' appears twice", stage.slug));
+            }
+            if stage.rotting_days == Some(0) {
+                return Err(format!(
+                    "stage '{}': rotting_days must be 1 or more (leave it out for no limit)",
+                    stage.slug
+                ));
             }
             if stage.probability > 100 {
                 return Err(format!(

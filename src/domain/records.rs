@@ -140,3 +140,13 @@ pub struct JobRun {
     pub outcome: String,
     pub error: Option<String>,
 }
+
+/// What the board shows of a prospect's history: since when they are in
+/// their stage, and their latest activity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Recency {
+    /// The last stage change (or their creation).
+    pub in_stage_since: Option<DateTime<Utc>>,
+    /// The latest event of the kinds asked for, and when it happened.
+    pub latest: Option<(String, DateTime<Utc>)>,
+}

@@ -2,7 +2,7 @@
 //! re-poll, retry or redelivery adds nothing), read per prospect, for many
 //! prospects at once, by the time it was recorded, or as scored activity.
 
-use super::{RepScope, StoreResult};
+use super::{Recency, RepScope, StoreResult};
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
 use async_trait::async_trait;
@@ -33,4 +33,12 @@ pub trait EventStore: Send + Sync {
         scope: RepScope,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>>;
+    /// For each of these prospects in `scope`: since when they are in their
+    /// stage, and their latest event of `activity` kinds (the board's cards).
+    async fn recency(
+        &self,
+        scope: RepScope,
+        prospects: &[ProspectId],
+        activity: &[&str],
+    ) -> StoreResult<HashMap<ProspectId, Recency>>;
 }

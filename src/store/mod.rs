@@ -40,7 +40,7 @@ use crate::domain::import::ImportRow;
 use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
-pub use crate::domain::records::{Enrolment, ImportOutcome, MailFolderState, Source};
+pub use crate::domain::records::{Enrolment, ImportOutcome, MailFolderState, Recency, Source};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -85,6 +85,10 @@ pub struct ProspectFilter {
     pub limit: Option<u32>,
     /// Only these prospects.
     pub ids: Option<Vec<ProspectId>>,
+    /// Only this rep's (within the scope: a rep's scope stays theirs).
+    pub rep: Option<RepId>,
+    /// Only prospects with a greater id (the cursor of a paged list).
+    pub after: Option<ProspectId>,
 }
 
 /// A deal with what the forecast groups it by.

@@ -1,24 +1,23 @@
-//! The daemon's HTTP listener. For now it serves one-click unsubscribe
-//! links (RFC 8058): `POST /u/TOKEN` unsubscribes at once; `GET /u/TOKEN`
-//! only shows a page whose button posts, because link scanners and mail
-//! previews fetch links without anyone clicking. `serve.rs` bounds the
-//! connections, `limits.rs` each request.
+//! The daemon's HTTP listener: the board's pages behind a sign-in
+//! (`pages/`, sessions and CSRF in `session.rs`), and one-click unsubscribe
+//! links (`unsubscribe.rs`), which need none. `serve.rs` bounds the
+//! connections, `limits.rs` each request, `headers.rs` adds the security
+//! headers to every response.
 
 mod headers;
-mod limits;
+pub(crate) mod limits;
+pub mod pages;
 mod serve;
+pub mod session;
+mod unsubscribe;
 
-use crate::app::unsubscribe::Unsubscribe;
 use crate::config::HttpConfig;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Extension;
 use axum::Router;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -26,12 +25,35 @@ pub struct WebState {
     pub core: crate::app::Core,
     /// The key unsubscribe tokens are signed with.
     pub secret: Arc<Vec<u8>>,
+    /// Failed sign-ins per account and per client.
+    pub login: pages::login::LoginGuard,
+}
+
+impl WebState {
+    pub fn new(core: crate::app::Core, secret: Vec<u8>) -> WebState {
+        let login = pages::login::LoginGuard::from_config(&core.settings.config.http);
+        WebState {
+            core,
+            secret: Arc::new(secret),
+            login,
+        }
+    }
 }
 
 pub fn router(state: WebState, http: &HttpConfig) -> Router {
     Router::new()
-        .route("/u/{token}", get(confirm_page).post(unsubscribe_now))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),
+        )
         .route("/health", get(|| async { "ok" }))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/", get(pages::board::page))
+        .route("/prospects/{id}", get(pages::prospect::page))
+        .route("/prospects/{id}/move", post(pages::board::move_card))
+        .route("/prospects/{id}/log", post(pages::prospect::log))
+        .route("/static/{file}", get(pages::assets::serve))
         .layer(Extension(limits::ClientRate::per_minute(http.unsubscribe_per_minute)))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .layer(middleware::from_fn_with_state(
@@ -57,70 +79,4 @@ pub async fn serve(
         shutdown,
     )
     .await
-}
-
-/// A client's link that does not verify: 404, or 429 once the client has
-/// sent too many of them (walking the token space). Links that verify are
-/// always served, so a proxy shared by many people never blocks a real one.
-fn invalid_link(rate: &limits::ClientRate, client: SocketAddr) -> Response {
-    match rate.check(client.ip()) {
-        Ok(()) => page(
-            StatusCode::NOT_FOUND,
-            "Link not valid",
-            "<p>This unsubscribe link is not valid. Reply to the email with \"unsubscribe\" instead.</p>",
-        ),
-        Err(wait) => limits::too_many(client, wait),
-    }
-}
-
-async fn confirm_page(
-    State(state): State<WebState>,
-    Extension(rate): Extension<limits::ClientRate>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
-    if !crate::app::unsubscribe::is_valid_link(&state.secret, &token) {
-        return invalid_link(&rate, client);
-    }
-    page(
-        StatusCode::OK,
-        "Unsubscribe",
-        "<p>Stop receiving these emails?</p>\
-         <form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>",
-    )
-}
-
-async fn unsubscribe_now(
-    State(state): State<WebState>,
-    Extension(rate): Extension<limits::ClientRate>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
-    Path(token): Path<String>,
-) -> Response {
-    match crate::app::unsubscribe::one_click(&state.core, &state.secret, &token).await {
-        Ok(Unsubscribe::InvalidLink) => invalid_link(&rate, client),
-        // An erased prospect is already on the suppression list: unsubscribed either way.
-        Ok(Unsubscribe::Done) => page(
-            StatusCode::OK,
-            "Unsubscribed",
-            "<p>You are unsubscribed. You will not receive these emails again.</p>",
-        ),
-        Err(e) => {
-            tracing::error!(error = %e, "one-click unsubscribe failed");
-            page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Please try again",
-                "<p>Your request could not be saved just now. Please try again in a minute.</p>",
-            )
-        }
-    }
-}
-
-/// Every text here is fixed, so nothing needs escaping.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
-         <body><h1>{title}</h1>{body}</body></html>"
-    );
-    (status, Html(html)).into_response()
 }

@@ -49,6 +49,11 @@ pub const START: &str = "2026-12-01T09:00:00Z";
 
 /// rapport on built-in settings, an empty store and the clock at [`START`].
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with("").await
+}
+
+/// The same with settings of the test's own (TOML over the built-in ones).
+pub async fn spawn_app_with(config: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
     let store: Arc<dyn Store> = Arc::new(
@@ -56,7 +61,7 @@ pub async fn spawn_app() -> TestApp {
             .await
             .expect("open the store"),
     );
-    let settings = Arc::new(rapport::config::load_text(None, None).expect("built-in settings"));
+    let settings = Arc::new(rapport::config::load_text(Some(config), None).expect("the test's settings"));
     let clock = Arc::new(TestClock(Mutex::new(START.parse().expect("a time"))));
     let core = Core {
         store: store.clone(),
@@ -67,10 +72,7 @@ pub async fn spawn_app() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
     let port = listener.local_addr().expect("its address").port();
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let state = rapport::web::WebState {
-        core: core.clone(),
-        secret: Arc::new(secret.clone()),
-    };
+    let state = rapport::web::WebState::new(core.clone(), secret.clone());
     tokio::spawn(async move {
         let shutdown = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
@@ -102,6 +104,24 @@ impl TestApp {
             name: name.to_string(),
         };
         (rep, actor)
+    }
+
+    /// Adds a rep who can sign in with `password`, with a role (rep, manager, admin).
+    pub async fn account(&self, name: &str, email: &str, password: &str, role: &str) -> (Rep, Actor) {
+        let (rep, actor) = self.rep(name, email).await;
+        let admin = Actor::Team { name: "admin".into() };
+        rapport::app::accounts::set_password(&self.core, &admin, Some(email), password)
+            .await
+            .expect("a password");
+        rapport::app::accounts::set_role(&self.core, &admin, Some(email), role)
+            .await
+            .expect("a role");
+        (rep, actor)
+    }
+
+    /// A browser on the listener, signed in to nothing yet.
+    pub fn browser(&self) -> super::browser::Browser {
+        super::browser::Browser::new(self.port)
     }
 
     /// One HTTP request to the listener with `body`: (status, the response's header

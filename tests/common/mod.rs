@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod browser;
 pub mod http;
 pub mod imap;
 pub mod smtp;

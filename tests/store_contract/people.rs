@@ -376,3 +376,106 @@ pub async fn accounts(store: &dyn Store) {
     assert!(store.api_tokens(Some(ann.id)).await.unwrap()[0].revoked_at.is_some());
     not_found(store.disable_rep(9999, later).await, "no such rep");
 }
+
+pub async fn board_reads(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    let lee = prospect(store, &ann, "Lee Kim", "lee@acme.io").await;
+    let raj = prospect(store, &bob, "Raj Patel", "raj@globex.com").await;
+
+    // A paged list: one rep's, after a cursor.
+    let anns = ProspectFilter {
+        rep: Some(ann.id),
+        ..ProspectFilter::default()
+    };
+    let ids = |list: Vec<rapport::domain::prospect::Prospect>| list.into_iter().map(|p| p.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_prospects(RepScope::Team, &anns).await.unwrap()),
+        [jane, lee]
+    );
+    let page_two = ProspectFilter {
+        after: Some(jane),
+        limit: Some(1),
+        ..ProspectFilter::default()
+    };
+    assert_eq!(
+        ids(store.list_prospects(RepScope::Team, &page_two).await.unwrap()),
+        [lee]
+    );
+    let bobs_for_ann = ProspectFilter {
+        rep: Some(bob.id),
+        ..ProspectFilter::default()
+    };
+    assert!(
+        store
+            .list_prospects(RepScope::Rep(ann.id), &bobs_for_ann)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a rep filter never widens a rep's scope"
+    );
+
+    // Since when each is in their stage, and their latest activity of the kinds asked.
+    let moved = stage_change(
+        jane,
+        Some("prospecting"),
+        "qualification",
+        t0() + Duration::days(2),
+        Actor::User("ann".into()),
+        None,
+    );
+    store
+        .move_prospect(
+            RepScope::Team,
+            jane,
+            "prospecting",
+            "default",
+            "qualification",
+            moved,
+            t0() + Duration::days(2),
+        )
+        .await
+        .unwrap();
+    store
+        .append_event(
+            RepScope::Team,
+            &event(jane, "call", "c1", t0() + Duration::days(3)),
+            t0(),
+        )
+        .await
+        .unwrap();
+    store
+        .append_event(RepScope::Team, &event(jane, POST, "p1", t0() + Duration::days(4)), t0())
+        .await
+        .unwrap();
+    store
+        .append_event(
+            RepScope::Team,
+            &event(jane, "note", "n1", t0() + Duration::days(5)),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let found = store
+        .recency(RepScope::Team, &[jane, lee, raj], &["call", POST])
+        .await
+        .unwrap();
+    assert_eq!(found[&jane].in_stage_since, Some(t0() + Duration::days(2)));
+    assert_eq!(found[&jane].latest, Some((POST.to_string(), t0() + Duration::days(4))));
+    assert_eq!(
+        found[&lee].in_stage_since,
+        Some(t0()),
+        "created: in the first stage since then"
+    );
+    assert_eq!(found[&lee].latest, None);
+    let as_ann = store
+        .recency(RepScope::Rep(ann.id), &[jane, raj], &["call"])
+        .await
+        .unwrap();
+    assert!(
+        as_ann.contains_key(&jane) && !as_ann.contains_key(&raj),
+        "another rep's prospect reads as nothing"
+    );
+    assert!(store.recency(RepScope::Team, &[], &["call"]).await.unwrap().is_empty());
+}

@@ -260,6 +260,24 @@ pub fn stage_change(
 
 pub use logged::{is_hand_loggable_reserved, known_logged_kind, validate_logged_kind, LOGGABLE_KINDS};
 
+/// A line about an event's data, for a timeline: a stage change's from → to,
+/// then its reason, note and link.
+pub fn summary(data: &serde_json::Value) -> String {
+    let text = |key: &str| data.get(key).and_then(|v| v.as_str());
+    let mut parts = Vec::new();
+    if let Some(to) = text("to") {
+        parts.push(format!("{} → {to}", text("from").unwrap_or("-")));
+    } else if let Some(stage) = text("stage") {
+        parts.push(format!("in {stage}"));
+    }
+    for key in ["reason", "note", "url"] {
+        if let Some(value) = text(key) {
+            parts.push(value.to_string());
+        }
+    }
+    parts.join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,3 +290,4 @@ mod tests {
         assert_eq!(EventKind::of("linkedin.comment"), None);
     }
 }
+

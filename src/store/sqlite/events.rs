@@ -4,9 +4,10 @@
 use super::{
     append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS, EVENT_COLUMNS_E,
 };
+use crate::domain::event::kinds::{PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
-use crate::store::{EventStore, RepScope, SqliteStore, StoreResult};
+use crate::store::{EventStore, Recency, RepScope, SqliteStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row};
@@ -91,5 +92,62 @@ impl EventStore for SqliteStore {
         rows.iter()
             .map(|row| Ok((row.get(0), row.get(1), parse_ts(row.get(2))?)))
             .collect()
+    }
+    async fn recency(
+        &self,
+        scope: RepScope,
+        prospects: &[ProspectId],
+        activity: &[&str],
+    ) -> StoreResult<HashMap<ProspectId, Recency>> {
+        let mut found: HashMap<ProspectId, Recency> = HashMap::new();
+        if prospects.is_empty() {
+            return Ok(found);
+        }
+        let ids = serde_json::to_string(prospects).unwrap_or_else(|_| "[]".into());
+        let mut query = QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT e.prospect_id, MAX(e.occurred_at) FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             WHERE e.prospect_id IN (SELECT value FROM json_each(",
+        );
+        query.push_bind(ids.clone()).push(")) AND e.kind IN (");
+        query
+            .push_bind(STAGE_CHANGED)
+            .push(", ")
+            .push_bind(PROSPECT_CREATED)
+            .push(")");
+        scope_clause(&mut query, scope);
+        query.push(" GROUP BY e.prospect_id");
+        for row in query
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("load stage times"))?
+        {
+            found.entry(row.get(0)).or_default().in_stage_since = Some(parse_ts(row.get(1))?);
+        }
+        if activity.is_empty() {
+            return Ok(found);
+        }
+        // One row per prospect: SQLite takes the bare column `kind` from the row holding the MAX.
+        let mut query = QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT e.prospect_id, e.kind, MAX(e.occurred_at) FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             WHERE e.prospect_id IN (SELECT value FROM json_each(",
+        );
+        query.push_bind(ids).push(")) AND e.kind IN (");
+        let mut kinds = query.separated(", ");
+        for kind in activity {
+            kinds.push_bind(kind.to_string());
+        }
+        query.push(")");
+        scope_clause(&mut query, scope);
+        query.push(" GROUP BY e.prospect_id");
+        for row in query
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("load latest activity"))?
+        {
+            found.entry(row.get(0)).or_default().latest = Some((row.get(1), parse_ts(row.get(2))?));
+        }
+        Ok(found)
     }
 }

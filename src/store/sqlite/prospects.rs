@@ -336,6 +336,12 @@ impl ProspectStore for SqliteStore {
                 .push_bind(tag.clone())
                 .push(")");
         }
+        if let Some(rep) = filter.rep {
+            query.push(" AND p.rep_id = ").push_bind(rep);
+        }
+        if let Some(after) = filter.after {
+            query.push(" AND p.id > ").push_bind(after);
+        }
         if let Some(ids) = &filter.ids {
             query.push(" AND p.id IN (SELECT value FROM json_each(");
             query.push_bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));

@@ -1,0 +1,230 @@
+//! Signing in and out. `/login` shows the form and takes `email` and
+//! `password`; a success starts a new session (a fresh id, so one planted
+//! before is worthless) and sets its cookie; a failure says only that the
+//! email or password is wrong. Too many failures for one account or from
+//! one client lock that key for a while, and the page says until when; a
+//! locked key's password is not even checked. `/logout` ends the session.
+
+use super::{render, words};
+use crate::app::accounts;
+use crate::config::HttpConfig;
+use crate::domain::lockout::{Lockout, Policy};
+use crate::domain::prospect::Language;
+use crate::web::session::{self, SignedForm};
+use crate::web::WebState;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{DateTime, Utc};
+use minijinja::context;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+/// Failed sign-ins per account and per client address.
+#[derive(Clone)]
+pub struct LoginGuard {
+    accounts: Arc<Mutex<Lockout>>,
+    clients: Arc<Mutex<Lockout>>,
+}
+
+impl LoginGuard {
+    pub fn from_config(http: &HttpConfig) -> LoginGuard {
+        let window = chrono::Duration::minutes(i64::from(http.login_lockout_minutes.max(1)));
+        let lockout = |failures| Arc::new(Mutex::new(Lockout::new(Policy { failures, window })));
+        LoginGuard {
+            accounts: lockout(http.login_failures_per_account),
+            clients: lockout(http.login_failures_per_client),
+        }
+    }
+
+    fn locked(&self, account: &str, client: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let a = lock(&self.accounts).check(account, now).err();
+        let c = lock(&self.clients).check(client, now).err();
+        a.max(c)
+    }
+
+    fn fail(&self, account: &str, client: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let a = lock(&self.accounts).fail(account, now);
+        let c = lock(&self.clients).fail(client, now);
+        a.max(c)
+    }
+
+    fn succeed(&self, account: &str) {
+        lock(&self.accounts).succeed(account);
+    }
+}
+
+fn lock(m: &Mutex<Lockout>) -> std::sync::MutexGuard<'_, Lockout> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Deserialize, Default)]
+pub struct Next {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Where to go after signing in: a path on this site only (never `//host`).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// The page's language before anyone is known: Bokmål when the browser asks for it first.
+fn language_of(headers: &HeaderMap) -> Language {
+    let wanted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let first = wanted.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+    if ["nb", "no", "nn"].iter().any(|l| first.starts_with(l)) {
+        Language::Nb
+    } else {
+        Language::En
+    }
+}
+
+fn login_page(status: StatusCode, language: Language, email: &str, next: &str, problem: Option<String>) -> Response {
+    render(
+        status,
+        "login.html",
+        context! { t => words(language), email => email, next => next, problem => problem },
+    )
+}
+
+pub async fn form(State(state): State<WebState>, headers: HeaderMap, Query(next): Query<Next>) -> Response {
+    // Signed in already: straight on.
+    if let Some(id) = session::cookie_of(&state, &headers) {
+        if let Ok(Some(_)) = accounts::session(&state.core, &id).await {
+            return Redirect::to(&safe_next(next.next.as_deref())).into_response();
+        }
+    }
+    login_page(
+        StatusCode::OK,
+        language_of(&headers),
+        "",
+        &safe_next(next.next.as_deref()),
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<WebState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<Credentials>,
+) -> Response {
+    let language = language_of(&headers);
+    let next = safe_next(form.next.as_deref());
+    // A sign-in posted from another site's page (login CSRF) is refused.
+    if !session::same_origin(&state, &headers) {
+        tracing::warn!(client = %client.ip(), "refused a sign-in posted from another origin");
+        return login_page(
+            StatusCode::FORBIDDEN,
+            language,
+            "",
+            &next,
+            Some(words(language)["login_wrong"].clone()),
+        );
+    }
+    let account = form.email.trim().to_lowercase();
+    let client_key = crate::web::limits::client_key(client.ip()).to_string();
+    let now = state.core.clock.now();
+    if let Some(until) = state.login.locked(&account, &client_key, now) {
+        return locked(language, &form.email, &next, until, now);
+    }
+    match accounts::log_in(&state.core, &form.email, &form.password).await {
+        Ok(Some(started)) => {
+            state.login.succeed(&account);
+            tracing::info!(rep = %account, "signed in");
+            let max_age = started.expires_at - now;
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (
+                        header::SET_COOKIE,
+                        session::set_cookie(&state, &started.cookie, max_age),
+                    ),
+                    (header::LOCATION, next),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ],
+            )
+                .into_response()
+        }
+        Ok(None) => {
+            tracing::warn!(client = %client.ip(), "a sign-in failed");
+            match state.login.fail(&account, &client_key, now) {
+                Some(until) => locked(language, &form.email, &next, until, now),
+                None => login_page(
+                    StatusCode::UNAUTHORIZED,
+                    language,
+                    &form.email,
+                    &next,
+                    Some(words(language)["login_wrong"].clone()),
+                ),
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "signing in failed");
+            login_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                language,
+                &form.email,
+                &next,
+                Some(words(language)["try_again"].clone()),
+            )
+        }
+    }
+}
+
+/// 429 with the time to retry, on the page and in `Retry-After`.
+fn locked(language: Language, email: &str, next: &str, until: DateTime<Utc>, now: DateTime<Utc>) -> Response {
+    let seconds = (until - now).num_seconds().max(1);
+    let minutes = (seconds + 59) / 60;
+    let time = format!("{} UTC", until.format("%H:%M"));
+    let text = words(language)["login_locked"]
+        .replace("{time}", &time)
+        .replace("{minutes}", &minutes.to_string());
+    let mut response = login_page(StatusCode::TOO_MANY_REQUESTS, language, email, next, Some(text));
+    if let Ok(value) = seconds.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+pub async fn logout(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    SignedForm(_, Nothing {}): SignedForm<Nothing>,
+) -> Response {
+    if let Some(id) = session::cookie_of(&state, &headers) {
+        if let Err(e) = accounts::log_out(&state.core, &id).await {
+            tracing::error!(error = %e, "ending a session failed");
+        }
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, session::clear_cookie(&state)),
+            (header::LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,175 @@
+//! The board's pages: server-rendered HTML (minijinja, HTML-escaped by the
+//! `.html` name of every template), in the signed-in rep's language and
+//! time zone, each action a plain form so nothing needs JavaScript; the one
+//! script (`assets/board.js`) only adds dragging cards. Words per language
+//! are data (`words/*.toml`).
+
+pub mod assets;
+pub mod board;
+pub mod login;
+pub mod prospect;
+
+use crate::domain::money::Amount;
+use crate::domain::prospect::Language;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use minijinja::value::Kwargs;
+use minijinja::{Environment, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+const TEMPLATES: [(&str, &str); 6] = [
+    ("layout.html", include_str!("templates/layout.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("board.html", include_str!("templates/board.html")),
+    ("move.html", include_str!("templates/move.html")),
+    ("prospect.html", include_str!("templates/prospect.html")),
+    ("message.html", include_str!("templates/message.html")),
+];
+
+const WORDS: [(Language, &str); 2] = [
+    (Language::En, include_str!("words/en.toml")),
+    (Language::Nb, include_str!("words/nb.toml")),
+];
+
+/// A language's words, by key.
+pub fn words(language: Language) -> &'static BTreeMap<String, String> {
+    static LOADED: OnceLock<Vec<(Language, BTreeMap<String, String>)>> = OnceLock::new();
+    let loaded = LOADED.get_or_init(|| {
+        WORDS
+            .iter()
+            .map(|(language, text)| (*language, toml::from_str(text).unwrap_or_default()))
+            .collect()
+    });
+    loaded
+        .iter()
+        .find(|(l, _)| *l == language)
+        .or_else(|| loaded.first())
+        .map(|(_, words)| words)
+        .unwrap_or_else(|| {
+            static EMPTY: OnceLock<BTreeMap<String, String>> = OnceLock::new();
+            EMPTY.get_or_init(BTreeMap::new)
+        })
+}
+
+/// `{name}` placeholders filled in (a template filter: `t.key | fill(name=...)`).
+pub fn fill(text: String, values: Kwargs) -> Result<String, minijinja::Error> {
+    let mut out = text;
+    for key in values.args() {
+        let value: Value = values.get(key)?;
+        out = out.replace(&format!("{{{key}}}"), &value.to_string());
+    }
+    Ok(out)
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_filter("fill", fill);
+        for (name, source) in TEMPLATES {
+            if let Err(e) = env.add_template(name, source) {
+                tracing::error!(template = name, error = %e, "a page template does not parse");
+            }
+        }
+        env
+    })
+}
+
+/// A page rendered with `status`; a template that fails is logged and the
+/// user told to try again (never a panic).
+pub fn render(status: StatusCode, template: &str, context: Value) -> Response {
+    let rendered = environment().get_template(template).and_then(|t| t.render(context));
+    match rendered {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(template, error = %e, "a page did not render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be shown; try again in a minute\n",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// An amount as a rep reads it: whole units grouped the way their language
+/// writes numbers, cents only when there are any.
+pub fn money(amount: Amount, currency: &str, language: Language) -> String {
+    let text = amount.to_string();
+    match language {
+        Language::En => format!("{currency} {text}"),
+        // Bokmål groups thousands with a (no-break) space and uses a decimal comma.
+        Language::Nb => {
+            let local: String = text
+                .chars()
+                .map(|c| match c {
+                    ',' => '\u{a0}',
+                    '.' => ',',
+                    other => other,
+                })
+                .collect();
+            format!("{local}\u{a0}{currency}")
+        }
+    }
+}
+
+/// A moment in the rep's zone, the way their language writes it.
+pub fn local_time(at: DateTime<Utc>, zone: chrono_tz::Tz, language: Language) -> String {
+    let local = at.with_timezone(&zone);
+    match language {
+        Language::En => local.format("%Y-%m-%d %H:%M").to_string(),
+        Language::Nb => local.format("%d.%m.%Y kl. %H:%M").to_string(),
+    }
+}
+
+/// A date the way the rep's language writes it.
+pub fn local_date(date: chrono::NaiveDate, language: Language) -> String {
+    match language {
+        Language::En => date.format("%Y-%m-%d").to_string(),
+        Language::Nb => date.format("%d.%m.%Y").to_string(),
+    }
+}
+
+/// The zone a rep's times are shown in (UTC if theirs is unknown).
+pub fn zone_of(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_word() {
+        let english = words(Language::En);
+        assert!(english.len() > 40);
+        for (language, _) in WORDS {
+            let theirs = words(language);
+            let missing: Vec<_> = english.keys().filter(|k| !theirs.contains_key(*k)).collect();
+            let extra: Vec<_> = theirs.keys().filter(|k| !english.contains_key(*k)).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{language:?}: missing {missing:?}, extra {extra:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_template_parses() {
+        let env = environment();
+        for (name, _) in TEMPLATES {
+            env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn money_reads_as_each_language_writes_it() {
+        assert_eq!(money(Amount(12_000_050), "USD", Language::En), "USD 120,000.50");
+        assert_eq!(money(Amount(12_000_000), "NOK", Language::Nb), "120\u{a0}000\u{a0}NOK");
+        assert_eq!(money(Amount(-150), "NOK", Language::Nb), "-1,50\u{a0}NOK");
+    }
+}
