@@ -2,10 +2,10 @@
 //! approval moves the prospect (recorded as the rep's doing, with the rule's
 //! reason) and stops their sequences at once if they left its stages.
 
-use super::{invalid, Actor, AppResult, Core};
+use super::{Actor, AppError, AppResult, Core};
 use crate::domain::event::stage_change;
 use crate::sequences::stops::stop_ended;
-use crate::store::{Suggestion, SuggestionDecision};
+use crate::store::{StoreError, Suggestion, SuggestionDecision};
 
 pub async fn open(core: &Core, actor: &Actor) -> AppResult<Vec<Suggestion>> {
     Ok(core.store.open_suggestions(actor.scope()).await?)
@@ -17,9 +17,10 @@ pub async fn decide(core: &Core, actor: &Actor, id: i64, approve: bool) -> AppRe
     let by = actor.recorded_as();
     let waiting = core.store.open_suggestions(scope).await?;
     let Some(suggestion) = waiting.iter().find(|s| s.id == id) else {
-        return Err(invalid(format!(
+        // Decided already, never made, or another rep's: not found either way.
+        return Err(AppError::Store(StoreError::NotFound(format!(
             "there is no open suggestion #{id}; `rapport suggestions` lists the open ones"
-        )));
+        ))));
     };
     let decision = match approve {
         true => SuggestionDecision::Approve {

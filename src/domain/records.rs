@@ -150,3 +150,16 @@ pub struct Recency {
     /// The latest event of the kinds asked for, and when it happened.
     pub latest: Option<(String, DateTime<Utc>)>,
 }
+
+/// What an API request's idempotency key says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotentClaim {
+    /// The first with this key: answer it, then keep the answer.
+    Claimed,
+    /// The first with this key is still being answered.
+    InProgress,
+    /// Answered before: the same request gets the same answer.
+    Answered { status: u16, body: String },
+    /// The key was used for another request.
+    OtherRequest,
+}

@@ -6,6 +6,7 @@ mod accounts;
 mod digests;
 mod events;
 mod forecast;
+mod idempotency;
 mod jobs;
 mod mail;
 mod prospects;
@@ -21,6 +22,7 @@ pub use accounts::AccountStore;
 pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
+pub use idempotency::IdempotencyStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
 pub use prospects::ProspectStore;
@@ -40,7 +42,7 @@ use crate::domain::import::ImportRow;
 use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
-pub use crate::domain::records::{Enrolment, ImportOutcome, MailFolderState, Recency, Source};
+pub use crate::domain::records::{Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, Recency, Source};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -157,6 +159,7 @@ pub trait Store:
     RepStore
     + AccountStore
     + ForecastStore
+    + IdempotencyStore
     + SendingStore
     + TaskStore
     + RulesStore

@@ -4,6 +4,7 @@
 //! connections, `limits.rs` each request, `headers.rs` adds the security
 //! headers to every response.
 
+pub mod api;
 mod headers;
 pub(crate) mod limits;
 pub mod pages;
@@ -41,7 +42,10 @@ impl WebState {
 }
 
 pub fn router(state: WebState, http: &HttpConfig) -> Router {
+    let (api, document) = api::routes();
     Router::new()
+        .merge(api)
+        .merge(api::document_route(document))
         .route(
             "/u/{token}",
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),

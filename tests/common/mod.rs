@@ -200,6 +200,30 @@ pub fn corpora_or_skip(rel: &str, test: &str) -> Option<PathBuf> {
     None
 }
 
+/// A file `scripts/install-test-assets` fetched (axe-core, the OpenAPI
+/// schema), under `RAPPORT_TEST_ASSETS` or the cache folder it defaults to.
+/// Absent: under `CI` a failure, elsewhere the test is counted as skipped.
+pub fn test_asset(rel: &str, test: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("RAPPORT_TEST_ASSETS")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|c| PathBuf::from(c).join("rapport-test-assets")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/rapport-test-assets")))?;
+    let path = base.join(rel);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing (scripts/test runs scripts/install-test-assets first)",
+        path.display()
+    );
+    skipped(
+        test,
+        &format!("{} absent: run scripts/install-test-assets", path.display()),
+    );
+    None
+}
+
 /// Records that `test` did not run its checks, and why: `scripts/test` counts
 /// these (in the file `RAPPORT_TEST_SKIPS` names) as skipped, not passed.
 pub fn skipped(test: &str, why: &str) {

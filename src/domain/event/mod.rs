@@ -290,4 +290,3 @@ mod tests {
         assert_eq!(EventKind::of("linkedin.comment"), None);
     }
 }
-

@@ -8,6 +8,7 @@ mod batches;
 mod digests;
 mod events;
 mod forecast;
+mod idempotency;
 mod jobs;
 mod mail;
 mod prospects;
