@@ -211,3 +211,8 @@ fn column_values(stage: &Stage, currency: &str, deals: &[(Prospect, f64)]) -> (A
         },
     )
 }
+
+/// The latest event the actor may see (0 when none): the board reloads when it grows.
+pub async fn latest_change(core: &Core, actor: &Actor) -> AppResult<i64> {
+    Ok(core.store.latest_event_id(actor.scope()).await?)
+}

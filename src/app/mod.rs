@@ -24,6 +24,7 @@ pub mod sources;
 pub mod status;
 pub mod suggestions;
 pub mod tasks;
+pub mod today;
 pub mod unsubscribe;
 
 use crate::config::Settings;

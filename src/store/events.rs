@@ -33,6 +33,9 @@ pub trait EventStore: Send + Sync {
         scope: RepScope,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>>;
+    /// The id of the latest event about a prospect in `scope` (0 when none):
+    /// what the board's live updates watch.
+    async fn latest_event_id(&self, scope: RepScope) -> StoreResult<i64>;
     /// For each of these prospects in `scope`: since when they are in their
     /// stage, and their latest event of `activity` kinds (the board's cards).
     async fn recency(

@@ -478,4 +478,18 @@ pub async fn board_reads(store: &dyn Store) {
         "another rep's prospect reads as nothing"
     );
     assert!(store.recency(RepScope::Team, &[], &["call"]).await.unwrap().is_empty());
+    let latest_ann = store.latest_event_id(RepScope::Rep(ann.id)).await.unwrap();
+    let latest_bob = store.latest_event_id(RepScope::Rep(bob.id)).await.unwrap();
+    assert!(latest_ann > latest_bob && latest_bob > 0, "{latest_ann} {latest_bob}");
+    assert_eq!(store.latest_event_id(RepScope::Team).await.unwrap(), latest_ann);
+    store
+        .append_event(RepScope::Team, &event(raj, "call", "c2", t0()), t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.latest_event_id(RepScope::Rep(ann.id)).await.unwrap(),
+        latest_ann,
+        "Bob's news is not Ann's"
+    );
+    assert!(store.latest_event_id(RepScope::Rep(bob.id)).await.unwrap() > latest_ann);
 }

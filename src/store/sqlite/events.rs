@@ -150,4 +150,16 @@ impl EventStore for SqliteStore {
         }
         Ok(found)
     }
+    async fn latest_event_id(&self, scope: RepScope) -> StoreResult<i64> {
+        let mut query = QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT COALESCE(MAX(e.id), 0) FROM events e JOIN prospects p ON p.id = e.prospect_id WHERE 1 = 1",
+        );
+        scope_clause(&mut query, scope);
+        let row = query
+            .build()
+            .fetch_one(self.pool())
+            .await
+            .map_err(db("read the latest event"))?;
+        Ok(row.get(0))
+    }
 }

@@ -6,8 +6,10 @@
 
 pub mod assets;
 pub mod board;
+pub mod live;
 pub mod login;
 pub mod prospect;
+pub mod today;
 
 use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
@@ -19,13 +21,14 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
     ("move.html", include_str!("templates/move.html")),
     ("prospect.html", include_str!("templates/prospect.html")),
     ("message.html", include_str!("templates/message.html")),
+    ("today.html", include_str!("templates/today.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [
