@@ -106,7 +106,7 @@ async fn every_response_carries_the_security_headers() {
             "content-security-policy: default-src 'self'; script-src 'self';",
             "frame-ancestors 'none'",
             "x-content-type-options: nosniff",
-            "referrer-policy: no-referrer",
+            "referrer-policy: same-origin",
             "x-frame-options: deny",
         ] {
             assert!(head.contains(header), "{method} {path} lacks {header}:\n{head}");

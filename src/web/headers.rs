@@ -1,7 +1,9 @@
 //! Headers every response carries, whatever route answered (or failed): a
 //! Content-Security-Policy that allows no inline script and no framing,
-//! no MIME sniffing, and no Referer (unsubscribe links carry a token in
-//! their path, and the board's pages name prospects).
+//! no MIME sniffing, and a Referer only to this origin (unsubscribe links
+//! carry a token in their path, and the board's pages name prospects; not
+//! `no-referrer`, under which browsers send `Origin: null` with forms and
+//! the CSRF check could not tell our own forms from a forged one).
 
 use axum::extract::Request;
 use axum::http::header::{CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
@@ -22,7 +24,7 @@ pub async fn secure(request: Request, next: Next) -> Response {
         HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE),
     );
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod chrome;
 pub mod http;
 pub mod imap;
 pub mod smtp;

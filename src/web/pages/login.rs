@@ -138,7 +138,7 @@ pub async fn submit(
             language,
             "",
             &next,
-            Some(words(language)["login_wrong"].clone()),
+            Some(words(language)["login_forged"].clone()),
         );
     }
     let account = form.email.trim().to_lowercase();
