@@ -214,6 +214,10 @@ pub struct HttpConfig {
     /// The same for one client address (per /64 for IPv6), across accounts.
     pub login_failures_per_client: u32,
     pub login_lockout_minutes: u32,
+    /// Reverse proxies in front of the listener (IP addresses): for a request
+    /// from one of them, the client is the last `X-Forwarded-For` address
+    /// that is not itself a trusted proxy. Empty: the peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
@@ -233,6 +237,7 @@ impl Default for HttpConfig {
             login_failures_per_account: 5,
             login_failures_per_client: 20,
             login_lockout_minutes: 15,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -80,6 +80,31 @@ impl ClientRate {
     }
 }
 
+/// The client a request comes from: the peer, or for a request from a
+/// trusted reverse proxy, the last `X-Forwarded-For` address that is not
+/// itself a trusted proxy (earlier entries are the client's own word).
+pub fn client_address(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|t| normalized(*t) == normalized(*ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded.into_iter().rev().find(|ip| !is_trusted(ip)).unwrap_or(peer)
+}
+
+fn normalized(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
 pub(crate) fn client_key(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -91,8 +116,8 @@ pub(crate) fn client_key(address: IpAddr) -> IpAddr {
 }
 
 /// 429 with Retry-After for a client over its rate.
-pub fn too_many(client: SocketAddr, wait: Duration) -> Response {
-    tracing::warn!(client = %client.ip(), "invalid unsubscribe links over the per-client rate");
+pub fn too_many(client: IpAddr, wait: Duration) -> Response {
+    tracing::warn!(client = %client, "invalid unsubscribe links over the per-client rate");
     (
         StatusCode::TOO_MANY_REQUESTS,
         [(header::RETRY_AFTER, wait.as_secs().max(1).to_string())],
@@ -116,6 +141,32 @@ mod tests {
         let wait = rate.check(one).expect_err("over the rate");
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(60), "{wait:?}");
         assert!(rate.check(other).is_ok());
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_the_last_untrusted_forwarded_address() {
+        let proxy: IpAddr = "127.0.0.1".parse().unwrap();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, &[proxy]).to_string(), "203.0.113.7");
+        headers.insert("x-forwarded-for", "203.0.113.7, 127.0.0.1".parse().unwrap());
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy]).to_string(),
+            "203.0.113.7",
+            "a chain of trusted proxies"
+        );
+        let stranger: IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(
+            client_address(stranger, &headers, &[proxy]),
+            stranger,
+            "an untrusted peer's header is ignored"
+        );
+        assert_eq!(
+            client_address(proxy, &headers, &[]),
+            proxy,
+            "no proxy trusted: the peer"
+        );
+        assert_eq!(client_address(proxy, &axum::http::HeaderMap::new(), &[proxy]), proxy);
     }
 
     #[test]

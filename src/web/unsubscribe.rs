@@ -6,16 +6,16 @@
 use super::{limits, WebState};
 use crate::app::unsubscribe::Unsubscribe;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// A client's link that does not verify: 404, or 429 once the client has
 /// sent too many of them (walking the token space). Links that verify are
 /// always served, so a proxy shared by many people never blocks a real one.
-fn invalid_link(rate: &limits::ClientRate, client: SocketAddr) -> Response {
-    match rate.check(client.ip()) {
+fn invalid_link(rate: &limits::ClientRate, client: IpAddr) -> Response {
+    match rate.check(client) {
         Ok(()) => page(
             StatusCode::NOT_FOUND,
             "Link not valid",
@@ -28,11 +28,12 @@ fn invalid_link(rate: &limits::ClientRate, client: SocketAddr) -> Response {
 pub async fn confirm_page(
     State(state): State<WebState>,
     Extension(rate): Extension<limits::ClientRate>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
     if !crate::app::unsubscribe::is_valid_link(&state.secret, &token) {
-        return invalid_link(&rate, client);
+        return invalid_link(&rate, client_of(&state, peer, &headers));
     }
     page(
         StatusCode::OK,
@@ -45,11 +46,12 @@ pub async fn confirm_page(
 pub async fn unsubscribe_now(
     State(state): State<WebState>,
     Extension(rate): Extension<limits::ClientRate>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> Response {
     match crate::app::unsubscribe::one_click(&state.core, &state.secret, &token).await {
-        Ok(Unsubscribe::InvalidLink) => invalid_link(&rate, client),
+        Ok(Unsubscribe::InvalidLink) => invalid_link(&rate, client_of(&state, peer, &headers)),
         // An erased prospect is already on the suppression list: unsubscribed either way.
         Ok(Unsubscribe::Done) => page(
             StatusCode::OK,
@@ -65,6 +67,10 @@ pub async fn unsubscribe_now(
             )
         }
     }
+}
+
+fn client_of(state: &WebState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    limits::client_address(peer.ip(), headers, &state.core.settings.config.http.trusted_proxies)
 }
 
 /// Every text here is fixed, so nothing needs escaping.

@@ -140,3 +140,54 @@ pub async fn close(store: &dyn Store) {
     rep(store, "Ann Rep", "ann@example.com").await;
     store.close().await;
 }
+
+pub async fn idempotency_keys(store: &dyn Store) {
+    use rapport::store::IdempotentClaim;
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let long_ago = t0() - Duration::days(2);
+    let claim = |rep: i64, key: &'static str, digest: &'static str, now| async move {
+        store
+            .claim_idempotency_key(rep, key, digest, now, now - Duration::days(1))
+            .await
+            .unwrap()
+    };
+    assert_eq!(claim(ann.id, "k1", "d1", t0()).await, IdempotentClaim::Claimed);
+    assert_eq!(
+        claim(ann.id, "k1", "d1", t0()).await,
+        IdempotentClaim::InProgress,
+        "not answered yet"
+    );
+    assert_eq!(claim(ann.id, "k1", "d2", t0()).await, IdempotentClaim::OtherRequest);
+    assert_eq!(
+        claim(bob.id, "k1", "d2", t0()).await,
+        IdempotentClaim::Claimed,
+        "keys are per rep"
+    );
+    store
+        .answer_idempotency_key(ann.id, "k1", 201, "{\"id\":7}")
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(ann.id, "k1", "d1", t0()).await,
+        IdempotentClaim::Answered {
+            status: 201,
+            body: "{\"id\":7}".into()
+        }
+    );
+    // Released (a failure on rapport's side): the retry claims it afresh.
+    store.release_idempotency_key(bob.id, "k1").await.unwrap();
+    assert_eq!(claim(bob.id, "k1", "d3", t0()).await, IdempotentClaim::Claimed);
+    // An answered key is not released, and a day later it is forgotten.
+    store.release_idempotency_key(ann.id, "k1").await.unwrap();
+    assert!(matches!(
+        claim(ann.id, "k1", "d1", t0()).await,
+        IdempotentClaim::Answered { .. }
+    ));
+    assert_eq!(claim(ann.id, "old", "d1", long_ago).await, IdempotentClaim::Claimed);
+    assert_eq!(
+        claim(ann.id, "k1", "d9", t0() + Duration::days(2)).await,
+        IdempotentClaim::Claimed,
+        "forgotten after a day"
+    );
+}

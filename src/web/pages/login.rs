@@ -142,7 +142,9 @@ pub async fn submit(
         );
     }
     let account = form.email.trim().to_lowercase();
-    let client_key = crate::web::limits::client_key(client.ip()).to_string();
+    let trusted = &state.core.settings.config.http.trusted_proxies;
+    let client_ip = crate::web::limits::client_address(client.ip(), &headers, trusted);
+    let client_key = crate::web::limits::client_key(client_ip).to_string();
     let now = state.core.clock.now();
     if let Some(until) = state.login.locked(&account, &client_key, now) {
         return locked(language, &form.email, &next, until, now);
@@ -166,7 +168,7 @@ pub async fn submit(
                 .into_response()
         }
         Ok(None) => {
-            tracing::warn!(client = %client.ip(), "a sign-in failed");
+            tracing::warn!(client = %client_ip, "a sign-in failed");
             match state.login.fail(&account, &client_key, now) {
                 Some(until) => locked(language, &form.email, &next, until, now),
                 None => login_page(

@@ -1,0 +1,373 @@
+//! The isolation matrix: every route of the web listener and the API, as a
+//! rep (a session for pages, a token for the API) reaching for another
+//! rep's prospect, task, event and suggestion (404, nothing changed, nothing
+//! shown), as a manager (the team's), and with no credentials (only the
+//! login page, `/health`, the static files, unsubscribe links and the API
+//! description answer). A route the router has that the matrix lacks fails
+//! the test, so a new route cannot skip it.
+
+mod common;
+
+use common::app::{spawn_app, TestApp};
+use common::browser::Browser;
+use rapport::app::prospect_edit::{self, AddProspect};
+use rapport::app::tasks::{self, When};
+use rapport::app::{accounts, Actor};
+use rapport::domain::prospect::{ProspectId, ProspectRef};
+use rapport::store::{NewSuggestion, RepScope};
+use std::collections::BTreeSet;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Ann's things, which Bob must not reach.
+struct Anns {
+    prospect: ProspectId,
+    task: i64,
+    suggestion: i64,
+    event: i64,
+}
+
+async fn world(app: &TestApp) -> Anns {
+    let (_, ann) = app.account("Ann", "ann@example.com", PASSWORD, "rep").await;
+    let (_, bob) = app.account("Bob", "bob@example.com", PASSWORD, "rep").await;
+    app.account("Mia", "mia@example.com", PASSWORD, "manager").await;
+    let add = |actor: Actor, name: &'static str, value: &'static str| {
+        let core = app.core.clone();
+        async move {
+            prospect_edit::add(
+                &core,
+                &actor,
+                AddProspect {
+                    name: name.into(),
+                    stage: Some("proposal".into()),
+                    value: Some(value.into()),
+                    ..AddProspect::default()
+                },
+            )
+            .await
+            .unwrap()
+            .prospect
+            .id
+        }
+    };
+    let prospect = add(ann.clone(), "Pia Lund", "123456").await;
+    add(bob.clone(), "Ola Berg", "7000").await;
+    tasks::remind(
+        &app.core,
+        &ann,
+        &ProspectRef::Id(prospect),
+        When::In("1h".into()),
+        "call Pia",
+    )
+    .await
+    .unwrap();
+    let task = tasks::list(&app.core, &ann, true).await.unwrap()[0].task.id;
+    app.store
+        .add_suggestion(
+            &NewSuggestion {
+                prospect_id: prospect,
+                rule: "r".into(),
+                from_stage: "proposal".into(),
+                to_stage: "negotiation".into(),
+                reason: "because".into(),
+                key: "k".into(),
+            },
+            "2026-12-01T09:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let suggestion = app.store.open_suggestions(RepScope::Team).await.unwrap()[0].id;
+    let event = app.store.list_events(RepScope::Team, prospect).await.unwrap()[0].id;
+    app.clock.advance(chrono::Duration::hours(2));
+    Anns {
+        prospect,
+        task,
+        suggestion,
+        event,
+    }
+}
+
+/// What Ann's things look like: none of it may change.
+async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
+    let team = Actor::Team { name: "t".into() };
+    let view = rapport::app::prospects::show(&app.core, &team, &ProspectRef::Id(anns.prospect))
+        .await
+        .unwrap();
+    let tasks = tasks::list(&app.core, &team, true).await.unwrap();
+    let open = app.store.open_suggestions(RepScope::Team).await.unwrap();
+    format!(
+        "{} {} {} events; tasks {:?}; open suggestions {:?}",
+        view.prospect.data.stage,
+        view.prospect.data.value.0,
+        view.events.len(),
+        tasks
+            .iter()
+            .map(|t| (t.task.id, t.task.due_at, t.task.done_at))
+            .collect::<Vec<_>>(),
+        open.iter().map(|s| s.id).collect::<Vec<_>>()
+    )
+}
+
+/// Every route the listener has: (METHOD, path pattern), from the router's source and the API's description.
+async fn routes_served(app: &TestApp) -> BTreeSet<String> {
+    let source =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web/mod.rs")).unwrap();
+    let mut routes = BTreeSet::new();
+    for part in source.split(".route(\"").skip(1) {
+        let path = &part[..part.find('"').unwrap()];
+        let handlers = &part[..part.find("))").unwrap_or(part.len())];
+        for method in ["get", "post", "patch", "delete", "put"] {
+            if handlers.contains(&format!("{method}(")) {
+                routes.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(
+        &reqwest::get(format!("http://127.0.0.1:{}/api/openapi.json", app.port))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    routes.insert("GET /api/openapi.json".into());
+    routes
+}
+
+async fn api(app: &TestApp, token: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .request(method.parse().unwrap(), format!("http://127.0.0.1:{}{path}", app.port))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if !token.is_empty() {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap_or_default())
+}
+
+async fn token_of(app: &TestApp, email: &str) -> String {
+    let admin = Actor::Team { name: "admin".into() };
+    accounts::create_token(&app.core, &admin, Some(email), "matrix")
+        .await
+        .unwrap()
+        .1
+}
+
+#[tokio::test]
+async fn every_route_keeps_each_rep_to_their_own() {
+    let app = spawn_app().await;
+    let anns = world(&app).await;
+    let (p, t, s, e) = (anns.prospect, anns.task, anns.suggestion, anns.event);
+    let served = routes_served(&app).await;
+    let before = fingerprint(&app, &anns).await;
+    let (bob_token, mia_token) = (
+        token_of(&app, "bob@example.com").await,
+        token_of(&app, "mia@example.com").await,
+    );
+    let mut bob = Browser::new(app.port);
+    bob.log_in("bob@example.com", PASSWORD).await;
+    let csrf = bob.get("/").await.csrf();
+    let mut mia = Browser::new(app.port);
+    mia.log_in("mia@example.com", PASSWORD).await;
+    let mut nobody = Browser::new(app.port);
+
+    // Routes on one of Ann's things: Bob gets 404 and changes nothing.
+    let pages_on_anns: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+        ("GET /prospects/{id}", format!("/prospects/{p}"), vec![]),
+        (
+            "POST /prospects/{id}/move",
+            format!("/prospects/{p}/move"),
+            vec![("stage", "won".into()), ("value", "1".into())],
+        ),
+        (
+            "POST /prospects/{id}/log",
+            format!("/prospects/{p}/log"),
+            vec![("kind", "call".into())],
+        ),
+        ("POST /tasks/{id}/done", format!("/tasks/{t}/done"), vec![]),
+        (
+            "POST /tasks/{id}/snooze",
+            format!("/tasks/{t}/snooze"),
+            vec![("span", "1d".into())],
+        ),
+        (
+            "POST /suggestions/{id}",
+            format!("/suggestions/{s}"),
+            vec![("decision", "approve".into())],
+        ),
+    ];
+    let api_on_anns: Vec<(&str, String, &str)> = vec![
+        ("GET /api/v1/prospects/{id}", format!("/api/v1/prospects/{p}"), ""),
+        (
+            "PATCH /api/v1/prospects/{id}",
+            format!("/api/v1/prospects/{p}"),
+            r#"{"title": "x"}"#,
+        ),
+        ("DELETE /api/v1/prospects/{id}", format!("/api/v1/prospects/{p}"), ""),
+        (
+            "POST /api/v1/prospects/{id}/move",
+            format!("/api/v1/prospects/{p}/move"),
+            r#"{"stage": "won"}"#,
+        ),
+        (
+            "GET /api/v1/prospects/{id}/events",
+            format!("/api/v1/prospects/{p}/events"),
+            "",
+        ),
+        (
+            "POST /api/v1/prospects/{id}/events",
+            format!("/api/v1/prospects/{p}/events"),
+            r#"{"kind": "call"}"#,
+        ),
+        ("POST /api/v1/tasks/{id}/done", format!("/api/v1/tasks/{t}/done"), "{}"),
+        (
+            "POST /api/v1/suggestions/{id}/approve",
+            format!("/api/v1/suggestions/{s}/approve"),
+            "",
+        ),
+        (
+            "POST /api/v1/suggestions/{id}/reject",
+            format!("/api/v1/suggestions/{s}/reject"),
+            "",
+        ),
+    ];
+    let mut covered = BTreeSet::new();
+    for (route, path, fields) in &pages_on_anns {
+        let mut form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        form.push(("csrf", &csrf));
+        let page = if route.starts_with("GET") {
+            bob.get(path).await
+        } else {
+            bob.post(path, &form).await
+        };
+        assert_eq!(page.status, 404, "{route} as Bob: {}", page.body);
+        assert!(!page.body.contains("Pia"), "{route} shows Ann's prospect");
+        covered.insert(route.to_string());
+    }
+    for (route, path, body) in &api_on_anns {
+        let method = route.split(' ').next().unwrap();
+        let (status, text) = api(&app, &bob_token, method, path, body).await;
+        assert_eq!(status, 404, "{route} with Bob's token: {text}");
+        assert!(!text.contains("Pia"), "{route} shows Ann's prospect: {text}");
+        covered.insert(route.to_string());
+    }
+    assert_eq!(fingerprint(&app, &anns).await, before, "nothing of Ann's changed");
+    // Ann's event id names nothing Bob can read either.
+    let (_, events) = api(&app, &bob_token, "GET", &format!("/api/v1/prospects/{p}/events"), "").await;
+    assert!(!events.contains(&format!("\"id\":{e}")));
+
+    // Routes that list: Bob sees none of Ann's, the manager sees the team's.
+    let page_lists = ["GET /", "GET /today"];
+    for route in page_lists {
+        let path = route.split(' ').nth(1).unwrap();
+        let as_bob = bob.get(path).await;
+        assert_eq!(as_bob.status, 200, "{route}");
+        assert!(
+            !as_bob.body.contains("Pia Lund") && !as_bob.body.contains("call Pia"),
+            "{route} as Bob"
+        );
+        covered.insert(route.to_string());
+    }
+    assert!(
+        mia.get("/").await.body.contains("Pia Lund"),
+        "a manager's board is the team's"
+    );
+    assert_eq!(mia.get(&format!("/prospects/{p}")).await.status, 200);
+    let api_lists = [
+        ("GET /api/v1/prospects", "/api/v1/prospects"),
+        ("GET /api/v1/tasks", "/api/v1/tasks?all=true"),
+        ("GET /api/v1/suggestions", "/api/v1/suggestions"),
+        ("GET /api/v1/forecast", "/api/v1/forecast"),
+    ];
+    for (route, path) in api_lists {
+        let (status, text) = api(&app, &bob_token, "GET", path, "").await;
+        assert_eq!(status, 200, "{route}: {text}");
+        assert!(
+            !text.contains("Pia") && !text.contains("123456"),
+            "{route} as Bob: {text}"
+        );
+        let (_, team) = api(&app, &mia_token, "GET", path, "").await;
+        assert!(
+            team.contains("Pia") || team.contains("123456"),
+            "{route} as the manager: {team}"
+        );
+        covered.insert(route.to_string());
+    }
+    // The event stream: covered by web_today (it tells Bob nothing of Ann's).
+    covered.insert("GET /events".into());
+    // Bob's own creating and the team's list of reps.
+    let (status, _) = api(
+        &app,
+        &bob_token,
+        "POST",
+        "/api/v1/prospects",
+        r#"{"name": "Bob's new one"}"#,
+    )
+    .await;
+    assert_eq!(status, 201);
+    covered.insert("POST /api/v1/prospects".into());
+    assert_eq!(api(&app, &bob_token, "GET", "/api/v1/reps", "").await.0, 403);
+    assert_eq!(api(&app, &mia_token, "GET", "/api/v1/reps", "").await.0, 200);
+    covered.insert("GET /api/v1/reps".into());
+
+    // Without credentials: pages lead to the login page, the API says 401, only the open routes answer.
+    let open = [
+        "GET /login",
+        "POST /login",
+        "GET /health",
+        "GET /static/{file}",
+        "GET /u/{token}",
+        "POST /u/{token}",
+        "GET /api/openapi.json",
+    ];
+    for route in &served {
+        let (method, pattern) = route.split_once(' ').unwrap();
+        let path = pattern
+            .replace("{id}", &p.to_string())
+            .replace("{file}", "app.css")
+            .replace("{token}", "not-a-token");
+        if pattern.starts_with("/api/v1") {
+            let (status, _) = api(&app, "", method, &path, "{}").await;
+            assert_eq!(status, 401, "{route} without a token");
+        } else if open.contains(&route.as_str()) {
+            let page = if method == "GET" {
+                nobody.get(&path).await
+            } else {
+                nobody.post(&path, &[]).await
+            };
+            assert!(
+                page.status != 303 || route == "POST /login",
+                "{route} is open: {}",
+                page.status
+            );
+        } else {
+            let page = if method == "GET" {
+                nobody.get(&path).await
+            } else {
+                nobody.post(&path, &[("csrf", "x")]).await
+            };
+            assert_eq!(page.status, 303, "{route} without a session");
+            assert!(page.header("location").starts_with("/login"), "{route}");
+        }
+    }
+    // Logging out is Bob's own business (and ends only his session).
+    let out = bob.post("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(mia.get("/").await.status, 200, "another's session lives on");
+    assert_eq!(fingerprint(&app, &anns).await, before, "nothing of Ann's changed");
+
+    covered.insert("POST /logout".into());
+    let missing: Vec<_> = served
+        .iter()
+        .filter(|r| !open.contains(&r.as_str()) && !covered.contains(*r))
+        .collect();
+    assert!(missing.is_empty(), "routes the matrix does not cover: {missing:?}");
+    assert!(served.len() >= 30, "found only {} routes: {served:?}", served.len());
+}
