@@ -19,6 +19,9 @@ use std::collections::BTreeSet;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// A page route, the path to Ann's thing on it, and the form fields.
+type PageCall = (&'static str, String, Vec<(&'static str, String)>);
+
 /// Ann's things, which Bob must not reach.
 struct Anns {
     prospect: ProspectId,
@@ -179,7 +182,7 @@ async fn every_route_keeps_each_rep_to_their_own() {
     let mut nobody = Browser::new(app.port);
 
     // Routes on one of Ann's things: Bob gets 404 and changes nothing.
-    let pages_on_anns: Vec<(&str, String, Vec<(&str, String)>)> = vec![
+    let pages_on_anns: Vec<PageCall> = vec![
         ("GET /prospects/{id}", format!("/prospects/{p}"), vec![]),
         (
             "POST /prospects/{id}/move",
