@@ -73,3 +73,21 @@ pub async fn add(
     let rep = NewRep::validate(name, email, time_zone, digest_hour, language).map_err(invalid)?;
     Ok(core.store.create_rep(&rep, core.clock.now()).await?)
 }
+
+/// A rep's own settings, each checked: zone (IANA), digest hour (0-23),
+/// language (en or nb). A rep changes only their own.
+pub async fn set_preferences(
+    core: &Core,
+    actor: &Actor,
+    rep: Option<&str>,
+    time_zone: &str,
+    digest_hour: u8,
+    language: &str,
+) -> AppResult<Rep> {
+    let rep = resolve(core, actor, rep).await?;
+    let checked = NewRep::validate(&rep.name, &rep.email, time_zone, digest_hour, language).map_err(invalid)?;
+    Ok(core
+        .store
+        .set_rep_preferences(rep.id, &checked.time_zone, checked.digest_hour, checked.language)
+        .await?)
+}

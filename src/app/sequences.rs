@@ -33,6 +33,11 @@ pub fn find(core: &Core, slug: &str) -> AppResult<Sequence> {
     )))
 }
 
+/// The slugs of the sequences that load (broken ones are left out: `sequence check` names them).
+pub fn available(core: &Core) -> Vec<String> {
+    core.settings.load_sequences().0.into_iter().map(|s| s.slug).collect()
+}
+
 /// The sending window of `[sending]`, or what is wrong with it.
 pub fn window(core: &Core) -> AppResult<SendingWindow> {
     core.settings

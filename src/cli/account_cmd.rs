@@ -1,7 +1,8 @@
 //! `rapport rep passwd | role | disable | accounts | token ...`: reps'
-//! accounts for the web board and the API. Passwords are read from a file
-//! (never from the command line, where `ps` and shell history would show
-//! them); a token is printed once, when it is made.
+//! accounts for the web board and the API. Passwords are asked for on a
+//! terminal (not echoed, typed twice) or read from a file, never taken from
+//! the command line, where `ps` and shell history would show them; a token
+//! is printed once, when it is made.
 
 use super::{input_error, output, App};
 use crate::app::accounts;
@@ -12,9 +13,10 @@ use std::path::PathBuf;
 pub struct PasswdArgs {
     /// The rep (id, email or name).
     pub rep: String,
-    /// A file holding the new password (its first line; at least 12 characters).
+    /// A file holding the new password (its first line; at least 12
+    /// characters). Without it, the password is asked for on the terminal.
     #[arg(long, value_name = "FILE")]
-    pub password_file: PathBuf,
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -66,7 +68,7 @@ pub struct TokenRevoke {
 }
 
 /// The first line of a password file, without its line ending.
-pub(super) fn read_password(path: &PathBuf) -> anyhow::Result<String> {
+pub(super) fn read_password(path: &std::path::Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         input_error(format!(
             "cannot read the password file {}: {e}; write the password on its first line",
@@ -76,8 +78,32 @@ pub(super) fn read_password(path: &PathBuf) -> anyhow::Result<String> {
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
 
+/// The password from `file`, else asked for twice on the terminal; `None`
+/// when there is neither (input is not a terminal).
+pub fn password_from(file: Option<&std::path::Path>, whose: &str) -> anyhow::Result<Option<String>> {
+    if let Some(file) = file {
+        return read_password(file).map(Some);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        return Ok(None);
+    }
+    let first = rpassword::prompt_password(format!("Password for {whose} (12 characters or more): "))
+        .map_err(|e| input_error(format!("cannot read a password from the terminal: {e}")))?;
+    crate::domain::account::check_password(&first).map_err(input_error)?;
+    let again = rpassword::prompt_password("The same password again: ")
+        .map_err(|e| input_error(format!("cannot read a password from the terminal: {e}")))?;
+    if again != first {
+        return Err(input_error("the two passwords differ; nothing was changed"));
+    }
+    Ok(Some(first))
+}
+
 pub async fn passwd(app: &App, args: PasswdArgs) -> anyhow::Result<()> {
-    let password = read_password(&args.password_file)?;
+    let Some(password) = password_from(args.password_file.as_deref(), &args.rep)? else {
+        return Err(input_error(
+            "no password given: run this on a terminal to be asked, or give --password-file FILE (its first line)",
+        ));
+    };
     let rep = accounts::set_password(&app.core(), &app.actor(), Some(&args.rep), &password).await?;
     println!("password of {} set", rep.email);
     Ok(())

@@ -32,6 +32,7 @@ pub struct InitArgs {
     pub language: String,
     /// A file whose first line is the first rep's password (they administer
     /// the install and sign in to the web board with it; 12+ characters).
+    /// Without it, the password is asked for when run on a terminal.
     #[arg(long, value_name = "FILE", requires = "rep_email")]
     pub password_file: Option<PathBuf>,
 }
@@ -46,14 +47,14 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
         _ => return Err(input_error("give both --rep-name and --rep-email to create a rep")),
     };
     // Read and checked before anything is written, so a bad file changes nothing.
-    let password = match &args.password_file {
-        Some(file) => {
-            let password = super::account_cmd::read_password(file)?;
-            crate::domain::account::check_password(&password).map_err(input_error)?;
-            Some(password)
-        }
+    // From the file, else asked for on a terminal (not when nobody is there to type).
+    let password = match &new_rep {
+        Some(rep) => super::account_cmd::password_from(args.password_file.as_deref(), &rep.email)?,
         None => None,
     };
+    if let Some(password) = &password {
+        crate::domain::account::check_password(password).map_err(input_error)?;
+    }
     if !path.exists() {
         write_starter_config(&path)?;
         println!(

@@ -1,7 +1,7 @@
 //! The team's reps: who they are, their zone, digest hour and language.
 
 use super::StoreResult;
-use crate::domain::prospect::{NewRep, Rep};
+use crate::domain::prospect::{Language, NewRep, Rep, RepId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -11,4 +11,6 @@ pub trait RepStore: Send + Sync {
     async fn create_rep(&self, rep: &NewRep, now: DateTime<Utc>) -> StoreResult<Rep>;
     /// Every rep, in the order they were added.
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
+    /// A rep's own settings: zone, digest hour, language.
+    async fn set_rep_preferences(&self, rep: RepId, time_zone: &str, digest_hour: u8, language: Language) -> StoreResult<Rep>;
 }

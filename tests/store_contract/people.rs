@@ -493,3 +493,12 @@ pub async fn board_reads(store: &dyn Store) {
     );
     assert!(store.latest_event_id(RepScope::Rep(bob.id)).await.unwrap() > latest_ann);
 }
+
+pub async fn rep_preferences(store: &dyn Store) {
+        let kim = rep(store, "Kim Rep", "kim@example.com").await;
+        let changed = store.set_rep_preferences(kim.id, "America/New_York", 8, Language::Nb).await.unwrap();
+        assert_eq!((changed.time_zone.as_str(), changed.digest_hour, changed.language), ("America/New_York", 8, Language::Nb));
+        let listed = store.list_reps().await.unwrap();
+        assert_eq!(listed.iter().find(|r| r.id == kim.id).unwrap().time_zone, "America/New_York");
+        not_found(store.set_rep_preferences(9999, "UTC", 7, Language::En).await, "no such rep");
+}

@@ -42,4 +42,20 @@ impl RepStore for SqliteStore {
             .map_err(db("list reps"))?;
         rows.iter().map(rep_from_row).collect()
     }
+
+    async fn set_rep_preferences(&self, rep: RepId, time_zone: &str, digest_hour: u8, language: Language) -> StoreResult<Rep> {
+        let row = sqlx::query(
+            "UPDATE reps SET time_zone = ?, digest_hour = ?, language = ? WHERE id = ? \
+             RETURNING id, name, email, time_zone, digest_hour, language",
+        )
+        .bind(time_zone)
+        .bind(i64::from(digest_hour))
+        .bind(language.as_str())
+        .bind(rep)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("change a rep's settings"))?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no rep #{rep}")))?;
+        rep_from_row(&row)
+    }
 }

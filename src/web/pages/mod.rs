@@ -9,6 +9,7 @@ pub mod board;
 pub mod live;
 pub mod login;
 pub mod prospect;
+pub mod settings;
 pub mod today;
 
 use crate::domain::money::Amount;
@@ -21,7 +22,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 8] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
@@ -29,6 +30,7 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("prospect.html", include_str!("templates/prospect.html")),
     ("message.html", include_str!("templates/message.html")),
     ("today.html", include_str!("templates/today.html")),
+    ("settings.html", include_str!("templates/settings.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [

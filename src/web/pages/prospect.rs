@@ -1,11 +1,16 @@
 //! A prospect's page (`/prospects/{id}`): details, profiles (LinkedIn and X
 //! as links, with the "log what I did" form beside them), the timeline in
-//! the rep's zone, and the move form; `POST /prospects/{id}/log` records
-//! engagement done outside rapport. Another rep's prospect is a 404.
+//! the rep's zone, and its actions, each a form posting to a path of its
+//! own: move, edit, log (engagement done outside rapport), remind, enrol in
+//! a sequence, erase. Another rep's prospect is a 404.
 
 use super::board::{failure, see_other};
 use super::{local_date, local_time, money, render, words, zone_of};
+use crate::app::prospect_edit::{self, Clearable, EditProspect};
 use crate::app::prospects::{self, LogEngagement};
+use crate::app::sequences::{self as sequence_cases, Whom};
+use crate::app::tasks::{self, When};
+use crate::app::AppError;
 use crate::domain::prospect::ProspectRef;
 use crate::web::session::{Signed, SignedForm};
 use crate::web::WebState;
@@ -19,9 +24,21 @@ use serde::Deserialize;
 const TEXT_SHOWN: usize = 280;
 
 pub async fn page(State(state): State<WebState>, Signed(me): Signed, Path(id): Path<i64>) -> Response {
+    show(&state, &me, id, StatusCode::OK, None, None).await
+}
+
+/// The page, with a problem an action met or what it did.
+async fn show(
+    state: &WebState,
+    me: &crate::app::accounts::SignedIn,
+    id: i64,
+    status: StatusCode,
+    problem: Option<String>,
+    notice: Option<String>,
+) -> Response {
     let view = match prospects::show(&state.core, &me.actor, &ProspectRef::Id(id)).await {
         Ok(view) => view,
-        Err(e) => return failure(&me, e),
+        Err(e) => return failure(me, e),
     };
     let language = me.rep.language;
     let zone = zone_of(&me.rep.time_zone);
@@ -70,7 +87,7 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed, Path(id): P
         .map(|pr| context! { url => &pr.url, platform => pr.platform.as_str() })
         .collect();
     render(
-        StatusCode::OK,
+        status,
         "prospect.html",
         context! {
             t => words(language),
@@ -97,6 +114,13 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed, Path(id): P
             profiles => profiles,
             log_kinds => &view.loggable,
             events => events,
+            sequences => sequence_cases::available(&state.core),
+            edit => context! {
+                value => format!("{} {}", p.data.value, p.data.currency),
+                expected_close => p.data.expected_close.map(|d| d.to_string()),
+            },
+            problem => problem,
+            notice => notice,
         },
     )
 }
@@ -125,5 +149,134 @@ pub async fn log(
     match prospects::log_engagement(&state.core, &me.actor, input).await {
         Ok(_) => see_other(&format!("/prospects/{id}")),
         Err(e) => failure(&me, e),
+    }
+}
+
+/// An action's refusal shown on the prospect's page (bad input), or as a page of its own.
+async fn refused(state: &WebState, me: &crate::app::accounts::SignedIn, id: i64, error: AppError) -> Response {
+    match error {
+        AppError::Invalid(problem) => show(state, me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await,
+        other => failure(me, other),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EditForm {
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    value: String,
+    #[serde(default)]
+    expected_close: String,
+    #[serde(default)]
+    notes: String,
+    /// Tags to add, separated by commas.
+    #[serde(default)]
+    add_tags: String,
+}
+
+pub async fn edit(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EditForm>) -> Response {
+    // An emptied field is cleared; a filled one set.
+    let mut clear = Vec::new();
+    let mut field = |text: String, which: Clearable| {
+        let text = text.trim().to_string();
+        if text.is_empty() {
+            clear.push(which);
+            None
+        } else {
+            Some(text)
+        }
+    };
+    let input = EditProspect {
+        name: Some(form.name),
+        email: field(form.email, Clearable::Email),
+        company: field(form.company, Clearable::Company),
+        title: field(form.title, Clearable::Title),
+        expected_close: field(form.expected_close, Clearable::ExpectedClose),
+        notes: field(form.notes, Clearable::Notes),
+        value: Some(form.value).filter(|v| !v.trim().is_empty()),
+        add_tags: form
+            .add_tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+        clear,
+        ..EditProspect::default()
+    };
+    match prospect_edit::edit(&state.core, &me.actor, &ProspectRef::Id(id), input).await {
+        Ok(_) => see_other(&format!("/prospects/{id}")),
+        Err(e) => refused(&state, &me, id, e).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemindForm {
+    /// `1d`, `3d`, `1w`, `4h`, or empty when `on` is given.
+    #[serde(default)]
+    within: String,
+    /// A date (YYYY-MM-DD) in the rep's zone.
+    #[serde(default)]
+    on: String,
+    note: String,
+}
+
+pub async fn remind(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<RemindForm>) -> Response {
+    let when = match (form.on.trim(), form.within.trim()) {
+        ("", "") => When::In("1d".into()),
+        ("", within) => When::In(within.to_string()),
+        (on, _) => When::On(on.to_string()),
+    };
+    match tasks::remind(&state.core, &me.actor, &ProspectRef::Id(id), when, &form.note).await {
+        Ok(reminder) => {
+            let zone = zone_of(&me.rep.time_zone);
+            let notice = format!("{} {}", words(me.rep.language)["reminder_set"], local_time(reminder.due_at, zone, me.rep.language));
+            show(&state, &me, id, StatusCode::OK, None, Some(notice)).await
+        }
+        Err(e) => refused(&state, &me, id, e).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EnrolForm {
+    sequence: String,
+}
+
+pub async fn enrol(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EnrolForm>) -> Response {
+    let whom = Whom::Listed(vec![ProspectRef::Id(id)]);
+    match sequence_cases::enroll(&state.core, &me.actor, &form.sequence, &whom, false, &()).await {
+        Ok(report) => match (report.enrolled.first(), report.refused.first()) {
+            (Some(_), _) => {
+                let notice = format!("{} {}", words(me.rep.language)["enrolled_in"], report.sequence.slug);
+                show(&state, &me, id, StatusCode::OK, None, Some(notice)).await
+            }
+            (None, Some(not)) => show(&state, &me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(not.reason.clone()), None).await,
+            (None, None) => failure(&me, AppError::Store(crate::store::StoreError::NotFound(format!("no prospect #{id}")))),
+        },
+        Err(e) => refused(&state, &me, id, e).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+pub async fn erase(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EraseForm>) -> Response {
+    let confirmed = form.confirm.as_deref() == Some("yes");
+    if !confirmed {
+        let problem = words(me.rep.language)["erase_confirm_needed"].clone();
+        return show(&state, &me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await;
+    }
+    match prospects::erase(&state.core, &me.actor, &ProspectRef::Id(id), true).await {
+        Ok(_) => see_other("/"),
+        Err(e) => refused(&state, &me, id, e).await,
     }
 }
