@@ -25,6 +25,8 @@ type PageCall = (&'static str, String, Vec<(&'static str, String)>);
 /// Ann's things, which Bob must not reach.
 struct Anns {
     prospect: ProspectId,
+    /// The id of Ann's API token and `/revoke`.
+    token: String,
     task: i64,
     suggestion: i64,
     event: i64,
@@ -81,8 +83,13 @@ async fn world(app: &TestApp) -> Anns {
         .unwrap();
     let suggestion = app.store.open_suggestions(RepScope::Team).await.unwrap()[0].id;
     let event = app.store.list_events(RepScope::Team, prospect).await.unwrap()[0].id;
+    let admin = Actor::Team { name: "admin".into() };
+    let (anns_token, _) = accounts::create_token(&app.core, &admin, Some("ann@example.com"), "ann's script")
+        .await
+        .unwrap();
     app.clock.advance(chrono::Duration::hours(2));
     Anns {
+        token: format!("{}/revoke", anns_token.id),
         prospect,
         task,
         suggestion,
@@ -205,6 +212,31 @@ async fn every_route_keeps_each_rep_to_their_own() {
             format!("/suggestions/{s}"),
             vec![("decision", "approve".into())],
         ),
+        (
+            "POST /prospects/{id}/edit",
+            format!("/prospects/{p}/edit"),
+            vec![("name", "Mine now".into())],
+        ),
+        (
+            "POST /prospects/{id}/remind",
+            format!("/prospects/{p}/remind"),
+            vec![("within", "1d".into()), ("note", "x".into())],
+        ),
+        (
+            "POST /prospects/{id}/enrol",
+            format!("/prospects/{p}/enrol"),
+            vec![("sequence", "example".into())],
+        ),
+        (
+            "POST /prospects/{id}/erase",
+            format!("/prospects/{p}/erase"),
+            vec![("confirm", "yes".into())],
+        ),
+        (
+            "POST /settings/tokens/{id}/revoke",
+            format!("/settings/tokens/{}", anns.token),
+            vec![],
+        ),
     ];
     let api_on_anns: Vec<(&str, String, &str)> = vec![
         ("GET /api/v1/prospects/{id}", format!("/api/v1/prospects/{p}"), ""),
@@ -267,7 +299,7 @@ async fn every_route_keeps_each_rep_to_their_own() {
     assert!(!events.contains(&format!("\"id\":{e}")));
 
     // Routes that list: Bob sees none of Ann's, the manager sees the team's.
-    let page_lists = ["GET /", "GET /today"];
+    let page_lists = ["GET /", "GET /today", "GET /settings"];
     for route in page_lists {
         let path = route.split(' ').nth(1).unwrap();
         let as_bob = bob.get(path).await;
@@ -303,6 +335,35 @@ async fn every_route_keeps_each_rep_to_their_own() {
         );
         covered.insert(route.to_string());
     }
+    // Bob's own settings: his changes are his.
+    let saved = bob
+        .post(
+            "/settings",
+            &[
+                ("time_zone", "UTC"),
+                ("digest_hour", "6"),
+                ("language", "en"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    covered.insert("POST /settings".into());
+    let made = bob
+        .post("/settings/tokens", &[("name", "bob's"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(made.status, 200);
+    covered.insert("POST /settings/tokens".into());
+    let reps = app.store.list_reps().await.unwrap();
+    assert_eq!(reps[0].time_zone, "Europe/Oslo", "Ann's settings are hers");
+    let admin = Actor::Team { name: "admin".into() };
+    let anns_tokens = accounts::tokens(&app.core, &admin, Some("ann@example.com"))
+        .await
+        .unwrap();
+    assert!(
+        anns_tokens.iter().all(|t| t.revoked_at.is_none()),
+        "Ann's tokens live on"
+    );
     // The event stream: covered by web_today (it tells Bob nothing of Ann's).
     covered.insert("GET /events".into());
     // Bob's own creating and the team's list of reps.

@@ -1,14 +1,16 @@
 //! The board: one column per stage of a pipeline, with each column's count,
 //! value and weighted value, and the cards a rep works from (value, days in
 //! the stage, whether the deal is rotting, engagement, latest activity).
-//! Filters narrow every column alike; a column shows its most engaged 50
-//! cards unless asked for more.
+//! Filters narrow every column alike; a column shows its 50 largest deals
+//! unless asked for more. Sized for a team: the columns are summed in the
+//! database and only the cards shown are read.
 
-use super::{invalid, prospect_lists, reps, Actor, AppResult, Core};
+use super::{invalid, reps, Actor, AppResult, Core};
 use crate::domain::event::kinds;
 use crate::domain::money::Amount;
 use crate::domain::pipeline::{Pipeline, Stage, StageKind};
 use crate::domain::prospect::{Prospect, ProspectId, Rep};
+use crate::store::{ProspectFilter, StageSum};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -105,62 +107,61 @@ pub async fn board(core: &Core, actor: &Actor, query: &BoardQuery) -> AppResult<
         Some(wanted) => Some(reps::resolve(core, actor, Some(wanted)).await?),
         None => None,
     };
-    let listed = prospect_lists::list(
-        core,
-        actor,
-        &prospect_lists::Query {
-            pipeline: Some(pipeline.slug.clone()),
-            tag: query.tag.clone().filter(|t| !t.trim().is_empty()),
-            search: query.search.clone().filter(|t| !t.trim().is_empty()),
-            rep: rep.as_ref().map(|r| r.id),
-            ..Default::default()
-        },
-    )
-    .await?;
+    let filter = ProspectFilter {
+        pipeline: Some(pipeline.slug.clone()),
+        tag: query
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase),
+        search: query.search.clone().filter(|t| !t.trim().is_empty()),
+        rep: rep.as_ref().map(|r| r.id),
+        ..ProspectFilter::default()
+    };
+    let scope = actor.scope();
     let currency = settings.config.prospects.default_currency.clone();
-    let mut by_stage: HashMap<&str, Vec<(Prospect, f64)>> = HashMap::new();
-    for l in listed {
-        if let Some(stage) = pipeline.stage(&l.prospect.data.stage) {
-            by_stage
-                .entry(stage.slug.as_str())
-                .or_default()
-                .push((l.prospect, l.score));
-        }
-    }
-    let mut columns = Vec::with_capacity(pipeline.stages.len());
-    let mut shown_ids = Vec::new();
-    for stage in &pipeline.stages {
-        let mut deals = by_stage.remove(stage.slug.as_str()).unwrap_or_default();
-        let (value, weighted) = column_values(stage, &currency, &deals);
-        // Most engaged first, then the larger deal, then the older prospect.
-        deals.sort_by(|(a, sa), (b, sb)| {
-            sb.total_cmp(sa)
-                .then(b.data.value.cmp(&a.data.value))
-                .then(a.id.cmp(&b.id))
-        });
-        let shown = match &query.more {
-            Some((more, n)) if *more == stage.slug => (*n).clamp(CARDS_PER_COLUMN, MOST_CARDS),
-            _ => CARDS_PER_COLUMN,
-        };
-        let count = deals.len();
-        deals.truncate(shown);
-        shown_ids.extend(deals.iter().map(|(p, _)| p.id));
-        columns.push((stage.clone(), count, value, weighted, deals));
-    }
-    let recency = core.store.recency(actor.scope(), &shown_ids, &ACTIVITY).await?;
+    let sums = core.store.stage_sums(scope, &filter).await?;
+    let shown: Vec<(String, u32)> = pipeline
+        .stages
+        .iter()
+        .map(|stage| {
+            let n = match &query.more {
+                Some((more, n)) if *more == stage.slug => (*n).clamp(CARDS_PER_COLUMN, MOST_CARDS),
+                _ => CARDS_PER_COLUMN,
+            };
+            (stage.slug.clone(), n as u32)
+        })
+        .collect();
+    let cards = core.store.stage_cards(scope, &filter, &shown).await?;
+    let ids: Vec<ProspectId> = cards.iter().map(|p| p.id).collect();
     let now = core.clock.now();
-    let columns = columns
-        .into_iter()
-        .map(|(stage, count, value, weighted, deals)| {
-            let cards: Vec<Card> = deals
+    let since = now - chrono::Duration::days(crate::domain::score::WINDOW_DAYS);
+    let scores = crate::domain::score::by_prospect(&core.store.activity_of(scope, &ids, since).await?, now);
+    let recency = core.store.recency(scope, &ids, &ACTIVITY).await?;
+    let mut by_stage: HashMap<String, Vec<Prospect>> = HashMap::new();
+    for card in cards {
+        by_stage.entry(card.data.stage.clone()).or_default().push(card);
+    }
+    let columns = pipeline
+        .stages
+        .iter()
+        .map(|stage| {
+            let stage_sums: Vec<&StageSum> = sums.iter().filter(|s| s.stage == stage.slug).collect();
+            let count: usize = stage_sums.iter().map(|s| s.count as usize).sum();
+            let (value, weighted) = column_values(stage, &currency, &stage_sums);
+            let cards: Vec<Card> = by_stage
+                .remove(&stage.slug)
+                .unwrap_or_default()
                 .into_iter()
-                .map(|(p, score)| {
+                .map(|p| {
                     let facts = recency.get(&p.id).cloned().unwrap_or_default();
                     let days_in_stage = facts.in_stage_since.map_or(0, |since| (now - since).num_days().max(0));
                     Card {
                         rotting: stage
                             .rotting_days
                             .is_some_and(|limit| stage.kind == StageKind::Open && days_in_stage >= i64::from(limit)),
+                        score: scores.get(&p.id).copied().unwrap_or(0.0),
                         id: p.id,
                         name: p.data.name,
                         company: p.data.company,
@@ -169,14 +170,13 @@ pub async fn board(core: &Core, actor: &Actor, query: &BoardQuery) -> AppResult<
                         currency: p.data.currency,
                         tags: p.data.tags,
                         days_in_stage,
-                        score,
                         latest: facts.latest,
                     }
                 })
                 .collect();
             Column {
-                hidden: count - cards.len(),
-                stage,
+                hidden: count.saturating_sub(cards.len()),
+                stage: stage.clone(),
                 count,
                 value,
                 weighted,
@@ -197,17 +197,17 @@ pub async fn board(core: &Core, actor: &Actor, query: &BoardQuery) -> AppResult<
     })
 }
 
-/// A column's value and weighted value in `currency`.
-fn column_values(stage: &Stage, currency: &str, deals: &[(Prospect, f64)]) -> (Amount, Amount) {
-    deals.iter().filter(|(p, _)| p.data.currency == currency).fold(
+/// A column's value and weighted value in `currency`, from its sums.
+fn column_values(stage: &Stage, currency: &str, sums: &[&StageSum]) -> (Amount, Amount) {
+    sums.iter().filter(|s| s.currency == currency).fold(
         (Amount::default(), Amount::default()),
-        |(value, weighted), (p, _)| {
+        |(value, weighted), s| {
             let probability = match stage.kind {
                 StageKind::Won => 100,
                 StageKind::Lost => 0,
-                StageKind::Open => p.data.probability_override.unwrap_or(stage.probability),
+                StageKind::Open => s.probability_override.unwrap_or(stage.probability),
             };
-            (value + p.data.value, weighted + p.data.value.percent(probability))
+            (value + s.value, weighted + s.value.percent(probability))
         },
     )
 }

@@ -163,3 +163,14 @@ pub enum IdempotentClaim {
     /// The key was used for another request.
     OtherRequest,
 }
+
+/// A board column's deals summed: per stage, currency and own probability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageSum {
+    pub stage: String,
+    pub currency: String,
+    /// The deals' own win probability, when they have one.
+    pub probability_override: Option<u8>,
+    pub count: u64,
+    pub value: crate::domain::money::Amount,
+}

@@ -3,6 +3,7 @@
 //! prospect query takes the rep scope it runs in.
 
 mod accounts;
+mod board;
 mod digests;
 mod events;
 mod forecast;
@@ -19,6 +20,7 @@ mod sqlite;
 mod tasks;
 
 pub use accounts::AccountStore;
+pub use board::BoardStore;
 pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
@@ -42,7 +44,9 @@ use crate::domain::import::ImportRow;
 use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
-pub use crate::domain::records::{Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, Recency, Source};
+pub use crate::domain::records::{
+    Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, Recency, Source, StageSum,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -158,6 +162,7 @@ pub struct NewEnrolment {
 pub trait Store:
     RepStore
     + AccountStore
+    + BoardStore
     + ForecastStore
     + IdempotencyStore
     + SendingStore

@@ -12,5 +12,11 @@ pub trait RepStore: Send + Sync {
     /// Every rep, in the order they were added.
     async fn list_reps(&self) -> StoreResult<Vec<Rep>>;
     /// A rep's own settings: zone, digest hour, language.
-    async fn set_rep_preferences(&self, rep: RepId, time_zone: &str, digest_hour: u8, language: Language) -> StoreResult<Rep>;
+    async fn set_rep_preferences(
+        &self,
+        rep: RepId,
+        time_zone: &str,
+        digest_hour: u8,
+        language: Language,
+    ) -> StoreResult<Rep>;
 }

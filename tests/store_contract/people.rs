@@ -478,6 +478,65 @@ pub async fn board_reads(store: &dyn Store) {
         "another rep's prospect reads as nothing"
     );
     assert!(store.recency(RepScope::Team, &[], &["call"]).await.unwrap().is_empty());
+    // Columns summed in the store, and only the cards shown read: largest deal first.
+    let big = ProspectData {
+        value: Amount::from_units(250_000),
+        probability_override: Some(90),
+        ..data(&ann, "Big Deal", "big@acme.io")
+    };
+    let big = store
+        .create_prospect(&big, &Actor::User("test".into()), t0())
+        .await
+        .unwrap();
+    let in_default = ProspectFilter {
+        pipeline: Some("default".into()),
+        ..ProspectFilter::default()
+    };
+    let mut sums = store.stage_sums(RepScope::Rep(ann.id), &in_default).await.unwrap();
+    sums.sort_by(|a, b| (&a.stage, a.probability_override).cmp(&(&b.stage, b.probability_override)));
+    let summed: Vec<_> = sums
+        .iter()
+        .map(|s| (s.stage.as_str(), s.probability_override, s.count, s.value.0))
+        .collect();
+    assert_eq!(
+        summed,
+        [
+            ("prospecting", None, 1, 10_000_000),
+            ("prospecting", Some(90), 1, 25_000_000),
+            ("qualification", None, 1, 10_000_000)
+        ]
+    );
+    let team_sums = store.stage_sums(RepScope::Team, &in_default).await.unwrap();
+    assert_eq!(team_sums.iter().map(|s| s.count).sum::<u64>(), 4);
+    let cards = store
+        .stage_cards(
+            RepScope::Rep(ann.id),
+            &in_default,
+            &[("prospecting".into(), 1), ("qualification".into(), 5)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        cards.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [big, jane],
+        "the largest prospecting deal, then qualification"
+    );
+    let bobs_cards = store
+        .stage_cards(RepScope::Rep(bob.id), &in_default, &[("prospecting".into(), 50)])
+        .await
+        .unwrap();
+    assert_eq!(bobs_cards.iter().map(|p| p.id).collect::<Vec<_>>(), [raj]);
+    let activity = store.activity_of(RepScope::Team, &[jane], t0()).await.unwrap();
+    assert_eq!(activity.iter().filter(|(p, _, _)| *p == jane).count(), activity.len());
+    assert!(activity.iter().any(|(_, kind, _)| kind == POST));
+    assert!(
+        store
+            .activity_of(RepScope::Rep(bob.id), &[jane], t0())
+            .await
+            .unwrap()
+            .is_empty(),
+        "another rep's"
+    );
     let latest_ann = store.latest_event_id(RepScope::Rep(ann.id)).await.unwrap();
     let latest_bob = store.latest_event_id(RepScope::Rep(bob.id)).await.unwrap();
     assert!(latest_ann > latest_bob && latest_bob > 0, "{latest_ann} {latest_bob}");
@@ -495,10 +554,22 @@ pub async fn board_reads(store: &dyn Store) {
 }
 
 pub async fn rep_preferences(store: &dyn Store) {
-        let kim = rep(store, "Kim Rep", "kim@example.com").await;
-        let changed = store.set_rep_preferences(kim.id, "America/New_York", 8, Language::Nb).await.unwrap();
-        assert_eq!((changed.time_zone.as_str(), changed.digest_hour, changed.language), ("America/New_York", 8, Language::Nb));
-        let listed = store.list_reps().await.unwrap();
-        assert_eq!(listed.iter().find(|r| r.id == kim.id).unwrap().time_zone, "America/New_York");
-        not_found(store.set_rep_preferences(9999, "UTC", 7, Language::En).await, "no such rep");
+    let kim = rep(store, "Kim Rep", "kim@example.com").await;
+    let changed = store
+        .set_rep_preferences(kim.id, "America/New_York", 8, Language::Nb)
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.time_zone.as_str(), changed.digest_hour, changed.language),
+        ("America/New_York", 8, Language::Nb)
+    );
+    let listed = store.list_reps().await.unwrap();
+    assert_eq!(
+        listed.iter().find(|r| r.id == kim.id).unwrap().time_zone,
+        "America/New_York"
+    );
+    not_found(
+        store.set_rep_preferences(9999, "UTC", 7, Language::En).await,
+        "no such rep",
+    );
 }

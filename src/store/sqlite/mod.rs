@@ -5,6 +5,7 @@
 
 mod accounts;
 mod batches;
+mod board;
 mod digests;
 mod events;
 mod forecast;

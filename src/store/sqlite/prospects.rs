@@ -12,7 +12,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-const PROSPECT_COLUMNS: &str = "p.id, p.rep_id, r.email AS rep_email, p.name, p.email, p.company, p.title, p.time_zone, \
+pub(super) const PROSPECT_COLUMNS: &str = "p.id, p.rep_id, r.email AS rep_email, p.name, p.email, p.company, p.title, p.time_zone, \
      p.pipeline, p.stage, p.value_cents, p.currency, p.probability_override, p.expected_close, p.notes, p.custom_fields, p.away_until";
 
 /// Rows per write transaction during an import: large enough to amortise the
@@ -181,7 +181,7 @@ async fn existing_person(conn: &mut SqliteConnection, p: &ProspectData) -> Store
     Ok(found.map(|row| row.get(0)))
 }
 
-fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
+pub(super) fn prospect_from_row(row: &SqliteRow) -> StoreResult<Prospect> {
     let expected_close = parse_day(row.get("expected_close"))?;
     let custom: String = row.get("custom_fields");
     let data = ProspectData {
@@ -216,7 +216,7 @@ fn custom_fields_json(fields: &BTreeMap<String, String>) -> String {
 
 impl SqliteStore {
     /// Fills in tags and profiles for loaded prospects with one query each.
-    async fn attach_lists(&self, prospects: &mut [Prospect]) -> StoreResult<()> {
+    pub(super) async fn attach_lists(&self, prospects: &mut [Prospect]) -> StoreResult<()> {
         if prospects.is_empty() {
             return Ok(());
         }
@@ -323,46 +323,7 @@ impl ProspectStore for SqliteStore {
         let mut query = QueryBuilder::new(format!(
             "SELECT {PROSPECT_COLUMNS} FROM prospects p JOIN reps r ON r.id = p.rep_id WHERE 1 = 1"
         ));
-        scope_clause(&mut query, scope);
-        if let Some(pipeline) = &filter.pipeline {
-            query.push(" AND p.pipeline = ").push_bind(pipeline.clone());
-        }
-        if let Some(stage) = &filter.stage {
-            query.push(" AND p.stage = ").push_bind(stage.clone());
-        }
-        if let Some(tag) = &filter.tag {
-            query
-                .push(" AND EXISTS (SELECT 1 FROM prospect_tags t WHERE t.prospect_id = p.id AND t.tag = ")
-                .push_bind(tag.clone())
-                .push(")");
-        }
-        if let Some(rep) = filter.rep {
-            query.push(" AND p.rep_id = ").push_bind(rep);
-        }
-        if let Some(after) = filter.after {
-            query.push(" AND p.id > ").push_bind(after);
-        }
-        if let Some(ids) = &filter.ids {
-            query.push(" AND p.id IN (SELECT value FROM json_each(");
-            query.push_bind(serde_json::to_string(ids).unwrap_or_else(|_| "[]".into()));
-            query.push("))");
-        }
-        if let Some(text) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            // LIKE's wildcards in the text are the user's characters, not patterns.
-            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
-            query.push(" AND (");
-            for (i, column) in ["p.name", "p.email", "p.company", "p.title"].iter().enumerate() {
-                if i > 0 {
-                    query.push(" OR ");
-                }
-                query
-                    .push(format!("{column} LIKE "))
-                    .push_bind(pattern.clone())
-                    .push(" ESCAPE '\\'");
-            }
-            query.push(")");
-        }
+        super::board::push_filter(&mut query, scope, filter);
         query.push(" ORDER BY p.id");
         if let Some(limit) = filter.limit {
             query.push(" LIMIT ").push_bind(i64::from(limit));

@@ -43,7 +43,13 @@ impl RepStore for SqliteStore {
         rows.iter().map(rep_from_row).collect()
     }
 
-    async fn set_rep_preferences(&self, rep: RepId, time_zone: &str, digest_hour: u8, language: Language) -> StoreResult<Rep> {
+    async fn set_rep_preferences(
+        &self,
+        rep: RepId,
+        time_zone: &str,
+        digest_hour: u8,
+        language: Language,
+    ) -> StoreResult<Rep> {
         let row = sqlx::query(
             "UPDATE reps SET time_zone = ?, digest_hour = ?, language = ? WHERE id = ? \
              RETURNING id, name, email, time_zone, digest_hour, language",

@@ -180,7 +180,11 @@ pub struct EditForm {
     add_tags: String,
 }
 
-pub async fn edit(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EditForm>) -> Response {
+pub async fn edit(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    SignedForm(me, form): SignedForm<EditForm>,
+) -> Response {
     // An emptied field is cleared; a filled one set.
     let mut clear = Vec::new();
     let mut field = |text: String, which: Clearable| {
@@ -227,7 +231,11 @@ pub struct RemindForm {
     note: String,
 }
 
-pub async fn remind(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<RemindForm>) -> Response {
+pub async fn remind(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    SignedForm(me, form): SignedForm<RemindForm>,
+) -> Response {
     let when = match (form.on.trim(), form.within.trim()) {
         ("", "") => When::In("1d".into()),
         ("", within) => When::In(within.to_string()),
@@ -236,7 +244,11 @@ pub async fn remind(State(state): State<WebState>, Path(id): Path<i64>, SignedFo
     match tasks::remind(&state.core, &me.actor, &ProspectRef::Id(id), when, &form.note).await {
         Ok(reminder) => {
             let zone = zone_of(&me.rep.time_zone);
-            let notice = format!("{} {}", words(me.rep.language)["reminder_set"], local_time(reminder.due_at, zone, me.rep.language));
+            let notice = format!(
+                "{} {}",
+                words(me.rep.language)["reminder_set"],
+                local_time(reminder.due_at, zone, me.rep.language)
+            );
             show(&state, &me, id, StatusCode::OK, None, Some(notice)).await
         }
         Err(e) => refused(&state, &me, id, e).await,
@@ -248,7 +260,11 @@ pub struct EnrolForm {
     sequence: String,
 }
 
-pub async fn enrol(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EnrolForm>) -> Response {
+pub async fn enrol(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    SignedForm(me, form): SignedForm<EnrolForm>,
+) -> Response {
     let whom = Whom::Listed(vec![ProspectRef::Id(id)]);
     match sequence_cases::enroll(&state.core, &me.actor, &form.sequence, &whom, false, &()).await {
         Ok(report) => match (report.enrolled.first(), report.refused.first()) {
@@ -256,8 +272,21 @@ pub async fn enrol(State(state): State<WebState>, Path(id): Path<i64>, SignedFor
                 let notice = format!("{} {}", words(me.rep.language)["enrolled_in"], report.sequence.slug);
                 show(&state, &me, id, StatusCode::OK, None, Some(notice)).await
             }
-            (None, Some(not)) => show(&state, &me, id, StatusCode::UNPROCESSABLE_ENTITY, Some(not.reason.clone()), None).await,
-            (None, None) => failure(&me, AppError::Store(crate::store::StoreError::NotFound(format!("no prospect #{id}")))),
+            (None, Some(not)) => {
+                show(
+                    &state,
+                    &me,
+                    id,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(not.reason.clone()),
+                    None,
+                )
+                .await
+            }
+            (None, None) => failure(
+                &me,
+                AppError::Store(crate::store::StoreError::NotFound(format!("no prospect #{id}"))),
+            ),
         },
         Err(e) => refused(&state, &me, id, e).await,
     }
@@ -269,7 +298,11 @@ pub struct EraseForm {
     confirm: Option<String>,
 }
 
-pub async fn erase(State(state): State<WebState>, Path(id): Path<i64>, SignedForm(me, form): SignedForm<EraseForm>) -> Response {
+pub async fn erase(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    SignedForm(me, form): SignedForm<EraseForm>,
+) -> Response {
     let confirmed = form.confirm.as_deref() == Some("yes");
     if !confirmed {
         let problem = words(me.rep.language)["erase_confirm_needed"].clone();

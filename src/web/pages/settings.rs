@@ -18,7 +18,13 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed) -> Response
 }
 
 /// The page, with a problem to show or a token made just now.
-async fn show(state: &WebState, me: &SignedIn, status: StatusCode, problem: Option<String>, new_token: Option<String>) -> Response {
+async fn show(
+    state: &WebState,
+    me: &SignedIn,
+    status: StatusCode,
+    problem: Option<String>,
+    new_token: Option<String>,
+) -> Response {
     let own = me.rep.id.to_string();
     let tokens = match accounts::tokens(&state.core, &me.actor, Some(&own)).await {
         Ok(tokens) => tokens,
@@ -63,13 +69,27 @@ pub struct PreferencesForm {
 
 pub async fn save(State(state): State<WebState>, SignedForm(me, form): SignedForm<PreferencesForm>) -> Response {
     let Ok(hour) = form.digest_hour.trim().parse::<u8>() else {
-        let problem = format!("digest hour '{}' is not an hour of the day; use 0 to 23", form.digest_hour);
+        let problem = format!(
+            "digest hour '{}' is not an hour of the day; use 0 to 23",
+            form.digest_hour
+        );
         return show(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await;
     };
     let own = me.rep.id.to_string();
-    match reps::set_preferences(&state.core, &me.actor, Some(&own), &form.time_zone, hour, &form.language).await {
+    match reps::set_preferences(
+        &state.core,
+        &me.actor,
+        Some(&own),
+        &form.time_zone,
+        hour,
+        &form.language,
+    )
+    .await
+    {
         Ok(_) => see_other("/settings"),
-        Err(AppError::Invalid(problem)) => show(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await,
+        Err(AppError::Invalid(problem)) => {
+            show(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await
+        }
         Err(e) => failure(&me, e),
     }
 }
@@ -83,7 +103,9 @@ pub async fn create_token(State(state): State<WebState>, SignedForm(me, form): S
     let own = me.rep.id.to_string();
     match accounts::create_token(&state.core, &me.actor, Some(&own), &form.name).await {
         Ok((_, text)) => show(&state, &me, StatusCode::OK, None, Some(text)).await,
-        Err(AppError::Invalid(problem)) => show(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await,
+        Err(AppError::Invalid(problem)) => {
+            show(&state, &me, StatusCode::UNPROCESSABLE_ENTITY, Some(problem), None).await
+        }
         Err(e) => failure(&me, e),
     }
 }
@@ -100,7 +122,10 @@ pub async fn revoke_token(
     match accounts::revoke_token(&state.core, &me.actor, Some(&own), &id.to_string()).await {
         Ok(_) => see_other("/settings"),
         // Not one of this rep's tokens: nothing to show of anyone else's.
-        Err(AppError::Invalid(_)) => failure(&me, AppError::Store(crate::store::StoreError::NotFound("no such token".into()))),
+        Err(AppError::Invalid(_)) => failure(
+            &me,
+            AppError::Store(crate::store::StoreError::NotFound("no such token".into())),
+        ),
         Err(e) => failure(&me, e),
     }
 }
