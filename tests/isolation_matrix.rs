@@ -25,6 +25,8 @@ type PageCall = (&'static str, String, Vec<(&'static str, String)>);
 /// Ann's things, which Bob must not reach.
 struct Anns {
     prospect: ProspectId,
+    /// Ann's send left unknown.
+    outbox: i64,
     /// The id of Ann's API token and `/revoke`.
     token: String,
     task: i64,
@@ -83,12 +85,20 @@ async fn world(app: &TestApp) -> Anns {
         .unwrap();
     let suggestion = app.store.open_suggestions(RepScope::Team).await.unwrap()[0].id;
     let event = app.store.list_events(RepScope::Team, prospect).await.unwrap()[0].id;
+    // An enrolment of Ann's with a send a crash left unknown, and her mailbox paused.
+    let row = app.cut_off_send(prospect, "pia@example.org", "Hello Pia").await;
+    let ann_id = app.store.list_reps().await.unwrap()[0].id;
+    app.store
+        .pause_sending(ann_id, "5.7.1 blocked", app.now())
+        .await
+        .unwrap();
     let admin = Actor::Team { name: "admin".into() };
     let (anns_token, _) = accounts::create_token(&app.core, &admin, Some("ann@example.com"), "ann's script")
         .await
         .unwrap();
     app.clock.advance(chrono::Duration::hours(2));
     Anns {
+        outbox: row,
         token: format!("{}/revoke", anns_token.id),
         prospect,
         task,
@@ -105,6 +115,8 @@ async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
         .unwrap();
     let tasks = tasks::list(&app.core, &team, true).await.unwrap();
     let open = app.store.open_suggestions(RepScope::Team).await.unwrap();
+    let outbox = app.store.list_outbox(RepScope::Team, None).await.unwrap();
+    let pauses = app.store.sending_pauses().await.unwrap();
     format!(
         "{} {} {} events; tasks {:?}; open suggestions {:?}",
         view.prospect.data.stage,
@@ -114,7 +126,11 @@ async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
             .iter()
             .map(|t| (t.task.id, t.task.due_at, t.task.done_at))
             .collect::<Vec<_>>(),
-        open.iter().map(|s| s.id).collect::<Vec<_>>()
+        open.iter().map(|s| s.id).collect::<Vec<_>>(),
+    ) + &format!(
+        "; outbox {:?}; pauses {:?}",
+        outbox.iter().map(|o| (o.id, o.state.clone())).collect::<Vec<_>>(),
+        pauses.iter().map(|p| p.rep_id).collect::<Vec<_>>()
     )
 }
 
@@ -237,6 +253,16 @@ async fn every_route_keeps_each_rep_to_their_own() {
             format!("/settings/tokens/{}", anns.token),
             vec![],
         ),
+        (
+            "POST /outbox/{id}",
+            format!("/outbox/{}", anns.outbox),
+            vec![("decision", "not-sent".into())],
+        ),
+        (
+            "POST /sequences/resume",
+            "/sequences/resume".into(),
+            vec![("rep", "ann@example.com".into())],
+        ),
     ];
     let api_on_anns: Vec<(&str, String, &str)> = vec![
         ("GET /api/v1/prospects/{id}", format!("/api/v1/prospects/{p}"), ""),
@@ -299,13 +325,13 @@ async fn every_route_keeps_each_rep_to_their_own() {
     assert!(!events.contains(&format!("\"id\":{e}")));
 
     // Routes that list: Bob sees none of Ann's, the manager sees the team's.
-    let page_lists = ["GET /", "GET /today", "GET /settings"];
+    let page_lists = ["GET /", "GET /today", "GET /settings", "GET /sequences"];
     for route in page_lists {
         let path = route.split(' ').nth(1).unwrap();
         let as_bob = bob.get(path).await;
         assert_eq!(as_bob.status, 200, "{route}");
         assert!(
-            !as_bob.body.contains("Pia Lund") && !as_bob.body.contains("call Pia"),
+            !as_bob.body.contains("Pia") && !as_bob.body.contains("call Pia") && !as_bob.body.contains("5.7.1"),
             "{route} as Bob"
         );
         covered.insert(route.to_string());
@@ -315,6 +341,11 @@ async fn every_route_keeps_each_rep_to_their_own() {
         "a manager's board is the team's"
     );
     assert_eq!(mia.get(&format!("/prospects/{p}")).await.status, 200);
+    let team_sequences = mia.get("/sequences").await.body;
+    assert!(
+        team_sequences.contains("Hello Pia") && team_sequences.contains("5.7.1"),
+        "{team_sequences}"
+    );
     let api_lists = [
         ("GET /api/v1/prospects", "/api/v1/prospects"),
         ("GET /api/v1/tasks", "/api/v1/tasks?all=true"),

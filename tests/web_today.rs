@@ -41,21 +41,10 @@ async fn suggest(app: &TestApp, prospect: ProspectId, key: &str) {
                 reason: "a human reply".into(),
                 key: key.into(),
             },
-            app.clock_now(),
+            app.now(),
         )
         .await
         .unwrap();
-}
-
-trait Now {
-    fn clock_now(&self) -> chrono::DateTime<chrono::Utc>;
-}
-
-impl Now for TestApp {
-    fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
-        use rapport::domain::clock::Clock;
-        self.clock.now()
-    }
 }
 
 #[tokio::test]
@@ -243,4 +232,49 @@ async fn the_event_stream_says_changed_when_something_the_rep_may_see_is_recorde
 
     let anonymous = app.browser().get("/events").await;
     assert_eq!(anonymous.status, 303, "no stream without a session");
+}
+
+#[tokio::test]
+async fn the_sequences_page_resolves_unknown_sends_and_resumes_a_paused_mailbox() {
+    let app = spawn_app().await;
+    let (rep, ann) = app.account("Ann", "ann@example.com", PASSWORD, "rep").await;
+    let pia = add(&app, &ann, "Pia Lund", "prospecting").await;
+    let row = app.cut_off_send(pia, "pia@example.org", "Hello Pia").await;
+    app.store
+        .pause_sending(rep.id, "5.7.1 refused by policy", app.now())
+        .await
+        .unwrap();
+    let mut browser = app.browser();
+    browser.log_in("ann@example.com", PASSWORD).await;
+    let page = browser.get("/sequences").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for shown in ["Hello Pia", "5.7.1 refused by policy", "Pia Lund", "example"] {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    let csrf = page.csrf();
+    let resolved = browser
+        .post(&format!("/outbox/{row}"), &[("decision", "sent"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    let sent = app
+        .store
+        .list_outbox(rapport::store::RepScope::Team, Some("sent"))
+        .await
+        .unwrap();
+    assert_eq!(sent.iter().map(|o| o.id).collect::<Vec<_>>(), [row]);
+    let again = browser
+        .post(&format!("/outbox/{row}"), &[("decision", "sent"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(again.status, 404, "decided already");
+    let resumed = browser
+        .post("/sequences/resume", &[("rep", "ann@example.com"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(resumed.status, 303);
+    assert!(app.store.sending_pauses().await.unwrap().is_empty());
+    let after = browser.get("/sequences").await;
+    assert!(
+        !after.body.contains("5.7.1") && after.body.contains("<td>1</td>"),
+        "one sent on step 1: {}",
+        after.body
+    );
 }

@@ -282,9 +282,10 @@ pub async fn send_pass(sender: &SequenceSender) -> AppResult<SendReport> {
 pub async fn resolve(core: &Core, actor: &Actor, outbox_id: i64, sent: bool) -> AppResult<OutboxEntry> {
     let unknown = core.store.list_outbox(actor.scope(), Some("unknown")).await?;
     let Some(entry) = unknown.into_iter().find(|e| e.id == outbox_id) else {
-        return Err(invalid(format!(
+        // Decided already, never there, or another rep's: not found either way.
+        return Err(AppError::Store(crate::store::StoreError::NotFound(format!(
             "outbox #{outbox_id} is not waiting for a decision; `rapport sequence outbox --state unknown` lists the ones that are"
-        )));
+        ))));
     };
     sender(core)?.resolve(&entry, sent).await.map_err(|e| match e {
         SendError::Store(e) => AppError::Store(e),
@@ -302,4 +303,12 @@ pub async fn resume(core: &Core, actor: &Actor, rep: &Rep) -> AppResult<bool> {
         ))));
     }
     Ok(core.store.resume_sending(rep.id, core.clock.now()).await?)
+}
+
+/// Each step's numbers per variant (sent, replied, bounced, unsubscribed),
+/// over the enrolments and outbox in the actor's scope.
+pub async fn step_stats(core: &Core, actor: &Actor) -> AppResult<Vec<crate::domain::sequence::stats::StepStat>> {
+    let enrolments = core.store.list_enrolments(actor.scope(), None).await?;
+    let sent = core.store.list_outbox(actor.scope(), Some("sent")).await?;
+    Ok(crate::domain::sequence::stats::step_stats(&enrolments, &sent))
 }

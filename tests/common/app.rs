@@ -119,6 +119,64 @@ impl TestApp {
         (rep, actor)
     }
 
+    /// The harness clock's time.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Enrols a prospect in the example sequence and leaves its first send
+    /// as a crash would: `unknown`, waiting for the rep's decision. Returns
+    /// the outbox row.
+    pub async fn cut_off_send(&self, prospect: i64, to: &str, subject: &str) -> i64 {
+        use rapport::domain::event::Actor as Recorded;
+        use rapport::store::{EnrolmentUpdate, NewEnrolment, NewSend, PacingGuard, RepScope, SendStart};
+        let now = self.now();
+        let found = self
+            .store
+            .find_prospect(RepScope::Team, &rapport::domain::prospect::ProspectRef::Id(prospect))
+            .await
+            .expect("the prospect");
+        let enrolment = NewEnrolment {
+            prospect_id: prospect,
+            sequence: "example".into(),
+            variant: 0,
+            next_due_at: now,
+        };
+        let enrolment = self
+            .store
+            .enroll(&enrolment, &Recorded::System("test".into()), now)
+            .await
+            .expect("enrolled")
+            .expect("a new enrolment");
+        let send = NewSend {
+            enrolment_id: enrolment,
+            prospect_id: prospect,
+            rep_id: found.data.rep_id,
+            sequence: "example".into(),
+            step: 0,
+            retry: false,
+            message_id: format!("cut-{prospect}@example.com"),
+            to_email: to.into(),
+            subject: subject.into(),
+            transport: "smtp",
+            lease_until: now,
+            pacing: PacingGuard {
+                day: (now - chrono::Duration::hours(9), now + chrono::Duration::hours(15)),
+                daily_cap: 10,
+                min_gap: chrono::Duration::zero(),
+            },
+        };
+        let SendStart::Started(row) = self.store.begin_send(&send, now).await.expect("a send") else {
+            panic!("the send starts")
+        };
+        let hold = EnrolmentUpdate::ended(0, "paused", "cut off");
+        self.store
+            .settle_send(row, "unknown", "cut off", &[], Some((enrolment, &hold)), now)
+            .await
+            .expect("left unknown");
+        row
+    }
+
     /// A browser on the listener, signed in to nothing yet.
     pub fn browser(&self) -> super::browser::Browser {
         super::browser::Browser::new(self.port)

@@ -4,6 +4,7 @@ pub mod definition;
 pub mod enrolment;
 pub mod pacing;
 pub mod plan;
+pub mod stats;
 pub mod stop;
 pub mod template;
 pub mod timing;

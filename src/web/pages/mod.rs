@@ -9,6 +9,7 @@ pub mod board;
 pub mod live;
 pub mod login;
 pub mod prospect;
+pub mod sequences;
 pub mod settings;
 pub mod today;
 
@@ -22,7 +23,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
@@ -31,6 +32,7 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("message.html", include_str!("templates/message.html")),
     ("today.html", include_str!("templates/today.html")),
     ("settings.html", include_str!("templates/settings.html")),
+    ("sequences.html", include_str!("templates/sequences.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [
