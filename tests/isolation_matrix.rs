@@ -325,13 +325,23 @@ async fn every_route_keeps_each_rep_to_their_own() {
     assert!(!events.contains(&format!("\"id\":{e}")));
 
     // Routes that list: Bob sees none of Ann's, the manager sees the team's.
-    let page_lists = ["GET /", "GET /today", "GET /settings", "GET /sequences"];
+    let page_lists = [
+        "GET /",
+        "GET /today",
+        "GET /settings",
+        "GET /sequences",
+        "GET /forecast",
+    ];
     for route in page_lists {
         let path = route.split(' ').nth(1).unwrap();
         let as_bob = bob.get(path).await;
         assert_eq!(as_bob.status, 200, "{route}");
         assert!(
-            !as_bob.body.contains("Pia") && !as_bob.body.contains("call Pia") && !as_bob.body.contains("5.7.1"),
+            !as_bob.body.contains("Pia")
+                && !as_bob.body.contains("call Pia")
+                && !as_bob.body.contains("5.7.1")
+                && !as_bob.body.contains("123,456")
+                && !as_bob.body.contains("ann@example.com"),
             "{route} as Bob"
         );
         covered.insert(route.to_string());

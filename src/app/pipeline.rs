@@ -114,3 +114,13 @@ fn other_pipeline_totals(core: &Core, deals: &[PipelineDeal], shown: &str, curre
         })
         .collect()
 }
+
+/// How deals flow through `pipeline` (default: the configured default) in
+/// the actor's scope: conversion and median days per stage, and the win rate.
+pub async fn flow(core: &Core, actor: &Actor, pipeline: Option<&str>) -> AppResult<crate::domain::flow::Flow> {
+    let settings = &core.settings;
+    let slug = pipeline.map_or_else(|| settings.config.pipelines.default.clone(), str::to_string);
+    let configured = settings.pipelines.get(&slug).map_err(invalid)?;
+    let paths = core.store.stage_paths(actor.scope(), &configured.slug).await?;
+    Ok(crate::domain::flow::flow(configured, &paths))
+}

@@ -204,6 +204,10 @@ pub struct HttpConfig {
     pub max_body_bytes: usize,
     /// Unsubscribe links that do not verify one client address may send per minute.
     pub unsubscribe_per_minute: u32,
+    /// Pages and API answers made at once; more wait their turn, so a burst
+    /// of requests costs time, not memory (the event stream, static files
+    /// and unsubscribe links are not counted).
+    pub max_concurrent_pages: usize,
     /// A signed-in session ends after this long without a request.
     pub session_idle_minutes: u64,
     /// ...and this long after signing in, however busy.
@@ -232,6 +236,7 @@ impl Default for HttpConfig {
             connection_max_secs: 120,
             max_body_bytes: 16 * 1024,
             unsubscribe_per_minute: 30,
+            max_concurrent_pages: 8,
             session_idle_minutes: 12 * 60,
             session_max_hours: 7 * 24,
             login_failures_per_account: 5,

@@ -21,6 +21,8 @@ pub const PRIOR_WEIGHT: f64 = 10.0;
 #[derive(Debug, Clone)]
 pub struct Path {
     pub stages: Vec<String>,
+    /// When each stage was entered (as long as `stages`; empty when unknown).
+    pub entered_at: Vec<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,6 +85,7 @@ mod tests {
     fn path(stages: &[&str]) -> Path {
         Path {
             stages: stages.iter().map(|s| s.to_string()).collect(),
+            entered_at: Vec::new(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod digest;
 pub mod event;
 pub mod feed_plan;
+pub mod flow;
 pub mod forecast;
 pub mod import;
 pub mod learned;

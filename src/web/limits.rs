@@ -54,6 +54,24 @@ pub async fn bound_request(State(limits): State<RequestLimits>, request: Request
     }
 }
 
+/// At most so many pages or API answers in the making at once; the rest
+/// wait for a turn (within the request's time limit).
+#[derive(Clone)]
+pub struct RenderTurns(pub Arc<tokio::sync::Semaphore>);
+
+impl RenderTurns {
+    pub fn from_config(http: &HttpConfig) -> RenderTurns {
+        RenderTurns(Arc::new(tokio::sync::Semaphore::new(http.max_concurrent_pages.max(1))))
+    }
+}
+
+pub async fn take_turn(State(turns): State<RenderTurns>, request: Request, next: Next) -> Response {
+    match turns.0.clone().acquire_owned().await {
+        Ok(_turn) => next.run(request).await,
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response(),
+    }
+}
+
 /// Requests per client address; IPv6 clients count per /64, the block one
 /// subscriber usually has.
 #[derive(Clone)]

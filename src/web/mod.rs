@@ -43,22 +43,18 @@ impl WebState {
 
 pub fn router(state: WebState, http: &HttpConfig) -> Router {
     let (api, document) = api::routes();
-    Router::new()
-        .merge(api)
-        .merge(api::document_route(document))
-        .route(
-            "/u/{token}",
-            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),
-        )
-        .route("/health", get(|| async { "ok" }))
+    // Pages and API answers take turns (memory stays bounded under a burst);
+    // the event stream, static files, health and unsubscribe links do not.
+    let turns = middleware::from_fn_with_state(limits::RenderTurns::from_config(http), limits::take_turn);
+    let pages = Router::new()
         .route("/login", get(pages::login::form).post(pages::login::submit))
         .route("/logout", post(pages::login::logout))
         .route("/", get(pages::board::page))
-        .route("/events", get(pages::live::stream))
         .route("/today", get(pages::today::page))
         .route("/tasks/{id}/done", post(pages::today::task_done))
         .route("/tasks/{id}/snooze", post(pages::today::task_snooze))
         .route("/suggestions/{id}", post(pages::today::decide))
+        .route("/forecast", get(pages::forecast::page))
         .route("/sequences", get(pages::sequences::page))
         .route("/sequences/resume", post(pages::sequences::resume))
         .route("/outbox/{id}", post(pages::sequences::resolve))
@@ -72,6 +68,17 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         .route("/prospects/{id}/remind", post(pages::prospect::remind))
         .route("/prospects/{id}/enrol", post(pages::prospect::enrol))
         .route("/prospects/{id}/erase", post(pages::prospect::erase))
+        .merge(api)
+        .route_layer(turns);
+    Router::new()
+        .merge(pages)
+        .merge(api::document_route(document))
+        .route("/events", get(pages::live::stream))
+        .route(
+            "/u/{token}",
+            get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),
+        )
+        .route("/health", get(|| async { "ok" }))
         .route("/static/{file}", get(pages::assets::serve))
         .layer(Extension(limits::ClientRate::per_minute(http.unsubscribe_per_minute)))
         .layer(DefaultBodyLimit::max(http.max_body_bytes))

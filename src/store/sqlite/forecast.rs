@@ -13,7 +13,7 @@ impl ForecastStore for SqliteStore {
         // The stage entered: `Created::stage` or `StageChanged::to` of the payloads.
         let mut query = QueryBuilder::new(format!(
             "SELECT e.prospect_id, CASE e.kind WHEN '{PROSPECT_CREATED}' THEN json_extract(e.data, '$.stage') \
-             ELSE json_extract(e.data, '$.to') END FROM events e JOIN prospects p ON p.id = e.prospect_id \
+             ELSE json_extract(e.data, '$.to') END, e.occurred_at FROM events e JOIN prospects p ON p.id = e.prospect_id \
              WHERE e.kind IN ('{PROSPECT_CREATED}', '{STAGE_CHANGED}') AND p.pipeline = "
         ));
         query.push_bind(pipeline);
@@ -30,9 +30,19 @@ impl ForecastStore for SqliteStore {
             let Some(stage) = row.get::<Option<String>, _>(1) else {
                 continue;
             };
+            let entered = parse_ts(row.get(2))?;
             match paths.last_mut() {
-                Some((id, path)) if *id == prospect => path.stages.push(stage),
-                _ => paths.push((prospect, Path { stages: vec![stage] })),
+                Some((id, path)) if *id == prospect => {
+                    path.stages.push(stage);
+                    path.entered_at.push(entered);
+                }
+                _ => paths.push((
+                    prospect,
+                    Path {
+                        stages: vec![stage],
+                        entered_at: vec![entered],
+                    },
+                )),
             }
         }
         Ok(paths.into_iter().map(|(_, path)| path).collect())

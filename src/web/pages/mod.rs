@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod board;
+pub mod forecast;
 pub mod live;
 pub mod login;
 pub mod prospect;
@@ -23,7 +24,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
@@ -33,6 +34,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("today.html", include_str!("templates/today.html")),
     ("settings.html", include_str!("templates/settings.html")),
     ("sequences.html", include_str!("templates/sequences.html")),
+    ("forecast.html", include_str!("templates/forecast.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [
