@@ -4,7 +4,7 @@
 use super::output::{self, or_dash};
 use super::{input_error, App, RepArg};
 use crate::app::prospect_lists::{self, ImportRequest, Listed, Query};
-use crate::domain::import::{self, EXPORT_HEADER};
+use crate::domain::import;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -203,52 +203,8 @@ pub async fn export(app: &App, args: ExportArgs) -> anyhow::Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    let custom = import::custom_field_columns(prospects.iter().map(|p| &p.data.custom_fields));
-    let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(
-        EXPORT_HEADER
-            .iter()
-            .map(|h| h.to_string())
-            .chain(custom.iter().cloned()),
-    )?;
-    for p in &prospects {
-        let profiles = p
-            .data
-            .profiles
-            .iter()
-            .map(|x| x.given.as_str())
-            .collect::<Vec<_>>()
-            .join(";");
-        let mut record = vec![
-            p.id.to_string(),
-            p.data.name.clone(),
-            p.data.email.clone().unwrap_or_default(),
-            p.data.company.clone().unwrap_or_default(),
-            p.data.title.clone().unwrap_or_default(),
-            profiles,
-            p.data.pipeline.clone(),
-            p.data.stage.clone(),
-            format!("{}", p.data.value.as_units()),
-            p.data.currency.clone(),
-            p.data.probability_override.map(|x| x.to_string()).unwrap_or_default(),
-            p.data.expected_close.map(|d| d.to_string()).unwrap_or_default(),
-            p.data.time_zone.clone().unwrap_or_default(),
-            p.data.tags.join(";"),
-            p.data.notes.clone().unwrap_or_default(),
-            p.rep_email.clone(),
-        ];
-        record.extend(
-            custom
-                .iter()
-                .map(|c| p.data.custom_fields.get(c).cloned().unwrap_or_default()),
-        );
-        // Spreadsheets must show every cell as text, never run it as a formula.
-        writer.write_record(
-            record
-                .iter()
-                .map(|cell| crate::domain::spreadsheet::guard(cell).into_owned()),
-        )?;
-    }
-    writer.flush()?;
+    let csv = crate::domain::export::to_csv(&prospects).map_err(anyhow::Error::msg)?;
+    out.write_all(&csv)?;
+    out.flush()?;
     Ok(())
 }

@@ -202,6 +202,8 @@ pub struct HttpConfig {
     pub connection_max_secs: u64,
     /// Largest request body read.
     pub max_body_bytes: usize,
+    /// Largest CSV file the board's import page takes.
+    pub max_import_bytes: usize,
     /// Unsubscribe links that do not verify one client address may send per minute.
     pub unsubscribe_per_minute: u32,
     /// Pages and API answers made at once; more wait their turn, so a burst
@@ -235,6 +237,7 @@ impl Default for HttpConfig {
             request_timeout_secs: 30,
             connection_max_secs: 120,
             max_body_bytes: 16 * 1024,
+            max_import_bytes: 20 * 1024 * 1024,
             unsubscribe_per_minute: 30,
             max_concurrent_pages: 8,
             session_idle_minutes: 12 * 60,

@@ -5,6 +5,7 @@ pub mod account;
 pub mod clock;
 pub mod digest;
 pub mod event;
+pub mod export;
 pub mod feed_plan;
 pub mod flow;
 pub mod forecast;

@@ -22,13 +22,19 @@ const REMEMBERED_CLIENTS: usize = 10_000;
 pub struct RequestLimits {
     pub timeout: Duration,
     pub max_body_bytes: usize,
+    /// For the one route that takes files (`IMPORT_PATH`).
+    pub max_import_bytes: usize,
 }
+
+/// The route whose body may be a whole CSV file.
+pub const IMPORT_PATH: &str = "/import";
 
 impl RequestLimits {
     pub fn from_config(http: &HttpConfig) -> RequestLimits {
         RequestLimits {
             timeout: Duration::from_secs(http.request_timeout_secs.max(1)),
             max_body_bytes: http.max_body_bytes,
+            max_import_bytes: http.max_import_bytes.max(http.max_body_bytes),
         }
     }
 }
@@ -41,7 +47,11 @@ pub async fn bound_request(State(limits): State<RequestLimits>, request: Request
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limits.max_body_bytes as u64) {
+    let limit = match request.uri().path() == IMPORT_PATH {
+        true => limits.max_import_bytes,
+        false => limits.max_body_bytes,
+    };
+    if declared.is_some_and(|length| length > limit as u64) {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
     }
     match tokio::time::timeout(limits.timeout, next.run(request)).await {

@@ -58,6 +58,14 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         .route("/sequences", get(pages::sequences::page))
         .route("/sequences/resume", post(pages::sequences::resume))
         .route("/outbox/{id}", post(pages::sequences::resolve))
+        // The one route taking files: its path is `limits::IMPORT_PATH`.
+        .route(
+            "/import",
+            get(pages::transfer::page)
+                .post(pages::transfer::upload)
+                .layer(DefaultBodyLimit::max(http.max_import_bytes.max(http.max_body_bytes))),
+        )
+        .route("/export", get(pages::transfer::export))
         .route("/settings", get(pages::settings::page).post(pages::settings::save))
         .route("/settings/tokens", post(pages::settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(pages::settings::revoke_token))

@@ -173,12 +173,17 @@ where
     }
 }
 
-fn forbidden() -> Response {
+pub fn forbidden() -> Response {
     (
         StatusCode::FORBIDDEN,
         "This form is out of date or did not come from rapport's own page. Go back, reload the page and try again.\n",
     )
         .into_response()
+}
+
+/// Whether a form's token is the session's (compared in constant time).
+pub fn token_matches(form: &str, session: &str) -> bool {
+    constant_time_eq(form.as_bytes(), session.as_bytes())
 }
 
 /// Compares without stopping at the first difference.

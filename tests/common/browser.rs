@@ -99,6 +99,35 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Posts a multipart form with one file, as a browser's upload does.
+    pub async fn upload(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Page {
+        let boundary = "----rapport-test-boundary-7d1c";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let (name, file_name, bytes) = file;
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.origin)
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(request).await
+    }
+
     /// Signs in; panics unless the listener accepts.
     pub async fn log_in(&mut self, email: &str, password: &str) -> Page {
         let page = self.post("/login", &[("email", email), ("password", password)]).await;

@@ -13,6 +13,7 @@ pub mod prospect;
 pub mod sequences;
 pub mod settings;
 pub mod today;
+pub mod transfer;
 
 use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
@@ -24,7 +25,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
@@ -35,6 +36,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("settings.html", include_str!("templates/settings.html")),
     ("sequences.html", include_str!("templates/sequences.html")),
     ("forecast.html", include_str!("templates/forecast.html")),
+    ("import.html", include_str!("templates/import.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [
