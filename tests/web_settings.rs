@@ -176,6 +176,19 @@ async fn a_prospects_page_edits_reminds_enrols_and_erases() {
     assert!(reminded.body.contains("Reminder set for"), "{}", reminded.body);
     let tasks = rapport::app::tasks::list(&app.core, &ann, true).await.unwrap();
     assert!(tasks.iter().any(|t| t.task.instruction.contains("send the deck")));
+    // The prospect's page lists the task, and it is done from there.
+    let with_task = browser.get(&format!("/prospects/{pia}")).await;
+    assert!(with_task.body.contains("Tasks and reminders") && with_task.body.contains("send the deck"));
+    let task = {
+        let s = with_task.body.find("id=\"task-").unwrap() + "id=\"task-".len();
+        with_task.body[s..s + with_task.body[s..].find('"').unwrap()].to_string()
+    };
+    let back = format!("/prospects/{pia}");
+    let done = browser
+        .post(&format!("/tasks/{task}/done"), &[("back", &back), ("csrf", &csrf)])
+        .await;
+    assert_eq!((done.status, done.header("location")), (303, back.clone()));
+    assert!(!browser.get(&back).await.body.contains("send the deck"));
     let dated = browser
         .post(
             &path("remind"),

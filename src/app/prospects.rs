@@ -24,6 +24,9 @@ pub struct ProspectView {
     /// The kinds a person may log for them (built in, then the config's own).
     #[serde(skip)]
     pub loggable: Vec<String>,
+    /// Their open tasks, enrolments and open suggestions.
+    #[serde(skip)]
+    pub work: crate::store::ProspectWork,
 }
 
 pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResult<ProspectView> {
@@ -39,11 +42,13 @@ pub async fn show(core: &Core, actor: &Actor, prospect: &ProspectRef) -> AppResu
             loggable.push(kind.clone());
         }
     }
+    let work = core.store.prospect_work(actor.scope(), prospect.id).await?;
     Ok(ProspectView {
         prospect,
         suppressed,
         events,
         loggable,
+        work,
     })
 }
 

@@ -174,3 +174,12 @@ pub struct StageSum {
     pub count: u64,
     pub value: crate::domain::money::Amount,
 }
+
+/// What a prospect's page shows besides the timeline: their open tasks,
+/// their enrolments, and the stage changes suggested for them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProspectWork {
+    pub tasks: Vec<Task>,
+    pub enrolments: Vec<Enrolment>,
+    pub suggestions: Vec<Suggestion>,
+}

@@ -2,7 +2,7 @@
 //! database, only the cards a column shows loaded, and the recent activity
 //! of those cards alone.
 
-use super::{ProspectFilter, RepScope, StageSum, StoreResult};
+use super::{ProspectFilter, ProspectWork, RepScope, StageSum, StoreResult};
 use crate::domain::prospect::{Prospect, ProspectId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -26,4 +26,6 @@ pub trait BoardStore: Send + Sync {
         prospects: &[ProspectId],
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<(ProspectId, String, DateTime<Utc>)>>;
+    /// A prospect's open tasks, enrolments and open suggestions (none outside `scope`).
+    async fn prospect_work(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<ProspectWork>;
 }

@@ -45,7 +45,7 @@ use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 pub use crate::domain::records::{
-    Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, Recency, Source, StageSum,
+    Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, ProspectWork, Recency, Source, StageSum,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -25,6 +25,14 @@ pub async fn rules(store: &dyn Store) {
     );
     let open = store.open_suggestions(RepScope::Rep(ann.id)).await.unwrap();
     assert_eq!(open.len(), 1);
+    let work = store.prospect_work(RepScope::Rep(ann.id), jane).await.unwrap();
+    assert_eq!(work.suggestions.len(), 1);
+    assert!(store
+        .prospect_work(RepScope::Rep(bob.id), jane)
+        .await
+        .unwrap()
+        .suggestions
+        .is_empty());
     assert!(store.open_suggestions(RepScope::Rep(bob.id)).await.unwrap().is_empty());
     let id = open[0].id;
     let move_event = qualified(jane);

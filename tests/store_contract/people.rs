@@ -537,6 +537,10 @@ pub async fn board_reads(store: &dyn Store) {
             .is_empty(),
         "another rep's"
     );
+    let work = store.prospect_work(RepScope::Rep(ann.id), jane).await.unwrap();
+    assert!(work.tasks.is_empty() && work.enrolments.is_empty() && work.suggestions.is_empty());
+    let hidden = store.prospect_work(RepScope::Rep(bob.id), jane).await.unwrap();
+    assert!(hidden.tasks.is_empty(), "another rep's prospect shows nothing");
     let latest_ann = store.latest_event_id(RepScope::Rep(ann.id)).await.unwrap();
     let latest_bob = store.latest_event_id(RepScope::Rep(bob.id)).await.unwrap();
     assert!(latest_ann > latest_bob && latest_bob > 0, "{latest_ann} {latest_bob}");

@@ -293,6 +293,17 @@ pub async fn tasks(store: &dyn Store) {
     assert!(!store.add_task(&task).await.unwrap(), "the same key twice");
     let due = store.due_tasks(RepScope::Rep(ann.id), t0()).await.unwrap();
     assert_eq!(due.len(), 1);
+    let work = store.prospect_work(RepScope::Rep(ann.id), jane).await.unwrap();
+    assert_eq!(
+        work.tasks.iter().map(|t| t.instruction.as_str()).collect::<Vec<_>>(),
+        ["Comment on Jane's post"]
+    );
+    assert!(store
+        .prospect_work(RepScope::Rep(bob.id), jane)
+        .await
+        .unwrap()
+        .tasks
+        .is_empty());
     assert_eq!(due[0].prospect_name, "Jane Doe");
     assert!(store
         .due_tasks(RepScope::Rep(ann.id), t0() - Duration::minutes(1))

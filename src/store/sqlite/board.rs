@@ -3,10 +3,13 @@
 //! ids and text).
 
 use super::prospects::{prospect_from_row, PROSPECT_COLUMNS};
+use super::rules::{suggestion_from_row, SUGGESTION_SELECT};
+use super::sequences::{enrolment_from_row, ENROLMENT_SELECT};
+use super::tasks::{task_from_row, TASK_SELECT};
 use super::{db, parse_ts, scope_clause, ts};
 use crate::domain::money::Amount;
 use crate::domain::prospect::{Prospect, ProspectId};
-use crate::store::{BoardStore, ProspectFilter, RepScope, SqliteStore, StageSum, StoreResult};
+use crate::store::{BoardStore, ProspectFilter, ProspectWork, RepScope, SqliteStore, StageSum, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -136,5 +139,46 @@ impl BoardStore for SqliteStore {
         rows.iter()
             .map(|row| Ok((row.get(0), row.get(1), parse_ts(row.get(2))?)))
             .collect()
+    }
+
+    async fn prospect_work(&self, scope: RepScope, prospect: ProspectId) -> StoreResult<ProspectWork> {
+        let mut tasks =
+            QueryBuilder::<Sqlite>::new(format!("{TASK_SELECT} WHERE t.done_at IS NULL AND t.prospect_id = "));
+        tasks.push_bind(prospect);
+        scope_clause(&mut tasks, scope);
+        tasks.push(" ORDER BY t.due_at, t.id");
+        let tasks = tasks
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("list a prospect's tasks"))?;
+        let mut enrolments = QueryBuilder::<Sqlite>::new(format!("{ENROLMENT_SELECT} WHERE e.prospect_id = "));
+        enrolments.push_bind(prospect);
+        scope_clause(&mut enrolments, scope);
+        enrolments.push(" ORDER BY e.enrolled_at, e.id");
+        let enrolments = enrolments
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("list a prospect's enrolments"))?;
+        let mut suggestions = QueryBuilder::<Sqlite>::new(format!(
+            "{SUGGESTION_SELECT} WHERE s.decision IS NULL AND s.prospect_id = "
+        ));
+        suggestions.push_bind(prospect);
+        scope_clause(&mut suggestions, scope);
+        suggestions.push(" ORDER BY s.created_at, s.id");
+        let suggestions = suggestions
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("list a prospect's suggestions"))?;
+        Ok(ProspectWork {
+            tasks: tasks.iter().map(task_from_row).collect::<StoreResult<_>>()?,
+            enrolments: enrolments.iter().map(enrolment_from_row).collect::<StoreResult<_>>()?,
+            suggestions: suggestions
+                .iter()
+                .map(suggestion_from_row)
+                .collect::<StoreResult<_>>()?,
+        })
     }
 }

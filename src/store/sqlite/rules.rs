@@ -13,7 +13,8 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 const CURSOR: &str = "rules";
 
-const SUGGESTION_SELECT: &str = "SELECT s.id, s.prospect_id, p.name, s.rule, s.from_stage, s.to_stage, s.reason, \
+pub(super) const SUGGESTION_SELECT: &str =
+    "SELECT s.id, s.prospect_id, p.name, s.rule, s.from_stage, s.to_stage, s.reason, \
      s.created_at, s.decision FROM suggestions s JOIN prospects p ON p.id = s.prospect_id";
 
 #[async_trait]
@@ -210,7 +211,7 @@ impl RulesStore for SqliteStore {
     }
 }
 
-fn suggestion_from_row(row: &SqliteRow) -> StoreResult<Suggestion> {
+pub(super) fn suggestion_from_row(row: &SqliteRow) -> StoreResult<Suggestion> {
     Ok(Suggestion {
         id: row.get(0),
         prospect_id: row.get(1),

@@ -13,7 +13,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
 use std::collections::HashMap;
 
-const ENROLMENT_SELECT: &str = "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
+pub(super) const ENROLMENT_SELECT: &str =
+    "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
      e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
      JOIN prospects p ON p.id = e.prospect_id";
 
@@ -164,7 +165,7 @@ impl SequenceStore for SqliteStore {
     }
 }
 
-fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
+pub(super) fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
     let count = |name: &str| {
         u32::try_from(row.get::<i64, _>(name)).map_err(|_| StoreError::Corrupt(format!("enrolment {name}")))
     };

@@ -3,7 +3,8 @@
 use super::*;
 use crate::store::{NewTask, Task, TaskStore};
 
-const TASK_SELECT: &str = "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
+pub(super) const TASK_SELECT: &str =
+    "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
      t.due_at, t.done_at, t.reason FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
      LEFT JOIN enrolments e ON e.id = t.enrolment_id";
 
@@ -90,7 +91,7 @@ impl TaskStore for SqliteStore {
     }
 }
 
-fn task_from_row(row: &SqliteRow) -> StoreResult<Task> {
+pub(super) fn task_from_row(row: &SqliteRow) -> StoreResult<Task> {
     Ok(Task {
         id: row.get(0),
         prospect_id: row.get(1),

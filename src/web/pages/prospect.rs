@@ -115,6 +115,16 @@ async fn show(
             log_kinds => &view.loggable,
             events => events,
             sequences => sequence_cases::available(&state.core),
+            tasks => view.work.tasks.iter().map(|t| context! {
+                id => t.id, what => &t.instruction, due => local_time(t.due_at, zone, language), reason => &t.reason,
+            }).collect::<Vec<_>>(),
+            enrolments => view.work.enrolments.iter().map(|e| context! {
+                sequence => &e.sequence, step => e.step + 1, state => &e.state, reason => &e.stop_reason,
+                next => e.next_due_at.map(|t| local_time(t, zone, language)),
+            }).collect::<Vec<_>>(),
+            suggestions => view.work.suggestions.iter().map(|s| context! {
+                id => s.id, from => &s.from_stage, to => &s.to_stage, reason => &s.reason,
+            }).collect::<Vec<_>>(),
             edit => context! {
                 value => format!("{} {}", p.data.value, p.data.currency),
                 expected_close => p.data.expected_close.map(|d| d.to_string()),

@@ -2,7 +2,7 @@
 //! each item: a task done or put off, a suggestion approved or rejected.
 //! Each action is a form that returns here.
 
-use super::board::{failure, see_other};
+use super::board::{back_to, failure, see_other};
 use super::{local_time, render, words, zone_of};
 use crate::app::{suggestions, tasks, today};
 use crate::web::session::{Signed, SignedForm};
@@ -53,6 +53,9 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed) -> Response
 
 #[derive(Debug, Deserialize)]
 pub struct DoneForm {
+    /// Where to return (default: Today).
+    #[serde(default)]
+    back: Option<String>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -62,15 +65,19 @@ pub async fn task_done(
     Path(id): Path<i64>,
     SignedForm(me, form): SignedForm<DoneForm>,
 ) -> Response {
+    let back = back_to(form.back.as_deref().or(Some("/today")));
     let note = form.note.filter(|n| !n.trim().is_empty());
     match tasks::complete(&state.core, &me.actor, id, note).await {
-        Ok(_) => see_other("/today"),
+        Ok(_) => see_other(&back),
         Err(e) => failure(&me, e),
     }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SnoozeForm {
+    /// Where to return (default: Today).
+    #[serde(default)]
+    back: Option<String>,
     /// `1d`, `3d`, `1w`, `4h`.
     span: String,
 }
@@ -81,13 +88,16 @@ pub async fn task_snooze(
     SignedForm(me, form): SignedForm<SnoozeForm>,
 ) -> Response {
     match tasks::snooze(&state.core, &me.actor, id, &form.span).await {
-        Ok(_) => see_other("/today"),
+        Ok(_) => see_other(&back_to(form.back.as_deref().or(Some("/today")))),
         Err(e) => failure(&me, e),
     }
 }
 
 #[derive(Debug, Deserialize)]
 pub struct DecideForm {
+    /// Where to return (default: Today).
+    #[serde(default)]
+    back: Option<String>,
     /// `approve` or `reject`.
     decision: String,
 }
@@ -99,7 +109,7 @@ pub async fn decide(
 ) -> Response {
     let approve = form.decision == "approve";
     match suggestions::decide(&state.core, &me.actor, id, approve).await {
-        Ok(_) => see_other("/today"),
+        Ok(_) => see_other(&back_to(form.back.as_deref().or(Some("/today")))),
         Err(e) => failure(&me, e),
     }
 }
