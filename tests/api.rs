@@ -378,6 +378,42 @@ async fn tasks_suggestions_the_forecast_and_reps() {
     );
     is_problem(&ann.get("/api/v1/forecast?pipeline=nope").await, 422);
 
+    // Sequences: what there is, a dry run, the enrolment, and a second one refused with the reason.
+    let sequences = ann.get("/api/v1/sequences").await;
+    assert!(
+        sequences
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["slug"] == "example"),
+        "{}",
+        sequences.json
+    );
+    let pia = ann
+        .post(
+            "/api/v1/prospects",
+            json!({ "name": "Pia Lund", "email": "pia@example.org", "company": "Lund AS" }),
+        )
+        .await
+        .json["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/prospects/{pia}/enrolments");
+    let dry = ann.post(&path, json!({ "sequence": "example", "dry_run": true })).await;
+    assert_eq!(
+        (dry.status, &dry.json["enrolment"]),
+        (200, &Value::Null),
+        "{}",
+        dry.json
+    );
+    let made = ann.post(&path, json!({ "sequence": "example" })).await;
+    assert_eq!(made.status, 201, "{}", made.json);
+    assert!(made.json["enrolment"].is_i64());
+    let listed = ann.get("/api/v1/enrolments").await;
+    assert_eq!(listed.json[0]["prospect_id"], pia);
+    is_problem(&ann.post(&path, json!({ "sequence": "example" })).await, 422);
+    is_problem(&ann.post(&path, json!({ "sequence": "nope" })).await, 422);
     is_problem(&ann.get("/api/v1/reps").await, 403);
     let reps = mia.get("/api/v1/reps").await;
     assert_eq!(reps.json.as_array().unwrap().len(), 2);

@@ -289,6 +289,11 @@ async fn every_route_keeps_each_rep_to_their_own() {
             format!("/api/v1/prospects/{p}/events"),
             r#"{"kind": "call"}"#,
         ),
+        (
+            "POST /api/v1/prospects/{id}/enrolments",
+            format!("/api/v1/prospects/{p}/enrolments"),
+            r#"{"sequence": "example"}"#,
+        ),
         ("POST /api/v1/tasks/{id}/done", format!("/api/v1/tasks/{t}/done"), "{}"),
         (
             "POST /api/v1/suggestions/{id}/approve",
@@ -365,6 +370,7 @@ async fn every_route_keeps_each_rep_to_their_own() {
         ("GET /api/v1/tasks", "/api/v1/tasks?all=true"),
         ("GET /api/v1/suggestions", "/api/v1/suggestions"),
         ("GET /api/v1/forecast", "/api/v1/forecast"),
+        ("GET /api/v1/enrolments", "/api/v1/enrolments"),
     ];
     for (route, path) in api_lists {
         let (status, text) = api(&app, &bob_token, "GET", path, "").await;
@@ -437,6 +443,8 @@ async fn every_route_keeps_each_rep_to_their_own() {
     .await;
     assert_eq!(status, 201);
     covered.insert("POST /api/v1/prospects".into());
+    assert_eq!(api(&app, &bob_token, "GET", "/api/v1/sequences", "").await.0, 200);
+    covered.insert("GET /api/v1/sequences".into());
     assert_eq!(api(&app, &bob_token, "GET", "/api/v1/reps", "").await.0, 403);
     assert_eq!(api(&app, &mia_token, "GET", "/api/v1/reps", "").await.0, 200);
     covered.insert("GET /api/v1/reps".into());

@@ -35,7 +35,12 @@ pub fn find(core: &Core, slug: &str) -> AppResult<Sequence> {
 
 /// The slugs of the sequences that load (broken ones are left out: `sequence check` names them).
 pub fn available(core: &Core) -> Vec<String> {
-    core.settings.load_sequences().0.into_iter().map(|s| s.slug).collect()
+    all(core).into_iter().map(|s| s.slug).collect()
+}
+
+/// The sequences that load.
+pub fn all(core: &Core) -> Vec<Sequence> {
+    core.settings.load_sequences().0
 }
 
 /// The sending window of `[sending]`, or what is wrong with it.

@@ -8,6 +8,7 @@
 
 mod problem;
 mod prospects;
+mod sequences;
 mod work;
 
 pub use problem::Problem;
@@ -50,7 +51,10 @@ impl Modify for BearerAuth {
 /// The API's routes (under `/api/v1`) and their OpenAPI document.
 pub fn routes() -> (Router<WebState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", prospects::routes().merge(work::routes()))
+        .nest(
+            "/api/v1",
+            prospects::routes().merge(work::routes()).merge(sequences::routes()),
+        )
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     (router, doc)
