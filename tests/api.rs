@@ -337,15 +337,7 @@ async fn tasks_suggestions_the_forecast_and_reps() {
         id: app.store.list_reps().await.unwrap()[0].id,
         name: "ann".into(),
     };
-    rapport::app::tasks::remind(
-        &app.core,
-        &as_ann,
-        &rapport::domain::prospect::ProspectRef::Id(id),
-        rapport::app::tasks::When::In("1h".into()),
-        "send the revised quote",
-    )
-    .await
-    .unwrap();
+    app.remind_in_an_hour(&as_ann, id, "send the revised quote").await;
     let tasks = ann.get("/api/v1/tasks?all=true").await;
     assert_eq!(tasks.status, 200, "{}", tasks.json);
     let task = &tasks.json[0];
@@ -457,15 +449,7 @@ async fn a_reps_token_reaches_nothing_of_another_rep_and_a_managers_the_team() {
         id: app.store.list_reps().await.unwrap()[0].id,
         name: "ann".into(),
     };
-    rapport::app::tasks::remind(
-        &app.core,
-        &as_ann,
-        &rapport::domain::prospect::ProspectRef::Id(anns),
-        rapport::app::tasks::When::In("1h".into()),
-        "call back",
-    )
-    .await
-    .unwrap();
+    app.remind_in_an_hour(&as_ann, anns, "call back").await;
     let task = ann.get("/api/v1/tasks?all=true").await.json[0]["id"].as_i64().unwrap();
     app.store
         .add_suggestion(

@@ -213,50 +213,22 @@ async fn a_rep_works_the_board_with_the_mouse_and_sees_a_reply_arrive_live() {
     );
     value.clear().await.unwrap();
     value.send_keys("185000").await.unwrap();
-    chrome
-        .client
-        .find(Locator::Css("form.confirm button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    chrome.click("form.confirm button").await;
     chrome
         .until(&format!("{}.dataset.count === '1'", column("won", ".count")))
         .await;
     assert!(text(&chrome, &column("won", ".value")).await.contains("185,000"));
 
     // Today: approve the suggestion, mark the task done.
-    chrome
-        .client
-        .find(Locator::LinkText("Today"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    chrome.click("a[href='/today']").await;
     chrome.until("location.pathname === '/today'").await;
     chrome.screenshot("today").await;
     chrome.accessible("today", TEST).await;
-    chrome
-        .client
-        .find(Locator::Css("[id^=suggestion-] button[value=approve]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[id^=suggestion-] button[value=approve]").await;
     chrome
         .until("location.pathname === '/today' && !document.querySelector('[id^=suggestion-]')")
         .await;
-    chrome
-        .client
-        .find(Locator::Css("[id^=task-] form[action$='/done'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    chrome.click("[id^=task-] form[action$='/done'] button").await;
     chrome.until("!document.querySelector('[id^=task-]')").await;
 
     // A prospect's page.
@@ -298,14 +270,7 @@ async fn a_rep_works_the_board_with_the_mouse_and_sees_a_reply_arrive_live() {
     // Sign out: the board is gone.
     chrome.client.goto(&format!("{base}/")).await.unwrap();
     chrome.until("document.getElementById('board')").await;
-    chrome
-        .client
-        .find(Locator::Css("form.logout button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    chrome.click("form.logout button").await;
     chrome.until("location.pathname === '/login'").await;
     chrome.client.goto(&format!("{base}/")).await.unwrap();
     chrome.until("location.pathname === '/login'").await;

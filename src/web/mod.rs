@@ -1,6 +1,7 @@
 //! The daemon's HTTP listener: the board's pages behind a sign-in
-//! (`pages/`, sessions and CSRF in `session.rs`), and one-click unsubscribe
-//! links (`unsubscribe.rs`), which need none. `serve.rs` bounds the
+//! (`pages/`, sessions and CSRF in `session.rs`), the JSON API behind API
+//! tokens (`api/`, with its OpenAPI document), and one-click unsubscribe
+//! links (`unsubscribe.rs`), which need neither. `serve.rs` bounds the
 //! connections, `limits.rs` each request, `headers.rs` adds the security
 //! headers to every response.
 

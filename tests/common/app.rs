@@ -119,6 +119,19 @@ impl TestApp {
         (rep, actor)
     }
 
+    /// A reminder for the actor about a prospect, due an hour from now.
+    pub async fn remind_in_an_hour(&self, actor: &Actor, prospect: i64, note: &str) {
+        rapport::app::tasks::remind(
+            &self.core,
+            actor,
+            &rapport::domain::prospect::ProspectRef::Id(prospect),
+            rapport::app::tasks::When::In("1h".into()),
+            note,
+        )
+        .await
+        .expect("a reminder");
+    }
+
     /// The harness clock's time.
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()

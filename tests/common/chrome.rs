@@ -100,6 +100,17 @@ impl Chrome {
         }
     }
 
+    /// Clicks the element a CSS selector finds.
+    pub async fn click(&self, selector: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no {selector} on the page: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("{selector} cannot be clicked: {e}"));
+    }
+
     /// The value of a JavaScript expression in the page.
     pub async fn eval(&self, expression: &str) -> Value {
         self.client
