@@ -227,3 +227,83 @@ fn init_makes_the_first_rep_an_admin_who_can_sign_in() {
     assert_eq!(accounts[0]["role"], "admin", "{accounts}");
     assert_eq!(accounts[0]["has_password"], true);
 }
+
+/// Runs rapport on a pseudo-terminal (`script`, from util-linux), answering
+/// each prompt only once it is shown, as a person types: the terminal's echo
+/// is off by then, so what is typed must not come back.
+fn on_a_terminal(ws: &Workspace, command: &str, answers: &[(&str, &str)]) -> String {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(ws.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 || sender.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    for (prompt, answer) in answers {
+        while !seen.contains(prompt) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match receiver.recv_timeout(left) {
+                Ok(chunk) => seen.push_str(&String::from_utf8_lossy(&chunk)),
+                Err(_) => panic!("no prompt {prompt:?} in {seen:?}"),
+            }
+        }
+        stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+    drop(stdin);
+    let status = child.wait().expect("rapport ends");
+    while let Ok(chunk) = receiver.recv_timeout(std::time::Duration::from_secs(5)) {
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(status.success(), "{command}: {seen}");
+    seen
+}
+
+#[test]
+fn init_on_a_terminal_asks_for_the_first_password_twice_and_never_shows_it() {
+    let ws = Workspace::new();
+    let command = format!("{} init --rep-name Ann --rep-email ann@example.com", common::BIN);
+    let said = on_a_terminal(
+        &ws,
+        &command,
+        &[
+            ("Password for ann@example.com (12 characters or more): ", "correct horse battery"),
+            ("The same password again: ", "correct horse battery"),
+        ],
+    );
+    assert!(said.contains("password of ann@example.com set"), "{said}");
+    assert!(!said.contains("correct horse"), "the password was echoed: {said}");
+    let accounts = ws.run(&["rep", "accounts"]);
+    assert!(String::from_utf8_lossy(&accounts.stdout).contains("can sign in"));
+
+    let passwd = format!("{} rep passwd ann@example.com", common::BIN);
+    let said = on_a_terminal(
+        &ws,
+        &passwd,
+        &[
+            ("Password for ann@example.com (12 characters or more): ", "another long secret"),
+            ("The same password again: ", "another long secret"),
+        ],
+    );
+    assert!(said.contains("password of ann@example.com set") && !said.contains("another long"), "{said}");
+    // Not on a terminal and no file: told how to give one.
+    let refused = ws.run(&["rep", "passwd", "ann@example.com"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--password-file"), "{}", stderr(&refused));
+}

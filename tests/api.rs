@@ -407,8 +407,10 @@ async fn tasks_suggestions_the_forecast_and_reps() {
     is_problem(&ann.post(&path, json!({ "sequence": "example" })).await, 422);
     is_problem(&ann.post(&path, json!({ "sequence": "nope" })).await, 422);
     is_problem(&ann.get("/api/v1/reps").await, 403);
-    let reps = mia.get("/api/v1/reps").await;
-    assert_eq!(reps.json.as_array().unwrap().len(), 2);
+    is_problem(&mia.get("/api/v1/reps").await, 403);
+    let admin = Api::new(&app, "ada@example.com", "admin").await;
+    let reps = admin.get("/api/v1/reps").await;
+    assert_eq!(reps.json.as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]

@@ -242,17 +242,17 @@ pub async fn revoke_token(core: &Core, actor: &Actor, rep: Option<&str>, token: 
 
 /// The actor an `Authorization: Bearer` token signs in as, if it is live.
 pub async fn bearer(core: &Core, token: &str) -> AppResult<Option<Actor>> {
-    Ok(bearer_rep(core, token).await?.map(|(actor, _)| actor))
+    Ok(bearer_rep(core, token).await?.map(|(actor, _, _)| actor))
 }
 
-/// The same, with the token's rep (what idempotency keys are kept per).
-pub async fn bearer_rep(core: &Core, token: &str) -> AppResult<Option<(Actor, crate::domain::prospect::RepId)>> {
+/// The same, with the token's rep (what idempotency keys are kept per) and role.
+pub async fn bearer_rep(core: &Core, token: &str) -> AppResult<Option<(Actor, crate::domain::prospect::RepId, Role)>> {
     if !looks_like_token(token) {
         return Ok(None);
     }
     let owner = core.store.token_owner(&token_digest(token), core.clock.now()).await?;
     Ok(owner.map(|credentials| {
-        let rep = credentials.rep_id;
-        (actor_of(credentials), rep)
+        let (rep, role) = (credentials.rep_id, credentials.role);
+        (actor_of(credentials), rep, role)
     }))
 }

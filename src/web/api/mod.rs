@@ -76,6 +76,7 @@ pub fn document_route(doc: utoipa::openapi::OpenApi) -> Router<WebState> {
 pub struct Caller {
     pub actor: Actor,
     pub rep: RepId,
+    pub role: crate::domain::account::Role,
 }
 
 impl FromRequestParts<WebState> for Caller {
@@ -92,7 +93,7 @@ impl FromRequestParts<WebState> for Caller {
             return Err(Problem::unauthorized());
         };
         match accounts::bearer_rep(&state.core, token).await {
-            Ok(Some((actor, rep))) => Ok(Caller { actor, rep }),
+            Ok(Some((actor, rep, role))) => Ok(Caller { actor, rep, role }),
             Ok(None) => Err(Problem::unauthorized()),
             Err(e) => Err(e.into_response()),
         }

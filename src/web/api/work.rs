@@ -2,7 +2,7 @@
 //! (list, approve, reject), the forecast, and the team's reps.
 
 use super::{Caller, Problem};
-use crate::app::{pipeline, reps, suggestions, tasks, Actor};
+use crate::app::{pipeline, reps, suggestions, tasks};
 use crate::domain::forecast::Totals;
 use crate::store::{Suggestion, Task};
 use crate::web::WebState;
@@ -282,8 +282,8 @@ pub struct RepOut {
 #[utoipa::path(get, path = "/reps", tag = "reps",
     responses((status = 200, body = Vec<RepOut>), (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn list_reps(State(state): State<WebState>, caller: Caller) -> Response {
-    if let Actor::Rep { .. } = caller.actor {
-        return Problem::new(StatusCode::FORBIDDEN, "the team's reps are for a manager or an admin").into_response();
+    if caller.role != crate::domain::account::Role::Admin {
+        return Problem::new(StatusCode::FORBIDDEN, "the team's reps are for an admin").into_response();
     }
     match reps::list(&state.core).await {
         Ok(all) => Json(
