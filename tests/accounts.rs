@@ -283,7 +283,10 @@ fn init_on_a_terminal_asks_for_the_first_password_twice_and_never_shows_it() {
         &ws,
         &command,
         &[
-            ("Password for ann@example.com (12 characters or more): ", "correct horse battery"),
+            (
+                "Password for ann@example.com (12 characters or more): ",
+                "correct horse battery",
+            ),
             ("The same password again: ", "correct horse battery"),
         ],
     );
@@ -297,11 +300,17 @@ fn init_on_a_terminal_asks_for_the_first_password_twice_and_never_shows_it() {
         &ws,
         &passwd,
         &[
-            ("Password for ann@example.com (12 characters or more): ", "another long secret"),
+            (
+                "Password for ann@example.com (12 characters or more): ",
+                "another long secret",
+            ),
             ("The same password again: ", "another long secret"),
         ],
     );
-    assert!(said.contains("password of ann@example.com set") && !said.contains("another long"), "{said}");
+    assert!(
+        said.contains("password of ann@example.com set") && !said.contains("another long"),
+        "{said}"
+    );
     // Not on a terminal and no file: told how to give one.
     let refused = ws.run(&["rep", "passwd", "ann@example.com"]);
     assert_eq!(refused.status.code(), Some(2));

@@ -25,6 +25,8 @@ type PageCall = (&'static str, String, Vec<(&'static str, String)>);
 /// Ann's things, which Bob must not reach.
 struct Anns {
     prospect: ProspectId,
+    /// Ann's rep id.
+    rep: i64,
     /// Ann's send left unknown.
     outbox: i64,
     /// The id of Ann's API token and `/revoke`.
@@ -98,6 +100,7 @@ async fn world(app: &TestApp) -> Anns {
         .unwrap();
     app.clock.advance(chrono::Duration::hours(2));
     Anns {
+        rep: ann_id,
         outbox: row,
         token: format!("{}/revoke", anns_token.id),
         prospect,
@@ -117,6 +120,7 @@ async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
     let open = app.store.open_suggestions(RepScope::Team).await.unwrap();
     let outbox = app.store.list_outbox(RepScope::Team, None).await.unwrap();
     let pauses = app.store.sending_pauses().await.unwrap();
+    let accounts = accounts::list(&app.core).await.unwrap();
     format!(
         "{} {} {} events; tasks {:?}; open suggestions {:?}",
         view.prospect.data.stage,
@@ -128,9 +132,13 @@ async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
             .collect::<Vec<_>>(),
         open.iter().map(|s| s.id).collect::<Vec<_>>(),
     ) + &format!(
-        "; outbox {:?}; pauses {:?}",
+        "; outbox {:?}; pauses {:?}; accounts {:?}",
         outbox.iter().map(|o| (o.id, o.state.clone())).collect::<Vec<_>>(),
-        pauses.iter().map(|p| p.rep_id).collect::<Vec<_>>()
+        pauses.iter().map(|p| p.rep_id).collect::<Vec<_>>(),
+        accounts
+            .iter()
+            .map(|a| (a.rep_id, a.role.as_str(), a.disabled_at))
+            .collect::<Vec<_>>()
     )
 }
 
@@ -250,6 +258,28 @@ async fn every_route_keeps_each_rep_to_their_own() {
             format!("/prospects/{p}/erase"),
             vec![("confirm", "yes".into())],
         ),
+        (
+            "POST /team/{id}/role",
+            format!("/team/{}/role", anns.rep),
+            vec![("role", "admin".into())],
+        ),
+        ("POST /team/{id}/disable", format!("/team/{}/disable", anns.rep), vec![]),
+        (
+            "POST /team",
+            "/team".into(),
+            [
+                "name=X",
+                "email=x@example.com",
+                "time_zone=UTC",
+                "digest_hour=7",
+                "language=en",
+                "role=admin",
+            ]
+            .iter()
+            .map(|kv| kv.split_once('=').map(|(k, v)| (k, v.to_string())).unwrap())
+            .collect(),
+        ),
+        ("GET /team", "/team".into(), vec![]),
         (
             "POST /settings/tokens/{id}/revoke",
             format!("/settings/tokens/{}", anns.token),
@@ -446,7 +476,11 @@ async fn every_route_keeps_each_rep_to_their_own() {
     assert_eq!(api(&app, &bob_token, "GET", "/api/v1/sequences", "").await.0, 200);
     covered.insert("GET /api/v1/sequences".into());
     assert_eq!(api(&app, &bob_token, "GET", "/api/v1/reps", "").await.0, 403);
-    assert_eq!(api(&app, &mia_token, "GET", "/api/v1/reps", "").await.0, 403, "the team's reps are an admin's");
+    assert_eq!(
+        api(&app, &mia_token, "GET", "/api/v1/reps", "").await.0,
+        403,
+        "the team's reps are an admin's"
+    );
     covered.insert("GET /api/v1/reps".into());
 
     // Without credentials: pages lead to the login page, the API says 401, only the open routes answer.

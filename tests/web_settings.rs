@@ -220,3 +220,93 @@ async fn a_prospects_page_edits_reminds_enrols_and_erases() {
     assert_eq!((erased.status, erased.header("location").as_str()), (303, "/"));
     assert_eq!(browser.get(&format!("/prospects/{pia}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn an_admin_adds_reps_gives_roles_and_disables_and_nobody_else_can() {
+    let app = spawn_app().await;
+    app.account("Ada", "ada@example.com", PASSWORD, "admin").await;
+    app.account("Mia", "mia@example.com", PASSWORD, "manager").await;
+    let mut admin = app.browser();
+    admin.log_in("ada@example.com", PASSWORD).await;
+    let page = admin.get("/team").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("mia@example.com") && page.body.contains("can sign in"));
+    let csrf = page.csrf();
+    let added = admin
+        .post(
+            "/team",
+            &[
+                ("name", "Kari"),
+                ("email", "kari@example.no"),
+                ("time_zone", "Europe/Oslo"),
+                ("digest_hour", "7"),
+                ("language", "nb"),
+                ("role", "manager"),
+                ("password", "kari's long password"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let mut kari = app.browser();
+    kari.log_in(
+        "kari@example.no",
+        PASSWORD
+            .replace("correct horse battery", "kari's long password")
+            .as_str(),
+    )
+    .await;
+    assert!(kari.get("/").await.body.contains("Logget inn som Kari"));
+    let bad = admin
+        .post(
+            "/team",
+            &[
+                ("name", "X"),
+                ("email", "x@example.com"),
+                ("time_zone", "Nowhere/Land"),
+                ("digest_hour", "7"),
+                ("language", "en"),
+                ("role", "rep"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("is not a time zone"), "{}", bad.body);
+
+    let kari_id = app
+        .store
+        .list_reps()
+        .await
+        .unwrap()
+        .iter()
+        .find(|r| r.email == "kari@example.no")
+        .unwrap()
+        .id;
+    let demoted = admin
+        .post(&format!("/team/{kari_id}/role"), &[("role", "rep"), ("csrf", &csrf)])
+        .await;
+    assert_eq!(demoted.status, 303);
+    let accounts = rapport::app::accounts::list(&app.core).await.unwrap();
+    assert_eq!(
+        accounts.iter().find(|a| a.rep_id == kari_id).unwrap().role.as_str(),
+        "rep"
+    );
+    let disabled = admin
+        .post(&format!("/team/{kari_id}/disable"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(disabled.status, 303);
+    assert_eq!(kari.get("/").await.status, 303, "a disabled rep's session ends");
+    let ada_id = app.store.list_reps().await.unwrap()[0].id;
+    let myself = admin.post(&format!("/team/{ada_id}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(myself.status, 422, "an admin keeps themselves");
+
+    let mut mia = app.browser();
+    mia.log_in("mia@example.com", PASSWORD).await;
+    let mia_csrf = mia.get("/").await.csrf();
+    assert_eq!(mia.get("/team").await.status, 404, "a manager has no team page");
+    let refused = mia
+        .post(&format!("/team/{ada_id}/role"), &[("role", "rep"), ("csrf", &mia_csrf)])
+        .await;
+    assert_eq!(refused.status, 404);
+}

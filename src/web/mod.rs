@@ -67,6 +67,9 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
                 .layer(DefaultBodyLimit::max(http.max_import_bytes.max(http.max_body_bytes))),
         )
         .route("/export", get(pages::transfer::export))
+        .route("/team", get(pages::team::page).post(pages::team::add))
+        .route("/team/{id}/role", post(pages::team::role))
+        .route("/team/{id}/disable", post(pages::team::disable))
         .route("/settings", get(pages::settings::page).post(pages::settings::save))
         .route("/settings/tokens", post(pages::settings::create_token))
         .route("/settings/tokens/{id}/revoke", post(pages::settings::revoke_token))

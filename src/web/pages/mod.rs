@@ -12,6 +12,7 @@ pub mod login;
 pub mod prospect;
 pub mod sequences;
 pub mod settings;
+pub mod team;
 pub mod today;
 pub mod transfer;
 
@@ -25,7 +26,7 @@ use minijinja::{Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("layout.html", include_str!("templates/layout.html")),
     ("login.html", include_str!("templates/login.html")),
     ("board.html", include_str!("templates/board.html")),
@@ -37,6 +38,7 @@ const TEMPLATES: [(&str, &str); 11] = [
     ("sequences.html", include_str!("templates/sequences.html")),
     ("forecast.html", include_str!("templates/forecast.html")),
     ("import.html", include_str!("templates/import.html")),
+    ("team.html", include_str!("templates/team.html")),
 ];
 
 const WORDS: [(Language, &str); 2] = [

@@ -40,6 +40,7 @@ async fn show(
             me => &me.rep.name,
             csrf => &me.csrf_token,
             here => "settings",
+            admin => me.role == crate::domain::account::Role::Admin,
             rep => context! {
                 email => &me.rep.email,
                 time_zone => &me.rep.time_zone,
