@@ -251,7 +251,7 @@ async fn every_use_case_keeps_to_the_reps_own_prospects() {
     let standing = seq::standing(&core, &as_ann, None).await.unwrap();
     assert!(standing.enrolments.is_empty() && standing.pauses.is_empty(), "standing");
     assert!(seq::outbox(&core, &as_ann, None).await.unwrap().is_empty(), "outbox");
-    refused(seq::resolve(&core, &as_ann, row, true).await.map(drop), "resolve");
+    not_found(seq::resolve(&core, &as_ann, row, true).await.map(drop), "resolve");
     not_found(seq::resume(&core, &as_ann, &bob).await.map(drop), "resume");
     let team_standing = seq::standing(&core, &team, None).await.unwrap();
     assert_eq!((team_standing.enrolments.len(), team_standing.pauses.len()), (1, 1));
