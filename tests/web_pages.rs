@@ -306,6 +306,21 @@ async fn the_board_filters_by_tag_and_text_and_shows_fifty_cards_a_column_with_m
     assert!(board.body.contains("Show more (5 more)"));
     let more = browser.get("/?pipeline=default&more=qualification&n=100").await;
     assert_eq!(more.body.matches("<li class=\"card").count(), 55);
+    let tagged = prospect_edit::add(
+        &app.core,
+        &ann,
+        AddProspect {
+            name: "Tagged Person".into(),
+            stage: Some("qualification".into()),
+            tags: vec!["Fintech".into()],
+            ..AddProspect::default()
+        },
+    )
+    .await
+    .unwrap();
+    let by_tag = browser.get("/?tag=fintech").await;
+    assert_eq!(by_tag.body.matches("<li class=\"card").count(), 1);
+    assert!(by_tag.body.contains(&format!("card-{}", tagged.prospect.id)));
     let found = browser.get("/?q=person+07").await;
     assert_eq!(found.body.matches("<li class=\"card").count(), 1);
     assert!(found.body.contains("Person 07"));
@@ -392,6 +407,35 @@ async fn a_rep_reaches_nothing_of_another_rep_and_a_manager_sees_the_team() {
     let anns_only = as_mia.get("/?rep=ann%40example.com").await;
     assert!(anns_only.body.contains("Pia Lund") && !anns_only.body.contains("Ola Berg"));
     assert_eq!(as_mia.get(&format!("/prospects/{anns}")).await.status, 200);
+    // A manager hands Ann's prospect to Bob from its page.
+    let page = as_mia.get(&format!("/prospects/{anns}")).await;
+    assert!(page.body.contains("name=\"owner\""), "a manager may reassign");
+    let mia_csrf = page.csrf();
+    let handed = as_mia
+        .post(
+            &format!("/prospects/{anns}/edit"),
+            &[("name", "Pia Lund"), ("owner", "bob@example.com"), ("csrf", &mia_csrf)],
+        )
+        .await;
+    assert_eq!(handed.status, 303, "{}", handed.body);
+    assert!(as_bob.get("/").await.body.contains("Pia Lund"), "now Bob's");
+    let team = Actor::Team { name: "t".into() };
+    let pia = rapport::app::prospects::show(&app.core, &team, &rapport::domain::prospect::ProspectRef::Id(anns))
+        .await
+        .unwrap();
+    assert_eq!(
+        pia.prospect.data.email.as_deref(),
+        Some("pia.lund@example.org"),
+        "fields not in the form stay"
+    );
+    assert!(
+        !as_bob
+            .get(&format!("/prospects/{anns}"))
+            .await
+            .body
+            .contains("name=\"owner\""),
+        "a rep may not"
+    );
 }
 
 #[tokio::test]

@@ -115,6 +115,11 @@ async fn show(
             log_kinds => &view.loggable,
             events => events,
             sequences => sequence_cases::available(&state.core),
+            // A manager or admin may hand the prospect to another rep.
+            owners => match me.actor {
+                crate::app::Actor::Rep { .. } => Vec::new(),
+                _ => crate::app::reps::list(&state.core).await.unwrap_or_default().into_iter().map(|r| r.email).collect(),
+            },
             tasks => view.work.tasks.iter().map(|t| context! {
                 id => t.id, what => &t.instruction, due => local_time(t.due_at, zone, language), reason => &t.reason,
             }).collect::<Vec<_>>(),
@@ -173,21 +178,25 @@ async fn refused(state: &WebState, me: &crate::app::accounts::SignedIn, id: i64,
 #[derive(Debug, Deserialize)]
 pub struct EditForm {
     name: String,
+    // Each field: absent from the form, left alone; sent empty, cleared.
     #[serde(default)]
-    email: String,
+    email: Option<String>,
     #[serde(default)]
-    company: String,
+    company: Option<String>,
     #[serde(default)]
-    title: String,
+    title: Option<String>,
     #[serde(default)]
-    value: String,
+    value: Option<String>,
     #[serde(default)]
-    expected_close: String,
+    expected_close: Option<String>,
     #[serde(default)]
-    notes: String,
+    notes: Option<String>,
     /// Tags to add, separated by commas.
     #[serde(default)]
     add_tags: String,
+    /// Hand the prospect to this rep (a manager's choice; absent for a rep).
+    #[serde(default)]
+    owner: String,
 }
 
 pub async fn edit(
@@ -197,8 +206,8 @@ pub async fn edit(
 ) -> Response {
     // An emptied field is cleared; a filled one set.
     let mut clear = Vec::new();
-    let mut field = |text: String, which: Clearable| {
-        let text = text.trim().to_string();
+    let mut field = |text: Option<String>, which: Clearable| {
+        let text = text?.trim().to_string();
         if text.is_empty() {
             clear.push(which);
             None
@@ -213,7 +222,8 @@ pub async fn edit(
         title: field(form.title, Clearable::Title),
         expected_close: field(form.expected_close, Clearable::ExpectedClose),
         notes: field(form.notes, Clearable::Notes),
-        value: Some(form.value).filter(|v| !v.trim().is_empty()),
+        value: form.value.filter(|v| !v.trim().is_empty()),
+        owner: Some(form.owner).filter(|o| !o.trim().is_empty()),
         add_tags: form
             .add_tags
             .split(',')
