@@ -263,6 +263,14 @@ fn on_a_terminal(ws: &Workspace, command: &str, answers: &[(&str, &str)]) -> Str
                 Err(_) => panic!("no prompt {prompt:?} in {seen:?}"),
             }
         }
+        // The prompt shows a moment before echo is switched off: wait for that.
+        while !echo_is_off(child.id()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "echo never went off after {prompt:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
         stdin.flush().unwrap();
     }
@@ -273,6 +281,55 @@ fn on_a_terminal(ws: &Workspace, command: &str, answers: &[(&str, &str)]) -> Str
     }
     assert!(status.success(), "{command}: {seen}");
     seen
+}
+
+/// Whether the terminal rapport (a descendant of `script`, pid `root`)
+/// reads from has echo off, as `stty` reports it.
+fn echo_is_off(root: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if !cmdline.starts_with(common::BIN.as_bytes()) || !descends_from(pid, root) {
+            continue;
+        }
+        let Ok(tty) = std::fs::read_link(format!("/proc/{pid}/fd/0")) else {
+            continue;
+        };
+        let stty = std::process::Command::new("stty")
+            .arg("-F")
+            .arg(&tty)
+            .arg("-a")
+            .output();
+        if let Ok(out) = stty {
+            return String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .any(|flag| flag == "-echo");
+        }
+    }
+    false
+}
+
+fn descends_from(mut pid: u32, root: u32) -> bool {
+    for _ in 0..8 {
+        if pid == root {
+            return true;
+        }
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The parent pid is the second field after the command's closing parenthesis.
+        match stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+        {
+            Some(parent) => pid = parent,
+            None => return false,
+        }
+    }
+    false
 }
 
 #[test]
