@@ -9,6 +9,7 @@ pub mod export;
 pub mod feed_plan;
 pub mod flow;
 pub mod forecast;
+pub mod hooks;
 pub mod import;
 pub mod learned;
 pub mod lockout;
