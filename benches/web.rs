@@ -272,17 +272,28 @@ async fn main() {
     .expect("the daemon's config");
     let mut daemon = std::process::Command::new(env!("CARGO_BIN_EXE_rapport"))
         .args(["--config", &config.display().to_string(), "daemon"])
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start the daemon");
-    let health = format!("http://127.0.0.1:{port}/health");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !reqwest::get(&health).await.is_ok_and(|r| r.status().is_success()) {
-        assert!(Instant::now() < deadline, "the daemon did not answer on {port}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The daemon logs when its listener is ready; its warnings are passed on.
+    let log = daemon.stderr.take().expect("the daemon's log");
+    let (ready, listening) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+            if line.contains("HTTP listener ready") {
+                let _ = ready.send(());
+            } else if line.contains("WARN") || line.contains("ERROR") {
+                eprintln!("{line}");
+            }
+        }
+    });
+    tokio::task::spawn_blocking(move || listening.recv_timeout(Duration::from_secs(60)))
+        .await
+        .expect("the wait")
+        .unwrap_or_else(|_| panic!("the daemon did not start its listener on {port}"));
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(concurrent)

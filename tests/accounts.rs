@@ -263,13 +263,17 @@ fn on_a_terminal(ws: &Workspace, command: &str, answers: &[(&str, &str)]) -> Str
                 Err(_) => panic!("no prompt {prompt:?} in {seen:?}"),
             }
         }
-        // The prompt shows a moment before echo is switched off: wait for that.
+        // The prompt shows a moment before echo is switched off: wait for that
+        // (the terminal's state sends no notice; it is looked at again whenever
+        // rapport writes, and at least every 10 ms, until the deadline).
         while !echo_is_off(child.id()) {
             assert!(
                 std::time::Instant::now() < deadline,
                 "echo never went off after {prompt:?}"
             );
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            if let Ok(chunk) = receiver.recv_timeout(std::time::Duration::from_millis(10)) {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+            }
         }
         stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
         stdin.flush().unwrap();

@@ -36,7 +36,7 @@ async fn listen(app: &App) -> anyhow::Result<Option<tokio::net::TcpListener>> {
             http.listen
         )
     })?;
-    tracing::info!(address = %http.listen, "HTTP listener ready (one-click unsubscribe at /u/)");
+    tracing::info!(address = %http.listen, "HTTP listener ready (the board at /, the API at /api/v1, one-click unsubscribe at /u/)");
     Ok(Some(listener))
 }
 

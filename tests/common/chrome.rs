@@ -35,17 +35,27 @@ pub async fn start(test: &str) -> Option<Chrome> {
         return None;
     }
     let port = super::imap::free_port();
-    let driver = Command::new("chromedriver")
+    let mut driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chromedriver");
-    let deadline = Instant::now() + PATIENCE;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The driver says on its output when it listens; the rest of its output is drained.
+    let output = driver.stdout.take().expect("the driver's output");
+    let (ready, listening) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(output).lines().map_while(Result::ok) {
+            if line.contains("started successfully") {
+                let _ = ready.send(());
+            }
+        }
+    });
+    tokio::task::spawn_blocking(move || listening.recv_timeout(PATIENCE))
+        .await
+        .expect("the wait")
+        .unwrap_or_else(|_| panic!("chromedriver did not say it listens on {port}"));
     let profile = tempfile::tempdir().expect("a profile folder");
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("chrome"));
@@ -78,12 +88,21 @@ impl Chrome {
         let _ = self.client.clone().close().await;
     }
 
-    /// Waits until `condition` (a JavaScript expression) is true in the page.
+    /// Waits until `condition` (a JavaScript expression) is true in the page:
+    /// the page itself checks it at once and again at every change of its
+    /// document, and answers when it holds. A navigation ends that script;
+    /// then it is asked again of the new page.
     pub async fn until(&self, condition: &str) {
         let deadline = Instant::now() + PATIENCE;
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+             const holds = () => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }};
+             if (holds()) {{ done(true); return; }}
+             const watch = new MutationObserver(() => {{ if (holds()) {{ watch.disconnect(); done(true); }} }});
+             watch.observe(document, {{ subtree: true, childList: true, attributes: true, characterData: true }});"
+        );
         loop {
-            let script = format!("try {{ return !!({condition}); }} catch (e) {{ return false; }}");
-            if self.client.execute(&script, vec![]).await.ok() == Some(Value::Bool(true)) {
+            if self.client.execute_async(&script, vec![]).await.ok() == Some(Value::Bool(true)) {
                 return;
             }
             if Instant::now() > deadline {
@@ -96,7 +115,6 @@ impl Chrome {
                 let source = self.client.source().await.unwrap_or_default();
                 panic!("waited in vain for `{condition}` at {url}:\n{source}");
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
