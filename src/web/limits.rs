@@ -1,13 +1,17 @@
-//! Limits on each request: an answer within `http.request_timeout_secs` and
-//! a body no larger than `http.max_body_bytes` (layers on every route), and
+//! Limits on each request: an answer within `http.request_timeout_secs`, a
+//! body no larger than the routes take (`http.max_body_bytes`, and
+//! `http.max_import_bytes` for the import page), pages made a few at a time,
+//! and
 //! for unsubscribe links that do not verify a rate per client address
 //! (`http.unsubscribe_per_minute`), so nobody walks the token space.
 
 use crate::config::HttpConfig;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::Router;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::net::IpAddr;
@@ -21,39 +25,18 @@ const REMEMBERED_CLIENTS: usize = 10_000;
 #[derive(Clone)]
 pub struct RequestLimits {
     pub timeout: Duration,
-    pub max_body_bytes: usize,
-    /// For the one route that takes files (`IMPORT_PATH`).
-    pub max_import_bytes: usize,
 }
-
-/// The route whose body may be a whole CSV file.
-pub const IMPORT_PATH: &str = "/import";
 
 impl RequestLimits {
     pub fn from_config(http: &HttpConfig) -> RequestLimits {
         RequestLimits {
             timeout: Duration::from_secs(http.request_timeout_secs.max(1)),
-            max_body_bytes: http.max_body_bytes,
-            max_import_bytes: http.max_import_bytes.max(http.max_body_bytes),
         }
     }
 }
 
-/// Answers 413 to a body declared too large and 503 to a request not
-/// answered in time.
+/// Answers 503 to a request not answered in time.
 pub async fn bound_request(State(limits): State<RequestLimits>, request: Request, next: Next) -> Response {
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let limit = match request.uri().path() == IMPORT_PATH {
-        true => limits.max_import_bytes,
-        false => limits.max_body_bytes,
-    };
-    if declared.is_some_and(|length| length > limit as u64) {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
-    }
     match tokio::time::timeout(limits.timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => (
@@ -62,6 +45,31 @@ pub async fn bound_request(State(limits): State<RequestLimits>, request: Request
         )
             .into_response(),
     }
+}
+
+/// The largest body the routes of a router read.
+#[derive(Clone, Copy)]
+pub struct BodySize(pub usize);
+
+/// Gives a router's routes a body limit: a body declared larger is refused
+/// with 413 before the handler runs (also by handlers that read no body),
+/// and axum stops reading one that turns out larger.
+pub fn limit_bodies<S: Clone + Send + Sync + 'static>(router: Router<S>, max: usize) -> Router<S> {
+    router
+        .layer(DefaultBodyLimit::max(max))
+        .route_layer(middleware::from_fn_with_state(BodySize(max), refuse_larger))
+}
+
+async fn refuse_larger(State(BodySize(max)): State<BodySize>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n").into_response();
+    }
+    next.run(request).await
 }
 
 /// At most so many pages or API answers in the making at once; the rest

@@ -14,7 +14,6 @@ pub mod session;
 mod unsubscribe;
 
 use crate::config::HttpConfig;
-use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post};
 use axum::Extension;
@@ -59,13 +58,6 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         .route("/sequences", get(pages::sequences::page))
         .route("/sequences/resume", post(pages::sequences::resume))
         .route("/outbox/{id}", post(pages::sequences::resolve))
-        // The one route taking files: its path is `limits::IMPORT_PATH`.
-        .route(
-            "/import",
-            get(pages::transfer::page)
-                .post(pages::transfer::upload)
-                .layer(DefaultBodyLimit::max(http.max_import_bytes.max(http.max_body_bytes))),
-        )
         .route("/export", get(pages::transfer::export))
         .route("/team", get(pages::team::page).post(pages::team::add))
         .route("/team/{id}/role", post(pages::team::role))
@@ -81,8 +73,12 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         .route("/prospects/{id}/enrol", post(pages::prospect::enrol))
         .route("/prospects/{id}/erase", post(pages::prospect::erase))
         .merge(api)
+        .route_layer(turns.clone());
+    // The one route taking files has a body limit of its own.
+    let import = Router::new()
+        .route("/import", get(pages::transfer::page).post(pages::transfer::upload))
         .route_layer(turns);
-    Router::new()
+    let small_bodies = Router::new()
         .merge(pages)
         .merge(api::document_route(document))
         .route("/events", get(pages::live::stream))
@@ -91,9 +87,14 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),
         )
         .route("/health", get(|| async { "ok" }))
-        .route("/static/{file}", get(pages::assets::serve))
+        .route("/static/{file}", get(pages::assets::serve));
+    Router::new()
+        .merge(limits::limit_bodies(small_bodies, http.max_body_bytes))
+        .merge(limits::limit_bodies(
+            import,
+            http.max_import_bytes.max(http.max_body_bytes),
+        ))
         .layer(Extension(limits::ClientRate::per_minute(http.unsubscribe_per_minute)))
-        .layer(DefaultBodyLimit::max(http.max_body_bytes))
         .layer(middleware::from_fn_with_state(
             limits::RequestLimits::from_config(http),
             limits::bound_request,

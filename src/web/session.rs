@@ -132,6 +132,10 @@ pub fn same_origin(state: &WebState, headers: &HeaderMap) -> bool {
     }
 }
 
+/// The fields of a form that carries only its token (logout, revoke, disable).
+#[derive(Debug, Deserialize)]
+pub struct NoFields {}
+
 /// A form posted from a signed-in page: the session, the origin and the
 /// form's token checked, then the fields.
 pub struct SignedForm<T>(pub SignedIn, pub T);

@@ -4,7 +4,7 @@
 //! `BOOKING_CANCELLED` a canceled one, for each of `payload.attendees`; the
 //! key is the booking's uid and the trigger.
 
-use super::{address, hex_signature, signed_by, time_or, Happened, Incoming, Reading, Refusal, Secrets};
+use super::{addresses, check, hex_signature, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refusal> {
@@ -15,10 +15,7 @@ pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refus
     if signature.trim() == "no-secret-provided" {
         return Err(Refusal::NoSecretProvided);
     }
-    match signed_by(secrets, &[incoming.body], &hex_signature(signature)?) {
-        true => Ok(()),
-        false => Err(Refusal::Mismatch),
-    }
+    check(secrets, &[incoming.body], &hex_signature(signature)?)
 }
 
 #[derive(Deserialize)]
@@ -36,12 +33,7 @@ struct Payload {
     title: Option<String>,
     start_time: Option<String>,
     #[serde(default)]
-    attendees: Vec<Attendee>,
-}
-
-#[derive(Deserialize)]
-struct Attendee {
-    email: Option<String>,
+    attendees: Vec<Named>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -56,11 +48,7 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
     let title = payload.title.unwrap_or_else(|| "a meeting".into());
     Ok(vec![Happened {
         kind,
-        emails: payload
-            .attendees
-            .iter()
-            .filter_map(|a| a.email.as_deref().and_then(address))
-            .collect(),
+        emails: addresses(&payload.attendees),
         key: format!("calcom:{}:{}", payload.uid.unwrap_or_default(), delivery.trigger_event),
         at: time_or(delivery.created_at.as_deref(), incoming.received_at),
         summary: match payload.start_time {

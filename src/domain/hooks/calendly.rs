@@ -6,7 +6,7 @@
 //! cancellation ignored. The prospect is `payload.email`; the key is the
 //! invitee's URI and the event.
 
-use super::{address, hex_signature, signed_by, time_or, Happened, Incoming, Reading, Refusal, Secrets};
+use super::{address, check, hex_signature, time_or, Happened, Incoming, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>, tolerance_secs: i64) -> Result<(), Refusal> {
@@ -35,10 +35,7 @@ pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>, tolerance_secs: i64
             tolerance_secs,
         });
     }
-    match signed_by(secrets, &[t.as_bytes(), b".", incoming.body], &hex_signature(v1)?) {
-        true => Ok(()),
-        false => Err(Refusal::Mismatch),
-    }
+    check(secrets, &[t.as_bytes(), b".", incoming.body], &hex_signature(v1)?)
 }
 
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@
 //! for each signer of `data.envelopeSummary.recipients.signers`,
 //! `envelope-sent` a proposal sent; the key is the envelope and the event.
 
-use super::{address, signed_by, time_or, Happened, Incoming, Reading, Refusal, Secrets};
+use super::{addresses, signed_by, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -54,12 +54,7 @@ struct Summary {
 #[derive(Deserialize)]
 struct Recipients {
     #[serde(default)]
-    signers: Vec<Signer>,
-}
-
-#[derive(Deserialize)]
-struct Signer {
-    email: Option<String>,
+    signers: Vec<Named>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -78,12 +73,7 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         .unwrap_or_else(|| "an envelope".into());
     let emails = summary
         .and_then(|s| s.recipients)
-        .map(|r| {
-            r.signers
-                .iter()
-                .filter_map(|s| s.email.as_deref().and_then(address))
-                .collect()
-        })
+        .map(|r| addresses(&r.signers))
         .unwrap_or_default();
     Ok(vec![Happened {
         kind,

@@ -153,6 +153,28 @@ fn signed_by(secrets: Secrets<'_>, message: &[&[u8]], signature: &[u8]) -> bool 
     })
 }
 
+/// `Ok` when one of the secrets signed the message, else a mismatch.
+fn check(secrets: Secrets<'_>, message: &[&[u8]], signature: &[u8]) -> Result<(), Refusal> {
+    match signed_by(secrets, message, signature) {
+        true => Ok(()),
+        false => Err(Refusal::Mismatch),
+    }
+}
+
+/// Someone a payload names by address (an attendee, a signer, a recipient).
+#[derive(serde::Deserialize)]
+struct Named {
+    email: Option<String>,
+}
+
+/// The usable addresses of the people a payload names.
+fn addresses(people: &[Named]) -> Vec<String> {
+    people
+        .iter()
+        .filter_map(|p| p.email.as_deref().and_then(address))
+        .collect()
+}
+
 /// The bytes of a hex signature, or why not.
 fn hex_signature(text: &str) -> Result<Vec<u8>, Refusal> {
     hex::decode(text.trim()).map_err(|e| Refusal::Malformed(format!("not hex: {e}")))

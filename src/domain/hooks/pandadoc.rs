@@ -5,7 +5,7 @@
 //! ignored. The key is the `X-PandaDoc-Webhook-Event-Id` header, else the
 //! document and its status.
 
-use super::{address, hex_signature, signed_by, time_or, Happened, Incoming, Reading, Refusal, Secrets};
+use super::{addresses, check, hex_signature, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refusal> {
@@ -13,10 +13,7 @@ pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refus
         .find(|(name, _)| name == "signature")
         .map(|(_, value)| value.into_owned())
         .ok_or(Refusal::Unsigned("no signature query parameter"))?;
-    match signed_by(secrets, &[incoming.body], &hex_signature(&signature)?) {
-        true => Ok(()),
-        false => Err(Refusal::Mismatch),
-    }
+    check(secrets, &[incoming.body], &hex_signature(&signature)?)
 }
 
 #[derive(Deserialize)]
@@ -32,12 +29,7 @@ struct Data {
     status: Option<String>,
     date_modified: Option<String>,
     #[serde(default)]
-    recipients: Vec<Recipient>,
-}
-
-#[derive(Deserialize)]
-struct Recipient {
-    email: Option<String>,
+    recipients: Vec<Named>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -59,11 +51,7 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         let document = data.id.unwrap_or_default();
         happened.push(Happened {
             kind,
-            emails: data
-                .recipients
-                .iter()
-                .filter_map(|r| r.email.as_deref().and_then(address))
-                .collect(),
+            emails: addresses(&data.recipients),
             key: match event_id {
                 Some(id) if !id.is_empty() => format!("pandadoc:{id}:{n}"),
                 _ => format!("pandadoc:{document}:{status}"),

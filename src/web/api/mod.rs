@@ -16,12 +16,11 @@ pub use problem::Problem;
 use super::WebState;
 use crate::app::{accounts, Actor};
 use crate::domain::prospect::RepId;
-use axum::extract::{FromRequestParts, State};
-use axum::http::header;
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use std::sync::Arc;
+use axum::Router;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -60,16 +59,27 @@ pub fn routes() -> (Router<WebState>, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
-/// The document as served at `/api/openapi.json`.
+/// The document as served at `/api/openapi.json`: written out once, when
+/// the router is made.
 pub fn document_route(doc: utoipa::openapi::OpenApi) -> Router<WebState> {
-    let doc = Arc::new(doc);
+    let text = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_else(|_| b"{}".to_vec()));
     Router::new().route(
         "/api/openapi.json",
-        axum::routing::get(move |State(_): State<WebState>| {
-            let doc = doc.clone();
-            async move { Json(doc.as_ref().clone()).into_response() }
+        axum::routing::get(move || {
+            let text = text.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], text).into_response() }
         }),
     )
+}
+
+/// Reads a JSON body, or says what is wrong with it.
+pub(super) fn json_body<T: for<'de> serde::Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("the request body is not the JSON this route takes: {e}"),
+        )
+    })
 }
 
 /// Who calls: the API token's rep, acting as their role allows.

@@ -3,7 +3,7 @@
 //! prospect's events (list, log). The wire types are this module's own, so
 //! the stored shapes can change without breaking a client.
 
-use super::{Caller, Problem};
+use super::{json_body, Caller, Problem};
 use crate::app::idempotency;
 use crate::app::prospect_edit::{self, AddProspect, Clearable, EditProspect};
 use crate::app::prospect_lists::{self, Query as ListQuery};
@@ -110,16 +110,6 @@ pub struct ListParams {
     limit: Option<u32>,
     /// From the previous page's `next_cursor`.
     cursor: Option<String>,
-}
-
-/// Reads a JSON body, or says what is wrong with it.
-fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("the request body is not the JSON this route takes: {e}"),
-        )
-    })
 }
 
 #[utoipa::path(get, path = "/prospects", tag = "prospects", params(ListParams),

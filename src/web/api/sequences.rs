@@ -2,7 +2,7 @@
 //! stands, and enrolling a prospect (with a dry run that says whether it
 //! could be, and why not).
 
-use super::{Caller, Problem};
+use super::{json_body, Caller, Problem};
 use crate::app::sequences::{self, Whom};
 use crate::domain::prospect::ProspectRef;
 use crate::store::Enrolment;
@@ -125,15 +125,9 @@ pub struct EnrolledOut {
     responses((status = 201, body = EnrolledOut), (status = 200, description = "A dry run", body = EnrolledOut),
         (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn enrol(State(state): State<WebState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> Response {
-    let input: EnrolIn = match serde_json::from_slice(&body) {
+    let input: EnrolIn = match json_body(&body) {
         Ok(input) => input,
-        Err(e) => {
-            return Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("the request body is not {{\"sequence\": ...}}: {e}"),
-            )
-            .into_response()
-        }
+        Err(problem) => return problem.into_response(),
     };
     let whom = Whom::Listed(vec![ProspectRef::Id(id)]);
     match sequences::enroll(&state.core, &caller.actor, &input.sequence, &whom, input.dry_run, &()).await {

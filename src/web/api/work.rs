@@ -1,7 +1,7 @@
 //! The rest of a rep's day over the API: tasks (list, done), suggestions
 //! (list, approve, reject), the forecast, and the team's reps.
 
-use super::{Caller, Problem};
+use super::{json_body, Caller, Problem};
 use crate::app::{pipeline, reps, suggestions, tasks};
 use crate::domain::forecast::Totals;
 use crate::store::{Suggestion, Task};
@@ -91,15 +91,9 @@ async fn complete_task(State(state): State<WebState>, caller: Caller, Path(id): 
     let input: DoneIn = if body.iter().all(u8::is_ascii_whitespace) {
         DoneIn::default()
     } else {
-        match serde_json::from_slice(&body) {
+        match json_body(&body) {
             Ok(input) => input,
-            Err(e) => {
-                return Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    format!("the request body is not {{\"note\": ...}}: {e}"),
-                )
-                .into_response()
-            }
+            Err(problem) => return problem.into_response(),
         }
     };
     match tasks::complete(&state.core, &caller.actor, id, input.note).await {

@@ -3,17 +3,16 @@
 //! won stage asks for the final value and one to a lost stage for a reason
 //! before it is made.
 
-use super::{local_time, money, render, words, zone_of};
-use crate::app::accounts::SignedIn;
+use super::{failure, local_path, local_time, money, render, see_other, words, zone_of};
 use crate::app::board::{self, BoardQuery};
 use crate::app::prospects::{self, MoveStage, Needed};
 use crate::app::AppError;
-use crate::domain::prospect::{Language, ProspectRef};
+use crate::domain::prospect::ProspectRef;
 use crate::web::session::{Signed, SignedForm};
 use crate::web::WebState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -146,20 +145,12 @@ pub struct MoveForm {
     back: Option<String>,
 }
 
-/// A path on this site to return to (never another host).
-pub fn back_to(back: Option<&str>) -> String {
-    match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 pub async fn move_card(
     State(state): State<WebState>,
     Path(id): Path<i64>,
     SignedForm(me, form): SignedForm<MoveForm>,
 ) -> Response {
-    let back = back_to(form.back.as_deref());
+    let back = local_path(form.back.as_deref(), "/");
     let input = MoveStage {
         prospect: ProspectRef::Id(id),
         stage: form.stage.clone(),
@@ -216,36 +207,4 @@ pub async fn move_card(
         }
         Err(e) => failure(&me, e),
     }
-}
-
-pub fn see_other(path: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_string())]).into_response()
-}
-
-/// A use case's refusal as a page: 404 for anything not the actor's to
-/// see, the message for bad input, "try again" for the system's failures.
-pub fn failure(me: &SignedIn, error: AppError) -> Response {
-    let language: Language = me.rep.language;
-    let t = words(language);
-    let (status, title, text) = if error.is_not_found() {
-        (
-            StatusCode::NOT_FOUND,
-            t["not_found_title"].clone(),
-            t["not_found"].clone(),
-        )
-    } else if error.is_input_error() {
-        (StatusCode::BAD_REQUEST, t["error_title"].clone(), error.to_string())
-    } else {
-        tracing::error!(error = %error, "a page's use case failed");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            t["error_title"].clone(),
-            t["try_again"].clone(),
-        )
-    };
-    render(
-        status,
-        "message.html",
-        context! { t => t, me => &me.rep.name, csrf => &me.csrf_token, title => title, text => text },
-    )
 }

@@ -3,8 +3,7 @@
 //! from the team's history, stage-to-stage conversion, median days in each
 //! stage, and the win rate.
 
-use super::board::failure;
-use super::{money, render, words};
+use super::{failure, money, render, words};
 use crate::app::pipeline;
 use crate::domain::forecast::GroupLine;
 use crate::web::session::Signed;

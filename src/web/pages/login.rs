@@ -5,12 +5,12 @@
 //! one client lock that key for a while, and the page says until when; a
 //! locked key's password is not even checked. `/logout` ends the session.
 
-use super::{render, words};
+use super::{local_path, render, words};
 use crate::app::accounts;
 use crate::config::HttpConfig;
 use crate::domain::lockout::{Lockout, Policy};
 use crate::domain::prospect::Language;
-use crate::web::session::{self, SignedForm};
+use crate::web::session::{self, NoFields, SignedForm};
 use crate::web::WebState;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -66,14 +66,6 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Where to go after signing in: a path on this site only (never `//host`).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
-}
-
 /// The page's language before anyone is known: Bokmål when the browser asks for it first.
 fn language_of(headers: &HeaderMap) -> Language {
     let wanted = headers
@@ -100,14 +92,14 @@ pub async fn form(State(state): State<WebState>, headers: HeaderMap, Query(next)
     // Signed in already: straight on.
     if let Some(id) = session::cookie_of(&state, &headers) {
         if let Ok(Some(_)) = accounts::session(&state.core, &id).await {
-            return Redirect::to(&safe_next(next.next.as_deref())).into_response();
+            return Redirect::to(&local_path(next.next.as_deref(), "/")).into_response();
         }
     }
     login_page(
         StatusCode::OK,
         language_of(&headers),
         "",
-        &safe_next(next.next.as_deref()),
+        &local_path(next.next.as_deref(), "/"),
         None,
     )
 }
@@ -129,7 +121,7 @@ pub async fn submit(
     Form(form): Form<Credentials>,
 ) -> Response {
     let language = language_of(&headers);
-    let next = safe_next(form.next.as_deref());
+    let next = local_path(form.next.as_deref(), "/");
     // A sign-in posted from another site's page (login CSRF) is refused.
     if !session::same_origin(&state, &headers) {
         tracing::warn!(client = %client.ip(), "refused a sign-in posted from another origin");
@@ -208,13 +200,10 @@ fn locked(language: Language, email: &str, next: &str, until: DateTime<Utc>, now
     response
 }
 
-#[derive(Deserialize)]
-pub struct Nothing {}
-
 pub async fn logout(
     State(state): State<WebState>,
     headers: HeaderMap,
-    SignedForm(_, Nothing {}): SignedForm<Nothing>,
+    SignedForm(_, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
     if let Some(id) = session::cookie_of(&state, &headers) {
         if let Err(e) = accounts::log_out(&state.core, &id).await {

@@ -16,13 +16,15 @@ pub mod team;
 pub mod today;
 pub mod transfer;
 
+use crate::app::accounts::SignedIn;
+use crate::app::AppError;
 use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use minijinja::value::Kwargs;
-use minijinja::{Environment, Value};
+use minijinja::{context, Environment, Value};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -46,24 +48,15 @@ const WORDS: [(Language, &str); 2] = [
     (Language::Nb, include_str!("words/nb.toml")),
 ];
 
-/// A language's words, by key.
+/// A language's words, by key (a missing key renders empty; a unit test
+/// keeps every language's file complete).
 pub fn words(language: Language) -> &'static BTreeMap<String, String> {
-    static LOADED: OnceLock<Vec<(Language, BTreeMap<String, String>)>> = OnceLock::new();
-    let loaded = LOADED.get_or_init(|| {
-        WORDS
-            .iter()
-            .map(|(language, text)| (*language, toml::from_str(text).unwrap_or_default()))
-            .collect()
-    });
-    loaded
-        .iter()
-        .find(|(l, _)| *l == language)
-        .or_else(|| loaded.first())
-        .map(|(_, words)| words)
-        .unwrap_or_else(|| {
-            static EMPTY: OnceLock<BTreeMap<String, String>> = OnceLock::new();
-            EMPTY.get_or_init(BTreeMap::new)
-        })
+    static LOADED: OnceLock<[BTreeMap<String, String>; 2]> = OnceLock::new();
+    let loaded = LOADED.get_or_init(|| WORDS.map(|(_, text)| toml::from_str(text).unwrap_or_default()));
+    match language {
+        Language::En => &loaded[0],
+        Language::Nb => &loaded[1],
+    }
 }
 
 /// `{name}` placeholders filled in (a template filter: `t.key | fill(name=...)`).
@@ -152,6 +145,47 @@ pub fn zone_of(name: &str) -> chrono_tz::Tz {
     name.parse().unwrap_or(chrono_tz::UTC)
 }
 
+/// A path on this site to go to after a form (never `//host` or another
+/// site), else `fallback`.
+pub fn local_path(path: Option<&str>, fallback: &str) -> String {
+    match path {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_string(),
+        _ => fallback.to_string(),
+    }
+}
+
+pub fn see_other(path: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_string())]).into_response()
+}
+
+/// A use case's refusal as a page: 404 for anything not the actor's to
+/// see, the message for bad input, "try again" for the system's failures.
+pub fn failure(me: &SignedIn, error: AppError) -> Response {
+    let language: Language = me.rep.language;
+    let t = words(language);
+    let (status, title, text) = if error.is_not_found() {
+        (
+            StatusCode::NOT_FOUND,
+            t["not_found_title"].clone(),
+            t["not_found"].clone(),
+        )
+    } else if error.is_input_error() {
+        (StatusCode::BAD_REQUEST, t["error_title"].clone(), error.to_string())
+    } else {
+        tracing::error!(error = %error, "a page's use case failed");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            t["error_title"].clone(),
+            t["try_again"].clone(),
+        )
+    };
+    render(
+        status,
+        "message.html",
+        context! { t => t, me => &me.rep.name, csrf => &me.csrf_token, title => title, text => text },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +194,13 @@ mod tests {
     fn every_language_has_every_word() {
         let english = words(Language::En);
         assert!(english.len() > 40);
+        assert_eq!(
+            (
+                words(Language::En)["lang"].as_str(),
+                words(Language::Nb)["lang"].as_str()
+            ),
+            ("en", "nb")
+        );
         for (language, _) in WORDS {
             let theirs = words(language);
             let missing: Vec<_> = english.keys().filter(|k| !theirs.contains_key(*k)).collect();

@@ -4,8 +4,7 @@
 //! own: move, edit, log (engagement done outside rapport), remind, enrol in
 //! a sequence, erase. Another rep's prospect is a 404.
 
-use super::board::{failure, see_other};
-use super::{local_date, local_time, money, render, words, zone_of};
+use super::{failure, local_date, local_time, money, render, see_other, words, zone_of};
 use crate::app::prospect_edit::{self, Clearable, EditProspect};
 use crate::app::prospects::{self, LogEngagement};
 use crate::app::sequences::{self as sequence_cases, Whom};

@@ -3,8 +3,7 @@
 //! the sends a crash left unknown with "it went out" / "it did not" buttons,
 //! and a paused mailbox with its resume button.
 
-use super::board::{failure, see_other};
-use super::{local_time, render, words, zone_of};
+use super::{failure, local_time, render, see_other, words, zone_of};
 use crate::app::sequences;
 use crate::web::session::{Signed, SignedForm};
 use crate::web::WebState;

@@ -1,11 +1,10 @@
 //! Settings (`/settings`): the signed-in rep's time zone, digest hour and
 //! language, and their API tokens (made here, shown once; revoked here).
 
-use super::board::{failure, see_other};
-use super::{local_time, render, words, zone_of};
+use super::{failure, local_time, render, see_other, words, zone_of};
 use crate::app::accounts::{self, SignedIn};
 use crate::app::{reps, AppError};
-use crate::web::session::{Signed, SignedForm};
+use crate::web::session::{NoFields, Signed, SignedForm};
 use crate::web::WebState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -111,13 +110,10 @@ pub async fn create_token(State(state): State<WebState>, SignedForm(me, form): S
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Nothing {}
-
 pub async fn revoke_token(
     State(state): State<WebState>,
     Path(id): Path<i64>,
-    SignedForm(me, Nothing {}): SignedForm<Nothing>,
+    SignedForm(me, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
     let own = me.rep.id.to_string();
     match accounts::revoke_token(&state.core, &me.actor, Some(&own), &id.to_string()).await {

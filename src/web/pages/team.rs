@@ -2,13 +2,12 @@
 //! they can sign in), adding a rep (with a first password), giving a role,
 //! and disabling a rep. Anyone else finds nothing here.
 
-use super::board::{failure, see_other};
-use super::{local_time, render, words, zone_of};
+use super::{failure, local_time, render, see_other, words, zone_of};
 use crate::app::accounts::{self, SignedIn};
 use crate::app::{reps, AppError};
 use crate::domain::account::Role;
 use crate::store::StoreError;
-use crate::web::session::{Signed, SignedForm};
+use crate::web::session::{NoFields, Signed, SignedForm};
 use crate::web::WebState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -134,13 +133,10 @@ pub async fn role(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Nothing {}
-
 pub async fn disable(
     State(state): State<WebState>,
     Path(id): Path<i64>,
-    SignedForm(me, Nothing {}): SignedForm<Nothing>,
+    SignedForm(me, NoFields {}): SignedForm<NoFields>,
 ) -> Response {
     if let Some(refused) = admin_only(&me) {
         return refused;

@@ -2,8 +2,7 @@
 //! each item: a task done or put off, a suggestion approved or rejected.
 //! Each action is a form that returns here.
 
-use super::board::{back_to, failure, see_other};
-use super::{local_time, render, words, zone_of};
+use super::{failure, local_path, local_time, render, see_other, words, zone_of};
 use crate::app::{suggestions, tasks, today};
 use crate::web::session::{Signed, SignedForm};
 use crate::web::WebState;
@@ -65,7 +64,7 @@ pub async fn task_done(
     Path(id): Path<i64>,
     SignedForm(me, form): SignedForm<DoneForm>,
 ) -> Response {
-    let back = back_to(form.back.as_deref().or(Some("/today")));
+    let back = local_path(form.back.as_deref(), "/today");
     let note = form.note.filter(|n| !n.trim().is_empty());
     match tasks::complete(&state.core, &me.actor, id, note).await {
         Ok(_) => see_other(&back),
@@ -88,7 +87,7 @@ pub async fn task_snooze(
     SignedForm(me, form): SignedForm<SnoozeForm>,
 ) -> Response {
     match tasks::snooze(&state.core, &me.actor, id, &form.span).await {
-        Ok(_) => see_other(&back_to(form.back.as_deref().or(Some("/today")))),
+        Ok(_) => see_other(&local_path(form.back.as_deref(), "/today")),
         Err(e) => failure(&me, e),
     }
 }
@@ -109,7 +108,7 @@ pub async fn decide(
 ) -> Response {
     let approve = form.decision == "approve";
     match suggestions::decide(&state.core, &me.actor, id, approve).await {
-        Ok(_) => see_other(&back_to(form.back.as_deref().or(Some("/today")))),
+        Ok(_) => see_other(&local_path(form.back.as_deref(), "/today")),
         Err(e) => failure(&me, e),
     }
 }

@@ -4,8 +4,7 @@
 //! The upload is a multipart form with the same origin and token checks as
 //! every form, and a size limit of its own (`http.max_import_bytes`).
 
-use super::board::failure;
-use super::{render, words};
+use super::{failure, render, words};
 use crate::app::prospect_lists::{self, ImportRequest, Query as ListQuery};
 use crate::app::AppError;
 use crate::web::session::{self, Signed};
