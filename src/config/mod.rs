@@ -6,6 +6,7 @@
 //! `pipelines/` folder is looked up beside the config file.
 
 mod check;
+mod hooks;
 mod jobs;
 mod mailbox;
 mod rules;
@@ -16,6 +17,7 @@ mod sequences;
 mod validate;
 
 pub use check::Problem;
+pub use hooks::{HookConfig, HooksConfig};
 pub use jobs::{JobSpec, JOBS, JOB_NAMES};
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
@@ -149,7 +151,12 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
     }
     // Secrets are read from the environment as they are: figment would parse
     // them as values (`007` → 7, `[x]` → a list).
-    let secret_keys: Vec<&str> = SECRET_KEYS.iter().map(|(key, _)| *key).collect();
+    let hook_keys = HooksConfig::secret_keys();
+    let secret_keys: Vec<&str> = SECRET_KEYS
+        .iter()
+        .map(|(key, _)| *key)
+        .chain(hook_keys.iter().map(String::as_str))
+        .collect();
     figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&secret_keys));
     let mut config: Config = figment.extract().map_err(|e| from_figment(e, path))?;
     if let Ok(password) = std::env::var(SECRET_KEYS[0].1) {
@@ -162,6 +169,7 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
         config.smtp.password.take(),
         config.smtp.password_file.as_deref(),
     )?;
+    config.hooks.resolve(&file_name)?;
     add_default_jobs(&mut config.jobs);
     // Both checked, so one run names every problem.
     let (checked, pipelines) = (

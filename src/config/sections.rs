@@ -23,6 +23,8 @@ pub struct Config {
     pub digest: DigestConfig,
     pub sending: SendingConfig,
     pub http: HttpConfig,
+    /// Incoming webhooks' secrets, by provider.
+    pub hooks: HooksConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,

@@ -4,7 +4,7 @@
 //! `BOOKING_CANCELLED` a canceled one, for each of `payload.attendees`; the
 //! key is the booking's uid and the trigger.
 
-use super::{addresses, check, hex_signature, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
+use super::{address, addresses, check, hex_signature, time, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refusal> {
@@ -34,6 +34,7 @@ struct Payload {
     start_time: Option<String>,
     #[serde(default)]
     attendees: Vec<Named>,
+    organizer: Option<Named>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -51,6 +52,8 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         emails: addresses(&payload.attendees),
         key: format!("calcom:{}:{}", payload.uid.unwrap_or_default(), delivery.trigger_event),
         at: time_or(delivery.created_at.as_deref(), incoming.received_at),
+        starts_at: time(payload.start_time.as_deref()),
+        organizer: payload.organizer.and_then(|o| o.email.as_deref().and_then(address)),
         summary: match payload.start_time {
             Some(start) => format!("{title} at {start} (Cal.com)"),
             None => format!("{title} (Cal.com)"),
@@ -65,6 +68,7 @@ mod tests {
 
     const BODY: &str = r#"{"triggerEvent":"BOOKING_CREATED","createdAt":"2026-12-01T09:00:00.000Z",
         "payload":{"uid":"bk_123","title":"Demo","startTime":"2026-12-04T10:00:00.000Z",
+        "organizer":{"email":"ann@team.example","name":"Ann"},
         "attendees":[{"email":"pia@example.org","name":"Pia"},{"email":"ola@example.org","name":"Ola"}]}}"#;
 
     fn incoming<'a>(headers: &'a [(String, String)], body: &'a str) -> Incoming<'a> {
@@ -110,6 +114,7 @@ mod tests {
         assert_eq!(booked[0].kind, "meeting.booked");
         assert_eq!(booked[0].emails, ["pia@example.org", "ola@example.org"]);
         assert_eq!(booked[0].key, "calcom:bk_123:BOOKING_CREATED");
+        assert_eq!(booked[0].organizer.as_deref(), Some("ann@team.example"));
         let moved = read(&incoming(
             &none,
             &BODY.replace("BOOKING_CREATED", "BOOKING_RESCHEDULED"),

@@ -6,7 +6,7 @@
 //! cancellation ignored. The prospect is `payload.email`; the key is the
 //! invitee's URI and the event.
 
-use super::{address, check, hex_signature, time_or, Happened, Incoming, Reading, Refusal, Secrets};
+use super::{address, check, hex_signature, time, time_or, Happened, Incoming, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>, tolerance_secs: i64) -> Result<(), Refusal> {
@@ -58,6 +58,14 @@ struct Payload {
 struct Scheduled {
     name: Option<String>,
     start_time: Option<String>,
+    /// The hosts (`user_email`).
+    #[serde(default)]
+    event_memberships: Vec<Member>,
+}
+
+#[derive(Deserialize)]
+struct Member {
+    user_email: Option<String>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -89,6 +97,12 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         emails,
         key: format!("calendly:{uri}:{}", delivery.event),
         at: time_or(delivery.created_at.as_deref(), incoming.received_at),
+        starts_at: time(start.as_deref()),
+        organizer: event.as_ref().and_then(|e| {
+            e.event_memberships
+                .iter()
+                .find_map(|m| m.user_email.as_deref().and_then(address))
+        }),
         summary: match start {
             Some(start) => format!("{name} at {start} (Calendly)"),
             None => format!("{name} (Calendly)"),
@@ -104,7 +118,8 @@ mod tests {
     const BODY: &str = r#"{"event":"invitee.created","created_at":"2026-12-01T09:00:00.000000Z",
         "payload":{"email":"Pia@Example.org","name":"Pia Lund","rescheduled":false,
         "uri":"https://api.calendly.com/scheduled_events/EV1/invitees/IN1",
-        "scheduled_event":{"name":"Intro call","start_time":"2026-12-03T13:00:00.000000Z"}}}"#;
+        "scheduled_event":{"name":"Intro call","start_time":"2026-12-03T13:00:00.000000Z",
+        "event_memberships":[{"user":"https://api.calendly.com/users/U1","user_email":"ann@team.example"}]}}}"#;
 
     fn signed(secret: &[u8], t: i64, body: &str) -> Vec<(String, String)> {
         let v1 = hex::encode(sign(secret, &[t.to_string().as_bytes(), b".", body.as_bytes()]));

@@ -4,7 +4,7 @@
 //! for each signer of `data.envelopeSummary.recipients.signers`,
 //! `envelope-sent` a proposal sent; the key is the envelope and the event.
 
-use super::{addresses, signed_by, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
+use super::{address, addresses, signed_by, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use base64::Engine;
 use serde::Deserialize;
 
@@ -49,6 +49,13 @@ struct Data {
 struct Summary {
     email_subject: Option<String>,
     recipients: Option<Recipients>,
+    sender: Option<Sender>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Sender {
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +78,10 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         .as_ref()
         .and_then(|s| s.email_subject.clone())
         .unwrap_or_else(|| "an envelope".into());
+    let organizer = summary
+        .as_ref()
+        .and_then(|s| s.sender.as_ref())
+        .and_then(|s| s.email.as_deref().and_then(address));
     let emails = summary
         .and_then(|s| s.recipients)
         .map(|r| addresses(&r.signers))
@@ -81,6 +92,8 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
         key: format!("docusign:{envelope}:{}", delivery.event),
         at: time_or(delivery.generated_date_time.as_deref(), incoming.received_at),
         summary: format!("{subject} (DocuSign)"),
+        starts_at: None,
+        organizer,
     }])
 }
 
@@ -92,7 +105,7 @@ mod tests {
     const BODY: &str = r#"{"event":"envelope-completed","apiVersion":"v2.1","retryCount":0,
         "generatedDateTime":"2026-12-01T09:00:00.0000000Z",
         "data":{"accountId":"acc","envelopeId":"env-42","envelopeSummary":{"status":"completed",
-        "emailSubject":"Please sign: Acme proposal",
+        "emailSubject":"Please sign: Acme proposal","sender":{"userName":"Ann","email":"ann@team.example"},
         "recipients":{"signers":[{"email":"pia@example.org","status":"completed"},{"email":"cfo@example.org","status":"completed"}]}}}}"#;
 
     fn incoming<'a>(headers: &'a [(String, String)], body: &'a str) -> Incoming<'a> {

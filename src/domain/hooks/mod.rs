@@ -42,6 +42,16 @@ impl Provider {
         }
     }
 
+    /// The provider's own name, as its settings page shows it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Provider::Calendly => "Calendly",
+            Provider::Calcom => "Cal.com",
+            Provider::Docusign => "DocuSign",
+            Provider::Pandadoc => "PandaDoc",
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Provider> {
         Provider::ALL.into_iter().find(|p| p.name() == name)
     }
@@ -109,6 +119,10 @@ pub struct Happened {
     pub at: DateTime<Utc>,
     /// A line for the timeline: the meeting's or the document's name and time.
     pub summary: String,
+    /// When a booked meeting starts (its place in the rep's calendar).
+    pub starts_at: Option<DateTime<Utc>>,    /// Who on the rep's side organised or sent it (the host, the sender):
+    /// a rep with this address is shown it when it matches no prospect.
+    pub organizer: Option<String>,
 }
 
 /// What a verified delivery says: the facts, or that it is of a kind rapport ignores.
@@ -184,6 +198,12 @@ fn hex_signature(text: &str) -> Result<Vec<u8>, Refusal> {
 fn address(text: &str) -> Option<String> {
     let trimmed = text.trim().to_lowercase();
     (trimmed.contains('@') && trimmed.len() <= 254).then_some(trimmed)
+}
+
+/// A time the provider gives, if it reads as one.
+fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// A provider's time, else when the delivery arrived.

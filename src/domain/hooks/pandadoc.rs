@@ -5,7 +5,7 @@
 //! ignored. The key is the `X-PandaDoc-Webhook-Event-Id` header, else the
 //! document and its status.
 
-use super::{addresses, check, hex_signature, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
+use super::{address, addresses, check, hex_signature, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refusal> {
@@ -30,6 +30,8 @@ struct Data {
     date_modified: Option<String>,
     #[serde(default)]
     recipients: Vec<Named>,
+    sent_by: Option<Named>,
+    created_by: Option<Named>,
 }
 
 pub fn read(incoming: &Incoming<'_>) -> Reading {
@@ -58,6 +60,11 @@ pub fn read(incoming: &Incoming<'_>) -> Reading {
             },
             at: time_or(data.date_modified.as_deref(), incoming.received_at),
             summary: format!("{} (PandaDoc)", data.name.unwrap_or_else(|| "a document".into())),
+            starts_at: None,
+            organizer: [data.sent_by, data.created_by]
+                .into_iter()
+                .flatten()
+                .find_map(|p| p.email.as_deref().and_then(address)),
         });
     }
     Ok(happened)
