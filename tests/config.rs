@@ -56,6 +56,53 @@ fn a_secret_from_the_environment_stays_out_of_logs() {
 }
 
 #[test]
+fn a_webhook_secret_from_the_environment_is_taken_as_written_and_never_shown() {
+    let ws = Workspace::new();
+    let out = ws
+        .command()
+        .args(["config", "check"])
+        .env("RUST_LOG", "trace")
+        // Read raw: figment would take `007` for a number and `[x]` for a list.
+        .env("RAPPORT__HOOKS__CALENDLY__SECRET", "[whsec-env-007]")
+        .env("RAPPORT__HOOKS__CALENDLY__PREVIOUS_SECRET", "007")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("webhook:   /hooks/calendly (signed, the previous secret too while rotating)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("whsec-env") && !stderr(&out).contains("whsec-env"));
+    let file = ws.write(
+        "rapport.toml",
+        "[hooks.calendly]
+tolerance_secs = 60
+",
+    );
+    let err = config::load(Some(&file)).unwrap_err().to_string();
+    assert!(
+        err.contains("hooks.calendly.secret") && err.contains("secret_file"),
+        "a section without its secret is refused: {err}"
+    );
+    ws.write("calendly-secret", "whsec-from-file\n");
+    let file = ws.write(
+        "rapport.toml",
+        format!(
+            "[hooks.calendly]\nsecret_file = \"{}\"\n",
+            ws.path("calendly-secret").display()
+        ),
+    );
+    let settings = config::load(Some(&file)).unwrap();
+    let hook = settings.config.hooks.calendly.as_ref().unwrap();
+    assert_eq!(hook.secret.as_ref().unwrap().expose(), "whsec-from-file");
+    assert_eq!(
+        hook.tolerance_secs, 180,
+        "Calendly's tolerance is 3 minutes unless told"
+    );
+}
+
+#[test]
 fn plain_smtp_is_only_allowed_to_loopback() {
     let ws = Workspace::new();
     let out = ws

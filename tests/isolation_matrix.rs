@@ -3,7 +3,7 @@
 //! rep's prospect, task, event and suggestion (404, nothing changed, nothing
 //! shown), as a manager (the team's), and with no credentials (only the
 //! login page, `/health`, the static files, unsubscribe links and the API
-//! description answer). A route the router has that the matrix lacks fails
+//! description answer; webhooks refuse an unsigned delivery). A route the router has that the matrix lacks fails
 //! the test, so a new route cannot skip it.
 
 mod common;
@@ -498,8 +498,14 @@ async fn every_route_keeps_each_rep_to_their_own() {
         let path = pattern
             .replace("{id}", &p.to_string())
             .replace("{file}", "app.css")
-            .replace("{token}", "not-a-token");
-        if pattern.starts_with("/api/v1") {
+            .replace("{token}", "not-a-token")
+            .replace("{provider}", "calendly");
+        if pattern.starts_with("/hooks/") {
+            // Signed by the provider, never signed in: unsigned is refused.
+            let page = nobody.post(&path, &[]).await;
+            assert_eq!(page.status, 401, "{route} unsigned");
+            covered.insert(route.clone());
+        } else if pattern.starts_with("/api/v1") {
             let (status, _) = api(&app, "", method, &path, "{}").await;
             assert_eq!(status, 401, "{route} without a token");
         } else if open.contains(&route.as_str()) {

@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod board;
 pub mod digest;
+pub mod hooks;
 pub mod idempotency;
 pub mod mail;
 pub mod pipeline;

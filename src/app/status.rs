@@ -36,10 +36,13 @@ pub async fn overview(core: &Core, actor: &Actor) -> AppResult<Overview> {
     })
 }
 
-/// Prunes job runs older than `[daemon] keep_job_runs_days` and lets the
-/// database tidy itself; how many runs went.
+/// Prunes job runs older than `[daemon] keep_job_runs_days` and unmatched
+/// webhook deliveries older than `[hooks] keep_unmatched_days`, and lets the
+/// database tidy itself; how many rows went.
 pub async fn housekeeping(core: &Core) -> AppResult<u64> {
     let keep_days = core.settings.config.daemon.keep_job_runs_days;
     let keep_until = core.clock.now() - chrono::Duration::days(keep_days.into());
-    Ok(core.store.housekeeping(keep_until).await?)
+    let pruned = core.store.housekeeping(keep_until).await?;
+    // Unmatched webhook deliveries past their review time go too.
+    Ok(pruned + super::hooks::forget_old(core).await?)
 }

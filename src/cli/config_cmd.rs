@@ -26,6 +26,7 @@ pub fn check(app: &App) -> anyhow::Result<()> {
                 "name": name, "rep": m.rep, "server": format!("{}:{}", m.host, m.port()),
                 "tls": m.tls.as_str(), "username": m.username, "idle": m.idle,
             })).collect::<Vec<_>>(),
+            "hooks": hooks(app),
             "problems": problems,
         }))?;
     } else {
@@ -69,6 +70,9 @@ pub fn check(app: &App) -> anyhow::Result<()> {
                 m.tls.as_str()
             );
         }
+        for hook in hooks(app) {
+            println!("webhook:   {hook}");
+        }
         for problem in &problems {
             eprintln!("problem:   {problem}");
         }
@@ -82,6 +86,22 @@ pub fn check(app: &App) -> anyhow::Result<()> {
             "{n} problem(s) in the configuration (listed above); fix them and run `rapport config check` again"
         ))),
     }
+}
+
+/// The webhook providers whose deliveries are taken (never their secrets).
+fn hooks(app: &App) -> Vec<String> {
+    let config = &app.settings.config.hooks;
+    crate::domain::hooks::Provider::ALL
+        .into_iter()
+        .filter_map(|provider| {
+            let hook = config.get(provider)?;
+            let rotating = match hook.previous_secret.is_some() {
+                true => ", the previous secret too while rotating",
+                false => "",
+            };
+            Some(format!("/hooks/{} (signed{rotating})", provider.name()))
+        })
+        .collect()
 }
 
 fn mail_route(app: &App) -> String {

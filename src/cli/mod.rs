@@ -9,6 +9,7 @@ mod daemon_cmd;
 mod digest_cmd;
 mod docs_cmd;
 mod enrol_cmd;
+mod hooks_cmd;
 mod init;
 mod mail_cmd;
 mod output;
@@ -146,6 +147,9 @@ pub enum Command {
     Digest(digest_cmd::DigestArgs),
     /// Stage changes the rules suggest: list, approve, reject.
     Suggestions(suggestions_cmd::SuggestionsArgs),
+    /// Webhook deliveries (Calendly, Cal.com, DocuSign, PandaDoc) that matched
+    /// no prospect: list, attach to a prospect, create the prospect, dismiss.
+    Hooks(hooks_cmd::HooksArgs),
     /// A follow-up reminder: `rapport remind PROSPECT --in 3d --note "send the deck"`.
     Remind(tasks_cmd::RemindArgs),
     /// Tasks and reminders due now, with direct links; `tasks done ID` logs one.
@@ -229,6 +233,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Rules(command) => rules_cmd::run(&app, command).await,
         Command::Digest(args) => digest_cmd::run(&app, args).await,
         Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
+        Command::Hooks(args) => hooks_cmd::run(&app, args).await,
         Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Status => status_cmd::run(&app).await,

@@ -18,6 +18,8 @@ pub struct HooksConfig {
     pub pandadoc: Option<HookConfig>,
     /// Deliveries that matched no prospect are kept this long for review.
     pub keep_unmatched_days: u32,
+    /// The largest delivery read (a provider's JSON without documents is far smaller).
+    pub max_body_bytes: usize,
 }
 
 impl Default for HooksConfig {
@@ -28,6 +30,7 @@ impl Default for HooksConfig {
             docusign: None,
             pandadoc: None,
             keep_unmatched_days: 30,
+            max_body_bytes: 256 * 1024,
         }
     }
 }
@@ -82,9 +85,13 @@ impl HooksConfig {
         for provider in Provider::ALL {
             let name = provider.name();
             let from_env = |which: &str| {
-                std::env::var(format!("RAPPORT__HOOKS__{}__{}", name.to_uppercase(), which.to_uppercase()))
-                    .ok()
-                    .map(Secret::new)
+                std::env::var(format!(
+                    "RAPPORT__HOOKS__{}__{}",
+                    name.to_uppercase(),
+                    which.to_uppercase()
+                ))
+                .ok()
+                .map(Secret::new)
             };
             let (current, previous) = (from_env("secret"), from_env("previous_secret"));
             let slot = self.slot(provider);
@@ -128,9 +135,7 @@ impl HooksConfig {
     pub(super) fn secret_keys() -> Vec<String> {
         Provider::ALL
             .iter()
-            .flat_map(|p| {
-                ["secret", "previous_secret"].map(|which| format!("hooks.{}.{which}", p.name()))
-            })
+            .flat_map(|p| ["secret", "previous_secret"].map(|which| format!("hooks.{}.{which}", p.name())))
             .collect()
     }
 }

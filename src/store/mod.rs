@@ -7,6 +7,7 @@ mod board;
 mod digests;
 mod events;
 mod forecast;
+pub mod hooks;
 mod idempotency;
 mod jobs;
 mod mail;
@@ -24,6 +25,7 @@ pub use board::BoardStore;
 pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
+pub use hooks::{HookStore, UnmatchedDelivery};
 pub use idempotency::IdempotencyStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
@@ -165,6 +167,7 @@ pub trait Store:
     + BoardStore
     + ForecastStore
     + IdempotencyStore
+    + HookStore
     + SendingStore
     + TaskStore
     + RulesStore

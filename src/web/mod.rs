@@ -7,6 +7,7 @@
 
 pub mod api;
 mod headers;
+mod hooks;
 pub(crate) mod limits;
 pub mod pages;
 mod serve;
@@ -88,8 +89,12 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         )
         .route("/health", get(|| async { "ok" }))
         .route("/static/{file}", get(pages::assets::serve));
+    // Webhooks: signed, not signed in; their payloads are larger than a form.
+    let hooks = Router::new().route("/hooks/{provider}", post(hooks::deliver));
+    let hook_bytes = state.core.settings.config.hooks.max_body_bytes;
     Router::new()
         .merge(limits::limit_bodies(small_bodies, http.max_body_bytes))
+        .merge(limits::limit_bodies(hooks, hook_bytes.max(http.max_body_bytes)))
         .merge(limits::limit_bodies(
             import,
             http.max_import_bytes.max(http.max_body_bytes),

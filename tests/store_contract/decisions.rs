@@ -199,3 +199,67 @@ pub async fn idempotency_keys(store: &dyn Store) {
         "forgotten after a day"
     );
 }
+
+pub async fn unmatched_deliveries(store: &dyn Store) {
+    use rapport::store::UnmatchedDelivery;
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    let delivery = |email: &str, rep_id: Option<i64>, received_at| UnmatchedDelivery {
+        id: 0,
+        provider: "calendly".into(),
+        kind: "meeting.booked".into(),
+        email: email.into(),
+        source_key: "calendly:https://api.calendly.com/invitees/IN1:invitee.created".into(),
+        summary: "Intro call (Calendly)".into(),
+        occurred_at: t0(),
+        starts_at: Some(t0() + Duration::days(2)),
+        rep_id,
+        received_at,
+    };
+    assert!(store
+        .keep_unmatched(&delivery("new@lead.example", Some(ann.id), t0()))
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .keep_unmatched(&delivery("new@lead.example", Some(ann.id), t0()))
+            .await
+            .unwrap(),
+        "the same fact for the same address is kept once"
+    );
+    assert!(store
+        .keep_unmatched(&delivery("other@lead.example", None, t0()))
+        .await
+        .unwrap());
+    assert!(
+        store
+            .keep_unmatched(&delivery("gone@lead.example", Some(999), t0() - Duration::days(40)))
+            .await
+            .unwrap(),
+        "an organiser who is no rep (any more) leaves it to the team"
+    );
+    let anns = store.list_unmatched(RepScope::Rep(ann.id)).await.unwrap();
+    assert_eq!(anns.len(), 1);
+    let kept = &anns[0];
+    assert_eq!(
+        (kept.email.as_str(), kept.rep_id, kept.starts_at),
+        ("new@lead.example", Some(ann.id), Some(t0() + Duration::days(2)))
+    );
+    assert_eq!(store.list_unmatched(RepScope::Team).await.unwrap().len(), 3);
+    assert!(store.list_unmatched(RepScope::Rep(bob.id)).await.unwrap().is_empty());
+    assert_eq!(
+        store.find_unmatched(RepScope::Rep(ann.id), kept.id).await.unwrap(),
+        *kept
+    );
+    assert!(matches!(
+        store.find_unmatched(RepScope::Rep(bob.id), kept.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        !store.drop_unmatched(RepScope::Rep(bob.id), kept.id).await.unwrap(),
+        "not Bob's"
+    );
+    assert!(store.drop_unmatched(RepScope::Rep(ann.id), kept.id).await.unwrap());
+    assert_eq!(store.drop_unmatched_before(t0() - Duration::days(30)).await.unwrap(), 1);
+    assert_eq!(store.list_unmatched(RepScope::Team).await.unwrap().len(), 1);
+}

@@ -42,6 +42,12 @@ pub fn post(prospect: ProspectId, source: i64, item_id: &str) -> String {
     }
 }
 
+/// A webhook's fact (its provider's key) for one prospect it names: a
+/// retry, a replay or the same address twice adds nothing.
+pub fn hook(prospect: ProspectId, delivery_key: &str) -> String {
+    format!("hook:{prospect}:{delivery_key}")
+}
+
 /// An enrolment in a sequence.
 pub fn enrolled(enrolment: i64) -> String {
     format!("enrolment:{enrolment}")

@@ -141,6 +141,8 @@ pub enum Actor {
     Import(String),
     /// The daemon's own work (a poll, a sync).
     System(String),
+    /// A verified webhook delivery, by provider.
+    Webhook(String),
 }
 
 impl Actor {
@@ -150,12 +152,13 @@ impl Actor {
             Actor::Rule(_) => "rule",
             Actor::Import(_) => "import",
             Actor::System(_) => "system",
+            Actor::Webhook(_) => "webhook",
         }
     }
 
     pub fn name(&self) -> &str {
         match self {
-            Actor::User(n) | Actor::Rule(n) | Actor::Import(n) | Actor::System(n) => n,
+            Actor::User(n) | Actor::Rule(n) | Actor::Import(n) | Actor::System(n) | Actor::Webhook(n) => n,
         }
     }
 
@@ -164,6 +167,7 @@ impl Actor {
             "rule" => Actor::Rule(name),
             "import" => Actor::Import(name),
             "system" => Actor::System(name),
+            "webhook" => Actor::Webhook(name),
             _ => Actor::User(name),
         }
     }

@@ -254,6 +254,20 @@ pub struct Logged {
     pub hand_logged: bool,
 }
 
+/// What a verified webhook recorded (`meeting.booked`, `proposal.signed`,
+/// ...): its line for the timeline (`note`, as a logged event shows), the
+/// provider, when a booked meeting starts, and who organised or sent it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hooked {
+    pub note: String,
+    pub provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starts_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organizer: Option<String>,
+}
+
 /// The engagement a done task logs: which task, what it said, and the rep's note.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -4,7 +4,9 @@
 //! `BOOKING_CANCELLED` a canceled one, for each of `payload.attendees`; the
 //! key is the booking's uid and the trigger.
 
-use super::{address, addresses, check, hex_signature, time, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets};
+use super::{
+    address, addresses, check, hex_signature, time, time_or, Happened, Incoming, Named, Reading, Refusal, Secrets,
+};
 use serde::Deserialize;
 
 pub fn verify(secrets: Secrets<'_>, incoming: &Incoming<'_>) -> Result<(), Refusal> {

@@ -120,7 +120,8 @@ pub struct Happened {
     /// A line for the timeline: the meeting's or the document's name and time.
     pub summary: String,
     /// When a booked meeting starts (its place in the rep's calendar).
-    pub starts_at: Option<DateTime<Utc>>,    /// Who on the rep's side organised or sent it (the host, the sender):
+    pub starts_at: Option<DateTime<Utc>>,
+    /// Who on the rep's side organised or sent it (the host, the sender):
     /// a rep with this address is shown it when it matches no prospect.
     pub organizer: Option<String>,
 }

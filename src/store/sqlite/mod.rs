@@ -9,6 +9,7 @@ mod board;
 mod digests;
 mod events;
 mod forecast;
+mod hooks;
 mod idempotency;
 mod jobs;
 mod mail;

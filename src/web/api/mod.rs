@@ -6,7 +6,7 @@
 //! (`/api/openapi.json`) is generated from the handlers and types here, so
 //! it lists exactly the routes the router serves.
 
-mod problem;
+pub(crate) mod problem;
 mod prospects;
 mod sequences;
 mod work;
