@@ -569,3 +569,102 @@ async fn the_openapi_document_is_valid_3_1_and_names_exactly_the_routes_served()
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
 }
+
+#[tokio::test]
+async fn a_tool_logs_linkedin_engagement_for_a_prospect_named_by_email_or_profile_once_per_external_id() {
+    let app = spawn_app().await;
+    let ann = Api::new(&app, "ann@team.example", "rep").await;
+    let bob = Api::new(&app, "bob@team.example", "rep").await;
+    let pia = ann
+        .post(
+            "/api/v1/prospects",
+            json!({ "name": "Pia Lund", "email": "pia@lund.example",
+                    "profiles": ["https://www.linkedin.com/in/pia-lund"] }),
+        )
+        .await;
+    assert_eq!(pia.status, 201, "{}", pia.json);
+    let pia = pia.json["id"].as_i64().unwrap();
+
+    // By profile URL, spelled as a browser extension sees it; a retry with the same external id adds nothing.
+    let comment = json!({ "profile_url": "linkedin.com/in/Pia-Lund/", "kind": "linkedin.comment",
+                          "note": "Commented on her post about release trains",
+                          "url": "https://www.linkedin.com/feed/update/urn:li:activity:7", "external_id": "zap-7f3a" });
+    let first = ann.post("/api/v1/events", comment.clone()).await;
+    assert_eq!(
+        (first.status, &first.json["prospect"]),
+        (201, &json!(pia)),
+        "{}",
+        first.json
+    );
+    let mut retried = comment.clone();
+    retried["note"] = json!("the same run, retried later");
+    let again = ann.post("/api/v1/events", retried).await;
+    assert_eq!(
+        (again.status, &again.json["added"]),
+        (200, &json!(false)),
+        "{}",
+        again.json
+    );
+    // By email and by id.
+    let liked = ann
+        .post(
+            "/api/v1/events",
+            json!({ "email": "Pia@Lund.example", "kind": "x.like", "external_id": "x-1" }),
+        )
+        .await;
+    assert_eq!(liked.status, 201, "{}", liked.json);
+    let by_id = ann
+        .post(
+            "/api/v1/events",
+            json!({ "prospect_id": pia, "kind": "linkedin.message" }),
+        )
+        .await;
+    assert_eq!(by_id.status, 201, "{}", by_id.json);
+    let kinds: Vec<String> = ann
+        .get(&format!("/api/v1/prospects/{pia}/events"))
+        .await
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .filter(|k| k != "prospect.created")
+        .collect();
+    assert_eq!(kinds, ["linkedin.comment", "x.like", "linkedin.message"]);
+
+    // Another rep's token finds no such prospect; bad input names the fix.
+    is_problem(&bob.post("/api/v1/events", comment).await, 404);
+    let two = ann
+        .post(
+            "/api/v1/events",
+            json!({ "prospect_id": pia, "email": "pia@lund.example", "kind": "x.like" }),
+        )
+        .await;
+    is_problem(&two, 422);
+    assert!(two.json["detail"].as_str().unwrap().contains("exactly one of"));
+    is_problem(
+        &ann.post("/api/v1/events", json!({ "email": "not-an-address", "kind": "x.like" }))
+            .await,
+        422,
+    );
+    let typo = ann
+        .post(
+            "/api/v1/events",
+            json!({ "prospect_id": pia, "kind": "linkedin.coment" }),
+        )
+        .await;
+    is_problem(&typo, 422);
+    assert!(
+        typo.json["detail"].as_str().unwrap().contains("linkedin.comment"),
+        "{}",
+        typo.json
+    );
+    is_problem(
+        &ann.post(
+            "/api/v1/events",
+            json!({ "prospect_id": pia, "kind": "x.like", "extra": 1 }),
+        )
+        .await,
+        422,
+    );
+}

@@ -114,7 +114,7 @@ fn bad_urls_emails_and_values() {
     assert_refused(
         &ws,
         &["prospect", "show", "nobody"],
-        &["neither a prospect id nor an email"],
+        &["neither a prospect id, an email address nor a profile URL"],
     );
     assert_refused(&ws, &["prospect", "remove", "1"], &["--yes"]);
 }

@@ -296,7 +296,9 @@ async fn every_route_keeps_each_rep_to_their_own() {
             vec![("rep", "ann@example.com".into())],
         ),
     ];
+    let log_for_ann = format!(r#"{{"prospect_id": {p}, "kind": "call"}}"#);
     let api_on_anns: Vec<(&str, String, &str)> = vec![
+        ("POST /api/v1/events", "/api/v1/events".into(), &log_for_ann),
         ("GET /api/v1/prospects/{id}", format!("/api/v1/prospects/{p}"), ""),
         (
             "PATCH /api/v1/prospects/{id}",

@@ -217,6 +217,9 @@ pub struct LogEngagement {
     pub url: Option<String>,
     /// When it happened (default: now).
     pub at: Option<DateTime<Utc>>,
+    /// The logging tool's own id for it: the same id again is the same event
+    /// (a retried webhook), whatever its time or note.
+    pub external_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -242,11 +245,23 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
     let at = input.at.unwrap_or(now);
     let note = input.note.filter(|n| !n.trim().is_empty());
     let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
+    let external_id = input.external_id.map(|id| id.trim().to_string());
+    if let Some(id) = &external_id {
+        if id.is_empty() || id.len() > 200 {
+            return Err(invalid(format!(
+                "external_id '{}' must be 1 to 200 characters: the sending tool's id for this engagement",
+                crate::domain::text::printable(id.get(..40).unwrap_or(id))
+            )));
+        }
+    }
     let event = NewEvent {
         prospect_id: prospect.id,
         kind: kind.clone(),
         occurred_at: at,
-        source_key: event::keys::logged(prospect.id, &kind, at, &short_digest(&key_material)),
+        source_key: match external_id {
+            Some(id) => event::keys::external(prospect.id, &short_digest(&id)),
+            None => event::keys::logged(prospect.id, &kind, at, &short_digest(&key_material)),
+        },
         actor: actor.recorded_as(),
         data: event::payload::to_data(&match event::is_hand_loggable_reserved(&kind) {
             // Shown like a synced reply (its text), marked as typed in by a person.

@@ -266,6 +266,7 @@ pub async fn log(app: &App, args: LogArgs) -> anyhow::Result<()> {
         note: args.note,
         url: args.url,
         at: args.at,
+        external_id: None,
     };
     let logged = prospects::log_engagement(&app.core(), &app.actor(), input).await?;
     if app.json {

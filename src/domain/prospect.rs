@@ -142,11 +142,13 @@ pub struct ProspectEdit {
     pub remove_profiles: Vec<String>,
 }
 
-/// How a command names a prospect: its id, or its email address.
+/// How a command names a prospect: its id, its email address, or one of
+/// their profile URLs (in its canonical spelling).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProspectRef {
     Id(ProspectId),
     Email(String),
+    Profile(String),
 }
 
 impl FromStr for ProspectRef {
@@ -156,11 +158,15 @@ impl FromStr for ProspectRef {
         if let Ok(id) = text.parse::<i64>() {
             return Ok(ProspectRef::Id(id));
         }
+        let lower = text.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return super::profile::normalize_profile_url(text).map(|p| ProspectRef::Profile(p.url));
+        }
         if text.contains('@') {
             return normalize_email(text).map(ProspectRef::Email);
         }
         Err(format!(
-            "'{text}' is neither a prospect id nor an email address; see `rapport prospect list`"
+            "'{text}' is neither a prospect id, an email address nor a profile URL; see `rapport prospect list`"
         ))
     }
 }
@@ -170,6 +176,7 @@ impl std::fmt::Display for ProspectRef {
         match self {
             ProspectRef::Id(id) => write!(f, "#{id}"),
             ProspectRef::Email(email) => f.write_str(email),
+            ProspectRef::Profile(url) => f.write_str(url),
         }
     }
 }

@@ -70,6 +70,20 @@ pub async fn prospects(store: &dyn Store) {
     assert_eq!(by_email.rep_email, "ann@example.com");
     assert_eq!(by_email.data.tags, ["vip"]);
     assert_eq!(by_email.data.profiles.len(), 1);
+    let by_profile = store
+        .find_prospect(RepScope::Team, &"https://jane.example/blog/".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(by_profile.id, id, "found by a profile URL, however it is spelled");
+    not_found(
+        store
+            .find_prospect(
+                RepScope::Team,
+                &ProspectRef::Profile("https://jane.example/other".into()),
+            )
+            .await,
+        "no such profile",
+    );
     not_found(
         store.find_prospect(RepScope::Team, &ProspectRef::Id(9999)).await,
         "no such id",

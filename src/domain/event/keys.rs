@@ -48,6 +48,12 @@ pub fn hook(prospect: ProspectId, delivery_key: &str) -> String {
     format!("hook:{prospect}:{delivery_key}")
 }
 
+/// Engagement a tool logged with its own id (a digest of it): a retried
+/// delivery is the same event.
+pub fn external(prospect: ProspectId, id_digest: &str) -> String {
+    format!("external:{prospect}:{id_digest}")
+}
+
 /// An enrolment in a sequence.
 pub fn enrolled(enrolment: i64) -> String {
     format!("enrolment:{enrolment}")

@@ -303,6 +303,10 @@ impl ProspectStore for SqliteStore {
         match prospect {
             ProspectRef::Id(id) => query.push("p.id = ").push_bind(*id),
             ProspectRef::Email(email) => query.push("p.email = ").push_bind(email.clone()),
+            ProspectRef::Profile(url) => query
+                .push("p.id = (SELECT prospect_id FROM profiles WHERE url = ")
+                .push_bind(url.clone())
+                .push(")"),
         };
         scope_clause(&mut query, scope);
         let row = query

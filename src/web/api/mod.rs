@@ -6,6 +6,7 @@
 //! (`/api/openapi.json`) is generated from the handlers and types here, so
 //! it lists exactly the routes the router serves.
 
+mod events;
 pub(crate) mod problem;
 mod prospects;
 mod sequences;
@@ -52,7 +53,10 @@ pub fn routes() -> (Router<WebState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest(
             "/api/v1",
-            prospects::routes().merge(work::routes()).merge(sequences::routes()),
+            prospects::routes()
+                .merge(events::routes())
+                .merge(work::routes())
+                .merge(sequences::routes()),
         )
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();

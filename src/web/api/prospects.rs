@@ -1,13 +1,13 @@
 //! `/api/v1/prospects`: list (filters, cursor pages), create (with an
-//! idempotency key), get, update, erase, move between stages, and each
-//! prospect's events (list, log). The wire types are this module's own, so
+//! idempotency key), get, update, erase, move between stages (their events
+//! are `events.rs`). The wire types are this module's own, so
 //! the stored shapes can change without breaking a client.
 
 use super::{json_body, Caller, Problem};
 use crate::app::idempotency;
 use crate::app::prospect_edit::{self, AddProspect, Clearable, EditProspect};
 use crate::app::prospect_lists::{self, Query as ListQuery};
-use crate::app::prospects::{self, LogEngagement, MoveStage};
+use crate::app::prospects::{self, MoveStage};
 use crate::domain::prospect::{Prospect, ProspectRef};
 use crate::store::IdempotentClaim;
 use crate::web::WebState;
@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -32,7 +32,6 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(list, create))
         .routes(routes!(get_one, update, erase))
         .routes(routes!(move_stage))
-        .routes(routes!(events, log_event))
 }
 
 /// A prospect as the API shows it.
@@ -476,106 +475,6 @@ async fn move_stage(State(state): State<WebState>, caller: Caller, Path(id): Pat
             sequences_stopped: moved.sequences_stopped,
         })
         .into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// An event in a prospect's history.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct EventOut {
-    pub id: i64,
-    pub kind: String,
-    pub occurred_at: DateTime<Utc>,
-    pub recorded_at: DateTime<Utc>,
-    /// Who or what recorded it: `user`, `rule`, `import` or `system`.
-    pub actor_kind: String,
-    pub actor: String,
-    /// The event's details (by kind).
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
-#[utoipa::path(get, path = "/prospects/{id}/events", tag = "events", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<EventOut>), (status = 401, body = Problem), (status = 404, body = Problem)))]
-async fn events(State(state): State<WebState>, caller: Caller, Path(id): Path<i64>) -> Response {
-    match prospects::show(&state.core, &caller.actor, &ProspectRef::Id(id)).await {
-        Ok(view) => Json(
-            view.events
-                .into_iter()
-                .map(|e| EventOut {
-                    id: e.id,
-                    kind: e.kind,
-                    occurred_at: e.occurred_at,
-                    recorded_at: e.recorded_at,
-                    actor_kind: e.actor.kind().to_string(),
-                    actor: e.actor.name().to_string(),
-                    data: e.data,
-                })
-                .collect::<Vec<_>>(),
-        )
-        .into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-/// Engagement done outside rapport (a LinkedIn comment, a call).
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EventIn {
-    /// A built-in kind (call, meeting.held, linkedin.comment, ...) or one the config declares.
-    pub kind: String,
-    pub note: Option<String>,
-    /// A link to the post, comment or recording.
-    pub url: Option<String>,
-    /// When it happened (default: now).
-    pub at: Option<DateTime<Utc>>,
-}
-
-/// What logging recorded.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LoggedOut {
-    pub prospect: i64,
-    pub kind: String,
-    pub at: DateTime<Utc>,
-    /// False when the same thing was logged before (same moment, note and link): logging is idempotent.
-    pub added: bool,
-    pub sequences_stopped: u32,
-}
-
-#[utoipa::path(post, path = "/prospects/{id}/events", tag = "events", params(("id" = i64, Path)), request_body = EventIn,
-    responses((status = 201, body = LoggedOut), (status = 200, description = "Logged before: nothing added", body = LoggedOut),
-        (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn log_event(State(state): State<WebState>, caller: Caller, Path(id): Path<i64>, body: Bytes) -> Response {
-    let input: EventIn = match json_body(&body) {
-        Ok(input) => input,
-        Err(problem) => return problem.into_response(),
-    };
-    let input = LogEngagement {
-        prospect: ProspectRef::Id(id),
-        kind: input.kind,
-        note: input.note,
-        url: input.url,
-        at: input.at,
-    };
-    match prospects::log_engagement(&state.core, &caller.actor, input).await {
-        Ok(logged) => {
-            let status = if logged.added {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            (
-                status,
-                Json(LoggedOut {
-                    prospect: logged.prospect,
-                    kind: logged.kind,
-                    at: logged.at,
-                    added: logged.added,
-                    sequences_stopped: logged.sequences_stopped,
-                }),
-            )
-                .into_response()
-        }
         Err(e) => e.into_response(),
     }
 }

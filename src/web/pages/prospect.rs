@@ -159,6 +159,7 @@ pub async fn log(
         note: form.note.filter(|n| !n.trim().is_empty()),
         url: form.url.filter(|u| !u.trim().is_empty()),
         at: None,
+        external_id: None,
     };
     match prospects::log_engagement(&state.core, &me.actor, input).await {
         Ok(_) => see_other(&format!("/prospects/{id}")),
