@@ -47,6 +47,7 @@ async fn a_rep_acts_only_on_their_own_prospects() {
         note: None,
         url: None,
         at: None,
+        external_id: None,
     };
     let not_found = |result: Result<(), AppError>, what: &str| {
         assert!(

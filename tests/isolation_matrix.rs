@@ -34,6 +34,8 @@ struct Anns {
     task: i64,
     suggestion: i64,
     event: i64,
+    /// A webhook delivery Ann organised that matched nobody.
+    delivery: i64,
 }
 
 async fn world(app: &TestApp) -> Anns {
@@ -98,6 +100,22 @@ async fn world(app: &TestApp) -> Anns {
     let (anns_token, _) = accounts::create_token(&app.core, &admin, Some("ann@example.com"), "ann's script")
         .await
         .unwrap();
+    app.store
+        .keep_unmatched(&rapport::store::UnmatchedDelivery {
+            id: 0,
+            provider: "calendly".into(),
+            kind: "meeting.booked".into(),
+            email: "pia.private@mail.example".into(),
+            source_key: "calendly:IN1:invitee.created".into(),
+            summary: "Intro call (Calendly)".into(),
+            occurred_at: app.now(),
+            starts_at: None,
+            rep_id: Some(ann_id),
+            received_at: app.now(),
+        })
+        .await
+        .unwrap();
+    let delivery = app.store.list_unmatched(RepScope::Team).await.unwrap()[0].id;
     app.clock.advance(chrono::Duration::hours(2));
     Anns {
         rep: ann_id,
@@ -107,6 +125,7 @@ async fn world(app: &TestApp) -> Anns {
         task,
         suggestion,
         event,
+        delivery,
     }
 }
 
@@ -121,25 +140,28 @@ async fn fingerprint(app: &TestApp, anns: &Anns) -> String {
     let outbox = app.store.list_outbox(RepScope::Team, None).await.unwrap();
     let pauses = app.store.sending_pauses().await.unwrap();
     let accounts = accounts::list(&app.core).await.unwrap();
-    format!(
-        "{} {} {} events; tasks {:?}; open suggestions {:?}",
-        view.prospect.data.stage,
-        view.prospect.data.value.0,
-        view.events.len(),
-        tasks
-            .iter()
-            .map(|t| (t.task.id, t.task.due_at, t.task.done_at))
-            .collect::<Vec<_>>(),
-        open.iter().map(|s| s.id).collect::<Vec<_>>(),
-    ) + &format!(
-        "; outbox {:?}; pauses {:?}; accounts {:?}",
-        outbox.iter().map(|o| (o.id, o.state.clone())).collect::<Vec<_>>(),
-        pauses.iter().map(|p| p.rep_id).collect::<Vec<_>>(),
-        accounts
-            .iter()
-            .map(|a| (a.rep_id, a.role.as_str(), a.disabled_at))
-            .collect::<Vec<_>>()
-    )
+    let unmatched = app.store.list_unmatched(RepScope::Team).await.unwrap().len();
+    format!("{unmatched} unmatched; ")
+        + &format!(
+            "{} {} {} events; tasks {:?}; open suggestions {:?}",
+            view.prospect.data.stage,
+            view.prospect.data.value.0,
+            view.events.len(),
+            tasks
+                .iter()
+                .map(|t| (t.task.id, t.task.due_at, t.task.done_at))
+                .collect::<Vec<_>>(),
+            open.iter().map(|s| s.id).collect::<Vec<_>>(),
+        )
+        + &format!(
+            "; outbox {:?}; pauses {:?}; accounts {:?}",
+            outbox.iter().map(|o| (o.id, o.state.clone())).collect::<Vec<_>>(),
+            pauses.iter().map(|p| p.rep_id).collect::<Vec<_>>(),
+            accounts
+                .iter()
+                .map(|a| (a.rep_id, a.role.as_str(), a.disabled_at))
+                .collect::<Vec<_>>()
+        )
 }
 
 /// Every route the listener has: (METHOD, path pattern), from the router's source and the API's description.
@@ -289,6 +311,11 @@ async fn every_route_keeps_each_rep_to_their_own() {
             "POST /outbox/{id}",
             format!("/outbox/{}", anns.outbox),
             vec![("decision", "not-sent".into())],
+        ),
+        (
+            "POST /hooks/unmatched/{id}",
+            format!("/hooks/unmatched/{}", anns.delivery),
+            vec![("action", "dismiss".into())],
         ),
         (
             "POST /sequences/resume",
@@ -502,7 +529,7 @@ async fn every_route_keeps_each_rep_to_their_own() {
             .replace("{file}", "app.css")
             .replace("{token}", "not-a-token")
             .replace("{provider}", "calendly");
-        if pattern.starts_with("/hooks/") {
+        if pattern == "/hooks/{provider}" {
             // Signed by the provider, never signed in: unsigned is refused.
             let page = nobody.post(&path, &[]).await;
             assert_eq!(page.status, 401, "{route} unsigned");

@@ -217,6 +217,7 @@ async fn the_event_stream_says_changed_when_something_the_rep_may_see_is_recorde
         note: Some("hello".into()),
         url: None,
         at: None,
+        external_id: None,
     };
     rapport::app::prospects::log_engagement(&app.core, &bob, log(raj, "call"))
         .await
@@ -277,4 +278,105 @@ async fn the_sequences_page_resolves_unknown_sends_and_resumes_a_paused_mailbox(
         "one sent on step 1: {}",
         after.body
     );
+}
+
+/// A webhook delivery that named nobody, organised by `rep`.
+async fn unmatched(app: &TestApp, rep: i64, email: &str, key: &str) {
+    app.store
+        .keep_unmatched(&rapport::store::UnmatchedDelivery {
+            id: 0,
+            provider: "calendly".into(),
+            kind: "meeting.booked".into(),
+            email: email.into(),
+            source_key: key.into(),
+            summary: "Intro call at 2026-12-03T13:00:00Z (Calendly)".into(),
+            occurred_at: app.now(),
+            starts_at: None,
+            rep_id: Some(rep),
+            received_at: app.now(),
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn today_offers_each_unmatched_booking_to_be_made_a_prospect_attached_or_dismissed() {
+    let app = spawn_app().await;
+    let (ann_rep, ann) = app.account("Ann", "ann@example.com", PASSWORD, "rep").await;
+    let (bob_rep, _) = app.account("Bob", "bob@example.com", PASSWORD, "rep").await;
+    let pia = add(&app, &ann, "Pia Lund", "prospecting").await;
+    unmatched(&app, ann_rep.id, "nora@lead.example", "calendly:IN1").await;
+    unmatched(&app, ann_rep.id, "pia.private@mail.example", "calendly:IN2").await;
+    unmatched(&app, ann_rep.id, "test@ann.example", "calendly:IN3").await;
+    unmatched(&app, bob_rep.id, "raj@globex.example", "calendly:IN4").await;
+
+    let mut browser = app.browser();
+    browser.log_in("ann@example.com", PASSWORD).await;
+    let page = browser.get("/today").await;
+    assert!(
+        page.body.contains("nora@lead.example") && page.body.contains("Intro call"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("raj@globex.example"), "Bob's booking is his");
+    let csrf = page.csrf();
+    let id_of = |email: &str| {
+        let at = page.body.find(email).unwrap();
+        let start = page.body[..at].rfind("id=\"delivery-").unwrap() + "id=\"delivery-".len();
+        page.body[start..start + page.body[start..].find('"').unwrap()].to_string()
+    };
+    let (nora, private, test) = (
+        id_of("nora@lead.example"),
+        id_of("pia.private@mail.example"),
+        id_of("test@ann.example"),
+    );
+    let made = browser
+        .post(
+            &format!("/hooks/unmatched/{nora}"),
+            &[("action", "create"), ("name", "Nora Lead"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!((made.status, made.header("location").as_str()), (303, "/today"));
+    let nora = app
+        .store
+        .find_prospect(
+            rapport::store::RepScope::Rep(ann_rep.id),
+            &ProspectRef::Email("nora@lead.example".into()),
+        )
+        .await
+        .expect("Nora is Ann's prospect now");
+    assert_eq!(nora.data.name, "Nora Lead");
+    let attached = browser
+        .post(
+            &format!("/hooks/unmatched/{private}"),
+            &[("action", "attach"), ("prospect", &pia.to_string()), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(attached.status, 303);
+    let events = app
+        .store
+        .list_events(rapport::store::RepScope::Team, pia)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.kind == "meeting.booked"));
+    let unknown = browser
+        .post(
+            &format!("/hooks/unmatched/{test}"),
+            &[
+                ("action", "attach"),
+                ("prospect", "nobody@nowhere.example"),
+                ("csrf", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, 404, "no such prospect: the delivery stays");
+    let dismissed = browser
+        .post(
+            &format!("/hooks/unmatched/{test}"),
+            &[("action", "dismiss"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(dismissed.status, 303);
+    let after = browser.get("/today").await;
+    assert!(!after.body.contains("delivery-"), "all three reviewed: {}", after.body);
 }

@@ -55,6 +55,7 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
         .route("/tasks/{id}/done", post(pages::today::task_done))
         .route("/tasks/{id}/snooze", post(pages::today::task_snooze))
         .route("/suggestions/{id}", post(pages::today::decide))
+        .route("/hooks/unmatched/{id}", post(pages::today::review))
         .route("/forecast", get(pages::forecast::page))
         .route("/sequences", get(pages::sequences::page))
         .route("/sequences/resume", post(pages::sequences::resume))

@@ -3,7 +3,7 @@
 //! Each action is a form that returns here.
 
 use super::{failure, local_path, local_time, render, see_other, words, zone_of};
-use crate::app::{suggestions, tasks, today};
+use crate::app::{hooks, suggestions, tasks, today};
 use crate::web::session::{Signed, SignedForm};
 use crate::web::WebState;
 use axum::extract::{Path, State};
@@ -13,7 +13,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 pub async fn page(State(state): State<WebState>, Signed(me): Signed) -> Response {
-    let today = match today::today(&state.core, &me.rep).await {
+    let today = match today::today(&state.core, &me.actor, &me.rep).await {
         Ok(today) => today,
         Err(e) => return failure(&me, e),
     };
@@ -46,6 +46,11 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed) -> Response
             paused => d.paused.iter().map(|p| context! { who => who(&p.who), sequence => &p.sequence, why => &p.why }).collect::<Vec<_>>(),
             broken => d.broken_sources.iter().map(|b| context! { who => who(&b.who), url => &b.url, error => &b.error }).collect::<Vec<_>>(),
             setup => &d.setup,
+            unmatched => today.unmatched.iter().map(|u| context! {
+                id => u.id, provider => &u.provider, kind => &u.kind, email => &u.email, what => &u.summary,
+                at => at(u.received_at),
+                name => u.email.split('@').next().unwrap_or_default(),
+            }).collect::<Vec<_>>(),
         },
     )
 }
@@ -109,6 +114,50 @@ pub async fn decide(
     let approve = form.decision == "approve";
     match suggestions::decide(&state.core, &me.actor, id, approve).await {
         Ok(_) => see_other(&local_path(form.back.as_deref(), "/today")),
+        Err(e) => failure(&me, e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewForm {
+    /// `create`, `attach` or `dismiss`.
+    action: String,
+    /// For `create`: the new prospect's name.
+    #[serde(default)]
+    name: Option<String>,
+    /// For `attach`: the prospect, by email or id.
+    #[serde(default)]
+    prospect: Option<String>,
+}
+
+/// A webhook delivery that matched nobody: make the prospect, attach it to
+/// one (who booked with another address), or dismiss it.
+pub async fn review(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    SignedForm(me, form): SignedForm<ReviewForm>,
+) -> Response {
+    let done = match form.action.as_str() {
+        "create" => hooks::create(
+            &state.core,
+            &me.actor,
+            id,
+            form.name.as_deref().unwrap_or_default(),
+            None,
+        )
+        .await
+        .map(|_| ()),
+        "attach" => match form.prospect.as_deref().unwrap_or_default().parse() {
+            Ok(prospect) => hooks::attach(&state.core, &me.actor, id, &prospect).await.map(|_| ()),
+            Err(message) => Err(crate::app::AppError::Invalid(message)),
+        },
+        "dismiss" => hooks::dismiss(&state.core, &me.actor, id).await,
+        other => Err(crate::app::AppError::Invalid(format!(
+            "'{other}' is not an action here; choose create, attach or dismiss"
+        ))),
+    };
+    match done {
+        Ok(()) => see_other("/today"),
         Err(e) => failure(&me, e),
     }
 }
