@@ -521,6 +521,7 @@ async fn every_route_keeps_each_rep_to_their_own() {
         "GET /u/{token}",
         "POST /u/{token}",
         "GET /api/openapi.json",
+        "GET /ical/{file}",
     ];
     for route in &served {
         let (method, pattern) = route.split_once(' ').unwrap();

@@ -18,10 +18,18 @@ CREATE TABLE unmatched_deliveries (
 );
 CREATE INDEX unmatched_deliveries_age ON unmatched_deliveries (received_at);
 
--- A rep's calendar feed (/ical/TOKEN.ics): the token's SHA-256 only; a new
--- token replaces the old one, which then opens nothing.
+-- A rep's calendar feed (/ical/TOKEN.ics): the token's SHA-256 only. The
+-- token is derived from rapport's own key, the rep and the generation, so
+-- `rapport rep ical` can print it again; a rotation raises the generation
+-- (the old token then opens nothing), revoking deletes the row.
 CREATE TABLE calendar_tokens (
     rep_id       INTEGER PRIMARY KEY REFERENCES reps(id) ON DELETE CASCADE,
+    generation   INTEGER NOT NULL,
     token_sha256 TEXT NOT NULL UNIQUE,
     created_at   TEXT NOT NULL
 );
+
+-- A task's revision and when it last changed (snoozed): a calendar raises
+-- its SEQUENCE and LAST-MODIFIED, so subscribed calendars update the entry.
+ALTER TABLE tasks ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN modified_at TEXT;

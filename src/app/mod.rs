@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod board;
+pub mod calendar;
 pub mod digest;
 pub mod hooks;
 pub mod idempotency;

@@ -145,7 +145,7 @@ pub async fn snooze(core: &Core, actor: &Actor, id: i64, span: &str) -> AppResul
     let rep = rep_of(core, task.rep_id).await?;
     let window = sending_window(core)?;
     let due_at = due_in(span, core.clock.now(), &window, rep.zone()).map_err(invalid)?;
-    let task = core.store.reschedule_task(scope, id, due_at).await?;
+    let task = core.store.reschedule_task(scope, id, due_at, core.clock.now()).await?;
     Ok((task, rep))
 }
 

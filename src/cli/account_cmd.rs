@@ -28,6 +28,18 @@ pub struct RoleArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct IcalArgs {
+    /// The rep (id, email or name).
+    pub rep: String,
+    /// Make a new address; the old one stops working at once.
+    #[arg(long, conflicts_with = "revoke")]
+    pub rotate: bool,
+    /// End the feed: its address stops working.
+    #[arg(long)]
+    pub revoke: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DisableArgs {
     /// The rep (id, email or name). Their prospects stay; they sign in no more.
     pub rep: String,
@@ -112,6 +124,33 @@ pub async fn passwd(app: &App, args: PasswdArgs) -> anyhow::Result<()> {
 pub async fn role(app: &App, args: RoleArgs) -> anyhow::Result<()> {
     let rep = accounts::set_role(&app.core(), &app.actor(), Some(&args.rep), &args.role).await?;
     println!("{} is now {}", rep.email, args.role.trim().to_ascii_lowercase());
+    Ok(())
+}
+
+pub async fn ical(app: &App, args: IcalArgs) -> anyhow::Result<()> {
+    let core = app.core();
+    if args.revoke {
+        let ended = crate::app::calendar::revoke(&core, &app.actor(), Some(&args.rep)).await?;
+        match ended {
+            true => println!(
+                "the calendar feed of {} is revoked: its address opens nothing now",
+                args.rep
+            ),
+            false => println!("{} had no calendar feed", args.rep),
+        }
+        return Ok(());
+    }
+    let link = crate::app::calendar::link(&core, &app.actor(), Some(&args.rep), args.rotate).await?;
+    if app.json {
+        return super::output::json(&link);
+    }
+    println!("{}", link.url);
+    eprintln!(
+        "Subscribe to it in your calendar app (Google Calendar: Other calendars → From URL; Outlook: Add calendar → \
+         Subscribe from web; Apple Calendar: File → New Calendar Subscription). Anyone with the address sees the \
+         feed: `rapport rep ical {} --rotate` makes a new one.",
+        link.rep
+    );
     Ok(())
 }
 

@@ -21,6 +21,8 @@ pub enum RepCommand {
     /// API tokens for scripts and other tools.
     #[command(subcommand)]
     Token(super::account_cmd::TokenCommand),
+    /// The rep's calendar feed (tasks, reminders, booked meetings) to subscribe to.
+    Ical(super::account_cmd::IcalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -65,6 +67,7 @@ pub async fn run(app: &App, command: RepCommand) -> anyhow::Result<()> {
         RepCommand::Disable(args) => return super::account_cmd::disable(app, args).await,
         RepCommand::Accounts => return super::account_cmd::accounts_list(app).await,
         RepCommand::Token(command) => return super::account_cmd::token(app, command).await,
+        RepCommand::Ical(args) => return super::account_cmd::ical(app, args).await,
         RepCommand::List => {
             let reps = crate::app::reps::list(&app.core()).await?;
             if app.json {

@@ -2,6 +2,7 @@
 //! functions over it, unit-tested with simulated time.
 
 pub mod account;
+pub mod calendar;
 pub mod clock;
 pub mod digest;
 pub mod event;

@@ -114,6 +114,11 @@ pub struct Task {
     pub done_at: Option<DateTime<Utc>>,
     /// Why a rule raised it.
     pub reason: Option<String>,
+    /// Raised each time it changes (snoozed); with when it last changed.
+    #[serde(skip)]
+    pub revision: u32,
+    #[serde(skip)]
+    pub modified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod board;
+mod calendar;
 mod digests;
 mod events;
 mod forecast;
@@ -22,6 +23,7 @@ mod tasks;
 
 pub use accounts::AccountStore;
 pub use board::BoardStore;
+pub use calendar::CalendarStore;
 pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
@@ -168,6 +170,7 @@ pub trait Store:
     + ForecastStore
     + IdempotencyStore
     + HookStore
+    + CalendarStore
     + SendingStore
     + TaskStore
     + RulesStore

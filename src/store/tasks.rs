@@ -33,6 +33,12 @@ pub trait TaskStore: Send + Sync {
     /// Marks a task done with the engagement event it logs.
     async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task>;
     async fn find_task(&self, scope: RepScope, id: i64) -> StoreResult<Task>;
-    /// Moves an open task's due time (snooze).
-    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task>;
+    /// Moves an open task's due time (snooze), raising its revision.
+    async fn reschedule_task(
+        &self,
+        scope: RepScope,
+        id: i64,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Task>;
 }

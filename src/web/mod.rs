@@ -6,6 +6,7 @@
 //! headers to every response.
 
 pub mod api;
+mod calendar;
 mod headers;
 mod hooks;
 pub(crate) mod limits;
@@ -88,6 +89,7 @@ pub fn router(state: WebState, http: &HttpConfig) -> Router {
             "/u/{token}",
             get(unsubscribe::confirm_page).post(unsubscribe::unsubscribe_now),
         )
+        .route("/ical/{file}", get(calendar::feed))
         .route("/health", get(|| async { "ok" }))
         .route("/static/{file}", get(pages::assets::serve));
     // Webhooks: signed, not signed in; their payloads are larger than a form.

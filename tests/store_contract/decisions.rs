@@ -263,3 +263,29 @@ pub async fn unmatched_deliveries(store: &dyn Store) {
     assert_eq!(store.drop_unmatched_before(t0() - Duration::days(30)).await.unwrap(), 1);
     assert_eq!(store.list_unmatched(RepScope::Team).await.unwrap().len(), 1);
 }
+
+pub async fn calendar_tokens(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let bob = rep(store, "Bob Rep", "bob@example.com").await;
+    assert_eq!(store.calendar_generation(ann.id).await.unwrap(), None);
+    store.set_calendar_token(ann.id, 1, "hash-1", t0()).await.unwrap();
+    store.set_calendar_token(bob.id, 1, "hash-b", t0()).await.unwrap();
+    assert_eq!(store.calendar_generation(ann.id).await.unwrap(), Some(1));
+    assert_eq!(store.calendar_owner("hash-1").await.unwrap(), Some(ann.id));
+    store.set_calendar_token(ann.id, 2, "hash-2", t0()).await.unwrap();
+    assert_eq!(
+        store.calendar_owner("hash-1").await.unwrap(),
+        None,
+        "rotated: the old token opens nothing"
+    );
+    assert_eq!(store.calendar_owner("hash-2").await.unwrap(), Some(ann.id));
+    assert_eq!(store.calendar_generation(ann.id).await.unwrap(), Some(2));
+    assert!(store.revoke_calendar_token(ann.id).await.unwrap());
+    assert!(!store.revoke_calendar_token(ann.id).await.unwrap());
+    assert_eq!(store.calendar_owner("hash-2").await.unwrap(), None);
+    assert_eq!(
+        store.calendar_owner("hash-b").await.unwrap(),
+        Some(bob.id),
+        "Bob's stays"
+    );
+}

@@ -314,12 +314,19 @@ pub async fn tasks(store: &dyn Store) {
     let id = due[0].id;
     not_found(store.find_task(RepScope::Rep(bob.id), id).await, "another rep's task");
     let moved = store
-        .reschedule_task(RepScope::Rep(ann.id), id, t0() + Duration::days(1))
+        .reschedule_task(RepScope::Rep(ann.id), id, t0() + Duration::days(1), t0())
         .await
         .unwrap();
     assert_eq!(moved.due_at, t0() + Duration::days(1));
+    assert_eq!((due[0].revision, due[0].modified_at), (0, None), "as made");
+    let found = store.find_task(RepScope::Rep(ann.id), id).await.unwrap();
+    assert_eq!(
+        (found.revision, found.modified_at),
+        (1, Some(t0())),
+        "snoozing is a change"
+    );
     not_found(
-        store.reschedule_task(RepScope::Rep(bob.id), id, t0()).await,
+        store.reschedule_task(RepScope::Rep(bob.id), id, t0(), t0()).await,
         "snoozing another rep's task",
     );
     let logged = event(jane, "linkedin.comment", &format!("task:{id}"), t0());

@@ -6,6 +6,7 @@
 mod accounts;
 mod batches;
 mod board;
+mod calendar;
 mod digests;
 mod events;
 mod forecast;

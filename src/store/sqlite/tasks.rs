@@ -5,7 +5,7 @@ use crate::store::{NewTask, Task, TaskStore};
 
 pub(super) const TASK_SELECT: &str =
     "SELECT t.id, t.prospect_id, p.name, t.rep_id, e.sequence, t.instruction, t.link, t.logs, \
-     t.due_at, t.done_at, t.reason FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
+     t.due_at, t.done_at, t.reason, t.revision, t.modified_at FROM tasks t JOIN prospects p ON p.id = t.prospect_id \
      LEFT JOIN enrolments e ON e.id = t.enrolment_id";
 
 #[async_trait]
@@ -56,18 +56,32 @@ impl TaskStore for SqliteStore {
         task_from_row(&row)
     }
 
-    async fn reschedule_task(&self, scope: RepScope, id: i64, due_at: DateTime<Utc>) -> StoreResult<Task> {
+    async fn reschedule_task(
+        &self,
+        scope: RepScope,
+        id: i64,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Task> {
         let task = self.find_task(scope, id).await?;
         if task.done_at.is_some() {
             return Err(StoreError::Conflict(format!("task #{id} is done already")));
         }
-        sqlx::query("UPDATE tasks SET due_at = ? WHERE id = ? AND done_at IS NULL")
-            .bind(ts(due_at))
-            .bind(id)
-            .execute(self.pool())
-            .await
-            .map_err(db("snooze a task"))?;
-        Ok(Task { due_at, ..task })
+        sqlx::query(
+            "UPDATE tasks SET due_at = ?, revision = revision + 1, modified_at = ? WHERE id = ? AND done_at IS NULL",
+        )
+        .bind(ts(due_at))
+        .bind(ts(now))
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(db("snooze a task"))?;
+        Ok(Task {
+            due_at,
+            revision: task.revision + 1,
+            modified_at: Some(now),
+            ..task
+        })
     }
 
     async fn complete_task(&self, scope: RepScope, id: i64, event: &NewEvent, now: DateTime<Utc>) -> StoreResult<Task> {
@@ -104,5 +118,7 @@ pub(super) fn task_from_row(row: &SqliteRow) -> StoreResult<Task> {
         due_at: parse_ts(row.get(8))?,
         done_at: row.get::<Option<String>, _>(9).as_deref().map(parse_ts).transpose()?,
         reason: row.get(10),
+        revision: u32::try_from(row.get::<i64, _>(11)).unwrap_or_default(),
+        modified_at: row.get::<Option<String>, _>(12).as_deref().map(parse_ts).transpose()?,
     })
 }
