@@ -264,7 +264,7 @@ async fn main() {
     std::fs::write(
         &config,
         format!(
-            "[database]\nurl = \"sqlite://{}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[mail]\noutbox_dir = \"{}\"\n{jobs}",
+            "[database]\nurl = \"sqlite://{}\"\n[http]\nlisten = \"127.0.0.1:{port}\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n[mail]\noutbox_dir = \"{}\"\n{jobs}",
             dir.join("bench.db").display(),
             dir.join("outbox").display()
         ),

@@ -9,6 +9,7 @@
 //! - [`digest`]: each rep's morning digest, gathered and mailed.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
 //! - [`outbound`]: outgoing mail transport (SMTP or the `.eml` outbox) and mail to a rep.
+//! - [`metrics`]: the operator's `/metrics` (Prometheus text): counters and the store's counts.
 //! - [`net`]: outbound HTTP with the SSRF guard.
 //! - [`sources`]: prospects' public feeds and reps' mailboxes.
 //! - [`web`]: the daemon's HTTP listener (one-click unsubscribe).
@@ -23,6 +24,7 @@ pub mod config;
 pub mod daemon;
 pub mod digest;
 pub mod domain;
+pub mod metrics;
 pub mod net;
 pub mod outbound;
 pub mod robustness;

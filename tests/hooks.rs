@@ -134,6 +134,7 @@ async fn prospect(app: &TestApp, actor: &Actor, name: &str, email: &str) -> i64 
 
 #[tokio::test]
 async fn every_provider_is_verified_over_the_raw_body_and_recorded_exactly_once() {
+    rapport::metrics::install();
     let app = spawn_app_with(CONFIG).await;
     let (_, ann) = app.rep("Ann", "ann@team.example").await;
     let pia = prospect(&app, &ann, "Pia Lund", "pia@example.org").await;
@@ -342,6 +343,15 @@ async fn every_provider_is_verified_over_the_raw_body_and_recorded_exactly_once(
     );
     // An unknown provider is not found; one without a section is refused.
     assert_eq!(post(&app, "/hooks/hubspot", &[], "{}").await.status, 404);
+    // Counted by provider and result on /metrics.
+    let metrics = rapport::app::status::metrics(&app.core).await.unwrap();
+    for series in [
+        r#"rapport_webhooks_total{provider="calendly",result="recorded"}"#,
+        r#"rapport_webhooks_total{provider="calendly",result="refused"}"#,
+        r#"rapport_webhooks_total{provider="unknown",result="unknown_provider"}"#,
+    ] {
+        assert!(metrics.contains(series), "{series} in:\n{metrics}");
+    }
 }
 
 #[tokio::test]

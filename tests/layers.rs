@@ -79,7 +79,7 @@ fn uses() -> BTreeMap<String, BTreeSet<String>> {
 const LAYERS: [&[&str]; 8] = [
     &["domain"],
     &["clock", "store", "net"],
-    &["config"],
+    &["config", "metrics"],
     &["outbound"],
     &["sequences"],
     &["rules", "digest", "sources"],

@@ -241,7 +241,7 @@ async fn failing_and_hanging_jobs_are_recorded_and_retried_without_stopping_the_
     let shutdown = async move {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(60), retried).await;
     };
-    let result = rapport::daemon::run(ctx, jobs, None, shutdown).await;
+    let result = rapport::daemon::run(ctx, jobs, Default::default(), shutdown).await;
     assert!(result.is_ok(), "{result:?}");
     assert!(
         failing.load(std::sync::atomic::Ordering::SeqCst) >= 2,

@@ -46,3 +46,9 @@ pub async fn housekeeping(core: &Core) -> AppResult<u64> {
     // Unmatched webhook deliveries past their review time go too.
     Ok(pruned + super::hooks::forget_old(core).await?)
 }
+
+/// The operator's metrics: the process's counters and the store's counts, as Prometheus text.
+pub async fn metrics(core: &Core) -> AppResult<String> {
+    let snapshot = core.store.ops_snapshot().await?;
+    Ok(crate::metrics::render(&snapshot, core.clock.now()))
+}

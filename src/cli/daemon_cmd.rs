@@ -15,8 +15,11 @@ pub async fn run(app: App) -> anyhow::Result<()> {
     );
     let ctx: JobContext = app.core();
     let jobs = daemon::configured_jobs(&app.settings);
-    let listener = listen(&app).await?;
-    let result = daemon::run(ctx, jobs, listener, shutdown_signal())
+    let listeners = daemon::Listeners {
+        http: listen(&app).await?,
+        metrics: listen_metrics(&app).await?,
+    };
+    let result = daemon::run(ctx, jobs, listeners, shutdown_signal())
         .await
         .map_err(|e| anyhow::anyhow!("the daemon stopped: {e}"));
     // A clean stop leaves no write-ahead log behind: its pages go into the database file.
@@ -37,6 +40,25 @@ async fn listen(app: &App) -> anyhow::Result<Option<tokio::net::TcpListener>> {
         )
     })?;
     tracing::info!(address = %http.listen, "HTTP listener ready (the board at /, the API at /api/v1, one-click unsubscribe at /u/)");
+    Ok(Some(listener))
+}
+
+/// Binds the metrics listener now, like the HTTP one.
+async fn listen_metrics(app: &App) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let metrics = &app.settings.config.metrics;
+    if !metrics.enabled {
+        return Ok(None);
+    }
+    let listener = tokio::net::TcpListener::bind(&metrics.listen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot listen on {} (metrics.listen): {e}; choose a free address and port, or set metrics.enabled = false",
+            metrics.listen
+        )
+    })?;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| metrics.listen.clone(), |a| a.to_string());
+    tracing::info!(%address, "metrics listener ready (/metrics)");
     Ok(Some(listener))
 }
 

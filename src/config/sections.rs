@@ -25,9 +25,28 @@ pub struct Config {
     pub http: HttpConfig,
     /// Incoming webhooks' secrets, by provider.
     pub hooks: HooksConfig,
+    pub metrics: MetricsConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,
     pub log: LogConfig,
+}
+
+/// `/metrics` for Prometheus, on a listener of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// Loopback unless changed: the counts are the operator's, not the world's.
+    pub listen: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            listen: "127.0.0.1:9108".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -50,14 +50,25 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// Pause after the database could not be reached before trying again.
 const RETRY_AFTER_STORE_ERROR: Duration = Duration::from_secs(2);
 
+/// The daemon's listeners, bound before it starts (a taken port is a clear
+/// error at start, not a failure later).
+#[derive(Default)]
+pub struct Listeners {
+    /// The board, the API, webhooks and unsubscribe links (`[http]`).
+    pub http: Option<tokio::net::TcpListener>,
+    /// `/metrics` (`[metrics]`).
+    pub metrics: Option<tokio::net::TcpListener>,
+}
+
 /// Runs `jobs` on their schedules until `shutdown` resolves, then gives
 /// running jobs the configured grace period before cancelling them.
 pub async fn run(
     ctx: JobContext,
     jobs: Vec<(Arc<dyn Job>, JobConfig)>,
-    listener: Option<tokio::net::TcpListener>,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), JobError> {
+    let listener = listeners.http;
     // Links already mailed are signed with the stored key: without it the
     // listener would answer every one as invalid, so the daemon does not start.
     let unsubscribe_key = match &listener {
@@ -71,6 +82,19 @@ pub async fn run(
     let mut running: JoinSet<String> = JoinSet::new();
     let (stop_watchers, stop) = tokio::sync::watch::channel(false);
     let mut watchers = start_mail_watchers(&ctx, stop.clone());
+    if let Some(listener) = listeners.metrics {
+        crate::metrics::install();
+        let mut stop = stop.clone();
+        let core = ctx.clone();
+        watchers.spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = crate::web::metrics::serve(listener, core, stopped).await {
+                tracing::error!(error = %e, "the metrics listener failed");
+            }
+        });
+    }
     if let (Some(listener), Some(secret)) = (listener, unsubscribe_key) {
         watchers.spawn(serve_http(ctx.clone(), listener, secret, stop));
     }

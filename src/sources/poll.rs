@@ -52,13 +52,21 @@ pub struct Poller {
 struct PollFailure {
     message: String,
     result: PollResult,
+    /// The metrics' class of the error (`rapport_fetch_errors_total{class}`).
+    class: &'static str,
 }
 
 impl PollFailure {
+    /// A failure after the fetch: what came back is not a usable feed.
     fn new(message: String) -> PollFailure {
+        PollFailure::of("feed", message)
+    }
+
+    fn of(class: &'static str, message: String) -> PollFailure {
         PollFailure {
             message,
             result: PollResult::Failed { retry_after: None },
+            class,
         }
     }
 }
@@ -71,9 +79,20 @@ impl From<FetchError> for PollFailure {
                 retry_after: error.retry_after().and_then(|d| Duration::from_std(d).ok()),
             },
         };
+        let class = match &error {
+            FetchError::Guard(_) => "refused_address",
+            FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
+            FetchError::Status { status: 429, .. } => "http_429",
+            FetchError::Status { .. } => "http_4xx",
+            FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
+            FetchError::TooLarge { .. } => "too_large",
+            FetchError::Timeout { .. } => "timeout",
+            FetchError::Network { .. } => "network",
+        };
         PollFailure {
             message: error.to_string(),
             result,
+            class,
         }
     }
 }
@@ -231,6 +250,15 @@ impl Poller {
             if_new: schedule(PollResult::Changed),
             if_not_new: schedule(PollResult::Unchanged),
         };
+        let outcome = match &polled {
+            Ok(Polled::NotModified) => "not_modified",
+            Ok(Polled::Feed { .. }) => "changed",
+            Err(failure) => {
+                ::metrics::counter!(crate::metrics::names::FETCH_ERRORS, "class" => failure.class).increment(1);
+                "failed"
+            }
+        };
+        ::metrics::counter!(crate::metrics::names::FEEDS_POLLED, "outcome" => outcome).increment(1);
         match polled {
             Ok(Polled::NotModified) => record.status = "not modified (304)".into(),
             Ok(Polled::Feed {
@@ -323,15 +351,19 @@ impl Poller {
         match self.robots.allows(&self.client, page).await {
             Ok(true) => {}
             Ok(false) => {
-                return Err(PollFailure::new(format!(
-                    "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
-                    page.origin().ascii_serialization()
-                )))
+                return Err(PollFailure::of(
+                    "robots",
+                    format!(
+                        "robots.txt of {} does not let rapport read {page}; add the feed URL as a profile instead",
+                        page.origin().ascii_serialization()
+                    ),
+                ))
             }
             Err(why) => {
-                return Err(PollFailure::new(format!(
-                    "cannot look for a feed at {page}: reading its site's robots.txt failed: {why}"
-                )))
+                return Err(PollFailure::of(
+                    "robots",
+                    format!("cannot look for a feed at {page}: reading its site's robots.txt failed: {why}"),
+                ))
             }
         }
         let fetched = self.client.get(page, &Validators::default()).await?;

@@ -12,6 +12,7 @@ pub mod hooks;
 mod idempotency;
 mod jobs;
 mod mail;
+pub mod ops;
 mod prospects;
 mod reps;
 mod rules;
@@ -31,6 +32,7 @@ pub use hooks::{HookStore, UnmatchedDelivery};
 pub use idempotency::IdempotencyStore;
 pub use jobs::{JobRun, JobStore};
 pub use mail::MailStore;
+pub use ops::{OpsSnapshot, OpsStore};
 pub use prospects::ProspectStore;
 pub use reps::RepStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
@@ -171,6 +173,7 @@ pub trait Store:
     + IdempotencyStore
     + HookStore
     + CalendarStore
+    + OpsStore
     + SendingStore
     + TaskStore
     + RulesStore

@@ -35,7 +35,21 @@ pub async fn deliver(
         body: &body,
     };
     let client = limits::client_address(peer.ip(), &headers, &state.core.settings.config.http.trusted_proxies);
-    match hooks::receive(&state.core, delivery).await {
+    let received = hooks::receive(&state.core, delivery).await;
+    let result = match &received {
+        Ok(r) if r.ignored.is_some() => "ignored",
+        Ok(_) => "recorded",
+        Err(HookError::UnknownProvider(_)) => "unknown_provider",
+        Err(HookError::Refused(_)) => "refused",
+        Err(HookError::App(_)) => "failed",
+    };
+    // An unknown provider's name is the caller's text: counted under one label.
+    let provider_label = match &received {
+        Err(HookError::UnknownProvider(_)) => "unknown".to_string(),
+        _ => provider.clone(),
+    };
+    ::metrics::counter!(crate::metrics::names::WEBHOOKS, "provider" => provider_label, "result" => result).increment(1);
+    match received {
         Ok(received) => {
             match &received.ignored {
                 Some(reason) => tracing::info!(provider, %client, reason, "webhook delivery not recorded"),

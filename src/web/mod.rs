@@ -10,6 +10,7 @@ mod calendar;
 mod headers;
 mod hooks;
 pub(crate) mod limits;
+pub mod metrics;
 pub mod pages;
 mod serve;
 pub mod session;

@@ -73,6 +73,7 @@ impl Workspace {
         // Daemons of parallel tests must not share the default HTTP port; a
         // test that uses the listener sets its own address after this.
         command.env("RAPPORT__HTTP__LISTEN", "127.0.0.1:0");
+        command.env("RAPPORT__METRICS__LISTEN", "127.0.0.1:0");
         command
     }
 

@@ -289,3 +289,15 @@ pub async fn calendar_tokens(store: &dyn Store) {
         "Bob's stays"
     );
 }
+
+pub async fn ops_counts(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let empty = store.ops_snapshot().await.unwrap();
+    assert!(empty.events_by_kind.is_empty() && empty.outbox_by_state.is_empty());
+    assert!(empty.database_bytes > 0);
+    prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    prospect(store, &ann, "Raj Patel", "raj@globex.com").await;
+    let snapshot = store.ops_snapshot().await.unwrap();
+    assert_eq!(snapshot.events_by_kind, vec![(PROSPECT_CREATED.to_string(), 2)]);
+    assert_eq!(snapshot.unmatched_deliveries, 0);
+}

@@ -14,6 +14,7 @@ mod hooks;
 mod idempotency;
 mod jobs;
 mod mail;
+mod ops;
 mod prospects;
 mod reps;
 mod rules;
