@@ -13,6 +13,7 @@
 //! - [`net`]: outbound HTTP with the SSRF guard.
 //! - [`sources`]: prospects' public feeds and reps' mailboxes.
 //! - [`web`]: the daemon's HTTP listener (one-click unsubscribe).
+//! - [`webhooks`]: outgoing webhooks, queued from the event log and delivered signed.
 //! - [`daemon`]: the job scheduler and its jobs.
 //! - [`cli`]: the command line, the binary's edge.
 //! - [`robustness`]: hostile input's paths as functions of bytes, for the fuzzers.
@@ -33,3 +34,4 @@ pub mod sequences;
 pub mod sources;
 pub mod store;
 pub mod web;
+pub mod webhooks;

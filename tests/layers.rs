@@ -82,7 +82,7 @@ const LAYERS: [&[&str]; 8] = [
     &["config", "metrics"],
     &["outbound"],
     &["sequences"],
-    &["rules", "digest", "sources"],
+    &["rules", "digest", "sources", "webhooks"],
     &["app"],
     &["robustness", "web", "daemon", "cli"],
 ];

@@ -28,6 +28,7 @@ pub mod suggestions;
 pub mod tasks;
 pub mod today;
 pub mod unsubscribe;
+pub mod webhooks;
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;

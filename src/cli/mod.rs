@@ -25,6 +25,7 @@ mod sources_cmd;
 mod status_cmd;
 mod suggestions_cmd;
 mod tasks_cmd;
+mod webhooks_cmd;
 
 pub use app::App;
 
@@ -150,6 +151,9 @@ pub enum Command {
     /// Webhook deliveries (Calendly, Cal.com, DocuSign, PandaDoc) that matched
     /// no prospect: list, attach to a prospect, create the prospect, dismiss.
     Hooks(hooks_cmd::HooksArgs),
+    /// Outgoing webhooks ([[webhooks.out]]): list deliveries, or send what is due now.
+    #[command(subcommand)]
+    Webhooks(webhooks_cmd::WebhooksCommand),
     /// A follow-up reminder: `rapport remind PROSPECT --in 3d --note "send the deck"`.
     Remind(tasks_cmd::RemindArgs),
     /// Tasks and reminders due now, with direct links; `tasks done ID` logs one.
@@ -234,6 +238,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Digest(args) => digest_cmd::run(&app, args).await,
         Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
         Command::Hooks(args) => hooks_cmd::run(&app, args).await,
+        Command::Webhooks(command) => webhooks_cmd::run(&app, command).await,
         Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Status => status_cmd::run(&app).await,

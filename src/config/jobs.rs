@@ -14,7 +14,7 @@ pub struct JobSpec {
 }
 
 /// Every job, in the order the daemon registers them.
-pub const JOBS: [JobSpec; 6] = [
+pub const JOBS: [JobSpec; 7] = [
     JobSpec {
         name: "housekeeping",
         schedule: "17 3 * * *",
@@ -46,6 +46,12 @@ pub const JOBS: [JobSpec; 6] = [
     // Every minute: each rep's digest goes at their own local hour.
     JobSpec {
         name: "send-digests",
+        schedule: "* * * * *",
+        timeout_secs: Some(1800),
+    },
+    // Every minute: a new event reaches the receivers within a minute.
+    JobSpec {
+        name: "deliver-webhooks",
         schedule: "* * * * *",
         timeout_secs: Some(1800),
     },

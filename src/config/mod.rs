@@ -15,10 +15,12 @@ mod sections;
 mod sending;
 mod sequences;
 mod validate;
+mod webhooks;
 
 pub use check::Problem;
 pub use hooks::{HookConfig, HooksConfig};
 pub use jobs::{JobSpec, JOBS, JOB_NAMES};
+pub use webhooks::{OutWebhook, WebhooksConfig};
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
 pub use rules::SHIPPED_RULES;
@@ -170,6 +172,7 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
         config.smtp.password_file.as_deref(),
     )?;
     config.hooks.resolve(&file_name)?;
+    config.webhooks.resolve(&file_name)?;
     add_default_jobs(&mut config.jobs);
     // Both checked, so one run names every problem.
     let (checked, pipelines) = (

@@ -25,6 +25,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Incoming webhooks' secrets, by provider.
     pub hooks: HooksConfig,
+    /// Outgoing webhooks: `[[webhooks.out]]`.
+    pub webhooks: WebhooksConfig,
     pub metrics: MetricsConfig,
     pub fetch: FetchConfig,
     pub feeds: FeedsConfig,

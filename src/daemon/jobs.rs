@@ -209,6 +209,38 @@ impl Job for SendDigests {
     }
 }
 
+/// Queues and sends outgoing webhooks (`[[webhooks.out]]`); nothing to do
+/// without receivers. The dispatcher (and its HTTP client) lives as long as
+/// the daemon.
+#[derive(Default)]
+pub struct DeliverWebhooks {
+    dispatcher: std::sync::OnceLock<crate::webhooks::Dispatcher>,
+}
+
+#[async_trait]
+impl Job for DeliverWebhooks {
+    fn name(&self) -> &'static str {
+        "deliver-webhooks"
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<(), JobError> {
+        if ctx.settings.config.webhooks.out.is_empty() {
+            return Ok(());
+        }
+        let dispatcher = self.dispatcher.get_or_init(|| crate::app::webhooks::dispatcher(ctx));
+        let report = dispatcher.run_pass().await?;
+        summary!(
+            report.queued + report.delivered + report.retried + report.gave_up > 0,
+            queued = report.queued,
+            delivered = report.delivered,
+            retried = report.retried,
+            gave_up = report.gave_up,
+            "webhooks delivered"
+        );
+        Ok(())
+    }
+}
+
 /// A run with problems fails, naming them all, so the job log shows them.
 fn problems(errors: &[String]) -> Result<(), JobError> {
     match errors.is_empty() {

@@ -7,7 +7,8 @@ mod jobs;
 mod scheduler;
 
 pub use jobs::{
-    mail_sync, ApplyRules, Housekeeping, Job, JobContext, JobError, PollFeeds, SendDigests, SendSequences, SyncMail,
+    mail_sync, ApplyRules, DeliverWebhooks, Housekeeping, Job, JobContext, JobError, PollFeeds, SendDigests,
+    SendSequences, SyncMail,
 };
 pub use scheduler::{ClaimedRun, Scheduler};
 
@@ -29,6 +30,7 @@ fn job_for(name: &str) -> Option<Arc<dyn Job>> {
         "send-sequences" => Some(Arc::new(SendSequences::default())),
         "apply-rules" => Some(Arc::new(ApplyRules::default())),
         "send-digests" => Some(Arc::new(SendDigests::default())),
+        "deliver-webhooks" => Some(Arc::new(DeliverWebhooks::default())),
         _ => None,
     }
 }

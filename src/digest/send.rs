@@ -138,7 +138,7 @@ impl DigestSender {
             .as_ref()
             .map_err(|e| format!("digest.slack_webhook_url: {e}"))?;
         let body = serde_json::json!({ "text": slack_escape(text) }).to_string();
-        http.post_secret(&url, "application/json", body.into_bytes())
+        http.post_secret(&url, "application/json", &[], body.into_bytes())
             .await
             .map_err(|e| format!("digest.slack_webhook_url: {e}"))
     }

@@ -175,11 +175,17 @@ impl HttpClient {
         })
     }
 
-    /// POSTs `body` to a URL that is itself a secret (a chat webhook's path is
-    /// its key): the guard, pacing and time limit of every request, https only
+    /// POSTs `body` (with `headers`) to a URL that is itself a secret (a chat
+    /// webhook's path is its key): the guard, pacing and time limit of every request, https only
     /// (plain http only to loopback, when private networks are allowed), no
     /// redirect followed, and no error that shows more of the URL than its host.
-    pub async fn post_secret(&self, url: &Url, content_type: &str, body: Vec<u8>) -> Result<(), String> {
+    pub async fn post_secret(
+        &self,
+        url: &Url,
+        content_type: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Result<(), String> {
         let shown = format!("{}://{}/…", url.scheme(), url.host_str().unwrap_or("?"));
         let loopback = match url.host() {
             Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
@@ -190,7 +196,7 @@ impl HttpClient {
         let plain_allowed = url.scheme() == "http" && loopback && self.settings.allow_private_networks;
         if url.scheme() != "https" && !plain_allowed {
             return Err(format!(
-                "{shown} is not an https address; a webhook gets the digest's text, so it must be https \
+                "{shown} is not an https address; a webhook gets rapport's data, so it must be https \
                  (plain http only to loopback with [fetch] allow_private_networks = true)"
             ));
         }
@@ -204,12 +210,14 @@ impl HttpClient {
             .take_turn(url)
             .await
             .map_err(|_| format!("{shown}: the HTTP client is shutting down"))?;
-        let request = self
+        let mut request = self
             .client
             .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body)
-            .send();
+            .header(reqwest::header::CONTENT_TYPE, content_type);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        let request = request.body(body).send();
         let seconds = self.settings.total_timeout.as_secs();
         let response = tokio::time::timeout(self.settings.total_timeout, request)
             .await

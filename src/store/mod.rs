@@ -21,6 +21,7 @@ mod sequences;
 mod sources;
 mod sqlite;
 mod tasks;
+pub mod webhooks;
 
 pub use accounts::AccountStore;
 pub use board::BoardStore;
@@ -43,6 +44,7 @@ pub use sequences::SequenceStore;
 pub use sources::SourceStore;
 pub use sqlite::SqliteStore;
 pub use tasks::{NewTask, Task, TaskStore};
+pub use webhooks::{Attempt, NewDelivery, OutDelivery, WebhookStore};
 
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::forecast::Deal;
@@ -174,6 +176,7 @@ pub trait Store:
     + HookStore
     + CalendarStore
     + OpsStore
+    + WebhookStore
     + SendingStore
     + TaskStore
     + RulesStore

@@ -301,3 +301,80 @@ pub async fn ops_counts(store: &dyn Store) {
     assert_eq!(snapshot.events_by_kind, vec![(PROSPECT_CREATED.to_string(), 2)]);
     assert_eq!(snapshot.unmatched_deliveries, 0);
 }
+
+pub async fn webhook_deliveries(store: &dyn Store) {
+    use rapport::store::{Attempt, NewDelivery};
+    assert_eq!(store.webhook_cursor("e1").await.unwrap(), None);
+    let new = |event_id: i64| NewDelivery {
+        event_id,
+        message_id: format!("msg_e1_{event_id}"),
+        payload: "{}".into(),
+    };
+    assert_eq!(store.queue_webhooks("e1", &[], 7, t0()).await.unwrap(), 0);
+    assert_eq!(store.webhook_cursor("e1").await.unwrap(), Some(7));
+    assert_eq!(store.queue_webhooks("e1", &[new(8), new(9)], 9, t0()).await.unwrap(), 2);
+    assert_eq!(
+        store.queue_webhooks("e1", &[new(9)], 5, t0()).await.unwrap(),
+        0,
+        "once per event"
+    );
+    assert_eq!(
+        store.webhook_cursor("e1").await.unwrap(),
+        Some(9),
+        "the cursor never goes back"
+    );
+    let claimed = store
+        .claim_webhooks(t0(), t0() + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.iter().map(|d| d.event_id).collect::<Vec<_>>(), [8, 9]);
+    assert!(
+        store
+            .claim_webhooks(t0(), t0() + Duration::minutes(5), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    store
+        .settle_webhook(claimed[0].id, &Attempt::Delivered, t0())
+        .await
+        .unwrap();
+    let retry = Attempt::Retry {
+        at: t0() + Duration::seconds(5),
+        error: "HTTP 500".into(),
+    };
+    store.settle_webhook(claimed[1].id, &retry, t0()).await.unwrap();
+    assert!(store
+        .claim_webhooks(t0() + Duration::seconds(4), t0() + Duration::minutes(5), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = store
+        .claim_webhooks(t0() + Duration::seconds(5), t0() + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.len(), again[0].attempts, again[0].last_error.as_deref()),
+        (1, 1, Some("HTTP 500"))
+    );
+    store
+        .settle_webhook(
+            again[0].id,
+            &Attempt::GaveUp {
+                error: "HTTP 500".into(),
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    store.settle_webhook(claimed[0].id, &retry, t0()).await.unwrap();
+    let delivered = store.list_webhooks(Some("delivered"), 10).await.unwrap();
+    assert_eq!(
+        (delivered.len(), delivered[0].state.as_str()),
+        (1, "delivered"),
+        "a settled delivery stays settled"
+    );
+    assert_eq!(store.list_webhooks(Some("gave_up"), 10).await.unwrap().len(), 1);
+    assert_eq!(store.list_webhooks(None, 10).await.unwrap().len(), 2);
+}

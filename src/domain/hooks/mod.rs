@@ -5,10 +5,12 @@
 //! being rotated), then reads the delivery into what happened to whom, with
 //! a key that makes a retry or a replay the same event. Pure: the request's
 //! parts and the time are passed in; the door keeps secrets and the store.
+//! `outgoing` signs rapport's own deliveries to other systems.
 
 pub mod calcom;
 pub mod calendly;
 pub mod docusign;
+pub mod outgoing;
 pub mod pandadoc;
 
 use chrono::{DateTime, Utc};

@@ -22,6 +22,7 @@ mod sending;
 mod sequences;
 mod sources;
 mod tasks;
+mod webhooks;
 
 use super::*;
 use crate::domain::event::Actor;
