@@ -146,14 +146,19 @@ async fn meetings(core: &Core, scope: RepScope, now: chrono::DateTime<chrono::Ut
         if hooked.starts_at.is_none() || canceled.contains(&(prospect, hooked.starts_at)) {
             continue;
         }
-        if !names.contains_key(&prospect) {
-            let found = core
-                .store
-                .find_prospect(scope, &crate::domain::prospect::ProspectRef::Id(prospect))
-                .await;
-            names.insert(prospect, found.map(|p| p.data.name).unwrap_or_default());
-        }
-        shown.push((prospect, names[&prospect].clone(), event, hooked));
+        let name = match names.get(&prospect) {
+            Some(name) => String::clone(name),
+            None => {
+                let found = core
+                    .store
+                    .find_prospect(scope, &crate::domain::prospect::ProspectRef::Id(prospect))
+                    .await;
+                let name = found.map(|p| p.data.name).unwrap_or_default();
+                names.insert(prospect, name.clone());
+                name
+            }
+        };
+        shown.push((prospect, name, event, hooked));
     }
     Ok(shown)
 }
