@@ -103,6 +103,37 @@ tolerance_secs = 60
 }
 
 #[test]
+fn an_outgoing_webhook_without_a_secret_an_https_url_or_kinds_is_refused_with_every_problem() {
+    let ws = Workspace::new();
+    let file = ws.write(
+        "rapport.toml",
+        "[[webhooks.out]]\nurl = \"http://crm.example.com/hooks/s3cr3t-path\"\nevents = []\n\
+         [[webhooks.out]]\nurl = \"https://crm.example.com/hooks\"\nsecret = \"short\"\nevents = [\"Stage Changed\"]\n",
+    );
+    let err = config::load(Some(&file)).unwrap_err();
+    let text = err.to_string();
+    for expected in [
+        "webhooks.out[0].secret",
+        "webhooks.out[0].url",
+        "plain http",
+        "webhooks.out[0].events",
+        "webhooks.out[1].secret",
+        "shorter than 16",
+        "'Stage Changed' is not an event kind",
+    ] {
+        assert!(text.contains(expected), "{expected} in: {text}");
+    }
+    assert!(!text.contains("s3cr3t-path"), "the URL's path may be a secret: {text}");
+    let file = ws.write(
+        "rapport.toml",
+        "[[webhooks.out]]\nurl = \"https://crm.example.com/hooks\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n\
+         events = [\"stage.changed\"]\n",
+    );
+    let settings = config::load(Some(&file)).unwrap();
+    assert_eq!(settings.config.webhooks.out[0].events, ["stage.changed"]);
+}
+
+#[test]
 fn plain_smtp_is_only_allowed_to_loopback() {
     let ws = Workspace::new();
     let out = ws

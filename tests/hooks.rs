@@ -117,19 +117,7 @@ async fn kinds_of(app: &TestApp, prospect: i64) -> Vec<String> {
 }
 
 async fn prospect(app: &TestApp, actor: &Actor, name: &str, email: &str) -> i64 {
-    prospect_edit::add(
-        &app.core,
-        actor,
-        AddProspect {
-            name: name.into(),
-            email: Some(email.into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .prospect
-    .id
+    app.prospect(actor, name, Some(email)).await
 }
 
 #[tokio::test]
@@ -516,4 +504,88 @@ async fn deliveries_naming_nobody_wait_for_the_organiser_and_go_after_their_time
         hooks::unmatched(&app.core, &ann).await.unwrap().is_empty(),
         "31 days: gone"
     );
+}
+
+#[tokio::test]
+async fn the_shipped_rules_move_a_sent_proposal_and_remind_to_rebook_a_canceled_meeting() {
+    let app = spawn_app_with(CONFIG).await;
+    let (_, ann) = app.rep("Ann", "ann@team.example").await;
+    let pia = prospect(&app, &ann, "Pia Lund", "pia@example.org").await;
+    let runner = rapport::app::rules::runner(&app.core);
+    rapport::app::rules::run_pass(&runner, &()).await.unwrap();
+    let now = app.now().timestamp();
+    let canceled = calendly(
+        &app,
+        "calendly-new",
+        now,
+        &calendly_body("invitee.canceled", "pia@example.org", "IN9"),
+    )
+    .await;
+    assert_eq!(canceled.json["recorded"], 1, "{}", canceled.json);
+    let pandadoc = serde_json::json!([{ "event": "document_state_changed", "data": {
+        "id": "doc-1", "name": "Acme proposal", "status": "document.sent",
+        "recipients": [{ "email": "pia@example.org" }] } }])
+    .to_string();
+    let signature = hex::encode(hmac("pandadoc-key", &[pandadoc.as_bytes()]));
+    let sent = post(&app, &format!("/hooks/pandadoc?signature={signature}"), &[], &pandadoc).await;
+    assert_eq!(sent.json["recorded"], 1, "{}", sent.json);
+    rapport::app::rules::run_pass(&runner, &()).await.unwrap();
+    let found = app
+        .store
+        .find_prospect(RepScope::Team, &ProspectRef::Id(pia))
+        .await
+        .unwrap();
+    assert_eq!(found.data.stage, "proposal", "proposal-sent: prospecting → proposal");
+    let due = rapport::app::tasks::list(&app.core, &ann, true).await.unwrap();
+    assert!(
+        due.iter()
+            .any(|t| t.task.instruction.contains("rebook") && t.task.prospect_id == pia),
+        "meeting-canceled-rebook: {:?}",
+        due.iter().map(|t| &t.task.instruction).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn rapport_hooks_lists_unmatched_deliveries_and_makes_the_prospect_from_one() {
+    use common::{stdout, Workspace};
+    let ws = Workspace::with_rep();
+    {
+        let url = format!("sqlite://{}", ws.path("data/rapport.db").display());
+        let store = rapport::store::SqliteStore::open(&url, std::time::Duration::from_secs(5), 1)
+            .await
+            .unwrap();
+        use rapport::store::HookStore;
+        store
+            .keep_unmatched(&rapport::store::UnmatchedDelivery {
+                id: 0,
+                provider: "calendly".into(),
+                kind: "meeting.booked".into(),
+                email: "nora@lead.example".into(),
+                source_key: "calendly:IN1:invitee.created".into(),
+                summary: "Intro call at 2026-12-03T13:00:00Z (Calendly)".into(),
+                occurred_at: "2026-12-01T09:00:00Z".parse().unwrap(),
+                starts_at: None,
+                rep_id: None,
+                received_at: "2026-12-01T09:00:00Z".parse().unwrap(),
+            })
+            .await
+            .unwrap();
+        rapport::store::Store::close(&store).await;
+    }
+    let listed = ws.ok(&["hooks", "unmatched"]);
+    assert!(
+        listed.contains("nora@lead.example") && listed.contains("meeting.booked"),
+        "{listed}"
+    );
+    let id = ws.json(&["hooks", "unmatched"])[0]["id"].as_i64().unwrap().to_string();
+    let made = ws.ok(&["hooks", "create", &id, "--name", "Nora Lead"]);
+    assert!(
+        made.contains("meeting.booked recorded for #") && made.contains("Nora Lead"),
+        "{made}"
+    );
+    assert!(ws
+        .ok(&["hooks", "unmatched"])
+        .contains("no unmatched webhook deliveries"));
+    let again = ws.run(&["hooks", "dismiss", &id]);
+    assert_eq!(again.status.code(), Some(2), "{}", stdout(&again));
 }

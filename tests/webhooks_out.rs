@@ -10,7 +10,6 @@ use base64::Engine;
 use common::app::{spawn_app_with, TestApp};
 use common::http::{Response, Server};
 use hmac::{Hmac, Mac};
-use rapport::app::prospect_edit::{self, AddProspect};
 use rapport::app::prospects::{self, MoveStage};
 use rapport::app::Actor;
 use sha2::Sha256;
@@ -82,18 +81,7 @@ async fn a_stage_change_is_signed_retried_with_backoff_delivered_once_and_surviv
     let (server, seen) = receiver(2);
     let app = app_for(&server).await;
     let (_, ann) = app.rep("Ann", "ann@team.example").await;
-    let pia = prospect_edit::add(
-        &app.core,
-        &ann,
-        AddProspect {
-            name: "Pia Lund".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .prospect
-    .id;
+    let pia = app.prospect(&ann, "Pia Lund", None).await;
     // The first pass sets the receiver's cursor: what happened before it is not sent.
     let dispatcher = rapport::app::webhooks::dispatcher(&app.core);
     assert_eq!(dispatcher.run_pass().await.unwrap().queued, 0);
@@ -146,18 +134,7 @@ async fn a_receiver_that_never_answers_well_is_given_up_after_24_hours() {
     let (server, seen) = receiver(usize::MAX);
     let app = app_for(&server).await;
     let (_, ann) = app.rep("Ann", "ann@team.example").await;
-    let pia = prospect_edit::add(
-        &app.core,
-        &ann,
-        AddProspect {
-            name: "Pia Lund".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-    .prospect
-    .id;
+    let pia = app.prospect(&ann, "Pia Lund", None).await;
     let dispatcher = rapport::app::webhooks::dispatcher(&app.core);
     dispatcher.run_pass().await.unwrap();
     move_pia(&app, &ann, pia, "qualification").await;

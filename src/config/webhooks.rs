@@ -67,12 +67,27 @@ impl WebhooksConfig {
                     }
                 }
             }
+            let loopback = |url: &url::Url| match url.host() {
+                Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
             match url::Url::parse(hook.url.trim()) {
-                Ok(url) if matches!(url.scheme(), "https" | "http") => {}
+                Ok(url) if url.scheme() == "https" || (url.scheme() == "http" && loopback(&url)) => {}
+                Ok(url) if url.scheme() == "http" => problems.push(ConfigError::new(
+                    file,
+                    format!("{key}.url"),
+                    format!(
+                        "'{}' is plain http: deliveries carry your prospects' data, so give an https:// URL \
+                         (plain http only to this machine)",
+                        url.host_str().unwrap_or("?")
+                    ),
+                )),
                 _ => problems.push(ConfigError::new(
                     file,
                     format!("{key}.url"),
-                    format!("'{}' is not a web address; give the receiver's https:// URL", hook.url),
+                    "not a web address; give the receiver's https:// URL",
                 )),
             }
             if hook.events.is_empty() {

@@ -52,7 +52,11 @@ pub async fn deliver(
     match received {
         Ok(received) => {
             match &received.ignored {
-                Some(reason) => tracing::info!(provider, %client, reason, "webhook delivery not recorded"),
+                // A kind rapport does not record is routine; a signed body it cannot read is not.
+                Some(reason) if reason.contains("rapport records") => {
+                    tracing::info!(provider, %client, reason, "webhook delivery not recorded")
+                }
+                Some(reason) => tracing::warn!(provider, %client, reason, "signed webhook delivery could not be read"),
                 None => tracing::info!(
                     provider,
                     recorded = received.recorded,

@@ -119,6 +119,23 @@ impl TestApp {
         (rep, actor)
     }
 
+    /// Adds a prospect of the actor's in the first stage, with an address when given.
+    pub async fn prospect(&self, actor: &Actor, name: &str, email: Option<&str>) -> i64 {
+        rapport::app::prospect_edit::add(
+            &self.core,
+            actor,
+            rapport::app::prospect_edit::AddProspect {
+                name: name.into(),
+                email: email.map(str::to_string),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a prospect")
+        .prospect
+        .id
+    }
+
     /// A reminder for the actor about a prospect, due an hour from now.
     pub async fn remind_in_an_hour(&self, actor: &Actor, prospect: i64, note: &str) {
         rapport::app::tasks::remind(
