@@ -1,8 +1,9 @@
 //! No credential reaches the logs at any level, `trace` included: canary
 //! values for the IMAP password, an OAuth2 token and the SMTP password, in
 //! plain and in the encoded forms the protocols send them (SASL PLAIN and
-//! XOAUTH2 are base64), through real Dovecot and aiosmtpd. (The chat
-//! webhook's URL: `digest_send::a_chat_webhook_must_be_https_...`.)
+//! XOAUTH2 are base64), through real Dovecot and aiosmtpd; an incoming
+//! webhook's signing secret, while its refusals are logged with their
+//! reason. (The chat webhook's URL: `digest_send::a_chat_webhook_must_be_https_...`.)
 
 mod common;
 
@@ -180,5 +181,82 @@ fn a_missing_secret_breaks_only_its_own_mailbox() {
         stderr(&check).contains("mailboxes.bo.password_env"),
         "{}",
         stderr(&check)
+    );
+}
+
+#[test]
+fn a_refused_webhook_is_logged_with_its_reason_and_never_with_the_secret() {
+    use hmac::{Hmac, Mac};
+    use std::io::{BufRead, Read, Write};
+    const CANARY: &str = "calendly-canary-4b1d9e";
+    let ws = Workspace::with_rep();
+    let mut daemon = ws
+        .command()
+        .arg("daemon")
+        .env("RUST_LOG", "trace")
+        .env("RAPPORT__HOOKS__CALENDLY__SECRET", CANARY)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the daemon");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (ready, address) = std::sync::mpsc::channel();
+    let lines = daemon.stderr.take().unwrap();
+    let kept = log.clone();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(lines).lines().map_while(Result::ok) {
+            if line.contains("HTTP listener ready") {
+                let at = line
+                    .split("address=")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                let _ = ready.send(at.to_string());
+            }
+            kept.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let address = address
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the listener's ready line");
+    let deliver = |secret: &str| {
+        let body = r#"{"event":"invitee.created","payload":{"email":"nobody@lead.example","uri":"https://api.calendly.com/x/IN1"}}"#;
+        let t = chrono::Utc::now().timestamp();
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{t}.{body}").as_bytes());
+        let v1 = hex::encode(mac.finalize().into_bytes());
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(
+            stream,
+            "POST /hooks/calendly HTTP/1.1\r\nHost: rapport\r\nContent-Type: application/json\r\n\
+             Calendly-Webhook-Signature: t={t},v1={v1}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    assert!(
+        deliver("not-the-secret").starts_with("HTTP/1.1 401"),
+        "a wrong signature is refused"
+    );
+    assert!(deliver(CANARY).starts_with("HTTP/1.1 200"), "the right one is taken");
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &daemon.id().to_string()])
+        .status();
+    let _ = daemon.wait();
+    reader.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("webhook delivery refused") && log.contains("does not match"),
+        "the refusal and its reason are logged:\n{log}"
+    );
+    assert!(log.contains("webhook delivery recorded"));
+    assert!(
+        !log.contains(CANARY) && !log.contains(&b64(CANARY.as_bytes())),
+        "the secret reached the log:\n{log}"
     );
 }

@@ -39,7 +39,10 @@ async fn listen(app: &App) -> anyhow::Result<Option<tokio::net::TcpListener>> {
             http.listen
         )
     })?;
-    tracing::info!(address = %http.listen, "HTTP listener ready (the board at /, the API at /api/v1, one-click unsubscribe at /u/)");
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| http.listen.clone(), |a| a.to_string());
+    tracing::info!(%address, "HTTP listener ready (the board at /, the API at /api/v1, one-click unsubscribe at /u/)");
     Ok(Some(listener))
 }
 
