@@ -52,3 +52,10 @@ pub async fn metrics(core: &Core) -> AppResult<String> {
     let snapshot = core.store.ops_snapshot().await?;
     Ok(crate::metrics::render(&snapshot, core.clock.now()))
 }
+
+/// Applies the migrations of the database at `url` (the configured one by
+/// default) and lists them: `rapport db migrate`.
+pub async fn migrate(core: &Core, url: Option<&str>) -> AppResult<Vec<crate::store::migrations::Migration>> {
+    let url = url.unwrap_or(&core.settings.config.database.url);
+    Ok(crate::store::migrations::migrate(url).await?)
+}

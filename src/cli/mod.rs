@@ -6,6 +6,7 @@ mod account_cmd;
 mod app;
 mod config_cmd;
 mod daemon_cmd;
+mod db_cmd;
 mod digest_cmd;
 mod docs_cmd;
 mod enrol_cmd;
@@ -151,6 +152,9 @@ pub enum Command {
     /// Webhook deliveries (Calendly, Cal.com, DocuSign, PandaDoc) that matched
     /// no prospect: list, attach to a prospect, create the prospect, dismiss.
     Hooks(hooks_cmd::HooksArgs),
+    /// The database: apply and list its migrations.
+    #[command(subcommand)]
+    Db(db_cmd::DbCommand),
     /// Outgoing webhooks ([[webhooks.out]]): list deliveries, or send what is due now.
     #[command(subcommand)]
     Webhooks(webhooks_cmd::WebhooksCommand),
@@ -239,6 +243,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Suggestions(args) => suggestions_cmd::run(&app, args).await,
         Command::Hooks(args) => hooks_cmd::run(&app, args).await,
         Command::Webhooks(command) => webhooks_cmd::run(&app, command).await,
+        Command::Db(command) => db_cmd::run(&app, command).await,
         Command::Remind(args) => tasks_cmd::remind(&app, args).await,
         Command::Tasks(args) => tasks_cmd::run(&app, args).await,
         Command::Status => status_cmd::run(&app).await,

@@ -12,6 +12,7 @@ pub mod hooks;
 mod idempotency;
 mod jobs;
 mod mail;
+pub mod migrations;
 pub mod ops;
 mod prospects;
 mod reps;

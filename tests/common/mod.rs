@@ -6,6 +6,7 @@ pub mod browser;
 pub mod chrome;
 pub mod http;
 pub mod imap;
+pub mod postgres;
 pub mod smtp;
 
 use std::path::{Path, PathBuf};

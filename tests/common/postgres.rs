@@ -1,0 +1,130 @@
+//! A private PostgreSQL cluster for tests: Debian's `postgresql-15`
+//! binaries, `initdb` into a scratch folder owned by the unprivileged
+//! `postgres` user, `pg_ctl start` on a free loopback port (durability
+//! settings off: these are not durability tests), stopped when dropped.
+//! `scripts/install-test-servers` installs the package.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub struct Postgres {
+    pub port: u16,
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+/// The newest installed PostgreSQL's binaries.
+fn bin_dir() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed (scripts/install-test-servers installs postgresql-15)")
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|p| p.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("an initdb under /usr/lib/postgresql/*/bin")
+}
+
+/// Runs a PostgreSQL binary as the `postgres` user (initdb refuses root).
+fn as_postgres(bin: &Path, program: &str) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args(["--reuid=postgres", "--regid=postgres", "--init-groups"])
+        .arg(bin.join(program));
+    command
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = bin_dir();
+        let dir = tempfile::tempdir().expect("a scratch folder");
+        let owner = nix_ids("postgres");
+        std::os::unix::fs::chown(dir.path(), Some(owner.0), Some(owner.1)).expect("give the folder to postgres");
+        let data = dir.path().join("data");
+        let init = as_postgres(&bin, "initdb")
+            .args(["-D"])
+            .arg(&data)
+            .args([
+                "-U",
+                "postgres",
+                "--auth-local=trust",
+                "--auth-host=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-N",
+            ])
+            .output()
+            .expect("run initdb");
+        assert!(
+            init.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let port = free_port();
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            dir.path().display()
+        );
+        let started = as_postgres(&bin, "pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.path().join("server.log"))
+            .args(["-w", "-o", &options, "start"])
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            started.status.success(),
+            "pg_ctl start: {}{}",
+            String::from_utf8_lossy(&started.stdout),
+            std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
+        );
+        Postgres { port, bin, dir }
+    }
+
+    /// Makes a database and gives its URL.
+    pub fn database(&self, name: &str) -> String {
+        let made = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-c"])
+            .arg(format!("CREATE DATABASE \"{name}\""))
+            .output()
+            .expect("run psql");
+        assert!(
+            made.status.success(),
+            "CREATE DATABASE: {}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+/// A user's uid and gid, from `id`.
+fn nix_ids(user: &str) -> (u32, u32) {
+    let id = |flag: &str| {
+        let out = Command::new("id").args([flag, user]).output().expect("run id");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u32>()
+            .expect("a numeric id")
+    };
+    (id("-u"), id("-g"))
+}

@@ -1,0 +1,114 @@
+//! The PostgreSQL schema (`migrations/postgres/`) applies on a real cluster
+//! and has every table, column and named index the SQLite migrations leave,
+//! so a migration added on one side and not the other fails here.
+
+mod common;
+
+use common::postgres::Postgres;
+use std::collections::BTreeSet;
+
+#[tokio::test]
+async fn the_postgres_schema_has_every_table_column_and_index_of_the_sqlite_one() {
+    let pg = Postgres::start();
+    let pool = sqlx::PgPool::connect(&pg.database("schema")).await.expect("connect");
+    sqlx::migrate!("./migrations/postgres")
+        .run(&pool)
+        .await
+        .expect("the PostgreSQL migrations apply");
+    let postgres_columns: BTreeSet<(String, String)> = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let postgres_indexes: BTreeSet<String> = sqlx::query_scalar::<_, String>(
+        "SELECT i.indexname::text FROM pg_indexes i WHERE i.schemaname = 'public' \
+         AND i.tablename <> '_sqlx_migrations' \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
+    let store = rapport::store::SqliteStore::open(&url, std::time::Duration::from_secs(5), 1)
+        .await
+        .unwrap();
+    rapport::store::Store::close(&store).await;
+    let sqlite = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let sqlite_columns: BTreeSet<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE '\\_sqlx%' ESCAPE '\\' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .fetch_all(&sqlite)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let sqlite_indexes: BTreeSet<String> = sqlx::query_scalar::<_, String>(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite\\_autoindex%' ESCAPE '\\'",
+    )
+    .fetch_all(&sqlite)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+
+    let only =
+        |a: &BTreeSet<(String, String)>, b: &BTreeSet<(String, String)>| a.difference(b).cloned().collect::<Vec<_>>();
+    assert!(
+        sqlite_columns == postgres_columns,
+        "columns only in SQLite: {:?}\ncolumns only in PostgreSQL: {:?}",
+        only(&sqlite_columns, &postgres_columns),
+        only(&postgres_columns, &sqlite_columns)
+    );
+    assert_eq!(sqlite_indexes, postgres_indexes, "named indexes differ");
+    assert!(sqlite_columns.len() > 150, "{} columns read", sqlite_columns.len());
+}
+
+#[test]
+fn db_migrate_applies_and_lists_the_migrations_of_either_backend() {
+    use common::{stderr, Workspace};
+    let ws = Workspace::with_rep();
+    let sqlite = ws.json(&["db", "migrate"]);
+    let sqlite = sqlite.as_array().unwrap();
+    assert!(sqlite.len() >= 15, "{sqlite:?}");
+    assert!(
+        sqlite.iter().all(|m| !m["applied_at"].is_null()),
+        "all applied: {sqlite:?}"
+    );
+    let table = ws.ok(&["db", "migrate"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("0015") && l.contains("webhooks out")),
+        "{table}"
+    );
+
+    let pg = Postgres::start();
+    let url = pg.database("migrate");
+    let postgres = ws.json(&["db", "migrate", "--url", &url]);
+    assert_eq!(postgres[0]["description"], "schema");
+    assert!(!postgres[0]["applied_at"].is_null(), "{postgres}");
+    assert_eq!(
+        ws.json(&["db", "migrate", "--url", &url]),
+        postgres,
+        "applying again changes nothing"
+    );
+
+    let refused = ws.run(&[
+        "db",
+        "migrate",
+        "--url",
+        "postgres://ann:hunter2-secret@127.0.0.1:1/rapport",
+    ]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("ann:***@127.0.0.1:1"), "{}", stderr(&refused));
+    assert!(!stderr(&refused).contains("hunter2"), "the password is never shown");
+}
