@@ -112,3 +112,93 @@ fn db_migrate_applies_and_lists_the_migrations_of_either_backend() {
     assert!(stderr(&refused).contains("ann:***@127.0.0.1:1"), "{}", stderr(&refused));
     assert!(!stderr(&refused).contains("hunter2"), "the password is never shown");
 }
+
+#[tokio::test]
+async fn db_copy_moves_every_table_into_postgres_verified_and_refuses_a_non_empty_target() {
+    use common::{stderr, Workspace};
+    let ws = Workspace::with_rep();
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Jane Doe",
+        "--email",
+        "jane@acme.io",
+        "--tag",
+        "vip",
+        "--profile",
+        "https://jane.example/blog",
+        "--value",
+        "$100,000",
+    ]);
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Bjørn Ås",
+        "--email",
+        "bjorn@fjord.example",
+    ]);
+    ws.ok(&[
+        "log",
+        "jane@acme.io",
+        "linkedin.comment",
+        "--note",
+        "Nice post — ümlaut, \"quotes\", 😀",
+    ]);
+    ws.ok(&["remind", "jane@acme.io", "--in", "3d", "--note", "send the deck"]);
+    ws.ok(&["prospect", "move", "jane@acme.io", "proposal"]);
+    ws.ok(&["rep", "token", "create", "ann@example.com", "--name", "crm"]);
+    ws.ok(&["rep", "ical", "ann@example.com"]);
+
+    let pg = Postgres::start();
+    let url = pg.database("copy");
+    let copied = ws.json(&["db", "copy", "--to", &url]);
+    let rows = |table: &str| {
+        copied.as_array().unwrap().iter().find(|t| t["table"] == table).unwrap()["rows"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(copied.as_array().unwrap().len(), rapport::store::copy::TABLES.len());
+    assert_eq!(
+        (rows("reps"), rows("prospects"), rows("tasks"), rows("api_tokens")),
+        (1, 2, 1, 1)
+    );
+    assert_eq!(
+        (rows("prospect_tags"), rows("profiles"), rows("calendar_tokens")),
+        (1, 1, 1)
+    );
+    assert!(rows("events") >= 4, "{copied}");
+
+    let again = ws.run(&["db", "copy", "--to", &url]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("is not empty") && stderr(&again).contains("--replace"),
+        "{}",
+        stderr(&again)
+    );
+    let replaced = ws.json(&["db", "copy", "--to", &url, "--replace"]);
+    assert_eq!(replaced, copied, "the same rows and checksums");
+
+    // The copy reads back as written, and new rows get new ids.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let note: String = sqlx::query_scalar("SELECT data->>'note' FROM events WHERE kind = 'linkedin.comment'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(note, "Nice post — ümlaut, \"quotes\", 😀");
+    let value: i64 = sqlx::query_scalar("SELECT value_cents FROM prospects WHERE email = 'jane@acme.io'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(value, 10_000_000);
+    let next: i64 = sqlx::query_scalar(
+        "INSERT INTO reps (name, email, time_zone, digest_hour, created_at) VALUES ('Bob', 'bob@x.example', 'UTC', 7, now()) RETURNING id",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(next, 2, "the id sequence continues after the copied rows");
+    let refused = ws.run(&["db", "copy", "--from", "postgres://x@127.0.0.1/y", "--to", &url]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+}

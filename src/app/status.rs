@@ -57,5 +57,37 @@ pub async fn metrics(core: &Core) -> AppResult<String> {
 /// default) and lists them: `rapport db migrate`.
 pub async fn migrate(core: &Core, url: Option<&str>) -> AppResult<Vec<crate::store::migrations::Migration>> {
     let url = url.unwrap_or(&core.settings.config.database.url);
+    if !(url.starts_with("sqlite:") || is_postgres(url)) {
+        return Err(super::invalid(
+            "not a database URL; write sqlite://PATH or postgres://USER@HOST/DATABASE",
+        ));
+    }
     Ok(crate::store::migrations::migrate(url).await?)
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Copies the SQLite store (`from`, the configured database by default) into
+/// an empty PostgreSQL database (or one to be replaced), verified table by
+/// table: `rapport db copy`.
+pub async fn copy_database(
+    core: &Core,
+    from: Option<&str>,
+    to: &str,
+    replace: bool,
+) -> AppResult<Vec<crate::store::copy::CopiedTable>> {
+    let from = from.unwrap_or(&core.settings.config.database.url);
+    if !from.starts_with("sqlite:") {
+        return Err(super::invalid(
+            "the source must be the SQLite store (--from sqlite://PATH, or the configured database)",
+        ));
+    }
+    if !is_postgres(to) {
+        return Err(super::invalid(
+            "the target must be PostgreSQL: --to postgres://USER@HOST/DATABASE",
+        ));
+    }
+    Ok(crate::store::copy::copy(from, to, replace).await?)
 }

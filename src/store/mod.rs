@@ -5,6 +5,7 @@
 mod accounts;
 mod board;
 mod calendar;
+pub mod copy;
 mod digests;
 mod events;
 mod forecast;
