@@ -109,6 +109,7 @@ fn client() -> HttpClient {
         per_host_interval: Duration::ZERO,
         max_concurrent: 4,
         base_urls: Default::default(),
+        host_budgets: Default::default(),
     })
     .unwrap()
 }

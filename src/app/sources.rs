@@ -15,6 +15,36 @@ pub async fn list(core: &Core, actor: &Actor, broken_only: bool) -> AppResult<Ve
     Ok(core.store.list_sources(actor.scope(), broken_only).await?)
 }
 
+/// Each host's feeds, budget and how far behind it is (the actor's feeds).
+pub async fn hosts(core: &Core, actor: &Actor) -> AppResult<Vec<crate::domain::host_load::HostLoad>> {
+    let settings = core.settings.config.fetch.client_settings();
+    let sources = core.store.list_sources(actor.scope(), false).await?;
+    // A source not polled yet has no interval of its own: the configured one.
+    let default_interval = i64::try_from(core.settings.config.feeds.interval_mins.saturating_mul(60)).unwrap_or(3600);
+    let scheduled: Vec<_> = sources
+        .iter()
+        .map(|source| {
+            let polled = source.feed_url.as_deref().unwrap_or(&source.page_url);
+            let host = url::Url::parse(polled)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_string))
+                .unwrap_or_default();
+            let (host, budget) = settings.budget_of(&host);
+            crate::domain::host_load::Scheduled {
+                host,
+                interval_ms: budget.interval_ms,
+                concurrency: budget.concurrency,
+                feed_interval_secs: match source.interval_secs {
+                    secs if secs > 0 => secs,
+                    _ => default_interval,
+                },
+                next_poll_at: source.next_poll_at,
+            }
+        })
+        .collect();
+    Ok(crate::domain::host_load::report(&scheduled, core.clock.now()))
+}
+
 /// The poller of this install (one guarded, paced HTTP client).
 pub fn poller(core: &Core) -> AppResult<Poller> {
     Poller::new(&core.settings, core.store.clone(), core.clock.clone()).map_err(|e| AppError::Internal(e.to_string()))

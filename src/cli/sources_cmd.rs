@@ -15,8 +15,11 @@ pub struct SourcesArgs {
     #[command(subcommand)]
     pub command: Option<SourcesCommand>,
     /// Only sources marked broken (failing again and again).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hosts")]
     pub broken: bool,
+    /// Per host: its feeds, its budget ([fetch.hosts]) and how far behind it is.
+    #[arg(long)]
+    pub hosts: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -47,8 +50,45 @@ pub struct PollArgs {
 pub async fn run(app: &App, args: SourcesArgs) -> anyhow::Result<()> {
     match args.command {
         Some(SourcesCommand::Test(test_args)) => test(app, test_args).await,
+        None if args.hosts => hosts(app).await,
         None => list(app, args.broken).await,
     }
+}
+
+async fn hosts(app: &App) -> anyhow::Result<()> {
+    let loads = crate::app::sources::hosts(&app.core(), &app.actor()).await?;
+    if app.json {
+        return output::json(&loads);
+    }
+    let rows: Vec<Vec<String>> = loads
+        .iter()
+        .map(|l| {
+            vec![
+                l.host.clone(),
+                l.feeds.to_string(),
+                format!("{} ms × {}", l.interval_ms, l.concurrency),
+                format!("{:.0}", l.needed_per_hour),
+                l.budget_per_hour
+                    .map_or_else(|| "unlimited".into(), |b| format!("{b:.0}")),
+                match l.shortfall_per_hour > 0.0 {
+                    true => format!("{:.0}/h short", l.shortfall_per_hour),
+                    false => "keeps up".into(),
+                },
+                match l.overdue {
+                    0 => "-".into(),
+                    n => format!("{n} overdue, up to {} min", l.most_late_secs / 60),
+                },
+            ]
+        })
+        .collect();
+    output::table(&["HOST", "FEEDS", "BUDGET", "NEED/H", "CAN/H", "", "BEHIND"], &rows);
+    if loads.iter().any(|l| l.shortfall_per_hour > 0.0) {
+        println!(
+            "\nA host short of budget polls its feeds less often than their interval. Raise its budget in \
+             [fetch.hosts.\"HOST\"] only within what the site allows, or set [feeds] interval_mins higher."
+        );
+    }
+    Ok(())
 }
 
 async fn list(app: &App, broken_only: bool) -> anyhow::Result<()> {

@@ -292,7 +292,70 @@ pub struct FetchConfig {
     /// Host → base URL to send its requests to instead (e.g. a platform's
     /// mirror, or a test server). These destinations are trusted.
     pub base_urls: BTreeMap<String, String>,
+    /// Per-host budgets (`[fetch.hosts."github.com"]`), over the shipped
+    /// ones; a host's subdomains share its budget.
+    pub hosts: BTreeMap<String, HostBudget>,
 }
+
+pub use crate::net::client::HostBudget;
+
+/// Budgets that stay inside each platform's documented (or, where none is
+/// documented, a conservative) anonymous limit; `[fetch.hosts]` overrides.
+pub const SHIPPED_HOST_BUDGETS: [(&str, HostBudget); 7] = [
+    // Bluesky's public API: 3,000 requests per 5 minutes per address (10/s).
+    (
+        "bsky.app",
+        HostBudget {
+            interval_ms: 250,
+            concurrency: 2,
+        },
+    ),
+    // Mastodon's default: 300 requests per 5 minutes per address (1/s).
+    (
+        "mastodon.social",
+        HostBudget {
+            interval_ms: 1200,
+            concurrency: 1,
+        },
+    ),
+    // GitHub's web pages and Atom feeds: no published anonymous figure.
+    (
+        "github.com",
+        HostBudget {
+            interval_ms: 1000,
+            concurrency: 1,
+        },
+    ),
+    (
+        "youtube.com",
+        HostBudget {
+            interval_ms: 1000,
+            concurrency: 1,
+        },
+    ),
+    // Every *.substack.com publication is one service.
+    (
+        "substack.com",
+        HostBudget {
+            interval_ms: 1000,
+            concurrency: 1,
+        },
+    ),
+    (
+        "medium.com",
+        HostBudget {
+            interval_ms: 1000,
+            concurrency: 1,
+        },
+    ),
+    (
+        "dev.to",
+        HostBudget {
+            interval_ms: 1000,
+            concurrency: 1,
+        },
+    ),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -321,6 +384,7 @@ impl Default for FetchConfig {
             per_host_interval_ms: 1000,
             max_concurrent: 16,
             base_urls: BTreeMap::new(),
+            hosts: BTreeMap::new(),
         }
     }
 }
@@ -354,7 +418,18 @@ impl FetchConfig {
                 .iter()
                 .filter_map(|(host, base)| url::Url::parse(base).ok().map(|u| (host.to_ascii_lowercase(), u)))
                 .collect(),
+            host_budgets: self.host_budgets(),
         }
+    }
+
+    /// The shipped budgets with the config's over them, by lower-case host.
+    pub fn host_budgets(&self) -> BTreeMap<String, HostBudget> {
+        let mut budgets: BTreeMap<String, HostBudget> =
+            SHIPPED_HOST_BUDGETS.iter().map(|(h, b)| (h.to_string(), *b)).collect();
+        for (host, budget) in &self.hosts {
+            budgets.insert(host.trim().trim_end_matches('.').to_ascii_lowercase(), *budget);
+        }
+        budgets
     }
 }
 

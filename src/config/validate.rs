@@ -55,6 +55,21 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
             CronSchedule::parse(&job.schedule, &job.time_zone).map_err(|m| bad(&format!("jobs.{name}.schedule"), m)),
         );
     }
+    for (host, budget) in &config.fetch.hosts {
+        let key = format!("fetch.hosts.{host}");
+        if host.is_empty() || host.contains(['/', ':', '@', ' ']) {
+            problems.push(bad(
+                &key,
+                format!("'{host}' is not a bare host name; write it like [fetch.hosts.\"github.com\"]"),
+            ));
+        }
+        if budget.concurrency == 0 {
+            problems.push(bad(
+                &format!("{key}.concurrency"),
+                "0 would never ask the host; give at least 1".into(),
+            ));
+        }
+    }
     for (host, base) in &config.fetch.base_urls {
         let key = format!("fetch.base_urls.{host}");
         if host.is_empty() || host.contains(['/', ':', '@']) {

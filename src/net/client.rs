@@ -21,6 +21,21 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use url::Url;
 
+/// How hard one host (and its subdomains) may be asked: request starts at
+/// least `interval_ms` apart, at most `concurrency` at once
+/// (`[fetch.hosts."github.com"]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostBudget {
+    pub interval_ms: u64,
+    #[serde(default = "one")]
+    pub concurrency: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
 /// How the client behaves; built from the `[fetch]` config section.
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
@@ -35,6 +50,42 @@ pub struct FetchSettings {
     /// Where requests for a host really go (`github.com` → `http://127.0.0.1:8080`):
     /// the operator's own routing, so its targets are trusted by the guard.
     pub base_urls: BTreeMap<String, Url>,
+    /// Budgets of hosts (and their subdomains) other than `per_host_interval`
+    /// and one request at a time.
+    pub host_budgets: BTreeMap<String, HostBudget>,
+}
+
+impl FetchSettings {
+    /// The budget a host is asked under: its own or its nearest parent's in
+    /// `host_budgets` (with that name as the key all of them share), else
+    /// the host alone at `per_host_interval`, one request at a time.
+    pub fn budget_of(&self, host: &str) -> (String, HostBudget) {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        // A name and its parents (`a.substack.com`, `substack.com`); an address alone.
+        let is_address = host.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok();
+        let mut candidates = vec![host.as_str()];
+        if !is_address {
+            let mut rest = host.as_str();
+            while let Some((_, parent)) = rest.split_once('.').filter(|(_, p)| p.contains('.')) {
+                candidates.push(parent);
+                rest = parent;
+            }
+        }
+        if let Some((name, budget)) = candidates
+            .iter()
+            .find_map(|c| self.host_budgets.get(*c).map(|b| (c.to_string(), *b)))
+        {
+            return (name, budget);
+        }
+        let interval_ms = u64::try_from(self.per_host_interval.as_millis()).unwrap_or(u64::MAX);
+        (
+            host,
+            HostBudget {
+                interval_ms,
+                concurrency: 1,
+            },
+        )
+    }
 }
 
 pub use crate::domain::polling::Validators;
@@ -87,17 +138,23 @@ impl FetchError {
 
 /// A request's turn at its host and under the global limit.
 struct Turn<'a> {
-    _host: tokio::sync::OwnedMutexGuard<Option<Instant>>,
+    _host: tokio::sync::OwnedSemaphorePermit,
     _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+/// One budget's state: requests in flight, and when the last one started.
+struct HostSlot {
+    in_flight: Arc<Semaphore>,
+    last_start: tokio::sync::Mutex<Option<Instant>>,
 }
 
 pub struct HttpClient {
     client: reqwest::Client,
     settings: Arc<FetchSettings>,
     global: Semaphore,
-    /// Per host: the time the last request to it started; locked for the
-    /// whole request, so a host sees one request at a time.
-    hosts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Instant>>>>>,
+    /// Per host budget (a host, or a platform and its subdomains): at most
+    /// its concurrency in flight, and starts at least its interval apart.
+    hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
 }
 
 impl HttpClient {
@@ -238,24 +295,37 @@ impl HttpClient {
     /// Waits until the host is free and its pacing interval has passed, and
     /// for a place under the global limit.
     async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {
-        let host_key = format!(
-            "{}:{}",
-            url.host_str().unwrap_or_default(),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let slot = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts.entry(host_key).or_default().clone()
-        };
-        let mut host = slot.lock_owned().await;
-        if let Some(last) = *host {
-            tokio::time::sleep(self.settings.per_host_interval.saturating_sub(last.elapsed())).await;
-        }
-        let permit = self.global.acquire().await.map_err(|_| FetchError::Network {
+        let closed = || FetchError::Network {
             url: url.to_string(),
             reason: "client closed".into(),
-        })?;
-        *host = Some(Instant::now());
+        };
+        let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
+        // Without a budget of its own, each host and port is its own.
+        let key = match self.settings.host_budgets.contains_key(&name) {
+            true => name,
+            false => format!("{name}:{}", url.port_or_known_default().unwrap_or(0)),
+        };
+        let slot = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            hosts
+                .entry(key)
+                .or_insert_with(|| {
+                    Arc::new(HostSlot {
+                        in_flight: Arc::new(Semaphore::new(budget.concurrency.max(1))),
+                        last_start: tokio::sync::Mutex::new(None),
+                    })
+                })
+                .clone()
+        };
+        let host = slot.in_flight.clone().acquire_owned().await.map_err(|_| closed())?;
+        // The start is stamped once the request may really go (under the global limit too).
+        let mut last = slot.last_start.lock().await;
+        if let Some(started) = *last {
+            tokio::time::sleep(Duration::from_millis(budget.interval_ms).saturating_sub(started.elapsed())).await;
+        }
+        let permit = self.global.acquire().await.map_err(|_| closed())?;
+        *last = Some(Instant::now());
+        drop(last);
         Ok(Turn {
             _host: host,
             _permit: permit,
@@ -401,5 +471,74 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let addresses: reqwest::dns::Addrs = Box::new(allowed.into_iter());
             Ok(addresses)
         })
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn settings() -> FetchSettings {
+        FetchSettings {
+            contact_url: "https://example.com".into(),
+            allow_private_networks: false,
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(1),
+            max_body_bytes: 1,
+            max_redirects: 0,
+            per_host_interval: Duration::from_millis(1000),
+            max_concurrent: 1,
+            base_urls: BTreeMap::new(),
+            host_budgets: [
+                (
+                    "substack.com".to_string(),
+                    HostBudget {
+                        interval_ms: 2000,
+                        concurrency: 1,
+                    },
+                ),
+                (
+                    "bsky.app".to_string(),
+                    HostBudget {
+                        interval_ms: 250,
+                        concurrency: 2,
+                    },
+                ),
+            ]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn a_host_is_asked_under_its_own_or_its_parents_budget_else_alone() {
+        let s = settings();
+        assert_eq!(
+            s.budget_of("bsky.app"),
+            (
+                "bsky.app".into(),
+                HostBudget {
+                    interval_ms: 250,
+                    concurrency: 2
+                }
+            )
+        );
+        let (key, budget) = s.budget_of("Jane.Substack.com.");
+        assert_eq!(
+            (key.as_str(), budget.interval_ms),
+            ("substack.com", 2000),
+            "publications share one budget"
+        );
+        let (key, budget) = s.budget_of("blog.example.org");
+        assert_eq!(
+            (key.as_str(), budget),
+            (
+                "blog.example.org",
+                HostBudget {
+                    interval_ms: 1000,
+                    concurrency: 1
+                }
+            )
+        );
+        assert_eq!(s.budget_of("10.0.0.1").0, "10.0.0.1", "an address has no parents");
     }
 }
