@@ -146,6 +146,36 @@ async fn too_many_failures_lock_the_account_and_the_page_says_until_when() {
 }
 
 #[tokio::test]
+async fn failures_spread_over_two_listeners_on_one_database_meet_one_lock() {
+    let app = spawn_app().await;
+    app.account("Ann", "ann@example.com", PASSWORD, "rep").await;
+    // A second daemon's listener on the same database.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let second_port = listener.local_addr().unwrap().port();
+    let state = rapport::web::WebState::new(app.core.clone(), app.secret.clone());
+    let http = app.core.settings.config.http.clone();
+    tokio::spawn(async move {
+        let _ = rapport::web::serve(listener, state, &http, std::future::pending()).await;
+    });
+    let mut first = app.browser();
+    let mut second = common::browser::Browser::new(second_port);
+    let wrong = [("email", "ann@example.com"), ("password", "not the password")];
+    for attempt in 1..=4 {
+        let browser = if attempt % 2 == 0 { &mut second } else { &mut first };
+        assert_eq!(browser.post("/login", &wrong).await.status, 401, "attempt {attempt}");
+    }
+    assert_eq!(
+        first.post("/login", &wrong).await.status,
+        429,
+        "the fifth, counted across both"
+    );
+    let right = second
+        .post("/login", &[("email", "ann@example.com"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(right.status, 429, "the other listener holds the same lock");
+}
+
+#[tokio::test]
 async fn one_client_failing_across_many_accounts_is_locked_out_too() {
     let app = spawn_app_with("[http]\nlogin_failures_per_client = 6\n").await;
     app.account("Ann", "ann@example.com", PASSWORD, "rep").await;

@@ -94,6 +94,52 @@ pub struct Started {
     pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// What a sign-in attempt came to.
+#[derive(Debug)]
+pub enum SignIn {
+    Started(Started),
+    /// The email or the password is wrong (which, is not said).
+    Wrong,
+    /// Too many failures for the account or from the client: until then,
+    /// the password is not even checked.
+    Locked(chrono::DateTime<chrono::Utc>),
+}
+
+/// Signs in under the lockouts of the account and of the client (its
+/// address, as the listener keys it), counted in the database, so every
+/// daemon on it holds the same lock.
+pub async fn log_in_guarded(core: &Core, email: &str, password: &str, client: &str) -> AppResult<SignIn> {
+    use crate::domain::lockout::Policy;
+    use crate::store::LockoutKind::{Account, Client};
+    let http = &core.settings.config.http;
+    let window = chrono::Duration::minutes(i64::from(http.login_lockout_minutes.max(1)));
+    let account = email.trim().to_lowercase();
+    let now = core.clock.now();
+    let locked = core
+        .store
+        .login_locked_until(Account, &account, now)
+        .await?
+        .max(core.store.login_locked_until(Client, client, now).await?);
+    if let Some(until) = locked {
+        return Ok(SignIn::Locked(until));
+    }
+    if let Some(started) = log_in(core, email, password).await? {
+        core.store.clear_login_failures(Account, &account).await?;
+        return Ok(SignIn::Started(started));
+    }
+    let policy = |failures| Policy { failures, window };
+    let locked = core
+        .store
+        .record_login_failure(Account, &account, policy(http.login_failures_per_account), now)
+        .await?
+        .max(
+            core.store
+                .record_login_failure(Client, client, policy(http.login_failures_per_client), now)
+                .await?,
+        );
+    Ok(locked.map_or(SignIn::Wrong, SignIn::Locked))
+}
+
 /// A session for `email` if `password` is theirs: a new id each time, so a
 /// session id planted before signing in is worth nothing after.
 pub async fn log_in(core: &Core, email: &str, password: &str) -> AppResult<Option<Started>> {

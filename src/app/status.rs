@@ -43,8 +43,13 @@ pub async fn housekeeping(core: &Core) -> AppResult<u64> {
     let keep_days = core.settings.config.daemon.keep_job_runs_days;
     let keep_until = core.clock.now() - chrono::Duration::days(keep_days.into());
     let pruned = core.store.housekeeping(keep_until).await?;
-    // Unmatched webhook deliveries past their review time go too.
-    Ok(pruned + super::hooks::forget_old(core).await?)
+    // Unmatched webhook deliveries past their review time go too, and
+    // failed sign-ins a day after they last mattered.
+    let forgotten = core
+        .store
+        .forget_login_failures(core.clock.now() - chrono::Duration::days(1))
+        .await?;
+    Ok(pruned + super::hooks::forget_old(core).await? + forgotten)
 }
 
 /// The operator's metrics: the process's counters and the store's counts, as Prometheus text.

@@ -2,7 +2,10 @@
 //! (an account's email, a client's address) is refused until a time it is
 //! told, without its password even being checked, so guessing stays slow
 //! however fast the guesser. A success clears the key's failures. Pure: the
-//! clock is passed in; the listener keeps one per process.
+//! clock is passed in. The store keeps each key's [`Record`] (so every
+//! daemon on one database counts the same failures) and applies
+//! [`after_failure`] in its write transaction; [`Lockout`] is the same over
+//! a map in memory.
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
@@ -18,14 +21,57 @@ pub struct Policy {
     pub window: Duration,
 }
 
-#[derive(Debug, Clone, Default)]
-struct Record {
+/// One key's failures and lock.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
     /// Failures since the window started.
-    failures: u32,
-    window_start: Option<DateTime<Utc>>,
-    locked_until: Option<DateTime<Utc>>,
+    pub failures: u32,
+    pub window_start: Option<DateTime<Utc>>,
+    pub locked_until: Option<DateTime<Utc>>,
     /// Locks so far without a success: each lasts twice the last.
-    locks: u32,
+    pub locks: u32,
+}
+
+impl Record {
+    /// `Err(until)` while locked.
+    pub fn check(&self, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+        match self.locked_until {
+            Some(until) if until > now => Err(until),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Policy {
+    /// At least one failure, and a window of at least a minute.
+    pub fn sane(self) -> Policy {
+        Policy {
+            failures: self.failures.max(1),
+            window: self.window.max(Duration::minutes(1)),
+        }
+    }
+}
+
+/// Counts a failure on a key's record; the new record, and `Some(until)` when it locks the key.
+pub fn after_failure(policy: Policy, record: Record, now: DateTime<Utc>) -> (Record, Option<DateTime<Utc>>) {
+    let policy = policy.sane();
+    let mut record = record;
+    let fresh = record.window_start.is_none_or(|start| now - start >= policy.window);
+    if fresh {
+        record.failures = 0;
+        record.window_start = Some(now);
+    }
+    record.failures += 1;
+    if record.failures < policy.failures {
+        return (record, None);
+    }
+    let length = policy.window * 2i32.saturating_pow(record.locks.min(10));
+    let until = now + length.min(Duration::days(1));
+    record.locks += 1;
+    record.failures = 0;
+    record.window_start = None;
+    record.locked_until = Some(until);
+    (record, Some(until))
 }
 
 /// Failed sign-ins per key.
@@ -38,20 +84,14 @@ pub struct Lockout {
 impl Lockout {
     pub fn new(policy: Policy) -> Lockout {
         Lockout {
-            policy: Policy {
-                failures: policy.failures.max(1),
-                window: policy.window.max(Duration::minutes(1)),
-            },
+            policy: policy.sane(),
             records: HashMap::new(),
         }
     }
 
     /// `Err(until)` while the key is locked.
     pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
-        match self.records.get(key).and_then(|r| r.locked_until) {
-            Some(until) if until > now => Err(until),
-            _ => Ok(()),
-        }
+        self.records.get(key).map_or(Ok(()), |r| r.check(now))
     }
 
     /// Counts a failure; `Some(until)` when it locks the key.
@@ -59,24 +99,10 @@ impl Lockout {
         if self.records.len() >= REMEMBERED {
             self.forget_expired(now);
         }
-        let policy = self.policy;
-        let record = self.records.entry(key.to_string()).or_default();
-        let fresh = record.window_start.is_none_or(|start| now - start >= policy.window);
-        if fresh {
-            record.failures = 0;
-            record.window_start = Some(now);
-        }
-        record.failures += 1;
-        if record.failures < policy.failures {
-            return None;
-        }
-        let length = policy.window * 2i32.saturating_pow(record.locks.min(10));
-        let until = now + length.min(Duration::days(1));
-        record.locks += 1;
-        record.failures = 0;
-        record.window_start = None;
-        record.locked_until = Some(until);
-        Some(until)
+        let record = self.records.remove(key).unwrap_or_default();
+        let (record, locked) = after_failure(self.policy, record, now);
+        self.records.insert(key.to_string(), record);
+        locked
     }
 
     /// A success: the key starts afresh.

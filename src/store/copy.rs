@@ -19,7 +19,7 @@ use sqlx::{Connection, Row};
 static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// Every table, parents before the tables that refer to them.
-pub const TABLES: [&str; 27] = [
+pub const TABLES: [&str; 28] = [
     "reps",
     "prospects",
     "prospect_tags",
@@ -47,6 +47,7 @@ pub const TABLES: [&str; 27] = [
     "calendar_tokens",
     "webhook_endpoints",
     "webhook_deliveries",
+    "login_failures",
 ];
 
 /// Rows per INSERT statement (well under PostgreSQL's 65,535 parameters).

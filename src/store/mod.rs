@@ -12,6 +12,7 @@ mod forecast;
 pub mod hooks;
 mod idempotency;
 mod jobs;
+pub mod lockouts;
 mod mail;
 pub mod migrations;
 pub mod ops;
@@ -34,6 +35,7 @@ pub use forecast::ForecastStore;
 pub use hooks::{HookStore, UnmatchedDelivery};
 pub use idempotency::IdempotencyStore;
 pub use jobs::{JobRun, JobStore};
+pub use lockouts::{LockoutKind, LockoutStore};
 pub use mail::MailStore;
 pub use ops::{OpsSnapshot, OpsStore};
 pub use prospects::ProspectStore;
@@ -179,6 +181,7 @@ pub trait Store:
     + CalendarStore
     + OpsStore
     + WebhookStore
+    + LockoutStore
     + SendingStore
     + TaskStore
     + RulesStore

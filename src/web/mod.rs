@@ -29,17 +29,13 @@ pub struct WebState {
     pub core: crate::app::Core,
     /// The key unsubscribe tokens are signed with.
     pub secret: Arc<Vec<u8>>,
-    /// Failed sign-ins per account and per client.
-    pub login: pages::login::LoginGuard,
 }
 
 impl WebState {
     pub fn new(core: crate::app::Core, secret: Vec<u8>) -> WebState {
-        let login = pages::login::LoginGuard::from_config(&core.settings.config.http);
         WebState {
             core,
             secret: Arc::new(secret),
-            login,
         }
     }
 }

@@ -378,3 +378,64 @@ pub async fn webhook_deliveries(store: &dyn Store) {
     assert_eq!(store.list_webhooks(Some("gave_up"), 10).await.unwrap().len(), 1);
     assert_eq!(store.list_webhooks(None, 10).await.unwrap().len(), 2);
 }
+
+pub async fn login_lockouts(store: &dyn Store) {
+    use rapport::domain::lockout::Policy;
+    use rapport::store::LockoutKind::{Account, Client};
+    let policy = Policy {
+        failures: 3,
+        window: Duration::minutes(15),
+    };
+    assert_eq!(
+        store
+            .login_locked_until(Account, "ann@example.com", t0())
+            .await
+            .unwrap(),
+        None
+    );
+    for n in 0..2 {
+        let at = t0() + Duration::minutes(n);
+        assert_eq!(
+            store
+                .record_login_failure(Account, "ann@example.com", policy, at)
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    let until = store
+        .record_login_failure(Account, "ann@example.com", policy, t0() + Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(until, Some(t0() + Duration::minutes(17)));
+    assert_eq!(
+        store
+            .login_locked_until(Account, "ann@example.com", t0() + Duration::minutes(5))
+            .await
+            .unwrap(),
+        until
+    );
+    assert_eq!(
+        store.login_locked_until(Client, "ann@example.com", t0()).await.unwrap(),
+        None,
+        "kinds apart"
+    );
+    assert_eq!(
+        store
+            .login_locked_until(Account, "ann@example.com", t0() + Duration::minutes(17))
+            .await
+            .unwrap(),
+        None,
+        "open at the time told"
+    );
+    store
+        .record_login_failure(Client, "203.0.113.7", policy, t0())
+        .await
+        .unwrap();
+    store.clear_login_failures(Account, "ann@example.com").await.unwrap();
+    assert_eq!(
+        store.forget_login_failures(t0() + Duration::days(2)).await.unwrap(),
+        1,
+        "the client's, gone"
+    );
+}

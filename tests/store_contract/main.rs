@@ -56,7 +56,7 @@ macro_rules! contract {
             use super::*;
             contract!(@checks $open; reps_and_forecast_reads, rep_preferences, accounts, prospects, import, scope_holds, board_reads, events,
                 jobs, mail_folders, sources, enrolments, outbox, sending_pauses, tasks, unsubscribe_and_keys,
-                rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, close);
+                rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close);
         }
     };
     (@checks $open:path; $($check:ident),*) => {

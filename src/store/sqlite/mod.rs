@@ -13,6 +13,7 @@ mod forecast;
 mod hooks;
 mod idempotency;
 mod jobs;
+mod lockouts;
 mod mail;
 mod ops;
 mod prospects;

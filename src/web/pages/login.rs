@@ -2,13 +2,12 @@
 //! `password`; a success starts a new session (a fresh id, so one planted
 //! before is worthless) and sets its cookie; a failure says only that the
 //! email or password is wrong. Too many failures for one account or from
-//! one client lock that key for a while, and the page says until when; a
-//! locked key's password is not even checked. `/logout` ends the session.
+//! one client lock that key for a while (counted in the database, so every
+//! daemon holds the same lock), and the page says until when; a locked
+//! key's password is not even checked. `/logout` ends the session.
 
 use super::{local_path, render, words};
-use crate::app::accounts;
-use crate::config::HttpConfig;
-use crate::domain::lockout::{Lockout, Policy};
+use crate::app::accounts::{self, SignIn};
 use crate::domain::prospect::Language;
 use crate::web::session::{self, NoFields, SignedForm};
 use crate::web::WebState;
@@ -20,45 +19,6 @@ use chrono::{DateTime, Utc};
 use minijinja::context;
 use serde::Deserialize;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-
-/// Failed sign-ins per account and per client address.
-#[derive(Clone)]
-pub struct LoginGuard {
-    accounts: Arc<Mutex<Lockout>>,
-    clients: Arc<Mutex<Lockout>>,
-}
-
-impl LoginGuard {
-    pub fn from_config(http: &HttpConfig) -> LoginGuard {
-        let window = chrono::Duration::minutes(i64::from(http.login_lockout_minutes.max(1)));
-        let lockout = |failures| Arc::new(Mutex::new(Lockout::new(Policy { failures, window })));
-        LoginGuard {
-            accounts: lockout(http.login_failures_per_account),
-            clients: lockout(http.login_failures_per_client),
-        }
-    }
-
-    fn locked(&self, account: &str, client: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let a = lock(&self.accounts).check(account, now).err();
-        let c = lock(&self.clients).check(client, now).err();
-        a.max(c)
-    }
-
-    fn fail(&self, account: &str, client: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let a = lock(&self.accounts).fail(account, now);
-        let c = lock(&self.clients).fail(client, now);
-        a.max(c)
-    }
-
-    fn succeed(&self, account: &str) {
-        lock(&self.accounts).succeed(account);
-    }
-}
-
-fn lock(m: &Mutex<Lockout>) -> std::sync::MutexGuard<'_, Lockout> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 #[derive(Deserialize, Default)]
 pub struct Next {
@@ -133,18 +93,14 @@ pub async fn submit(
             Some(words(language)["login_forged"].clone()),
         );
     }
-    let account = form.email.trim().to_lowercase();
     let trusted = &state.core.settings.config.http.trusted_proxies;
     let client_ip = crate::web::limits::client_address(client.ip(), &headers, trusted);
     let client_key = crate::web::limits::client_key(client_ip).to_string();
     let now = state.core.clock.now();
-    if let Some(until) = state.login.locked(&account, &client_key, now) {
-        return locked(language, &form.email, &next, until, now);
-    }
-    match accounts::log_in(&state.core, &form.email, &form.password).await {
-        Ok(Some(started)) => {
-            state.login.succeed(&account);
-            tracing::info!(rep = %account, "signed in");
+    match accounts::log_in_guarded(&state.core, &form.email, &form.password, &client_key).await {
+        Ok(SignIn::Locked(until)) => locked(language, &form.email, &next, until, now),
+        Ok(SignIn::Started(started)) => {
+            tracing::info!(rep = %form.email.trim().to_lowercase(), "signed in");
             let max_age = started.expires_at - now;
             (
                 StatusCode::SEE_OTHER,
@@ -159,18 +115,15 @@ pub async fn submit(
             )
                 .into_response()
         }
-        Ok(None) => {
+        Ok(SignIn::Wrong) => {
             tracing::warn!(client = %client_ip, "a sign-in failed");
-            match state.login.fail(&account, &client_key, now) {
-                Some(until) => locked(language, &form.email, &next, until, now),
-                None => login_page(
-                    StatusCode::UNAUTHORIZED,
-                    language,
-                    &form.email,
-                    &next,
-                    Some(words(language)["login_wrong"].clone()),
-                ),
-            }
+            login_page(
+                StatusCode::UNAUTHORIZED,
+                language,
+                &form.email,
+                &next,
+                Some(words(language)["login_wrong"].clone()),
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "signing in failed");
