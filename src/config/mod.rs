@@ -7,6 +7,7 @@
 
 mod check;
 mod hooks;
+mod host_budgets;
 mod jobs;
 mod mailbox;
 mod rules;
