@@ -4,14 +4,9 @@
 //! however fast the guesser. A success clears the key's failures. Pure: the
 //! clock is passed in. The store keeps each key's [`Record`] (so every
 //! daemon on one database counts the same failures) and applies
-//! [`after_failure`] in its write transaction; [`Lockout`] is the same over
-//! a map in memory.
+//! [`after_failure`] in its write transaction.
 
 use chrono::{DateTime, Duration, Utc};
-use std::collections::HashMap;
-
-/// Keys remembered before expired ones are forgotten.
-const REMEMBERED: usize = 10_000;
 
 /// How many failures a key may have within `window` before it is locked
 /// for `window` (each further lock doubling, up to a day).
@@ -74,64 +69,46 @@ pub fn after_failure(policy: Policy, record: Record, now: DateTime<Utc>) -> (Rec
     (record, Some(until))
 }
 
-/// Failed sign-ins per key.
-#[derive(Debug)]
-pub struct Lockout {
-    policy: Policy,
-    records: HashMap<String, Record>,
-}
-
-impl Lockout {
-    pub fn new(policy: Policy) -> Lockout {
-        Lockout {
-            policy: policy.sane(),
-            records: HashMap::new(),
-        }
-    }
-
-    /// `Err(until)` while the key is locked.
-    pub fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
-        self.records.get(key).map_or(Ok(()), |r| r.check(now))
-    }
-
-    /// Counts a failure; `Some(until)` when it locks the key.
-    pub fn fail(&mut self, key: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        if self.records.len() >= REMEMBERED {
-            self.forget_expired(now);
-        }
-        let record = self.records.remove(key).unwrap_or_default();
-        let (record, locked) = after_failure(self.policy, record, now);
-        self.records.insert(key.to_string(), record);
-        locked
-    }
-
-    /// A success: the key starts afresh.
-    pub fn succeed(&mut self, key: &str) {
-        self.records.remove(key);
-    }
-
-    fn forget_expired(&mut self, now: DateTime<Utc>) {
-        let window = self.policy.window;
-        self.records.retain(|_, r| {
-            r.locked_until.is_some_and(|until| until > now - Duration::days(1))
-                || r.window_start.is_some_and(|start| now - start < window)
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn at(minutes: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(minutes)
     }
 
-    fn five_in_fifteen() -> Lockout {
-        Lockout::new(Policy {
-            failures: 5,
-            window: Duration::minutes(15),
-        })
+    /// Keys' records in a map, stepped as the store steps them.
+    struct Keys {
+        policy: Policy,
+        records: HashMap<String, Record>,
+    }
+
+    impl Keys {
+        fn check(&self, key: &str, now: DateTime<Utc>) -> Result<(), DateTime<Utc>> {
+            self.records.get(key).map_or(Ok(()), |r| r.check(now))
+        }
+
+        fn fail(&mut self, key: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+            let record = self.records.remove(key).unwrap_or_default();
+            let (record, locked) = after_failure(self.policy, record, now);
+            self.records.insert(key.to_string(), record);
+            locked
+        }
+
+        fn succeed(&mut self, key: &str) {
+            self.records.remove(key);
+        }
+    }
+
+    fn five_in_fifteen() -> Keys {
+        Keys {
+            policy: Policy {
+                failures: 5,
+                window: Duration::minutes(15),
+            },
+            records: HashMap::new(),
+        }
     }
 
     #[test]
@@ -175,15 +152,5 @@ mod tests {
         lockout.succeed("k");
         let until = (0..5).find_map(|_| lockout.fail("k", now)).unwrap();
         assert_eq!((until - now).num_minutes(), 15);
-    }
-
-    #[test]
-    fn many_keys_are_forgotten_once_expired() {
-        let mut lockout = five_in_fifteen();
-        for n in 0..REMEMBERED + 10 {
-            lockout.fail(&n.to_string(), at(0));
-        }
-        lockout.fail("late", at(60));
-        assert!(lockout.records.len() < 20, "{}", lockout.records.len());
     }
 }
