@@ -8,7 +8,7 @@ use common::http::{Response, Server};
 use common::Workspace;
 use std::io::{BufRead, Write};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn promtool_accepts(text: &str) {
     let mut child = std::process::Command::new("promtool")
@@ -65,16 +65,24 @@ fn the_metrics_pass_promtool_and_the_poll_counter_moves_after_a_poll() {
     let mut daemon = ws
         .command()
         .args(["--config", "rapport.toml", "daemon"])
-        .env("RUST_LOG", "info")
+        // The scheduler's "job finished" (debug) says when a run is recorded.
+        .env("RUST_LOG", "info,rapport::daemon::scheduler=debug")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The listener's address, from its ready line.
+    // The listener's address, from its ready line; then the end of the
+    // first poll-feeds run that polled something, recorded.
     let log = daemon.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
+    let (polled_tx, polled) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut saw_poll = false;
         for line in std::io::BufReader::new(log).lines().map_while(Result::ok) {
+            saw_poll |= line.contains("feeds polled");
+            if saw_poll && line.contains("name=poll-feeds") && line.contains("job finished") {
+                let _ = polled_tx.send(());
+            }
             if let Some(at) = line.find("metrics listener ready") {
                 let address = line[at..]
                     .split("address=")
@@ -113,17 +121,16 @@ fn the_metrics_pass_promtool_and_the_poll_counter_moves_after_a_poll() {
     let first = scrape();
     promtool_accepts(&first);
     assert!(first.contains("# TYPE rapport_database_bytes gauge"), "{first}");
-    // Wait for the poll (the job runs every second): the counter moves.
-    let started = Instant::now();
-    let after = loop {
-        let text = scrape();
-        if value(&text, "rapport_feeds_polled_total{outcome=\"changed\"}").is_some_and(|v| v >= 1.0) {
-            break text;
-        }
-        assert!(daemon.try_wait().unwrap().is_none(), "the daemon stopped");
-        assert!(started.elapsed() < Duration::from_secs(60), "no poll counted:\n{text}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    // The poll (the job runs every second), waited for by its own log line: the counter moved.
+    polled
+        .recv_timeout(Duration::from_secs(60))
+        .expect("a poll-feeds run that polled the feed, recorded");
+    assert!(daemon.try_wait().unwrap().is_none(), "the daemon stopped");
+    let after = scrape();
+    assert!(
+        value(&after, "rapport_feeds_polled_total{outcome=\"changed\"}").is_some_and(|v| v >= 1.0),
+        "no poll counted:\n{after}"
+    );
     promtool_accepts(&after);
     assert_eq!(value(&after, "rapport_events{kind=\"post\"}"), Some(1.0), "{after}");
     assert!(

@@ -172,16 +172,17 @@ pub async fn execute(ctx: &JobContext, run: ClaimedRun) {
                 run.name
             )),
         };
-        match &outcome {
-            None => tracing::debug!("job finished"),
-            Some(error) => tracing::error!(%error, "job failed; it runs again at its next scheduled time"),
-        }
         if let Err(e) = ctx
             .store
             .finish_job_run(run.run_id, outcome.as_deref(), ctx.clock.now())
             .await
         {
             tracing::error!(error = %e, "could not record the end of a job run");
+        }
+        // Logged once recorded: what the log says has ended, the job runs table says too.
+        match &outcome {
+            None => tracing::debug!("job finished"),
+            Some(error) => tracing::error!(%error, "job failed; it runs again at its next scheduled time"),
         }
     }
     .instrument(span)
