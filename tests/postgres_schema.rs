@@ -202,3 +202,38 @@ async fn db_copy_moves_every_table_into_postgres_verified_and_refuses_a_non_empt
     let refused = ws.run(&["db", "copy", "--from", "postgres://x@127.0.0.1/y", "--to", &url]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 }
+
+#[test]
+fn a_postgres_url_is_accepted_shown_without_its_password_and_a_bad_one_named() {
+    use common::{stderr, stdout, Workspace};
+    let ws = Workspace::on_database(Some(
+        "postgres://ann:hunter2-secret@db.internal:5432/rapport?sslmode=require".into(),
+    ));
+    let checked = ws.run(&["config", "check"]);
+    let shown = format!("{}{}", stdout(&checked), stderr(&checked));
+    assert!(shown.contains("postgres://ann:***@db.internal:5432/rapport"), "{shown}");
+    assert!(!shown.contains("hunter2"), "the password is never shown: {shown}");
+
+    let ws = Workspace::on_database(Some("mysql://ann@db.internal/rapport".into()));
+    let refused = ws.run(&["config", "check"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("database.url") && stderr(&refused).contains("postgres://USER@HOST/DATABASE"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let ws = Workspace::new();
+    ws.write(
+        "config/rapport.toml",
+        "[database]\nurl = \"sqlite://data/rapport.db\"\npassword_file = \"pw\"\n",
+    );
+    ws.write("pw", "secret\n");
+    let refused = ws.run(&["config", "check"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("database.password_file"),
+        "{}",
+        stderr(&refused)
+    );
+}

@@ -2,6 +2,7 @@
 //! feed on a local HTTP server, the rep's mailbox on Dovecot (a reply and an
 //! unsubscribe arrive there), a sequence sent through aiosmtpd, the rules and
 //! the daily digests. Each day runs what the daemon's jobs run, with `--now`.
+//! The same week runs again with the data on PostgreSQL.
 
 mod common;
 
@@ -92,6 +93,18 @@ fn at(ws: &Workspace, now: DateTime<Utc>, args: &[&str]) -> String {
 
 #[test]
 fn a_week_of_feeds_replies_a_sequence_rules_and_digests() {
+    a_week(None);
+}
+
+/// The same week with the team's data on PostgreSQL: every use case of the
+/// week (polls, mail sync, sending, rules, digests) through the other store.
+#[test]
+fn the_same_week_on_postgresql() {
+    let cluster = common::postgres::Postgres::start();
+    a_week(Some(cluster.database("week")));
+}
+
+fn a_week(database: Option<String>) {
     let polls = Arc::new(AtomicUsize::new(0));
     let counter = polls.clone();
     let github = Server::start(move |req| match req.path.as_str() {
@@ -100,7 +113,8 @@ fn a_week_of_feeds_replies_a_sequence_rules_and_digests() {
     });
     let smtp = SmtpSink::start();
     let dovecot = Dovecot::start();
-    let ws = Workspace::with_rep();
+    let ws = Workspace::on_database(database);
+    ws.init_ann();
     let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
     let jobs = common::jobs_off_except(&[]);
     ws.write(

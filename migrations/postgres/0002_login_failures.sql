@@ -3,10 +3,10 @@
 CREATE TABLE login_failures (
     kind         TEXT NOT NULL,
     key_sha256   TEXT NOT NULL,
-    failures     INTEGER NOT NULL,
+    failures     BIGINT NOT NULL,
     window_start TIMESTAMPTZ,
     locked_until TIMESTAMPTZ,
-    locks        INTEGER NOT NULL,
+    locks        BIGINT NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (kind, key_sha256)
 );

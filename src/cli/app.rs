@@ -5,7 +5,8 @@ use crate::clock::{ShiftedClock, SystemClock};
 use crate::config::{self, LogFormat, Settings};
 use crate::domain::clock::{Clock, FixedClock};
 use crate::domain::prospect::Rep;
-use crate::store::{SqliteStore, Store};
+use crate::store::migrations::redacted;
+use crate::store::Store;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -33,7 +34,7 @@ impl App {
         };
         Ok(App {
             settings: Arc::new(settings),
-            store: Arc::new(store),
+            store,
             clock,
             now_given: cli.now.is_some(),
             json: cli.json,
@@ -107,11 +108,17 @@ impl App {
     }
 }
 
-pub async fn open_store(settings: &Settings) -> anyhow::Result<SqliteStore> {
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     let db = &settings.config.database;
-    SqliteStore::open(&db.url, Duration::from_millis(db.busy_timeout_ms), db.max_connections)
-        .await
-        .with_context(|| format!("opening the database ({})", db.url))
+    let password = db.password.as_ref().map(|p| p.expose());
+    crate::store::open(
+        &db.url,
+        Duration::from_millis(db.busy_timeout_ms),
+        db.max_connections,
+        password,
+    )
+    .await
+    .with_context(|| format!("opening the database ({})", redacted(&db.url)))
 }
 
 /// Libraries whose debug and trace output is a protocol transcript, with the

@@ -12,7 +12,7 @@ pub fn check(app: &App) -> anyhow::Result<()> {
     if app.json {
         output::json(&serde_json::json!({
             "config_file": s.path.as_ref().map(|p| p.display().to_string()),
-            "database": s.config.database.url,
+            "database": crate::store::migrations::redacted(&s.config.database.url),
             "pipelines": s.pipelines.slugs(),
             "default_pipeline": s.config.pipelines.default,
             "rules": rules.as_ref().map(|(r, origin)| serde_json::json!({ "file": origin, "count": r.rules.len() })),
@@ -35,7 +35,10 @@ pub fn check(app: &App) -> anyhow::Result<()> {
             .as_ref()
             .map_or("built-in defaults".into(), |p| p.display().to_string());
         println!("config:    {file}");
-        println!("database:  {}", s.config.database.url);
+        println!(
+            "database:  {}",
+            crate::store::migrations::redacted(&s.config.database.url)
+        );
         println!(
             "pipelines: {} (default {})",
             s.pipelines.slugs().join(", "),

@@ -8,7 +8,7 @@ pub async fn run(app: App) -> anyhow::Result<()> {
     let mailer = Mailer::from_settings(&app.settings)?;
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        database = %app.settings.config.database.url,
+        database = %crate::store::migrations::redacted(&app.settings.config.database.url),
         mail = %mailer.describe(),
         config = %app.settings.path.as_ref().map_or("built-in defaults".into(), |p| p.display().to_string()),
         "rapport daemon starting"

@@ -66,13 +66,16 @@ pub async fn run(cli: &Cli, args: &InitArgs) -> anyhow::Result<()> {
     }
     let settings = config::load(Some(&path))?;
     let store = open_store(&settings).await?;
-    println!("database ready: {}", settings.config.database.url);
+    println!(
+        "database ready: {}",
+        crate::store::migrations::redacted(&settings.config.database.url)
+    );
     let clock: Arc<dyn Clock> = match cli.now {
         Some(now) => Arc::new(FixedClock(now)),
         None => Arc::new(SystemClock),
     };
     let core = Core {
-        store: Arc::new(store),
+        store,
         settings: Arc::new(settings),
         clock,
     };

@@ -172,6 +172,12 @@ pub fn load_text(text: Option<&str>, path: Option<&Path>) -> Result<Settings, Co
         config.smtp.password.take(),
         config.smtp.password_file.as_deref(),
     )?;
+    config.database.password = resolve_secret(
+        &file_name,
+        "database.password",
+        None,
+        config.database.password_file.as_deref(),
+    )?;
     config.hooks.resolve(&file_name)?;
     config.webhooks.resolve(&file_name)?;
     add_default_jobs(&mut config.jobs);

@@ -54,9 +54,18 @@ impl Default for MetricsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseConfig {
+    /// `sqlite://PATH` (the embedded default) or `postgres://USER@HOST/DATABASE`
+    /// (`?sslmode=require` or `verify-full` for TLS).
     pub url: String,
+    /// SQLite: how long a writer waits for another's write. PostgreSQL: how
+    /// long a query waits for a free connection of the pool.
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
+    /// PostgreSQL's password from a file (mode 600), instead of in the URL.
+    pub password_file: Option<PathBuf>,
+    /// Read from `password_file` at load.
+    #[serde(skip)]
+    pub password: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -395,6 +404,8 @@ impl Default for DatabaseConfig {
             url: "sqlite://data/rapport.db".into(),
             busy_timeout_ms: 10_000,
             max_connections: 4,
+            password_file: None,
+            password: None,
         }
     }
 }

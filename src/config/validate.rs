@@ -23,10 +23,19 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
         &mut problems,
         parse_currency(&config.prospects.default_currency).map_err(|m| bad("prospects.default_currency", m)),
     );
-    if !config.database.url.starts_with("sqlite:") {
+    if !crate::store::is_database_url(&config.database.url) {
         problems.push(bad(
             "database.url",
-            format!("'{}' is not supported yet; use sqlite://PATH", config.database.url),
+            format!(
+                "'{}' is not a database URL; write sqlite://PATH or postgres://USER@HOST/DATABASE",
+                crate::store::migrations::redacted(&config.database.url)
+            ),
+        ));
+    }
+    if config.database.password_file.is_some() && config.database.url.starts_with("sqlite:") {
+        problems.push(bad(
+            "database.password_file",
+            "a password is for PostgreSQL; remove it for a sqlite:// database".into(),
         ));
     }
     for kind in &config.events.kinds {

@@ -1,6 +1,7 @@
-//! Persistence. All SQL lives behind the [`Store`] trait, so the SQLite
-//! implementation here and a PostgreSQL one can serve the same callers. Every
-//! prospect query takes the rep scope it runs in.
+//! Persistence. All SQL lives behind the [`Store`] trait, implemented once
+//! per backend (`sqlite/` for the embedded default, `postgres/` for a team
+//! with several daemons), each with its own SQL and migrations, so both serve
+//! the same callers. Every prospect query takes the rep scope it runs in.
 
 mod accounts;
 mod board;
@@ -16,6 +17,7 @@ pub mod lockouts;
 mod mail;
 pub mod migrations;
 pub mod ops;
+mod postgres;
 mod prospects;
 mod reps;
 mod rules;
@@ -38,6 +40,7 @@ pub use jobs::{JobRun, JobStore};
 pub use lockouts::{LockoutKind, LockoutStore};
 pub use mail::MailStore;
 pub use ops::{OpsSnapshot, OpsStore};
+pub use postgres::PgStore;
 pub use prospects::ProspectStore;
 pub use reps::RepStore;
 pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
@@ -198,6 +201,34 @@ pub trait Store:
     /// A clean stop: writes everything back into the database file (SQLite's
     /// write-ahead log is emptied) and closes the connections.
     async fn close(&self);
+}
+
+/// Whether `url` names a backend rapport has: `sqlite:` or `postgres://`.
+pub fn is_database_url(url: &str) -> bool {
+    url.starts_with("sqlite:") || is_postgres_url(url)
+}
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the store the URL names (applying its migrations): SQLite waits up
+/// to `wait` for another writer, PostgreSQL up to `wait` for a connection.
+pub async fn open(
+    url: &str,
+    wait: std::time::Duration,
+    max_connections: u32,
+    password: Option<&str>,
+) -> StoreResult<std::sync::Arc<dyn Store>> {
+    if is_postgres_url(url) {
+        Ok(std::sync::Arc::new(
+            PgStore::open(url, wait, max_connections, password).await?,
+        ))
+    } else {
+        Ok(std::sync::Arc::new(
+            SqliteStore::open(url, wait, max_connections).await?,
+        ))
+    }
 }
 
 /// The stored form of an address on the suppression list.

@@ -16,6 +16,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
 pub struct Workspace {
     pub dir: tempfile::TempDir,
+    /// Set as `RAPPORT__DATABASE__URL` for every command (over the config's).
+    pub database: Option<String>,
 }
 
 impl Workspace {
@@ -23,6 +25,15 @@ impl Workspace {
     pub fn new() -> Workspace {
         Workspace {
             dir: tempfile::tempdir().expect("temp dir"),
+            database: None,
+        }
+    }
+
+    /// An empty folder whose commands use the database at `url`.
+    pub fn on_database(url: Option<String>) -> Workspace {
+        Workspace {
+            database: url,
+            ..Workspace::new()
         }
     }
 
@@ -75,6 +86,9 @@ impl Workspace {
         // test that uses the listener sets its own address after this.
         command.env("RAPPORT__HTTP__LISTEN", "127.0.0.1:0");
         command.env("RAPPORT__METRICS__LISTEN", "127.0.0.1:0");
+        if let Some(url) = &self.database {
+            command.env("RAPPORT__DATABASE__URL", url);
+        }
         command
     }
 

@@ -1,7 +1,7 @@
 //! The store's contract: what every backend must do, method by method,
 //! written once against `dyn Store` and run for each backend by `contract!`
-//! (SQLite now; a PostgreSQL store adds one line with its own opener). Each
-//! check gets an empty store of its own. `every_store_method_has_a_check`
+//! (SQLite, and PostgreSQL on a private cluster). Each check gets an empty
+//! store of its own. `every_store_method_has_a_check`
 //! reads the store's traits and fails when a method is called nowhere in it,
 //! so a method added to the store without a check here fails the build's tests.
 
@@ -15,13 +15,15 @@ use rapport::domain::polling::Validators;
 use rapport::domain::profile::normalize_profile_url;
 use rapport::domain::prospect::{Language, NewRep, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep};
 use rapport::store::{
-    EnrolmentUpdate, FolderCursor, MailBatch, NewEnrolment, NewSend, NewSuggestion, NewTask, PacingGuard, PollRecord,
-    PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestionDecision,
+    EnrolmentUpdate, FolderCursor, MailBatch, NewEnrolment, NewSend, NewSuggestion, NewTask, PacingGuard, PgStore,
+    PollRecord, PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestionDecision,
 };
 use serde_json::json;
 use std::sync::Arc;
 
 mod activity;
+#[path = "../common/postgres.rs"]
+mod cluster;
 mod decisions;
 mod people;
 mod sequences;
@@ -41,12 +43,28 @@ async fn sqlite() -> Fixture {
     Fixture {
         store: Arc::new(store),
         _dir: Some(dir),
+        _cluster: None,
+    }
+}
+
+/// An empty PostgreSQL store on a cluster of its own (stopped when the check ends).
+async fn postgres() -> Fixture {
+    let cluster = cluster::Postgres::start();
+    let url = cluster.database("rapport");
+    let store = PgStore::open(&url, std::time::Duration::from_secs(5), 4, None)
+        .await
+        .expect("open the store");
+    Fixture {
+        store: Arc::new(store),
+        _dir: None,
+        _cluster: Some(cluster),
     }
 }
 
 struct Fixture {
     store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
+    _cluster: Option<cluster::Postgres>,
 }
 
 /// One `#[tokio::test]` per check, for a backend's opener.
@@ -71,6 +89,7 @@ macro_rules! contract {
 }
 
 contract!(sqlite_backend, sqlite);
+contract!(postgres_backend, postgres);
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().expect("a time")

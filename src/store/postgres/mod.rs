@@ -1,0 +1,258 @@
+//! The PostgreSQL store, for a team that outgrows one machine: the same
+//! contract as the SQLite store (tests/store_contract runs both), with times
+//! as `timestamptz`, dates as `date`, event data as `jsonb` and flags as
+//! `boolean`. Transactions run at PostgreSQL's default READ COMMITTED; where
+//! a write depends on what it read (a claim, a cap), the statement locks the
+//! rows it decides on, as each file says.
+
+mod accounts;
+mod batches;
+mod board;
+mod calendar;
+mod digests;
+mod events;
+mod forecast;
+mod hooks;
+mod idempotency;
+mod jobs;
+mod lockouts;
+mod mail;
+mod ops;
+mod prospects;
+mod reps;
+mod rules;
+mod sending;
+mod sequences;
+mod sources;
+mod tasks;
+mod webhooks;
+
+use super::*;
+use crate::domain::event::Actor;
+use crate::domain::prospect::Language;
+use chrono::NaiveDate;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+pub(super) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Database { action, source }
+}
+
+/// Times are `timestamptz`: bound as they are (the SQLite store's text form
+/// has the same name, so both stores' statements read alike).
+pub(super) fn ts(t: DateTime<Utc>) -> DateTime<Utc> {
+    t
+}
+
+/// Dates are `date`.
+pub(super) fn day(date: NaiveDate) -> NaiveDate {
+    date
+}
+
+pub(super) fn parse_day(date: Option<NaiveDate>) -> StoreResult<Option<NaiveDate>> {
+    Ok(date)
+}
+
+pub(super) fn parse_ts(t: DateTime<Utc>) -> StoreResult<DateTime<Utc>> {
+    Ok(t)
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER:PASSWORD@HOST/DATABASE`,
+    /// `sslmode` in the URL for TLS) and applies migrations; several daemons
+    /// may do so at once (the migrator holds an advisory lock while it runs).
+    pub async fn open(
+        url: &str,
+        acquire_timeout: Duration,
+        max_connections: u32,
+        password: Option<&str>,
+    ) -> StoreResult<PgStore> {
+        let open_error = |reason: String| StoreError::Open {
+            url: super::migrations::redacted(url),
+            reason,
+        };
+        let mut options = PgConnectOptions::from_str(url)
+            .map_err(|e| open_error(format!("{e}; write it like postgres://USER@HOST/DATABASE")))?
+            .application_name("rapport");
+        if let Some(password) = password {
+            options = options.password(password);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(acquire_timeout + Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| open_error(e.to_string()))?;
+        MIGRATIONS
+            .run(&pool)
+            .await
+            .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
+        Ok(PgStore { pool })
+    }
+
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(db("start a write transaction"))
+    }
+}
+
+// ---- row mapping -------------------------------------------------------------
+
+fn rep_from_row(row: &PgRow) -> StoreResult<Rep> {
+    let language: String = row.get("language");
+    Ok(Rep {
+        id: row.get("id"),
+        name: row.get("name"),
+        email: row.get("email"),
+        time_zone: row.get("time_zone"),
+        digest_hour: row.get::<i64, _>("digest_hour") as u8,
+        language: Language::parse(&language).map_err(StoreError::Corrupt)?,
+    })
+}
+
+/// Not found unless prospect `id` exists in `scope`: every change to a
+/// prospect's data starts with this, inside its transaction.
+pub(super) async fn check_scope(conn: &mut PgConnection, scope: RepScope, id: ProspectId) -> StoreResult<()> {
+    let found: Option<i64> = match scope {
+        RepScope::Team => sqlx::query_scalar("SELECT 1::BIGINT FROM prospects WHERE id = $1").bind(id),
+        RepScope::Rep(rep) => sqlx::query_scalar("SELECT 1::BIGINT FROM prospects WHERE id = $1 AND rep_id = $2")
+            .bind(id)
+            .bind(rep),
+    }
+    .fetch_optional(conn)
+    .await
+    .map_err(db("find a prospect"))?;
+    found
+        .map(drop)
+        .ok_or_else(|| StoreError::NotFound(format!("no prospect #{id}")))
+}
+
+pub(super) fn scope_clause(builder: &mut QueryBuilder<'_, Postgres>, scope: RepScope) {
+    match scope {
+        RepScope::Rep(rep) => {
+            builder.push(" AND p.rep_id = ").push_bind(rep);
+        }
+        RepScope::Team => {}
+    }
+}
+
+// ---- statements shared by several operations ----------------------------------
+
+/// Rows per multi-row statement when recording polls: well under
+/// PostgreSQL's limit of bound parameters, and few statements per batch.
+const EVENT_INSERT_CHUNK: usize = 500;
+
+/// Appends events with multi-row INSERTs; returns the source keys that were
+/// new. Events of prospects that no longer exist (erased meanwhile) are
+/// dropped by the join, not failed on.
+pub(super) async fn insert_events_returning_new<'a>(
+    conn: &mut PgConnection,
+    events: impl Iterator<Item = &'a NewEvent>,
+    now: DateTime<Utc>,
+) -> StoreResult<std::collections::HashSet<String>> {
+    let events: Vec<&NewEvent> = events.collect();
+    let mut new_keys = std::collections::HashSet::new();
+    for chunk in events.chunks(EVENT_INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Postgres>::new(
+            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
+             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
+        );
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(event.prospect_id)
+                .push_bind(&event.kind)
+                .push_bind(ts(event.occurred_at))
+                .push_bind(ts(now))
+                .push_bind(&event.source_key)
+                .push_bind(event.actor.kind())
+                .push_bind(event.actor.name())
+                .push_bind(Json(&event.data));
+        });
+        insert.push(
+            ") AS v JOIN prospects p ON p.id = v.column1 ON CONFLICT(source_key) DO NOTHING RETURNING source_key",
+        );
+        let keys: Vec<String> = insert
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("record events"))?;
+        new_keys.extend(keys);
+    }
+    Ok(new_keys)
+}
+
+pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";
+/// The same columns of `events e`, for queries that join the prospect to check the scope.
+pub(super) const EVENT_COLUMNS_E: &str =
+    "e.id, e.prospect_id, e.kind, e.occurred_at, e.recorded_at, e.actor_kind, e.actor, e.data";
+
+pub(super) fn event_from_row(row: &PgRow) -> StoreResult<Event> {
+    let data: Json<serde_json::Value> = row.get("data");
+    Ok(Event {
+        id: row.get("id"),
+        prospect_id: row.get("prospect_id"),
+        kind: row.get("kind"),
+        occurred_at: parse_ts(row.get("occurred_at"))?,
+        recorded_at: parse_ts(row.get("recorded_at"))?,
+        actor: Actor::from_parts(row.get("actor_kind"), row.get("actor")),
+        data: data.0,
+    })
+}
+
+/// Moves a prospect still in `from_stage`, with its stage-change event.
+pub(super) async fn move_on(
+    conn: &mut PgConnection,
+    id: ProspectId,
+    from_stage: &str,
+    pipeline: &str,
+    stage: &str,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let moved =
+        sqlx::query("UPDATE prospects SET pipeline = $1, stage = $2, updated_at = $3 WHERE id = $4 AND stage = $5")
+            .bind(pipeline)
+            .bind(stage)
+            .bind(ts(now))
+            .bind(id)
+            .bind(from_stage)
+            .execute(&mut *conn)
+            .await
+            .map_err(db("move a prospect"))?;
+    if moved.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "prospect #{id} is no longer in stage '{from_stage}' (changed meanwhile); look again with `rapport prospect show {id}`"
+        )));
+    }
+    append_event_on(conn, event, now).await?;
+    Ok(())
+}
+
+pub(super) async fn append_event_on(
+    conn: &mut PgConnection,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    Ok(!insert_events_returning_new(conn, std::iter::once(event), now)
+        .await?
+        .is_empty())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,171 @@
+//! The PostgreSQL side of feeds: sources claimed by moving their next poll to
+//! the lease's end, given back, and each poll's new state written with one
+//! UPDATE … FROM (VALUES …) per chunk.
+
+use super::{db, insert_events_returning_new, parse_ts, scope_clause, ts};
+use crate::domain::polling::Validators;
+use crate::domain::prospect::ProspectId;
+use crate::store::{PgStore, PollRecord, RepScope, Source, SourceStore, StoreResult};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+const POLL_UPDATE_CHUNK: usize = 200;
+
+const SOURCE_COLUMNS: &str = "s.id, s.prospect_id, p.name AS prospect_name, s.platform, s.page_url, s.feed_url, s.etag, \
+     s.last_modified, s.interval_secs, s.consecutive_failures, s.broken, s.last_status, s.last_error, s.last_polled_at, \
+     s.next_poll_at, s.first_poll_done";
+
+#[async_trait]
+impl SourceStore for PgStore {
+    async fn list_sources(&self, scope: RepScope, broken_only: bool) -> StoreResult<Vec<Source>> {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE 1 = 1"
+        ));
+        scope_clause(&mut query, scope);
+        if broken_only {
+            query.push(" AND s.broken");
+        }
+        query.push(" ORDER BY s.prospect_id, s.id");
+        let rows = query.build().fetch_all(self.pool()).await.map_err(db("list sources"))?;
+        rows.iter().map(source_from_row).collect()
+    }
+    async fn claim_due_sources(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        prospect: Option<ProspectId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Source>> {
+        let mut tx = self.write_tx().await?;
+        let mut claim = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
+        claim
+            .push_bind(ts(lease_until))
+            .push(" WHERE id IN (SELECT id FROM sources WHERE ");
+        match prospect {
+            Some(id) => claim.push("prospect_id = ").push_bind(id),
+            None => claim.push("next_poll_at <= ").push_bind(ts(now)),
+        };
+        claim
+            .push(" ORDER BY next_poll_at LIMIT ")
+            .push_bind(limit as i64)
+            .push(") RETURNING id");
+        let ids: Vec<i64> = claim
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db("claim due sources"))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids are integers the database just returned, so listing them is safe.
+        let listed = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources s JOIN prospects p ON p.id = s.prospect_id WHERE s.id IN ({listed}) ORDER BY s.id"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db("load claimed sources"))?;
+        tx.commit().await.map_err(db("claim sources"))?;
+        rows.iter().map(source_from_row).collect()
+    }
+    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for chunk in ids.chunks(POLL_UPDATE_CHUNK) {
+            let mut query = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
+            query.push_bind(ts(now)).push(" WHERE next_poll_at > ");
+            query.push_bind(ts(now)).push(" AND id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(id);
+            }
+            query.push(")");
+            query
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db("give back claimed sources"))?;
+        }
+        tx.commit().await.map_err(db("give back claimed sources"))
+    }
+    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
+        let mut tx = self.write_tx().await?;
+        let mut new_keys =
+            insert_events_returning_new(&mut tx, records.iter().flat_map(|(_, r)| &r.events), now).await?;
+        // Each new event is credited once, to the first poll that carried it.
+        let added: Vec<u64> = records
+            .iter()
+            .map(|(_, r)| r.events.iter().filter(|e| new_keys.remove(&e.source_key)).count() as u64)
+            .collect();
+        for chunk in records.iter().zip(&added).collect::<Vec<_>>().chunks(POLL_UPDATE_CHUNK) {
+            update_sources(&mut tx, chunk, now).await?;
+        }
+        tx.commit().await.map_err(db("record polls"))?;
+        Ok(added)
+    }
+}
+
+/// Writes each polled source's new state, choosing the schedule by whether
+/// the poll brought new events: one UPDATE … FROM (VALUES …) per chunk.
+async fn update_sources(
+    conn: &mut PgConnection,
+    polls: &[(&(i64, PollRecord), &u64)],
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let mut update = QueryBuilder::<Postgres>::new(
+        "WITH polled(id, feed_url, etag, last_modified, last_status, last_error, interval_secs, consecutive_failures, \
+         broken, next_poll_at, first_poll_done) AS (",
+    );
+    update.push_values(polls, |mut row, ((source, record), added)| {
+        let schedule = if **added > 0 { record.if_new } else { record.if_not_new };
+        row.push_bind(*source)
+            .push_bind(&record.feed_url)
+            .push_bind(&record.validators.etag)
+            .push_bind(&record.validators.last_modified)
+            .push_bind(&record.status)
+            .push_bind(&record.error)
+            .push_bind(schedule.interval_secs)
+            .push_bind(schedule.consecutive_failures as i64)
+            .push_bind(schedule.broken)
+            .push_bind(ts(schedule.next_poll_at))
+            .push_bind(record.first_poll_done);
+    });
+    update.push(
+        ") UPDATE sources SET feed_url = polled.feed_url, etag = polled.etag, last_modified = polled.last_modified, \
+         last_status = polled.last_status, last_error = polled.last_error, interval_secs = polled.interval_secs, \
+         consecutive_failures = polled.consecutive_failures, broken = polled.broken, next_poll_at = polled.next_poll_at, \
+         first_poll_done = polled.first_poll_done, last_polled_at = ",
+    );
+    update
+        .push_bind(ts(now))
+        .push(" FROM polled WHERE sources.id = polled.id");
+    update.build().execute(&mut *conn).await.map_err(db("record polls"))?;
+    Ok(())
+}
+
+fn source_from_row(row: &PgRow) -> StoreResult<Source> {
+    Ok(Source {
+        id: row.get("id"),
+        prospect_id: row.get("prospect_id"),
+        prospect_name: row.get("prospect_name"),
+        platform: row.get("platform"),
+        page_url: row.get("page_url"),
+        feed_url: row.get("feed_url"),
+        validators: Validators {
+            etag: row.get("etag"),
+            last_modified: row.get("last_modified"),
+        },
+        interval_secs: row.get("interval_secs"),
+        consecutive_failures: row.get::<i64, _>("consecutive_failures") as u32,
+        broken: row.get("broken"),
+        last_status: row.get("last_status"),
+        last_error: row.get("last_error"),
+        last_polled_at: row
+            .get::<Option<DateTime<Utc>>, _>("last_polled_at")
+            .map(parse_ts)
+            .transpose()?,
+        next_poll_at: parse_ts(row.get("next_poll_at"))?,
+        first_poll_done: row.get("first_poll_done"),
+    })
+}
