@@ -24,11 +24,13 @@ use std::sync::Arc;
 mod activity;
 #[path = "../common/postgres.rs"]
 mod cluster;
+mod concurrency;
 mod decisions;
 mod people;
 mod sequences;
 
 use activity::*;
+use concurrency::*;
 use decisions::*;
 use people::*;
 use sequences::*;
@@ -74,7 +76,8 @@ macro_rules! contract {
             use super::*;
             contract!(@checks $open; reps_and_forecast_reads, rep_preferences, accounts, prospects, import, scope_holds, board_reads, events,
                 jobs, mail_folders, sources, enrolments, outbox, sending_pauses, tasks, unsubscribe_and_keys,
-                rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close);
+                rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close,
+                concurrent_appends_are_read_once_in_order, concurrent_claims_take_each_due_enrolment_once);
         }
     };
     (@checks $open:path; $($check:ident),*) => {

@@ -17,7 +17,7 @@ impl IdempotencyStore for PgStore {
         now: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StoreResult<IdempotentClaim> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(ts(forget_before))
             .execute(&mut *tx)

@@ -16,7 +16,7 @@ impl JobStore for PgStore {
         time_zone: &str,
         next_run: DateTime<Utc>,
     ) -> StoreResult<DateTime<Utc>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         sqlx::query(
             "INSERT INTO job_schedule (name, schedule, time_zone, next_run_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT(name) DO UPDATE SET schedule = excluded.schedule, time_zone = excluded.time_zone, \
@@ -46,7 +46,7 @@ impl JobStore for PgStore {
         next: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<i64>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let claimed = sqlx::query("UPDATE job_schedule SET next_run_at = $1 WHERE name = $2 AND next_run_at = $3")
             .bind(ts(next))
             .bind(name)
@@ -71,7 +71,7 @@ impl JobStore for PgStore {
     }
 
     async fn finish_job_run(&self, run_id: i64, error: Option<&str>, now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         sqlx::query("UPDATE job_runs SET finished_at = $1, outcome = $2, error = $3 WHERE id = $4")
             .bind(ts(now))
             .bind(if error.is_some() { "failed" } else { "ok" })
@@ -105,7 +105,7 @@ impl JobStore for PgStore {
     }
 
     async fn housekeeping(&self, keep_until: DateTime<Utc>) -> StoreResult<u64> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let pruned = sqlx::query("DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < $1")
             .bind(ts(keep_until))
             .execute(&mut *tx)

@@ -38,7 +38,7 @@ impl LockoutStore for PgStore {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<DateTime<Utc>>> {
         let hash = key_hash(key);
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let row = sqlx::query(
             "SELECT failures, window_start, locked_until, locks FROM login_failures WHERE kind = $1 AND key_sha256 = $2",
         )

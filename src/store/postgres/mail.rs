@@ -89,7 +89,7 @@ impl MailStore for PgStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> StoreResult<Option<FolderCursor>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         sqlx::query("INSERT INTO mail_folders (mailbox, folder) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(mailbox)
             .bind(folder)
@@ -121,7 +121,7 @@ impl MailStore for PgStore {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         sqlx::query(
             "UPDATE mail_folders SET lease_owner = NULL, lease_until = NULL, last_sync_at = $1, last_error = $2 \
              WHERE mailbox = $3 AND folder = $4 AND lease_owner = $5",

@@ -104,7 +104,22 @@ impl PgStore {
         &self.pool
     }
 
+    /// A write transaction that may append events: it first takes the
+    /// event-append lock (a transaction-level advisory lock), so transactions
+    /// appending events commit one after another and event ids are in commit
+    /// order. A reader that has seen id N can never later find a smaller id
+    /// committing, so the rules' and the outgoing webhooks' cursors (the last
+    /// id read) skip nothing. The lock is each such transaction's first, so it
+    /// never waits for it while holding row locks (no deadlock through it).
     pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.claim_tx().await?;
+        take_append_lock(&mut tx).await?;
+        Ok(tx)
+    }
+
+    /// A write transaction that appends no events (claims, leases, settling
+    /// rows): it runs beside others, taking only the row locks it needs.
+    pub(super) async fn claim_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(db("start a write transaction"))
     }
 }
@@ -165,6 +180,12 @@ pub(super) async fn insert_events_returning_new<'a>(
 ) -> StoreResult<std::collections::HashSet<String>> {
     let events: Vec<&NewEvent> = events.collect();
     let mut new_keys = std::collections::HashSet::new();
+    if events.is_empty() {
+        return Ok(new_keys);
+    }
+    // Already held when the transaction came from `write_tx` (it is re-entrant);
+    // taken here too so no append can ever run without it.
+    take_append_lock(conn).await?;
     for chunk in events.chunks(EVENT_INSERT_CHUNK) {
         let mut insert = QueryBuilder::<Postgres>::new(
             "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
@@ -191,6 +212,18 @@ pub(super) async fn insert_events_returning_new<'a>(
         new_keys.extend(keys);
     }
     Ok(new_keys)
+}
+
+/// The advisory lock key of appending events ("rapport events" as bytes).
+const APPEND_LOCK: i64 = 0x7261_7070_6576_7473;
+
+async fn take_append_lock(conn: &mut PgConnection) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(APPEND_LOCK)
+        .execute(conn)
+        .await
+        .map_err(db("take the event-append lock"))?;
+    Ok(())
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";

@@ -22,7 +22,7 @@ const OUTBOX_SELECT: &str = "SELECT o.id, o.enrolment_id, o.prospect_id, o.rep_i
 #[async_trait]
 impl SendingStore for PgStore {
     async fn begin_send(&self, send: &NewSend, now: DateTime<Utc>) -> StoreResult<SendStart> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let suppressed: Option<i64> = sqlx::query_scalar("SELECT 1::BIGINT FROM suppressions WHERE email_sha256 = $1")
             .bind(email_hash(&send.to_email))
             .fetch_optional(&mut *tx)
@@ -31,7 +31,9 @@ impl SendingStore for PgStore {
         if suppressed.is_some() {
             return Ok(SendStart::Suppressed);
         }
-        let state: Option<String> = sqlx::query_scalar("SELECT state FROM enrolments WHERE id = $1")
+        // Locked until commit: two daemons starting the same step wait for
+        // each other here, and the second sees the first's outbox row.
+        let state: Option<String> = sqlx::query_scalar("SELECT state FROM enrolments WHERE id = $1 FOR UPDATE")
             .bind(send.enrolment_id)
             .fetch_optional(&mut *tx)
             .await
@@ -53,6 +55,14 @@ impl SendingStore for PgStore {
             Some("sent") if send.retry => {}
             Some(state) => return Ok(SendStart::AlreadyRecorded(state.to_string())),
         }
+        // The rep's row is locked while the send is recorded, so sends for one
+        // rep from several daemons are counted one after another against the
+        // daily cap and the gap.
+        sqlx::query("SELECT id FROM reps WHERE id = $1 FOR UPDATE")
+            .bind(send.rep_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("lock the rep's sending"))?;
         let guard = send.pacing;
         let load = load_on(&mut tx, send.rep_id, guard.day.0, guard.day.1).await?;
         if load.sent_in_range >= guard.daily_cap {

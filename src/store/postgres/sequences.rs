@@ -51,12 +51,14 @@ impl SequenceStore for PgStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<Enrolment>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         // `state = 'active'` as written, so PostgreSQL uses the partial index on due times:
-        // the cost follows the rows due, not the size of the table.
+        // the cost follows the rows due, not the size of the table. SKIP LOCKED:
+        // rows another daemon is claiming are left to it, not waited for and
+        // then claimed again (the subquery's choice is not re-checked after a wait).
         let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE enrolments SET next_due_at = $1 WHERE id IN (SELECT id FROM enrolments \
-             WHERE state = 'active' AND next_due_at <= $2 ORDER BY next_due_at LIMIT $3) RETURNING id",
+             WHERE state = 'active' AND next_due_at <= $2 ORDER BY next_due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
         )
         .bind(ts(lease_until))
         .bind(ts(now))
@@ -151,7 +153,7 @@ impl SequenceStore for PgStore {
         Ok(done)
     }
     async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         for (id, lease_until) in claims {
             sqlx::query(
                 "UPDATE enrolments SET next_due_at = $1 WHERE id = $2 AND state = 'active' AND next_due_at = $3",

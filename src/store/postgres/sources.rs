@@ -38,7 +38,7 @@ impl SourceStore for PgStore {
         prospect: Option<ProspectId>,
         limit: u32,
     ) -> StoreResult<Vec<Source>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         let mut claim = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
         claim
             .push_bind(ts(lease_until))
@@ -50,7 +50,8 @@ impl SourceStore for PgStore {
         claim
             .push(" ORDER BY next_poll_at LIMIT ")
             .push_bind(limit as i64)
-            .push(") RETURNING id");
+            // Rows another daemon is claiming are left to it (see claim_due_enrolments).
+            .push(" FOR UPDATE SKIP LOCKED) RETURNING id");
         let ids: Vec<i64> = claim
             .build_query_scalar()
             .fetch_all(&mut *tx)
@@ -71,7 +72,7 @@ impl SourceStore for PgStore {
         rows.iter().map(source_from_row).collect()
     }
     async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.claim_tx().await?;
         for chunk in ids.chunks(POLL_UPDATE_CHUNK) {
             let mut query = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
             query.push_bind(ts(now)).push(" WHERE next_poll_at > ");

@@ -83,7 +83,7 @@ impl WebhookStore for PgStore {
         let rows = sqlx::query(&format!(
             "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN (\
                SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-               AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4) \
+               AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
              RETURNING {COLUMNS}"
         ))
         .bind(ts(lease_until))
