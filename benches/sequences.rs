@@ -56,7 +56,7 @@ async fn median_tick(store: &SqliteStore, seed: &sqlx::SqlitePool, due: usize) -
         let now = Utc::now();
         let started = Instant::now();
         let claimed = store
-            .claim_due_enrolments(now, now + Duration::minutes(10), 500)
+            .claim_due_enrolments("bench", now, now + Duration::minutes(10), 500)
             .await
             .expect("claim");
         ticks.push(started.elapsed());

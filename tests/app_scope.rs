@@ -176,6 +176,7 @@ async fn every_use_case_keeps_to_the_reps_own_prospects() {
         to_email: "raj@globex.com".into(),
         subject: "Hello".into(),
         transport: "smtp",
+        fence: None,
         lease_until: now,
         pacing: PacingGuard {
             day: (now - Span::hours(9), now + Span::hours(15)),

@@ -194,16 +194,20 @@ async fn a_due_enrolment_is_claimed_by_one_worker_at_a_time() {
         .unwrap();
     let now: chrono::DateTime<chrono::Utc> = "2026-11-27T09:05:00Z".parse().unwrap();
     let lease = now + chrono::Duration::minutes(10);
-    let first = store.claim_due_enrolments(now, lease, 10).await.unwrap();
+    let first = store.claim_due_enrolments("test", now, lease, 10).await.unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(first[0].prospect_email.as_deref(), Some("jane@acme.io"));
     assert!(
-        store.claim_due_enrolments(now, lease, 10).await.unwrap().is_empty(),
+        store
+            .claim_due_enrolments("test", now, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "held by the first worker"
     );
     let after_lease = lease + chrono::Duration::seconds(1);
     let again = store
-        .claim_due_enrolments(after_lease, after_lease + chrono::Duration::minutes(10), 10)
+        .claim_due_enrolments("test", after_lease, after_lease + chrono::Duration::minutes(10), 10)
         .await
         .unwrap();
     assert_eq!(

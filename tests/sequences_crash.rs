@@ -18,20 +18,6 @@ const PROSPECTS: usize = 250;
 const MESSAGES: usize = 2 * PROSPECTS;
 const KILLS: usize = 20;
 
-/// A small deterministic generator, seeded from the clock and printed, so a
-/// failing run can be repeated with RAPPORT_CRASH_SEED.
-struct Random(u64);
-
-impl Random {
-    fn next_in(&mut self, low: u64, high: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        low + (self.0 >> 33) % (high - low)
-    }
-}
-
 #[test]
 fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
     let dovecot = Dovecot::start();
@@ -83,12 +69,7 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
         "prospecting",
     ]);
 
-    let seed = std::env::var("RAPPORT_CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| Utc::now().timestamp_nanos_opt().unwrap_or(7) as u64);
-    println!("crash seed {seed} (set RAPPORT_CRASH_SEED to repeat)");
-    let mut random = Random(seed);
+    let mut random = common::Random::seeded();
     let started = Instant::now();
     // Each daemon's clock starts where the last one's would be now, so time never runs backwards.
     let clock = |started: Instant| base + Duration::milliseconds(started.elapsed().as_millis() as i64);

@@ -17,10 +17,42 @@ pub struct ImportOutcome {
     pub already_present: Vec<(u64, ProspectId)>,
 }
 
+/// A worker's claim on a row of work (a source, an enrolment, a webhook
+/// delivery): each claim adds one to the row's fencing number, and a write
+/// that completes the work is refused unless the number is still the one
+/// the claim got, so a worker paused past its lease (SIGSTOP, a long GC, a
+/// cut network) cannot write over the worker that took over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Claim {
+    pub id: i64,
+    pub fence: i64,
+}
+
+impl Source {
+    pub fn claim(&self) -> Claim {
+        Claim {
+            id: self.id,
+            fence: self.fence,
+        }
+    }
+}
+
+impl Enrolment {
+    pub fn claim(&self) -> Claim {
+        Claim {
+            id: self.id,
+            fence: self.fence,
+        }
+    }
+}
+
 /// A feed of a prospect's public activity, as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
     pub id: i64,
+    /// The fencing number of the latest claim on it (see [`Claim`]).
+    #[serde(skip)]
+    pub fence: i64,
     pub prospect_id: ProspectId,
     pub prospect_name: String,
     pub platform: String,
@@ -55,6 +87,9 @@ pub struct MailFolderState {
 #[derive(Debug, Clone, Serialize)]
 pub struct Enrolment {
     pub id: i64,
+    /// The fencing number of the latest claim on it (see [`Claim`]).
+    #[serde(skip)]
+    pub fence: i64,
     pub prospect_id: ProspectId,
     pub rep_id: RepId,
     pub prospect_name: String,

@@ -19,6 +19,7 @@ pub mod names {
     pub const FETCH_ERRORS: &str = "rapport_fetch_errors_total";
     pub const WEBHOOKS: &str = "rapport_webhooks_total";
     pub const WEBHOOKS_OUT: &str = "rapport_webhooks_out_total";
+    pub const FENCED_WRITES: &str = "rapport_fenced_writes_total";
 }
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
@@ -33,6 +34,10 @@ pub fn install() -> Option<&'static PrometheusHandle> {
                 "Feed polls, by outcome (changed, not_modified, failed)."
             );
             ::metrics::describe_counter!(names::FETCH_ERRORS, "Failed feed fetches, by class of error.");
+            ::metrics::describe_counter!(
+                names::FENCED_WRITES,
+                "Writes refused because another worker took the work over (the lease ran out), by kind of work."
+            );
             ::metrics::describe_counter!(names::WEBHOOKS, "Incoming webhook deliveries, by provider and result.");
             ::metrics::describe_counter!(
                 names::WEBHOOKS_OUT,

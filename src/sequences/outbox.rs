@@ -62,6 +62,7 @@ impl SequenceSender {
             to_email: message.to.clone(),
             subject: message.subject.clone(),
             transport: self.mailer.transport(),
+            fence: Some(enrolment.fence),
             // Connection, transaction and the final reply each get the timeout;
             // a file is written at once.
             lease_until: match self.mailer {
@@ -87,6 +88,10 @@ impl SequenceSender {
                 return Ok(Ok(Handled::Done));
             }
             SendStart::NotRunning => return Ok(Ok(Handled::Done)),
+            SendStart::Fenced => {
+                fenced(enrolment.id, "send");
+                return Ok(Ok(Handled::Done));
+            }
             SendStart::Paced(not_before) => {
                 let at = plan.window.next_open(not_before, email.zone).unwrap_or(not_before);
                 self.defer(enrolment, at, report).await?;
@@ -109,8 +114,7 @@ impl SequenceSender {
                 load.sent_today += 1;
                 load.last_sent = Some(now);
                 let effect = sent_effect(email.prospect.id, &send, at);
-                let next =
-                    next_after(email.sequence, email.step, at, &plan.window, email.zone).expecting(enrolment.step);
+                let next = next_after(email.sequence, email.step, at, &plan.window, email.zone).claimed(enrolment);
                 if !self.store.finish_send(outbox_id, at, &effect, &next).await? {
                     // Another worker settled the row meanwhile; its record stands.
                     tracing::warn!(outbox = outbox_id, "a sent email's row was settled by another worker");
@@ -125,7 +129,7 @@ impl SequenceSender {
             Delivery::NotSent(reason) => {
                 report.refused += 1;
                 let stop = EnrolmentUpdate::ended(enrolment.step, "stopped", format!("cannot be sent: {reason}"))
-                    .expecting(enrolment.step);
+                    .claimed(enrolment);
                 let event = only_event(self.stop_event(enrolment, &format!("cannot be sent: {reason}")));
                 self.store
                     .settle_send(outbox_id, "refused", &reason, &[event], Some((enrolment.id, &stop)), at)
@@ -180,7 +184,7 @@ impl SequenceSender {
         let enrolment = email.enrolment;
         let current = enrolment.step;
         if !refusal.permanent {
-            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER).expecting(current);
+            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER).claimed(enrolment);
             self.store
                 .settle_send(outbox_id, "refused", text, &[], Some((enrolment.id, &retry)), now)
                 .await?;
@@ -190,7 +194,7 @@ impl SequenceSender {
         let bounce = bounce_effect(email.prospect.id, outbox_id, send, refusal, text, now);
         if refusal.hard {
             let reason = format!("hard bounce ({})", crate::domain::mail::name_of(&refusal.reason));
-            let stop = EnrolmentUpdate::ended(current, "stopped", &reason).expecting(current);
+            let stop = EnrolmentUpdate::ended(current, "stopped", &reason).claimed(enrolment);
             let stopped = only_event(self.stop_event(enrolment, &reason));
             self.store
                 .settle_send(
@@ -209,7 +213,7 @@ impl SequenceSender {
             true => PAUSED_RECHECK,
             false => RETRY_LATER,
         };
-        let update = EnrolmentUpdate::due(current, now + wait).expecting(current);
+        let update = EnrolmentUpdate::due(current, now + wait).claimed(enrolment);
         self.store
             .settle_send(
                 outbox_id,
@@ -356,6 +360,7 @@ pub(super) fn resend_of(entry: &OutboxEntry, now: DateTime<Utc>) -> NewSend {
         } else {
             crate::outbound::SMTP_TRANSPORT
         },
+        fence: None,
         lease_until: now,
         pacing: PacingGuard {
             day: (now, now),

@@ -147,7 +147,10 @@ impl SequenceSender {
         }
         let sending = &self.settings.config.sending;
         let lease = Duration::seconds(sending.lease_secs as i64);
-        let claimed = self.store.claim_due_enrolments(now, now + lease, sending.batch).await?;
+        let claimed = self
+            .store
+            .claim_due_enrolments(crate::store::worker_name(), now, now + lease, sending.batch)
+            .await?;
         *self.claims() = claimed.iter().map(|e| (e.id, now + lease)).collect();
         if claimed.is_empty() {
             return Ok(report);
@@ -413,15 +416,35 @@ impl SequenceSender {
         self.record(enrolment, &update, None).await
     }
 
+    /// Writes a claimed enrolment's update under this pass's claim: refused
+    /// (and counted) if another worker has claimed it since.
     pub(super) async fn record(
         &self,
         enrolment: &Enrolment,
         update: &EnrolmentUpdate,
         event: Option<&NewEvent>,
     ) -> Result<(), SendError> {
-        self.store
-            .update_enrolment(enrolment.id, update, event, self.clock.now())
-            .await?;
+        let update = EnrolmentUpdate {
+            expect_fence: Some(enrolment.fence),
+            ..update.clone()
+        };
+        if !self
+            .store
+            .update_enrolment(enrolment.id, &update, event, self.clock.now())
+            .await?
+        {
+            fenced(enrolment.id, "enrolment update");
+        }
         Ok(())
     }
+}
+
+/// A write of claimed work refused because another worker took it over.
+pub(super) fn fenced(enrolment: i64, what: &'static str) {
+    tracing::warn!(
+        enrolment,
+        what,
+        "not written: the enrolment's lease ran out and another worker took it over"
+    );
+    ::metrics::counter!(crate::metrics::names::FENCED_WRITES, "work" => "send").increment(1);
 }

@@ -11,7 +11,7 @@ use crate::domain::event::payload::FeedPost;
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::polling::{FeedHealth, PollPolicy, PollResult};
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
-use crate::store::{PollRecord, PollSchedule, Source, Store, StoreResult};
+use crate::store::{Claim, PollRecord, PollSchedule, Source, Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -31,6 +31,14 @@ pub struct PollReport {
     pub unchanged: u64,
     pub failed: u64,
     pub broken: u64,
+    /// Polls not written: another worker took their sources over (this one
+    /// held them past its lease, e.g. paused); theirs counts.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fenced: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub struct Poller {
@@ -45,7 +53,7 @@ pub struct Poller {
     /// leases a source for `LEASE_MINUTES`; when a pass cannot write (a full
     /// disk), the next pass gives them back first, so they are polled again
     /// within seconds of the database taking writes, not after the lease.
-    unwritten: std::sync::Mutex<std::collections::BTreeSet<i64>>,
+    unwritten: std::sync::Mutex<std::collections::BTreeSet<Claim>>,
 }
 
 /// Why a poll failed, in words for the rep, and how the schedule should take it.
@@ -142,7 +150,7 @@ impl Poller {
         // Fetching and writing run side by side: results go to a writer that
         // stores whatever has arrived in one transaction, so a slow host never
         // holds back what is already fetched, and a stopped run loses little.
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(i64, PollRecord)>(WRITE_CHUNK * 2);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Claim, PollRecord)>(WRITE_CHUNK * 2);
         let fetching = async move {
             loop {
                 let claimed = self.claim(prospect).await?;
@@ -177,20 +185,26 @@ impl Poller {
         let now = self.clock.now();
         let claimed = self
             .store
-            .claim_due_sources(now, now + Duration::minutes(LEASE_MINUTES), prospect, BATCH)
+            .claim_due_sources(
+                crate::store::worker_name(),
+                now,
+                now + Duration::minutes(LEASE_MINUTES),
+                prospect,
+                BATCH,
+            )
             .await?;
-        self.unwritten().extend(claimed.iter().map(|s| s.id));
+        self.unwritten().extend(claimed.iter().map(Source::claim));
         Ok(claimed)
     }
 
-    fn unwritten(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<i64>> {
+    fn unwritten(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<Claim>> {
         self.unwritten.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Stores a batch in one transaction and adds it to the report.
     async fn write(
         &self,
-        records: Vec<(i64, PollRecord)>,
+        records: Vec<(Claim, PollRecord)>,
         report: &mut PollReport,
         progress: &(dyn Fn(u64) + Sync),
     ) -> StoreResult<()> {
@@ -200,11 +214,20 @@ impl Poller {
         let added = self.store.record_polls(&records, self.clock.now()).await?;
         {
             let mut unwritten = self.unwritten();
-            for (id, _) in &records {
-                unwritten.remove(id);
+            for (claim, _) in &records {
+                unwritten.remove(claim);
             }
         }
-        for ((_, record), new_posts) in records.iter().zip(added) {
+        for ((claim, record), new_posts) in records.iter().zip(added) {
+            let Some(new_posts) = new_posts else {
+                tracing::warn!(
+                    source = claim.id,
+                    "a poll was not written: the source's lease ran out and another worker took it over"
+                );
+                ::metrics::counter!(crate::metrics::names::FENCED_WRITES, "work" => "poll").increment(1);
+                report.fenced += 1;
+                continue;
+            };
             report.polled += 1;
             report.new_posts += new_posts;
             if record.error.is_some() {
@@ -219,7 +242,7 @@ impl Poller {
     }
 
     /// Fetches one source and works out what to store; nothing is written yet.
-    async fn poll_one(&self, source: Source) -> (i64, PollRecord) {
+    async fn poll_one(&self, source: Source) -> (Claim, PollRecord) {
         let polled = self.fetch(&source).await;
         let now = self.clock.now();
         let health = FeedHealth {
@@ -281,7 +304,7 @@ impl Poller {
                 record.if_not_new = failed_schedule;
             }
         }
-        (source.id, record)
+        (source.claim(), record)
     }
 
     /// One `post` event per item; on a source's first poll, only recent ones.

@@ -60,7 +60,7 @@ use crate::domain::mail::MailEffect;
 use crate::domain::polling::Validators;
 use crate::domain::prospect::{NewRep, Prospect, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep, RepId};
 pub use crate::domain::records::{
-    Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, ProspectWork, Recency, Source, StageSum,
+    Claim, Enrolment, IdempotentClaim, ImportOutcome, MailFolderState, ProspectWork, Recency, Source, StageSum,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -201,6 +201,20 @@ pub trait Store:
     /// A clean stop: writes everything back into the database file (SQLite's
     /// write-ahead log is emptied) and closes the connections.
     async fn close(&self);
+}
+
+/// Who this process is when it claims work: host and process id, shown as
+/// a lease's owner.
+pub fn worker_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "localhost".into());
+        format!("{host}:{}", std::process::id())
+    })
 }
 
 /// Whether `url` names a backend rapport has: `sqlite:` or `postgres://`.

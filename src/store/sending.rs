@@ -27,6 +27,10 @@ pub struct NewSend {
     pub subject: String,
     /// `smtp` or `file`: how an interrupted send can be settled.
     pub transport: &'static str,
+    /// The fencing number of the worker's claim on the enrolment: the send
+    /// is refused if another worker has claimed it since (None: not claimed
+    /// work, e.g. settling an interrupted send).
+    pub fence: Option<i64>,
     /// The worker may be talking to the server until then.
     pub lease_until: DateTime<Utc>,
     /// The rep's pacing, checked again as the row is written, so several
@@ -55,6 +59,8 @@ pub enum SendStart {
     AlreadyRecorded(String),
     /// Another worker sent for this rep meanwhile: not before then.
     Paced(DateTime<Utc>),
+    /// Another worker claimed the enrolment since (this one's lease ran out).
+    Fenced,
 }
 
 /// Where an enrolment goes next.
@@ -63,6 +69,10 @@ pub struct EnrolmentUpdate {
     /// Written only if the enrolment is still at this step (what the worker
     /// saw when it took it), so a stale worker cannot move it back.
     pub expect_step: Option<u32>,
+    /// Written only if no other worker has claimed the enrolment since this
+    /// fencing number (the sending pass's writes; a stop by a reply or a
+    /// rep's action is not claimed work and leaves it unset).
+    pub expect_fence: Option<i64>,
     pub step: u32,
     /// active, stopped, finished, paused
     pub state: &'static str,
@@ -75,6 +85,7 @@ impl EnrolmentUpdate {
     pub fn due(step: u32, at: DateTime<Utc>) -> EnrolmentUpdate {
         EnrolmentUpdate {
             expect_step: None,
+            expect_fence: None,
             step,
             state: "active",
             next_due_at: Some(at),
@@ -86,6 +97,7 @@ impl EnrolmentUpdate {
     pub fn ended(step: u32, state: &'static str, reason: impl Into<String>) -> EnrolmentUpdate {
         EnrolmentUpdate {
             expect_step: None,
+            expect_fence: None,
             step,
             state,
             next_due_at: None,
@@ -98,6 +110,16 @@ impl EnrolmentUpdate {
     pub fn expecting(self, step: u32) -> EnrolmentUpdate {
         EnrolmentUpdate {
             expect_step: Some(step),
+            ..self
+        }
+    }
+
+    /// Only if the enrolment is still at the step it had when this worker
+    /// claimed it, and no other worker has claimed it since.
+    pub fn claimed(self, enrolment: &crate::store::Enrolment) -> EnrolmentUpdate {
+        EnrolmentUpdate {
+            expect_step: Some(enrolment.step),
+            expect_fence: Some(enrolment.fence),
             ..self
         }
     }
@@ -150,13 +172,15 @@ pub trait SendingStore: Send + Sync {
     /// The Message-ID of an enrolment's first sent email, for threading.
     async fn first_message_id(&self, enrolment: i64) -> StoreResult<Option<String>>;
     /// Moves an enrolment on, with an event when there is one (a stop, a snooze).
+    /// Writes the update (and its event) unless the update's fence no longer
+    /// holds: then nothing is written and the answer is false.
     async fn update_enrolment(
         &self,
         enrolment: i64,
         update: &EnrolmentUpdate,
         event: Option<&NewEvent>,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// Whether someone else at this email domain, among the rep's prospects, replied since.
     /// A prospect's enrolments still running (active or paused).
     async fn running_enrolments_of(&self, prospect: ProspectId) -> StoreResult<Vec<crate::store::Enrolment>>;

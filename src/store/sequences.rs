@@ -35,6 +35,7 @@ pub trait SequenceStore: Send + Sync {
     async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()>;
     async fn claim_due_enrolments(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,

@@ -19,6 +19,9 @@ pub struct NewDelivery {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutDelivery {
     pub id: i64,
+    /// The fencing number of the latest claim on it.
+    #[serde(skip)]
+    pub fence: i64,
     pub endpoint: String,
     pub event_id: i64,
     pub message_id: String,
@@ -28,6 +31,15 @@ pub struct OutDelivery {
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl OutDelivery {
+    pub fn claim(&self) -> super::Claim {
+        super::Claim {
+            id: self.id,
+            fence: self.fence,
+        }
+    }
 }
 
 /// How an attempt ended.
@@ -58,15 +70,18 @@ pub trait WebhookStore: Send + Sync {
         cursor: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<u32>;
-    /// Claims up to `limit` pending deliveries due by `now`, leased until `lease_until`.
+    /// Claims up to `limit` pending deliveries due by `now` for `owner`,
+    /// leased until `lease_until`, each with a new fencing number.
     async fn claim_webhooks(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<OutDelivery>>;
-    /// Settles a claimed delivery's attempt.
-    async fn settle_webhook(&self, id: i64, attempt: &Attempt, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Settles a claimed delivery's attempt; false (nothing written) when
+    /// another worker has claimed the delivery since.
+    async fn settle_webhook(&self, claim: super::Claim, attempt: &Attempt, now: DateTime<Utc>) -> StoreResult<bool>;
     /// Deliveries by state (`pending`, `delivered`, `gave_up`), newest first.
     async fn list_webhooks(&self, state: Option<&str>, limit: u32) -> StoreResult<Vec<OutDelivery>>;
 }

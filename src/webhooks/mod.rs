@@ -123,7 +123,12 @@ impl Dispatcher {
         let now = self.clock.now();
         let claimed = self
             .store
-            .claim_webhooks(now, now + Duration::seconds(LEASE_SECS), CLAIM)
+            .claim_webhooks(
+                crate::store::worker_name(),
+                now,
+                now + Duration::seconds(LEASE_SECS),
+                CLAIM,
+            )
             .await?;
         for delivery in claimed {
             let hook = self
@@ -171,7 +176,15 @@ impl Dispatcher {
             };
             *counter += 1;
             ::metrics::counter!(crate::metrics::names::WEBHOOKS_OUT, "result" => label).increment(1);
-            self.store.settle_webhook(delivery.id, &attempt, now).await?;
+            if !self.store.settle_webhook(delivery.claim(), &attempt, now).await? {
+                // Delivered (or tried) past the lease: the worker that took the
+                // delivery over settles it; the receiver may see the message id twice.
+                tracing::warn!(
+                    message = delivery.message_id,
+                    "a webhook attempt was not recorded: its lease ran out and another worker took it over"
+                );
+                ::metrics::counter!(crate::metrics::names::FENCED_WRITES, "work" => "webhook").increment(1);
+            }
         }
         Ok(())
     }

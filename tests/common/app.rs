@@ -189,6 +189,7 @@ impl TestApp {
             to_email: to.into(),
             subject: subject.into(),
             transport: "smtp",
+            fence: None,
             lease_until: now,
             pacing: PacingGuard {
                 day: (now - chrono::Duration::hours(9), now + chrono::Duration::hours(15)),

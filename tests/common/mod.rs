@@ -351,3 +351,26 @@ pub fn wait_until(
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// A small deterministic generator for fault tests, seeded from the clock
+/// and printed, so a failing run can be repeated with RAPPORT_CRASH_SEED.
+pub struct Random(pub u64);
+
+impl Random {
+    pub fn seeded() -> Random {
+        let seed = std::env::var("RAPPORT_CRASH_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| chrono::Utc::now().timestamp_nanos_opt().unwrap_or(7) as u64);
+        println!("crash seed {seed} (set RAPPORT_CRASH_SEED to repeat)");
+        Random(seed)
+    }
+
+    pub fn next_in(&mut self, low: u64, high: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        low + (self.0 >> 33) % (high - low)
+    }
+}

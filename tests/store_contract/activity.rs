@@ -231,15 +231,29 @@ pub async fn sources(store: &dyn Store) {
 
     let now = listed[0].next_poll_at.max(t0());
     let lease = now + Duration::minutes(5);
-    let claimed = store.claim_due_sources(now, lease, None, 10).await.unwrap();
+    let claimed = store.claim_due_sources("a", now, lease, None, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert!(
-        store.claim_due_sources(now, lease, None, 10).await.unwrap().is_empty(),
+        store
+            .claim_due_sources("b", now, lease, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "claimed once"
     );
-    store.release_sources(&[claimed[0].id], now).await.unwrap();
-    let again = store.claim_due_sources(now, lease, Some(jane), 10).await.unwrap();
+    store.release_sources(&[claimed[0].claim()], now).await.unwrap();
+    let again = store.claim_due_sources("a", now, lease, Some(jane), 10).await.unwrap();
     assert_eq!(again.len(), 1, "given back, it is due again");
+    assert!(again[0].fence > claimed[0].fence, "each claim a new fencing number");
+    store.release_sources(&[claimed[0].claim()], now).await.unwrap();
+    assert!(
+        store
+            .claim_due_sources("b", now, lease, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a stale claim gives back nothing: the source stays with its holder"
+    );
 
     let post = NewEvent {
         data: json!({ "title": "Why we moved to Rust", "url": "https://jane.example/rust", "published": now }),
@@ -260,8 +274,11 @@ pub async fn sources(store: &dyn Store) {
         if_not_new: schedule(now + Duration::hours(2)),
     };
     assert_eq!(
-        store.record_polls(&[(again[0].id, record.clone())], now).await.unwrap(),
-        [1]
+        store
+            .record_polls(&[(again[0].claim(), record.clone())], now)
+            .await
+            .unwrap(),
+        [Some(1)]
     );
     let polled = store.list_sources(RepScope::Team, false).await.unwrap();
     assert_eq!(polled[0].feed_url.as_deref(), Some("https://jane.example/feed.xml"));
@@ -273,8 +290,11 @@ pub async fn sources(store: &dyn Store) {
     );
     assert!(polled[0].first_poll_done);
     assert_eq!(
-        store.record_polls(&[(again[0].id, record.clone())], now).await.unwrap(),
-        [0]
+        store
+            .record_polls(&[(again[0].claim(), record.clone())], now)
+            .await
+            .unwrap(),
+        [Some(0)]
     );
     let polled = store.list_sources(RepScope::Team, false).await.unwrap();
     assert_eq!(
@@ -294,7 +314,7 @@ pub async fn sources(store: &dyn Store) {
         },
         ..record
     };
-    store.record_polls(&[(again[0].id, broken)], now).await.unwrap();
+    store.record_polls(&[(again[0].claim(), broken)], now).await.unwrap();
     let broken = store.list_sources(RepScope::Team, true).await.unwrap();
     assert_eq!(broken.len(), 1);
     assert_eq!(broken[0].last_error.as_deref(), Some("404"));

@@ -73,7 +73,7 @@ pub async fn concurrent_claims_take_each_due_enrolment_once(store: &dyn Store) {
     let claimers = (0..3).map(|_| async move {
         let mut mine = Vec::new();
         loop {
-            let claimed = store.claim_due_enrolments(t0(), lease, 4).await.unwrap();
+            let claimed = store.claim_due_enrolments("test", t0(), lease, 4).await.unwrap();
             if claimed.is_empty() {
                 return mine;
             }
@@ -85,4 +85,131 @@ pub async fn concurrent_claims_take_each_due_enrolment_once(store: &dyn Store) {
     let distinct: HashSet<i64> = all.iter().copied().collect();
     assert_eq!(distinct.len(), 45, "every due enrolment claimed");
     assert_eq!(all.len(), 45, "none claimed twice");
+}
+
+/// A worker paused past its lease (SIGSTOP, a long GC) writes its poll late:
+/// another worker has claimed the source since, so the late write is
+/// refused whole (no event, no schedule) and the new holder's counts.
+pub async fn a_late_poll_is_refused_by_the_fence(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let mut jane = data(&ann, "Jane Doe", "jane@acme.io");
+    jane.profiles = vec![normalize_profile_url("https://jane.example/blog").unwrap()];
+    let jane = store
+        .create_prospect(&jane, &Actor::User("ann".into()), t0())
+        .await
+        .unwrap();
+    let now = store.list_sources(RepScope::Team, false).await.unwrap()[0]
+        .next_poll_at
+        .max(t0());
+    let paused = store
+        .claim_due_sources("paused", now, now + Duration::minutes(5), None, 10)
+        .await
+        .unwrap();
+    let later = now + Duration::minutes(6);
+    let successor = store
+        .claim_due_sources("successor", later, later + Duration::minutes(5), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(successor.len(), 1, "the lease ran out: the source is taken over");
+    let record = |key: &str, next: DateTime<Utc>| PollRecord {
+        feed_url: Some("https://jane.example/feed.xml".into()),
+        validators: Validators::default(),
+        status: "200".into(),
+        error: None,
+        first_poll_done: true,
+        events: vec![event(jane, POST, key, now)],
+        if_new: schedule(next),
+        if_not_new: schedule(next),
+    };
+    let theirs = store
+        .record_polls(
+            &[(successor[0].claim(), record("post:theirs", later + Duration::hours(1)))],
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(theirs, [Some(1)]);
+    let late = store
+        .record_polls(
+            &[(paused[0].claim(), record("post:late", later + Duration::days(9)))],
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, [None], "the late write is refused");
+    store.release_sources(&[paused[0].claim()], later).await.unwrap();
+    let source = &store.list_sources(RepScope::Team, false).await.unwrap()[0];
+    assert_eq!(
+        source.next_poll_at,
+        later + Duration::hours(1),
+        "the successor's schedule stands"
+    );
+    let posts: Vec<String> = store
+        .list_events(RepScope::Team, jane)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == POST)
+        .map(|e| e.data.to_string())
+        .collect();
+    assert_eq!(posts.len(), 1, "only the successor's post: {posts:?}");
+}
+
+/// The sending pass's side: a worker paused past its lease neither starts
+/// the email nor moves the enrolment once another worker has claimed it.
+pub async fn a_late_send_is_refused_by_the_fence(store: &dyn Store) {
+    let ann = rep(store, "Ann Rep", "ann@example.com").await;
+    let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
+    let actor = Actor::User("ann".into());
+    store
+        .enroll(&sequences::enrolment(jane, t0()), &actor, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    let paused = store
+        .claim_due_enrolments("paused", t0(), t0() + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    let later = t0() + Duration::minutes(6);
+    let successor = store
+        .claim_due_enrolments("successor", later, later + Duration::minutes(5), 10)
+        .await
+        .unwrap();
+    assert_eq!(successor.len(), 1, "the lease ran out: the enrolment is taken over");
+    assert!(successor[0].fence > paused[0].fence);
+
+    let late_send = NewSend {
+        fence: Some(paused[0].fence),
+        ..sequences::send(paused[0].id, jane, &ann, "late@rapport", later)
+    };
+    assert!(matches!(
+        store.begin_send(&late_send, later).await.unwrap(),
+        SendStart::Fenced
+    ));
+    let late_update = EnrolmentUpdate::due(1, later + Duration::days(9)).claimed(&paused[0]);
+    assert!(
+        !store
+            .update_enrolment(paused[0].id, &late_update, None, later)
+            .await
+            .unwrap(),
+        "the late update is refused"
+    );
+    let theirs = NewSend {
+        fence: Some(successor[0].fence),
+        ..sequences::send(successor[0].id, jane, &ann, "theirs@rapport", later)
+    };
+    assert!(matches!(
+        store.begin_send(&theirs, later).await.unwrap(),
+        SendStart::Started(_)
+    ));
+    let update = EnrolmentUpdate::due(1, later + Duration::days(2)).claimed(&successor[0]);
+    assert!(store
+        .update_enrolment(successor[0].id, &update, None, later)
+        .await
+        .unwrap());
+    let enrolment = &store.list_enrolments(RepScope::Team, None).await.unwrap()[0];
+    assert_eq!(
+        (enrolment.step, enrolment.next_due_at),
+        (1, Some(later + Duration::days(2)))
+    );
 }

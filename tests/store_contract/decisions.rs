@@ -324,43 +324,50 @@ pub async fn webhook_deliveries(store: &dyn Store) {
         "the cursor never goes back"
     );
     let claimed = store
-        .claim_webhooks(t0(), t0() + Duration::minutes(5), 10)
+        .claim_webhooks("test", t0(), t0() + Duration::minutes(5), 10)
         .await
         .unwrap();
     assert_eq!(claimed.iter().map(|d| d.event_id).collect::<Vec<_>>(), [8, 9]);
     assert!(
         store
-            .claim_webhooks(t0(), t0() + Duration::minutes(5), 10)
+            .claim_webhooks("test", t0(), t0() + Duration::minutes(5), 10)
             .await
             .unwrap()
             .is_empty(),
         "leased"
     );
     store
-        .settle_webhook(claimed[0].id, &Attempt::Delivered, t0())
+        .settle_webhook(claimed[0].claim(), &Attempt::Delivered, t0())
         .await
         .unwrap();
     let retry = Attempt::Retry {
         at: t0() + Duration::seconds(5),
         error: "HTTP 500".into(),
     };
-    store.settle_webhook(claimed[1].id, &retry, t0()).await.unwrap();
+    store.settle_webhook(claimed[1].claim(), &retry, t0()).await.unwrap();
     assert!(store
-        .claim_webhooks(t0() + Duration::seconds(4), t0() + Duration::minutes(5), 10)
+        .claim_webhooks("test", t0() + Duration::seconds(4), t0() + Duration::minutes(5), 10)
         .await
         .unwrap()
         .is_empty());
     let again = store
-        .claim_webhooks(t0() + Duration::seconds(5), t0() + Duration::minutes(5), 10)
+        .claim_webhooks("test", t0() + Duration::seconds(5), t0() + Duration::minutes(5), 10)
         .await
         .unwrap();
     assert_eq!(
         (again.len(), again[0].attempts, again[0].last_error.as_deref()),
         (1, 1, Some("HTTP 500"))
     );
+    assert!(
+        !store
+            .settle_webhook(claimed[1].claim(), &Attempt::Delivered, t0())
+            .await
+            .unwrap(),
+        "the earlier claim's late result is refused: the delivery was claimed again"
+    );
     store
         .settle_webhook(
-            again[0].id,
+            again[0].claim(),
             &Attempt::GaveUp {
                 error: "HTTP 500".into(),
             },
@@ -368,7 +375,7 @@ pub async fn webhook_deliveries(store: &dyn Store) {
         )
         .await
         .unwrap();
-    store.settle_webhook(claimed[0].id, &retry, t0()).await.unwrap();
+    assert!(!store.settle_webhook(claimed[0].claim(), &retry, t0()).await.unwrap());
     let delivered = store.list_webhooks(Some("delivered"), 10).await.unwrap();
     assert_eq!(
         (delivered.len(), delivered[0].state.as_str()),

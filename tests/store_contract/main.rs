@@ -77,7 +77,8 @@ macro_rules! contract {
             contract!(@checks $open; reps_and_forecast_reads, rep_preferences, accounts, prospects, import, scope_holds, board_reads, events,
                 jobs, mail_folders, sources, enrolments, outbox, sending_pauses, tasks, unsubscribe_and_keys,
                 rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close,
-                concurrent_appends_are_read_once_in_order, concurrent_claims_take_each_due_enrolment_once);
+                concurrent_appends_are_read_once_in_order, concurrent_claims_take_each_due_enrolment_once,
+                a_late_poll_is_refused_by_the_fence, a_late_send_is_refused_by_the_fence);
         }
     };
     (@checks $open:path; $($check:ident),*) => {

@@ -59,13 +59,17 @@ pub async fn enrolments(store: &dyn Store) {
     assert_eq!(running[&jane], "cold-intro");
 
     let lease = t0() + Duration::minutes(2);
-    let claimed = store.claim_due_enrolments(t0(), lease, 10).await.unwrap();
+    let claimed = store.claim_due_enrolments("test", t0(), lease, 10).await.unwrap();
     assert_eq!(claimed.len(), 2, "Lee is due tomorrow");
-    assert!(store.claim_due_enrolments(t0(), lease, 10).await.unwrap().is_empty());
+    assert!(store
+        .claim_due_enrolments("test", t0(), lease, 10)
+        .await
+        .unwrap()
+        .is_empty());
     let claims: Vec<_> = claimed.iter().map(|e| (e.id, lease)).collect();
     store.release_enrolments(&claims, t0()).await.unwrap();
     assert_eq!(
-        store.claim_due_enrolments(t0(), lease, 1).await.unwrap().len(),
+        store.claim_due_enrolments("test", t0(), lease, 1).await.unwrap().len(),
         1,
         "limit"
     );
@@ -116,6 +120,7 @@ pub fn send(enrolment: i64, prospect: ProspectId, rep: &Rep, message_id: &str, n
         to_email: "jane@acme.io".into(),
         subject: "Hello".into(),
         transport: "smtp",
+        fence: None,
         lease_until: now + Duration::minutes(1),
         pacing: PacingGuard {
             day: (now - Duration::hours(9), now + Duration::hours(15)),

@@ -91,6 +91,7 @@ mod tests {
     fn enrolment(id: i64, variant: u32, stop: Option<&str>) -> Enrolment {
         Enrolment {
             id,
+            fence: 0,
             prospect_id: id,
             rep_id: 1,
             prospect_name: format!("p{id}"),

@@ -226,6 +226,32 @@ async fn take_append_lock(conn: &mut PgConnection) -> StoreResult<()> {
     Ok(())
 }
 
+/// The ids among `claims` whose fencing number on `table` is still the
+/// claim's: the rows a completing write may touch.
+/// The rows are locked until the transaction ends, so no claim can move
+/// a fence between this check and the writes that follow it.
+pub(super) async fn holding(
+    conn: &mut PgConnection,
+    table: &'static str,
+    claims: &[Claim],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    let mut held = std::collections::HashSet::new();
+    for chunk in claims.chunks(EVENT_INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Postgres>::new(format!("SELECT id FROM {table} WHERE (id, fence) IN ("));
+        query.push_values(chunk, |mut row, claim| {
+            row.push_bind(claim.id).push_bind(claim.fence);
+        });
+        query.push(") FOR UPDATE");
+        let ids: Vec<i64> = query
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("check claims' fences"))?;
+        held.extend(ids);
+    }
+    Ok(held)
+}
+
 pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";
 /// The same columns of `events e`, for queries that join the prospect to check the scope.
 pub(super) const EVENT_COLUMNS_E: &str =

@@ -8,7 +8,7 @@ use crate::domain::event::payload::OneClickUnsubscribe;
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
-use crate::store::{email_hash, PgStore, RepScope, StoreError, StoreResult};
+use crate::store::{email_hash, Claim, PgStore, RepScope, StoreError, StoreResult};
 use crate::store::{EnrolmentUpdate, NewSend, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -33,12 +33,19 @@ impl SendingStore for PgStore {
         }
         // Locked until commit: two daemons starting the same step wait for
         // each other here, and the second sees the first's outbox row.
-        let state: Option<String> = sqlx::query_scalar("SELECT state FROM enrolments WHERE id = $1 FOR UPDATE")
-            .bind(send.enrolment_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db("check an enrolment"))?;
-        if state.as_deref() != Some("active") {
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT state, fence FROM enrolments WHERE id = $1 FOR UPDATE")
+                .bind(send.enrolment_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db("check an enrolment"))?;
+        let Some((state, fence)) = found else {
+            return Ok(SendStart::NotRunning);
+        };
+        if send.fence.is_some_and(|claimed| claimed != fence) {
+            return Ok(SendStart::Fenced);
+        }
+        if state != "active" {
             return Ok(SendStart::NotRunning);
         }
         let earlier: Vec<String> =
@@ -217,13 +224,20 @@ impl SendingStore for PgStore {
         update: &EnrolmentUpdate,
         event: Option<&NewEvent>,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
+        if let Some(fence) = update.expect_fence {
+            let claim = Claim { id: enrolment, fence };
+            if super::holding(&mut tx, "enrolments", &[claim]).await?.is_empty() {
+                return Ok(false);
+            }
+        }
         write_enrolment(&mut tx, enrolment, update, now).await?;
         if let Some(event) = event {
             append_event_on(&mut tx, event, now).await?;
         }
-        tx.commit().await.map_err(db("update an enrolment"))
+        tx.commit().await.map_err(db("update an enrolment"))?;
+        Ok(true)
     }
 
     async fn running_enrolments_of(&self, prospect: ProspectId) -> StoreResult<Vec<crate::store::Enrolment>> {
@@ -411,7 +425,8 @@ async fn write_enrolment(
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE enrolments SET step = $1, state = $2, next_due_at = $3, stop_reason = $4, snoozed_until = $5, updated_at = $6 \
-         WHERE id = $7 AND state IN ('active', 'snoozed', 'paused') AND ($8::BIGINT IS NULL OR step = $8)",
+         WHERE id = $7 AND state IN ('active', 'snoozed', 'paused') AND ($8::BIGINT IS NULL OR step = $8) \
+         AND ($9::BIGINT IS NULL OR fence = $9)",
     )
     .bind(i64::from(update.step))
     .bind(update.state)
@@ -421,6 +436,7 @@ async fn write_enrolment(
     .bind(ts(now))
     .bind(enrolment)
     .bind(update.expect_step.map(i64::from))
+    .bind(update.expect_fence)
     .execute(&mut *conn)
     .await
     .map_err(db("update an enrolment"))?;

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 pub(super) const ENROLMENT_SELECT: &str =
     "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
-     e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
+     e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until, e.fence FROM enrolments e \
      JOIN prospects p ON p.id = e.prospect_id";
 
 impl PgStore {
@@ -47,6 +47,7 @@ impl SequenceStore for PgStore {
     }
     async fn claim_due_enrolments(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
@@ -57,10 +58,11 @@ impl SequenceStore for PgStore {
         // rows another daemon is claiming are left to it, not waited for and
         // then claimed again (the subquery's choice is not re-checked after a wait).
         let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE enrolments SET next_due_at = $1 WHERE id IN (SELECT id FROM enrolments \
-             WHERE state = 'active' AND next_due_at <= $2 ORDER BY next_due_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+            "UPDATE enrolments SET next_due_at = $1, lease_owner = $2, fence = fence + 1 WHERE id IN (SELECT id FROM enrolments \
+             WHERE state = 'active' AND next_due_at <= $3 ORDER BY next_due_at LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING id",
         )
         .bind(ts(lease_until))
+        .bind(owner)
         .bind(ts(now))
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
@@ -187,6 +189,7 @@ pub(super) fn enrolment_from_row(row: &PgRow) -> StoreResult<Enrolment> {
         enrolled_at: parse_ts(row.get(10))?,
         rep_id: row.get(11),
         snoozed_until: row.get::<Option<DateTime<Utc>>, _>(12).map(parse_ts).transpose()?,
+        fence: row.get(13),
     })
 }
 

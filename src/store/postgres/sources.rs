@@ -2,10 +2,10 @@
 //! the lease's end, given back, and each poll's new state written with one
 //! UPDATE … FROM (VALUES …) per chunk.
 
-use super::{db, insert_events_returning_new, parse_ts, scope_clause, ts};
+use super::{db, holding, insert_events_returning_new, parse_ts, scope_clause, ts};
 use crate::domain::polling::Validators;
 use crate::domain::prospect::ProspectId;
-use crate::store::{PgStore, PollRecord, RepScope, Source, SourceStore, StoreResult};
+use crate::store::{Claim, PgStore, PollRecord, RepScope, Source, SourceStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
@@ -15,7 +15,7 @@ const POLL_UPDATE_CHUNK: usize = 200;
 
 const SOURCE_COLUMNS: &str = "s.id, s.prospect_id, p.name AS prospect_name, s.platform, s.page_url, s.feed_url, s.etag, \
      s.last_modified, s.interval_secs, s.consecutive_failures, s.broken, s.last_status, s.last_error, s.last_polled_at, \
-     s.next_poll_at, s.first_poll_done";
+     s.next_poll_at, s.first_poll_done, s.fence";
 
 #[async_trait]
 impl SourceStore for PgStore {
@@ -33,6 +33,7 @@ impl SourceStore for PgStore {
     }
     async fn claim_due_sources(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         prospect: Option<ProspectId>,
@@ -42,7 +43,9 @@ impl SourceStore for PgStore {
         let mut claim = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
         claim
             .push_bind(ts(lease_until))
-            .push(" WHERE id IN (SELECT id FROM sources WHERE ");
+            .push(", lease_owner = ")
+            .push_bind(owner)
+            .push(", fence = fence + 1 WHERE id IN (SELECT id FROM sources WHERE ");
         match prospect {
             Some(id) => claim.push("prospect_id = ").push_bind(id),
             None => claim.push("next_poll_at <= ").push_bind(ts(now)),
@@ -71,16 +74,15 @@ impl SourceStore for PgStore {
         tx.commit().await.map_err(db("claim sources"))?;
         rows.iter().map(source_from_row).collect()
     }
-    async fn release_sources(&self, ids: &[i64], now: DateTime<Utc>) -> StoreResult<()> {
+    async fn release_sources(&self, claims: &[Claim], now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.claim_tx().await?;
-        for chunk in ids.chunks(POLL_UPDATE_CHUNK) {
-            let mut query = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
+        for chunk in claims.chunks(POLL_UPDATE_CHUNK) {
+            let mut query = QueryBuilder::<Postgres>::new("UPDATE sources SET lease_owner = NULL, next_poll_at = ");
             query.push_bind(ts(now)).push(" WHERE next_poll_at > ");
-            query.push_bind(ts(now)).push(" AND id IN (");
-            let mut list = query.separated(", ");
-            for id in chunk {
-                list.push_bind(id);
-            }
+            query.push_bind(ts(now)).push(" AND (id, fence) IN (");
+            query.push_values(chunk, |mut row, claim| {
+                row.push_bind(claim.id).push_bind(claim.fence);
+            });
             query.push(")");
             query
                 .build()
@@ -90,16 +92,32 @@ impl SourceStore for PgStore {
         }
         tx.commit().await.map_err(db("give back claimed sources"))
     }
-    async fn record_polls(&self, records: &[(i64, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<u64>> {
+    async fn record_polls(&self, records: &[(Claim, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<Option<u64>>> {
         let mut tx = self.write_tx().await?;
-        let mut new_keys =
-            insert_events_returning_new(&mut tx, records.iter().flat_map(|(_, r)| &r.events), now).await?;
+        let claims: Vec<Claim> = records.iter().map(|(claim, _)| *claim).collect();
+        let held = holding(&mut tx, "sources", &claims).await?;
+        let mut new_keys = insert_events_returning_new(
+            &mut tx,
+            records
+                .iter()
+                .filter(|(claim, _)| held.contains(&claim.id))
+                .flat_map(|(_, r)| &r.events),
+            now,
+        )
+        .await?;
         // Each new event is credited once, to the first poll that carried it.
-        let added: Vec<u64> = records
+        let mut written = Vec::new();
+        let added: Vec<Option<u64>> = records
             .iter()
-            .map(|(_, r)| r.events.iter().filter(|e| new_keys.remove(&e.source_key)).count() as u64)
+            .map(|entry| {
+                held.contains(&entry.0.id).then(|| {
+                    let added = entry.1.events.iter().filter(|e| new_keys.remove(&e.source_key)).count() as u64;
+                    written.push((entry, added));
+                    added
+                })
+            })
             .collect();
-        for chunk in records.iter().zip(&added).collect::<Vec<_>>().chunks(POLL_UPDATE_CHUNK) {
+        for chunk in written.chunks(POLL_UPDATE_CHUNK) {
             update_sources(&mut tx, chunk, now).await?;
         }
         tx.commit().await.map_err(db("record polls"))?;
@@ -111,16 +129,16 @@ impl SourceStore for PgStore {
 /// the poll brought new events: one UPDATE … FROM (VALUES …) per chunk.
 async fn update_sources(
     conn: &mut PgConnection,
-    polls: &[(&(i64, PollRecord), &u64)],
+    polls: &[(&(Claim, PollRecord), u64)],
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut update = QueryBuilder::<Postgres>::new(
         "WITH polled(id, feed_url, etag, last_modified, last_status, last_error, interval_secs, consecutive_failures, \
          broken, next_poll_at, first_poll_done) AS (",
     );
-    update.push_values(polls, |mut row, ((source, record), added)| {
-        let schedule = if **added > 0 { record.if_new } else { record.if_not_new };
-        row.push_bind(*source)
+    update.push_values(polls, |mut row, ((claim, record), added)| {
+        let schedule = if *added > 0 { record.if_new } else { record.if_not_new };
+        row.push_bind(claim.id)
             .push_bind(&record.feed_url)
             .push_bind(&record.validators.etag)
             .push_bind(&record.validators.last_modified)
@@ -136,7 +154,7 @@ async fn update_sources(
         ") UPDATE sources SET feed_url = polled.feed_url, etag = polled.etag, last_modified = polled.last_modified, \
          last_status = polled.last_status, last_error = polled.last_error, interval_secs = polled.interval_secs, \
          consecutive_failures = polled.consecutive_failures, broken = polled.broken, next_poll_at = polled.next_poll_at, \
-         first_poll_done = polled.first_poll_done, last_polled_at = ",
+         first_poll_done = polled.first_poll_done, lease_owner = NULL, last_polled_at = ",
     );
     update
         .push_bind(ts(now))
@@ -168,5 +186,6 @@ fn source_from_row(row: &PgRow) -> StoreResult<Source> {
             .transpose()?,
         next_poll_at: parse_ts(row.get("next_poll_at"))?,
         first_poll_done: row.get("first_poll_done"),
+        fence: row.get("fence"),
     })
 }

@@ -2,14 +2,14 @@
 
 use super::{db, parse_ts, ts};
 use crate::store::webhooks::{Attempt, NewDelivery, OutDelivery, WebhookStore};
-use crate::store::{PgStore, StoreResult};
+use crate::store::{Claim, PgStore, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 const COLUMNS: &str =
-    "id, endpoint, event_id, message_id, payload, state, attempts, next_attempt_at, last_error, created_at";
+    "id, endpoint, event_id, message_id, payload, state, attempts, next_attempt_at, last_error, created_at, fence";
 
 fn from_row(row: &PgRow) -> StoreResult<OutDelivery> {
     Ok(OutDelivery {
@@ -23,6 +23,7 @@ fn from_row(row: &PgRow) -> StoreResult<OutDelivery> {
         next_attempt_at: parse_ts(row.get("next_attempt_at"))?,
         last_error: row.get("last_error"),
         created_at: parse_ts(row.get("created_at"))?,
+        fence: row.get("fence"),
     })
 }
 
@@ -76,17 +77,19 @@ impl WebhookStore for PgStore {
 
     async fn claim_webhooks(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<OutDelivery>> {
         let rows = sqlx::query(&format!(
-            "UPDATE webhook_deliveries SET lease_until = $1 WHERE id IN (\
-               SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 \
-               AND (lease_until IS NULL OR lease_until <= $3) ORDER BY next_attempt_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+            "UPDATE webhook_deliveries SET lease_until = $1, lease_owner = $2, fence = fence + 1 WHERE id IN (\
+               SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $3 \
+               AND (lease_until IS NULL OR lease_until <= $4) ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED) \
              RETURNING {COLUMNS}"
         ))
         .bind(ts(lease_until))
+        .bind(owner)
         .bind(ts(now))
         .bind(ts(now))
         .bind(i64::from(limit))
@@ -98,30 +101,33 @@ impl WebhookStore for PgStore {
         Ok(claimed)
     }
 
-    async fn settle_webhook(&self, id: i64, attempt: &Attempt, now: DateTime<Utc>) -> StoreResult<()> {
+    async fn settle_webhook(&self, claim: Claim, attempt: &Attempt, now: DateTime<Utc>) -> StoreResult<bool> {
         let query = match attempt {
             Attempt::Delivered => sqlx::query(
                 "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = $1, \
-                 lease_until = NULL, last_error = NULL WHERE id = $2 AND state = 'pending'",
+                 lease_until = NULL, last_error = NULL WHERE id = $2 AND fence = $3 AND state = 'pending'",
             )
             .bind(ts(now))
-            .bind(id),
+            .bind(claim.id)
+            .bind(claim.fence),
             Attempt::Retry { at, error } => sqlx::query(
                 "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, last_error = $2, \
-                 lease_until = NULL WHERE id = $3 AND state = 'pending'",
+                 lease_until = NULL WHERE id = $3 AND fence = $4 AND state = 'pending'",
             )
             .bind(ts(*at))
             .bind(error.clone())
-            .bind(id),
+            .bind(claim.id)
+            .bind(claim.fence),
             Attempt::GaveUp { error } => sqlx::query(
                 "UPDATE webhook_deliveries SET state = 'gave_up', attempts = attempts + 1, last_error = $1, \
-                 lease_until = NULL WHERE id = $2 AND state = 'pending'",
+                 lease_until = NULL WHERE id = $2 AND fence = $3 AND state = 'pending'",
             )
             .bind(error.clone())
-            .bind(id),
+            .bind(claim.id)
+            .bind(claim.fence),
         };
-        query.execute(self.pool()).await.map_err(db("settle a webhook"))?;
-        Ok(())
+        let settled = query.execute(self.pool()).await.map_err(db("settle a webhook"))?;
+        Ok(settled.rows_affected() > 0)
     }
 
     async fn list_webhooks(&self, state: Option<&str>, limit: u32) -> StoreResult<Vec<OutDelivery>> {

@@ -122,6 +122,12 @@ impl SqliteStore {
             .await
             .map_err(db("start a write transaction"))
     }
+
+    /// Claims and leases take the database like any write here (the
+    /// PostgreSQL store runs them beside others).
+    pub(super) async fn claim_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.write_tx().await
+    }
 }
 
 /// The database, its WAL and shared-memory files are the owner's alone, also
@@ -234,6 +240,31 @@ pub(super) async fn insert_events_returning_new<'a>(
         new_keys.extend(keys);
     }
     Ok(new_keys)
+}
+
+/// The ids among `claims` whose fencing number on `table` is still the
+/// claim's: the rows a completing write may touch.
+/// (The write transaction holds the database, so no claim runs meanwhile.)
+pub(super) async fn holding(
+    conn: &mut SqliteConnection,
+    table: &'static str,
+    claims: &[Claim],
+) -> StoreResult<std::collections::HashSet<i64>> {
+    let mut held = std::collections::HashSet::new();
+    for chunk in claims.chunks(EVENT_INSERT_CHUNK) {
+        let mut query = QueryBuilder::<Sqlite>::new(format!("SELECT id FROM {table} WHERE (id, fence) IN ("));
+        query.push_values(chunk, |mut row, claim| {
+            row.push_bind(claim.id).push_bind(claim.fence);
+        });
+        query.push(")");
+        let ids: Vec<i64> = query
+            .build_query_scalar()
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db("check claims' fences"))?;
+        held.extend(ids);
+    }
+    Ok(held)
 }
 
 pub(super) const EVENT_COLUMNS: &str = "id, prospect_id, kind, occurred_at, recorded_at, actor_kind, actor, data";

@@ -8,7 +8,7 @@ use crate::domain::event::payload::OneClickUnsubscribe;
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::mail::MailEffect;
 use crate::domain::prospect::{ProspectId, RepId};
-use crate::store::{email_hash, RepScope, SqliteStore, StoreError, StoreResult};
+use crate::store::{email_hash, Claim, RepScope, SqliteStore, StoreError, StoreResult};
 use crate::store::{EnrolmentUpdate, NewSend, OutboxEntry, SendStart, SendingLoad, SendingPause, SendingStore};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -31,12 +31,18 @@ impl SendingStore for SqliteStore {
         if suppressed.is_some() {
             return Ok(SendStart::Suppressed);
         }
-        let state: Option<String> = sqlx::query_scalar("SELECT state FROM enrolments WHERE id = ?")
+        let found: Option<(String, i64)> = sqlx::query_as("SELECT state, fence FROM enrolments WHERE id = ?")
             .bind(send.enrolment_id)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db("check an enrolment"))?;
-        if state.as_deref() != Some("active") {
+        let Some((state, fence)) = found else {
+            return Ok(SendStart::NotRunning);
+        };
+        if send.fence.is_some_and(|claimed| claimed != fence) {
+            return Ok(SendStart::Fenced);
+        }
+        if state != "active" {
             return Ok(SendStart::NotRunning);
         }
         let earlier: Vec<String> =
@@ -207,13 +213,20 @@ impl SendingStore for SqliteStore {
         update: &EnrolmentUpdate,
         event: Option<&NewEvent>,
         now: DateTime<Utc>,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
+        if let Some(fence) = update.expect_fence {
+            let claim = Claim { id: enrolment, fence };
+            if super::holding(&mut tx, "enrolments", &[claim]).await?.is_empty() {
+                return Ok(false);
+            }
+        }
         write_enrolment(&mut tx, enrolment, update, now).await?;
         if let Some(event) = event {
             append_event_on(&mut tx, event, now).await?;
         }
-        tx.commit().await.map_err(db("update an enrolment"))
+        tx.commit().await.map_err(db("update an enrolment"))?;
+        Ok(true)
     }
 
     async fn running_enrolments_of(&self, prospect: ProspectId) -> StoreResult<Vec<crate::store::Enrolment>> {
@@ -401,7 +414,8 @@ async fn write_enrolment(
 ) -> StoreResult<()> {
     sqlx::query(
         "UPDATE enrolments SET step = ?, state = ?, next_due_at = ?, stop_reason = ?, snoozed_until = ?, updated_at = ? \
-         WHERE id = ? AND state IN ('active', 'snoozed', 'paused') AND (?8 IS NULL OR step = ?8)",
+         WHERE id = ? AND state IN ('active', 'snoozed', 'paused') AND (?8 IS NULL OR step = ?8) \
+         AND (?9 IS NULL OR fence = ?9)",
     )
     .bind(i64::from(update.step))
     .bind(update.state)
@@ -411,6 +425,7 @@ async fn write_enrolment(
     .bind(ts(now))
     .bind(enrolment)
     .bind(update.expect_step.map(i64::from))
+    .bind(update.expect_fence)
     .execute(&mut *conn)
     .await
     .map_err(db("update an enrolment"))?;

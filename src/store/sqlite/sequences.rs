@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 pub(super) const ENROLMENT_SELECT: &str =
     "SELECT e.id, e.prospect_id, p.name, p.email, e.sequence, e.variant, e.step, e.state, \
-     e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until FROM enrolments e \
+     e.next_due_at, e.stop_reason, e.enrolled_at, p.rep_id, e.snoozed_until, e.fence FROM enrolments e \
      JOIN prospects p ON p.id = e.prospect_id";
 
 impl SqliteStore {
@@ -47,6 +47,7 @@ impl SequenceStore for SqliteStore {
     }
     async fn claim_due_enrolments(
         &self,
+        owner: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
@@ -55,10 +56,11 @@ impl SequenceStore for SqliteStore {
         // `state = 'active'` as written, so SQLite uses the partial index on due times:
         // the cost follows the rows due, not the size of the table.
         let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE enrolments SET next_due_at = ? WHERE id IN (SELECT id FROM enrolments \
+            "UPDATE enrolments SET next_due_at = ?, lease_owner = ?, fence = fence + 1 WHERE id IN (SELECT id FROM enrolments \
              WHERE state = 'active' AND next_due_at <= ? ORDER BY next_due_at LIMIT ?) RETURNING id",
         )
         .bind(ts(lease_until))
+        .bind(owner)
         .bind(ts(now))
         .bind(i64::from(limit))
         .fetch_all(&mut *tx)
@@ -183,6 +185,7 @@ pub(super) fn enrolment_from_row(row: &SqliteRow) -> StoreResult<Enrolment> {
         enrolled_at: parse_ts(row.get(10))?,
         rep_id: row.get(11),
         snoozed_until: row.get::<Option<String>, _>(12).as_deref().map(parse_ts).transpose()?,
+        fence: row.get(13),
     })
 }
 

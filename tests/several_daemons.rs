@@ -1,0 +1,179 @@
+//! Three daemons on one PostgreSQL database share a sending batch while a
+//! random one of them is SIGKILLed 20 times (and restarted each time): the
+//! claims with their fences, the outbox row per step and the locked rep row
+//! keep every email to one send, and the crash rule settles what a kill cut
+//! off. The SMTP server files a copy of what it accepts in the rep's Sent
+//! folder on Dovecot, as in the one-daemon crash test.
+
+mod common;
+
+use chrono::{DateTime, Duration, Utc};
+use common::imap::{Dovecot, MAIL_USER, PASSWORD};
+use common::postgres::Postgres;
+use common::smtp::{header, SmtpOptions, SmtpSink};
+use common::Workspace;
+use std::collections::BTreeSet;
+use std::process::Child;
+use std::time::Instant;
+
+/// 150 prospects in a two-email sequence: a 300-message batch.
+const PROSPECTS: usize = 150;
+const MESSAGES: usize = 2 * PROSPECTS;
+const DAEMONS: usize = 3;
+const KILLS: usize = 20;
+
+#[test]
+fn three_daemons_one_killed_twenty_times_send_each_step_once() {
+    let cluster = Postgres::start();
+    let dovecot = Dovecot::start();
+    dovecot.client().state("Sent");
+    let smtp = SmtpSink::start_with(SmtpOptions {
+        copy_to: Some((dovecot.maildir("Sent"), MAIL_USER.to_string())),
+        delay_ms: 20,
+        ..SmtpOptions::default()
+    });
+    let ws = Workspace::on_database(Some(cluster.database("team")));
+    ws.init_ann();
+    let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
+    let jobs = common::jobs_off_except(&["send-sequences"]);
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[sequences]\ndir = \"sequences\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 1\n\
+             [http]\nenabled = false\npublic_url = \"https://rapport.example.com\"\n\
+             [sending]\npostal_address = \"Ann Rep, Storgata 1, 0155 Oslo\"\nmin_gap_secs = 0\n\
+             max_jitter_secs = 0\ndaily_cap = 10000\nlease_secs = 2\nbatch = 20\n\
+             [daemon]\nshutdown_grace_secs = 2\n\
+             [jobs.send-sequences]\nschedule = \"* * * * * *\"\n{jobs}{}",
+            smtp.port,
+            dovecot.mailbox_config(&password)
+        ),
+    );
+    ws.write(
+        "config/sequences/two.toml",
+        "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello {{ prospect.first_name }}\"\ntext = \"Hi\"\n\
+         [[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Again, {{ prospect.first_name }}\"\ntext = \"Hi again\"\n",
+    );
+    let mut csv = String::from("First Name,Last Name,Email\n");
+    for n in 0..PROSPECTS {
+        csv.push_str(&format!("K{n},Test,k{n}@team{n}.example\n"));
+    }
+    ws.write("prospects.csv", csv);
+    ws.ok(&["prospect", "import", "prospects.csv"]);
+    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    ws.ok(&[
+        "--now",
+        &base.to_rfc3339(),
+        "sequence",
+        "enroll",
+        "two",
+        "--stage",
+        "prospecting",
+    ]);
+
+    let mut random = common::Random::seeded();
+    let started = Instant::now();
+    // Every daemon's clock runs from the same start, so all agree on the time.
+    let clock = |started: Instant| base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut runs = 0;
+    let mut spawn = |ws: &Workspace| {
+        runs += 1;
+        ws.spawn_daemon(clock(started), runs)
+    };
+    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(&ws)).collect();
+    let mut kills_during_batch = 0;
+    for _ in 0..KILLS {
+        std::thread::sleep(std::time::Duration::from_millis(random.next_in(200, 1000)));
+        let victim = random.next_in(0, DAEMONS as u64) as usize;
+        let before = smtp.received().len();
+        daemons[victim].kill().expect("SIGKILL");
+        daemons[victim].wait().expect("reap");
+        if before < MESSAGES {
+            kills_during_batch += 1;
+        }
+        daemons[victim] = spawn(&ws);
+    }
+    common::wait_until(
+        "every enrolment to end",
+        std::time::Duration::from_secs(180),
+        || format!("{}", ws.json(&["sequence", "status"])),
+        || {
+            ws.json(&["sequence", "status"])
+                .as_array()
+                .expect("list")
+                .iter()
+                .all(|e| e["state"] != "active")
+        },
+    );
+    for mut daemon in daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+
+    let received = smtp.received();
+    let ids: Vec<String> = received
+        .iter()
+        .map(|m| header(m, "Message-ID").expect("Message-ID"))
+        .collect();
+    let unique: BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a Message-ID reached the server twice");
+    let steps: Vec<(String, String)> = received
+        .iter()
+        .map(|m| {
+            (
+                header(m, "X-RcptTo").unwrap_or_default(),
+                header(m, "Subject").unwrap_or_default(),
+            )
+        })
+        .collect();
+    let unique_steps: BTreeSet<&(String, String)> = steps.iter().collect();
+    assert_eq!(unique_steps.len(), steps.len(), "a prospect got the same step twice");
+
+    let outbox = ws.json(&["sequence", "outbox"]);
+    let rows = outbox.as_array().expect("list");
+    let in_state = |state: &str| rows.iter().filter(|r| r["state"] == state).count();
+    let status = ws.json(&["sequence", "status"]);
+    let enrolments = status.as_array().expect("list");
+    let finished = enrolments.iter().filter(|e| e["state"] == "finished").count();
+    let paused = enrolments.iter().filter(|e| e["state"] == "paused").count();
+    let logs: String = (1..=runs)
+        .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
+        .collect();
+    let fenced = logs.matches("another worker took it over").count();
+    println!(
+        "daemons {DAEMONS}, kills {KILLS} ({kills_during_batch} during the batch), received {}, sent {}, \
+         unknown {}, refused {}, late writes refused by a fence {fenced}, server transactions {:?}",
+        received.len(),
+        in_state("sent"),
+        in_state("unknown"),
+        in_state("refused"),
+        smtp.transactions()
+    );
+    assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
+    assert_eq!(in_state("sending"), 0, "no send left unsettled");
+    assert_eq!(finished + paused, PROSPECTS, "every step ends sent or accounted for");
+    assert_eq!(
+        paused,
+        in_state("unknown"),
+        "each paused enrolment waits on an unknown send"
+    );
+    for enrolment in enrolments.iter().filter(|e| e["state"] == "finished") {
+        let email = enrolment["prospect_email"].as_str().unwrap_or_default();
+        let got = steps.iter().filter(|(to, _)| to == email).count();
+        assert_eq!(got, 2, "{email} finished with {got} emails");
+    }
+    assert_eq!(
+        in_state("sent"),
+        received.len(),
+        "every message the server took is recorded as sent"
+    );
+    assert!(
+        !logs.contains("panicked"),
+        "no daemon panicked:\n{}",
+        logs.lines()
+            .filter(|l| l.contains("panicked"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
