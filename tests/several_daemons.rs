@@ -177,3 +177,132 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
             .join("\n")
     );
 }
+
+/// One row of numbers from the team's database.
+fn count(rt: &tokio::runtime::Runtime, pool: &sqlx::PgPool, sql: &str) -> i64 {
+    rt.block_on(sqlx::query_scalar(sql).fetch_one(pool)).expect(sql)
+}
+
+/// A daemon is SIGSTOPped in the middle of a poll, longer than its lease: a
+/// second daemon takes its sources over and polls them. When the first one
+/// is continued, every poll it still had to write is refused by the fence,
+/// exactly as many as it held, and no post is stored twice.
+#[test]
+fn a_daemon_paused_past_its_lease_has_its_late_polls_refused() {
+    const FEEDS: usize = 40;
+    let cluster = Postgres::start();
+    let url = cluster.database("paused");
+    // Each feed answers slowly, so the first daemon is mid-batch when it stops.
+    let github = common::http::Server::start(|req| {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let user = req.path.trim_start_matches('/').trim_end_matches(".atom").to_string();
+        let entries: String = (0..2)
+            .map(|n| {
+                format!(
+                    "<entry><id>tag:github.com,2008:{user}/{n}</id><updated>2026-12-01T0{n}:00:00Z</updated>\
+                     <link href=\"https://github.com/{user}/commit/{n}\"/><title>{user} pushed {n}</title></entry>"
+                )
+            })
+            .collect();
+        common::http::Response::new(
+            200,
+            format!("<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title>{entries}</feed>"),
+        )
+        .header("Content-Type", "application/atom+xml")
+    });
+    let ws = Workspace::on_database(Some(url.clone()));
+    ws.init_ann();
+    let jobs = common::jobs_off_except(&["poll-feeds"]);
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[http]\nenabled = false\n[feeds]\ninterval_mins = 240\nfirst_poll_window_days = 30\n\
+             [fetch]\nper_host_interval_ms = 0\nmax_concurrent = 2\n\
+             [fetch.base_urls]\n\"github.com\" = \"{}\"\n\
+             [fetch.hosts.\"github.com\"]\ninterval_ms = 0\nconcurrency = 2\n\
+             [jobs.poll-feeds]\nschedule = \"* * * * * *\"\n{jobs}",
+            github.url("")
+        ),
+    );
+    let mut csv = String::from("Name,Email,Profile URL\n");
+    for n in 0..FEEDS {
+        csv.push_str(&format!("User {n},u{n}@dev{n}.example,https://github.com/user{n}\n"));
+    }
+    ws.write("prospects.csv", csv);
+    ws.ok(&["prospect", "import", "prospects.csv"]);
+
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
+    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let mut first = ws.spawn_daemon(base, 1);
+    let log = |run: usize| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default();
+    common::wait_until(
+        "the first daemon to be mid-poll",
+        std::time::Duration::from_secs(60),
+        || log(1),
+        || github.requests().len() >= 6,
+    );
+    let stop = |signal: &str, pid: u32| {
+        let done = std::process::Command::new("kill")
+            .args([signal, &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(done.success(), "kill {signal}");
+    };
+    stop("-STOP", first.id());
+    let owner = format!("%:{}", first.id());
+    let held = count(
+        &rt,
+        &pool,
+        &format!("SELECT count(*) FROM sources WHERE lease_owner LIKE '{owner}'"),
+    );
+    assert!(held > 0, "the paused daemon holds claims");
+
+    // 20 minutes on (the lease is 15): the second daemon takes them over.
+    let mut second = ws.spawn_daemon(base + Duration::minutes(20), 2);
+    common::wait_until(
+        "the second daemon to poll every source",
+        std::time::Duration::from_secs(60),
+        || log(2),
+        || {
+            count(
+                &rt,
+                &pool,
+                "SELECT count(*) FROM sources WHERE last_polled_at IS NULL OR lease_owner IS NOT NULL",
+            ) == 0
+        },
+    );
+    second.kill().expect("stop the second daemon");
+    second.wait().expect("reap");
+    let first_run = "SELECT count(*) FROM job_runs WHERE finished_at IS NOT NULL \
+                     AND id = (SELECT MIN(id) FROM job_runs WHERE name = 'poll-feeds')";
+    assert_eq!(count(&rt, &pool, first_run), 0, "the paused daemon's poll is not over");
+
+    stop("-CONT", first.id());
+    common::wait_until(
+        "the paused daemon's poll to end",
+        std::time::Duration::from_secs(60),
+        || log(1),
+        || count(&rt, &pool, first_run) == 1,
+    );
+    first.kill().expect("stop the first daemon");
+    first.wait().expect("reap");
+
+    let refused = log(1).matches("a poll was not written").count() as i64;
+    println!("feeds {FEEDS}, claims held by the paused daemon {held}, its late polls refused {refused}");
+    assert_eq!(refused, held, "every late poll refused, and only those");
+    assert_eq!(
+        count(&rt, &pool, "SELECT count(*) FROM events WHERE kind = 'post'"),
+        (FEEDS * 2) as i64,
+        "each feed item one event"
+    );
+    assert_eq!(
+        count(
+            &rt,
+            &pool,
+            "SELECT count(*) FROM sources WHERE next_poll_at < '2026-12-02T10:20:00Z'::timestamptz"
+        ),
+        0,
+        "the second daemon's schedules stand"
+    );
+}
