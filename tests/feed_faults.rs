@@ -108,14 +108,21 @@ fn every_fault_is_recorded_and_the_daemon_keeps_running() {
         "faults.toml",
         format!(
             "[fetch]\nper_host_interval_ms = 0\ntotal_timeout_secs = 3\nconnect_timeout_secs = 2\n\
-             [fetch.base_urls]\n\"faults.example\" = \"{}\"\n\
+             [fetch.base_urls]\n\"faults.example\" = \"{0}\"\n\"limited.example\" = \"{0}\"\n\
              [jobs.poll-feeds]\nschedule = \"*/2 * * * * *\"\n",
             server.url("")
         ),
     );
     for (name, _) in faults() {
         let email = format!("{name}@faults.example");
-        let profile = format!("https://faults.example/@{name}");
+        // A 429 pauses every feed of its host: the rate-limited one has a
+        // host of its own, so the others' faults are still met.
+        let host = if name == "ratelimited" {
+            "limited.example"
+        } else {
+            "faults.example"
+        };
+        let profile = format!("https://{host}/@{name}");
         ws.ok(&[
             "--config",
             "faults.toml",

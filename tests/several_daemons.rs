@@ -306,3 +306,142 @@ fn a_daemon_paused_past_its_lease_has_its_late_polls_refused() {
         "the second daemon's schedules stand"
     );
 }
+
+/// Three daemons share a burst of due feeds on one host, a few at a time
+/// each: the host's request log shows no two requests closer than its
+/// budget's interval, as if one daemon polled it.
+#[test]
+fn three_daemons_poll_a_host_no_faster_than_its_budget() {
+    const FEEDS: usize = 24;
+    const INTERVAL_MS: u128 = 200;
+    let cluster = Postgres::start();
+    let url = cluster.database("polite");
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+    let seen = arrivals.clone();
+    let github = common::http::Server::start(move |req| {
+        seen.lock().expect("arrivals").push(Instant::now());
+        let user = req.path.trim_start_matches('/').trim_end_matches(".atom").to_string();
+        common::http::Response::new(
+            200,
+            format!(
+                "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title>\
+                 <entry><id>tag:github.com,2008:{user}/1</id><updated>2026-12-01T08:00:00Z</updated>\
+                 <link href=\"https://github.com/{user}/commit/1\"/><title>{user} pushed</title></entry></feed>"
+            ),
+        )
+        .header("Content-Type", "application/atom+xml")
+    });
+    let ws = Workspace::on_database(Some(url.clone()));
+    ws.init_ann();
+    let jobs = common::jobs_off_except(&["poll-feeds"]);
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[http]\nenabled = false\n[feeds]\ninterval_mins = 240\nclaim_batch = 2\n\
+             [fetch]\nper_host_interval_ms = 0\nmax_concurrent = 4\n\
+             [fetch.base_urls]\n\"github.com\" = \"{}\"\n\
+             [fetch.hosts.\"github.com\"]\ninterval_ms = {INTERVAL_MS}\nconcurrency = 1\n\
+             [jobs.poll-feeds]\nschedule = \"* * * * * *\"\n{jobs}",
+            github.url("")
+        ),
+    );
+    let mut csv = String::from("Name,Email,Profile URL\n");
+    for n in 0..FEEDS {
+        csv.push_str(&format!("User {n},u{n}@dev{n}.example,https://github.com/user{n}\n"));
+    }
+    ws.write("prospects.csv", csv);
+    ws.ok(&["prospect", "import", "prospects.csv"]);
+
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
+    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(base, run)).collect();
+    common::wait_until(
+        "every feed to be polled",
+        std::time::Duration::from_secs(90),
+        || format!("{} requests", arrivals.lock().expect("arrivals").len()),
+        || count(&rt, &pool, "SELECT count(*) FROM sources WHERE last_polled_at IS NULL") == 0,
+    );
+    for daemon in &mut daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let runs = count(&rt, &pool, "SELECT count(*) FROM job_runs WHERE name = 'poll-feeds'");
+    let mut times = arrivals.lock().expect("arrivals").clone();
+    times.sort();
+    let gaps: Vec<u128> = times.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    let closest = gaps.iter().copied().min().unwrap_or_default();
+    println!(
+        "daemons {DAEMONS}, poll runs {runs}, requests {}, closest two {closest} ms, interval {INTERVAL_MS} ms",
+        times.len()
+    );
+    assert_eq!(times.len(), FEEDS, "each feed fetched once");
+    assert!(runs >= 2, "the burst was shared by several runs ({runs})");
+    // A request reserved on time may reach the server a little late (its
+    // connection), and the next one on time: some slack, far above the
+    // interval / 3 that three unpaced daemons would give.
+    assert!(
+        closest >= INTERVAL_MS * 3 / 4,
+        "two requests {closest} ms apart (budget {INTERVAL_MS} ms)"
+    );
+}
+
+/// A 429 with Retry-After pauses the whole host for every process on the
+/// database: the next process polling that host's other feeds does not
+/// request them, schedules them after the pause, and counts no failure.
+#[test]
+fn a_hosts_retry_after_holds_every_process_on_the_database() {
+    let cluster = Postgres::start();
+    let url = cluster.database("held");
+    let server = common::http::Server::start(|req| match req.path.as_str() {
+        "/@first.rss" => common::http::Response::new(429, "slow down").header("Retry-After", "600"),
+        _ => common::http::Response::new(
+            200,
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title></channel></rss>",
+        )
+        .header("Content-Type", "application/rss+xml"),
+    });
+    let ws = Workspace::on_database(Some(url));
+    ws.init_ann();
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[fetch]\nper_host_interval_ms = 100\n[fetch.base_urls]\n\"busy.example\" = \"{}\"\n",
+            server.url("")
+        ),
+    );
+    let add = |name: &str| {
+        ws.ok(&[
+            "prospect",
+            "add",
+            "--name",
+            name,
+            "--email",
+            &format!("{name}@people.example"),
+            "--profile",
+            &format!("https://busy.example/@{name}"),
+        ]);
+    };
+    add("first");
+    ws.ok(&["poll", "--once"]);
+    add("second");
+    add("third");
+    let before = chrono::Utc::now();
+    ws.ok(&["poll", "--once"]);
+    let asked: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(asked, ["/@first.rss"], "no request to the paused host");
+    let sources = ws.json(&["sources"]);
+    for source in sources.as_array().expect("list") {
+        if source["prospect_name"] == "first" {
+            continue;
+        }
+        let status = source["last_status"].as_str().unwrap_or_default();
+        assert!(status.contains("asked rapport to pause"), "{status}");
+        assert_eq!(source["consecutive_failures"], 0, "a pause is not the feed's failure");
+        let next: DateTime<Utc> = source["next_poll_at"].as_str().expect("next").parse().expect("time");
+        assert!(
+            next - before > Duration::seconds(590),
+            "asked again after the pause: {next}"
+        );
+    }
+}

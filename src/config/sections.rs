@@ -322,6 +322,9 @@ pub struct FeedsConfig {
     pub broken_after_failures: u32,
     /// ...and is then retried this rarely.
     pub broken_retry_hours: u64,
+    /// Sources a poll claims at a time: smaller batches spread a burst of
+    /// due feeds over several daemons.
+    pub claim_batch: u32,
 }
 
 impl Default for FetchConfig {
@@ -349,6 +352,7 @@ impl Default for FeedsConfig {
             first_poll_window_days: 30,
             broken_after_failures: 5,
             broken_retry_hours: 24,
+            claim_batch: 500,
         }
     }
 }

@@ -153,6 +153,10 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     );
     note(
         &mut problems,
+        in_range("feeds.claim_batch", config.feeds.claim_batch.into(), 1, 5000, "feeds"),
+    );
+    note(
+        &mut problems,
         in_range(
             "feeds.broken_retry_hours",
             config.feeds.broken_retry_hours,

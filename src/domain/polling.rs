@@ -33,6 +33,9 @@ pub enum PollResult {
     Failed { retry_after: Option<Duration> },
     /// The feed is gone for good (410): broken at once.
     Gone,
+    /// Not fetched: its host asked every client to pause (another feed's
+    /// 429 Retry-After). Not the feed's failure: asked again after the pause.
+    Held { wait: Duration },
 }
 
 impl PollPolicy {
@@ -71,6 +74,13 @@ impl PollPolicy {
                         broken: false,
                     },
                     now + interval,
+                )
+            }
+            PollResult::Held { wait } => {
+                let spread = Duration::milliseconds((60_000.0 * jitter.clamp(0.0, 1.0)) as i64);
+                (
+                    health,
+                    now + wait.clamp(Duration::seconds(1), Duration::hours(24)) + spread,
                 )
             }
             PollResult::Gone => {
@@ -163,6 +173,25 @@ mod tests {
         assert!(health.broken);
         let (recovered, _) = p.after(health, PollResult::Unchanged, now(), 0.0);
         assert!(!recovered.broken && recovered.consecutive_failures == 0);
+    }
+
+    #[test]
+    fn a_held_host_defers_its_feeds_without_counting_a_failure() {
+        let p = policy();
+        let health = FeedHealth {
+            consecutive_failures: 2,
+            ..p.fresh()
+        };
+        let (after, next) = p.after(
+            health,
+            PollResult::Held {
+                wait: Duration::minutes(30),
+            },
+            now(),
+            0.5,
+        );
+        assert_eq!(after, health, "a pause the host asked for is nobody's failure");
+        assert_eq!(next, now() + Duration::minutes(30) + Duration::seconds(30));
     }
 
     #[test]

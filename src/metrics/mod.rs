@@ -31,7 +31,7 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             let handle = PrometheusBuilder::new().install_recorder().ok()?;
             ::metrics::describe_counter!(
                 names::FEEDS_POLLED,
-                "Feed polls, by outcome (changed, not_modified, failed)."
+                "Feed polls, by outcome (changed, not_modified, failed, held: its host asked for a pause)."
             );
             ::metrics::describe_counter!(names::FETCH_ERRORS, "Failed feed fetches, by class of error.");
             ::metrics::describe_counter!(

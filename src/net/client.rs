@@ -4,13 +4,16 @@
 //! - conditional GET with the ETag and Last-Modified kept per source;
 //! - gzip and brotli, with the body limit counted after decompression;
 //! - one request at a time per host, a minimum interval between requests to
-//!   a host, and a global concurrency limit;
+//!   a host, and a global concurrency limit; with several daemons, each
+//!   start is also reserved through [`SharedHosts`], and a host's Retry-After
+//!   (429/503) holds every request to it;
 //! - a connect timeout and a total deadline that includes the body;
 //! - redirects followed by hand (at most `max_redirects`), each hop checked
 //!   by the SSRF guard like the first; no proxies, so nothing bypasses it.
 
 pub use super::budget::HostBudget;
 use super::guard::{self, GuardError};
+pub use super::shared::SharedHosts;
 use reqwest::header::{
     HeaderMap, HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
@@ -77,6 +80,10 @@ pub enum FetchError {
     Timeout { url: String, seconds: u64 },
     #[error("could not fetch {url}: {reason}")]
     Network { url: String, reason: String },
+    /// Not sent: the host asked for a pause (a 429's Retry-After), here or
+    /// to another daemon.
+    #[error("{host} asked rapport to pause (Retry-After); not fetched, asked again in {} s", wait.as_secs())]
+    Held { host: String, wait: Duration },
 }
 
 impl FetchError {
@@ -99,6 +106,8 @@ struct Turn<'a> {
 struct HostSlot {
     in_flight: Arc<Semaphore>,
     last_start: tokio::sync::Mutex<Option<Instant>>,
+    /// A Retry-After the host gave: nothing starts before then.
+    held_until: Mutex<Option<Instant>>,
 }
 
 pub struct HttpClient {
@@ -108,7 +117,15 @@ pub struct HttpClient {
     /// Per host budget (a host, or a platform and its subdomains): at most
     /// its concurrency in flight, and starts at least its interval apart.
     hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
+    /// Other processes' share of the same hosts, when there are any.
+    shared: Option<Arc<dyn SharedHosts>>,
 }
+
+/// The longest Retry-After honoured as a hold on the whole host.
+const MAX_HOLD: Duration = Duration::from_secs(3600);
+/// A shared reservation further off than this is a hold, not pacing: the
+/// request is not made (the caller asks again later) rather than waited for.
+const HELD_NOT_PACED: Duration = Duration::from_secs(60);
 
 impl HttpClient {
     pub fn new(settings: FetchSettings) -> Result<HttpClient, FetchError> {
@@ -134,7 +151,18 @@ impl HttpClient {
             global: Semaphore::new(settings.max_concurrent.max(1)),
             settings: Arc::new(settings),
             hosts: Mutex::new(HashMap::new()),
+            shared: None,
         })
+    }
+
+    /// Shares pacing, holds and robots.txt answers with other processes.
+    pub fn with_shared_hosts(mut self, shared: Arc<dyn SharedHosts>) -> HttpClient {
+        self.shared = Some(shared);
+        self
+    }
+
+    pub fn shared_hosts(&self) -> Option<&Arc<dyn SharedHosts>> {
+        self.shared.as_ref()
     }
 
     /// GETs a URL, following redirects by hand. The total deadline counts
@@ -150,7 +178,9 @@ impl HttpClient {
             }
             // Held through the body, so one request per host and the global
             // limit also bound downloads.
-            let _turn = self.take_turn(&target).await?;
+            // Paced as the host asked for, wherever base_urls sends it: a
+            // platform's budget holds for its mirror or proxy too.
+            let _turn = self.take_turn(&current).await?;
             let remaining = self.settings.total_timeout.saturating_sub(spent);
             let started = Instant::now();
             let exchange = async {
@@ -167,6 +197,16 @@ impl HttpClient {
             };
             let outcome = tokio::time::timeout(remaining, exchange).await;
             spent += started.elapsed();
+            // Too many requests: the host's limit is on rapport, not on this
+            // URL, so every request to it pauses (a 503's wait is the URL's).
+            if let Ok(Err(FetchError::Status {
+                status: 429,
+                retry_after: Some(wait),
+                ..
+            })) = &outcome
+            {
+                self.hold(&current, *wait).await;
+            }
             match outcome {
                 Err(_) => {
                     return Err(FetchError::Timeout {
@@ -245,6 +285,50 @@ impl HttpClient {
         Ok(())
     }
 
+    /// The budget a URL falls under, and its key: a budgeted host (or
+    /// platform), else the host and port.
+    fn budget_key(&self, url: &Url) -> (String, HostBudget) {
+        let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
+        // Without a budget of its own, each host and port is its own.
+        let key = match self.settings.host_budgets.contains_key(&name) {
+            true => name,
+            false => format!("{name}:{}", url.port_or_known_default().unwrap_or(0)),
+        };
+        (key, budget)
+    }
+
+    /// A host asked for a pause (Retry-After): no request to it starts
+    /// before it is over, here or, with shared hosts, in any process.
+    async fn hold(&self, url: &Url, wait: Duration) {
+        let wait = wait.min(MAX_HOLD);
+        let (key, _) = self.budget_key(url);
+        let slot = self.slot(&key, 1);
+        *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now() + wait);
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.hold(&key, wait).await {
+                tracing::warn!(
+                    host = key,
+                    error,
+                    "could not share a host's Retry-After with the other daemons"
+                );
+            }
+        }
+    }
+
+    fn slot(&self, key: &str, concurrency: usize) -> Arc<HostSlot> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        hosts
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Arc::new(HostSlot {
+                    in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+                    last_start: tokio::sync::Mutex::new(None),
+                    held_until: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
     /// Waits until the host is free and its pacing interval has passed, and
     /// for a place under the global limit.
     async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {
@@ -252,29 +336,27 @@ impl HttpClient {
             url: url.to_string(),
             reason: "client closed".into(),
         };
-        let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
-        // Without a budget of its own, each host and port is its own.
-        let key = match self.settings.host_budgets.contains_key(&name) {
-            true => name,
-            false => format!("{name}:{}", url.port_or_known_default().unwrap_or(0)),
-        };
-        let slot = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            hosts
-                .entry(key)
-                .or_insert_with(|| {
-                    Arc::new(HostSlot {
-                        in_flight: Arc::new(Semaphore::new(budget.concurrency.max(1))),
-                        last_start: tokio::sync::Mutex::new(None),
-                    })
-                })
-                .clone()
-        };
+        let (key, budget) = self.budget_key(url);
+        let slot = self.slot(&key, budget.concurrency);
         let host = slot.in_flight.clone().acquire_owned().await.map_err(|_| closed())?;
         // The start is stamped once the request may really go (under the global limit too).
         let mut last = slot.last_start.lock().await;
+        let interval = Duration::from_millis(budget.interval_ms);
         if let Some(started) = *last {
-            tokio::time::sleep(Duration::from_millis(budget.interval_ms).saturating_sub(started.elapsed())).await;
+            tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+        }
+        let held = *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let held = held.map(|until| until.saturating_duration_since(Instant::now()));
+        if let Some(wait) = held.filter(|wait| !wait.is_zero()) {
+            return Err(FetchError::Held { host: key, wait });
+        }
+        if let Some(shared) = self.shared.as_ref().filter(|_| !interval.is_zero()) {
+            match shared.reserve_start(&key, interval).await {
+                Ok(wait) if wait > HELD_NOT_PACED => return Err(FetchError::Held { host: key, wait }),
+                Ok(wait) => tokio::time::sleep(wait).await,
+                // The database is away: this process's own pacing still holds.
+                Err(error) => tracing::warn!(host = key, error, "could not reserve a start with the other daemons"),
+            }
         }
         let permit = self.global.acquire().await.map_err(|_| closed())?;
         *last = Some(Instant::now());

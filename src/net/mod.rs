@@ -4,3 +4,4 @@
 pub mod budget;
 pub mod client;
 pub mod guard;
+pub mod shared;

@@ -8,3 +8,4 @@ pub mod mail;
 pub mod poll;
 mod prepare;
 pub mod robots;
+pub mod shared_hosts;

@@ -18,8 +18,8 @@ use serde::Serialize;
 use std::sync::Arc;
 use url::Url;
 
-/// Sources claimed per batch; each is leased for `LEASE_MINUTES` while it is polled.
-const BATCH: u32 = 500;
+/// Each claimed source is leased for `LEASE_MINUTES` while it is polled
+/// (batches of `[feeds] claim_batch`).
 /// Most results stored in one transaction.
 const WRITE_CHUNK: usize = 250;
 const LEASE_MINUTES: i64 = 15;
@@ -49,6 +49,8 @@ pub struct Poller {
     policy: PollPolicy,
     first_poll_window: Duration,
     concurrency: usize,
+    /// Sources claimed at a time.
+    batch: u32,
     /// Sources this poller claimed and has not written back yet. Claiming
     /// leases a source for `LEASE_MINUTES`; when a pass cannot write (a full
     /// disk), the next pass gives them back first, so they are polled again
@@ -83,12 +85,16 @@ impl From<FetchError> for PollFailure {
     fn from(error: FetchError) -> Self {
         let result = match &error {
             FetchError::Status { status: 410, .. } => PollResult::Gone,
+            FetchError::Held { wait, .. } => PollResult::Held {
+                wait: Duration::from_std(*wait).unwrap_or(Duration::hours(1)),
+            },
             _ => PollResult::Failed {
                 retry_after: error.retry_after().and_then(|d| Duration::from_std(d).ok()),
             },
         };
         let class = match &error {
             FetchError::Guard(_) => "refused_address",
+            FetchError::Held { .. } => "held",
             FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
             FetchError::Status { status: 429, .. } => "http_429",
             FetchError::Status { .. } => "http_4xx",
@@ -118,8 +124,12 @@ enum Polled {
 impl Poller {
     pub fn new(settings: &Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> Result<Poller, FetchError> {
         let feeds = &settings.config.feeds;
+        let mut client = HttpClient::new(settings.config.fetch.client_settings())?;
+        if store.shared_by_daemons() {
+            client = client.with_shared_hosts(Arc::new(super::shared_hosts::StoreHosts(store.clone())));
+        }
         Ok(Poller {
-            client: HttpClient::new(settings.config.fetch.client_settings())?,
+            client,
             robots: RobotsCache::default(),
             store,
             clock,
@@ -131,6 +141,7 @@ impl Poller {
             },
             first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
             concurrency: settings.config.fetch.max_concurrent.max(1),
+            batch: feeds.claim_batch.clamp(1, 5000),
             unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
         })
     }
@@ -154,7 +165,7 @@ impl Poller {
         let fetching = async move {
             loop {
                 let claimed = self.claim(prospect).await?;
-                let last_batch = prospect.is_some() || (claimed.len() as u32) < BATCH;
+                let last_batch = prospect.is_some() || (claimed.len() as u32) < self.batch;
                 let mut results = stream::iter(claimed)
                     .map(|source| self.poll_one(source))
                     .buffer_unordered(self.concurrency);
@@ -190,7 +201,7 @@ impl Poller {
                 now,
                 now + Duration::minutes(LEASE_MINUTES),
                 prospect,
-                BATCH,
+                self.batch,
             )
             .await?;
         self.unwritten().extend(claimed.iter().map(Source::claim));
@@ -276,6 +287,7 @@ impl Poller {
         let outcome = match &polled {
             Ok(Polled::NotModified) => "not_modified",
             Ok(Polled::Feed { .. }) => "changed",
+            Err(failure) if matches!(failure.result, PollResult::Held { .. }) => "held",
             Err(failure) => {
                 ::metrics::counter!(crate::metrics::names::FETCH_ERRORS, "class" => failure.class).increment(1);
                 "failed"
@@ -294,6 +306,13 @@ impl Poller {
                 record.feed_url = Some(feed_url.to_string());
                 record.validators = validators;
                 record.first_poll_done = true;
+            }
+            Err(failure) if matches!(failure.result, PollResult::Held { .. }) => {
+                tracing::info!(source = source.id, reason = %failure.message, "feed not fetched: its host asked for a pause");
+                let held_schedule = schedule(failure.result);
+                record.status = format!("waiting: {}", failure.message);
+                record.if_new = held_schedule;
+                record.if_not_new = held_schedule;
             }
             Err(failure) => {
                 tracing::warn!(source = source.id, prospect = source.prospect_id, url = %source.page_url, error = %failure.message, "feed poll failed");

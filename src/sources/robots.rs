@@ -6,7 +6,8 @@
 //! everything is allowed; a 5xx or no answer at all means nothing is, until
 //! it can be read (asked again after an hour), and the caller is told why
 //! (a site the guard refuses, a server error, no answer) rather than that
-//! robots.txt forbids it.
+//! robots.txt forbids it. With several daemons, an answer one of them read is
+//! kept in the database for the others (the client's shared hosts).
 
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
 use std::collections::HashMap;
@@ -24,6 +25,16 @@ fn keep_for(rules: &Rules) -> Duration {
     match rules {
         Rules::Unreadable(_) => KEEP_FAILURE,
         _ => KEEP,
+    }
+}
+
+/// The kept form of an answer: `allow_all`, `unreadable` (body: why) or
+/// `listed` (body: the file).
+fn rules_of(kind: &str, body: &str) -> Rules {
+    match kind {
+        "allow_all" => Rules::AllowAll,
+        "listed" => texting_robots::Robot::new(AGENT, body.as_bytes()).map_or(Rules::AllowAll, Rules::Listed),
+        _ => Rules::Unreadable(body.to_string()),
     }
 }
 
@@ -62,8 +73,21 @@ impl RobotsCache {
         let rules = match cached {
             Some(rules) => rules,
             None => {
-                let rules = std::sync::Arc::new(fetch_rules(client, url).await);
-                self.lock().insert(origin, (Instant::now(), rules.clone()));
+                let (rules, age) = match kept_by_others(client, &origin).await {
+                    Some(kept) => kept,
+                    None => {
+                        let (kind, body) = fetch_answer(client, url).await;
+                        if let Some(shared) = client.shared_hosts() {
+                            if let Err(error) = shared.keep_robots(&origin, kind, &body).await {
+                                tracing::warn!(origin, error, "could not share a robots.txt answer");
+                            }
+                        }
+                        (rules_of(kind, &body), Duration::ZERO)
+                    }
+                };
+                let rules = std::sync::Arc::new(rules);
+                let read_at = Instant::now().checked_sub(age).unwrap_or_else(Instant::now);
+                self.lock().insert(origin, (read_at, rules.clone()));
                 rules
             }
         };
@@ -75,16 +99,27 @@ impl RobotsCache {
     }
 }
 
-async fn fetch_rules(client: &HttpClient, url: &Url) -> Rules {
+/// A fresh answer another daemon read, with its age.
+async fn kept_by_others(client: &HttpClient, origin: &str) -> Option<(Rules, Duration)> {
+    let kept = match client.shared_hosts()?.robots(origin).await {
+        Ok(kept) => kept?,
+        Err(error) => {
+            tracing::warn!(origin, error, "could not read the other daemons' robots.txt answer");
+            return None;
+        }
+    };
+    let rules = rules_of(&kept.kind, &kept.body);
+    (kept.age < keep_for(&rules)).then_some((rules, kept.age))
+}
+
+async fn fetch_answer(client: &HttpClient, url: &Url) -> (&'static str, String) {
     let Ok(robots_url) = url.join("/robots.txt") else {
-        return Rules::Unreadable(format!("{url} has no robots.txt address"));
+        return ("unreadable", format!("{url} has no robots.txt address"));
     };
     match client.get(&robots_url, &Validators::default()).await {
-        Ok(Fetched::Body { bytes, .. }) => {
-            texting_robots::Robot::new(AGENT, &bytes).map_or(Rules::AllowAll, Rules::Listed)
-        }
-        Ok(Fetched::NotModified) => Rules::AllowAll,
-        Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => Rules::AllowAll,
-        Err(e) => Rules::Unreadable(e.to_string()),
+        Ok(Fetched::Body { bytes, .. }) => ("listed", String::from_utf8_lossy(&bytes).into_owned()),
+        Ok(Fetched::NotModified) => ("allow_all", String::new()),
+        Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => ("allow_all", String::new()),
+        Err(e) => ("unreadable", e.to_string()),
     }
 }

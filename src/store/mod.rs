@@ -11,6 +11,7 @@ mod digests;
 mod events;
 mod forecast;
 pub mod hooks;
+pub mod hosts;
 mod idempotency;
 mod jobs;
 pub mod lockouts;
@@ -35,6 +36,7 @@ pub use digests::DigestStore;
 pub use events::EventStore;
 pub use forecast::ForecastStore;
 pub use hooks::{HookStore, UnmatchedDelivery};
+pub use hosts::{HostStore, StoredRobots};
 pub use idempotency::IdempotencyStore;
 pub use jobs::{JobRun, JobStore};
 pub use lockouts::{LockoutKind, LockoutStore};
@@ -181,6 +183,7 @@ pub trait Store:
     + ForecastStore
     + IdempotencyStore
     + HookStore
+    + HostStore
     + CalendarStore
     + OpsStore
     + WebhookStore
@@ -201,6 +204,11 @@ pub trait Store:
     /// A clean stop: writes everything back into the database file (SQLite's
     /// write-ahead log is emptied) and closes the connections.
     async fn close(&self);
+    /// Whether several daemons may share this store (PostgreSQL): then
+    /// politeness towards hosts goes through it too.
+    fn shared_by_daemons(&self) -> bool {
+        false
+    }
 }
 
 /// Who this process is when it claims work: host and process id, shown as

@@ -213,3 +213,53 @@ pub async fn a_late_send_is_refused_by_the_fence(store: &dyn Store) {
         (1, Some(later + Duration::days(2)))
     );
 }
+
+/// Starts at a host reserved through the store are its interval apart
+/// whoever reserves them; a hold (Retry-After) pushes them past it; a
+/// robots.txt answer is kept with its age.
+pub async fn host_pacing_and_robots_answers(store: &dyn Store) {
+    assert_eq!(
+        store.reserve_host_start("github.com", 1000).await.unwrap(),
+        0,
+        "the first goes at once"
+    );
+    let second = store.reserve_host_start("github.com", 1000).await.unwrap();
+    let third = store.reserve_host_start("github.com", 1000).await.unwrap();
+    assert!(
+        (500..=1000).contains(&second),
+        "the next waits an interval: {second} ms"
+    );
+    assert!((1500..=2000).contains(&third), "and the one after two: {third} ms");
+    assert_eq!(
+        store.reserve_host_start("bsky.app", 1000).await.unwrap(),
+        0,
+        "each host is its own"
+    );
+    assert_eq!(store.reserve_host_start("gitlab.com", 0).await.unwrap(), 0);
+    assert_eq!(
+        store.reserve_host_start("gitlab.com", 0).await.unwrap(),
+        0,
+        "no interval, no wait"
+    );
+    store.hold_host("bsky.app", 60_000).await.unwrap();
+    let held = store.reserve_host_start("bsky.app", 1000).await.unwrap();
+    assert!((55_000..=60_000).contains(&held), "held by Retry-After: {held} ms");
+
+    let origin = "https://jane.example";
+    assert_eq!(store.robots_answer(origin).await.unwrap(), None);
+    store
+        .keep_robots_answer(origin, "listed", "User-agent: *\nDisallow: /private\n")
+        .await
+        .unwrap();
+    let kept = store.robots_answer(origin).await.unwrap().expect("kept");
+    assert_eq!(
+        (kept.kind.as_str(), kept.body.as_str()),
+        ("listed", "User-agent: *\nDisallow: /private\n")
+    );
+    assert!((0..60_000).contains(&kept.age_ms), "read just now: {} ms", kept.age_ms);
+    store.keep_robots_answer(origin, "allow_all", "").await.unwrap();
+    assert_eq!(
+        store.robots_answer(origin).await.unwrap().expect("kept").kind,
+        "allow_all"
+    );
+}

@@ -42,6 +42,7 @@ async fn sqlite() -> Fixture {
     let store = SqliteStore::open(&url, std::time::Duration::from_secs(5), 2)
         .await
         .expect("open the store");
+    assert!(!store.shared_by_daemons(), "one machine's store");
     Fixture {
         store: Arc::new(store),
         _dir: Some(dir),
@@ -56,6 +57,7 @@ async fn postgres() -> Fixture {
     let store = PgStore::open(&url, std::time::Duration::from_secs(5), 4, None)
         .await
         .expect("open the store");
+    assert!(store.shared_by_daemons(), "several daemons' store");
     Fixture {
         store: Arc::new(store),
         _dir: None,
@@ -78,7 +80,8 @@ macro_rules! contract {
                 jobs, mail_folders, sources, enrolments, outbox, sending_pauses, tasks, unsubscribe_and_keys,
                 rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close,
                 concurrent_appends_are_read_once_in_order, concurrent_claims_take_each_due_enrolment_once,
-                a_late_poll_is_refused_by_the_fence, a_late_send_is_refused_by_the_fence);
+                a_late_poll_is_refused_by_the_fence, a_late_send_is_refused_by_the_fence,
+                host_pacing_and_robots_answers);
         }
     };
     (@checks $open:path; $($check:ident),*) => {
@@ -174,17 +177,24 @@ fn not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
 /// Every method of the store's traits (`src/store/*.rs`) is called somewhere in the contract.
 #[test]
 fn every_store_method_has_a_check() {
-    let here: String = ["main.rs", "people.rs", "activity.rs", "sequences.rs", "decisions.rs"]
-        .iter()
-        .map(|f| {
-            std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("tests/store_contract")
-                    .join(f),
-            )
-            .expect("read the contract")
-        })
-        .collect();
+    let here: String = [
+        "main.rs",
+        "people.rs",
+        "activity.rs",
+        "sequences.rs",
+        "decisions.rs",
+        "concurrency.rs",
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/store_contract")
+                .join(f),
+        )
+        .expect("read the contract")
+    })
+    .collect();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
     let mut methods = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("src/store") {

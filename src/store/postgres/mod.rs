@@ -13,6 +13,7 @@ mod digests;
 mod events;
 mod forecast;
 mod hooks;
+mod hosts;
 mod idempotency;
 mod jobs;
 mod lockouts;
@@ -313,5 +314,8 @@ pub(super) async fn append_event_on(
 impl Store for PgStore {
     async fn close(&self) {
         self.pool.close().await;
+    }
+    fn shared_by_daemons(&self) -> bool {
+        true
     }
 }

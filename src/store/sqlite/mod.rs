@@ -11,6 +11,7 @@ mod digests;
 mod events;
 mod forecast;
 mod hooks;
+mod hosts;
 mod idempotency;
 mod jobs;
 mod lockouts;
