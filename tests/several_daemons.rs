@@ -22,9 +22,17 @@ const MESSAGES: usize = 2 * PROSPECTS;
 const DAEMONS: usize = 3;
 const KILLS: usize = 20;
 
-#[test]
-fn three_daemons_one_killed_twenty_times_send_each_step_once() {
-    let cluster = Postgres::start();
+/// A rep, Ann, with 150 prospects enrolled in a two-email sequence, sending
+/// through the SMTP sink (which files copies in her Sent folder on Dovecot),
+/// her data on `url`; `jobs` are the daemon jobs left on, `more` extra config.
+struct Team {
+    ws: Workspace,
+    smtp: SmtpSink,
+    _dovecot: Dovecot,
+    base: DateTime<Utc>,
+}
+
+fn sending_team(url: String, jobs: &[&str], more: &str) -> Team {
     let dovecot = Dovecot::start();
     dovecot.client().state("Sent");
     let smtp = SmtpSink::start_with(SmtpOptions {
@@ -32,10 +40,10 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
         delay_ms: 20,
         ..SmtpOptions::default()
     });
-    let ws = Workspace::on_database(Some(cluster.database("team")));
+    let ws = Workspace::on_database(Some(url));
     ws.init_ann();
     let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
-    let jobs = common::jobs_off_except(&["send-sequences"]);
+    let off = common::jobs_off_except(jobs);
     ws.write(
         "config/rapport.toml",
         format!(
@@ -45,7 +53,7 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
              [sending]\npostal_address = \"Ann Rep, Storgata 1, 0155 Oslo\"\nmin_gap_secs = 0\n\
              max_jitter_secs = 0\ndaily_cap = 10000\nlease_secs = 2\nbatch = 20\n\
              [daemon]\nshutdown_grace_secs = 2\n\
-             [jobs.send-sequences]\nschedule = \"* * * * * *\"\n{jobs}{}",
+             [jobs.send-sequences]\nschedule = \"* * * * * *\"\n{more}{off}{}",
             smtp.port,
             dovecot.mailbox_config(&password)
         ),
@@ -71,111 +79,218 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
         "--stage",
         "prospecting",
     ]);
+    Team {
+        ws,
+        smtp,
+        _dovecot: dovecot,
+        base,
+    }
+}
 
+impl Team {
+    /// Waits until no enrolment is active (the batch is over).
+    fn wait_for_the_batch(&self) {
+        common::wait_until(
+            "every enrolment to end",
+            std::time::Duration::from_secs(180),
+            || format!("{}", self.ws.json(&["sequence", "status"])),
+            || {
+                self.ws
+                    .json(&["sequence", "status"])
+                    .as_array()
+                    .expect("list")
+                    .iter()
+                    .all(|e| e["state"] != "active")
+            },
+        );
+    }
+
+    /// The batch's end state, for daemons' logs 1..=runs: each step sent
+    /// once, every send settled, nothing panicked. Returns what it saw.
+    fn check_each_step_once(&self, runs: usize) -> String {
+        let ws = &self.ws;
+        let received = self.smtp.received();
+        let ids: Vec<String> = received
+            .iter()
+            .map(|m| header(m, "Message-ID").expect("Message-ID"))
+            .collect();
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "a Message-ID reached the server twice");
+        let steps: Vec<(String, String)> = received
+            .iter()
+            .map(|m| {
+                (
+                    header(m, "X-RcptTo").unwrap_or_default(),
+                    header(m, "Subject").unwrap_or_default(),
+                )
+            })
+            .collect();
+        let unique_steps: BTreeSet<&(String, String)> = steps.iter().collect();
+        assert_eq!(unique_steps.len(), steps.len(), "a prospect got the same step twice");
+        let outbox = ws.json(&["sequence", "outbox"]);
+        let rows = outbox.as_array().expect("list");
+        let in_state = |state: &str| rows.iter().filter(|r| r["state"] == state).count();
+        let status = ws.json(&["sequence", "status"]);
+        let enrolments = status.as_array().expect("list");
+        let finished = enrolments.iter().filter(|e| e["state"] == "finished").count();
+        let paused = enrolments.iter().filter(|e| e["state"] == "paused").count();
+        let logs: String = (1..=runs)
+            .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
+            .collect();
+        let fenced = logs.matches("another worker took it over").count();
+        assert_eq!(in_state("sending"), 0, "no send left unsettled");
+        assert_eq!(finished + paused, PROSPECTS, "every step ends sent or accounted for");
+        assert_eq!(
+            paused,
+            in_state("unknown"),
+            "each paused enrolment waits on an unknown send"
+        );
+        for enrolment in enrolments.iter().filter(|e| e["state"] == "finished") {
+            let email = enrolment["prospect_email"].as_str().unwrap_or_default();
+            let got = steps.iter().filter(|(to, _)| to == email).count();
+            assert_eq!(got, 2, "{email} finished with {got} emails");
+        }
+        assert_eq!(
+            in_state("sent"),
+            received.len(),
+            "every message the server took is recorded as sent"
+        );
+        assert!(
+            !logs.contains("panicked"),
+            "no daemon panicked:\n{}",
+            logs.lines()
+                .filter(|l| l.contains("panicked"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        format!(
+            "received {}, sent {}, unknown {}, refused {}, late writes refused by a fence {fenced}, \
+             server transactions {:?}",
+            received.len(),
+            in_state("sent"),
+            in_state("unknown"),
+            in_state("refused"),
+            self.smtp.transactions()
+        )
+    }
+}
+
+#[test]
+fn three_daemons_one_killed_twenty_times_send_each_step_once() {
+    let cluster = Postgres::start();
+    let team = sending_team(cluster.database("team"), &["send-sequences"], "");
+    let ws = &team.ws;
     let mut random = common::Random::seeded();
     let started = Instant::now();
     // Every daemon's clock runs from the same start, so all agree on the time.
-    let clock = |started: Instant| base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
     let mut runs = 0;
     let mut spawn = |ws: &Workspace| {
         runs += 1;
         ws.spawn_daemon(clock(started), runs)
     };
-    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(&ws)).collect();
+    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
     let mut kills_during_batch = 0;
     for _ in 0..KILLS {
         std::thread::sleep(std::time::Duration::from_millis(random.next_in(200, 1000)));
         let victim = random.next_in(0, DAEMONS as u64) as usize;
-        let before = smtp.received().len();
+        let before = team.smtp.received().len();
         daemons[victim].kill().expect("SIGKILL");
         daemons[victim].wait().expect("reap");
         if before < MESSAGES {
             kills_during_batch += 1;
         }
-        daemons[victim] = spawn(&ws);
+        daemons[victim] = spawn(ws);
     }
-    common::wait_until(
-        "every enrolment to end",
-        std::time::Duration::from_secs(180),
-        || format!("{}", ws.json(&["sequence", "status"])),
-        || {
-            ws.json(&["sequence", "status"])
-                .as_array()
-                .expect("list")
-                .iter()
-                .all(|e| e["state"] != "active")
-        },
-    );
+    team.wait_for_the_batch();
     for mut daemon in daemons {
         daemon.kill().expect("stop");
         daemon.wait().expect("reap");
     }
-
-    let received = smtp.received();
-    let ids: Vec<String> = received
-        .iter()
-        .map(|m| header(m, "Message-ID").expect("Message-ID"))
-        .collect();
-    let unique: BTreeSet<&String> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "a Message-ID reached the server twice");
-    let steps: Vec<(String, String)> = received
-        .iter()
-        .map(|m| {
-            (
-                header(m, "X-RcptTo").unwrap_or_default(),
-                header(m, "Subject").unwrap_or_default(),
-            )
-        })
-        .collect();
-    let unique_steps: BTreeSet<&(String, String)> = steps.iter().collect();
-    assert_eq!(unique_steps.len(), steps.len(), "a prospect got the same step twice");
-
-    let outbox = ws.json(&["sequence", "outbox"]);
-    let rows = outbox.as_array().expect("list");
-    let in_state = |state: &str| rows.iter().filter(|r| r["state"] == state).count();
-    let status = ws.json(&["sequence", "status"]);
-    let enrolments = status.as_array().expect("list");
-    let finished = enrolments.iter().filter(|e| e["state"] == "finished").count();
-    let paused = enrolments.iter().filter(|e| e["state"] == "paused").count();
-    let logs: String = (1..=runs)
-        .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
-        .collect();
-    let fenced = logs.matches("another worker took it over").count();
-    println!(
-        "daemons {DAEMONS}, kills {KILLS} ({kills_during_batch} during the batch), received {}, sent {}, \
-         unknown {}, refused {}, late writes refused by a fence {fenced}, server transactions {:?}",
-        received.len(),
-        in_state("sent"),
-        in_state("unknown"),
-        in_state("refused"),
-        smtp.transactions()
-    );
+    let seen = team.check_each_step_once(runs);
+    println!("daemons {DAEMONS}, kills {KILLS} ({kills_during_batch} during the batch), {seen}");
     assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
-    assert_eq!(in_state("sending"), 0, "no send left unsettled");
-    assert_eq!(finished + paused, PROSPECTS, "every step ends sent or accounted for");
-    assert_eq!(
-        paused,
-        in_state("unknown"),
-        "each paused enrolment waits on an unknown send"
+}
+
+/// PostgreSQL is restarted (`pg_ctl restart -m fast`, every connection cut)
+/// three times while three daemons send the batch and poll feeds: they
+/// reconnect, the crash rule settles what the restarts cut off, each step
+/// goes out once and each feed item is one event.
+#[test]
+fn postgres_restarted_mid_pass_loses_and_repeats_nothing() {
+    const FEEDS: usize = 30;
+    let cluster = Postgres::start();
+    let feeds = common::http::Server::start(|req| {
+        // Slow answers keep a poll running across a restart.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let user = req.path.trim_start_matches('/').trim_end_matches(".atom").to_string();
+        common::http::Response::new(
+            200,
+            format!(
+                "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title>\
+                 <entry><id>tag:github.com,2008:{user}/1</id><updated>2026-12-01T08:00:00Z</updated>\
+                 <link href=\"https://github.com/{user}/commit/1\"/><title>{user} pushed</title></entry></feed>"
+            ),
+        )
+        .header("Content-Type", "application/atom+xml")
+    });
+    let url = cluster.database("restarted");
+    let more = format!(
+        "[feeds]\ninterval_mins = 240\nclaim_batch = 5\n\
+         [fetch]\nper_host_interval_ms = 0\nmax_concurrent = 2\n\
+         [fetch.base_urls]\n\"github.com\" = \"{}\"\n\
+         [fetch.hosts.\"github.com\"]\ninterval_ms = 0\nconcurrency = 2\n\
+         [jobs.poll-feeds]\nschedule = \"* * * * * *\"\n",
+        feeds.url("")
     );
-    for enrolment in enrolments.iter().filter(|e| e["state"] == "finished") {
-        let email = enrolment["prospect_email"].as_str().unwrap_or_default();
-        let got = steps.iter().filter(|(to, _)| to == email).count();
-        assert_eq!(got, 2, "{email} finished with {got} emails");
+    let team = sending_team(url.clone(), &["send-sequences", "poll-feeds"], &more);
+    let ws = &team.ws;
+    let mut csv = String::from("Name,Email,Profile URL\n");
+    for n in 0..FEEDS {
+        csv.push_str(&format!("User {n},u{n}@dev{n}.example,https://github.com/user{n}\n"));
     }
-    assert_eq!(
-        in_state("sent"),
-        received.len(),
-        "every message the server took is recorded as sent"
+    ws.write("watchers.csv", csv);
+    ws.ok(&["prospect", "import", "watchers.csv"]);
+
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
+    for at in [40, 120, 200] {
+        common::wait_until(
+            &format!("{at} messages before a restart"),
+            std::time::Duration::from_secs(120),
+            || format!("{} received", team.smtp.received().len()),
+            || team.smtp.received().len() >= at,
+        );
+        cluster.restart();
+    }
+    team.wait_for_the_batch();
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
+    common::wait_until(
+        "every feed to be polled",
+        std::time::Duration::from_secs(90),
+        || String::new(),
+        || {
+            count(
+                &rt,
+                &pool,
+                "SELECT count(*) FROM sources WHERE last_polled_at IS NULL OR lease_owner IS NOT NULL",
+            ) == 0
+        },
     );
-    assert!(
-        !logs.contains("panicked"),
-        "no daemon panicked:\n{}",
-        logs.lines()
-            .filter(|l| l.contains("panicked"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    for daemon in &mut daemons {
+        assert!(
+            daemon.try_wait().expect("status").is_none(),
+            "a daemon stopped when the database restarted"
+        );
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let seen = team.check_each_step_once(DAEMONS);
+    let posts = count(&rt, &pool, "SELECT count(*) FROM events WHERE kind = 'post'");
+    println!("daemons {DAEMONS}, restarts 3, {seen}, posts {posts}");
+    assert_eq!(posts, FEEDS as i64, "each feed item one event");
 }
 
 /// One row of numbers from the team's database.
@@ -444,4 +559,108 @@ fn a_hosts_retry_after_holds_every_process_on_the_database() {
             "asked again after the pause: {next}"
         );
     }
+}
+
+/// The server allows fewer connections than the daemons' pools want
+/// (`max_connections = 7`, one held by the test, four wanted by each of
+/// three daemons): they wait for one (at start too) and log it, and none
+/// stops. Once two of them are stopped, the third finishes the batch, each
+/// step sent once.
+#[test]
+fn daemons_short_of_connections_wait_and_none_stops() {
+    let cluster = Postgres::start_with("-c max_connections=7 -c superuser_reserved_connections=0");
+    let url = cluster.database("crowded");
+    let team = sending_team(url.clone(), &["send-sequences"], "");
+    let ws = &team.ws;
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt
+        .block_on(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url))
+        .expect("connect");
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut daemons: Vec<Child> = (1..=DAEMONS)
+        .map(|run| {
+            ws.command()
+                .args(["--now", &clock(started).to_rfc3339(), "daemon"])
+                .env("RUST_LOG", "info")
+                .env("RAPPORT__DATABASE__MAX_CONNECTIONS", "4")
+                .env("RAPPORT__DATABASE__BUSY_TIMEOUT_MS", "1000")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
+                .spawn()
+                .expect("start daemon")
+        })
+        .collect();
+    let logs = || -> String {
+        (1..=DAEMONS)
+            .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
+            .collect()
+    };
+    let waits = |logs: &str| logs.matches("too many clients").count() + logs.matches("pool timed out").count();
+    common::wait_until(
+        "a daemon to wait for a connection",
+        std::time::Duration::from_secs(90),
+        logs,
+        || waits(&logs()) >= 3,
+    );
+    for daemon in &mut daemons {
+        assert!(
+            daemon.try_wait().expect("status").is_none(),
+            "a daemon stopped for want of a connection"
+        );
+    }
+    for daemon in &mut daemons[1..] {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    common::wait_until(
+        "the remaining daemon to finish the batch",
+        std::time::Duration::from_secs(180),
+        || String::new(),
+        || count(&rt, &pool, "SELECT count(*) FROM enrolments WHERE state = 'active'") == 0,
+    );
+    assert!(
+        daemons[0].try_wait().expect("status").is_none(),
+        "the first daemon stopped"
+    );
+    daemons[0].kill().expect("stop");
+    daemons[0].wait().expect("reap");
+    drop(pool);
+    let seen = team.check_each_step_once(DAEMONS);
+    println!(
+        "daemons {DAEMONS}, server max_connections 7, waits logged {}, {seen}",
+        waits(&logs())
+    );
+}
+
+/// A daemon started while PostgreSQL is down waits for it (logging each
+/// try) instead of stopping, and starts its jobs once the server is up.
+#[test]
+fn a_daemon_started_before_its_database_waits_for_it() {
+    let cluster = Postgres::start();
+    let ws = Workspace::on_database(Some(cluster.database("later")));
+    ws.init_ann();
+    cluster.stop();
+    let mut daemon = ws.spawn_daemon("2026-12-02T10:00:00Z".parse().expect("time"), 1);
+    let log = || std::fs::read_to_string(ws.path("daemon-1.log")).unwrap_or_default();
+    common::wait_until(
+        "the daemon to wait for the database",
+        std::time::Duration::from_secs(30),
+        log,
+        || log().contains("the database is not reachable yet; waiting"),
+    );
+    assert!(
+        daemon.try_wait().expect("status").is_none(),
+        "the daemon stopped:\n{}",
+        log()
+    );
+    cluster.start_again();
+    common::wait_until(
+        "the daemon to start its jobs",
+        std::time::Duration::from_secs(60),
+        log,
+        || log().contains("job registered"),
+    );
+    daemon.kill().expect("stop");
+    daemon.wait().expect("reap");
 }

@@ -26,7 +26,10 @@ impl App {
         let path = config::locate(cli.config.as_deref());
         let settings = config::load(path.as_deref())?;
         init_logging(&settings, cli.log_format);
-        let store = open_store(&settings).await?;
+        let store = match cli.command {
+            Command::Daemon => open_store_patiently(&settings).await?,
+            _ => open_store(&settings).await?,
+        };
         let clock: Arc<dyn Clock> = match (cli.now, &cli.command) {
             (Some(now), Command::Daemon) => Arc::new(ShiftedClock::starting_at(now)),
             (Some(now), _) => Arc::new(FixedClock(now)),
@@ -119,6 +122,45 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     )
     .await
     .with_context(|| format!("opening the database ({})", redacted(&db.url)))
+}
+
+/// The daemon's start on PostgreSQL: a database that is down, restarting
+/// or out of connections is waited for (retried with backoff up to 30 s,
+/// each wait logged) rather than ending the start; a wrong URL, password or
+/// database name ends it at once, as on SQLite.
+async fn open_store_patiently(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    let url = &settings.config.database.url;
+    if !crate::store::is_postgres_url(url) {
+        return open_store(settings).await;
+    }
+    let mut wait = Duration::from_secs(1);
+    let stop = super::daemon_cmd::shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        match open_store(settings).await {
+            Ok(store) => return Ok(store),
+            Err(e) if !is_transient(&format!("{e:#}")) => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), retry_in_secs = wait.as_secs(), "the database is not reachable yet; waiting");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = &mut stop => anyhow::bail!("stopped before the database could be reached"),
+                }
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Whether a failure to open PostgreSQL may pass by itself (not a mistake in the config).
+fn is_transient(error: &str) -> bool {
+    const MISTAKES: [&str; 4] = [
+        "password authentication failed",
+        "no pg_hba.conf entry",
+        "does not exist",
+        "write it like",
+    ];
+    !MISTAKES.iter().any(|m| error.contains(m))
 }
 
 /// Libraries whose debug and trace output is a protocol transcript, with the

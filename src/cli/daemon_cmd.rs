@@ -67,7 +67,7 @@ async fn listen_metrics(app: &App) -> anyhow::Result<Option<tokio::net::TcpListe
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed here, before the
 /// daemon registers its jobs, so a signal during start-up is not fatal.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(super) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

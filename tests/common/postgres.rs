@@ -12,6 +12,8 @@ pub struct Postgres {
     pub port: u16,
     bin: PathBuf,
     dir: tempfile::TempDir,
+    /// The server's options (`pg_ctl -o`), for a restart.
+    options: String,
 }
 
 /// The newest installed PostgreSQL's binaries.
@@ -44,6 +46,11 @@ fn free_port() -> u16 {
 
 impl Postgres {
     pub fn start() -> Postgres {
+        Postgres::start_with("")
+    }
+
+    /// With extra server settings (e.g. `-c max_connections=8`).
+    pub fn start_with(extra: &str) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("a scratch folder");
         let owner = nix_ids("postgres");
@@ -71,7 +78,7 @@ impl Postgres {
         );
         let port = free_port();
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off {extra}",
             dir.path().display()
         );
         let started = as_postgres(&bin, "pg_ctl")
@@ -88,7 +95,57 @@ impl Postgres {
             String::from_utf8_lossy(&started.stdout),
             std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default()
         );
-        Postgres { port, bin, dir }
+        Postgres {
+            port,
+            bin,
+            dir,
+            options,
+        }
+    }
+
+    /// `pg_ctl stop -m fast`: the server is down when this returns.
+    pub fn stop(&self) {
+        self.ctl(&["-m", "fast", "stop"]);
+    }
+
+    /// Starts a stopped server again, on the same port.
+    pub fn start_again(&self) {
+        self.ctl(&["-o", &self.options, "start"]);
+    }
+
+    fn ctl(&self, args: &[&str]) {
+        let done = as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .arg("-w")
+            .args(args)
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            done.status.success(),
+            "pg_ctl {args:?}: {}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+
+    /// `pg_ctl restart -m fast`: every connection is cut, the server is back
+    /// on the same port when this returns.
+    pub fn restart(&self) {
+        let restarted = as_postgres(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.path().join("data"))
+            .arg("-l")
+            .arg(self.dir.path().join("server.log"))
+            .args(["-w", "-m", "fast", "-o", &self.options, "restart"])
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            restarted.status.success(),
+            "pg_ctl restart: {}",
+            String::from_utf8_lossy(&restarted.stderr)
+        );
     }
 
     /// Makes a database and gives its URL.
