@@ -270,7 +270,7 @@ fn postgres_restarted_mid_pass_loses_and_repeats_nothing() {
     common::wait_until(
         "every feed to be polled",
         std::time::Duration::from_secs(90),
-        || String::new(),
+        String::new,
         || {
             count(
                 &rt,
@@ -616,7 +616,7 @@ fn daemons_short_of_connections_wait_and_none_stops() {
     common::wait_until(
         "the remaining daemon to finish the batch",
         std::time::Duration::from_secs(180),
-        || String::new(),
+        String::new,
         || count(&rt, &pool, "SELECT count(*) FROM enrolments WHERE state = 'active'") == 0,
     );
     assert!(
