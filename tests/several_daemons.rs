@@ -664,3 +664,87 @@ fn a_daemon_started_before_its_database_waits_for_it() {
     daemon.kill().expect("stop");
     daemon.wait().expect("reap");
 }
+
+/// A poll that takes longer than its lease (a slow host) keeps its feeds by
+/// renewing the claims every third of the lease: a second daemon looking for
+/// due feeds every second takes none of them over, and each feed is fetched
+/// once.
+#[test]
+fn a_long_poll_renews_its_claims_and_keeps_its_feeds() {
+    const FEEDS: usize = 40;
+    let cluster = Postgres::start();
+    let url = cluster.database("renewed");
+    let github = common::http::Server::start(|req| {
+        // A slow host: the poll outlasts its two-second lease.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let user = req.path.trim_start_matches('/').trim_end_matches(".atom").to_string();
+        common::http::Response::new(
+            200,
+            format!("<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title></feed>"),
+        )
+        .header("Content-Type", "application/atom+xml")
+    });
+    let ws = Workspace::on_database(Some(url.clone()));
+    ws.init_ann();
+    let jobs = common::jobs_off_except(&["poll-feeds"]);
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[http]\nenabled = false\n[feeds]\ninterval_mins = 240\nlease_secs = 2\n\
+             [fetch]\nper_host_interval_ms = 0\nmax_concurrent = 2\n\
+             [fetch.base_urls]\n\"github.com\" = \"{}\"\n\
+             [fetch.hosts.\"github.com\"]\ninterval_ms = 0\nconcurrency = 2\n\
+             [jobs.poll-feeds]\nschedule = \"* * * * * *\"\n{jobs}",
+            github.url("")
+        ),
+    );
+    let mut csv = String::from("Name,Email,Profile URL\n");
+    for n in 0..FEEDS {
+        csv.push_str(&format!("User {n},u{n}@dev{n}.example,https://github.com/user{n}\n"));
+    }
+    ws.write("prospects.csv", csv);
+    ws.ok(&["prospect", "import", "prospects.csv"]);
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
+    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    // Both daemons' clocks run from the same start, so they agree on when a lease ends.
+    let zero = Instant::now();
+    let clock = || base + Duration::milliseconds(zero.elapsed().as_millis() as i64);
+    let mut first = ws.spawn_daemon(clock(), 1);
+    common::wait_until(
+        "the first poll to start",
+        std::time::Duration::from_secs(60),
+        String::new,
+        || !github.requests().is_empty(),
+    );
+    let started = Instant::now();
+    let mut second = ws.spawn_daemon(clock(), 2);
+    common::wait_until(
+        "every feed to be polled",
+        std::time::Duration::from_secs(90),
+        String::new,
+        || {
+            count(
+                &rt,
+                &pool,
+                "SELECT count(*) FROM sources WHERE last_polled_at IS NULL OR lease_owner IS NOT NULL",
+            ) == 0
+        },
+    );
+    let took = started.elapsed();
+    for daemon in [&mut first, &mut second] {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let logs: String = (1..=2)
+        .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
+        .collect();
+    let requests = github.requests().len();
+    println!("feeds {FEEDS}, lease 2 s, poll took {took:?} after the second daemon started, requests {requests}");
+    assert!(
+        took > std::time::Duration::from_secs(2),
+        "the poll outlasted its lease ({took:?})"
+    );
+    assert_eq!(requests, FEEDS, "each feed fetched once: no claim was taken over");
+    assert!(!logs.contains("another worker took it over"), "no write was fenced");
+}

@@ -325,6 +325,9 @@ pub struct FeedsConfig {
     /// Sources a poll claims at a time: smaller batches spread a burst of
     /// due feeds over several daemons.
     pub claim_batch: u32,
+    /// How long a claimed feed is held for its poll; renewed every third of
+    /// it while the poll runs, and taken over by another daemon after it.
+    pub lease_secs: u64,
 }
 
 impl Default for FetchConfig {
@@ -353,6 +356,7 @@ impl Default for FeedsConfig {
             broken_after_failures: 5,
             broken_retry_hours: 24,
             claim_batch: 500,
+            lease_secs: 900,
         }
     }
 }

@@ -157,6 +157,10 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     );
     note(
         &mut problems,
+        in_range("feeds.lease_secs", config.feeds.lease_secs, 2, 3600, "seconds"),
+    );
+    note(
+        &mut problems,
         in_range(
             "feeds.broken_retry_hours",
             config.feeds.broken_retry_hours,

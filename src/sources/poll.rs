@@ -18,11 +18,11 @@ use serde::Serialize;
 use std::sync::Arc;
 use url::Url;
 
-/// Each claimed source is leased for `LEASE_MINUTES` while it is polled
-/// (batches of `[feeds] claim_batch`).
+// Each claimed source is leased for `[feeds] lease_secs` while it is
+// polled (batches of `[feeds] claim_batch`), renewed every third of it.
+
 /// Most results stored in one transaction.
 const WRITE_CHUNK: usize = 250;
-const LEASE_MINUTES: i64 = 15;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct PollReport {
@@ -51,8 +51,10 @@ pub struct Poller {
     concurrency: usize,
     /// Sources claimed at a time.
     batch: u32,
+    /// How long a claim holds; renewed every third of it while polling.
+    lease: Duration,
     /// Sources this poller claimed and has not written back yet. Claiming
-    /// leases a source for `LEASE_MINUTES`; when a pass cannot write (a full
+    /// leases a source for `lease`; when a pass cannot write (a full
     /// disk), the next pass gives them back first, so they are polled again
     /// within seconds of the database taking writes, not after the lease.
     unwritten: std::sync::Mutex<std::collections::BTreeSet<Claim>>,
@@ -142,6 +144,7 @@ impl Poller {
             first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
             concurrency: settings.config.fetch.max_concurrent.max(1),
             batch: feeds.claim_batch.clamp(1, 5000),
+            lease: Duration::seconds(feeds.lease_secs.clamp(2, 3600) as i64),
             unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
         })
     }
@@ -187,22 +190,37 @@ impl Poller {
             }
             Ok(report)
         };
-        let (fetched, written): (StoreResult<()>, StoreResult<PollReport>) = tokio::join!(fetching, writing);
+        let work = async { tokio::join!(fetching, writing) };
+        let (fetched, written): (StoreResult<()>, StoreResult<PollReport>) = tokio::select! {
+            done = work => done,
+            never = self.heartbeat() => match never {},
+        };
         fetched?;
         written
+    }
+
+    /// Renews the claims still being polled every third of the lease, so a
+    /// long poll (a slow host's budget) keeps its feeds; runs until dropped.
+    async fn heartbeat(&self) -> std::convert::Infallible {
+        let every = (self.lease / 3).to_std().unwrap_or(std::time::Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(every).await;
+            let held: Vec<Claim> = self.unwritten().iter().copied().collect();
+            if held.is_empty() {
+                continue;
+            }
+            let until = self.clock.now() + self.lease;
+            if let Err(e) = self.store.renew_source_claims(&held, until).await {
+                tracing::warn!(error = %e, "could not renew the claims of the feeds being polled");
+            }
+        }
     }
 
     async fn claim(&self, prospect: Option<i64>) -> StoreResult<Vec<Source>> {
         let now = self.clock.now();
         let claimed = self
             .store
-            .claim_due_sources(
-                crate::store::worker_name(),
-                now,
-                now + Duration::minutes(LEASE_MINUTES),
-                prospect,
-                self.batch,
-            )
+            .claim_due_sources(crate::store::worker_name(), now, now + self.lease, prospect, self.batch)
             .await?;
         self.unwritten().extend(claimed.iter().map(Source::claim));
         Ok(claimed)

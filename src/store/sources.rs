@@ -21,6 +21,10 @@ pub trait SourceStore: Send + Sync {
         prospect: Option<ProspectId>,
         limit: u32,
     ) -> StoreResult<Vec<Source>>;
+    /// Extends claims still being polled (claimed, not yet written) to
+    /// `lease_until`; a claim taken over since is left alone. Returns how
+    /// many were extended.
+    async fn renew_source_claims(&self, claims: &[Claim], lease_until: DateTime<Utc>) -> StoreResult<u64>;
     /// Gives claimed sources back (due at `now`) whose polls could not be
     /// written; a source claimed again since is left to its new holder.
     async fn release_sources(&self, claims: &[Claim], now: DateTime<Utc>) -> StoreResult<()>;

@@ -245,6 +245,18 @@ pub async fn sources(store: &dyn Store) {
     let again = store.claim_due_sources("a", now, lease, Some(jane), 10).await.unwrap();
     assert_eq!(again.len(), 1, "given back, it is due again");
     assert!(again[0].fence > claimed[0].fence, "each claim a new fencing number");
+    assert_eq!(
+        store
+            .renew_source_claims(&[again[0].claim(), claimed[0].claim()], lease + Duration::minutes(5))
+            .await
+            .unwrap(),
+        1,
+        "the live claim is renewed, the stale one is not"
+    );
+    assert_eq!(
+        store.list_sources(RepScope::Team, false).await.unwrap()[0].next_poll_at,
+        lease + Duration::minutes(5)
+    );
     store.release_sources(&[claimed[0].claim()], now).await.unwrap();
     assert!(
         store
@@ -282,6 +294,11 @@ pub async fn sources(store: &dyn Store) {
     );
     let polled = store.list_sources(RepScope::Team, false).await.unwrap();
     assert_eq!(polled[0].feed_url.as_deref(), Some("https://jane.example/feed.xml"));
+    assert_eq!(
+        store.renew_source_claims(&[again[0].claim()], lease).await.unwrap(),
+        0,
+        "a written poll's claim is over"
+    );
     assert_eq!(polled[0].validators.etag.as_deref(), Some("\"v1\""));
     assert_eq!(
         polled[0].next_poll_at,

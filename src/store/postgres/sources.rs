@@ -74,6 +74,28 @@ impl SourceStore for PgStore {
         tx.commit().await.map_err(db("claim sources"))?;
         rows.iter().map(source_from_row).collect()
     }
+    async fn renew_source_claims(&self, claims: &[Claim], lease_until: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.claim_tx().await?;
+        let mut renewed = 0;
+        for chunk in claims.chunks(POLL_UPDATE_CHUNK) {
+            let mut query = QueryBuilder::<Postgres>::new("UPDATE sources SET next_poll_at = ");
+            query
+                .push_bind(ts(lease_until))
+                .push(" WHERE lease_owner IS NOT NULL AND (id, fence) IN (");
+            query.push_values(chunk, |mut row, claim| {
+                row.push_bind(claim.id).push_bind(claim.fence);
+            });
+            query.push(")");
+            renewed += query
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db("renew claimed sources"))?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(db("renew claimed sources"))?;
+        Ok(renewed)
+    }
     async fn release_sources(&self, claims: &[Claim], now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.claim_tx().await?;
         for chunk in claims.chunks(POLL_UPDATE_CHUNK) {
