@@ -114,6 +114,9 @@ pub struct MailConfig {
     pub reconnect_max_secs: u64,
     /// A worker syncing a folder holds it this long, renewed as it goes.
     pub sync_lease_secs: u64,
+    /// The daemon watching a mailbox (its one IDLE connection across
+    /// daemons) holds the watch this long, renewed every third of it.
+    pub watch_lease_secs: u64,
     /// Messages fetched per IMAP command.
     pub fetch_batch: u32,
     /// At most this much of one message is read (enough to classify it).
@@ -453,6 +456,7 @@ impl Default for MailConfig {
             idle_renew_mins: 25,
             reconnect_max_secs: 300,
             sync_lease_secs: 120,
+            watch_lease_secs: 60,
             fetch_batch: 250,
             max_message_bytes: 1024 * 1024,
         }

@@ -256,6 +256,10 @@ pub(super) fn validate(config: &Config, file: &str) -> Result<(), ConfigError> {
     );
     note(
         &mut problems,
+        in_range("mail.watch_lease_secs", config.mail.watch_lease_secs, 3, 600, "seconds"),
+    );
+    note(
+        &mut problems,
         in_range(
             "mail.reconnect_max_secs",
             config.mail.reconnect_max_secs,

@@ -30,6 +30,18 @@ pub trait MailStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn list_mail_folders(&self) -> StoreResult<Vec<MailFolderState>>;
+    /// Takes or renews the watch of a mailbox (its one IDLE connection
+    /// across daemons) for `owner` until `lease_until`; false while another
+    /// owner's lease runs.
+    async fn hold_mailbox_watch(
+        &self,
+        mailbox: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives up `owner`'s watch of a mailbox, so another daemon takes it at once.
+    async fn release_mailbox_watch(&self, mailbox: &str, owner: &str) -> StoreResult<()>;
     /// Which of the rep's prospects own these addresses, and were sent these Message-IDs.
     async fn mail_contacts(&self, rep: RepId, emails: &[String], sent_ids: &[String]) -> StoreResult<MailContacts>;
     /// Stores a batch's events, sent ids, suppressions and away dates with the

@@ -131,6 +131,38 @@ pub async fn mail_folders(store: &dyn Store) {
     let ann = rep(store, "Ann Rep", "ann@example.com").await;
     let jane = prospect(store, &ann, "Jane Doe", "jane@acme.io").await;
     let lease = t0() + Duration::minutes(10);
+
+    // The mailbox's watch (one IDLE connection across daemons).
+    let watch = |owner: &'static str, now: DateTime<Utc>| {
+        store.hold_mailbox_watch("ann", owner, now, now + Duration::minutes(1))
+    };
+    assert!(watch("daemon-a", t0()).await.unwrap(), "a free watch is taken");
+    assert!(
+        !watch("daemon-b", t0()).await.unwrap(),
+        "held by another until its lease ends"
+    );
+    assert!(
+        watch("daemon-a", t0() + Duration::seconds(20)).await.unwrap(),
+        "its holder renews it"
+    );
+    assert!(
+        !watch("daemon-b", t0() + Duration::seconds(70)).await.unwrap(),
+        "renewed: still held"
+    );
+    assert!(
+        watch("daemon-b", t0() + Duration::seconds(81)).await.unwrap(),
+        "taken over once it ran out"
+    );
+    store.release_mailbox_watch("ann", "daemon-a").await.unwrap();
+    assert!(
+        !watch("daemon-a", t0() + Duration::seconds(82)).await.unwrap(),
+        "only its holder gives it up"
+    );
+    store.release_mailbox_watch("ann", "daemon-b").await.unwrap();
+    assert!(
+        watch("daemon-a", t0() + Duration::seconds(83)).await.unwrap(),
+        "given up: taken at once"
+    );
     let cursor = store
         .claim_mail_folder("ann", "INBOX", "worker-1", t0(), lease)
         .await

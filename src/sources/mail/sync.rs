@@ -106,6 +106,41 @@ impl MailSync {
         self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
+    /// Takes or renews this daemon's watch of a mailbox (its one IDLE
+    /// connection across daemons sharing PostgreSQL); false while another
+    /// daemon holds it, or while the database cannot say.
+    pub async fn hold_watch(&self, mailbox: &str) -> bool {
+        // One machine's database: one daemon, which watches at once (also
+        // right after a crash, without waiting out the dead one's lease).
+        if !self.store.shared_by_daemons() {
+            return true;
+        }
+        let lease = chrono::Duration::seconds(self.settings.config.mail.watch_lease_secs as i64);
+        let now = self.clock.now();
+        let owner = crate::store::worker_name();
+        match self.store.hold_mailbox_watch(mailbox, owner, now, now + lease).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(mailbox, error = %e, "could not hold the mailbox's watch");
+                false
+            }
+        }
+    }
+
+    /// Gives the watch up, so a standing-by daemon takes it at once.
+    pub async fn release_watch(&self, mailbox: &str) {
+        if !self.store.shared_by_daemons() {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .release_mailbox_watch(mailbox, crate::store::worker_name())
+            .await
+        {
+            tracing::warn!(mailbox, error = %e, "could not give up the mailbox's watch");
+        }
+    }
+
     pub fn settings(&self) -> &Settings {
         &self.settings
     }

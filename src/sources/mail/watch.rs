@@ -6,6 +6,11 @@
 //!
 //! A watcher stops when its `stop` signal turns true: between batches of a
 //! sync (so the folder's lease is released) or at once while waiting.
+//!
+//! With several daemons on one PostgreSQL database, one of them watches each mailbox:
+//! the watch is a lease renewed every third of `[mail] watch_lease_secs`;
+//! the others stand by and take over when it runs out (its holder died or
+//! lost the database).
 
 use super::connection::{within, ImapConnection};
 use super::sync::{MailSync, Prepared, SyncReport};
@@ -34,19 +39,50 @@ pub async fn watch(
 ) {
     let sync = sync.with_stop(stop.clone());
     let max_backoff = Duration::from_secs(sync.settings().config.mail.reconnect_max_secs);
+    let lease = Duration::from_secs(sync.settings().config.mail.watch_lease_secs.max(3));
     let mut backoff = Duration::from_secs(1);
+    let mut standing_by = false;
     while !*stop.borrow() {
-        match watch_connection(&sync, &name, &config, without_idle, &mut backoff, &mut stop).await {
-            Ok(()) => return,
-            Err(e) if e.needs_user() => {
-                tracing::error!(mailbox = %name, error = %e, "stopped watching the mailbox");
-                return;
+        if !sync.hold_watch(&name).await {
+            if !standing_by {
+                tracing::info!(mailbox = %name, "another daemon watches the mailbox; standing by to take over");
+                standing_by = true;
             }
-            Err(e) => {
+            wait_or_stop(lease / 3, &mut stop).await;
+            continue;
+        }
+        standing_by = false;
+        tracing::info!(mailbox = %name, "watching the mailbox");
+        let mut watcher_stop = stop.clone();
+        let watched = tokio::select! {
+            done = watch_connection(&sync, &name, &config, without_idle, &mut backoff, &mut watcher_stop) => Some(done),
+            () = keep_watch(&sync, &name, lease) => None,
+        };
+        match watched {
+            None => {
+                tracing::warn!(mailbox = %name, "lost the mailbox's watch (its lease ran out); another daemon took over");
+            }
+            Some(Ok(())) => break,
+            Some(Err(e)) if e.needs_user() => {
+                tracing::error!(mailbox = %name, error = %e, "stopped watching the mailbox");
+                break;
+            }
+            Some(Err(e)) => {
                 tracing::warn!(mailbox = %name, error = %e, retry_in_secs = backoff.as_secs(), "mailbox unavailable; will retry");
                 wait_or_stop(backoff, &mut stop).await;
                 backoff = (backoff * 2).min(max_backoff);
             }
+        }
+    }
+    sync.release_watch(&name).await;
+}
+
+/// Renews the watch every third of its lease; returns when it is lost.
+async fn keep_watch(sync: &MailSync, name: &str, lease: Duration) {
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        if !sync.hold_watch(name).await {
+            return;
         }
     }
 }

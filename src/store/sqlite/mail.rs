@@ -81,6 +81,36 @@ impl SqliteStore {
 
 #[async_trait]
 impl MailStore for SqliteStore {
+    async fn hold_mailbox_watch(
+        &self,
+        mailbox: &str,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let held = sqlx::query(
+            "INSERT INTO mailbox_watchers (mailbox, owner, lease_until) VALUES (?, ?, ?) \
+             ON CONFLICT (mailbox) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until \
+             WHERE mailbox_watchers.owner = excluded.owner OR mailbox_watchers.lease_until <= ?",
+        )
+        .bind(mailbox)
+        .bind(owner)
+        .bind(ts(lease_until))
+        .bind(ts(now))
+        .execute(self.pool())
+        .await
+        .map_err(db("hold a mailbox's watch"))?;
+        Ok(held.rows_affected() > 0)
+    }
+    async fn release_mailbox_watch(&self, mailbox: &str, owner: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM mailbox_watchers WHERE mailbox = ? AND owner = ?")
+            .bind(mailbox)
+            .bind(owner)
+            .execute(self.pool())
+            .await
+            .map_err(db("give up a mailbox's watch"))?;
+        Ok(())
+    }
     async fn claim_mail_folder(
         &self,
         mailbox: &str,
