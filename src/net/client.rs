@@ -13,6 +13,7 @@
 
 pub use super::budget::HostBudget;
 use super::guard::{self, GuardError};
+use super::pacing::HostSlot;
 pub use super::shared::SharedHosts;
 use reqwest::header::{
     HeaderMap, HeaderValue, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
@@ -96,36 +97,16 @@ impl FetchError {
     }
 }
 
-/// A request's turn at its host and under the global limit.
-struct Turn<'a> {
-    _host: tokio::sync::OwnedSemaphorePermit,
-    _permit: tokio::sync::SemaphorePermit<'a>,
-}
-
-/// One budget's state: requests in flight, and when the last one started.
-struct HostSlot {
-    in_flight: Arc<Semaphore>,
-    last_start: tokio::sync::Mutex<Option<Instant>>,
-    /// A Retry-After the host gave: nothing starts before then.
-    held_until: Mutex<Option<Instant>>,
-}
-
 pub struct HttpClient {
     client: reqwest::Client,
-    settings: Arc<FetchSettings>,
-    global: Semaphore,
+    pub(super) settings: Arc<FetchSettings>,
+    pub(super) global: Semaphore,
     /// Per host budget (a host, or a platform and its subdomains): at most
     /// its concurrency in flight, and starts at least its interval apart.
-    hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
+    pub(super) hosts: Mutex<HashMap<String, Arc<HostSlot>>>,
     /// Other processes' share of the same hosts, when there are any.
-    shared: Option<Arc<dyn SharedHosts>>,
+    pub(super) shared: Option<Arc<dyn SharedHosts>>,
 }
-
-/// The longest Retry-After honoured as a hold on the whole host.
-const MAX_HOLD: Duration = Duration::from_secs(3600);
-/// A shared reservation further off than this is a hold, not pacing: the
-/// request is not made (the caller asks again later) rather than waited for.
-const HELD_NOT_PACED: Duration = Duration::from_secs(60);
 
 impl HttpClient {
     pub fn new(settings: FetchSettings) -> Result<HttpClient, FetchError> {
@@ -283,88 +264,6 @@ impl HttpClient {
             return Err(format!("{shown} answered {status}"));
         }
         Ok(())
-    }
-
-    /// The budget a URL falls under, and its key: a budgeted host (or
-    /// platform), else the host and port.
-    fn budget_key(&self, url: &Url) -> (String, HostBudget) {
-        let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
-        // Without a budget of its own, each host and port is its own.
-        let key = match self.settings.host_budgets.contains_key(&name) {
-            true => name,
-            false => format!("{name}:{}", url.port_or_known_default().unwrap_or(0)),
-        };
-        (key, budget)
-    }
-
-    /// A host asked for a pause (Retry-After): no request to it starts
-    /// before it is over, here or, with shared hosts, in any process.
-    async fn hold(&self, url: &Url, wait: Duration) {
-        let wait = wait.min(MAX_HOLD);
-        let (key, _) = self.budget_key(url);
-        let slot = self.slot(&key, 1);
-        *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now() + wait);
-        if let Some(shared) = &self.shared {
-            if let Err(error) = shared.hold(&key, wait).await {
-                tracing::warn!(
-                    host = key,
-                    error,
-                    "could not share a host's Retry-After with the other daemons"
-                );
-            }
-        }
-    }
-
-    fn slot(&self, key: &str, concurrency: usize) -> Arc<HostSlot> {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        hosts
-            .entry(key.to_string())
-            .or_insert_with(|| {
-                Arc::new(HostSlot {
-                    in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
-                    last_start: tokio::sync::Mutex::new(None),
-                    held_until: Mutex::new(None),
-                })
-            })
-            .clone()
-    }
-
-    /// Waits until the host is free and its pacing interval has passed, and
-    /// for a place under the global limit.
-    async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {
-        let closed = || FetchError::Network {
-            url: url.to_string(),
-            reason: "client closed".into(),
-        };
-        let (key, budget) = self.budget_key(url);
-        let slot = self.slot(&key, budget.concurrency);
-        let host = slot.in_flight.clone().acquire_owned().await.map_err(|_| closed())?;
-        // The start is stamped once the request may really go (under the global limit too).
-        let mut last = slot.last_start.lock().await;
-        let interval = Duration::from_millis(budget.interval_ms);
-        if let Some(started) = *last {
-            tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
-        }
-        let held = *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let held = held.map(|until| until.saturating_duration_since(Instant::now()));
-        if let Some(wait) = held.filter(|wait| !wait.is_zero()) {
-            return Err(FetchError::Held { host: key, wait });
-        }
-        if let Some(shared) = self.shared.as_ref().filter(|_| !interval.is_zero()) {
-            match shared.reserve_start(&key, interval).await {
-                Ok(wait) if wait > HELD_NOT_PACED => return Err(FetchError::Held { host: key, wait }),
-                Ok(wait) => tokio::time::sleep(wait).await,
-                // The database is away: this process's own pacing still holds.
-                Err(error) => tracing::warn!(host = key, error, "could not reserve a start with the other daemons"),
-            }
-        }
-        let permit = self.global.acquire().await.map_err(|_| closed())?;
-        *last = Some(Instant::now());
-        drop(last);
-        Ok(Turn {
-            _host: host,
-            _permit: permit,
-        })
     }
 
     /// Rewrites a URL through `base_urls`; the bool says whether the

@@ -4,4 +4,5 @@
 pub mod budget;
 pub mod client;
 pub mod guard;
+mod pacing;
 pub mod shared;

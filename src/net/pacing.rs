@@ -1,0 +1,114 @@
+//! Politeness per host for the one HTTP client: each budget's slot (at
+//! most its concurrency in flight, starts at least its interval apart), a
+//! host's Retry-After held for every request to it, and, with several
+//! daemons, each start reserved through the shared hosts first.
+
+use super::client::{FetchError, HostBudget, HttpClient};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// A request's turn at its host and under the global limit.
+pub(super) struct Turn<'a> {
+    _host: tokio::sync::OwnedSemaphorePermit,
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+/// One budget's state: requests in flight, and when the last one started.
+pub(super) struct HostSlot {
+    in_flight: Arc<Semaphore>,
+    last_start: tokio::sync::Mutex<Option<Instant>>,
+    /// A Retry-After the host gave: nothing starts before then.
+    held_until: Mutex<Option<Instant>>,
+}
+
+/// The longest Retry-After honoured as a hold on the whole host.
+const MAX_HOLD: Duration = Duration::from_secs(3600);
+/// A shared reservation further off than this is a hold, not pacing: the
+/// request is not made (the caller asks again later) rather than waited for.
+const HELD_NOT_PACED: Duration = Duration::from_secs(60);
+
+impl HttpClient {
+    /// The budget a URL falls under, and its key: a budgeted host (or
+    /// platform), else the host and port.
+    pub(super) fn budget_key(&self, url: &Url) -> (String, HostBudget) {
+        let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
+        // Without a budget of its own, each host and port is its own.
+        let key = match self.settings.host_budgets.contains_key(&name) {
+            true => name,
+            false => format!("{name}:{}", url.port_or_known_default().unwrap_or(0)),
+        };
+        (key, budget)
+    }
+
+    /// A host asked for a pause (Retry-After): no request to it starts
+    /// before it is over, here or, with shared hosts, in any process.
+    pub(super) async fn hold(&self, url: &Url, wait: Duration) {
+        let wait = wait.min(MAX_HOLD);
+        let (key, _) = self.budget_key(url);
+        let slot = self.slot(&key, 1);
+        *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Instant::now() + wait);
+        if let Some(shared) = &self.shared {
+            if let Err(error) = shared.hold(&key, wait).await {
+                tracing::warn!(
+                    host = key,
+                    error,
+                    "could not share a host's Retry-After with the other daemons"
+                );
+            }
+        }
+    }
+
+    fn slot(&self, key: &str, concurrency: usize) -> Arc<HostSlot> {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        hosts
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                Arc::new(HostSlot {
+                    in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+                    last_start: tokio::sync::Mutex::new(None),
+                    held_until: Mutex::new(None),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits until the host is free and its pacing interval has passed, and
+    /// for a place under the global limit.
+    pub(super) async fn take_turn(&self, url: &Url) -> Result<Turn<'_>, FetchError> {
+        let closed = || FetchError::Network {
+            url: url.to_string(),
+            reason: "client closed".into(),
+        };
+        let (key, budget) = self.budget_key(url);
+        let slot = self.slot(&key, budget.concurrency);
+        let host = slot.in_flight.clone().acquire_owned().await.map_err(|_| closed())?;
+        // The start is stamped once the request may really go (under the global limit too).
+        let mut last = slot.last_start.lock().await;
+        let interval = Duration::from_millis(budget.interval_ms);
+        if let Some(started) = *last {
+            tokio::time::sleep(interval.saturating_sub(started.elapsed())).await;
+        }
+        let held = *slot.held_until.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let held = held.map(|until| until.saturating_duration_since(Instant::now()));
+        if let Some(wait) = held.filter(|wait| !wait.is_zero()) {
+            return Err(FetchError::Held { host: key, wait });
+        }
+        if let Some(shared) = self.shared.as_ref().filter(|_| !interval.is_zero()) {
+            match shared.reserve_start(&key, interval).await {
+                Ok(wait) if wait > HELD_NOT_PACED => return Err(FetchError::Held { host: key, wait }),
+                Ok(wait) => tokio::time::sleep(wait).await,
+                // The database is away: this process's own pacing still holds.
+                Err(error) => tracing::warn!(host = key, error, "could not reserve a start with the other daemons"),
+            }
+        }
+        let permit = self.global.acquire().await.map_err(|_| closed())?;
+        *last = Some(Instant::now());
+        drop(last);
+        Ok(Turn {
+            _host: host,
+            _permit: permit,
+        })
+    }
+}
