@@ -1,0 +1,13 @@
+//! Several daemons on one PostgreSQL database, as real processes on real
+//! servers (PostgreSQL, Dovecot, an SMTP sink, HTTP on loopback), under the
+//! faults a team's deployment meets: SIGKILL and SIGSTOP, a database restart
+//! or out of connections, a host that asks for a pause. `sending.rs` shares a
+//! sequence batch, `feeds.rs` shares polling and politeness, `mail.rs` the
+//! mailbox's watch; `world.rs` builds the worlds they run in.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod feeds;
+mod mail;
+mod sending;
+mod world;

@@ -1,0 +1,214 @@
+//! Three daemons share a sequence batch through kills, database restarts
+//! and a shortage of connections: each step is sent once.
+
+use super::common;
+use super::common::postgres::Postgres;
+use super::common::Workspace;
+use super::world::{self, count, sending_team, Arrivals, DAEMONS, KILLS, MESSAGES};
+use chrono::Duration;
+use std::process::Child;
+use std::time::Instant;
+
+#[test]
+fn three_daemons_one_killed_twenty_times_send_each_step_once() {
+    let cluster = Postgres::start();
+    let team = sending_team(cluster.database("team"), &["send-sequences"], "");
+    let ws = &team.ws;
+    let mut random = common::Random::seeded();
+    let started = Instant::now();
+    // Every daemon's clock runs from the same start, so all agree on the time.
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut runs = 0;
+    let mut spawn = |ws: &Workspace| {
+        runs += 1;
+        ws.spawn_daemon(clock(started), runs)
+    };
+    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
+    let mut kills_during_batch = 0;
+    for _ in 0..KILLS {
+        std::thread::sleep(std::time::Duration::from_millis(random.next_in(200, 1000)));
+        let victim = random.next_in(0, DAEMONS as u64) as usize;
+        let before = team.smtp.received().len();
+        daemons[victim].kill().expect("SIGKILL");
+        daemons[victim].wait().expect("reap");
+        if before < MESSAGES {
+            kills_during_batch += 1;
+        }
+        daemons[victim] = spawn(ws);
+    }
+    team.wait_for_the_batch();
+    for mut daemon in daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let seen = team.check_each_step_once(runs);
+    println!("daemons {DAEMONS}, kills {KILLS} ({kills_during_batch} during the batch), {seen}");
+    assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
+}
+
+/// PostgreSQL is restarted (`pg_ctl restart -m fast`, every connection cut)
+/// three times while three daemons send the batch and poll feeds: they
+/// reconnect, the crash rule settles what the restarts cut off, each step
+/// goes out once and each feed item is one event.
+#[test]
+fn postgres_restarted_mid_pass_loses_and_repeats_nothing() {
+    const FEEDS: usize = 30;
+    let cluster = Postgres::start();
+    let feeds = world::github_feeds(std::time::Duration::from_millis(100), 1, Arrivals::default());
+    let url = cluster.database("restarted");
+    let more = format!(
+        "[feeds]\ninterval_mins = 240\nclaim_batch = 5\n\
+         [fetch]\nper_host_interval_ms = 0\nmax_concurrent = 2\n\
+         [fetch.base_urls]\n\"github.com\" = \"{}\"\n\
+         [fetch.hosts.\"github.com\"]\ninterval_ms = 0\nconcurrency = 2\n\
+         [jobs.poll-feeds]\nschedule = \"* * * * * *\"\n",
+        feeds.url("")
+    );
+    let team = sending_team(url.clone(), &["send-sequences", "poll-feeds"], &more);
+    let ws = &team.ws;
+    world::import_github_prospects(ws, "watchers.csv", FEEDS);
+
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
+    for at in [40, 120, 200] {
+        common::wait_until(
+            &format!("{at} messages before a restart"),
+            std::time::Duration::from_secs(120),
+            || format!("{} received", team.smtp.received().len()),
+            || team.smtp.received().len() >= at,
+        );
+        cluster.restart();
+    }
+    team.wait_for_the_batch();
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
+    common::wait_until(
+        "every feed to be polled",
+        std::time::Duration::from_secs(90),
+        String::new,
+        || {
+            count(
+                &rt,
+                &pool,
+                "SELECT count(*) FROM sources WHERE last_polled_at IS NULL OR lease_owner IS NOT NULL",
+            ) == 0
+        },
+    );
+    for daemon in &mut daemons {
+        assert!(
+            daemon.try_wait().expect("status").is_none(),
+            "a daemon stopped when the database restarted"
+        );
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let seen = team.check_each_step_once(DAEMONS);
+    let posts = count(&rt, &pool, "SELECT count(*) FROM events WHERE kind = 'post'");
+    println!("daemons {DAEMONS}, restarts 3, {seen}, posts {posts}");
+    assert_eq!(posts, FEEDS as i64, "each feed item one event");
+}
+
+/// The server allows fewer connections than the daemons' pools want
+/// (`max_connections = 7`, one held by the test, four wanted by each of
+/// three daemons): they wait for one (at start too) and log it, and none
+/// stops. Once two of them are stopped, the third finishes the batch, each
+/// step sent once.
+#[test]
+fn daemons_short_of_connections_wait_and_none_stops() {
+    let cluster = Postgres::start_with("-c max_connections=7 -c superuser_reserved_connections=0");
+    let url = cluster.database("crowded");
+    let team = sending_team(url.clone(), &["send-sequences"], "");
+    let ws = &team.ws;
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt
+        .block_on(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url))
+        .expect("connect");
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut daemons: Vec<Child> = (1..=DAEMONS)
+        .map(|run| {
+            ws.command()
+                .args(["--now", &clock(started).to_rfc3339(), "daemon"])
+                .env("RUST_LOG", "info")
+                .env("RAPPORT__DATABASE__MAX_CONNECTIONS", "4")
+                .env("RAPPORT__DATABASE__BUSY_TIMEOUT_MS", "1000")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
+                .spawn()
+                .expect("start daemon")
+        })
+        .collect();
+    let logs = || -> String {
+        (1..=DAEMONS)
+            .map(|run| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default())
+            .collect()
+    };
+    let waits = |logs: &str| logs.matches("too many clients").count() + logs.matches("pool timed out").count();
+    common::wait_until(
+        "a daemon to wait for a connection",
+        std::time::Duration::from_secs(90),
+        logs,
+        || waits(&logs()) >= 3,
+    );
+    for daemon in &mut daemons {
+        assert!(
+            daemon.try_wait().expect("status").is_none(),
+            "a daemon stopped for want of a connection"
+        );
+    }
+    for daemon in &mut daemons[1..] {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    common::wait_until(
+        "the remaining daemon to finish the batch",
+        std::time::Duration::from_secs(180),
+        String::new,
+        || count(&rt, &pool, "SELECT count(*) FROM enrolments WHERE state = 'active'") == 0,
+    );
+    assert!(
+        daemons[0].try_wait().expect("status").is_none(),
+        "the first daemon stopped"
+    );
+    daemons[0].kill().expect("stop");
+    daemons[0].wait().expect("reap");
+    drop(pool);
+    let seen = team.check_each_step_once(DAEMONS);
+    println!(
+        "daemons {DAEMONS}, server max_connections 7, waits logged {}, {seen}",
+        waits(&logs())
+    );
+}
+
+/// A daemon started while PostgreSQL is down waits for it (logging each
+/// try) instead of stopping, and starts its jobs once the server is up.
+#[test]
+fn a_daemon_started_before_its_database_waits_for_it() {
+    let cluster = Postgres::start();
+    let ws = Workspace::on_database(Some(cluster.database("later")));
+    ws.init_ann();
+    cluster.stop();
+    let mut daemon = ws.spawn_daemon("2026-12-02T10:00:00Z".parse().expect("time"), 1);
+    let log = || std::fs::read_to_string(ws.path("daemon-1.log")).unwrap_or_default();
+    common::wait_until(
+        "the daemon to wait for the database",
+        std::time::Duration::from_secs(30),
+        log,
+        || log().contains("the database is not reachable yet; waiting"),
+    );
+    assert!(
+        daemon.try_wait().expect("status").is_none(),
+        "the daemon stopped:\n{}",
+        log()
+    );
+    cluster.start_again();
+    common::wait_until(
+        "the daemon to start its jobs",
+        std::time::Duration::from_secs(60),
+        log,
+        || log().contains("job registered"),
+    );
+    daemon.kill().expect("stop");
+    daemon.wait().expect("reap");
+}
