@@ -114,7 +114,8 @@ impl SequenceSender {
                 load.sent_today += 1;
                 load.last_sent = Some(now);
                 let effect = sent_effect(email.prospect.id, &send, at);
-                let next = next_after(email.sequence, email.step, at, &plan.window, email.zone).claimed(enrolment);
+                let next =
+                    next_after(email.sequence, email.step, at, &plan.window, email.zone).expecting(enrolment.step);
                 if !self.store.finish_send(outbox_id, at, &effect, &next).await? {
                     // Another worker settled the row meanwhile; its record stands.
                     tracing::warn!(outbox = outbox_id, "a sent email's row was settled by another worker");
@@ -129,7 +130,7 @@ impl SequenceSender {
             Delivery::NotSent(reason) => {
                 report.refused += 1;
                 let stop = EnrolmentUpdate::ended(enrolment.step, "stopped", format!("cannot be sent: {reason}"))
-                    .claimed(enrolment);
+                    .expecting(enrolment.step);
                 let event = only_event(self.stop_event(enrolment, &format!("cannot be sent: {reason}")));
                 self.store
                     .settle_send(outbox_id, "refused", &reason, &[event], Some((enrolment.id, &stop)), at)
@@ -184,7 +185,7 @@ impl SequenceSender {
         let enrolment = email.enrolment;
         let current = enrolment.step;
         if !refusal.permanent {
-            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER).claimed(enrolment);
+            let retry = EnrolmentUpdate::due(current, now + RETRY_LATER).expecting(enrolment.step);
             self.store
                 .settle_send(outbox_id, "refused", text, &[], Some((enrolment.id, &retry)), now)
                 .await?;
@@ -194,7 +195,7 @@ impl SequenceSender {
         let bounce = bounce_effect(email.prospect.id, outbox_id, send, refusal, text, now);
         if refusal.hard {
             let reason = format!("hard bounce ({})", crate::domain::mail::name_of(&refusal.reason));
-            let stop = EnrolmentUpdate::ended(current, "stopped", &reason).claimed(enrolment);
+            let stop = EnrolmentUpdate::ended(current, "stopped", &reason).expecting(enrolment.step);
             let stopped = only_event(self.stop_event(enrolment, &reason));
             self.store
                 .settle_send(
@@ -213,7 +214,7 @@ impl SequenceSender {
             true => PAUSED_RECHECK,
             false => RETRY_LATER,
         };
-        let update = EnrolmentUpdate::due(current, now + wait).claimed(enrolment);
+        let update = EnrolmentUpdate::due(current, now + wait).expecting(enrolment.step);
         self.store
             .settle_send(
                 outbox_id,

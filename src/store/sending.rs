@@ -70,8 +70,11 @@ pub struct EnrolmentUpdate {
     /// saw when it took it), so a stale worker cannot move it back.
     pub expect_step: Option<u32>,
     /// Written only if no other worker has claimed the enrolment since this
-    /// fencing number (the sending pass's writes; a stop by a reply or a
-    /// rep's action is not claimed work and leaves it unset).
+    /// fencing number: the sending pass's decisions about a claimed
+    /// enrolment (wait, snooze, stop, finish). An email's outcome (sent,
+    /// refused) is a fact about its outbox row and moves the enrolment past
+    /// its step whoever holds the claim now; a stop by a reply or a rep's
+    /// action is not claimed work. Both leave it unset.
     pub expect_fence: Option<i64>,
     pub step: u32,
     /// active, stopped, finished, paused
