@@ -40,6 +40,9 @@ use std::time::Duration;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a session may sit inside a transaction doing nothing.
+const IDLE_IN_TRANSACTION: &str = "15s";
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -84,7 +87,12 @@ impl PgStore {
         };
         let mut options = PgConnectOptions::from_str(url)
             .map_err(|e| open_error(format!("{e}; write it like postgres://USER@HOST/DATABASE")))?
-            .application_name("rapport");
+            .application_name("rapport")
+            // rapport's transactions do no network work and last milliseconds;
+            // one left open longer is a paused or stuck daemon (SIGSTOP, a
+            // frozen VM) holding locks every other daemon waits for: the
+            // server ends its session, its locks go, and its late writes fail.
+            .options([("idle_in_transaction_session_timeout", IDLE_IN_TRANSACTION)]);
         if let Some(password) = password {
             options = options.password(password);
         }
