@@ -26,7 +26,15 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
     let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
     let mut kills_during_batch = 0;
     for _ in 0..KILLS {
-        std::thread::sleep(std::time::Duration::from_millis(random.next_in(200, 1000)));
+        // Kill after a few more messages went out (the batch's own progress,
+        // a random amount), so kills land all through the batch.
+        let target = (team.smtp.received().len() + random.next_in(3, 15) as usize).min(MESSAGES);
+        common::wait_until(
+            "the batch to go on before the next kill",
+            std::time::Duration::from_secs(60),
+            || format!("{} received", team.smtp.received().len()),
+            || team.smtp.received().len() >= target,
+        );
         let victim = random.next_in(0, DAEMONS as u64) as usize;
         let before = team.smtp.received().len();
         daemons[victim].kill().expect("SIGKILL");

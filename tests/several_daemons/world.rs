@@ -180,8 +180,6 @@ pub fn count(rt: &tokio::runtime::Runtime, pool: &sqlx::PgPool, sql: &str) -> i6
 pub fn github_feeds(delay: std::time::Duration, entries: usize, arrivals: Arrivals) -> common::http::Server {
     common::http::Server::start(move |req| {
         arrivals.lock().expect("arrivals").push(Instant::now());
-        // The host's slowness, part of the world under test, not a wait for it.
-        std::thread::sleep(delay);
         let user = req.path.trim_start_matches('/').trim_end_matches(".atom").to_string();
         let items: String = (0..entries)
             .map(|n| {
@@ -191,11 +189,16 @@ pub fn github_feeds(delay: std::time::Duration, entries: usize, arrivals: Arriva
                 )
             })
             .collect();
-        common::http::Response::new(
-            200,
-            format!("<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title>{items}</feed>"),
-        )
-        .header("Content-Type", "application/atom+xml")
+        let body = format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>{user}</title>{items}</feed>"
+        );
+        // A slow host: the body's second half comes `delay` after the first.
+        let half = body.len() / 2 + 1;
+        let mut response = common::http::Response::new(200, body).header("Content-Type", "application/atom+xml");
+        if !delay.is_zero() {
+            response.drip = Some((half, delay));
+        }
+        response
     })
 }
 
