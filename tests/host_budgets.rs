@@ -121,3 +121,73 @@ fn a_budget_without_requests_or_on_a_url_is_refused_by_name() {
     );
     assert!(err.contains("is not a bare host name"), "{err}");
 }
+
+/// A host with more due feeds than its budget can start in one batch does
+/// not hold back another host's feeds (each host polls in its own lane),
+/// and what its budget cannot reach in the batch is given back for its
+/// later turns and polled in the same pass.
+#[test]
+fn a_busy_hosts_backlog_follows_its_budget_and_never_holds_back_another_host() {
+    const GITHUB: usize = 25;
+    let arrivals: Arc<Mutex<Vec<(String, Instant)>>> = Arc::default();
+    let seen = arrivals.clone();
+    let server = Server::start(move |req| {
+        seen.lock().unwrap().push((req.path.clone(), Instant::now()));
+        let body = "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title></feed>";
+        Response::new(200, body).header("Content-Type", "application/atom+xml")
+    });
+    let ws = Workspace::with_rep();
+    ws.write(
+        "config/rapport.toml",
+        format!(
+            "[fetch]\nper_host_interval_ms = 0\nmax_concurrent = 4\n\
+             [fetch.base_urls]\n\"github.com\" = \"{0}\"\n\"quiet.example\" = \"{0}\"\n\
+             [fetch.hosts.\"github.com\"]\ninterval_ms = 500\nconcurrency = 1\n",
+            server.url("")
+        ),
+    );
+    // GitHub's feeds first, so the oldest claimed work is all the busy host's.
+    let mut csv = String::from("Name,Email,Profile URL\n");
+    for i in 0..GITHUB {
+        csv.push_str(&format!("User {i},u{i}@dev{i}.example,https://github.com/user{i}\n"));
+    }
+    for i in 0..3 {
+        csv.push_str(&format!(
+            "Writer {i},w{i}@quiet.example,https://quiet.example/w{i}/feed.xml\n"
+        ));
+    }
+    ws.write("prospects.csv", csv);
+    ws.ok(&["prospect", "import", "prospects.csv"]);
+
+    let out = ws.ok(&["poll", "--once"]);
+    assert!(out.contains(&format!("polled {} feeds", GITHUB + 3)), "{out}");
+    // 500 ms a request: 20 fit a 10 s batch, 5 wait for later turns.
+    assert!(out.contains("5 polls waited for their host's turn"), "{out}");
+
+    let arrivals = arrivals.lock().unwrap().clone();
+    let github: Vec<Instant> = arrivals
+        .iter()
+        .filter(|(path, _)| path.ends_with(".atom"))
+        .map(|(_, at)| *at)
+        .collect();
+    let quiet: Vec<Instant> = arrivals
+        .iter()
+        .filter(|(path, _)| path.ends_with("/feed.xml"))
+        .map(|(_, at)| *at)
+        .collect();
+    assert_eq!(
+        (github.len(), quiet.len()),
+        (GITHUB, 3),
+        "each feed fetched once: {arrivals:?}"
+    );
+    let quiet_done = quiet.iter().max().unwrap();
+    let busy_before = github.iter().filter(|at| *at < quiet_done).count();
+    assert!(
+        busy_before <= 2,
+        "the quiet host's feeds waited for {busy_before} of the busy host's turns"
+    );
+    for pair in github.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= Duration::from_millis(450), "two GitHub requests {gap:?} apart");
+    }
+}

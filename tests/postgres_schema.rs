@@ -237,3 +237,66 @@ fn a_postgres_url_is_accepted_shown_without_its_password_and_a_bad_one_named() {
         stderr(&refused)
     );
 }
+
+/// A server that wants a password: the daemon's store, `db migrate` and
+/// `db copy` take it from a file (`database.password_file`, or
+/// `--password-file` for a database named on the command line), never from
+/// the URL, and a missing one is named.
+#[test]
+fn the_database_password_comes_from_a_file_for_the_store_migrate_and_copy() {
+    use common::{stderr, Workspace};
+    const PASSWORD: &str = "correct horse battery";
+    let pg = Postgres::start_with_password(PASSWORD);
+    let target = pg.database("copied");
+    let team = pg.database("team");
+
+    // The embedded store, copied into PostgreSQL with the password from a file.
+    let ws = Workspace::with_rep();
+    ws.add_jane(None, &[]);
+    let file = ws.write("secrets/db-password", format!("{PASSWORD}\n"));
+    let file = file.to_str().unwrap();
+    let refused = ws.run(&["db", "copy", "--to", &target]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("password authentication failed") && stderr(&refused).contains("--password-file"),
+        "{}",
+        stderr(&refused)
+    );
+    let copied = ws.json(&["db", "copy", "--to", &target, "--password-file", file]);
+    assert!(!copied.as_array().unwrap().is_empty(), "{copied}");
+    let listed = ws.json(&["db", "migrate", "--url", &team, "--password-file", file]);
+    assert!(!listed.as_array().unwrap().is_empty(), "{listed}");
+    let missing = ws.run(&[
+        "db",
+        "migrate",
+        "--url",
+        &team,
+        "--password-file",
+        "/nonexistent/db-password",
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("--password-file /nonexistent/db-password"),
+        "{}",
+        stderr(&missing)
+    );
+
+    // The configured database with `password_file`: the store and `db migrate` use it.
+    let configured = Workspace::on_database(Some(target.clone()));
+    let file = configured.write("secrets/db-password", format!("{PASSWORD}\n"));
+    configured.write(
+        "config/rapport.toml",
+        format!("[database]\npassword_file = \"{}\"\n", file.display()),
+    );
+    let prospects = configured.json(&["prospect", "list"]);
+    assert_eq!(prospects.as_array().unwrap().len(), 1, "{prospects}");
+    let migrations = configured.json(&["db", "migrate"]);
+    assert!(
+        migrations
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| !m["applied_at"].is_null()),
+        "{migrations}"
+    );
+}

@@ -1,5 +1,7 @@
 //! What the benchmarks share.
 
+pub mod feeds;
+
 /// The number after `flag` on the command line (`-- --rows 2000`), else `default`.
 pub fn number_arg(flag: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();

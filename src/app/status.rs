@@ -59,15 +59,36 @@ pub async fn metrics(core: &Core) -> AppResult<String> {
 }
 
 /// Applies the migrations of the database at `url` (the configured one by
-/// default) and lists them: `rapport db migrate`.
-pub async fn migrate(core: &Core, url: Option<&str>) -> AppResult<Vec<crate::store::migrations::Migration>> {
-    let url = url.unwrap_or(&core.settings.config.database.url);
+/// default, with its `database.password_file`) and lists them: `rapport db
+/// migrate`. `password_file` gives another database's password.
+pub async fn migrate(
+    core: &Core,
+    url: Option<&str>,
+    password_file: Option<&std::path::Path>,
+) -> AppResult<Vec<crate::store::migrations::Migration>> {
+    let configured = &core.settings.config.database;
+    let password = match (password_file, url) {
+        (Some(file), _) => Some(read_password(file)?),
+        (None, None) => configured.password.clone(),
+        (None, Some(_)) => None,
+    };
+    let url = url.unwrap_or(&configured.url);
     if !(url.starts_with("sqlite:") || is_postgres(url)) {
         return Err(super::invalid(
             "not a database URL; write sqlite://PATH or postgres://USER@HOST/DATABASE",
         ));
     }
-    Ok(crate::store::migrations::migrate(url).await?)
+    Ok(crate::store::migrations::migrate(url, password.as_ref().map(|p| p.expose())).await?)
+}
+
+/// A database password kept in a file (its first line).
+fn read_password(file: &std::path::Path) -> AppResult<crate::config::Secret> {
+    crate::config::read_secret_file(file).map_err(|e| {
+        super::invalid(format!(
+            "--password-file {}: {e}; give a file holding the database password (mode 600)",
+            file.display()
+        ))
+    })
 }
 
 fn is_postgres(url: &str) -> bool {
@@ -82,7 +103,9 @@ pub async fn copy_database(
     from: Option<&str>,
     to: &str,
     replace: bool,
+    password_file: Option<&std::path::Path>,
 ) -> AppResult<Vec<crate::store::copy::CopiedTable>> {
+    let password = password_file.map(read_password).transpose()?;
     let from = from.unwrap_or(&core.settings.config.database.url);
     if !from.starts_with("sqlite:") {
         return Err(super::invalid(
@@ -94,5 +117,5 @@ pub async fn copy_database(
             "the target must be PostgreSQL: --to postgres://USER@HOST/DATABASE",
         ));
     }
-    Ok(crate::store::copy::copy(from, to, replace).await?)
+    Ok(crate::store::copy::copy(from, to, replace, password.as_ref().map(|p| p.expose())).await?)
 }

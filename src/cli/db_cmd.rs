@@ -12,6 +12,9 @@ pub enum DbCommand {
         /// Another database: sqlite://PATH or postgres://USER@HOST/DATABASE (its password is never shown).
         #[arg(long)]
         url: Option<String>,
+        /// A file holding that database's password (default for the configured one: database.password_file).
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
     },
     /// Copy the SQLite store into PostgreSQL (stop the daemon first), checking every table's rows and checksum.
     Copy {
@@ -24,13 +27,16 @@ pub enum DbCommand {
         /// Delete what the target holds first (refused without it when it is not empty).
         #[arg(long)]
         replace: bool,
+        /// A file holding the PostgreSQL password, instead of writing it in --to.
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
     },
 }
 
 pub async fn run(app: &App, command: DbCommand) -> anyhow::Result<()> {
     match command {
-        DbCommand::Migrate { url } => {
-            let migrations = crate::app::status::migrate(&app.core(), url.as_deref()).await?;
+        DbCommand::Migrate { url, password_file } => {
+            let migrations = crate::app::status::migrate(&app.core(), url.as_deref(), password_file.as_deref()).await?;
             if app.json {
                 return output::json(&migrations);
             }
@@ -47,8 +53,15 @@ pub async fn run(app: &App, command: DbCommand) -> anyhow::Result<()> {
                 .collect();
             output::table(&["VERSION", "MIGRATION", "APPLIED"], &rows);
         }
-        DbCommand::Copy { from, to, replace } => {
-            let copied = crate::app::status::copy_database(&app.core(), from.as_deref(), &to, replace).await?;
+        DbCommand::Copy {
+            from,
+            to,
+            replace,
+            password_file,
+        } => {
+            let copied =
+                crate::app::status::copy_database(&app.core(), from.as_deref(), &to, replace, password_file.as_deref())
+                    .await?;
             if app.json {
                 return output::json(&copied);
             }

@@ -229,6 +229,12 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
                 "polled {} feeds: {} new posts, {} unchanged, {} failed ({} broken)",
                 report.polled, report.new_posts, report.unchanged, report.failed, report.broken
             );
+            if report.waiting_for_host > 0 {
+                println!(
+                    "{} polls waited for their host's turn ([fetch.hosts] budgets; `rapport sources --hosts` shows how far behind each host is)",
+                    report.waiting_for_host
+                );
+            }
         }
         if args.once || prospect.is_some() {
             return Ok(());

@@ -25,7 +25,7 @@ pub use webhooks::{OutWebhook, WebhooksConfig};
 
 pub use mailbox::{extra_roots, folder_leaf, is_never_read, Credential, MailboxConfig};
 pub use rules::SHIPPED_RULES;
-pub use secret::Secret;
+pub use secret::{read_secret_file, Secret};
 pub use sections::*;
 pub use sending::SendingConfig;
 pub use sequences::SequenceProblems;

@@ -11,6 +11,7 @@ pub mod feed_plan;
 pub mod flow;
 pub mod forecast;
 pub mod hooks;
+pub mod host_lanes;
 pub mod host_load;
 pub mod import;
 pub mod learned;

@@ -32,7 +32,7 @@ const HELD_NOT_PACED: Duration = Duration::from_secs(60);
 impl HttpClient {
     /// The budget a URL falls under, and its key: a budgeted host (or
     /// platform), else the host and port.
-    pub(super) fn budget_key(&self, url: &Url) -> (String, HostBudget) {
+    pub fn budget_key(&self, url: &Url) -> (String, HostBudget) {
         let (name, budget) = self.settings.budget_of(url.host_str().unwrap_or_default());
         // Without a budget of its own, each host and port is its own.
         let key = match self.settings.host_budgets.contains_key(&name) {

@@ -161,14 +161,47 @@ impl SequenceSender {
         for enrolment in claimed {
             by_rep.entry(enrolment.rep_id).or_default().push(enrolment);
         }
-        for (rep_id, enrolments) in by_rep {
-            let Some(rep) = plan.reps.iter().find(|r| r.id == rep_id) else {
-                continue;
-            };
-            self.send_for_rep(&plan, rep, enrolments, paused.contains(&rep_id), &mut report)
-                .await?;
+        let work = async {
+            for (rep_id, enrolments) in by_rep {
+                let Some(rep) = plan.reps.iter().find(|r| r.id == rep_id) else {
+                    continue;
+                };
+                self.send_for_rep(&plan, rep, enrolments, paused.contains(&rep_id), &mut report)
+                    .await?;
+            }
+            Ok(report)
+        };
+        // A pass slower than the lease (a rep's gap between emails, a slow
+        // server) keeps the enrolments it has not reached yet.
+        tokio::select! {
+            done = work => done,
+            never = self.heartbeat(lease) => match never {},
         }
-        Ok(report)
+    }
+
+    /// Renews the claims not yet dealt with every third of the lease; runs until dropped.
+    async fn heartbeat(&self, lease: Duration) -> std::convert::Infallible {
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or_default()
+            .max(std::time::Duration::from_millis(250));
+        loop {
+            tokio::time::sleep(every).await;
+            let held = self.claims().clone();
+            if held.is_empty() {
+                continue;
+            }
+            let until = self.clock.now() + lease;
+            match self.store.renew_enrolment_claims(&held, until).await {
+                Ok(renewed) => {
+                    let renewed: HashSet<i64> = renewed.into_iter().collect();
+                    for claim in self.claims().iter_mut().filter(|c| renewed.contains(&c.0)) {
+                        claim.1 = until;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "could not renew the claims of the sending pass"),
+            }
+        }
     }
 
     pub(super) async fn plan(&self) -> Result<Plan, SendError> {

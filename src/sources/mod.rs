@@ -4,6 +4,7 @@
 
 pub mod discovery;
 pub mod feed;
+mod lanes;
 pub mod mail;
 pub mod poll;
 mod prepare;

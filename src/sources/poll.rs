@@ -13,7 +13,6 @@ use crate::domain::polling::{FeedHealth, PollPolicy, PollResult};
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
 use crate::store::{Claim, PollRecord, PollSchedule, Source, Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
-use futures::stream::{self, StreamExt};
 use serde::Serialize;
 use std::sync::Arc;
 use url::Url;
@@ -35,6 +34,11 @@ pub struct PollReport {
     /// held them past its lease, e.g. paused); theirs counts.
     #[serde(skip_serializing_if = "is_zero")]
     pub fenced: u64,
+    /// Times a due feed was given back for its host's later turns (its
+    /// budget could not reach it in that batch); most are polled later in
+    /// the same pass.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub waiting_for_host: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -48,7 +52,6 @@ pub struct Poller {
     robots: RobotsCache,
     policy: PollPolicy,
     first_poll_window: Duration,
-    concurrency: usize,
     /// Sources claimed at a time.
     batch: u32,
     /// How long a claim holds; renewed every third of it while polling.
@@ -58,6 +61,8 @@ pub struct Poller {
     /// disk), the next pass gives them back first, so they are polled again
     /// within seconds of the database taking writes, not after the lease.
     unwritten: std::sync::Mutex<std::collections::BTreeSet<Claim>>,
+    /// Per host budget, when the work handed to its lanes ends (`lanes.rs`).
+    queued: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
 }
 
 /// Why a poll failed, in words for the rep, and how the schedule should take it.
@@ -142,10 +147,10 @@ impl Poller {
                 broken_retry: Duration::hours(feeds.broken_retry_hours as i64),
             },
             first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
-            concurrency: settings.config.fetch.max_concurrent.max(1),
             batch: feeds.claim_batch.clamp(1, 5000),
             lease: Duration::seconds(feeds.lease_secs.clamp(2, 3600) as i64),
             unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            queued: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -165,23 +170,12 @@ impl Poller {
         // stores whatever has arrived in one transaction, so a slow host never
         // holds back what is already fetched, and a stopped run loses little.
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Claim, PollRecord)>(WRITE_CHUNK * 2);
-        let fetching = async move {
-            loop {
-                let claimed = self.claim(prospect).await?;
-                let last_batch = prospect.is_some() || (claimed.len() as u32) < self.batch;
-                let mut results = stream::iter(claimed)
-                    .map(|source| self.poll_one(source))
-                    .buffer_unordered(self.concurrency);
-                while let Some(result) = results.next().await {
-                    if sender.send(result).await.is_err() {
-                        return Ok(());
-                    }
-                }
-                if last_batch {
-                    return Ok(());
-                }
-            }
-        };
+        // Host by host (`lanes.rs`): a busy host's feeds beyond its budget are
+        // given back for its later turns, and the pass waits for those (up to
+        // five minutes) before it ends.
+        let waiting = std::sync::atomic::AtomicU64::new(0);
+        // The sender moves in: when fetching ends, the writer sees the channel close.
+        let fetching = self.fetch_due(prospect, sender, &waiting);
         let writing = async {
             let mut report = PollReport::default();
             let mut chunk = Vec::with_capacity(WRITE_CHUNK);
@@ -196,7 +190,10 @@ impl Poller {
             never = self.heartbeat() => match never {},
         };
         fetched?;
-        written
+        let mut report = written?;
+        // A feed given back twice in one pass (its host far behind) counts twice.
+        report.waiting_for_host = waiting.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(report)
     }
 
     /// Renews the claims still being polled every third of the lease, so a
@@ -216,14 +213,38 @@ impl Poller {
         }
     }
 
-    async fn claim(&self, prospect: Option<i64>) -> StoreResult<Vec<Source>> {
+    pub(super) async fn claim(&self, prospect: Option<i64>, limit: u32) -> StoreResult<Vec<Source>> {
         let now = self.clock.now();
         let claimed = self
             .store
-            .claim_due_sources(crate::store::worker_name(), now, now + self.lease, prospect, self.batch)
+            .claim_due_sources(crate::store::worker_name(), now, now + self.lease, prospect, limit)
             .await?;
         self.unwritten().extend(claimed.iter().map(Source::claim));
         Ok(claimed)
+    }
+
+    /// Sources claimed at a time.
+    pub(super) fn batch(&self) -> u32 {
+        self.batch
+    }
+
+    /// When the work handed to each host's lanes ends at its budget's pace.
+    pub(super) fn queued_hosts(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, DateTime<Utc>>> {
+        self.queued.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Gives sources back unpolled, each due at its time; they are no longer this poller's to write.
+    pub(super) async fn give_back_for_later(&self, deferrals: &[(Claim, DateTime<Utc>)]) -> StoreResult<()> {
+        self.store.defer_sources(deferrals).await?;
+        let mut unwritten = self.unwritten();
+        for (claim, _) in deferrals {
+            unwritten.remove(claim);
+        }
+        Ok(())
     }
 
     fn unwritten(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<Claim>> {
@@ -271,7 +292,7 @@ impl Poller {
     }
 
     /// Fetches one source and works out what to store; nothing is written yet.
-    async fn poll_one(&self, source: Source) -> (Claim, PollRecord) {
+    pub(super) async fn poll_one(&self, source: Source) -> (Claim, PollRecord) {
         let polled = self.fetch(&source).await;
         let now = self.clock.now();
         let health = FeedHealth {

@@ -124,8 +124,9 @@ fn canonical_json(value: &serde_json::Value) -> String {
     }
 }
 
-/// Copies the SQLite database at `from` into the PostgreSQL database at `to`.
-pub async fn copy(from: &str, to: &str, replace: bool) -> StoreResult<Vec<CopiedTable>> {
+/// Copies the SQLite database at `from` into the PostgreSQL database at `to`
+/// (its password in the URL or given apart).
+pub async fn copy(from: &str, to: &str, replace: bool, password: Option<&str>) -> StoreResult<Vec<CopiedTable>> {
     if !from.starts_with("sqlite:") {
         return Err(open_error(
             from,
@@ -146,9 +147,9 @@ pub async fn copy(from: &str, to: &str, replace: bool) -> StoreResult<Vec<Copied
         .await
         .map_err(db_error(from, "read the source"))?;
     let mut snapshot = reader.begin().await.map_err(db_error(from, "read the source"))?;
-    let mut target = sqlx::PgConnection::connect(to)
+    let mut target = super::migrations::connect_postgres(to, password)
         .await
-        .map_err(|e| open_error(to, e.to_string()))?;
+        .map_err(|e| open_error(to, e))?;
     POSTGRES
         .run(&mut target)
         .await

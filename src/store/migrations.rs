@@ -17,9 +17,34 @@ pub struct Migration {
     pub applied_at: Option<DateTime<Utc>>,
 }
 
+/// One connection to the PostgreSQL database at `url`, with `password`
+/// when it is not in the URL (`database.password_file`, `--password-file`).
+pub(crate) async fn connect_postgres(url: &str, password: Option<&str>) -> Result<sqlx::PgConnection, String> {
+    use sqlx::ConnectOptions;
+    let mut options = <sqlx::postgres::PgConnectOptions as std::str::FromStr>::from_str(url)
+        .map_err(|e| format!("{e}; write it like postgres://USER@HOST/DATABASE"))?;
+    if let Some(password) = password {
+        options = options.password(password);
+    }
+    options.connect().await.map_err(|e| with_password_hint(e.to_string()))
+}
+
+/// A refused password's error, with where rapport takes the password from.
+pub(crate) fn with_password_hint(reason: String) -> String {
+    if reason.contains("password authentication failed") || reason.contains("no password") {
+        format!(
+            "{reason}; keep the password in a file (mode 600) named by database.password_file, \
+             or --password-file for a database given to `rapport db`"
+        )
+    } else {
+        reason
+    }
+}
+
 /// Applies the backend's pending migrations to the database at `url`
-/// (`sqlite://PATH` or `postgres://...`) and lists them all.
-pub async fn migrate(url: &str) -> StoreResult<Vec<Migration>> {
+/// (`sqlite://PATH` or `postgres://...`, its password given apart or not)
+/// and lists them all.
+pub async fn migrate(url: &str, password: Option<&str>) -> StoreResult<Vec<Migration>> {
     let failed = |reason: String| StoreError::Open {
         url: redacted(url),
         reason,
@@ -28,9 +53,7 @@ pub async fn migrate(url: &str) -> StoreResult<Vec<Migration>> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             use sqlx::Connection;
             // One connection, not a pool: a refused connection is an answer at once, not retried.
-            let mut connection = sqlx::PgConnection::connect(url)
-                .await
-                .map_err(|e| failed(e.to_string()))?;
+            let mut connection = connect_postgres(url, password).await.map_err(failed)?;
             POSTGRES
                 .run(&mut connection)
                 .await

@@ -28,11 +28,20 @@ pub trait SequenceStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<Result<i64, String>>>;
     async fn list_enrolments(&self, scope: RepScope, sequence: Option<&str>) -> StoreResult<Vec<Enrolment>>;
-    /// Claims up to `limit` running enrolments due at `now` (oldest first),
-    /// moving their next due time to `lease_until` so no other worker takes them.
     /// Gives back claimed enrolments (due at `now`) that still carry the
     /// lease they were claimed with, i.e. were not dealt with.
     async fn release_enrolments(&self, claims: &[(i64, DateTime<Utc>)], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Extends claims (id, the lease they carry) not yet dealt with to
+    /// `lease_until`: the sending pass's heartbeat. An enrolment already moved
+    /// on (sent, deferred, stopped) or claimed by another worker no longer
+    /// carries that lease and is left alone. Returns the ids extended.
+    async fn renew_enrolment_claims(
+        &self,
+        claims: &[(i64, DateTime<Utc>)],
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>>;
+    /// Claims up to `limit` running enrolments due at `now` (oldest first),
+    /// moving their next due time to `lease_until` so no other worker takes them.
     async fn claim_due_enrolments(
         &self,
         owner: &str,

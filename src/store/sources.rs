@@ -28,6 +28,10 @@ pub trait SourceStore: Send + Sync {
     /// Gives claimed sources back (due at `now`) whose polls could not be
     /// written; a source claimed again since is left to its new holder.
     async fn release_sources(&self, claims: &[Claim], now: DateTime<Utc>) -> StoreResult<()>;
+    /// Gives claimed sources back unpolled, each due at its own time (a
+    /// busy host's feeds laid out along its budget); a source claimed again
+    /// since is left to its new holder. Returns how many were given back.
+    async fn defer_sources(&self, deferrals: &[(Claim, DateTime<Utc>)]) -> StoreResult<u64>;
     /// Stores polls' outcomes and their new events in one transaction;
     /// returns, per record, how many of its events were new, or `None` when
     /// the claim's fence no longer holds (another worker took the source

@@ -14,6 +14,8 @@ pub struct Postgres {
     dir: tempfile::TempDir,
     /// The server's options (`pg_ctl -o`), for a restart.
     options: String,
+    /// The `postgres` user's password, when connections over TCP need one.
+    password: Option<String>,
 }
 
 /// The newest installed PostgreSQL's binaries.
@@ -51,26 +53,44 @@ impl Postgres {
 
     /// With extra server settings (e.g. `-c max_connections=8`).
     pub fn start_with(extra: &str) -> Postgres {
+        Postgres::start_inner(extra, None)
+    }
+
+    /// Connections over TCP authenticated by password (SCRAM), the
+    /// `postgres` user's being `password`.
+    pub fn start_with_password(password: &str) -> Postgres {
+        Postgres::start_inner("", Some(password))
+    }
+
+    fn start_inner(extra: &str, password: Option<&str>) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("a scratch folder");
         let owner = nix_ids("postgres");
         std::os::unix::fs::chown(dir.path(), Some(owner.0), Some(owner.1)).expect("give the folder to postgres");
         let data = dir.path().join("data");
-        let init = as_postgres(&bin, "initdb")
-            .args(["-D"])
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth-local=trust",
-                "--auth-host=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "-N",
-            ])
-            .output()
-            .expect("run initdb");
+        let mut init = as_postgres(&bin, "initdb");
+        init.args(["-D"]).arg(&data).args([
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "-N",
+        ]);
+        match password {
+            Some(password) => {
+                let file = dir.path().join("pwfile");
+                std::fs::write(&file, password).expect("write the password file");
+                std::os::unix::fs::chown(&file, Some(owner.0), Some(owner.1)).expect("give it to postgres");
+                init.arg("--auth-host=scram-sha-256")
+                    .arg(format!("--pwfile={}", file.display()));
+            }
+            None => {
+                init.arg("--auth-host=trust");
+            }
+        }
+        let init = init.output().expect("run initdb");
         assert!(
             init.status.success(),
             "initdb: {}",
@@ -100,6 +120,7 @@ impl Postgres {
             bin,
             dir,
             options,
+            password: password.map(str::to_string),
         }
     }
 
@@ -151,6 +172,7 @@ impl Postgres {
     /// Makes a database and gives its URL.
     pub fn database(&self, name: &str) -> String {
         let made = Command::new(self.bin.join("psql"))
+            .env("PGPASSWORD", self.password.as_deref().unwrap_or_default())
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-c"])
             .arg(format!("CREATE DATABASE \"{name}\""))
             .output()

@@ -95,6 +95,11 @@ impl SmtpSink {
     }
 
     /// Every message received so far, as text, oldest first.
+    /// How many messages the server has taken, without reading them.
+    pub fn received_count(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("maildir/new")).map_or(0, |entries| entries.count())
+    }
+
     pub fn received(&self) -> Vec<String> {
         let new = self.dir.path().join("maildir/new");
         let mut files: Vec<PathBuf> = std::fs::read_dir(new)

@@ -3,11 +3,13 @@
 //! faults a team's deployment meets: SIGKILL and SIGSTOP, a database restart
 //! or out of connections, a host that asks for a pause. `sending.rs` shares a
 //! sequence batch, `feeds.rs` shares polling and politeness, `mail.rs` the
-//! mailbox's watch; `world.rs` builds the worlds they run in.
+//! mailbox's watch, `whole.rs` all of it at once at a team's size;
+//! `world.rs` builds the worlds they run in.
 
 #[path = "../common/mod.rs"]
 mod common;
 mod feeds;
 mod mail;
 mod sending;
+mod whole;
 mod world;

@@ -22,11 +22,25 @@ pub const KILLS: usize = 20;
 pub struct Team {
     pub ws: Workspace,
     pub smtp: SmtpSink,
-    _dovecot: Dovecot,
+    pub dovecot: Dovecot,
     pub base: DateTime<Utc>,
+    /// Prospects enrolled: the batch is twice as many messages.
+    pub prospects: usize,
 }
 
 pub fn sending_team(url: String, jobs: &[&str], more: &str) -> Team {
+    sending_team_of(url, jobs, more, PROSPECTS, &|_| None)
+}
+
+/// As `sending_team`, with `prospects` enrolled, each with the profile
+/// URL `profile` gives it, if any.
+pub fn sending_team_of(
+    url: String,
+    jobs: &[&str],
+    more: &str,
+    prospects: usize,
+    profile: &dyn Fn(usize) -> Option<String>,
+) -> Team {
     let dovecot = Dovecot::start();
     dovecot.client().state("Sent");
     let smtp = SmtpSink::start_with(SmtpOptions {
@@ -57,9 +71,12 @@ pub fn sending_team(url: String, jobs: &[&str], more: &str) -> Team {
         "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello {{ prospect.first_name }}\"\ntext = \"Hi\"\n\
          [[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Again, {{ prospect.first_name }}\"\ntext = \"Hi again\"\n",
     );
-    let mut csv = String::from("First Name,Last Name,Email\n");
-    for n in 0..PROSPECTS {
-        csv.push_str(&format!("K{n},Test,k{n}@team{n}.example\n"));
+    let mut csv = String::from("First Name,Last Name,Email,Profile URL\n");
+    for n in 0..prospects {
+        csv.push_str(&format!(
+            "K{n},Test,k{n}@team{n}.example,{}\n",
+            profile(n).unwrap_or_default()
+        ));
     }
     ws.write("prospects.csv", csv);
     ws.ok(&["prospect", "import", "prospects.csv"]);
@@ -76,8 +93,9 @@ pub fn sending_team(url: String, jobs: &[&str], more: &str) -> Team {
     Team {
         ws,
         smtp,
-        _dovecot: dovecot,
+        dovecot,
         base,
+        prospects,
     }
 }
 
@@ -86,7 +104,7 @@ impl Team {
     pub fn wait_for_the_batch(&self) {
         common::wait_until(
             "every enrolment to end",
-            std::time::Duration::from_secs(180),
+            std::time::Duration::from_secs(180 + self.prospects as u64 / 10),
             || format!("{}", self.ws.json(&["sequence", "status"])),
             || {
                 self.ws
@@ -133,7 +151,11 @@ impl Team {
             .collect();
         let fenced = logs.matches("another worker took it over").count();
         assert_eq!(in_state("sending"), 0, "no send left unsettled");
-        assert_eq!(finished + paused, PROSPECTS, "every step ends sent or accounted for");
+        assert_eq!(
+            finished + paused,
+            self.prospects,
+            "every step ends sent or accounted for"
+        );
         assert_eq!(
             paused,
             in_state("unknown"),

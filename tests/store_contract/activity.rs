@@ -298,6 +298,24 @@ pub async fn sources(store: &dyn Store) {
             .is_empty(),
         "a stale claim gives back nothing: the source stays with its holder"
     );
+    // Given back for later (a busy host's turn): due at that time, not before; a stale claim defers nothing.
+    let later = now + Duration::minutes(30);
+    assert_eq!(store.defer_sources(&[(claimed[0].claim(), later)]).await.unwrap(), 0);
+    assert_eq!(store.defer_sources(&[(again[0].claim(), later)]).await.unwrap(), 1);
+    assert_eq!(
+        store.list_sources(RepScope::Team, false).await.unwrap()[0].next_poll_at,
+        later
+    );
+    assert!(store
+        .claim_due_sources("b", now, lease, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let again = store
+        .claim_due_sources("a", later, later + Duration::minutes(5), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1, "due at its new time");
 
     let post = NewEvent {
         data: json!({ "title": "Why we moved to Rust", "url": "https://jane.example/rust", "published": now }),

@@ -68,10 +68,37 @@ pub async fn enrolments(store: &dyn Store) {
         .is_empty());
     let claims: Vec<_> = claimed.iter().map(|e| (e.id, lease)).collect();
     store.release_enrolments(&claims, t0()).await.unwrap();
+    let one = store.claim_due_enrolments("test", t0(), lease, 1).await.unwrap();
+    assert_eq!(one.len(), 1, "limit");
+    // The sending pass's heartbeat: a claim still carrying its lease is
+    // extended; one given back (or dealt with) since is not.
+    let given_back = claims.iter().find(|c| c.0 != one[0].id).unwrap().0;
+    let longer = lease + Duration::minutes(2);
     assert_eq!(
-        store.claim_due_enrolments("test", t0(), lease, 1).await.unwrap().len(),
-        1,
-        "limit"
+        store
+            .renew_enrolment_claims(&[(one[0].id, lease), (given_back, lease)], longer)
+            .await
+            .unwrap(),
+        vec![one[0].id]
+    );
+    assert!(
+        store
+            .renew_enrolment_claims(&[(one[0].id, lease)], longer)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the lease it was renewed from no longer holds"
+    );
+    assert_eq!(
+        store
+            .list_enrolments(RepScope::Team, None)
+            .await
+            .unwrap()
+            .iter()
+            .find(|e| e.id == one[0].id)
+            .unwrap()
+            .next_due_at,
+        Some(longer)
     );
 
     let update = EnrolmentUpdate::due(1, t0() + Duration::days(3));

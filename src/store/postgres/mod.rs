@@ -15,6 +15,7 @@ mod forecast;
 mod hooks;
 mod hosts;
 mod idempotency;
+mod import;
 mod jobs;
 mod lockouts;
 mod mail;
@@ -101,7 +102,7 @@ impl PgStore {
             .acquire_timeout(acquire_timeout + Duration::from_secs(5))
             .connect_with(options)
             .await
-            .map_err(|e| open_error(e.to_string()))?;
+            .map_err(|e| open_error(super::migrations::with_password_hint(e.to_string())))?;
         MIGRATIONS
             .run(&pool)
             .await

@@ -284,14 +284,7 @@ impl ProspectStore for PgStore {
         let mut outcome = ImportOutcome::default();
         for batch in rows.chunks(IMPORT_BATCH) {
             let mut tx = self.write_tx().await?;
-            for row in batch {
-                if let Some(existing) = existing_person(&mut tx, &row.prospect).await? {
-                    outcome.already_present.push((row.line, existing));
-                    continue;
-                }
-                let id = insert_prospect_rows(&mut tx, &row.prospect, actor, now).await?;
-                outcome.imported.push((row.line, id));
-            }
+            super::import::import_batch(&mut tx, batch, actor, now, &mut outcome).await?;
             tx.commit().await.map_err(db("commit an import batch"))?;
             progress(batch.len() as u64);
         }

@@ -169,6 +169,31 @@ impl SequenceStore for PgStore {
         }
         tx.commit().await.map_err(db("give back claimed enrolments"))
     }
+    async fn renew_enrolment_claims(
+        &self,
+        claims: &[(i64, DateTime<Utc>)],
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Vec<i64>> {
+        let mut tx = self.claim_tx().await?;
+        let mut renewed = Vec::new();
+        for (id, held_until) in claims {
+            // Compared with the lease it carries: anything the pass wrote since changed it.
+            let done = sqlx::query(
+                "UPDATE enrolments SET next_due_at = $1 WHERE id = $2 AND state = 'active' AND next_due_at = $3",
+            )
+            .bind(ts(lease_until))
+            .bind(id)
+            .bind(ts(*held_until))
+            .execute(&mut *tx)
+            .await
+            .map_err(db("renew claimed enrolments"))?;
+            if done.rows_affected() > 0 {
+                renewed.push(*id);
+            }
+        }
+        tx.commit().await.map_err(db("renew claimed enrolments"))?;
+        Ok(renewed)
+    }
 }
 
 pub(super) fn enrolment_from_row(row: &PgRow) -> StoreResult<Enrolment> {

@@ -114,6 +114,31 @@ impl SourceStore for PgStore {
         }
         tx.commit().await.map_err(db("give back claimed sources"))
     }
+    async fn defer_sources(&self, deferrals: &[(Claim, DateTime<Utc>)]) -> StoreResult<u64> {
+        if deferrals.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.claim_tx().await?;
+        let deferred = sqlx::query(
+            "UPDATE sources s SET lease_owner = NULL, next_poll_at = d.due \
+             FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) AS d(id, fence, due) \
+             WHERE s.id = d.id AND s.fence = d.fence",
+        )
+        .bind(deferrals.iter().map(|(c, _)| c.id).collect::<Vec<i64>>())
+        .bind(deferrals.iter().map(|(c, _)| c.fence).collect::<Vec<i64>>())
+        .bind(
+            deferrals
+                .iter()
+                .map(|(_, due)| ts(*due))
+                .collect::<Vec<DateTime<Utc>>>(),
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db("give back sources for later"))?
+        .rows_affected();
+        tx.commit().await.map_err(db("give back sources for later"))?;
+        Ok(deferred)
+    }
     async fn record_polls(&self, records: &[(Claim, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<Option<u64>>> {
         let mut tx = self.write_tx().await?;
         let claims: Vec<Claim> = records.iter().map(|(claim, _)| *claim).collect();

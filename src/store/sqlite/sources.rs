@@ -113,6 +113,23 @@ impl SourceStore for SqliteStore {
         }
         tx.commit().await.map_err(db("give back claimed sources"))
     }
+    async fn defer_sources(&self, deferrals: &[(Claim, DateTime<Utc>)]) -> StoreResult<u64> {
+        let mut tx = self.claim_tx().await?;
+        let mut deferred = 0;
+        for (claim, due) in deferrals {
+            deferred +=
+                sqlx::query("UPDATE sources SET lease_owner = NULL, next_poll_at = ? WHERE id = ? AND fence = ?")
+                    .bind(ts(*due))
+                    .bind(claim.id)
+                    .bind(claim.fence)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db("give back sources for later"))?
+                    .rows_affected();
+        }
+        tx.commit().await.map_err(db("give back sources for later"))?;
+        Ok(deferred)
+    }
     async fn record_polls(&self, records: &[(Claim, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<Option<u64>>> {
         let mut tx = self.write_tx().await?;
         let claims: Vec<Claim> = records.iter().map(|(claim, _)| *claim).collect();
