@@ -31,18 +31,6 @@ fn options() -> Options {
     }
 }
 
-fn csv(rows: usize) -> Vec<u8> {
-    let mut text = String::from("First Name,Last Name,Email Address,Company Name,Title,LinkedIn URL,Industry\n");
-    for i in 0..rows {
-        text.push_str(&format!(
-            "First{i},Last{i},person{i}@company{}.example,Company {},Title {i},https://www.linkedin.com/in/person-{i}/,Software\n",
-            i % 997,
-            i % 997
-        ));
-    }
-    text.into_bytes()
-}
-
 /// A fresh store with one rep, and a connection of its own to the same
 /// database for the raw baseline (the store has no public pool).
 async fn fresh_store(dir: &tempfile::TempDir, name: &str) -> (SqliteStore, i64, sqlx::SqlitePool) {
@@ -135,7 +123,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 #[tokio::main]
 async fn main() {
     let opts = options();
-    let bytes = csv(opts.rows);
+    let bytes = common::prospects_csv(opts.rows);
     let pipelines = Pipelines::shipped();
     let defaults = ImportDefaults::plain(&pipelines);
     let parsed = parse_csv(&bytes, &defaults).expect("parse");

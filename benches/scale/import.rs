@@ -17,19 +17,6 @@ use std::time::{Duration, Instant};
 const BATCH: usize = 500;
 const ROUNDS: usize = 3;
 
-/// The CSV a rep exports from a sales tool: a name, an address, a company, a profile.
-fn csv(rows: usize) -> Vec<u8> {
-    let mut text = String::from("First Name,Last Name,Email Address,Company Name,Title,LinkedIn URL,Industry\n");
-    for i in 0..rows {
-        text.push_str(&format!(
-            "First{i},Last{i},person{i}@company{}.example,Company {},Title {i},https://www.linkedin.com/in/person-{i}/,Software\n",
-            i % 997,
-            i % 997
-        ));
-    }
-    text.into_bytes()
-}
-
 async fn fresh(cluster: &Postgres, name: &str) -> (PgStore, i64, sqlx::PgPool) {
     let url = cluster.database(name);
     let store = PgStore::open(&url, Duration::from_secs(30), 4, None)
@@ -117,7 +104,7 @@ async fn timed_bare_insert(cluster: &Postgres, parsed: &ParsedImport, round: usi
 
 pub async fn run(cluster: &Postgres, rows: usize) {
     println!("== import: {rows} rows into PostgreSQL against a bare batched INSERT, {ROUNDS} rounds");
-    let bytes = csv(rows);
+    let bytes = super::common::prospects_csv(rows);
     let pipelines = Pipelines::shipped();
     let parsed = parse_csv(&bytes, &ImportDefaults::plain(&pipelines)).expect("parse");
     let (mut imports, mut bares, mut ratios) = (Vec::new(), Vec::new(), Vec::new());

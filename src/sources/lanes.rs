@@ -2,10 +2,9 @@
 //! `domain::host_lanes`): each claimed batch becomes lanes, one per request
 //! a host may have in flight, each polling its feeds one after another;
 //! what a host's budget cannot reach within `BATCH_TARGET` is given back
-//! due at its later turns. Lanes run side by side (the client's global
-//! limit caps the requests in flight), and more is claimed as soon as half
-//! of what was claimed is done, so a slow host's lane never holds back the
-//! others. A pass goes on until the feeds it gave back have come due and
+//! due at its later turns. Up to `[fetch] max_concurrent` lanes run side
+//! by side, and more is claimed as soon as half of what was claimed is
+//! done, so a slow host's lane never holds back the others. A pass goes on until the feeds it gave back have come due and
 //! been polled, up to `DRAIN_LIMIT`.
 
 use super::poll::Poller;
@@ -13,6 +12,7 @@ use crate::domain::host_lanes::{self, Budget};
 use crate::store::{Claim, PollRecord, Source, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use futures::stream::{FuturesUnordered, StreamExt};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use tokio::sync::mpsc::Sender;
@@ -23,6 +23,16 @@ const BATCH_TARGET: Duration = Duration::seconds(10);
 /// The longest a pass waits for feeds it gave back to come due; later ones
 /// are left to the next pass (the poll job runs every five minutes).
 const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A claim and its plan, in flight beside the lanes: whether the claim
+/// came back full, and the lanes.
+type Refill<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = StoreResult<(bool, Lanes)>> + Send + 'a>>;
+
+/// What the fetch loop woke up for.
+enum Step {
+    Claimed(StoreResult<(bool, Lanes)>),
+    Polled(Option<Result<usize, ()>>),
+}
 
 /// A claimed batch planned: its lanes, how many feeds were given back, and
 /// (real time from now, at most `DRAIN_LIMIT`) when the last of them is due.
@@ -46,43 +56,82 @@ impl Poller {
         let pass_deadline = Instant::now() + DRAIN_LIMIT;
         let mut drain_until: Option<Instant> = None;
         let mut running = FuturesUnordered::new();
+        // Lanes wait here for a place: at most `[fetch] max_concurrent` run at
+        // once, each holding at most one request and one database call.
+        let mut waiting_lanes: VecDeque<Vec<Source>> = VecDeque::new();
         let mut outstanding = 0usize;
         let mut all_claimed = false;
+        // The next claim runs beside the lanes, never while they stand still:
+        // a lane may hold a pooled connection (its host's shared turn), and a
+        // claim waiting for a connection while the lanes wait for it would wait
+        // for ever.
+        let mut refill: Option<Refill<'_>> = None;
         loop {
-            if !all_claimed && (running.is_empty() || outstanding <= batch / 2) {
+            if refill.is_none() && !all_claimed && (running.is_empty() || outstanding <= batch / 2) {
                 let room = batch.saturating_sub(outstanding).max(1);
-                let claimed = self.claim(prospect, room as u32).await?;
-                all_claimed = prospect.is_some() || claimed.len() < room;
-                let planned = self.lanes(claimed, prospect.is_none()).await?;
-                deferred.fetch_add(planned.deferred, Ordering::Relaxed);
-                if let Some(wait) = planned.drain_for {
-                    let until = (Instant::now() + wait).min(pass_deadline);
-                    drain_until = Some(drain_until.map_or(until, |d| d.max(until)));
-                }
-                for lane in planned.lanes {
-                    outstanding += lane.len();
-                    running.push(self.run_lane(lane, &sender));
-                }
-                if !all_claimed && outstanding <= batch / 2 {
-                    continue;
+                refill = Some(Box::pin(async move {
+                    let claimed = self.claim(prospect, room as u32).await?;
+                    let full = claimed.len() >= room;
+                    let planned = self.lanes(claimed, prospect.is_none()).await?;
+                    Ok((full, planned))
+                }));
+            }
+            while running.len() < self.concurrency() {
+                let Some(lane) = waiting_lanes.pop_front() else {
+                    break;
+                };
+                running.push(self.run_lane(lane, &sender));
+            }
+            if refill.is_none() && running.is_empty() {
+                // Nothing to claim now and nothing running. Feeds given back
+                // come due along their host's budget: poll them in this pass.
+                let left = drain_until.map(|until: Instant| until.saturating_duration_since(Instant::now()));
+                match left {
+                    Some(left) if !left.is_zero() => {
+                        tokio::time::sleep(left.min(std::time::Duration::from_secs(1))).await;
+                        all_claimed = false;
+                        continue;
+                    }
+                    _ => return Ok(()),
                 }
             }
-            match running.next().await {
-                Some(Ok(done)) => outstanding = outstanding.saturating_sub(done),
-                // The writer stopped (it failed): its error is the pass's.
-                Some(Err(())) => return Ok(()),
-                None if !all_claimed => {}
-                None => {
-                    // Feeds given back come due along their host's budget: poll them in this pass.
-                    let left = drain_until.map(|until| until.saturating_duration_since(Instant::now()));
-                    match left {
-                        Some(left) if !left.is_zero() => {
-                            tokio::time::sleep(left.min(std::time::Duration::from_secs(1))).await;
-                            all_claimed = false;
-                        }
-                        _ => return Ok(()),
+            let step = {
+                let claiming = async {
+                    match refill.as_mut() {
+                        Some(claim) => claim.await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let polling = async {
+                    match running.is_empty() {
+                        true => std::future::pending().await,
+                        false => running.next().await,
+                    }
+                };
+                tokio::select! {
+                    claimed = claiming => Step::Claimed(claimed),
+                    done = polling => Step::Polled(done),
+                }
+            };
+            match step {
+                Step::Claimed(claimed) => {
+                    refill = None;
+                    let (full, planned) = claimed?;
+                    all_claimed = prospect.is_some() || !full;
+                    deferred.fetch_add(planned.deferred, Ordering::Relaxed);
+                    if let Some(wait) = planned.drain_for {
+                        let until = (Instant::now() + wait).min(pass_deadline);
+                        drain_until = Some(drain_until.map_or(until, |d| d.max(until)));
+                    }
+                    for lane in planned.lanes {
+                        outstanding += lane.len();
+                        waiting_lanes.push_back(lane);
                     }
                 }
+                Step::Polled(Some(Ok(done))) => outstanding = outstanding.saturating_sub(done),
+                // The writer stopped (it failed): its error is the pass's.
+                Step::Polled(Some(Err(()))) => return Ok(()),
+                Step::Polled(None) => {}
             }
         }
     }

@@ -52,6 +52,8 @@ pub struct Poller {
     robots: RobotsCache,
     policy: PollPolicy,
     first_poll_window: Duration,
+    /// Lanes (feeds of one host, one after another) polled at once.
+    concurrency: usize,
     /// Sources claimed at a time.
     batch: u32,
     /// How long a claim holds; renewed every third of it while polling.
@@ -147,6 +149,7 @@ impl Poller {
                 broken_retry: Duration::hours(feeds.broken_retry_hours as i64),
             },
             first_poll_window: Duration::days(feeds.first_poll_window_days as i64),
+            concurrency: settings.config.fetch.max_concurrent.max(1),
             batch: feeds.claim_batch.clamp(1, 5000),
             lease: Duration::seconds(feeds.lease_secs.clamp(2, 3600) as i64),
             unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
@@ -221,6 +224,11 @@ impl Poller {
             .await?;
         self.unwritten().extend(claimed.iter().map(Source::claim));
         Ok(claimed)
+    }
+
+    /// Lanes polled at once.
+    pub(super) fn concurrency(&self) -> usize {
+        self.concurrency
     }
 
     /// Sources claimed at a time.

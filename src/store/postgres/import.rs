@@ -26,7 +26,9 @@ pub(super) async fn import_batch(
     let (mut by_email, mut by_url) = people_present(conn, rows).await?;
     // Decide row by row, as a row-by-row import would: the new rows get ids
     // now, so a later row naming the same person finds the earlier one.
-    let fresh = rows.iter().filter(|r| !is_present(r, &by_email, &by_url)).count();
+    // Ids for the rows not present before the batch: a person named twice in
+    // it leaves one unused (a gap in the sequence, as a rolled-back insert would).
+    let fresh = rows.iter().filter(|r| present(r, &by_email, &by_url).is_none()).count();
     let mut ids = allocate_ids(conn, fresh).await?.into_iter();
     let mut new_rows: Vec<(ProspectId, &ImportRow)> = Vec::with_capacity(fresh);
     for row in rows {
@@ -35,7 +37,7 @@ pub(super) async fn import_batch(
             continue;
         }
         let Some(id) = ids.next() else {
-            // Only if a row was judged new above and present now, which cannot happen.
+            // Every row judged new now was counted above; kept for safety.
             return Err(StoreError::Conflict(format!(
                 "line {}: the import's batch changed while it was written; run the import again",
                 row.line
@@ -99,12 +101,6 @@ fn present(
         .and_then(|email| by_email.get(email))
         .or_else(|| p.profiles.iter().find_map(|profile| by_url.get(&profile.url)))
         .copied()
-}
-
-/// Whether the row's person is present before the batch, or earlier in it:
-/// counted before ids are taken, so a file naming one person twice takes one id.
-fn is_present(row: &ImportRow, by_email: &HashMap<String, ProspectId>, by_url: &HashMap<String, ProspectId>) -> bool {
-    present(row, by_email, by_url).is_some()
 }
 
 /// `n` new prospect ids from the table's own sequence.
