@@ -176,13 +176,19 @@ pub(super) fn scope_clause(builder: &mut QueryBuilder<'_, Postgres>, scope: RepS
 
 // ---- statements shared by several operations ----------------------------------
 
-/// Rows per multi-row statement when recording polls: well under
+/// Rows per multi-row statement (fence checks): well under
 /// PostgreSQL's limit of bound parameters, and few statements per batch.
-const EVENT_INSERT_CHUNK: usize = 500;
+const MULTI_ROW_CHUNK: usize = 500;
 
-/// Appends events with multi-row INSERTs; returns the source keys that were
-/// new. Events of prospects that no longer exist (erased meanwhile) are
-/// dropped by the join, not failed on.
+/// Events per INSERT: its columns travel as arrays (`unnest`), so the size
+/// is not bound by PostgreSQL's limit of parameters, only by memory.
+const EVENT_UNNEST_CHUNK: usize = 2_000;
+
+/// Appends events, a set-based INSERT per chunk (each column one array:
+/// a handful of parameters however many rows, planned once); returns the
+/// source keys that were new. Events of prospects that no longer exist
+/// (erased meanwhile) are dropped by the join, not failed on. Ids follow
+/// the order given.
 pub(super) async fn insert_events_returning_new<'a>(
     conn: &mut PgConnection,
     events: impl Iterator<Item = &'a NewEvent>,
@@ -196,29 +202,27 @@ pub(super) async fn insert_events_returning_new<'a>(
     // Already held when the transaction came from `write_tx` (it is re-entrant);
     // taken here too so no append can ever run without it.
     take_append_lock(conn).await?;
-    for chunk in events.chunks(EVENT_INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<Postgres>::new(
+    for chunk in events.chunks(EVENT_UNNEST_CHUNK) {
+        let column = |f: &dyn Fn(&NewEvent) -> String| -> Vec<String> { chunk.iter().map(|e| f(e)).collect() };
+        let keys: Vec<String> = sqlx::query_scalar(
             "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
-             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
-        );
-        insert.push_values(chunk, |mut row, event| {
-            row.push_bind(event.prospect_id)
-                .push_bind(&event.kind)
-                .push_bind(ts(event.occurred_at))
-                .push_bind(ts(now))
-                .push_bind(&event.source_key)
-                .push_bind(event.actor.kind())
-                .push_bind(event.actor.name())
-                .push_bind(Json(&event.data));
-        });
-        insert.push(
-            ") AS v JOIN prospects p ON p.id = v.column1 ON CONFLICT(source_key) DO NOTHING RETURNING source_key",
-        );
-        let keys: Vec<String> = insert
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db("record events"))?;
+             SELECT v.prospect_id, p.rep_id, v.kind, v.occurred_at, $8, v.source_key, v.actor_kind, v.actor, v.data \
+             FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) \
+                  WITH ORDINALITY AS v(prospect_id, kind, occurred_at, source_key, actor_kind, actor, data, position) \
+             JOIN prospects p ON p.id = v.prospect_id ORDER BY v.position \
+             ON CONFLICT(source_key) DO NOTHING RETURNING source_key",
+        )
+        .bind(chunk.iter().map(|e| e.prospect_id).collect::<Vec<i64>>())
+        .bind(column(&|e| e.kind.clone()))
+        .bind(chunk.iter().map(|e| ts(e.occurred_at)).collect::<Vec<DateTime<Utc>>>())
+        .bind(column(&|e| e.source_key.clone()))
+        .bind(column(&|e| e.actor.kind().to_string()))
+        .bind(column(&|e| e.actor.name().to_string()))
+        .bind(chunk.iter().map(|e| e.data.clone()).collect::<Vec<serde_json::Value>>())
+        .bind(ts(now))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db("record events"))?;
         new_keys.extend(keys);
     }
     Ok(new_keys)
@@ -246,7 +250,7 @@ pub(super) async fn holding(
     claims: &[Claim],
 ) -> StoreResult<std::collections::HashSet<i64>> {
     let mut held = std::collections::HashSet::new();
-    for chunk in claims.chunks(EVENT_INSERT_CHUNK) {
+    for chunk in claims.chunks(MULTI_ROW_CHUNK) {
         let mut query = QueryBuilder::<Postgres>::new(format!("SELECT id FROM {table} WHERE (id, fence) IN ("));
         query.push_values(chunk, |mut row, claim| {
             row.push_bind(claim.id).push_bind(claim.fence);
