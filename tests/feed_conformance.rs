@@ -14,7 +14,8 @@ mod common;
 
 use common::http::{Response, Server};
 use rapport::net::client::{FetchSettings, Fetched, HttpClient, Validators};
-use rapport::sources::feed::{html_to_text, parse_feed, FeedError, ParsedFeed};
+use rapport::sources::feed::{parse_feed, FeedError, ParsedFeed};
+use rapport::sources::html_text::html_to_text;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -185,6 +186,7 @@ async fn feedparser_expectations_about_kept_fields() {
                 &ParsedFeed {
                     title: None,
                     items: vec![],
+                    older: 0,
                 },
                 path,
             )

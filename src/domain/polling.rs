@@ -52,7 +52,8 @@ impl PollPolicy {
     }
 
     /// The feed's health after a poll and when to poll it next. `jitter` in
-    /// [0, 1) spreads retries so failing feeds do not return in step.
+    /// [0, 1) spreads every outcome (a tenth of the interval either way on
+    /// success, more on failures) so feeds polled together do not return in step.
     pub fn after(
         &self,
         health: FeedHealth,
@@ -73,7 +74,7 @@ impl PollPolicy {
                         consecutive_failures: 0,
                         broken: false,
                     },
-                    now + interval,
+                    now + spread(interval, jitter, self.max_interval),
                 )
             }
             PollResult::Held { wait } => {
@@ -91,7 +92,7 @@ impl PollPolicy {
                         consecutive_failures: failures,
                         broken: true,
                     },
-                    now + self.broken_retry,
+                    now + spread(self.broken_retry, jitter, self.broken_retry),
                 )
             }
             PollResult::Failed { retry_after } => {
@@ -119,6 +120,34 @@ impl PollPolicy {
             }
         }
     }
+}
+
+/// How far either side of its interval a poll may be moved: sources
+/// imported together (all due at once, all polled within seconds) drift
+/// apart within one interval instead of returning in step forever.
+const SPREAD: f64 = 0.2;
+
+/// `wait` moved by up to a tenth either way by `jitter` in [0, 1) (0.5: not
+/// moved), and never past `most`: a time past it is reflected back below it,
+/// so waits at their longest still spread (earlier only) instead of piling
+/// up on the cap.
+fn spread(wait: Duration, jitter: f64, most: Duration) -> Duration {
+    let factor = 1.0 + SPREAD * (jitter.clamp(0.0, 1.0) - 0.5);
+    let moved = Duration::milliseconds((wait.num_milliseconds() as f64 * factor) as i64);
+    if moved <= most {
+        moved
+    } else {
+        (most - (moved - most)).max(Duration::zero())
+    }
+}
+
+/// A spread in [0, 1) that differs per source and poll, without a random
+/// source (the same inputs give the same schedule, in tests too).
+pub fn jitter(source: i64, now: DateTime<Utc>) -> f64 {
+    let mixed = (source as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (now.timestamp_millis() as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    // The high bits: the multiplications mix upwards.
+    (mixed >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Cache validators from the last successful fetch of a URL.
@@ -149,7 +178,7 @@ mod tests {
     #[test]
     fn changing_feeds_are_polled_more_often_and_quiet_ones_less() {
         let p = policy();
-        let (busy, next) = p.after(p.fresh(), PollResult::Changed, now(), 0.0);
+        let (busy, next) = p.after(p.fresh(), PollResult::Changed, now(), 0.5);
         assert_eq!(busy.interval, Duration::minutes(45));
         assert_eq!(next, now() + Duration::minutes(45));
         let mut quiet = p.fresh();
@@ -197,7 +226,7 @@ mod tests {
     #[test]
     fn a_gone_feed_is_broken_at_once() {
         let p = policy();
-        let (health, next) = p.after(p.fresh(), PollResult::Gone, now(), 0.0);
+        let (health, next) = p.after(p.fresh(), PollResult::Gone, now(), 0.5);
         assert!(health.broken);
         assert_eq!(next, now() + Duration::hours(24));
     }
@@ -214,6 +243,34 @@ mod tests {
             0.0,
         );
         assert_eq!(next, now() + Duration::hours(3));
+    }
+
+    #[test]
+    fn sources_polled_in_the_same_second_drift_apart_within_an_interval() {
+        // An import's 10,000 sources, all polled in one second: after any
+        // outcome their next polls spread so no second holds 2 % of them.
+        let p = policy();
+        for result in [PollResult::Changed, PollResult::Unchanged, PollResult::Gone] {
+            let mut per_second = std::collections::HashMap::<i64, usize>::new();
+            for source in 1..=10_000 {
+                let polled_at = now() + Duration::milliseconds(source % 1000);
+                let (_, next) = p.after(p.fresh(), result, polled_at, jitter(source, polled_at));
+                *per_second.entry(next.timestamp()).or_default() += 1;
+            }
+            let busiest = per_second.values().max().copied().unwrap_or(0);
+            assert!(busiest <= 200, "{result:?}: {busiest} of 10,000 in one second");
+        }
+    }
+
+    #[test]
+    fn the_spread_stays_within_a_tenth_of_the_interval() {
+        let p = policy();
+        for j in [0.0, 0.25, 0.5, 0.75, 0.999] {
+            let (_, next) = p.after(p.fresh(), PollResult::Changed, now(), j);
+            let minutes = (next - now()).num_seconds() as f64 / 60.0;
+            assert!((40.5..=49.5).contains(&minutes), "{j}: {minutes}");
+        }
+        assert!((0..1000).all(|s| (0.0..1.0).contains(&jitter(s, now()))));
     }
 
     proptest! {

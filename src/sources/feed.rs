@@ -3,6 +3,7 @@
 //! excerpt, published time and author. Item HTML becomes plain text here, so
 //! nothing downstream (digests, templates) ever renders a feed's markup.
 
+use super::html_text::{collapse_whitespace, html_to_text, html_to_text_up_to};
 use crate::domain::text::excerpt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,6 +15,9 @@ pub const EXCERPT_CHARS: usize = 500;
 pub struct ParsedFeed {
     pub title: Option<String>,
     pub items: Vec<FeedItem>,
+    /// Items left out as published before the `since` asked for.
+    #[serde(skip)]
+    pub older: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +50,18 @@ impl FeedError {
 /// of `content_type` (the HTTP header, when the feed came over HTTP) wins over
 /// the document's own XML declaration, as RFC 3023 has it.
 pub fn parse_feed(bytes: &[u8], base_url: Option<&str>, content_type: Option<&str>) -> Result<ParsedFeed, FeedError> {
+    parse_feed_since(bytes, base_url, content_type, None)
+}
+
+/// As `parse_feed`, keeping only the items published at or after `since`
+/// when it is given (a source's first poll keeps recent posts only): the
+/// others are dropped before their text is made.
+pub fn parse_feed_since(
+    bytes: &[u8],
+    base_url: Option<&str>,
+    content_type: Option<&str>,
+    since: Option<DateTime<Utc>>,
+) -> Result<ParsedFeed, FeedError> {
     let charset = content_type.and_then(charset_of);
     let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
     let parser = feed_rs::parser::Builder::new()
@@ -58,9 +74,17 @@ pub fn parse_feed(bytes: &[u8], base_url: Option<&str>, content_type: Option<&st
     let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
         .map_err(|_| FeedError(PARSER_GAVE_UP.into()))?
         .map_err(|e| FeedError(e.to_string()))?;
+    let items: Vec<FeedItem> = feed
+        .entries
+        .iter()
+        .filter(|entry| since.is_none_or(|since| entry.published.or(entry.updated).is_some_and(|p| p >= since)))
+        .map(item_of)
+        .collect();
+    let kept = items.len();
     Ok(ParsedFeed {
         title: feed.title.as_ref().and_then(text_of),
-        items: feed.entries.iter().map(item_of).collect(),
+        items,
+        older: feed.entries.len() - kept,
     })
 }
 
@@ -102,8 +126,15 @@ fn digest(parts: &[&str]) -> String {
 }
 
 fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
-    let body = entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text);
-    let summary = entry.summary.as_ref().and_then(text_of);
+    // An excerpt needs one character more than it keeps (to know there is more).
+    let body = || {
+        entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .map(|html| html_to_text_up_to(html, EXCERPT_CHARS + 1))
+    };
+    let summary = entry.summary.as_ref().and_then(|s| text_up_to(s, EXCERPT_CHARS + 1));
     let id = if entry.id.is_empty() {
         // Neither id, link nor title: the text and date are all there is.
         let date = entry
@@ -111,7 +142,13 @@ fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
             .or(entry.updated)
             .map(|d| d.to_rfc3339())
             .unwrap_or_default();
-        digest(&[summary.as_deref().or(body.as_deref()).unwrap_or(""), &date])
+        // The whole text, as ever: the id must not change from poll to poll.
+        let whole = entry
+            .summary
+            .as_ref()
+            .and_then(text_of)
+            .or_else(|| entry.content.as_ref().and_then(|c| c.body.as_deref()).map(html_to_text));
+        digest(&[whole.as_deref().unwrap_or(""), &date])
     } else {
         entry.id.clone()
     };
@@ -120,7 +157,7 @@ fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
         url: preferred_link(&entry.links),
         title: entry.title.as_ref().and_then(text_of),
         text: summary
-            .or(body)
+            .or_else(body)
             .filter(|t| !t.is_empty())
             .map(|t| excerpt(&t, EXCERPT_CHARS)),
         published: entry.published.or(entry.updated),
@@ -150,48 +187,18 @@ fn preferred_link(links: &[feed_rs::model::Link]) -> Option<String> {
 
 /// A feed text construct as plain text; HTML types are reduced to their text.
 fn text_of(text: &feed_rs::model::Text) -> Option<String> {
+    text_up_to(text, usize::MAX)
+}
+
+/// As `text_of`, made no further than `chars` characters (and a word) in.
+fn text_up_to(text: &feed_rs::model::Text, chars: usize) -> Option<String> {
     let is_markup = text.content_type.subty() == "html" || text.content_type.subty() == "xhtml";
     let plain = if is_markup {
-        html_to_text(&text.content)
+        html_to_text_up_to(&text.content, chars)
     } else {
         collapse_whitespace(&text.content)
     };
     Some(plain).filter(|t| !t.is_empty())
-}
-
-/// The visible text of an HTML fragment: tags dropped, scripts and styles
-/// skipped, entities decoded, whitespace collapsed.
-pub fn html_to_text(html: &str) -> String {
-    let fragment = scraper::Html::parse_fragment(html);
-    let mut out = String::new();
-    for node in fragment.root_element().descendants() {
-        match node.value() {
-            scraper::Node::Text(text) => {
-                let hidden = node.ancestors().any(|a| {
-                    a.value()
-                        .as_element()
-                        .is_some_and(|e| matches!(e.name(), "script" | "style" | "template"))
-                });
-                if !hidden {
-                    out.push_str(text);
-                }
-            }
-            scraper::Node::Element(e) if is_block(e.name()) => out.push(' '),
-            _ => {}
-        }
-    }
-    collapse_whitespace(&out)
-}
-
-fn is_block(name: &str) -> bool {
-    matches!(
-        name,
-        "br" | "p" | "div" | "li" | "ul" | "ol" | "blockquote" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "tr" | "pre"
-    )
-}
-
-fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -214,13 +221,29 @@ mod tests {
     }
 
     #[test]
-    fn html_becomes_plain_text() {
-        assert_eq!(
-            html_to_text("<p>Hello <b>world</b> &amp; friends</p><script>alert(1)</script><p>Next</p>"),
-            "Hello world & friends Next"
+    fn a_first_poll_keeps_only_recent_items_and_counts_the_others() {
+        let doc = br#"<rss version="2.0"><channel><title>t</title>
+            <item><guid>new</guid><pubDate>Mon, 30 Nov 2026 10:00:00 +0000</pubDate><description>&lt;p&gt;fresh&lt;/p&gt;</description></item>
+            <item><guid>old</guid><pubDate>Mon, 02 Feb 2026 10:00:00 +0000</pubDate><description>stale</description></item>
+            <item><guid>undated</guid><description>when?</description></item></channel></rss>"#;
+        let since = "2026-11-01T00:00:00Z".parse().unwrap();
+        let recent = parse_feed_since(doc, None, None, Some(since)).unwrap();
+        assert_eq!(recent.items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["new"]);
+        assert_eq!((recent.items[0].text.as_deref(), recent.older), (Some("fresh"), 2));
+        let all = parse_feed(doc, None, None).unwrap();
+        assert_eq!((all.items.len(), all.older), (3, 0));
+    }
+
+    #[test]
+    fn an_excerpt_made_from_part_of_a_long_post_is_the_whole_posts_excerpt() {
+        let body = "<p>".to_string() + &"lorem ipsum dolor sit amet ".repeat(400) + "</p>";
+        let doc = format!(
+            "<rss version='2.0'><channel><title>t</title><item><guid>a</guid><description>{}</description></item></channel></rss>",
+            body.replace('<', "&lt;").replace('>', "&gt;")
         );
-        assert_eq!(html_to_text("a<br>b"), "a b");
-        assert_eq!(html_to_text("<img src=x onerror=alert(1)>"), "");
+        let item = &parse_feed(doc.as_bytes(), None, None).unwrap().items[0];
+        let whole = excerpt(&html_to_text(&body), EXCERPT_CHARS);
+        assert_eq!(item.text.as_deref(), Some(whole.as_str()));
     }
 
     #[test]

@@ -4,9 +4,12 @@
 
 pub mod discovery;
 pub mod feed;
+pub mod html_text;
 mod lanes;
 pub mod mail;
 pub mod poll;
 mod prepare;
+mod reading;
 pub mod robots;
 pub mod shared_hosts;
+mod writer;

@@ -3,15 +3,14 @@
 //! items into `post` events, and schedule the next poll by the polling rules.
 
 use super::discovery::{autodiscover, common_paths};
-use super::feed::{parse_feed, FeedItem, ParsedFeed};
+use super::reading::{looks_like_a_feed, read_feed, PollFailure, Polled, PostContext};
 use super::robots::RobotsCache;
+use super::writer::{PollWriter, Unwritten, WRITE_CHUNK};
 use crate::config::Settings;
 use crate::domain::clock::Clock;
-use crate::domain::event::payload::FeedPost;
-use crate::domain::event::{keys, Actor, NewEvent};
-use crate::domain::polling::{FeedHealth, PollPolicy, PollResult};
+use crate::domain::polling::{jitter, FeedHealth, PollPolicy, PollResult};
 use crate::net::client::{FetchError, Fetched, HttpClient, Validators};
-use crate::store::{Claim, PollRecord, PollSchedule, Source, Store, StoreResult};
+use crate::store::{Claim, PollRecord, PollSchedule, Source, Store, StoreError, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::sync::Arc;
@@ -19,9 +18,6 @@ use url::Url;
 
 // Each claimed source is leased for `[feeds] lease_secs` while it is
 // polled (batches of `[feeds] claim_batch`), renewed every third of it.
-
-/// Most results stored in one transaction.
-const WRITE_CHUNK: usize = 250;
 
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
 pub struct PollReport {
@@ -62,72 +58,11 @@ pub struct Poller {
     /// leases a source for `lease`; when a pass cannot write (a full
     /// disk), the next pass gives them back first, so they are polled again
     /// within seconds of the database taking writes, not after the lease.
-    unwritten: std::sync::Mutex<std::collections::BTreeSet<Claim>>,
+    unwritten: Unwritten,
+    /// One permit per core: parses run on the blocking pool, this many at once.
+    parsing: tokio::sync::Semaphore,
     /// Per host budget, when the work handed to its lanes ends (`lanes.rs`).
     queued: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
-}
-
-/// Why a poll failed, in words for the rep, and how the schedule should take it.
-struct PollFailure {
-    message: String,
-    result: PollResult,
-    /// The metrics' class of the error (`rapport_fetch_errors_total{class}`).
-    class: &'static str,
-}
-
-impl PollFailure {
-    /// A failure after the fetch: what came back is not a usable feed.
-    fn new(message: String) -> PollFailure {
-        PollFailure::of("feed", message)
-    }
-
-    fn of(class: &'static str, message: String) -> PollFailure {
-        PollFailure {
-            message,
-            result: PollResult::Failed { retry_after: None },
-            class,
-        }
-    }
-}
-
-impl From<FetchError> for PollFailure {
-    fn from(error: FetchError) -> Self {
-        let result = match &error {
-            FetchError::Status { status: 410, .. } => PollResult::Gone,
-            FetchError::Held { wait, .. } => PollResult::Held {
-                wait: Duration::from_std(*wait).unwrap_or(Duration::hours(1)),
-            },
-            _ => PollResult::Failed {
-                retry_after: error.retry_after().and_then(|d| Duration::from_std(d).ok()),
-            },
-        };
-        let class = match &error {
-            FetchError::Guard(_) => "refused_address",
-            FetchError::Held { .. } => "held",
-            FetchError::Status { status, .. } if *status >= 500 => "http_5xx",
-            FetchError::Status { status: 429, .. } => "http_429",
-            FetchError::Status { .. } => "http_4xx",
-            FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
-            FetchError::TooLarge { .. } => "too_large",
-            FetchError::Timeout { .. } => "timeout",
-            FetchError::Network { .. } => "network",
-        };
-        PollFailure {
-            message: error.to_string(),
-            result,
-            class,
-        }
-    }
-}
-
-/// What a successful poll brought back.
-enum Polled {
-    NotModified,
-    Feed {
-        feed_url: Url,
-        feed: ParsedFeed,
-        validators: Validators,
-    },
 }
 
 impl Poller {
@@ -152,7 +87,8 @@ impl Poller {
             concurrency: settings.config.fetch.max_concurrent.max(1),
             batch: feeds.claim_batch.clamp(1, 5000),
             lease: Duration::seconds(feeds.lease_secs.clamp(2, 3600) as i64),
-            unwritten: std::sync::Mutex::new(std::collections::BTreeSet::new()),
+            unwritten: Unwritten::default(),
+            parsing: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             queued: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
@@ -169,28 +105,45 @@ impl Poller {
             self.store.release_sources(&left, self.clock.now()).await?;
             self.unwritten().retain(|id| !left.contains(id));
         }
-        // Fetching and writing run side by side: results go to a writer that
-        // stores whatever has arrived in one transaction, so a slow host never
-        // holds back what is already fetched, and a stopped run loses little.
-        let (sender, mut receiver) = tokio::sync::mpsc::channel::<(Claim, PollRecord)>(WRITE_CHUNK * 2);
+        // Fetching and writing run side by side: results go to a writer task
+        // of its own (on another thread than the lanes) that stores whatever
+        // has arrived in one transaction, so a slow host never holds back
+        // what is already fetched, and a stopped run loses little.
+        // One transaction's worth waits while another is written: enough to
+        // keep the database busy, and a bound on the posts held in memory.
+        let (sender, receiver) = tokio::sync::mpsc::channel::<(Claim, PollRecord)>(WRITE_CHUNK / 2);
+        let (written_sender, mut written) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        let writer = tokio::spawn(
+            PollWriter {
+                store: self.store.clone(),
+                clock: self.clock.clone(),
+                unwritten: self.unwritten.clone(),
+            }
+            .write_all(receiver, written_sender),
+        );
         // Host by host (`lanes.rs`): a busy host's feeds beyond its budget are
         // given back for its later turns, and the pass waits for those (up to
         // five minutes) before it ends.
         let waiting = std::sync::atomic::AtomicU64::new(0);
         // The sender moves in: when fetching ends, the writer sees the channel close.
         let fetching = self.fetch_due(prospect, sender, &waiting);
-        let writing = async {
-            let mut report = PollReport::default();
-            let mut chunk = Vec::with_capacity(WRITE_CHUNK);
-            while receiver.recv_many(&mut chunk, WRITE_CHUNK).await > 0 {
-                self.write(std::mem::take(&mut chunk), &mut report, progress).await?;
+        let reporting = async {
+            while let Some(n) = written.recv().await {
+                progress(n);
             }
-            Ok(report)
         };
-        let work = async { tokio::join!(fetching, writing) };
-        let (fetched, written): (StoreResult<()>, StoreResult<PollReport>) = tokio::select! {
+        let work = async { tokio::join!(fetching, reporting).0 };
+        let fetched: StoreResult<()> = tokio::select! {
             done = work => done,
             never = self.heartbeat() => match never {},
+        };
+        let written = match writer.await {
+            Ok(written) => written,
+            Err(stopped) if stopped.is_panic() => std::panic::resume_unwind(stopped.into_panic()),
+            Err(_) => Err(StoreError::Conflict(
+                "the poll's writer was stopped (rapport is shutting down); the polls not written are polled again"
+                    .into(),
+            )),
         };
         fetched?;
         let mut report = written?;
@@ -256,47 +209,7 @@ impl Poller {
     }
 
     fn unwritten(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<Claim>> {
-        self.unwritten.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Stores a batch in one transaction and adds it to the report.
-    async fn write(
-        &self,
-        records: Vec<(Claim, PollRecord)>,
-        report: &mut PollReport,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> StoreResult<()> {
-        if records.is_empty() {
-            return Ok(());
-        }
-        let added = self.store.record_polls(&records, self.clock.now()).await?;
-        {
-            let mut unwritten = self.unwritten();
-            for (claim, _) in &records {
-                unwritten.remove(claim);
-            }
-        }
-        for ((claim, record), new_posts) in records.iter().zip(added) {
-            let Some(new_posts) = new_posts else {
-                tracing::warn!(
-                    source = claim.id,
-                    "a poll was not written: the source's lease ran out and another worker took it over"
-                );
-                ::metrics::counter!(crate::metrics::names::FENCED_WRITES, "work" => "poll").increment(1);
-                report.fenced += 1;
-                continue;
-            };
-            report.polled += 1;
-            report.new_posts += new_posts;
-            if record.error.is_some() {
-                report.failed += 1;
-            } else if new_posts == 0 {
-                report.unchanged += 1;
-            }
-            report.broken += u64::from(record.if_not_new.broken);
-        }
-        progress(records.len() as u64);
-        Ok(())
+        self.unwritten.lock()
     }
 
     /// Fetches one source and works out what to store; nothing is written yet.
@@ -345,11 +258,12 @@ impl Poller {
             Ok(Polled::NotModified) => record.status = "not modified (304)".into(),
             Ok(Polled::Feed {
                 feed_url,
-                feed,
+                items,
+                events,
                 validators,
             }) => {
-                record.status = format!("ok: {} items", feed.items.len());
-                record.events = self.new_post_events(&source, &feed.items, now);
+                record.status = format!("ok: {items} items");
+                record.events = events;
                 record.feed_url = Some(feed_url.to_string());
                 record.validators = validators;
                 record.first_poll_done = true;
@@ -373,70 +287,32 @@ impl Poller {
         (source.claim(), record)
     }
 
-    /// One `post` event per item; on a source's first poll, only recent ones.
-    fn new_post_events(&self, source: &Source, items: &[FeedItem], now: DateTime<Utc>) -> Vec<NewEvent> {
-        let oldest = now - self.first_poll_window;
-        items
-            .iter()
-            .filter(|item| source.first_poll_done || item.published.is_some_and(|p| p >= oldest))
-            .map(|item| {
-                let post = FeedPost {
-                    source: source.id,
-                    platform: source.platform.clone(),
-                    url: item.url.clone(),
-                    title: item.title.clone(),
-                    text: item.text.clone(),
-                    published: item.published,
-                    author: item.author.clone(),
-                };
-                NewEvent::with(
-                    source.prospect_id,
-                    item.published.unwrap_or(now),
-                    keys::post(source.prospect_id, source.id, &item.id),
-                    Actor::System(format!("feed:{}", source.platform)),
-                    &post,
-                )
-            })
-            .collect()
-    }
-
     async fn fetch(&self, source: &Source) -> Result<Polled, PollFailure> {
+        let now = self.clock.now();
+        let posts = PostContext {
+            prospect_id: source.prospect_id,
+            source_id: source.id,
+            platform: source.platform.clone(),
+            since: (!source.first_poll_done).then(|| now - self.first_poll_window),
+            now,
+        };
         let Some(feed_url) = &source.feed_url else {
-            return self.discover(&parse_url(&source.page_url)?).await;
+            return self.discover(&parse_url(&source.page_url)?, &posts).await;
         };
         let feed_url = parse_url(feed_url)?;
         let fetched = self.client.get(&feed_url, &source.validators).await?;
-        self.read_feed(feed_url, fetched).await
+        self.read_feed(feed_url, fetched, &posts).await
     }
 
-    /// Parses what a fetch brought back. Parsing is CPU work: it runs off the
-    /// async threads, so other fetches go on meanwhile.
-    async fn read_feed(&self, feed_url: Url, fetched: Fetched) -> Result<Polled, PollFailure> {
-        let Fetched::Body {
-            bytes,
-            base_url,
-            content_type,
-            validators,
-        } = fetched
-        else {
-            return Ok(Polled::NotModified);
-        };
-        let parsed =
-            tokio::task::spawn_blocking(move || parse_feed(&bytes, Some(base_url.as_str()), content_type.as_deref()))
-                .await
-                .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
-        let feed = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
-        Ok(Polled::Feed {
-            feed_url,
-            feed,
-            validators,
-        })
+    /// Parses what a fetch brought back and makes its events (`reading.rs`).
+    async fn read_feed(&self, feed_url: Url, fetched: Fetched, posts: &PostContext) -> Result<Polled, PollFailure> {
+        read_feed(&self.parsing, feed_url, fetched, posts).await
     }
 
     /// Finds and reads the feed of a page: the page itself if it is one, else
     /// the feeds it announces, else the common feed paths of its site. What
     /// was fetched to find the feed is the poll's result; nothing is fetched twice.
-    async fn discover(&self, page: &Url) -> Result<Polled, PollFailure> {
+    async fn discover(&self, page: &Url, posts: &PostContext) -> Result<Polled, PollFailure> {
         match self.robots.allows(&self.client, page).await {
             Ok(true) => {}
             Ok(false) => {
@@ -456,13 +332,29 @@ impl Poller {
             }
         }
         let fetched = self.client.get(page, &Validators::default()).await?;
-        let Fetched::Body { bytes, base_url, .. } = &fetched else {
+        let Fetched::Body {
+            bytes,
+            base_url,
+            content_type,
+            ..
+        } = &fetched
+        else {
             return Err(PollFailure::new(format!("{page} answered 304 to a plain GET")));
         };
-        let announced = autodiscover(&String::from_utf8_lossy(bytes), base_url);
-        if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(page.clone(), fetched).await {
-            return Ok(feed);
-        }
+        // A profile URL that is itself a feed is read as one at once; only a
+        // page is searched for the feeds it announces (parsing it as HTML
+        // costs as much as the feed).
+        let announced = if looks_like_a_feed(content_type.as_deref(), bytes) {
+            if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(page.clone(), fetched, posts).await {
+                return Ok(feed);
+            }
+            Vec::new()
+        } else {
+            let (html, base) = (String::from_utf8_lossy(bytes).into_owned(), base_url.clone());
+            tokio::task::spawn_blocking(move || autodiscover(&html, &base))
+                .await
+                .unwrap_or_default()
+        };
         let mut tried = Vec::new();
         // Common paths are tried on the page's own site, whatever Content-Location said.
         for candidate in announced.into_iter().chain(common_paths(page)) {
@@ -478,7 +370,7 @@ impl Poller {
                 }
             }
             if let Ok(fetched) = self.client.get(&candidate, &Validators::default()).await {
-                if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(candidate.clone(), fetched).await {
+                if let Ok(feed @ Polled::Feed { .. }) = self.read_feed(candidate.clone(), fetched, posts).await {
                     return Ok(feed);
                 }
             }
@@ -493,11 +385,4 @@ impl Poller {
 
 fn parse_url(text: &str) -> Result<Url, PollFailure> {
     Url::parse(text).map_err(|e| PollFailure::new(format!("'{text}' is not a URL: {e}")))
-}
-
-/// A spread in [0, 1) that differs per source and poll, without a random source.
-fn jitter(source: i64, now: DateTime<Utc>) -> f64 {
-    let mixed = (source as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ (now.timestamp() as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    (mixed % 1000) as f64 / 1000.0
 }

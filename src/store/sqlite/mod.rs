@@ -243,6 +243,44 @@ pub(super) async fn insert_events_returning_new<'a>(
     Ok(new_keys)
 }
 
+/// Appends one group of events (a poll's posts) with one multi-row INSERT
+/// and returns how many were new. Counting by the statement's changes, not
+/// by `RETURNING`, keeps the result one value: each row `RETURNING` gives
+/// back crosses from SQLite's thread to the caller's on its own, and a first
+/// poll of thousands of feeds would send a hundred thousand of them.
+pub(super) async fn insert_events_counting_new(
+    conn: &mut SqliteConnection,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let mut added = 0;
+    for chunk in events.chunks(EVENT_INSERT_CHUNK) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
+             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
+        );
+        insert.push_values(chunk, |mut row, event| {
+            row.push_bind(event.prospect_id)
+                .push_bind(&event.kind)
+                .push_bind(ts(event.occurred_at))
+                .push_bind(ts(now))
+                .push_bind(&event.source_key)
+                .push_bind(event.actor.kind())
+                .push_bind(event.actor.name())
+                .push_bind(event.data.to_string());
+        });
+        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+        insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING");
+        added += insert
+            .build()
+            .execute(&mut *conn)
+            .await
+            .map_err(db("record events"))?
+            .rows_affected();
+    }
+    Ok(added)
+}
+
 /// The ids among `claims` whose fencing number on `table` is still the
 /// claim's: the rows a completing write may touch.
 /// (The write transaction holds the database, so no claim runs meanwhile.)

@@ -2,7 +2,7 @@
 //! the lease's end, given back, and each poll's new state written with one
 //! UPDATE … FROM (VALUES …) per chunk.
 
-use super::{db, holding, insert_events_returning_new, parse_ts, scope_clause, ts};
+use super::{db, holding, insert_events_counting_new, parse_ts, scope_clause, ts};
 use crate::domain::polling::Validators;
 use crate::domain::prospect::ProspectId;
 use crate::store::{Claim, PollRecord, RepScope, Source, SourceStore, SqliteStore, StoreResult};
@@ -134,27 +134,20 @@ impl SourceStore for SqliteStore {
         let mut tx = self.write_tx().await?;
         let claims: Vec<Claim> = records.iter().map(|(claim, _)| *claim).collect();
         let held = holding(&mut tx, "sources", &claims).await?;
-        let mut new_keys = insert_events_returning_new(
-            &mut tx,
-            records
-                .iter()
-                .filter(|(claim, _)| held.contains(&claim.id))
-                .flat_map(|(_, r)| &r.events),
-            now,
-        )
-        .await?;
-        // Each new event is credited once, to the first poll that carried it.
+        // A poll's events in one statement each: the statement's count of
+        // rows written is the poll's count of new posts, and an event two
+        // polls of the batch carried is credited to the first.
         let mut written = Vec::new();
-        let added: Vec<Option<u64>> = records
-            .iter()
-            .map(|entry| {
-                held.contains(&entry.0.id).then(|| {
-                    let added = entry.1.events.iter().filter(|e| new_keys.remove(&e.source_key)).count() as u64;
-                    written.push((entry, added));
-                    added
-                })
-            })
-            .collect();
+        let mut added = Vec::with_capacity(records.len());
+        for entry in records {
+            if !held.contains(&entry.0.id) {
+                added.push(None);
+                continue;
+            }
+            let new_posts = insert_events_counting_new(&mut tx, &entry.1.events, now).await?;
+            written.push((entry, new_posts));
+            added.push(Some(new_posts));
+        }
         for chunk in written.chunks(POLL_UPDATE_CHUNK) {
             update_sources(&mut tx, chunk, now).await?;
         }

@@ -1,0 +1,355 @@
+//! Feed polling benchmark: `cargo bench --bench poll [-- --feeds N --hosts H
+//! --light-feeds L --rss-feeds M]`.
+//!
+//! N realistic feeds (`realistic.rs`: ≈ 23 KB and ≈ 20 items each, the mix
+//! reps' prospects publish; 10,000) on H loopback host names (64) are polled
+//! through the real poller into a real SQLite store, politeness off so what
+//! is measured is rapport's own work. Each figure is a ratio against a
+//! baseline in the same run: the same client fetching the same URLs with no
+//! parsing and no store.
+//! - first poll: feeds/s and the ratio against fetch-only (target >= 50 %);
+//!   every item must become one event;
+//! - the next poll times the first poll set: no second may hold more than
+//!   2 % of the sources;
+//! - all-304 re-poll: the ratio against fetch-only with the ETag (target >= 90 %);
+//! - the same two polls on L light feeds (5 short items) as a second line;
+//! - peak RSS of the process while M sources (100,000) are polled once
+//!   (target <= 64 MB), measured first, before the other parts have grown
+//!   the heap.
+//!
+//! The feeds are served by a child process (`server.rs`), so neither their
+//! bodies nor the CPU spent making them count as the poller's.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod realistic;
+mod server;
+
+use chrono::Utc;
+use futures::stream::{self, StreamExt};
+use rapport::clock::SystemClock;
+use rapport::config::{self, Settings};
+use rapport::domain::clock::Clock;
+use rapport::net::client::{Fetched, HttpClient, Validators};
+use rapport::sources::poll::{PollReport, Poller};
+use rapport::store::SqliteStore;
+use server::FeedServer;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use url::Url;
+
+struct Options {
+    feeds: usize,
+    hosts: usize,
+    light_feeds: usize,
+    rss_feeds: usize,
+}
+
+fn options() -> Options {
+    let value = common::number_arg;
+    Options {
+        feeds: value("--feeds", 10_000),
+        hosts: value("--hosts", 64),
+        light_feeds: value("--light-feeds", 2_000),
+        rss_feeds: value("--rss-feeds", 100_000),
+    }
+}
+
+/// Realistic feeds (`/f/`) or the light 5-item one (`/light/`).
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Realistic,
+    Light,
+}
+
+fn feed_url(kind: Kind, i: usize, hosts: usize) -> String {
+    let path = match kind {
+        Kind::Realistic => "f",
+        Kind::Light => "light",
+    };
+    format!("https://h{}.example/{path}/{i}.xml", i % hosts)
+}
+
+fn bench_settings(dir: &tempfile::TempDir, server: &FeedServer) -> Settings {
+    let mut text = format!(
+        "[database]\nurl = \"sqlite://{}\"\n[fetch]\nper_host_interval_ms = 0\nmax_concurrent = 32\n[fetch.base_urls]\n",
+        dir.path().join("bench.db").display()
+    );
+    for (i, address) in server.addresses.iter().enumerate() {
+        text.push_str(&format!("\"h{i}.example\" = \"http://{address}\"\n"));
+    }
+    let path = dir.path().join("bench.toml");
+    std::fs::write(&path, text).expect("write config");
+    config::load(Some(&path)).expect("config")
+}
+
+/// N prospects, each with one profile whose feed is known, all due.
+async fn seed(url: &str, kind: Kind, n: usize, hosts: usize) {
+    // Seeded with SQL on a connection of its own: the store has no public pool.
+    let pool = sqlx::SqlitePool::connect(url).await.expect("seed connection");
+    let now = Utc::now().to_rfc3339();
+    let rep: i64 = sqlx::query_scalar(
+        "INSERT INTO reps (name, email, time_zone, digest_hour, language, created_at) VALUES ('B', 'b@x.example', 'UTC', 7, 'en', ?) RETURNING id",
+    )
+    .bind(&now)
+    .fetch_one(&pool)
+    .await
+    .expect("rep");
+    for chunk_start in (0..n).step_by(5000) {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("tx");
+        for i in chunk_start..(chunk_start + 5000).min(n) {
+            let prospect: i64 = sqlx::query_scalar(
+                "INSERT INTO prospects (rep_id, name, pipeline, stage, currency, created_at, updated_at) \
+                 VALUES (?, ?, 'default', 'prospecting', 'USD', ?, ?) RETURNING id",
+            )
+            .bind(rep)
+            .bind(format!("P{i}"))
+            .bind(&now)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("prospect");
+            let page = format!("https://h{}.example/@user{i}", i % hosts);
+            let profile: i64 = sqlx::query_scalar(
+                "INSERT INTO profiles (prospect_id, url, platform, created_at) VALUES (?, ?, 'blog', ?) RETURNING id",
+            )
+            .bind(prospect)
+            .bind(&page)
+            .bind(&now)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("profile");
+            sqlx::query(
+                "INSERT INTO sources (prospect_id, profile_id, platform, page_url, feed_url, interval_secs, next_poll_at, created_at) \
+                 VALUES (?, ?, 'blog', ?, ?, 0, '2000-01-01T00:00:00.000000Z', ?)",
+            )
+            .bind(prospect)
+            .bind(profile)
+            .bind(&page)
+            .bind(feed_url(kind, i, hosts))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .expect("source");
+        }
+        tx.commit().await.expect("commit");
+    }
+}
+
+async fn make_all_due(url: &str) {
+    let pool = sqlx::SqlitePool::connect(url).await.expect("connection");
+    sqlx::query("UPDATE sources SET next_poll_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&pool)
+        .await
+        .expect("due");
+}
+
+/// The sources' next poll times: how many seconds they span, and the share
+/// of the sources in the busiest second.
+async fn spread(url: &str) -> (i64, f64) {
+    let pool = sqlx::SqlitePool::connect(url).await.expect("connection");
+    let (total, seconds, busiest): (i64, i64, i64) = sqlx::query_as(
+        "SELECT SUM(c), COUNT(*), MAX(c) FROM (SELECT COUNT(*) AS c FROM sources GROUP BY substr(next_poll_at, 1, 19))",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("next poll times");
+    (seconds, busiest as f64 / total.max(1) as f64)
+}
+
+/// Fetch-only: the same client and URLs, bodies read and dropped.
+async fn fetch_only(client: &HttpClient, kind: Kind, n: usize, hosts: usize, validators: &Validators) -> Duration {
+    let urls: Vec<Url> = (0..n)
+        .map(|i| Url::parse(&feed_url(kind, i, hosts)).expect("url"))
+        .collect();
+    let start = Instant::now();
+    let fetched: Vec<bool> = stream::iter(urls.iter())
+        .map(|url| async move {
+            matches!(
+                client.get(url, validators).await,
+                Ok(Fetched::Body { .. } | Fetched::NotModified)
+            )
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await;
+    assert!(fetched.iter().all(|ok| *ok), "a baseline fetch failed");
+    start.elapsed()
+}
+
+struct Timed {
+    took: Duration,
+    /// Cores the process kept busy meanwhile (CPU time / wall time).
+    cores: f64,
+    report: PollReport,
+}
+
+async fn timed_poll(poller: &Poller, n: usize) -> Timed {
+    let (start, cpu) = (Instant::now(), cpu_seconds());
+    let report = poller.poll_due(None, &|_| {}).await.expect("poll");
+    assert_eq!(report.polled as usize, n, "{report:?}");
+    assert_eq!(report.failed, 0, "{report:?}");
+    let took = start.elapsed();
+    Timed {
+        took,
+        cores: (cpu_seconds() - cpu) / took.as_secs_f64(),
+        report,
+    }
+}
+
+/// The process's CPU time so far, user and system (Linux: /proc/self/stat, in ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The process's peak resident memory since start or the last reset.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// Starts the peak over from what the process holds now (Linux: "5" to clear_refs).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn rate(n: usize, took: Duration) -> f64 {
+    n as f64 / took.as_secs_f64()
+}
+
+struct Prepared {
+    _dir: tempfile::TempDir,
+    url: String,
+    poller: Poller,
+    client: HttpClient,
+}
+
+async fn prepared(server: &FeedServer, kind: Kind, n: usize, hosts: usize) -> Prepared {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = bench_settings(&dir, server);
+    let url = settings.config.database.url.clone();
+    let store = SqliteStore::open(&url, Duration::from_secs(10), 4)
+        .await
+        .expect("store");
+    seed(&url, kind, n, hosts).await;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let poller = Poller::new(&settings, Arc::new(store), clock).expect("poller");
+    let client = HttpClient::new(settings.config.fetch.client_settings()).expect("client");
+    Prepared {
+        _dir: dir,
+        url,
+        poller,
+        client,
+    }
+}
+
+/// First poll and all-304 re-poll of `n` feeds, each beside fetch-only.
+async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usize) {
+    let run = prepared(server, kind, n, hosts).await;
+    let first_base = fetch_only(&run.client, kind, n, hosts, &Validators::default()).await;
+    let first = timed_poll(&run.poller, n).await;
+    let report = &first.report;
+    let expected: usize = match kind {
+        Kind::Realistic => (0..n).map(|i| server.items_of(i)).sum(),
+        Kind::Light => 5 * n,
+    };
+    assert_eq!(report.new_posts as usize, expected, "every item one event: {report:?}");
+    let (seconds, busiest) = spread(&run.url).await;
+    make_all_due(&run.url).await;
+    let validators = Validators {
+        etag: Some(server::ETAG.into()),
+        last_modified: None,
+    };
+    let repoll_base = fetch_only(&run.client, kind, n, hosts, &validators).await;
+    let repoll = timed_poll(&run.poller, n).await;
+
+    let (a, a_base) = (rate(n, first.took), rate(n, first_base));
+    let (b, b_base) = (rate(n, repoll.took), rate(n, repoll_base));
+    let (label, first_target, repoll_target) = match kind {
+        Kind::Realistic => ("realistic feeds (≈ 23 KB, ≈ 20 items)", 50.0, 90.0),
+        Kind::Light => ("light feeds (5 short items)", 50.0, 90.0),
+    };
+    println!("{n} {label} over {hosts} hosts, {expected} items:");
+    println!(
+        "  first poll: {a:.0} feeds/s using {:.1} cores; fetch-only {a_base:.0} feeds/s; ratio {:.0} % (target >= {first_target:.0} %: {})",
+        first.cores,
+        100.0 * a / a_base,
+        verdict(100.0 * a / a_base >= first_target)
+    );
+    println!(
+        "  all-304 re-poll: {b:.0} feeds/s using {:.1} cores; fetch-only {b_base:.0} feeds/s; ratio {:.0} % (target >= {repoll_target:.0} %: {})",
+        repoll.cores,
+        100.0 * b / b_base,
+        verdict(100.0 * b / b_base >= repoll_target)
+    );
+    println!(
+        "  next poll times after the first poll: spread over {seconds} s, busiest second {:.2} % of the sources (target <= 2 %: {})",
+        100.0 * busiest,
+        verdict(busiest <= 0.02)
+    );
+}
+
+/// Peak RSS while `m` realistic sources are polled once.
+async fn peak_memory(server: &FeedServer, m: usize, hosts: usize) {
+    let run = prepared(server, Kind::Realistic, m, hosts).await;
+    let before = peak_rss_mib();
+    reset_peak_rss();
+    let Timed { took, report, .. } = timed_poll(&run.poller, m).await;
+    let peak = peak_rss_mib();
+    println!(
+        "peak RSS polling {m} realistic sources: {peak:.0} MiB ({:.0} MB; before polling {before:.0} MiB; target <= 64 MB: {}); \
+         {:.0} feeds/s, {} events",
+        peak * 1.048_576,
+        verdict(peak * 1.048_576 <= 64.0),
+        rate(m, took),
+        report.new_posts
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "NOT met"
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--serve-feeds") {
+        let now = common::number_arg("--now", 0) as i64;
+        server::serve(
+            common::number_arg("--distinct", 1),
+            common::number_arg("--hosts", 1),
+            now,
+        );
+        return;
+    }
+    let opts = options();
+    let distinct = opts.feeds.max(opts.rss_feeds).clamp(1, 10_000);
+    let server = FeedServer::start(distinct, opts.hosts);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        // First, while the heap is small: the peak is the poll's.
+        if opts.rss_feeds > 0 {
+            peak_memory(&server, opts.rss_feeds, opts.hosts).await;
+        }
+        if opts.feeds > 0 {
+            first_and_repoll(&server, Kind::Realistic, opts.feeds, opts.hosts).await;
+        }
+        if opts.light_feeds > 0 {
+            first_and_repoll(&server, Kind::Light, opts.light_feeds, opts.hosts).await;
+        }
+    });
+}

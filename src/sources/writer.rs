@@ -1,0 +1,86 @@
+//! Storing what a poll fetched: a task of its own, fed by the lanes through
+//! a channel, writing whatever has arrived in one transaction. Being a task
+//! (not a branch of the lanes' future) it runs on another thread than the
+//! fetches, so the database is kept busy while they go on, and a slow
+//! database slows the lanes only once the channel is full.
+
+use super::poll::PollReport;
+use crate::domain::clock::Clock;
+use crate::store::{Claim, PollRecord, Store, StoreResult};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc::{Receiver, UnboundedSender};
+
+/// Most results stored in one transaction.
+pub(super) const WRITE_CHUNK: usize = 128;
+
+/// Sources a poller claimed and has not written back yet, shared by the
+/// poller (claims, heartbeats, giving back) and its writer (written back).
+#[derive(Clone, Default)]
+pub(super) struct Unwritten(Arc<Mutex<BTreeSet<Claim>>>);
+
+impl Unwritten {
+    pub(super) fn lock(&self) -> MutexGuard<'_, BTreeSet<Claim>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub(super) struct PollWriter {
+    pub(super) store: Arc<dyn Store>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) unwritten: Unwritten,
+}
+
+impl PollWriter {
+    /// Writes until the lanes are done (the channel closes), telling
+    /// `written` how many polls each transaction stored.
+    pub(super) async fn write_all(
+        self,
+        mut receiver: Receiver<(Claim, PollRecord)>,
+        written: UnboundedSender<u64>,
+    ) -> StoreResult<PollReport> {
+        let mut report = PollReport::default();
+        let mut chunk = Vec::with_capacity(WRITE_CHUNK);
+        while receiver.recv_many(&mut chunk, WRITE_CHUNK).await > 0 {
+            let records = std::mem::take(&mut chunk);
+            self.write(&records, &mut report).await?;
+            // The poller may have stopped listening; the work is stored all the same.
+            let _ = written.send(records.len() as u64);
+        }
+        Ok(report)
+    }
+
+    /// Stores a batch in one transaction and adds it to the report.
+    async fn write(&self, records: &[(Claim, PollRecord)], report: &mut PollReport) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let added = self.store.record_polls(records, self.clock.now()).await?;
+        {
+            let mut unwritten = self.unwritten.lock();
+            for (claim, _) in records {
+                unwritten.remove(claim);
+            }
+        }
+        for ((claim, record), new_posts) in records.iter().zip(added) {
+            let Some(new_posts) = new_posts else {
+                tracing::warn!(
+                    source = claim.id,
+                    "a poll was not written: the source's lease ran out and another worker took it over"
+                );
+                ::metrics::counter!(crate::metrics::names::FENCED_WRITES, "work" => "poll").increment(1);
+                report.fenced += 1;
+                continue;
+            };
+            report.polled += 1;
+            report.new_posts += new_posts;
+            if record.error.is_some() {
+                report.failed += 1;
+            } else if new_posts == 0 {
+                report.unchanged += 1;
+            }
+            report.broken += u64::from(record.if_not_new.broken);
+        }
+        Ok(())
+    }
+}
