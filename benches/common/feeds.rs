@@ -38,19 +38,10 @@ async fn serve(listener: tokio::net::TcpListener, body: Arc<String>) {
         let body = body.clone();
         tokio::spawn(async move {
             let mut buffer = Vec::with_capacity(4096);
-            let mut chunk = [0u8; 4096];
             loop {
-                let end = loop {
-                    if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break end + 4;
-                    }
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-                    }
+                let Some(head) = read_head(&mut stream, &mut buffer).await else {
+                    return;
                 };
-                let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-                buffer.drain(..end);
                 REQUESTS.fetch_add(1, Ordering::Relaxed);
                 if head.starts_with("get /robots.txt") {
                     ROBOTS.fetch_add(1, Ordering::Relaxed);
@@ -66,6 +57,25 @@ async fn serve(listener: tokio::net::TcpListener, body: Arc<String>) {
             }
         });
     }
+}
+
+/// The next request's head (up to its blank line), lowercased, from a
+/// keep-alive connection; `None` once the client closes it. `buffer` keeps
+/// what was read past the head.
+pub async fn read_head(stream: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) -> Option<String> {
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+    buffer.drain(..end);
+    Some(head)
 }
 
 pub async fn start_servers(hosts: usize) -> Vec<u16> {

@@ -15,7 +15,7 @@ use flate2::{write::GzEncoder, Compression};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 pub const ETAG: &str = "\"v1\"";
 const SEED: &str = "rapport";
@@ -158,19 +158,10 @@ async fn listen(listener: tokio::net::TcpListener, feeds: Arc<Vec<Body>>, light:
 
 async fn connection(mut stream: tokio::net::TcpStream, feeds: Arc<Vec<Body>>, light: Arc<Body>) {
     let mut buffer = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
     loop {
-        let end = loop {
-            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break end + 4;
-            }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
+        let Some(head) = crate::common::feeds::read_head(&mut stream, &mut buffer).await else {
+            return;
         };
-        let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-        buffer.drain(..end);
         let path = head.split_whitespace().nth(1).unwrap_or("/");
         let index = |prefix: &str| {
             path.strip_prefix(prefix)

@@ -206,9 +206,30 @@ pub(super) fn scope_clause(builder: &mut QueryBuilder<'_, Sqlite>, scope: RepSco
 /// limit of bound parameters, and few statements per batch.
 const EVENT_INSERT_CHUNK: usize = 500;
 
-/// Appends events with multi-row INSERTs; returns the source keys that were
-/// new. Events of prospects that no longer exist (erased meanwhile) are
-/// dropped by the join, not failed on.
+/// The multi-row INSERT of some events, ending with its ON CONFLICT: a
+/// key already stored is skipped, and events of prospects that no longer
+/// exist (erased meanwhile) are dropped by the join, not failed on.
+fn event_insert<'a>(events: impl IntoIterator<Item = &'a NewEvent>, now: DateTime<Utc>) -> QueryBuilder<'a, Sqlite> {
+    let mut insert = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
+         SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
+    );
+    insert.push_values(events, |mut row, event| {
+        row.push_bind(event.prospect_id)
+            .push_bind(&event.kind)
+            .push_bind(ts(event.occurred_at))
+            .push_bind(ts(now))
+            .push_bind(&event.source_key)
+            .push_bind(event.actor.kind())
+            .push_bind(event.actor.name())
+            .push_bind(event.data.to_string());
+    });
+    // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
+    insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING");
+    insert
+}
+
+/// Appends events with multi-row INSERTs; returns the source keys that were new.
 pub(super) async fn insert_events_returning_new<'a>(
     conn: &mut SqliteConnection,
     events: impl Iterator<Item = &'a NewEvent>,
@@ -217,22 +238,8 @@ pub(super) async fn insert_events_returning_new<'a>(
     let events: Vec<&NewEvent> = events.collect();
     let mut new_keys = std::collections::HashSet::new();
     for chunk in events.chunks(EVENT_INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
-             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
-        );
-        insert.push_values(chunk, |mut row, event| {
-            row.push_bind(event.prospect_id)
-                .push_bind(&event.kind)
-                .push_bind(ts(event.occurred_at))
-                .push_bind(ts(now))
-                .push_bind(&event.source_key)
-                .push_bind(event.actor.kind())
-                .push_bind(event.actor.name())
-                .push_bind(event.data.to_string());
-        });
-        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
-        insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING RETURNING source_key");
+        let mut insert = event_insert(chunk.iter().copied(), now);
+        insert.push(" RETURNING source_key");
         let keys: Vec<String> = insert
             .build_query_scalar()
             .fetch_all(&mut *conn)
@@ -243,11 +250,9 @@ pub(super) async fn insert_events_returning_new<'a>(
     Ok(new_keys)
 }
 
-/// Appends one group of events (a poll's posts) with one multi-row INSERT
-/// and returns how many were new. Counting by the statement's changes, not
-/// by `RETURNING`, keeps the result one value: each row `RETURNING` gives
-/// back crosses from SQLite's thread to the caller's on its own, and a first
-/// poll of thousands of feeds would send a hundred thousand of them.
+/// Appends one group of events (a poll's posts) and returns how many were
+/// new: the statement's own count of rows written, so nothing comes back
+/// row by row and each poll's count is its own.
 pub(super) async fn insert_events_counting_new(
     conn: &mut SqliteConnection,
     events: &[NewEvent],
@@ -255,23 +260,7 @@ pub(super) async fn insert_events_counting_new(
 ) -> StoreResult<u64> {
     let mut added = 0;
     for chunk in events.chunks(EVENT_INSERT_CHUNK) {
-        let mut insert = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
-             SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
-        );
-        insert.push_values(chunk, |mut row, event| {
-            row.push_bind(event.prospect_id)
-                .push_bind(&event.kind)
-                .push_bind(ts(event.occurred_at))
-                .push_bind(ts(now))
-                .push_bind(&event.source_key)
-                .push_bind(event.actor.kind())
-                .push_bind(event.actor.name())
-                .push_bind(event.data.to_string());
-        });
-        // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
-        insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING");
-        added += insert
+        added += event_insert(chunk, now)
             .build()
             .execute(&mut *conn)
             .await
