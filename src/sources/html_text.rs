@@ -2,7 +2,7 @@
 //! no DOM is built for it (a feed's first poll reduces thousands of posts;
 //! a tree per post was a tenth of the poll's time). Tags are dropped,
 //! `script`, `style` and `template` content skipped, entities decoded,
-//! block boundaries kept as spaces, whitespace collapsed. The tokenizer is
+//! the start of a block kept as a space, whitespace collapsed. The tokenizer is
 //! html5ever's (the one scraper builds trees with), so what counts as a tag,
 //! an entity or raw text is what a browser says.
 
@@ -21,18 +21,11 @@ pub fn html_to_text(html: &str) -> String {
 /// are gathered (an excerpt needs the start of a post, not all of it); the
 /// text is then a prefix of the whole one, with at least `chars` characters.
 pub fn html_to_text_up_to(html: &str, chars: usize) -> String {
-    let sink = TextSink {
-        text: RefCell::new(String::with_capacity(html.len().min(4096))),
-        chars: Cell::new(0),
-        space: Cell::new(false),
-        hidden: Cell::new(0),
-        enough: chars,
-    };
     // Plain text (most short posts): nothing to tokenize.
     if !html.contains(['<', '&']) {
-        sink.push(html);
-        return sink.text.into_inner();
+        return collapse_whitespace(html);
     }
+    let sink = TextSink::up_to(chars);
     let tokenizer = Tokenizer::new(sink, Default::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
@@ -55,6 +48,16 @@ struct TextSink {
 }
 
 impl TextSink {
+    fn up_to(enough: usize) -> TextSink {
+        TextSink {
+            text: RefCell::new(String::new()),
+            chars: Cell::new(0),
+            space: Cell::new(false),
+            hidden: Cell::new(0),
+            enough,
+        }
+    }
+
     fn push(&self, chunk: &str) {
         let mut text = self.text.borrow_mut();
         let mut count = self.chars.get();
@@ -128,14 +131,9 @@ fn is_block(name: &str) -> bool {
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
+    let sink = TextSink::up_to(usize::MAX);
+    sink.push(text);
+    sink.text.into_inner()
 }
 
 #[cfg(test)]

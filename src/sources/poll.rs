@@ -5,7 +5,7 @@
 use super::discovery::{autodiscover, common_paths};
 use super::reading::{looks_like_a_feed, read_feed, PollFailure, Polled, PostContext};
 use super::robots::RobotsCache;
-use super::writer::{PollWriter, Unwritten, WRITE_CHUNK};
+use super::writer::{PollWriter, Unwritten};
 use crate::config::Settings;
 use crate::domain::clock::Clock;
 use crate::domain::polling::{jitter, FeedHealth, PollPolicy, PollResult};
@@ -109,9 +109,7 @@ impl Poller {
         // of its own (on another thread than the lanes) that stores whatever
         // has arrived in one transaction, so a slow host never holds back
         // what is already fetched, and a stopped run loses little.
-        // One transaction's worth waits while another is written: enough to
-        // keep the database busy, and a bound on the posts held in memory.
-        let (sender, receiver) = tokio::sync::mpsc::channel::<(Claim, PollRecord)>(WRITE_CHUNK / 2);
+        let (sender, receiver) = PollWriter::channel();
         let (written_sender, mut written) = tokio::sync::mpsc::unbounded_channel::<u64>();
         let writer = tokio::spawn(
             PollWriter {

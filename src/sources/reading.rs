@@ -70,7 +70,8 @@ pub(super) enum Polled {
     NotModified,
     Feed {
         feed_url: Url,
-        /// The feed's items (on a first poll, those inside its window).
+        /// How many items the feed holds (a first poll makes events of the
+        /// recent ones only).
         items: usize,
         /// A `post` event per item, made beside the parse.
         events: Vec<NewEvent>,

@@ -9,10 +9,18 @@ use crate::domain::clock::Clock;
 use crate::store::{Claim, PollRecord, Store, StoreResult};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::sync::mpsc::{Receiver, UnboundedSender};
+use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
+
+/// A polled source and what to store of its poll.
+type Polled = (Claim, PollRecord);
 
 /// Most results stored in one transaction.
-pub(super) const WRITE_CHUNK: usize = 128;
+const WRITE_CHUNK: usize = 128;
+
+/// Results waiting while a transaction is written: enough to keep the
+/// database busy, few enough to bound the posts held in memory (a realistic
+/// feed's first poll carries about twenty).
+const QUEUED: usize = WRITE_CHUNK / 2;
 
 /// Sources a poller claimed and has not written back yet, shared by the
 /// poller (claims, heartbeats, giving back) and its writer (written back).
@@ -32,11 +40,16 @@ pub(super) struct PollWriter {
 }
 
 impl PollWriter {
+    /// The lanes' side and the writer's side of the results channel.
+    pub(super) fn channel() -> (Sender<Polled>, Receiver<Polled>) {
+        tokio::sync::mpsc::channel(QUEUED)
+    }
+
     /// Writes until the lanes are done (the channel closes), telling
     /// `written` how many polls each transaction stored.
     pub(super) async fn write_all(
         self,
-        mut receiver: Receiver<(Claim, PollRecord)>,
+        mut receiver: Receiver<Polled>,
         written: UnboundedSender<u64>,
     ) -> StoreResult<PollReport> {
         let mut report = PollReport::default();
@@ -51,7 +64,7 @@ impl PollWriter {
     }
 
     /// Stores a batch in one transaction and adds it to the report.
-    async fn write(&self, records: &[(Claim, PollRecord)], report: &mut PollReport) -> StoreResult<()> {
+    async fn write(&self, records: &[Polled], report: &mut PollReport) -> StoreResult<()> {
         if records.is_empty() {
             return Ok(());
         }
