@@ -9,6 +9,7 @@
 //! - [`digest`]: each rep's morning digest, gathered and mailed.
 //! - [`store`]: persistence behind the [`store::Store`] trait (SQLite now).
 //! - [`outbound`]: outgoing mail transport (SMTP or the `.eml` outbox) and mail to a rep.
+//! - [`memory`]: bounds the allocator's arenas at start (the daemon's memory budget).
 //! - [`metrics`]: the operator's `/metrics` (Prometheus text): counters and the store's counts.
 //! - [`net`]: outbound HTTP with the SSRF guard.
 //! - [`sources`]: prospects' public feeds and reps' mailboxes.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod daemon;
 pub mod digest;
 pub mod domain;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod outbound;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     restrict_new_files();
+    rapport::memory::bound_allocator_arenas();
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

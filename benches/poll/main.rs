@@ -326,6 +326,8 @@ fn verdict(met: bool) -> &'static str {
 }
 
 fn main() {
+    // As the daemon does at start: the peak RSS printed is the daemon's.
+    rapport::memory::bound_allocator_arenas();
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--serve-feeds") {
         let now = common::number_arg("--now", 0) as i64;

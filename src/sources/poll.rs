@@ -143,6 +143,12 @@ impl Poller {
                     .into(),
             )),
         };
+        if let Err(e) = &written {
+            // Nothing of theirs is stored; the next pass gives them back (a
+            // fenced give-back: a worker that took them over keeps them).
+            let not_written = self.unwritten().len();
+            tracing::warn!(error = %e, not_written, "the pass could not store its polls; their sources are polled again");
+        }
         fetched?;
         let mut report = written?;
         // A feed given back twice in one pass (its host far behind) counts twice.
