@@ -70,15 +70,16 @@ fn uses() -> BTreeMap<String, BTreeSet<String>> {
 
 /// The layers, lowest first. A module may use only modules in layers below
 /// its own: the pure domain; what holds state or talks to the world (the
-/// clocks, the store, the guarded HTTP client); the settings; the mail
-/// transport; the sequences (which the features below them stop, enrol and
-/// read); the features that run over the store (the stage rules, the
-/// digest, the feeds and mailboxes); the use cases every door calls; and the
-/// doors, each of which may use the doors before it in this list (the daemon
-/// serves the web listener; the command line starts the daemon).
+/// clocks, the allocator's bound, the store, the guarded HTTP client); the
+/// settings; the mail transport; the sequences (which the features below
+/// them stop, enrol and read); the features that run over the store (the
+/// stage rules, the digest, the feeds and mailboxes); the use cases every
+/// door calls; and the doors, each of which may use the doors before it in
+/// this list (the daemon serves the web listener; the command line starts
+/// the daemon).
 const LAYERS: [&[&str]; 8] = [
     &["domain"],
-    &["clock", "store", "net"],
+    &["clock", "memory", "store", "net"],
     &["config", "metrics"],
     &["outbound"],
     &["sequences"],

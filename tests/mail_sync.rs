@@ -537,6 +537,16 @@ fn classify_prints_the_class_and_its_reasons() {
     ]);
     assert_eq!(reply["class"], "human_reply");
     assert!(reply["text"].is_string(), "{reply}");
+    // What the reply means, and the words that say so.
+    assert_eq!(reply["intent"]["intent"], "interested", "{reply}");
+    assert_eq!(reply["intent"]["evidence"][0]["words"], "We are interested", "{reply}");
+    let later = ws.json(&[
+        "mail",
+        "classify",
+        common::fixture("mail/reply_apple.eml").to_str().unwrap(),
+    ]);
+    assert_eq!(later["intent"]["intent"], "not_now", "{later}");
+    assert_eq!(later["intent"]["follow_up"]["said"], "in March", "{later}");
     assert!(!ws.path("data").exists(), "classifying touches no database");
 
     let missing = ws.run(&["mail", "classify", "nowhere.eml"]);

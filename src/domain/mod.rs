@@ -14,6 +14,7 @@ pub mod hooks;
 pub mod host_lanes;
 pub mod host_load;
 pub mod import;
+pub mod intent;
 pub mod learned;
 pub mod lockout;
 pub mod mail;

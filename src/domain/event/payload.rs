@@ -102,6 +102,10 @@ pub struct Replied {
     pub mail: Received,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// What the reply means, with the words that decided it (replies
+    /// recorded before intents were read have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<crate::domain::intent::ReplyIntent>,
 }
 
 impl Payload for Replied {

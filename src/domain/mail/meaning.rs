@@ -188,6 +188,7 @@ pub fn received_effects(
             let replied = Replied {
                 mail: base,
                 text: reading.text.clone(),
+                intent: reading.intent.clone(),
             };
             vec![effect(EMAIL_REPLIED, to_data(&replied))]
         }

@@ -1,6 +1,7 @@
 //! The rules file (`config/rules.toml`): what triggers a rule and what it
 //! does. Every problem is reported with the rule's place and the key.
 
+use crate::domain::intent::Intent;
 use crate::domain::pipeline::Pipelines;
 use chrono::Duration;
 use serde::Deserialize;
@@ -38,6 +39,9 @@ pub enum Trigger {
         kinds: Vec<String>,
         /// Only events whose data `platform` is one of these (posts).
         platforms: Vec<String>,
+        /// Only replies read as one of these intents, and not contested
+        /// (`domain::intent`): `intent = ["interested"]`.
+        intents: Vec<Intent>,
         /// At least this many such events within `within`, ending at the new one.
         count: u32,
         within: Option<Duration>,
@@ -100,6 +104,8 @@ struct RuleEntry {
     on: Vec<String>,
     #[serde(default)]
     platform: Vec<String>,
+    #[serde(default)]
+    intent: Vec<String>,
     count: Option<u32>,
     within: Option<String>,
     idle: Option<String>,
@@ -231,9 +237,29 @@ fn trigger(entry: &RuleEntry) -> Result<Trigger, (&'static str, String)> {
                     "a count is at least 1, and above 1 it needs a window (within = \"7d\")".into(),
                 ));
             }
+            let intents = entry
+                .intent
+                .iter()
+                .map(|name| {
+                    Intent::parse(name.trim()).ok_or_else(|| {
+                        let known: Vec<&str> = Intent::ALL.iter().map(|i| i.as_str()).collect();
+                        (
+                            "intent",
+                            format!("'{name}' is not an intent; use one of {}", known.join(", ")),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if !intents.is_empty() && entry.on.iter().any(|k| k.trim() != "email.replied") {
+                return Err((
+                    "intent",
+                    "an intent is read from replies only: on = [\"email.replied\"]".into(),
+                ));
+            }
             Ok(Trigger::Events {
                 kinds: entry.on.iter().map(|k| k.trim().to_lowercase()).collect(),
                 platforms: entry.platform.iter().map(|p| p.trim().to_lowercase()).collect(),
+                intents,
                 count,
                 within,
             })

@@ -8,7 +8,7 @@ use crate::domain::event::payload::Enrolled;
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::store::{email_hash, NewEnrolment, SqliteStore, StoreError, StoreResult};
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use std::collections::{HashMap, HashSet};
 
 /// Keys per statement: under SQLite's limit on bound values.
@@ -61,7 +61,7 @@ impl SqliteStore {
 
 /// One enrolment and its `sequence.enrolled` event, inside `tx`.
 pub(super) async fn insert_enrolment_on(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut SqliteConnection,
     enrolment: &NewEnrolment,
     actor: &Actor,
     now: DateTime<Utc>,
@@ -77,7 +77,7 @@ pub(super) async fn insert_enrolment_on(
     .bind(ts(now))
     .bind(ts(now))
     .bind(enrolment.prospect_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db("enrol a prospect"))?;
     let Some(id) = id else {
@@ -85,7 +85,7 @@ pub(super) async fn insert_enrolment_on(
             "SELECT sequence FROM enrolments WHERE prospect_id = ? AND state IN ('active', 'snoozed', 'paused')",
         )
         .bind(enrolment.prospect_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(db("enrol a prospect"))?;
         return match running {

@@ -33,6 +33,7 @@ use chrono::{NaiveDate, SecondsFormat};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -40,6 +41,39 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// This process's writers take turns here, in the order they asked,
+    /// before `BEGIN IMMEDIATE`. SQLite lets one writer in at a time and
+    /// makes the others sleep in its busy handler (1, 2, 5 … 100 ms), so two
+    /// of our own writers colliding (a poll's writer and its next claim)
+    /// cost whole milliseconds; other processes still meet the busy timeout.
+    writing: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding this process's turn to write; the turn ends
+/// when it commits or is dropped. Derefs to the connection, as a
+/// `Transaction` does.
+pub(super) struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 pub(super) fn db(action: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -110,23 +144,29 @@ impl SqliteStore {
             .await
             .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
         restrict_database_files(&file);
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            writing: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
-    pub(super) async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool
+    pub(super) async fn write_tx(&self) -> StoreResult<WriteTx> {
+        let turn = self.writing.clone().lock_owned().await;
+        let tx = self
+            .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(db("start a write transaction"))
+            .map_err(db("start a write transaction"))?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// Claims and leases take the database like any write here (the
     /// PostgreSQL store runs them beside others).
-    pub(super) async fn claim_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    pub(super) async fn claim_tx(&self) -> StoreResult<WriteTx> {
         self.write_tx().await
     }
 }
