@@ -301,3 +301,66 @@ fn an_action_that_keeps_failing_is_given_up_and_reported() {
     sql(&ws, "DROP TRIGGER refuse_tasks");
     assert_eq!(ws.json_at(t1, &["rules", "run", "--once"])["reminded"], 0);
 }
+
+/// Replies logged by hand are read for intent like synced ones, and the
+/// shipped rules act on what they meant: interest advances, a refusal
+/// suggests lost, "not now, in Q3" is a reminder due 9:00 on the day it
+/// names in the rep's zone (Ann: Europe/Oslo), a remark does nothing.
+#[test]
+fn the_shipped_rules_act_on_what_replies_meant() {
+    let ws = Workspace::with_rep();
+    let start = "2026-11-30T09:00:00Z";
+    for (name, email) in [
+        ("Jane Doe", "jane@acme.io"),
+        ("Raj Patel", "raj@globex.com"),
+        ("Nia Obi", "nia@initech.example"),
+        ("Lee Chen", "lee@bluepeak.example"),
+    ] {
+        ws.at(start, &["prospect", "add", "--name", name, "--email", email]);
+    }
+    let t1 = "2026-12-01T10:00:00Z";
+    for (email, text) in [
+        ("jane@acme.io", "Sounds great, Tuesday works."),
+        ("raj@globex.com", "Not right now - please reach out in Q3."),
+        ("nia@initech.example", "No thanks, we're all set."),
+        ("lee@bluepeak.example", "Thanks for the note."),
+    ] {
+        ws.ok(&["log", email, "email.replied", "--at", t1, "--note", text]);
+    }
+    let report = ws.json_at(t1, &["rules", "run", "--once"]);
+    assert_eq!(
+        (&report["advanced"], &report["suggested"], &report["reminded"]),
+        (&serde_json::json!(1), &serde_json::json!(1), &serde_json::json!(1)),
+        "{report}"
+    );
+    let stage = |email: &str| ws.json(&["prospect", "show", email])["prospect"]["stage"].clone();
+    assert_eq!(stage("jane@acme.io"), "qualification");
+    assert_eq!(stage("lee@bluepeak.example"), "prospecting", "a remark moves nothing");
+    let raj = ws.json(&["prospect", "show", "raj@globex.com"]);
+    let reply = raj["events"]
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["kind"] == "email.replied"))
+        .expect("the reply");
+    assert_eq!(reply["data"]["intent"]["intent"], "not_now", "{reply}");
+    assert_eq!(reply["data"]["intent"]["follow_up"]["on"], "2027-07-01", "{reply}");
+
+    // Not due before the day it names; due at 9:00 Oslo time (7:00 UTC in July).
+    let due = |at: &str| ws.json_at(at, &["tasks"]);
+    assert_eq!(due("2027-07-01T06:59:00Z"), serde_json::json!([]));
+    let tasks = due("2027-07-01T07:00:00Z");
+    let later = tasks
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["prospect_name"] == "Raj Patel"))
+        .unwrap_or_else(|| panic!("Raj's follow-up: {tasks}"));
+    assert!(
+        later["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("read as not_now") && r.contains("Q3")),
+        "{later}"
+    );
+    let suggestions = ws.json(&["suggestions"]);
+    assert!(
+        suggestions.to_string().contains("No thanks"),
+        "the suggestion quotes the refusal: {suggestions}"
+    );
+}

@@ -268,6 +268,10 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
             true => LoggedNote {
                 text: note.clone(),
                 hand_logged: true,
+                intent: note
+                    .as_deref()
+                    .filter(|_| kind == event::kinds::EMAIL_REPLIED)
+                    .map(|text| crate::domain::intent::reply_intent(text, at.date_naive())),
                 note,
                 url,
             },

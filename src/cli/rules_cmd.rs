@@ -151,7 +151,8 @@ fn describe(outcome: &crate::domain::rules::Outcome) -> String {
     match outcome {
         Advance { from, to } => format!("advance {from} → {to}"),
         Suggest { from, to } => format!("suggest {from} → {to}"),
-        Remind { note } => format!("remind \"{note}\""),
+        Remind { note, on: None } => format!("remind \"{note}\""),
+        Remind { note, on: Some(day) } => format!("remind \"{note}\" on {day}"),
         Tag { tag } => format!("tag {tag}"),
         Enroll { sequence } => format!("enrol in {sequence}"),
         StopSequences => "stop sequences".into(),

@@ -20,6 +20,11 @@ use std::sync::Arc;
 const BATCH: u32 = 500;
 /// Passes a firing's action may fail in before it is given up.
 const MAX_ATTEMPTS: u32 = 3;
+/// A reminder for a day a reply named is due at this local time of the rep's.
+const FOLLOW_UP_TIME: chrono::NaiveTime = match chrono::NaiveTime::from_hms_opt(9, 0, 0) {
+    Some(time) => time,
+    None => chrono::NaiveTime::MIN,
+};
 /// The event kind `rapport tasks done` logs for a reminder.
 use crate::domain::event::kinds::FOLLOW_UP;
 
@@ -286,7 +291,21 @@ impl RuleRunner {
                     report.suggested += 1;
                 }
             }
-            Outcome::Remind { note } => {
+            Outcome::Remind { note, on } => {
+                // A day named ("in March") is due at the start of the rep's working day.
+                let due_at = match on {
+                    Some(day) => {
+                        let zone = self
+                            .store
+                            .list_reps()
+                            .await?
+                            .into_iter()
+                            .find(|rep| rep.id == prospect.data.rep_id)
+                            .map_or(chrono_tz::UTC, |rep| rep.zone());
+                        crate::domain::sequence::timing::resolve(day.and_time(FOLLOW_UP_TIME), zone)
+                    }
+                    None => now,
+                };
                 let task = NewTask {
                     prospect_id: prospect.id,
                     rep_id: prospect.data.rep_id,
@@ -295,7 +314,7 @@ impl RuleRunner {
                     instruction: note.clone(),
                     link: None,
                     logs: FOLLOW_UP.into(),
-                    due_at: now,
+                    due_at,
                     key: Some(fired.key.clone()),
                     reason: Some(fired.reason.clone()),
                 };

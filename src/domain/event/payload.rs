@@ -256,6 +256,9 @@ pub struct Logged {
     pub text: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hand_logged: bool,
+    /// A reply logged by hand is read for intent like a synced one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intent: Option<crate::domain::intent::ReplyIntent>,
 }
 
 /// What a verified webhook recorded (`meeting.booked`, `proposal.signed`,

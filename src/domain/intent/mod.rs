@@ -130,7 +130,8 @@ impl ReplyIntent {
         self.contested_by.is_none()
     }
 
-    /// One line for a reason or a digest: "not_interested (\"no thanks\")".
+    /// One line for a reason or a digest: `not_interested ("no thanks")`,
+    /// `not_now ("not right now"), to come back on 2027-07-01 ("Q3")`.
     pub fn explain(&self) -> String {
         let deciding: Vec<String> = self
             .evidence
@@ -141,6 +142,16 @@ impl ReplyIntent {
         let mut text = self.intent.as_str().to_string();
         if !deciding.is_empty() {
             text.push_str(&format!(" ({})", deciding.join(", ")));
+        }
+        if let Some(follow) = &self.follow_up {
+            text.push_str(&format!(", to come back on {} (\"{}\")", follow.on, follow.said));
+        }
+        if let Some(contact) = &self.contact {
+            let named: Vec<&str> = [contact.name.as_deref(), contact.email.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            text.push_str(&format!(", naming {}", named.join(" ")));
         }
         if let Some(other) = self.contested_by {
             text.push_str(&format!("; also reads as {}: left to the rep", other.as_str()));

@@ -17,9 +17,10 @@ pub enum RuleAction {
     Suggest {
         to: String,
     },
-    /// A reminder for the rep, due at once.
+    /// A reminder for the rep: due at once, or on the day a reply names.
     Remind {
         note: String,
+        due: Due,
     },
     Tag {
         tag: String,
@@ -29,6 +30,17 @@ pub enum RuleAction {
     },
     /// Stop the prospect's running sequence.
     StopSequences,
+}
+
+/// When a reminder is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    Now,
+    /// The day a "not now" reply names ("reach out in Q3"), or this long
+    /// after the reply when it names none.
+    FollowUp {
+        otherwise: Duration,
+    },
 }
 
 /// When a rule fires: on events of some kinds (optionally several within a
@@ -119,6 +131,8 @@ struct RuleEntry {
     note: Option<String>,
     tag: Option<String>,
     sequence: Option<String>,
+    due: Option<String>,
+    otherwise: Option<String>,
     #[serde(default)]
     backwards: bool,
 }
@@ -308,6 +322,7 @@ fn action(entry: &RuleEntry) -> Result<RuleAction, (&'static str, String)> {
         }),
         "remind" => Ok(RuleAction::Remind {
             note: needs(&entry.note, "note")?,
+            due: due(entry)?,
         }),
         "tag" => Ok(RuleAction::Tag {
             tag: needs(&entry.tag, "tag")?,
@@ -319,6 +334,31 @@ fn action(entry: &RuleEntry) -> Result<RuleAction, (&'static str, String)> {
         other => Err((
             "then",
             format!("'{other}' is not an action; use advance, suggest, remind, tag, enroll or stop"),
+        )),
+    }
+}
+
+/// `due = "follow-up"` (with `otherwise = "90d"`, the default) or nothing (at once).
+fn due(entry: &RuleEntry) -> Result<Due, (&'static str, String)> {
+    match (entry.due.as_deref().map(str::trim), &entry.otherwise) {
+        (None | Some("now"), None) => Ok(Due::Now),
+        (Some("follow-up"), otherwise) => {
+            if entry.on.iter().any(|k| k.trim() != "email.replied") {
+                return Err((
+                    "due",
+                    "a follow-up day is read from replies only: on = [\"email.replied\"]".into(),
+                ));
+            }
+            let otherwise = match otherwise {
+                Some(span) => parse_span(span).map_err(|e| ("otherwise", e))?,
+                None => Duration::days(90),
+            };
+            Ok(Due::FollowUp { otherwise })
+        }
+        (None | Some("now"), Some(_)) => Err(("otherwise", "otherwise goes with due = \"follow-up\"".into())),
+        (Some(other), _) => Err((
+            "due",
+            format!("'{other}' is not a due day; use \"follow-up\" (the day a reply names) or leave it out (at once)"),
         )),
     }
 }

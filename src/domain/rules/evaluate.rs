@@ -4,23 +4,38 @@
 //! deterministic: rules apply in file order, and an advance changes the stage
 //! the rules after it see.
 
-use super::definition::{Reset, Rule, RuleAction, RuleSet, Trigger};
+use super::definition::{Due, Reset, Rule, RuleAction, RuleSet, Trigger};
 use crate::domain::event::kinds::{self, EMAIL_SENT, EMAIL_UNVERIFIED};
 use crate::domain::event::payload::{Created, FeedPost, Replied, StageChanged};
 use crate::domain::event::{Actor, Event, EventKind, PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::pipeline::Pipeline;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// What a fired rule does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Outcome {
-    Advance { from: String, to: String },
-    Suggest { from: String, to: String },
-    Remind { note: String },
-    Tag { tag: String },
-    Enroll { sequence: String },
+    Advance {
+        from: String,
+        to: String,
+    },
+    Suggest {
+        from: String,
+        to: String,
+    },
+    Remind {
+        note: String,
+        /// The day it is due, in the rep's zone; none: at once.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
+    Tag {
+        tag: String,
+    },
+    Enroll {
+        sequence: String,
+    },
     StopSequences,
 }
 
@@ -53,7 +68,19 @@ pub fn on_event(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Ev
         let seen = describe_evidence(rule, &evidence);
         let key = format!("rule:{}:{}", rule.name, event.id);
         let ids = evidence.iter().map(|e| e.id).collect();
-        if let Some(done) = fire(rule, pipeline, &stage, &seen, ids, key, event.occurred_at) {
+        if let Some(mut done) = fire(rule, pipeline, &stage, &seen, ids, key, event.occurred_at) {
+            if let (
+                RuleAction::Remind {
+                    due: Due::FollowUp { .. },
+                    ..
+                },
+                Outcome::Remind { on, .. },
+            ) = (&rule.action, &mut done.outcome)
+            {
+                if let Some(named) = event.read::<Replied>().intent.and_then(|i| i.follow_up) {
+                    *on = Some(named.on);
+                }
+            }
             if let Outcome::Advance { to, .. } = &done.outcome {
                 stage = to.clone();
             }
@@ -242,7 +269,14 @@ fn fire(
             to: to.clone(),
         },
         RuleAction::Advance { .. } | RuleAction::Suggest { .. } => return None,
-        RuleAction::Remind { note } => Outcome::Remind { note: note.clone() },
+        RuleAction::Remind { note, due } => Outcome::Remind {
+            note: note.clone(),
+            on: match due {
+                Due::Now => None,
+                // `on_event` puts the day the reply names in its place.
+                Due::FollowUp { otherwise } => Some((at + *otherwise).date_naive()),
+            },
+        },
         RuleAction::Tag { tag } => Outcome::Tag { tag: tag.clone() },
         RuleAction::Enroll { sequence } => Outcome::Enroll {
             sequence: sequence.clone(),

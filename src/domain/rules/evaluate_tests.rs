@@ -70,13 +70,14 @@ fn the_shipped_rules_act_on_what_a_reply_meant() {
     assert!(gone.contains(&lost), "{gone:?}");
     assert!(
         gone.iter()
-            .any(|o| matches!(o, Outcome::Remind { note } if note.starts_with("find the right person"))),
+            .any(|o| matches!(o, Outcome::Remind { note, .. } if note.starts_with("find the right person"))),
         "{gone:?}"
     );
     assert_eq!(
         outcomes("How does this integrate with HubSpot?"),
         vec![Outcome::Remind {
-            note: "answer their question".into()
+            note: "answer their question".into(),
+            on: None
         }]
     );
     assert!(outcomes("Thanks for the note.").is_empty(), "a remark changes nothing");
@@ -159,7 +160,8 @@ fn three_posts_in_a_week_while_prospecting_is_warm_once() {
     assert_eq!(
         warm[0].outcome,
         Outcome::Remind {
-            note: "warm — engage now".into()
+            note: "warm — engage now".into(),
+            on: None
         }
     );
     assert_eq!(warm[0].events, vec![10, 11, 12]);
@@ -191,7 +193,7 @@ fn a_proposal_idle_for_five_days_raises_a_reminder_once() {
     assert!(on_idle(&rules(), &pipeline(), "proposal", &history, at("2026-11-24T10:00:00Z")).is_empty());
     let due = on_idle(&rules(), &pipeline(), "proposal", &history, at("2026-11-25T10:00:00Z"));
     assert!(
-        matches!(&due[0].outcome, Outcome::Remind { note } if note.contains("idle")),
+        matches!(&due[0].outcome, Outcome::Remind { note, .. } if note.contains("idle")),
         "{due:?}"
     );
     assert_eq!(
@@ -225,7 +227,7 @@ fn stay_in_touch_counts_touches_and_the_prospects_own_posts() {
     );
     let due = fired(&quiet, "2026-11-05T10:00:00Z");
     assert!(
-        matches!(&due[0].outcome, Outcome::Remind { note } if note.starts_with("stay in touch")),
+        matches!(&due[0].outcome, Outcome::Remind { note, .. } if note.starts_with("stay in touch")),
         "{due:?}"
     );
     assert_eq!(due[0].events, vec![51], "counted from the rep's touch");
@@ -340,4 +342,51 @@ fn an_intent_must_be_known_and_read_from_replies() {
     );
     let err = format!("{:?}", parse("intent = [\"interested\"]\n").unwrap_err());
     assert!(err.contains("from replies only"), "{err}");
+}
+
+#[test]
+fn a_not_now_reply_is_followed_up_on_the_day_it_names_or_in_ninety_days() {
+    let on = |text: &str| -> Vec<Option<NaiveDate>> {
+        fired_on("qualification", &[], &reply(1, text))
+            .into_iter()
+            .filter_map(|f| match f.outcome {
+                Outcome::Remind { on, .. } => Some(on),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        on("Not right now, reach out in Q3."),
+        vec![Some("2027-07-01".parse().unwrap())]
+    );
+    assert_eq!(
+        on("Not right now, sorry."),
+        vec![Some("2027-02-28".parse().unwrap())],
+        "90 days after 2026-11-30"
+    );
+    let fired = fired_on(
+        "qualification",
+        &[],
+        &reply(1, "Ikke akkurat nå, ta kontakt igjen etter sommeren."),
+    );
+    assert!(
+        fired[0].reason.contains("read as not_now (\"Ikke akkurat nå\""),
+        "{}",
+        fired[0].reason
+    );
+}
+
+#[test]
+fn a_follow_up_day_is_read_from_replies_only() {
+    let parse = |rule: &str| RuleSet::from_toml(&format!("[[rules]]\nname = \"x\"\n{rule}"), &Pipelines::shipped());
+    let err = format!(
+        "{:?}",
+        parse("on = [\"post\"]\nthen = \"remind\"\nnote = \"n\"\ndue = \"follow-up\"\n").unwrap_err()
+    );
+    assert!(err.contains("from replies only"), "{err}");
+    let err = format!(
+        "{:?}",
+        parse("on = [\"email.replied\"]\nthen = \"remind\"\nnote = \"n\"\ndue = \"soon\"\n").unwrap_err()
+    );
+    assert!(err.contains("'soon' is not a due day"), "{err}");
 }
