@@ -9,6 +9,7 @@ use crate::domain::digest::{
     BrokenSource, DigestInput, Paused, PipelineSummary, Post, Reply, Suggestion, Task, Unverified, Who,
 };
 use crate::domain::event::kinds::{EMAIL_REPLIED, EMAIL_UNVERIFIED, POST};
+use crate::domain::event::payload::Replied;
 use crate::domain::event::Event;
 use crate::domain::forecast::Forecast;
 use crate::domain::money::Amount;
@@ -84,6 +85,11 @@ pub async fn gather(
                 who: who(e.prospect_id)?,
                 at: e.occurred_at,
                 text: excerpt(text_of(e, "text").trim(), 600),
+                intent: e
+                    .read::<Replied>()
+                    .intent
+                    .filter(|read| read.actionable())
+                    .map(|read| read.intent),
             })
         })
         .collect();

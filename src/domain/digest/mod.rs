@@ -6,6 +6,7 @@
 pub mod timing;
 mod words;
 
+use crate::domain::intent::Intent;
 use crate::domain::money::Amount;
 use crate::domain::prospect::Language;
 use crate::domain::text::{is_web_link, printable};
@@ -33,6 +34,28 @@ pub struct Reply {
     pub at: DateTime<Utc>,
     /// The fresh text, without quoted history.
     pub text: String,
+    /// What it meant, when it was read (not when contested).
+    pub intent: Option<Intent>,
+}
+
+/// Replies the rep should answer first come first: the ones that want to
+/// talk or asked something, then the later-please, the pointers to someone
+/// else, the refusals; unread ones last.
+fn intent_rank(intent: Option<Intent>) -> usize {
+    const ORDER: [Intent; 9] = [
+        Intent::Interested,
+        Intent::Question,
+        Intent::NotNow,
+        Intent::Referral,
+        Intent::WrongPerson,
+        Intent::LeftCompany,
+        Intent::NotInterested,
+        Intent::Unsubscribe,
+        Intent::Other,
+    ];
+    intent
+        .and_then(|i| ORDER.iter().position(|o| *o == i))
+        .unwrap_or(ORDER.len())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,13 +163,16 @@ pub const ITEMS_SHOWN: usize = 25;
 const TEXT_TEMPLATE: &str = include_str!("digest.txt.j2");
 const HTML_TEMPLATE: &str = include_str!("digest.html.j2");
 
-/// Orders each section by what most deserves attention: the most engaged
-/// prospects first, the soonest due tasks first.
+/// Orders each section by what most deserves attention: replies by what
+/// they meant, the most engaged prospects first, the soonest due tasks first.
 pub fn rank(mut input: DigestInput) -> DigestInput {
     let by_score = |a: &Who, b: &Who| b.score.partial_cmp(&a.score).unwrap_or(Ordering::Equal);
-    input
-        .replies
-        .sort_by(|a, b| by_score(&a.who, &b.who).then(b.at.cmp(&a.at)));
+    input.replies.sort_by(|a, b| {
+        intent_rank(a.intent)
+            .cmp(&intent_rank(b.intent))
+            .then(by_score(&a.who, &b.who))
+            .then(b.at.cmp(&a.at))
+    });
     input
         .posts
         .sort_by(|a, b| by_score(&a.who, &b.who).then(b.at.cmp(&a.at)));
@@ -258,7 +284,7 @@ pub fn render(input: DigestInput) -> Result<Rendered, String> {
         rep => &input.rep_name,
         date => &date,
         empty => empty,
-        replies => input.replies.iter().map(|r| context! { who => &r.who, at => local(&r.at), text => &r.text }).collect::<Vec<_>>(),
+        replies => input.replies.iter().map(|r| context! { who => &r.who, at => local(&r.at), text => &r.text, intent => r.intent.map(|i| words.intent(i)) }).collect::<Vec<_>>(),
         posts => input.posts.iter().map(|p| context! { href => href(&p.url), ..minijinja::Value::from_serialize(p) }).collect::<Vec<_>>(),
         tasks => input.tasks.iter().map(|t| context! { who => &t.who, what => &t.what, due => local(&t.due_at), link => &t.link, href => t.link.as_deref().and_then(href), reason => &t.reason }).collect::<Vec<_>>(),
         suggestions => &input.suggestions,

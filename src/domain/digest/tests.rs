@@ -36,11 +36,13 @@ fn world(language: Language) -> DigestInput {
                 who: raj.clone(),
                 at: at("2026-11-30T15:10:00Z"),
                 text: "Send me the pricing, please.".into(),
+                intent: Some(Intent::Interested),
             },
             Reply {
                 who: jane.clone(),
                 at: at("2026-11-30T16:00:00Z"),
                 text: "Thursday at 10 works for me.".into(),
+                intent: Some(Intent::Interested),
             },
         ],
         posts: vec![
@@ -162,6 +164,28 @@ fn the_most_engaged_come_first_and_empty_sections_are_left_out() {
         digest.html
     );
     assert!(digest.text.contains("\"<b>Pricing</b> & terms?\""), "text is not");
+}
+
+#[test]
+fn replies_come_by_what_they_meant_before_how_engaged() {
+    let mut input = world(Language::En);
+    // Jane is the more engaged; her reply declines, Raj's wants to talk.
+    input.replies[1].intent = Some(Intent::NotInterested);
+    let digest = render(input).unwrap();
+    let raj = digest
+        .text
+        .find("- Raj Patel (Globex), 2026-11-30 16:10: wants to talk")
+        .unwrap();
+    let jane = digest
+        .text
+        .find("- Jane Doe (Acme), 2026-11-30 17:00: declined")
+        .unwrap();
+    assert!(raj < jane, "a reply that wants to talk first:\n{}", digest.text);
+    let mut input = world(Language::Nb);
+    input.replies[0].intent = Some(Intent::NotNow);
+    input.replies[1].intent = None;
+    let digest = render(input).unwrap();
+    assert!(digest.text.contains(": senere ["), "{}", digest.text);
 }
 
 #[test]

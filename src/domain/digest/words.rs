@@ -1,5 +1,6 @@
 //! The digest's words in each language rapport ships.
 
+use crate::domain::intent::Intent;
 use crate::domain::prospect::Language;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -144,6 +145,36 @@ impl Words {
             5..=11 => self.greetings[0],
             12..=17 => self.greetings[1],
             _ => self.greetings[2],
+        }
+    }
+
+    /// A reply's intent as the rep reads it.
+    pub fn intent(&self, intent: Intent) -> &'static str {
+        let en = match intent {
+            Intent::Interested => "wants to talk",
+            Intent::NotNow => "later",
+            Intent::NotInterested => "declined",
+            Intent::Unsubscribe => "asked to be removed",
+            Intent::Referral => "points to someone else",
+            Intent::WrongPerson => "wrong person",
+            Intent::LeftCompany => "has left",
+            Intent::Question => "asks a question",
+            Intent::Other => "other",
+        };
+        let nb = match intent {
+            Intent::Interested => "vil snakke",
+            Intent::NotNow => "senere",
+            Intent::NotInterested => "takket nei",
+            Intent::Unsubscribe => "vil fjernes",
+            Intent::Referral => "viser til en annen",
+            Intent::WrongPerson => "feil person",
+            Intent::LeftCompany => "har sluttet",
+            Intent::Question => "stiller et spørsmål",
+            Intent::Other => "annet",
+        };
+        match self.language {
+            Language::En => en,
+            Language::Nb => nb,
         }
     }
 
