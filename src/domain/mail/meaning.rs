@@ -18,6 +18,7 @@ use super::verify::{quoted_ids, tie, tie_by_ids, SentEvidence, Tie};
 use super::{Classification, MailClass};
 use crate::domain::event::payload::{to_data, AutoReplied, Bounced, Received, Replied, Sent};
 use crate::domain::event::{keys, Actor, NewEvent};
+use crate::domain::intent::Intent;
 use crate::domain::prospect::ProspectId;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
@@ -183,14 +184,38 @@ pub fn received_effects(
         suppress: Vec::new(),
         away_until: None,
     };
+    // The prospect's own address, and the sender's when a colleague wrote on their thread.
+    let removal = |reason: &str| -> Vec<(String, String)> {
+        [
+            prospect_address(contacts, prospect),
+            Some(sender.clone()).filter(|s| s.contains('@')),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|address| (address, reason.to_string()))
+        .collect()
+    };
     match reading.class {
         MailClass::Human | MailClass::HumanReply => {
+            // A removal request in words the unsubscribe signal does not
+            // know ("nehmen Sie mich aus Ihrem Verteiler") is honoured too.
+            let asked_removal = reading
+                .intent
+                .as_ref()
+                .filter(|read| read.intent == Intent::Unsubscribe && read.actionable());
             let replied = Replied {
                 mail: base,
                 text: reading.text.clone(),
                 intent: reading.intent.clone(),
             };
-            vec![effect(EMAIL_REPLIED, to_data(&replied))]
+            vec![MailEffect {
+                suppress: asked_removal.map_or_else(Vec::new, |read| {
+                    removal(&format!("asked to be removed in a reply: {}", read.explain()))
+                }),
+                ..effect(EMAIL_REPLIED, to_data(&replied))
+            }]
         }
         MailClass::AutoReply => {
             let address = prospect_address(contacts, prospect).unwrap_or_else(|| sender.clone());
@@ -224,17 +249,7 @@ pub fn received_effects(
             }]
         }
         MailClass::Unsubscribe => vec![MailEffect {
-            // The prospect's own address, and the sender's when a colleague wrote on their thread.
-            suppress: [
-                prospect_address(contacts, prospect),
-                Some(sender).filter(|s| s.contains('@')),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .map(|address| (address, "unsubscribed by reply".to_string()))
-            .collect(),
+            suppress: removal("unsubscribed by reply"),
             ..effect(EMAIL_UNSUBSCRIBED, to_data(&base))
         }],
         // Delays, receipts, notifications and challenge/response mail ask nothing of the rep.

@@ -231,6 +231,28 @@ fn an_unsubscribe_on_the_thread_suppresses_the_prospect_and_the_writer() {
 }
 
 #[test]
+fn a_reply_asking_removal_in_any_language_suppresses_and_stays_a_reply() {
+    let effects = effects_of(
+        "From: raj@globex.com\r\nSubject: AW: hallo\r\nMessage-ID: <u3@globex.com>\r\nIn-Reply-To: <o1@rapport.us.example>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nBitte nehmen Sie mich aus Ihrem Verteiler.\r\n",
+    );
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].event.kind, EMAIL_REPLIED);
+    assert_eq!(effects[0].suppress.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].suppress[0].0, "raj@globex.com");
+    assert!(
+        effects[0].suppress[0].1.contains("aus Ihrem Verteiler"),
+        "{:?}",
+        effects[0].suppress
+    );
+    let interested = effects_of(
+        "From: raj@globex.com\r\nSubject: Re: hello\r\nMessage-ID: <u4@globex.com>\r\nIn-Reply-To: <o1@rapport.us.example>\r\n\r\n\
+         Sounds great, let's talk Tuesday.\r\n",
+    );
+    assert!(interested[0].suppress.is_empty());
+}
+
+#[test]
 fn a_bounce_for_a_colleague_in_cc_is_not_the_prospects() {
     let effects = effects_of(
         "From: MAILER-DAEMON@mx.us.example\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <b2@mx>\r\n\
