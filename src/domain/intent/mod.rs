@@ -73,6 +73,11 @@ impl Intent {
     }
 }
 
+/// The most of a reply's fresh text read, in bytes.
+const MOST_READ: usize = 16 * 1024;
+/// The most phrases taken from one reply.
+const MOST_FOUND: usize = 256;
+
 /// Which intent wins when several are found (step 4 above).
 const PRECEDENCE: [Intent; 7] = [
     Intent::Unsubscribe,
@@ -235,12 +240,19 @@ fn words_before(text: &str, at: usize, most: usize) -> Vec<&str> {
 /// Classifies the fresh text of a human reply sent on `sent_on` (the
 /// message's date in the rep's zone, for "after the summer").
 pub fn reply_intent(fresh_text: &str, sent_on: NaiveDate) -> ReplyIntent {
+    // Mail is hostile: a "reply" may be megabytes. What a person wrote
+    // fresh fits in the first pages; phrases found are bounded too.
+    let cut = (0..=fresh_text.len().min(MOST_READ))
+        .rev()
+        .find(|i| fresh_text.is_char_boundary(*i))
+        .unwrap_or(0);
+    let fresh_text = &fresh_text[..cut];
     let normalized = Normalized::of(fresh_text);
     let text = normalized.text.as_str();
     let tables = &*TABLES;
     let mut negators: Vec<(usize, usize, &str)> = Vec::new();
     let mut found: Vec<(usize, usize, Intent, bool, &str)> = Vec::new();
-    for m in tables.cues.find_overlapping_iter(text) {
+    for m in tables.cues.find_overlapping_iter(text).take(MOST_FOUND) {
         let phrase = &tables.cue_phrases[m.pattern().as_usize()];
         if !on_boundaries(text, m.start(), m.end(), phrase.prefix, &phrase.text) {
             continue;

@@ -114,6 +114,19 @@ fn intents_round_trip_their_names() {
     }
 }
 
+#[test]
+fn a_huge_hostile_reply_is_read_in_its_first_pages() {
+    // Megabytes of phrases: read as far as the bound, decided all the same.
+    let flood = "no thanks not interested no ".repeat(200_000);
+    let r = of(&flood);
+    assert_eq!(r.intent, Intent::NotInterested);
+    assert!(r.evidence.len() <= MOST_FOUND, "{}", r.evidence.len());
+    let tail = format!("{}Sounds great, Tuesday works.", "x".repeat(5 * 1024 * 1024));
+    assert_eq!(of(&tail).intent, Intent::Other, "text past the bound is not read");
+    let multibyte = "æøå ".repeat(10_000);
+    assert_eq!(of(&multibyte).intent, Intent::Other, "cut on a character boundary");
+}
+
 proptest::proptest! {
     /// Any text, any length: a result, never a panic.
     #[test]

@@ -30,6 +30,7 @@ pub(super) fn follow_up(text: &str, original: &str, normalized: &Normalized, sen
     let found: Vec<Found> = tables
         .times
         .find_overlapping_iter(text)
+        .take(super::MOST_FOUND)
         .filter_map(|m| {
             let phrase = &tables.time_phrases[m.pattern().as_usize()];
             on_boundaries(text, m.start(), m.end(), phrase.prefix, &phrase.text).then_some(Found {
