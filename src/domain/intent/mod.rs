@@ -9,7 +9,8 @@
 //!    language up to three words before it in the same sentence ("not
 //!    really interested", "ikke så interessert") counts for `not_interested`.
 //! 2. A `referral` counts only when the reply names someone: a capitalised
-//!    name right after the phrase, or an email address in the text.
+//!    name right after the phrase, or an email address in the text; an
+//!    address alone, in a reply that says nothing else, is a weak referral.
 //! 3. If anything strong was found, weak evidence is set aside.
 //! 4. Of the intents left, the first in `PRECEDENCE` wins: an unsubscribe
 //!    request outranks a refusal, "left the company, talk to Maria" is a
@@ -17,6 +18,10 @@
 //! 5. `interested` against `not_interested` or `unsubscribe`, both strong,
 //!    is a contest: the result names both and is not acted on.
 //! 6. Nothing found: a question mark makes it a `question`, else `other`.
+//! 7. A refusal or an `other` that names a day to come back ("no budget
+//!    until April", `when.rs`) is a `not_now` with that day.
+//!
+//! Only the first 16 KB and 256 phrases of a reply are read.
 
 mod tables;
 mod when;
@@ -230,11 +235,18 @@ pub(crate) fn on_boundaries(text: &str, start: usize, end: usize, prefix: bool, 
     (!starts_word || !before.is_some_and(is_word)) && (prefix || !ends_word || !after.is_some_and(is_word))
 }
 
-/// The words before `at` in its sentence, nearest last.
-fn words_before(text: &str, at: usize, most: usize) -> Vec<&str> {
-    let sentence_start = text[..at].rfind(['.', '!', '?', ';', ',', '\n']).map_or(0, |i| i + 1);
-    let words: Vec<&str> = text[sentence_start..at].split_whitespace().collect();
-    words[words.len().saturating_sub(most)..].to_vec()
+/// Where the `most` words before `at` in its sentence begin.
+fn words_before(text: &str, at: usize, most: usize) -> usize {
+    let sentence_start = text[..at].rfind(['.', '!', '?', ';', ',']).map_or(0, |i| i + 1);
+    let mut start = at;
+    for _ in 0..most {
+        let before = text[sentence_start..start].trim_end();
+        match before.rfind(' ') {
+            Some(space) => start = sentence_start + space + 1,
+            None => return sentence_start,
+        }
+    }
+    start
 }
 
 /// Classifies the fresh text of a human reply sent on `sent_on` (the
@@ -278,10 +290,10 @@ pub fn reply_intent(fresh_text: &str, sent_on: NaiveDate) -> ReplyIntent {
         let mut intent = intent;
         let mut negated = false;
         if intent == Intent::Interested {
-            let before = words_before(text, start, 3);
-            negated = negators.iter().any(|(n_start, n_end, n_language)| {
-                *n_language == language && *n_end <= start && before.iter().any(|w| text[*n_start..*n_end] == **w)
-            });
+            let window = words_before(text, start, 3);
+            negated = negators
+                .iter()
+                .any(|(n_start, n_end, n_language)| *n_language == language && *n_start >= window && *n_end <= start);
             if negated {
                 intent = Intent::NotInterested;
             }

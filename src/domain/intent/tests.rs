@@ -29,6 +29,16 @@ fn negation_turns_interest_into_a_refusal() {
     assert_eq!(of("Das ist für uns nicht interessant").intent, Intent::NotInterested);
     assert_eq!(of("Ça ne m'intéresse pas").intent, Intent::NotInterested);
     assert_eq!(of("Dette høres interessant ut!").intent, Intent::Interested);
+    assert_eq!(
+        of("We're no longer interested in this.").intent,
+        Intent::NotInterested,
+        "a two-word negator"
+    );
+    assert_eq!(
+        of("No. Interesting idea though, let's talk.").intent,
+        Intent::Interested,
+        "another sentence"
+    );
 }
 
 #[test]
