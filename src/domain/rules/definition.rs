@@ -264,7 +264,7 @@ fn trigger(entry: &RuleEntry) -> Result<Trigger, (&'static str, String)> {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            if !intents.is_empty() && entry.on.iter().any(|k| k.trim() != "email.replied") {
+            if !intents.is_empty() && !on_replies_only(entry) {
                 return Err((
                     "intent",
                     "an intent is read from replies only: on = [\"email.replied\"]".into(),
@@ -338,12 +338,18 @@ fn action(entry: &RuleEntry) -> Result<RuleAction, (&'static str, String)> {
     }
 }
 
+/// Whether the rule fires on replies and nothing else: what an intent or a
+/// follow-up day is read from.
+fn on_replies_only(entry: &RuleEntry) -> bool {
+    !entry.on.is_empty() && entry.on.iter().all(|k| k.trim() == "email.replied")
+}
+
 /// `due = "follow-up"` (with `otherwise = "90d"`, the default) or nothing (at once).
 fn due(entry: &RuleEntry) -> Result<Due, (&'static str, String)> {
     match (entry.due.as_deref().map(str::trim), &entry.otherwise) {
         (None | Some("now"), None) => Ok(Due::Now),
         (Some("follow-up"), otherwise) => {
-            if entry.on.iter().any(|k| k.trim() != "email.replied") {
+            if !on_replies_only(entry) {
                 return Err((
                     "due",
                     "a follow-up day is read from replies only: on = [\"email.replied\"]".into(),

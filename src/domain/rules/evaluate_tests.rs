@@ -389,4 +389,12 @@ fn a_follow_up_day_is_read_from_replies_only() {
         parse("on = [\"email.replied\"]\nthen = \"remind\"\nnote = \"n\"\ndue = \"soon\"\n").unwrap_err()
     );
     assert!(err.contains("'soon' is not a due day"), "{err}");
+    let err = format!(
+        "{:?}",
+        parse("idle = \"5d\"\nthen = \"remind\"\nnote = \"n\"\ndue = \"follow-up\"\n").unwrap_err()
+    );
+    assert!(
+        err.contains("from replies only"),
+        "an idle rule has no reply to read: {err}"
+    );
 }
