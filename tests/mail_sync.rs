@@ -547,6 +547,22 @@ fn classify_prints_the_class_and_its_reasons() {
     ]);
     assert_eq!(later["intent"]["intent"], "not_now", "{later}");
     assert_eq!(later["intent"]["follow_up"]["said"], "in March", "{later}");
+    // Days a reply names count from its day for the rep: 20:00 in New York
+    // on the 1st is already the 2nd in Oslo.
+    ws.write(
+        "late.eml",
+        "From: Kim <kim@prospect.example>\r\nTo: rep@us.example\r\nSubject: Re: a question\r\n\
+         Date: Tue, 1 Dec 2026 20:00:00 -0500\r\nMessage-ID: <late@prospect.example>\r\n\
+         In-Reply-To: <ours@us.example>\r\n\r\nNot right now, let's talk again in 2 weeks.\r\n",
+    );
+    let as_written = ws.json(&["mail", "classify", "late.eml"]);
+    assert_eq!(as_written["intent"]["follow_up"]["on"], "2026-12-15", "{as_written}");
+    let in_oslo = ws.json(&["mail", "classify", "--zone", "Europe/Oslo", "late.eml"]);
+    assert_eq!(in_oslo["intent"]["intent"], "not_now", "{in_oslo}");
+    assert_eq!(in_oslo["intent"]["follow_up"]["on"], "2026-12-16", "{in_oslo}");
+    let bad_zone = ws.run(&["mail", "classify", "--zone", "Oslo", "late.eml"]);
+    assert_eq!(bad_zone.status.code(), Some(2));
+    assert!(stderr(&bad_zone).contains("--zone 'Oslo'"), "{}", stderr(&bad_zone));
     assert!(!ws.path("data").exists(), "classifying touches no database");
 
     let missing = ws.run(&["mail", "classify", "nowhere.eml"]);

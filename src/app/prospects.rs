@@ -246,6 +246,8 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
     let note = input.note.filter(|n| !n.trim().is_empty());
     let key_material = format!("{}|{}", note.as_deref().unwrap_or(""), url.as_deref().unwrap_or(""));
     let external_id = input.external_id.map(|id| id.trim().to_string());
+    // A typed-in reply's named days ("next week") count from its day for the rep.
+    let zone = core.store.rep_zone(prospect.data.rep_id).await?;
     if let Some(id) = &external_id {
         if id.is_empty() || id.len() > 200 {
             return Err(invalid(format!(
@@ -271,7 +273,7 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
                 intent: note
                     .as_deref()
                     .filter(|_| kind == event::kinds::EMAIL_REPLIED)
-                    .map(|text| crate::domain::intent::reply_intent(text, at.date_naive())),
+                    .map(|text| crate::domain::intent::reply_intent(text, at.with_timezone(&zone).date_naive())),
                 note,
                 url,
             },

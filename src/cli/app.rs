@@ -106,8 +106,7 @@ impl App {
 
     /// The zone of the rep with this id (UTC if there is none).
     pub async fn zone_of_rep(&self, id: crate::domain::prospect::RepId) -> anyhow::Result<chrono_tz::Tz> {
-        let reps = crate::app::reps::list(&self.core()).await?;
-        Ok(reps.iter().find(|r| r.id == id).map_or(chrono_tz::UTC, Rep::zone))
+        Ok(self.core().store.rep_zone(id).await?)
     }
 }
 

@@ -3,13 +3,13 @@
 use super::output;
 use super::{input_error, App};
 use crate::app::mail::UNVERIFIED_DAYS;
-use crate::domain::mail::{classify, Classification};
+use crate::domain::mail::{classify, classify_in_zone, Classification};
 use crate::domain::text::printable;
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +29,11 @@ pub enum MailCommand {
 pub struct ClassifyArgs {
     /// A message as saved from a mail client (.eml), or - for stdin.
     pub file: PathBuf,
+    /// The reader's time zone (a rep's, as IANA name: Europe/Oslo): days a
+    /// reply names ("in three weeks") count from its day there. Default: the
+    /// day the sender wrote in the Date header.
+    #[arg(long, value_name = "ZONE")]
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -43,14 +48,24 @@ const POLL_WITHOUT_IDLE: Duration = Duration::from_secs(60);
 
 pub async fn run(app: &App, command: MailCommand) -> anyhow::Result<()> {
     match command {
-        MailCommand::Classify(args) => classify_file(&args.file, app.clock.now().date_naive(), app.json),
+        MailCommand::Classify(args) => classify_file(&args, app.clock.now().date_naive(), app.json),
         MailCommand::Sync(args) if args.once => sync_once(app).await,
         MailCommand::Sync(_) => sync_until_interrupted(app).await,
         MailCommand::Status => status(app).await,
     }
 }
 
-pub fn classify_file(file: &Path, today: NaiveDate, json: bool) -> anyhow::Result<()> {
+pub fn classify_file(args: &ClassifyArgs, today: NaiveDate, json: bool) -> anyhow::Result<()> {
+    let file = args.file.as_path();
+    let zone = match args.zone.as_deref() {
+        None => None,
+        Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
+            input_error(format!(
+                "--zone '{}' is not a time zone; give an IANA name such as Europe/Oslo or UTC",
+                printable(name)
+            ))
+        })?),
+    };
     let raw = if file.as_os_str() == "-" {
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)?;
@@ -63,7 +78,11 @@ pub fn classify_file(file: &Path, today: NaiveDate, json: bool) -> anyhow::Resul
             ))
         })?
     };
-    let reading = classify(&raw, today).map_err(|e| input_error(format!("{}: {e}", file.display())))?;
+    let reading = match zone {
+        Some(zone) => classify_in_zone(&raw, today, zone),
+        None => classify(&raw, today),
+    }
+    .map_err(|e| input_error(format!("{}: {e}", file.display())))?;
     if json {
         return output::json(&reading);
     }

@@ -225,7 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Classifying a file needs no database or config.
     if let Command::Mail(mail_cmd::MailCommand::Classify(args)) = &cli.command {
         let today = cli.now.unwrap_or_else(Utc::now).date_naive();
-        return mail_cmd::classify_file(&args.file, today, cli.json);
+        return mail_cmd::classify_file(args, today, cli.json);
     }
     let app = App::start(&cli).await?;
     match cli.command {

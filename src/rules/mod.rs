@@ -295,13 +295,7 @@ impl RuleRunner {
                 // A day named ("in March") is due at the start of the rep's working day.
                 let due_at = match on {
                     Some(day) => {
-                        let zone = self
-                            .store
-                            .list_reps()
-                            .await?
-                            .into_iter()
-                            .find(|rep| rep.id == prospect.data.rep_id)
-                            .map_or(chrono_tz::UTC, |rep| rep.zone());
+                        let zone = self.store.rep_zone(prospect.data.rep_id).await?;
                         crate::domain::sequence::timing::resolve(day.and_time(FOLLOW_UP_TIME), zone)
                     }
                     None => now,

@@ -1,6 +1,7 @@
 //! The entry point: parses a message and decides its class from the strongest signal.
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 use mail_parser::{Message, MessageParser};
 use serde::Serialize;
 
@@ -106,8 +107,20 @@ pub struct Classification {
 }
 
 /// Classifies one raw message. `received_on` only serves to place an out-of-office return date
-/// in the right year when the message has no usable Date header.
+/// in the right year when the message has no usable Date header. Days a
+/// message names count from its Date header's day as the sender wrote it.
 pub fn classify(raw: &[u8], received_on: NaiveDate) -> Result<Classification, ClassifyError> {
+    classify_read(raw, received_on, None)
+}
+
+/// As [`classify`], for a reader in `zone` (the rep's): the message's day is
+/// the day it was in that zone when it was written, so "in three weeks" from
+/// a reply sent late on Monday in New York counts from Tuesday in Oslo.
+pub fn classify_in_zone(raw: &[u8], received_on: NaiveDate, zone: Tz) -> Result<Classification, ClassifyError> {
+    classify_read(raw, received_on, Some(zone))
+}
+
+fn classify_read(raw: &[u8], received_on: NaiveDate, zone: Option<Tz>) -> Result<Classification, ClassifyError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err(ClassifyError::Empty);
     }
@@ -122,15 +135,27 @@ pub fn classify(raw: &[u8], received_on: NaiveDate) -> Result<Classification, Cl
             content.set_original(fields);
         }
     }
-    let message_date = message_date(&message).unwrap_or(received_on);
+    let message_date = message_date(&message, zone).unwrap_or(received_on);
     let mut result = Classification::identify(&message, &content);
     result.decide(&content, message_date);
     Ok(result)
 }
 
-fn message_date(message: &Message<'_>) -> Option<NaiveDate> {
+/// The day of the message's Date header: as written, or in `zone`.
+fn message_date(message: &Message<'_>, zone: Option<Tz>) -> Option<NaiveDate> {
     let date = message.date()?;
-    NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))
+    let written = NaiveDate::from_ymd_opt(i32::from(date.year), u32::from(date.month), u32::from(date.day))?;
+    let Some(zone) = zone else {
+        return Some(written);
+    };
+    // A forged offset or an impossible time keeps the day as written.
+    if !date.is_valid() {
+        return Some(written);
+    }
+    match chrono::DateTime::from_timestamp(date.to_timestamp(), 0) {
+        Some(at) => Some(at.with_timezone(&zone).date_naive()),
+        None => Some(written),
+    }
 }
 
 impl Classification {

@@ -22,5 +22,5 @@ mod unsubscribe;
 pub mod verify;
 
 pub use bounce::{read_refusal, BounceReason, FailedRecipient, Refusal};
-pub use classify::{classify, Classification, ClassifyError, MailClass};
+pub use classify::{classify, classify_in_zone, Classification, ClassifyError, MailClass};
 pub use meaning::*;

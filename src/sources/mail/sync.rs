@@ -15,7 +15,7 @@ use crate::config::{MailboxConfig, Settings};
 use crate::domain::clock::Clock;
 use crate::domain::event::Actor;
 use crate::domain::mail::envelope::{Envelope, ENVELOPE_FIELDS};
-use crate::domain::mail::{self, classify, Classification, MailEffect};
+use crate::domain::mail::{self, classify_in_zone, Classification, MailEffect};
 use crate::domain::prospect::RepId;
 use crate::domain::sequence::stop::may_stop;
 use crate::store::{FolderCursor, MailBatch, Store, StoreError};
@@ -73,6 +73,7 @@ fn lease_token() -> String {
 pub struct Prepared {
     name: String,
     rep: RepId,
+    zone: chrono_tz::Tz,
     own_addresses: Vec<String>,
     actor: Actor,
     folders: Vec<(String, bool)>,
@@ -230,7 +231,7 @@ impl MailSync {
         config: &MailboxConfig,
     ) -> Result<Prepared, MailError> {
         let name = connection.mailbox().to_string();
-        let rep = self.rep_of(&name, config).await?;
+        let (rep, zone) = self.rep_of(&name, config).await?;
         let mut folders = connection.watched_folders(&config.folders).await?;
         // Sent first, so a reply read from INBOX finds the message it answers.
         folders.sort_by_key(|(_, is_sent)| !is_sent);
@@ -238,19 +239,21 @@ impl MailSync {
             actor: Actor::System(format!("mail-sync:{name}")),
             name,
             rep,
+            zone,
             own_addresses: config.own_addresses(),
             folders,
         })
     }
 
-    async fn rep_of(&self, name: &str, config: &MailboxConfig) -> Result<RepId, MailError> {
+    /// The mailbox's rep and their zone (days a reply names count from its day there).
+    async fn rep_of(&self, name: &str, config: &MailboxConfig) -> Result<(RepId, chrono_tz::Tz), MailError> {
         let rep_email = config.rep.trim().to_lowercase();
         self.store
             .list_reps()
             .await?
             .into_iter()
             .find(|r| r.email.to_lowercase() == rep_email)
-            .map(|r| r.id)
+            .map(|r| (r.id, r.zone()))
             .ok_or_else(|| MailError::UnknownRep {
                 mailbox: name.to_string(),
                 rep: config.rep.clone(),
@@ -440,7 +443,7 @@ impl MailSync {
         let mut readings = Vec::new();
         for (uid, fetch) in fetched {
             let raw = fetch.body().unwrap_or_default();
-            match std::panic::catch_unwind(|| classify(raw, today)) {
+            match std::panic::catch_unwind(|| classify_in_zone(raw, today, reader.zone)) {
                 Ok(Ok(reading)) => readings.push((*uid, reading)),
                 Ok(Err(e)) => {
                     report.unreadable += 1;
