@@ -462,6 +462,7 @@ async fn a_reps_token_reaches_nothing_of_another_rep_and_a_managers_the_team() {
                 to_stage: "negotiation".into(),
                 reason: "she replied".into(),
                 key: "s1".into(),
+                person: None,
             },
             chrono::Utc::now(),
         )

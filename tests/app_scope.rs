@@ -213,6 +213,7 @@ async fn every_use_case_keeps_to_the_reps_own_prospects() {
         to_stage: "qualification".into(),
         reason: "replied".into(),
         key: "s1".into(),
+        person: None,
     };
     store.add_suggestion(&suggestion, now).await.unwrap();
     let unverified = NewEvent {

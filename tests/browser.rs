@@ -67,6 +67,7 @@ async fn world(app: &TestApp) -> (ProspectId, ProspectId, ProspectId, ProspectId
                 to_stage: "qualification".into(),
                 reason: "Kari replied to the first email".into(),
                 key: "kari-1".into(),
+                person: None,
             },
             "2026-12-01T09:00:00Z".parse().unwrap(),
         )

@@ -82,6 +82,7 @@ async fn world(app: &TestApp) -> Anns {
                 to_stage: "negotiation".into(),
                 reason: "because".into(),
                 key: "k".into(),
+                person: None,
             },
             "2026-12-01T09:00:00Z".parse().unwrap(),
         )

@@ -315,8 +315,9 @@ fn the_shipped_rules_act_on_what_replies_meant() {
         ("Raj Patel", "raj@globex.com"),
         ("Nia Obi", "nia@initech.example"),
         ("Lee Chen", "lee@bluepeak.example"),
+        ("Ola Nordmann", "ola@fjord.example"),
     ] {
-        ws.at(start, &["prospect", "add", "--name", name, "--email", email]);
+        ws.at(start, &["prospect", "add", "--name", name, "--email", email, "--company", "Fjord AS"]);
     }
     let t1 = "2026-12-01T10:00:00Z";
     for (email, text) in [
@@ -324,13 +325,17 @@ fn the_shipped_rules_act_on_what_replies_meant() {
         ("raj@globex.com", "Not right now - please reach out in Q3."),
         ("nia@initech.example", "No thanks, we're all set."),
         ("lee@bluepeak.example", "Thanks for the note."),
+        (
+            "ola@fjord.example",
+            "Please talk to Maria Berg (maria.berg@fjord.example), she runs purchasing now.",
+        ),
     ] {
         ws.ok(&["log", email, "email.replied", "--at", t1, "--note", text]);
     }
     let report = ws.json_at(t1, &["rules", "run", "--once"]);
     assert_eq!(
         (&report["advanced"], &report["suggested"], &report["reminded"]),
-        (&serde_json::json!(1), &serde_json::json!(1), &serde_json::json!(1)),
+        (&serde_json::json!(1), &serde_json::json!(2), &serde_json::json!(1)),
         "{report}"
     );
     let stage = |email: &str| ws.json(&["prospect", "show", email])["prospect"]["stage"].clone();
@@ -363,4 +368,56 @@ fn the_shipped_rules_act_on_what_replies_meant() {
         suggestions.to_string().contains("No thanks"),
         "the suggestion quotes the refusal: {suggestions}"
     );
+
+    // A referral: the person named, prefilled, added on approval and linked.
+    let referral = suggestions
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["person"].is_object()))
+        .unwrap_or_else(|| panic!("a person suggested: {suggestions}"));
+    assert_eq!(referral["prospect_name"], "Ola Nordmann");
+    assert_eq!(
+        referral["person"],
+        serde_json::json!({"name": "Maria Berg", "email": "maria.berg@fjord.example", "company": "Fjord AS"})
+    );
+    let listed = ws.ok(&["suggestions"]);
+    assert!(
+        listed.contains("add Maria Berg <maria.berg@fjord.example> as a new prospect"),
+        "{listed}"
+    );
+    let id = referral["id"].to_string();
+    let approved = ws.json(&["suggestions", "approve", &id]);
+    let maria = ws.json(&["prospect", "show", "maria.berg@fjord.example"])["prospect"].clone();
+    assert_eq!(approved["created_prospect_id"], maria["id"], "{approved}");
+    assert_eq!(maria["name"], "Maria Berg");
+    assert_eq!(maria["company"], "Fjord AS");
+    assert_eq!(maria["stage"], "prospecting");
+    assert!(maria["tags"].to_string().contains("referral"), "{maria}");
+    let ola = ws.json(&["prospect", "show", "ola@fjord.example"])["prospect"]["id"].clone();
+    assert!(
+        maria["notes"]
+            .as_str()
+            .is_some_and(|n| n.starts_with(&format!("Referred by Ola Nordmann (#{ola})")) && n.contains("talk to")),
+        "{maria}"
+    );
+    let again = ws.run(&["suggestions", "approve", &id]);
+    assert_ne!(again.status.code(), Some(0), "approved once");
+    assert_eq!(ws.json(&["prospect", "list"]).as_array().map(Vec::len), Some(6), "Maria added once");
+
+    // A typed-in reply's named day counts from its day for the rep: 23:30
+    // UTC on the 1st is the 2nd in Oslo.
+    ws.ok(&[
+        "log",
+        "lee@bluepeak.example",
+        "email.replied",
+        "--at",
+        "2026-12-01T23:30:00Z",
+        "--note",
+        "Not right now, let's talk again in 2 weeks.",
+    ]);
+    let lee = ws.json(&["prospect", "show", "lee@bluepeak.example"]);
+    let later = lee["events"]
+        .as_array()
+        .and_then(|all| all.iter().rev().find(|e| e["kind"] == "email.replied"))
+        .expect("Lee's second reply");
+    assert_eq!(later["data"]["intent"]["follow_up"]["on"], "2026-12-16", "{later}");
 }

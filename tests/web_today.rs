@@ -40,6 +40,7 @@ async fn suggest(app: &TestApp, prospect: ProspectId, key: &str) {
                 to_stage: "qualification".into(),
                 reason: "a human reply".into(),
                 key: key.into(),
+                person: None,
             },
             app.now(),
         )

@@ -257,7 +257,7 @@ fn a_week(database: Option<String>) {
     );
     assert!(!wednesday.contains("On Mon, Ann wrote"), "the fresh text only");
     assert!(
-        wednesday.contains("Stage suggestions to approve") && wednesday.contains("Lee Chen"),
+        wednesday.contains("Suggestions to approve") && wednesday.contains("Lee Chen"),
         "{wednesday}"
     );
     let thursday = day("Thursday 3 December 2026");

@@ -156,5 +156,13 @@ fn describe(outcome: &crate::domain::rules::Outcome) -> String {
         Tag { tag } => format!("tag {tag}"),
         Enroll { sequence } => format!("enrol in {sequence}"),
         StopSequences => "stop sequences".into(),
+        SuggestProspect { name, email } => {
+            let person = crate::store::SuggestedPerson {
+                name: name.clone(),
+                email: email.clone(),
+                company: None,
+            };
+            format!("suggest a new prospect: {}", printable(&person.label()))
+        }
     }
 }

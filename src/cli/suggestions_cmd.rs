@@ -1,7 +1,8 @@
-//! `rapport suggestions`: stage changes the rules propose, waiting for the rep.
+//! `rapport suggestions`: stage changes and people to add the rules propose, waiting for the rep.
 
 use super::{output, App, RepArg};
 use crate::app::{suggestions, Actor};
+use crate::domain::text::printable;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
@@ -44,9 +45,19 @@ async fn list(app: &App, actor: &Actor) -> anyhow::Result<()> {
         println!("no suggestions waiting");
     }
     for s in &open {
+        // A person comes from a reply: printed without escape sequences.
+        let what = match &s.person {
+            Some(person) => format!("add {} as a new prospect", printable(&person.label())),
+            None => format!("{} → {}", s.from_stage, s.to_stage),
+        };
         println!(
-            "#{} {} (#{}): {} → {}\n    {}\n    rapport suggestions approve {} | reject {}",
-            s.id, s.prospect_name, s.prospect_id, s.from_stage, s.to_stage, s.reason, s.id, s.id
+            "#{} {} (#{}): {what}\n    {}\n    rapport suggestions approve {} | reject {}",
+            s.id,
+            s.prospect_name,
+            s.prospect_id,
+            printable(&s.reason),
+            s.id,
+            s.id
         );
     }
     Ok(())
@@ -57,12 +68,22 @@ async fn decide(app: &App, actor: &Actor, id: i64, approve: bool) -> anyhow::Res
     if app.json {
         return output::json(&decided);
     }
-    match approve {
-        true => println!(
+    match (approve, decided.created_prospect_id) {
+        (true, Some(added)) => println!(
+            "approved: #{added} {} added, referred by #{} {}",
+            decided.person.as_ref().map(|p| printable(&p.label())).unwrap_or_default(),
+            decided.prospect_id,
+            decided.prospect_name
+        ),
+        (false, _) if decided.person.is_some() => println!(
+            "rejected: {} is not added",
+            decided.person.as_ref().map(|p| printable(&p.label())).unwrap_or_default()
+        ),
+        (true, _) => println!(
             "approved: #{} {} moved {} → {}",
             decided.prospect_id, decided.prospect_name, decided.from_stage, decided.to_stage
         ),
-        false => println!(
+        (false, _) => println!(
             "rejected: #{} {} stays in {}",
             decided.prospect_id, decided.prospect_name, decided.from_stage
         ),

@@ -123,6 +123,7 @@ pub async fn gather(
                 from: s.from_stage,
                 to: s.to_stage,
                 reason: s.reason,
+                person: s.person.map(|p| p.label()),
             })
         })
         .collect();

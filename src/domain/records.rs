@@ -156,17 +156,73 @@ pub struct Task {
     pub modified_at: Option<DateTime<Utc>>,
 }
 
+/// What a rule proposes for the rep to approve: a stage for the prospect,
+/// or (`person`) a new prospect the prospect's reply pointed to.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suggestion {
     pub id: i64,
+    /// The prospect it is about (for a person: who referred them).
     pub prospect_id: ProspectId,
     pub prospect_name: String,
     pub rule: String,
     pub from_stage: String,
+    /// Empty for a person.
     pub to_stage: String,
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub decision: Option<String>,
+    /// A new prospect to add, prefilled from the reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<SuggestedPerson>,
+    /// The prospect approving it added (or found already held): the link
+    /// between the one who referred and the one referred.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_prospect_id: Option<ProspectId>,
+}
+
+/// Someone a reply names ("talk to Maria, maria@acme.example"), as far as it
+/// names them; the company is the referring prospect's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SuggestedPerson {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+}
+
+impl SuggestedPerson {
+    /// The name to file them under: the one given, else one made from the
+    /// address (`maria.hansen@…` → "Maria Hansen"), else none.
+    pub fn name_to_file(&self) -> Option<String> {
+        if let Some(name) = self.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            return Some(name.to_string());
+        }
+        let local = self.email.as_deref()?.split('@').next()?;
+        let words: Vec<String> = local
+            .split(['.', '_', '-', '+'])
+            .filter(|w| !w.is_empty() && w.chars().all(char::is_alphabetic))
+            .map(|w| {
+                let mut chars = w.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        (!words.is_empty()).then(|| words.join(" ")).or_else(|| Some(local.to_string()).filter(|l| !l.is_empty()))
+    }
+
+    /// "Maria Hansen <maria@acme.example>", as much as is known.
+    pub fn label(&self) -> String {
+        match (self.name_to_file(), &self.email) {
+            (Some(name), Some(email)) if self.name.is_some() => format!("{name} <{email}>"),
+            (_, Some(email)) => email.clone(),
+            (Some(name), None) => name,
+            (None, None) => String::new(),
+        }
+    }
 }
 
 /// One run of a job: when it was due, when it ran, how it ended.
@@ -222,4 +278,31 @@ pub struct ProspectWork {
     pub tasks: Vec<Task>,
     pub enrolments: Vec<Enrolment>,
     pub suggestions: Vec<Suggestion>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SuggestedPerson;
+
+    fn person(name: Option<&str>, email: Option<&str>) -> SuggestedPerson {
+        SuggestedPerson {
+            name: name.map(Into::into),
+            email: email.map(Into::into),
+            company: None,
+        }
+    }
+
+    #[test]
+    fn a_suggested_person_is_filed_under_their_name_else_one_made_from_their_address() {
+        let both = person(Some("Maria Berg"), Some("maria@acme.example"));
+        assert_eq!(both.name_to_file().as_deref(), Some("Maria Berg"));
+        assert_eq!(both.label(), "Maria Berg <maria@acme.example>");
+        let address = person(None, Some("maria.berg@acme.example"));
+        assert_eq!(address.name_to_file().as_deref(), Some("Maria Berg"));
+        assert_eq!(address.label(), "maria.berg@acme.example");
+        assert_eq!(person(None, Some("jdoe42@acme.example")).name_to_file().as_deref(), Some("jdoe42"));
+        assert_eq!(person(Some("Maria"), None).label(), "Maria");
+        assert_eq!(person(Some("  "), None).name_to_file(), None, "a blank name is no name");
+        assert_eq!(person(None, None).name_to_file(), None);
+    }
 }

@@ -11,7 +11,7 @@ use crate::domain::pipeline::Pipeline;
 use crate::domain::prospect::{Prospect, ProspectEdit, ProspectRef};
 use crate::domain::rules::{on_event, on_idle, Fired, Outcome, RuleSet, Trigger};
 use crate::sequences::enrolment::enrol;
-use crate::store::{NewSuggestion, NewTask, ProspectFilter, RepScope, Store, StoreError};
+use crate::store::{NewSuggestion, NewTask, ProspectFilter, RepScope, Store, StoreError, SuggestedPerson};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -286,6 +286,26 @@ impl RuleRunner {
                     to_stage: to.clone(),
                     reason: fired.reason.clone(),
                     key: fired.key.clone(),
+                    person: None,
+                };
+                if self.store.add_suggestion(&suggestion, now).await? {
+                    report.suggested += 1;
+                }
+            }
+            Outcome::SuggestProspect { name, email } => {
+                // At the referring prospect's account, unless the rep says otherwise.
+                let suggestion = NewSuggestion {
+                    prospect_id: prospect.id,
+                    rule: fired.rule.clone(),
+                    from_stage: prospect.data.stage.clone(),
+                    to_stage: String::new(),
+                    reason: fired.reason.clone(),
+                    key: fired.key.clone(),
+                    person: Some(SuggestedPerson {
+                        name: name.clone(),
+                        email: email.clone(),
+                        company: prospect.data.company.clone(),
+                    }),
                 };
                 if self.store.add_suggestion(&suggestion, now).await? {
                     report.suggested += 1;

@@ -45,7 +45,7 @@ pub use ops::{OpsSnapshot, OpsStore};
 pub use postgres::PgStore;
 pub use prospects::ProspectStore;
 pub use reps::RepStore;
-pub use rules::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
+pub use rules::{NewSuggestion, RulesStore, SuggestedPerson, Suggestion, SuggestionDecision};
 pub use sending::{
     EnrolmentUpdate, NewSend, OutboxEntry, PacingGuard, SendStart, SendingLoad, SendingPause, SendingStore,
 };

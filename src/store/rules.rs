@@ -4,7 +4,7 @@
 use super::StoreResult;
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
-pub use crate::domain::records::Suggestion;
+pub use crate::domain::records::{SuggestedPerson, Suggestion};
 use crate::store::RepScope;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -17,6 +17,8 @@ pub struct NewSuggestion {
     pub to_stage: String,
     pub reason: String,
     pub key: String,
+    /// A new prospect to add (then `to_stage` is empty).
+    pub person: Option<SuggestedPerson>,
 }
 
 #[async_trait]
@@ -29,7 +31,8 @@ pub trait RulesStore: Send + Sync {
     async fn add_suggestion(&self, suggestion: &NewSuggestion, now: DateTime<Utc>) -> StoreResult<bool>;
     async fn open_suggestions(&self, scope: RepScope) -> StoreResult<Vec<Suggestion>>;
     /// Marks a waiting suggestion approved (with the stage change `move_event`
-    /// records, if the prospect is still where the rule saw them) or rejected.
+    /// records, if the prospect is still where the rule saw them; for a
+    /// person, with the prospect added) or rejected.
     async fn decide_suggestion(
         &self,
         scope: RepScope,
@@ -71,5 +74,11 @@ pub enum SuggestionDecision {
     },
     Reject {
         by: String,
+    },
+    /// A person's suggestion approved: the prospect added for them (or the
+    /// one already held with their address).
+    Added {
+        by: String,
+        prospect: ProspectId,
     },
 }

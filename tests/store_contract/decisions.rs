@@ -17,6 +17,7 @@ pub async fn rules(store: &dyn Store) {
         to_stage: "qualification".into(),
         reason: "Jane replied".into(),
         key: "reply-qualifies:1".into(),
+        person: None,
     };
     assert!(store.add_suggestion(&suggestion, t0()).await.unwrap());
     assert!(
@@ -67,6 +68,51 @@ pub async fn rules(store: &dyn Store) {
     let reject = SuggestionDecision::Reject { by: "ann".into() };
     store.decide_suggestion(RepScope::Team, id, reject, t0()).await.unwrap();
     assert!(store.open_suggestions(RepScope::Team).await.unwrap().is_empty());
+
+    // A person a reply names, suggested as a prospect; approving links the two.
+    let maria = SuggestedPerson {
+        name: Some("Maria Berg".into()),
+        email: Some("maria@acme.io".into()),
+        company: Some("Acme".into()),
+    };
+    let referral = NewSuggestion {
+        key: "referral:3".into(),
+        to_stage: String::new(),
+        person: Some(maria.clone()),
+        ..second
+    };
+    assert!(store.add_suggestion(&referral, t0()).await.unwrap());
+    let open = store.open_suggestions(RepScope::Rep(ann.id)).await.unwrap();
+    assert_eq!(open[0].person.as_ref(), Some(&maria), "the prefill comes back as stored");
+    assert_eq!(open[0].created_prospect_id, None);
+    let stage_approval = SuggestionDecision::Approve {
+        by: "ann".into(),
+        move_event: qualified(jane),
+    };
+    conflict(
+        store
+            .decide_suggestion(RepScope::Rep(ann.id), open[0].id, stage_approval, t0())
+            .await,
+        "approving a person as a stage change",
+    );
+    let added = prospect(store, &ann, "Maria Berg", "maria@acme.io").await;
+    let decided = store
+        .decide_suggestion(
+            RepScope::Rep(ann.id),
+            open[0].id,
+            SuggestionDecision::Added {
+                by: "ann".into(),
+                prospect: added,
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(decided.created_prospect_id, Some(added));
+    assert_eq!(decided.prospect_id, jane, "referred by Jane");
+    assert!(store.open_suggestions(RepScope::Team).await.unwrap().is_empty());
+    // The person added may be erased (the suggestion naming them goes with them).
+    store.erase_prospect(RepScope::Team, added, t0()).await.unwrap();
 
     assert_eq!(
         store

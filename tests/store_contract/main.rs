@@ -16,7 +16,7 @@ use rapport::domain::profile::normalize_profile_url;
 use rapport::domain::prospect::{Language, NewRep, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep};
 use rapport::store::{
     EnrolmentUpdate, FolderCursor, MailBatch, NewEnrolment, NewSend, NewSuggestion, NewTask, PacingGuard, PgStore,
-    PollRecord, PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestionDecision,
+    PollRecord, PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestedPerson, SuggestionDecision,
 };
 use serde_json::json;
 use std::sync::Arc;
@@ -172,6 +172,10 @@ fn only_event(event: NewEvent) -> MailEffect {
 
 fn not_found<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
     assert!(matches!(result, Err(StoreError::NotFound(_))), "{what}: {result:?}");
+}
+
+fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, what: &str) {
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{what}: {result:?}");
 }
 
 /// Every method of the store's traits (`src/store/*.rs`) is called somewhere in the contract.

@@ -590,4 +590,6 @@ pub async fn rep_preferences(store: &dyn Store) {
         store.set_rep_preferences(9999, "UTC", 7, Language::En).await,
         "no such rep",
     );
+    assert_eq!(store.rep_zone(kim.id).await.unwrap(), chrono_tz::America::New_York);
+    assert_eq!(store.rep_zone(9999).await.unwrap(), chrono_tz::UTC, "no such rep: days still resolve");
 }

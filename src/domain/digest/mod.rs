@@ -86,6 +86,9 @@ pub struct Suggestion {
     pub from: String,
     pub to: String,
     pub reason: String,
+    /// A person to add as a new prospect ("Maria Hansen <maria@…>"), instead of a stage.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

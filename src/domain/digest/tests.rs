@@ -91,6 +91,14 @@ fn world(language: Language) -> DigestInput {
             reason:
                 "rule 'unsubscribe-suggests-lost': email.unsubscribed at 2026-11-30 11:00 UTC, while in qualification"
                     .into(),
+            person: None,
+        }, Suggestion {
+            id: 8,
+            who: lee.clone(),
+            from: "qualification".into(),
+            to: String::new(),
+            reason: "rule 'referral-suggests-prospect': email.replied at 2026-11-30 12:00 UTC, read as referral (\"talk to\"), while in qualification".into(),
+            person: Some("Maria Berg <maria@acme.example>".into()),
         }],
         paused: vec![Paused {
             who: raj.clone(),

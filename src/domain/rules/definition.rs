@@ -30,6 +30,9 @@ pub enum RuleAction {
     },
     /// Stop the prospect's running sequence.
     StopSequences,
+    /// Propose the person a reply names ("talk to Maria, maria@…") as a new
+    /// prospect, prefilled and linked to this one, for the rep to approve.
+    SuggestProspect,
 }
 
 /// When a reminder is due.
@@ -331,15 +334,20 @@ fn action(entry: &RuleEntry) -> Result<RuleAction, (&'static str, String)> {
             sequence: needs(&entry.sequence, "sequence")?,
         }),
         "stop" => Ok(RuleAction::StopSequences),
+        "suggest-prospect" if on_replies_only(entry) => Ok(RuleAction::SuggestProspect),
+        "suggest-prospect" => Err((
+            "then",
+            "the person to suggest is read from replies only: on = [\"email.replied\"]".into(),
+        )),
         other => Err((
             "then",
-            format!("'{other}' is not an action; use advance, suggest, remind, tag, enroll or stop"),
+            format!("'{other}' is not an action; use advance, suggest, remind, tag, enroll, stop or suggest-prospect"),
         )),
     }
 }
 
-/// Whether the rule fires on replies and nothing else: what an intent or a
-/// follow-up day is read from.
+/// Whether the rule fires on replies and nothing else: what an intent, a
+/// follow-up day or a person to suggest is read from.
 fn on_replies_only(entry: &RuleEntry) -> bool {
     !entry.on.is_empty() && entry.on.iter().all(|k| k.trim() == "email.replied")
 }

@@ -37,6 +37,13 @@ pub enum Outcome {
         sequence: String,
     },
     StopSequences,
+    /// A new prospect for the rep to approve: the person the reply names.
+    SuggestProspect {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    },
 }
 
 /// One rule firing for one prospect.
@@ -80,6 +87,13 @@ pub fn on_event(rules: &RuleSet, pipeline: &Pipeline, stage: &str, history: &[Ev
                 if let Some(named) = event.read::<Replied>().intent.and_then(|i| i.follow_up) {
                     *on = Some(named.on);
                 }
+            }
+            if let Outcome::SuggestProspect { name, email } = &mut done.outcome {
+                // Nobody named: nothing to suggest.
+                let Some(contact) = event.read::<Replied>().intent.and_then(|i| i.contact) else {
+                    continue;
+                };
+                (*name, *email) = (contact.name, contact.email);
             }
             if let Outcome::Advance { to, .. } = &done.outcome {
                 stage = to.clone();
@@ -282,6 +296,8 @@ fn fire(
             sequence: sequence.clone(),
         },
         RuleAction::StopSequences => Outcome::StopSequences,
+        // `on_event` fills in the person the reply names.
+        RuleAction::SuggestProspect => Outcome::SuggestProspect { name: None, email: None },
     };
     let why = match rule.description.trim() {
         "" => String::new(),

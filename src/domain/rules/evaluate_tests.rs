@@ -80,6 +80,28 @@ fn the_shipped_rules_act_on_what_a_reply_meant() {
             on: None
         }]
     );
+    assert!(
+        gone.contains(&Outcome::SuggestProspect {
+            name: Some("Maria".into()),
+            email: None
+        }),
+        "the person named, to add: {gone:?}"
+    );
+    let referred = outcomes("Please talk to Maria Berg (maria.berg@acme.example), she runs purchasing.");
+    assert_eq!(
+        referred,
+        vec![Outcome::SuggestProspect {
+            name: Some("Maria Berg".into()),
+            email: Some("maria.berg@acme.example".into())
+        }],
+        "a referral suggests the person, and no task to find them"
+    );
+    assert!(
+        !outcomes("I'm not the right person for this.")
+            .iter()
+            .any(|o| matches!(o, Outcome::SuggestProspect { .. })),
+        "nobody named: nobody suggested"
+    );
     assert!(outcomes("Thanks for the note.").is_empty(), "a remark changes nothing");
     assert!(
         fired_on(
@@ -397,4 +419,10 @@ fn a_follow_up_day_is_read_from_replies_only() {
         err.contains("from replies only"),
         "an idle rule has no reply to read: {err}"
     );
+    let err = format!(
+        "{:?}",
+        parse("on = [\"post\"]\nthen = \"suggest-prospect\"\n").unwrap_err()
+    );
+    assert!(err.contains("person to suggest is read from replies only"), "{err}");
+    assert!(parse("on = [\"email.replied\"]\nintent = [\"referral\"]\nthen = \"suggest-prospect\"\n").is_ok());
 }

@@ -446,6 +446,12 @@ impl ProspectStore for PgStore {
                 .await
                 .map_err(db("suppress an erased address"))?;
         }
+        // A suggestion that named them (prefilled from someone else's reply) goes too.
+        sqlx::query("DELETE FROM suggestions WHERE created_prospect_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db("erase a prospect"))?;
         sqlx::query("DELETE FROM prospects WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)

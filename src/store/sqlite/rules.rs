@@ -4,7 +4,7 @@
 use super::{db, event_from_row, move_on, parse_ts, scope_clause, ts, EVENT_COLUMNS};
 use crate::domain::event::Event;
 use crate::domain::prospect::ProspectId;
-use crate::store::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
+use crate::store::{NewSuggestion, RulesStore, SuggestedPerson, Suggestion, SuggestionDecision};
 use crate::store::{RepScope, SqliteStore, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -15,7 +15,8 @@ const CURSOR: &str = "rules";
 
 pub(super) const SUGGESTION_SELECT: &str =
     "SELECT s.id, s.prospect_id, p.name, s.rule, s.from_stage, s.to_stage, s.reason, \
-     s.created_at, s.decision FROM suggestions s JOIN prospects p ON p.id = s.prospect_id";
+     s.created_at, s.decision, s.person, s.created_prospect_id \
+     FROM suggestions s JOIN prospects p ON p.id = s.prospect_id";
 
 #[async_trait]
 impl RulesStore for SqliteStore {
@@ -56,8 +57,8 @@ impl RulesStore for SqliteStore {
 
     async fn add_suggestion(&self, suggestion: &NewSuggestion, now: DateTime<Utc>) -> StoreResult<bool> {
         let added = sqlx::query(
-            "INSERT INTO suggestions (prospect_id, rule, from_stage, to_stage, reason, key, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO suggestions (prospect_id, rule, from_stage, to_stage, reason, key, created_at, person) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
         .bind(suggestion.prospect_id)
         .bind(&suggestion.rule)
@@ -66,6 +67,7 @@ impl RulesStore for SqliteStore {
         .bind(&suggestion.reason)
         .bind(&suggestion.key)
         .bind(ts(now))
+        .bind(suggestion.person.as_ref().map(person_json))
         .execute(self.pool())
         .await
         .map_err(db("add a suggestion"))?
@@ -110,7 +112,15 @@ impl RulesStore for SqliteStore {
         if let Some(done) = &suggestion.decision {
             return Err(StoreError::Conflict(format!("suggestion #{id} was {done} already")));
         }
+        let mut added = None;
+        let wrong_kind = |what: &str| StoreError::Conflict(format!("suggestion #{id} is {what}; approve it as such"));
         let (word, by) = match &decision {
+            SuggestionDecision::Added { .. } if suggestion.person.is_none() => return Err(wrong_kind("a stage change")),
+            SuggestionDecision::Approve { .. } if suggestion.person.is_some() => return Err(wrong_kind("a person to add")),
+            SuggestionDecision::Added { by, prospect } => {
+                added = Some(*prospect);
+                ("approved", by)
+            }
             SuggestionDecision::Approve { by, move_event } => {
                 let pipeline: String = sqlx::query_scalar("SELECT pipeline FROM prospects WHERE id = ?")
                     .bind(suggestion.prospect_id)
@@ -131,17 +141,21 @@ impl RulesStore for SqliteStore {
             }
             SuggestionDecision::Reject { by } => ("rejected", by),
         };
-        sqlx::query("UPDATE suggestions SET decision = ?, decided_by = ?, decided_at = ? WHERE id = ?")
-            .bind(word)
-            .bind(by)
-            .bind(ts(now))
-            .bind(id)
+        sqlx::query(
+            "UPDATE suggestions SET decision = ?, decided_by = ?, decided_at = ?, created_prospect_id = ? WHERE id = ?",
+        )
+        .bind(word)
+        .bind(by)
+        .bind(ts(now))
+        .bind(added)
+        .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(db("decide a suggestion"))?;
         tx.commit().await.map_err(db("decide a suggestion"))?;
         Ok(Suggestion {
             decision: Some(word.to_string()),
+            created_prospect_id: added,
             ..suggestion
         })
     }
@@ -222,5 +236,17 @@ pub(super) fn suggestion_from_row(row: &SqliteRow) -> StoreResult<Suggestion> {
         reason: row.get(6),
         created_at: parse_ts(row.get(7))?,
         decision: row.get(8),
+        person: row
+            .get::<Option<String>, _>(9)
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("suggested person: {e}")))
+            })
+            .transpose()?,
+        created_prospect_id: row.get(10),
     })
+}
+
+/// A suggested person as stored: JSON, so the prefill can grow.
+fn person_json(person: &SuggestedPerson) -> String {
+    serde_json::to_string(person).unwrap_or_default()
 }

@@ -102,7 +102,15 @@ async fn complete_task(State(state): State<WebState>, caller: Caller, Path(id): 
     }
 }
 
-/// A stage change a rule suggests.
+/// A person a reply named, suggested as a new prospect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestedPersonOut {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub company: Option<String>,
+}
+
+/// A stage change a rule suggests, or (`person`) a new prospect to add.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SuggestionOut {
     pub id: i64,
@@ -115,6 +123,13 @@ pub struct SuggestionOut {
     pub created_at: DateTime<Utc>,
     /// `approved` or `rejected` once decided.
     pub decision: Option<String>,
+    /// For a person to add (then `to_stage` is empty), prefilled from the reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<SuggestedPersonOut>,
+    /// The prospect approving a person added (or found already held),
+    /// referred by `prospect_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_prospect_id: Option<i64>,
 }
 
 impl From<Suggestion> for SuggestionOut {
@@ -129,6 +144,12 @@ impl From<Suggestion> for SuggestionOut {
             reason: s.reason,
             created_at: s.created_at,
             decision: s.decision,
+            person: s.person.map(|p| SuggestedPersonOut {
+                name: p.name,
+                email: p.email,
+                company: p.company,
+            }),
+            created_prospect_id: s.created_prospect_id,
         }
     }
 }

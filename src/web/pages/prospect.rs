@@ -128,6 +128,7 @@ async fn show(
             }).collect::<Vec<_>>(),
             suggestions => view.work.suggestions.iter().map(|s| context! {
                 id => s.id, from => &s.from_stage, to => &s.to_stage, reason => &s.reason,
+                person => s.person.as_ref().map(|p| p.label()),
             }).collect::<Vec<_>>(),
             edit => context! {
                 value => format!("{} {}", p.data.value, p.data.currency),

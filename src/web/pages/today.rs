@@ -41,7 +41,7 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed) -> Response
                 link => t.task.link.as_deref().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
             }).collect::<Vec<_>>(),
             suggestions => d.suggestions.iter().map(|s| context! {
-                id => s.id, who => who(&s.who), from => &s.from, to => &s.to, reason => &s.reason,
+                id => s.id, who => who(&s.who), from => &s.from, to => &s.to, reason => &s.reason, person => &s.person,
             }).collect::<Vec<_>>(),
             paused => d.paused.iter().map(|p| context! { who => who(&p.who), sequence => &p.sequence, why => &p.why }).collect::<Vec<_>>(),
             broken => d.broken_sources.iter().map(|b| context! { who => who(&b.who), url => &b.url, error => &b.error }).collect::<Vec<_>>(),
