@@ -317,7 +317,19 @@ fn the_shipped_rules_act_on_what_replies_meant() {
         ("Lee Chen", "lee@bluepeak.example"),
         ("Ola Nordmann", "ola@fjord.example"),
     ] {
-        ws.at(start, &["prospect", "add", "--name", name, "--email", email, "--company", "Fjord AS"]);
+        ws.at(
+            start,
+            &[
+                "prospect",
+                "add",
+                "--name",
+                name,
+                "--email",
+                email,
+                "--company",
+                "Fjord AS",
+            ],
+        );
     }
     let t1 = "2026-12-01T10:00:00Z";
     for (email, text) in [
@@ -401,7 +413,11 @@ fn the_shipped_rules_act_on_what_replies_meant() {
     );
     let again = ws.run(&["suggestions", "approve", &id]);
     assert_ne!(again.status.code(), Some(0), "approved once");
-    assert_eq!(ws.json(&["prospect", "list"]).as_array().map(Vec::len), Some(6), "Maria added once");
+    assert_eq!(
+        ws.json(&["prospect", "list"]).as_array().map(Vec::len),
+        Some(6),
+        "Maria added once"
+    );
 
     // A typed-in reply's named day counts from its day for the rep: 23:30
     // UTC on the 1st is the 2nd in Oslo.

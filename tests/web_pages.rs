@@ -323,6 +323,67 @@ async fn the_board_shows_each_stage_with_its_totals_and_moves_cards() {
 }
 
 #[tokio::test]
+async fn a_card_shows_what_the_latest_reply_meant() {
+    let app = spawn_app().await;
+    let (_, ann) = app.account("Ann", "ann@example.com", PASSWORD, "rep").await;
+    let pia = add(&app, &ann, "Pia Lund", "qualification", "100000").await;
+    let ola = add(&app, &ann, "Ola Berg", "qualification", "50000").await;
+    let kari = add(&app, &ann, "Kari Holm", "qualification", "20000").await;
+    let quiet = add(&app, &ann, "Siv Dahl", "qualification", "10000").await;
+    let reply = |id: ProspectId, text: &'static str, minutes: i64| {
+        let core = app.core.clone();
+        let ann = ann.clone();
+        let at = rapport::domain::clock::Clock::now(app.clock.as_ref()) - chrono::Duration::minutes(minutes);
+        async move {
+            rapport::app::prospects::log_engagement(
+                &core,
+                &ann,
+                rapport::app::prospects::LogEngagement {
+                    prospect: rapport::domain::prospect::ProspectRef::Id(id),
+                    kind: "email.replied".into(),
+                    note: Some(text.into()),
+                    url: None,
+                    at: Some(at),
+                    external_id: None,
+                },
+            )
+            .await
+            .expect("logged")
+        }
+    };
+    // Pia first refused, then wrote again: the card shows the latest.
+    reply(pia, "No thanks, we're all set.", 60).await;
+    reply(pia, "Sounds great, Tuesday works.", 5).await;
+    reply(ola, "Not interested, thanks.", 5).await;
+    reply(
+        kari,
+        "Not interested in the CRM part, but I'm interested in the reporting. Unsubscribe me from the newsletter though.",
+        5,
+    )
+    .await;
+    let mut browser = app.browser();
+    browser.log_in("ann@example.com", PASSWORD).await;
+    let board = browser.get("/").await;
+    let card = |id: ProspectId| {
+        let start = board.body.find(&format!("id=\"card-{id}\"")).expect("the card");
+        let rest = &board.body[start..];
+        rest[..rest.find("</li>").unwrap_or(rest.len())].to_string()
+    };
+    let pia = card(pia);
+    assert!(
+        pia.contains("class=\"intent intent-interested\"") && pia.contains(">wants to talk<"),
+        "{pia}"
+    );
+    assert!(card(ola).contains(">declined<"), "{}", card(ola));
+    let kari = card(kari);
+    assert!(
+        kari.contains(">asked to be removed?<") && kari.contains("reads two ways"),
+        "a contested reading says so: {kari}"
+    );
+    assert!(!card(quiet).contains("class=\"intent"), "no reply, no reading");
+}
+
+#[tokio::test]
 async fn the_board_filters_by_tag_and_text_and_shows_fifty_cards_a_column_with_more() {
     let app = spawn_app().await;
     let (_, ann) = app.account("Ann", "ann@example.com", PASSWORD, "rep").await;

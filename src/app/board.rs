@@ -91,6 +91,8 @@ pub struct Card {
     pub score: f64,
     /// The latest activity's kind and time.
     pub latest: Option<(String, DateTime<Utc>)>,
+    /// What their latest reply meant.
+    pub reply: Option<crate::domain::records::ReplyReading>,
 }
 
 /// The board as the actor may see it.
@@ -171,6 +173,7 @@ pub async fn board(core: &Core, actor: &Actor, query: &BoardQuery) -> AppResult<
                         tags: p.data.tags,
                         days_in_stage,
                         latest: facts.latest,
+                        reply: facts.reply,
                     }
                 })
                 .collect();

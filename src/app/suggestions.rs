@@ -57,13 +57,22 @@ pub async fn decide(core: &Core, actor: &Actor, id: i64, approve: bool) -> AppRe
 /// Adds the person a suggestion names as a prospect of the referrer's rep
 /// and pipeline; someone already held under their address is linked as
 /// they are (approving twice, or after a crash, adds no one twice).
-async fn add_person(core: &Core, actor: &Actor, suggestion: &Suggestion, person: &SuggestedPerson) -> AppResult<ProspectId> {
+async fn add_person(
+    core: &Core,
+    actor: &Actor,
+    suggestion: &Suggestion,
+    person: &SuggestedPerson,
+) -> AppResult<ProspectId> {
     let referrer = core
         .store
         .find_prospect(actor.scope(), &ProspectRef::Id(suggestion.prospect_id))
         .await?;
     if let Some(email) = &person.email {
-        match core.store.find_prospect(RepScope::Team, &ProspectRef::Email(email.clone())).await {
+        match core
+            .store
+            .find_prospect(RepScope::Team, &ProspectRef::Email(email.clone()))
+            .await
+        {
             Ok(held) if actor.may_act_for(held.data.rep_id) => return Ok(held.id),
             Ok(_) => {
                 return Err(AppError::Store(StoreError::Conflict(format!(

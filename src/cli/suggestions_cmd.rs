@@ -71,13 +71,21 @@ async fn decide(app: &App, actor: &Actor, id: i64, approve: bool) -> anyhow::Res
     match (approve, decided.created_prospect_id) {
         (true, Some(added)) => println!(
             "approved: #{added} {} added, referred by #{} {}",
-            decided.person.as_ref().map(|p| printable(&p.label())).unwrap_or_default(),
+            decided
+                .person
+                .as_ref()
+                .map(|p| printable(&p.label()))
+                .unwrap_or_default(),
             decided.prospect_id,
             decided.prospect_name
         ),
         (false, _) if decided.person.is_some() => println!(
             "rejected: {} is not added",
-            decided.person.as_ref().map(|p| printable(&p.label())).unwrap_or_default()
+            decided
+                .person
+                .as_ref()
+                .map(|p| printable(&p.label()))
+                .unwrap_or_default()
         ),
         (true, _) => println!(
             "approved: #{} {} moved {} → {}",

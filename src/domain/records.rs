@@ -211,7 +211,9 @@ impl SuggestedPerson {
                     .unwrap_or_default()
             })
             .collect();
-        (!words.is_empty()).then(|| words.join(" ")).or_else(|| Some(local.to_string()).filter(|l| !l.is_empty()))
+        (!words.is_empty())
+            .then(|| words.join(" "))
+            .or_else(|| Some(local.to_string()).filter(|l| !l.is_empty()))
     }
 
     /// "Maria Hansen <maria@acme.example>", as much as is known.
@@ -245,6 +247,26 @@ pub struct Recency {
     pub in_stage_since: Option<DateTime<Utc>>,
     /// The latest event of the kinds asked for, and when it happened.
     pub latest: Option<(String, DateTime<Utc>)>,
+    /// What their latest reply meant, when it was read.
+    pub reply: Option<ReplyReading>,
+}
+
+/// A reply's intent as a card shows it: contested readings say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReplyReading {
+    pub intent: super::intent::Intent,
+    pub contested: bool,
+}
+
+impl ReplyReading {
+    /// From a stored reply's `intent.intent` and `intent.contested_by`; none
+    /// for a reply read before intents existed (or by a newer rapport).
+    pub fn from_stored(intent: Option<&str>, contested_by: Option<&str>) -> Option<ReplyReading> {
+        Some(ReplyReading {
+            intent: super::intent::Intent::parse(intent?)?,
+            contested: contested_by.is_some(),
+        })
+    }
 }
 
 /// What an API request's idempotency key says about it.
@@ -300,7 +322,10 @@ mod tests {
         let address = person(None, Some("maria.berg@acme.example"));
         assert_eq!(address.name_to_file().as_deref(), Some("Maria Berg"));
         assert_eq!(address.label(), "maria.berg@acme.example");
-        assert_eq!(person(None, Some("jdoe42@acme.example")).name_to_file().as_deref(), Some("jdoe42"));
+        assert_eq!(
+            person(None, Some("jdoe42@acme.example")).name_to_file().as_deref(),
+            Some("jdoe42")
+        );
         assert_eq!(person(Some("Maria"), None).label(), "Maria");
         assert_eq!(person(Some("  "), None).name_to_file(), None, "a blank name is no name");
         assert_eq!(person(None, None).name_to_file(), None);

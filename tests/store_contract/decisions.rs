@@ -83,7 +83,11 @@ pub async fn rules(store: &dyn Store) {
     };
     assert!(store.add_suggestion(&referral, t0()).await.unwrap());
     let open = store.open_suggestions(RepScope::Rep(ann.id)).await.unwrap();
-    assert_eq!(open[0].person.as_ref(), Some(&maria), "the prefill comes back as stored");
+    assert_eq!(
+        open[0].person.as_ref(),
+        Some(&maria),
+        "the prefill comes back as stored"
+    );
     assert_eq!(open[0].created_prospect_id, None);
     let stage_approval = SuggestionDecision::Approve {
         by: "ann".into(),

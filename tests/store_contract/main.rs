@@ -9,14 +9,17 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rapport::domain::event::kinds::{EMAIL_REPLIED, EMAIL_SENT, POST, PROSPECT_CREATED, STAGE_CHANGED};
 use rapport::domain::event::{stage_change, Actor, NewEvent};
 use rapport::domain::import::ImportRow;
+use rapport::domain::intent::Intent;
 use rapport::domain::mail::MailEffect;
 use rapport::domain::money::Amount;
 use rapport::domain::polling::Validators;
 use rapport::domain::profile::normalize_profile_url;
 use rapport::domain::prospect::{Language, NewRep, ProspectData, ProspectEdit, ProspectId, ProspectRef, Rep};
+use rapport::domain::records::ReplyReading;
 use rapport::store::{
     EnrolmentUpdate, FolderCursor, MailBatch, NewEnrolment, NewSend, NewSuggestion, NewTask, PacingGuard, PgStore,
-    PollRecord, PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestedPerson, SuggestionDecision,
+    PollRecord, PollSchedule, ProspectFilter, RepScope, SendStart, SqliteStore, Store, StoreError, SuggestedPerson,
+    SuggestionDecision,
 };
 use serde_json::json;
 use std::sync::Arc;

@@ -483,6 +483,36 @@ pub async fn board_reads(store: &dyn Store) {
         "created: in the first stage since then"
     );
     assert_eq!(found[&lee].latest, None);
+    assert_eq!(found[&jane].reply, None, "no reply, no reading");
+    // The latest reply's reading (an older one, and one read before intents, aside).
+    let replied = |key: &str, days: i64, intent: serde_json::Value| NewEvent {
+        kind: EMAIL_REPLIED.into(),
+        data: json!({ "text": key, "intent": intent }),
+        ..event(lee, EMAIL_REPLIED, key, t0() + Duration::days(days))
+    };
+    for reply in [
+        replied("r1", 1, json!({ "intent": "not_interested", "evidence": [] })),
+        replied(
+            "r2",
+            3,
+            json!({ "intent": "unsubscribe", "evidence": [], "contested_by": "interested" }),
+        ),
+    ] {
+        store.append_event(RepScope::Team, &reply, t0()).await.unwrap();
+    }
+    let unread = NewEvent {
+        data: json!({ "text": "old" }),
+        ..replied("r0", 2, json!(null))
+    };
+    store.append_event(RepScope::Team, &unread, t0()).await.unwrap();
+    let read = store.recency(RepScope::Team, &[lee], &["call"]).await.unwrap();
+    assert_eq!(
+        read[&lee].reply,
+        Some(ReplyReading {
+            intent: Intent::Unsubscribe,
+            contested: true
+        })
+    );
     let as_ann = store
         .recency(RepScope::Rep(ann.id), &[jane, raj], &["call"])
         .await
@@ -591,5 +621,9 @@ pub async fn rep_preferences(store: &dyn Store) {
         "no such rep",
     );
     assert_eq!(store.rep_zone(kim.id).await.unwrap(), chrono_tz::America::New_York);
-    assert_eq!(store.rep_zone(9999).await.unwrap(), chrono_tz::UTC, "no such rep: days still resolve");
+    assert_eq!(
+        store.rep_zone(9999).await.unwrap(),
+        chrono_tz::UTC,
+        "no such rep: days still resolve"
+    );
 }

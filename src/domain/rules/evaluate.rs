@@ -297,7 +297,10 @@ fn fire(
         },
         RuleAction::StopSequences => Outcome::StopSequences,
         // `on_event` fills in the person the reply names.
-        RuleAction::SuggestProspect => Outcome::SuggestProspect { name: None, email: None },
+        RuleAction::SuggestProspect => Outcome::SuggestProspect {
+            name: None,
+            email: None,
+        },
     };
     let why = match rule.description.trim() {
         "" => String::new(),

@@ -4,9 +4,10 @@
 use super::{
     append_event_on, check_scope, db, event_from_row, parse_ts, scope_clause, ts, EVENT_COLUMNS, EVENT_COLUMNS_E,
 };
-use crate::domain::event::kinds::{PROSPECT_CREATED, STAGE_CHANGED};
+use crate::domain::event::kinds::{EMAIL_REPLIED, PROSPECT_CREATED, STAGE_CHANGED};
 use crate::domain::event::{Event, NewEvent};
 use crate::domain::prospect::ProspectId;
+use crate::domain::records::ReplyReading;
 use crate::store::{EventStore, PgStore, Recency, RepScope, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -132,7 +133,7 @@ impl EventStore for PgStore {
             "SELECT DISTINCT ON (e.prospect_id) e.prospect_id, e.kind, e.occurred_at FROM events e \
              JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = ANY(",
         );
-        query.push_bind(ids).push(") AND e.kind IN (");
+        query.push_bind(ids.clone()).push(") AND e.kind IN (");
         let mut kinds = query.separated(", ");
         for kind in activity {
             kinds.push_bind(kind.to_string());
@@ -147,6 +148,24 @@ impl EventStore for PgStore {
             .map_err(db("load latest activity"))?
         {
             found.entry(row.get(0)).or_default().latest = Some((row.get(1), parse_ts(row.get(2))?));
+        }
+        // What the latest reply meant.
+        let mut query = QueryBuilder::<sqlx::Postgres>::new(
+            "SELECT DISTINCT ON (e.prospect_id) e.prospect_id, e.data->'intent'->>'intent', \
+             e.data->'intent'->>'contested_by' FROM events e \
+             JOIN prospects p ON p.id = e.prospect_id WHERE e.prospect_id = ANY(",
+        );
+        query.push_bind(ids).push(") AND e.kind = ").push_bind(EMAIL_REPLIED);
+        scope_clause(&mut query, scope);
+        query.push(" ORDER BY e.prospect_id, e.occurred_at DESC, e.id DESC");
+        for row in query
+            .build()
+            .fetch_all(self.pool())
+            .await
+            .map_err(db("load the latest replies' intent"))?
+        {
+            let reading = ReplyReading::from_stored(row.get(1), row.get(2));
+            found.entry(row.get(0)).or_default().reply = reading;
         }
         Ok(found)
     }

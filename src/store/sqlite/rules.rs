@@ -115,8 +115,12 @@ impl RulesStore for SqliteStore {
         let mut added = None;
         let wrong_kind = |what: &str| StoreError::Conflict(format!("suggestion #{id} is {what}; approve it as such"));
         let (word, by) = match &decision {
-            SuggestionDecision::Added { .. } if suggestion.person.is_none() => return Err(wrong_kind("a stage change")),
-            SuggestionDecision::Approve { .. } if suggestion.person.is_some() => return Err(wrong_kind("a person to add")),
+            SuggestionDecision::Added { .. } if suggestion.person.is_none() => {
+                return Err(wrong_kind("a stage change"))
+            }
+            SuggestionDecision::Approve { .. } if suggestion.person.is_some() => {
+                return Err(wrong_kind("a person to add"))
+            }
             SuggestionDecision::Added { by, prospect } => {
                 added = Some(*prospect);
                 ("approved", by)
@@ -149,9 +153,9 @@ impl RulesStore for SqliteStore {
         .bind(ts(now))
         .bind(added)
         .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db("decide a suggestion"))?;
+        .execute(&mut *tx)
+        .await
+        .map_err(db("decide a suggestion"))?;
         tx.commit().await.map_err(db("decide a suggestion"))?;
         Ok(Suggestion {
             decision: Some(word.to_string()),
@@ -238,9 +242,7 @@ pub(super) fn suggestion_from_row(row: &SqliteRow) -> StoreResult<Suggestion> {
         decision: row.get(8),
         person: row
             .get::<Option<String>, _>(9)
-            .map(|text| {
-                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("suggested person: {e}")))
-            })
+            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("suggested person: {e}"))))
             .transpose()?,
         created_prospect_id: row.get(10),
     })

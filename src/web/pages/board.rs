@@ -44,6 +44,7 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed, Query(param
     };
     let language = me.rep.language;
     let zone = zone_of(&me.rep.time_zone);
+    let intent_words = crate::domain::digest::Words::for_language(language);
     let filter_link = |more: Option<(&str, usize)>| {
         let mut link = url::form_urlencoded::Serializer::new(String::new());
         link.append_pair("pipeline", &board.pipeline.slug);
@@ -74,6 +75,9 @@ pub async fn page(State(state): State<WebState>, Signed(me): Signed, Query(param
                         rotting => card.rotting,
                         score => format!("{:.1}", card.score),
                         latest => card.latest.as_ref().map(|(kind, at)| format!("{kind} · {}", local_time(*at, zone, language))),
+                        reply => card.reply.map(|r| context! {
+                            intent => r.intent.as_str(), label => intent_words.intent(r.intent), contested => r.contested,
+                        }),
                         rep => (!board.reps.is_empty()).then_some(&card.rep_email),
                     }
                 })
