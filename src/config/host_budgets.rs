@@ -74,3 +74,35 @@ impl FetchConfig {
         budgets
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Requests per second each shipped host may take from one address:
+    /// the documented anonymous limit, else 1/s.
+    fn documented_limit(host: &str) -> f64 {
+        match host {
+            "bsky.app" => 3000.0 / 300.0,
+            "mastodon.social" => 300.0 / 300.0,
+            _ => 1.0,
+        }
+    }
+
+    #[test]
+    fn every_shipped_budget_stays_inside_its_platforms_anonymous_limit() {
+        for (host, budget) in SHIPPED_HOST_BUDGETS {
+            let per_second = budget.concurrency as f64 * 1000.0 / budget.interval_ms as f64;
+            assert!(
+                per_second <= documented_limit(host),
+                "{host}: {per_second:.2} requests/s against a limit of {}",
+                documented_limit(host)
+            );
+            assert!(budget.concurrency >= 1 && budget.interval_ms >= 100, "{host}: {budget:?}");
+        }
+        let hosts: Vec<&str> = SHIPPED_HOST_BUDGETS.iter().map(|(h, _)| *h).collect();
+        for busy in ["github.com", "bsky.app", "mastodon.social", "youtube.com", "substack.com"] {
+            assert!(hosts.contains(&busy), "the issue's busy hosts ship a budget: {busy}");
+        }
+    }
+}
