@@ -98,10 +98,19 @@ mod tests {
                 "{host}: {per_second:.2} requests/s against a limit of {}",
                 documented_limit(host)
             );
-            assert!(budget.concurrency >= 1 && budget.interval_ms >= 100, "{host}: {budget:?}");
+            assert!(
+                budget.concurrency >= 1 && budget.interval_ms >= 100,
+                "{host}: {budget:?}"
+            );
         }
         let hosts: Vec<&str> = SHIPPED_HOST_BUDGETS.iter().map(|(h, _)| *h).collect();
-        for busy in ["github.com", "bsky.app", "mastodon.social", "youtube.com", "substack.com"] {
+        for busy in [
+            "github.com",
+            "bsky.app",
+            "mastodon.social",
+            "youtube.com",
+            "substack.com",
+        ] {
             assert!(hosts.contains(&busy), "the issue's busy hosts ship a budget: {busy}");
         }
     }

@@ -54,6 +54,80 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
     assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
 }
 
+/// One rep's daily cap and the gap between her sends hold with three
+/// daemons sending for her at once: the rep's row is locked while a send is
+/// counted, so the twelfth send of the day is the last and no two start
+/// closer than the gap; the rest wait for tomorrow.
+#[test]
+fn a_reps_daily_cap_and_gap_hold_across_three_daemons() {
+    const CAP: i64 = 12;
+    let cluster = Postgres::start();
+    let url = cluster.database("paced");
+    let team = world::sending_team_of(url.clone(), &["send-sequences"], "", 20, &|_| None);
+    let ws = &team.ws;
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    ws.write(
+        "config/rapport.toml",
+        config
+            .replace("min_gap_secs = 0", "min_gap_secs = 1")
+            .replace("daily_cap = 10000", &format!("daily_cap = {CAP}"))
+            // Small claims, so every daemon holds some of her enrolments.
+            .replace("batch = 20", "batch = 2"),
+    );
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let pool = rt
+        .block_on(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&url))
+        .expect("connect");
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
+    // Done for today: every enrolment still running waits for tomorrow
+    // (12 hours on is past midnight in Oslo and in UTC).
+    let tomorrow = (team.base + Duration::hours(12)).to_rfc3339();
+    common::wait_until(
+        "every running enrolment to wait for tomorrow",
+        std::time::Duration::from_secs(120),
+        || format!("{} sent", team.smtp.received().len()),
+        || {
+            count(
+                &rt,
+                &pool,
+                &format!(
+                    "SELECT count(*) FROM enrolments WHERE state = 'active' \
+                     AND (next_due_at IS NULL OR next_due_at < '{tomorrow}')"
+                ),
+            ) == 0
+        },
+    );
+    for daemon in &mut daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let started_at: Vec<chrono::DateTime<chrono::Utc>> = rt
+        .block_on(sqlx::query_scalar("SELECT started_at FROM outbox ORDER BY started_at").fetch_all(&pool))
+        .expect("the outbox");
+    assert_eq!(
+        started_at.len() as i64,
+        CAP,
+        "the cap is the day's sends, whoever sends them"
+    );
+    assert_eq!(team.smtp.received().len() as i64, CAP, "and what the server took");
+    let closest = started_at
+        .windows(2)
+        .map(|pair| pair[1] - pair[0])
+        .min()
+        .expect("two sends");
+    assert!(
+        closest >= Duration::seconds(1),
+        "two of the rep's sends started {closest} apart (gap 1 s)"
+    );
+    println!(
+        "daemons {DAEMONS}, daily cap {CAP}: {} sent, closest two starts {} ms apart (gap 1,000 ms)",
+        started_at.len(),
+        closest.num_milliseconds()
+    );
+}
+
 /// PostgreSQL is restarted (`pg_ctl restart -m fast`, every connection cut)
 /// three times while three daemons send the batch and poll feeds: they
 /// reconnect, the crash rule settles what the restarts cut off, each step

@@ -87,6 +87,54 @@ pub async fn concurrent_claims_take_each_due_enrolment_once(store: &dyn Store) {
     assert_eq!(all.len(), 45, "none claimed twice");
 }
 
+/// Sends for one rep started at the same moment by many workers (another
+/// daemon's among them) are counted one after another: her daily cap and
+/// the gap between her sends hold however they interleave.
+pub async fn concurrent_sends_keep_a_reps_cap_and_gap(store: &dyn Store) {
+    let actor = Actor::User("test".into());
+    // Four reps of each kind: an interleaving that breaks the count shows in one of them.
+    let reps = (0..8).map(|n| match n % 2 {
+        0 => (format!("capped{n}"), 5, Duration::zero(), 5),
+        _ => (format!("gapped{n}"), 100, Duration::seconds(60), 1),
+    });
+    for (name, cap, gap, expected) in reps {
+        let name = name.as_str();
+        let rep = rep(store, name, &format!("{name}@example.com")).await;
+        let mut enrolments = Vec::new();
+        for n in 0..20 {
+            let id = prospect(store, &rep, &format!("{name} P{n}"), &format!("{name}{n}@acme.io")).await;
+            enrolments.push(sequences::enrolment(id, t0()));
+        }
+        let enrolled = store.enroll_many(&enrolments, &actor, t0()).await.unwrap();
+        assert!(enrolled.iter().all(Result::is_ok));
+        let claimed = store
+            .claim_due_enrolments(name, t0(), t0() + Duration::minutes(10), 20)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 20);
+        let sends = claimed.iter().map(|e| {
+            let send = NewSend {
+                fence: Some(e.fence),
+                pacing: PacingGuard {
+                    day: (t0() - Duration::hours(9), t0() + Duration::hours(15)),
+                    daily_cap: cap,
+                    min_gap: gap,
+                },
+                ..sequences::send(e.id, e.prospect_id, &rep, &format!("{name}-{}@rapport", e.id), t0())
+            };
+            async move { store.begin_send(&send, t0()).await.unwrap() }
+        });
+        let outcomes = join_all(sends).await;
+        let started = outcomes.iter().filter(|o| matches!(o, SendStart::Started(_))).count();
+        let paced = outcomes.iter().filter(|o| matches!(o, SendStart::Paced(_))).count();
+        assert_eq!(
+            (started, paced),
+            (expected, 20 - expected),
+            "{name}: cap {cap}, gap {gap}: {outcomes:?}"
+        );
+    }
+}
+
 /// A worker paused past its lease (SIGSTOP, a long GC) writes its poll late:
 /// another worker has claimed the source since, so the late write is
 /// refused whole (no event, no schedule) and the new holder's counts.

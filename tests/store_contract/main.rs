@@ -83,6 +83,7 @@ macro_rules! contract {
                 jobs, mail_folders, sources, enrolments, outbox, sending_pauses, tasks, unsubscribe_and_keys,
                 rules, digests, idempotency_keys, unmatched_deliveries, calendar_tokens, ops_counts, webhook_deliveries, login_lockouts, close,
                 concurrent_appends_are_read_once_in_order, concurrent_claims_take_each_due_enrolment_once,
+                concurrent_sends_keep_a_reps_cap_and_gap,
                 a_late_poll_is_refused_by_the_fence, a_late_send_is_refused_by_the_fence,
                 host_pacing_and_robots_answers);
         }
