@@ -238,6 +238,47 @@ fn a_postgres_url_is_accepted_shown_without_its_password_and_a_bad_one_named() {
     );
 }
 
+/// TLS to the database (`sslmode` in the URL, rustls): a server that takes
+/// TCP connections only over TLS serves rapport with `sslmode=require`, and
+/// with `verify-full` against the CA that signed its certificate; a plain
+/// connection, or `verify-full` against the wrong CA, is refused and named.
+#[test]
+fn the_store_reaches_postgres_over_tls_when_the_url_asks() {
+    use common::{stderr, Workspace};
+    let cluster = Postgres::start_tls_only();
+    let url = cluster.database("secure");
+    let ws = Workspace::on_database(Some(format!("{url}?sslmode=require")));
+    ws.init_ann();
+    let reps = ws.json(&["rep", "list"]);
+    assert_eq!(reps[0]["email"], "ann@example.com", "{reps}");
+
+    let verified = Workspace::on_database(Some(format!(
+        "{url}?sslmode=verify-full&sslrootcert={}",
+        cluster.ca_file().display()
+    )));
+    let migrated = verified.run(&["db", "migrate"]);
+    assert_eq!(migrated.status.code(), Some(0), "{}", stderr(&migrated));
+
+    let plain = Workspace::on_database(Some(format!("{url}?sslmode=disable")));
+    let refused = plain.run(&["rep", "list"]);
+    assert_ne!(refused.status.code(), Some(0), "a plain connection is refused");
+    assert!(
+        stderr(&refused).contains("no encryption") || stderr(&refused).contains("pg_hba.conf"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // Without the CA, only the public roots: the test CA is not among them.
+    let unknown = Workspace::on_database(Some(format!("{url}?sslmode=verify-full")));
+    let unverified = unknown.run(&["rep", "list"]);
+    assert_ne!(unverified.status.code(), Some(0), "an unknown issuer is refused");
+    assert!(
+        stderr(&unverified).to_lowercase().contains("certificate"),
+        "{}",
+        stderr(&unverified)
+    );
+}
+
 /// A server that wants a password: the daemon's store, `db migrate` and
 /// `db copy` take it from a file (`database.password_file`, or
 /// `--password-file` for a database named on the command line), never from

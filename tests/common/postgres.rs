@@ -53,16 +53,28 @@ impl Postgres {
 
     /// With extra server settings (e.g. `-c max_connections=8`).
     pub fn start_with(extra: &str) -> Postgres {
-        Postgres::start_inner(extra, None)
+        Postgres::start_inner(extra, None, false)
     }
 
     /// Connections over TCP authenticated by password (SCRAM), the
     /// `postgres` user's being `password`.
     pub fn start_with_password(password: &str) -> Postgres {
-        Postgres::start_inner("", Some(password))
+        Postgres::start_inner("", Some(password), false)
     }
 
-    fn start_inner(extra: &str, password: Option<&str>) -> Postgres {
+    /// Connections over TCP only with TLS (`hostssl`; a plain one is
+    /// rejected), the server's certificate for 127.0.0.1 signed by a CA of
+    /// the test's own (`ca_file`), made with the `openssl` command.
+    pub fn start_tls_only() -> Postgres {
+        Postgres::start_inner("", None, true)
+    }
+
+    /// The CA that signed a TLS-only server's certificate (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn start_inner(extra: &str, password: Option<&str>, tls: bool) -> Postgres {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("a scratch folder");
         let owner = nix_ids("postgres");
@@ -97,6 +109,10 @@ impl Postgres {
             String::from_utf8_lossy(&init.stderr)
         );
         let port = free_port();
+        let extra = match tls {
+            true => format!("{} {extra}", tls_only(dir.path(), &data, owner)),
+            false => extra.to_string(),
+        };
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off {extra}",
             dir.path().display()
@@ -194,6 +210,91 @@ impl Drop for Postgres {
             .args(["-m", "immediate", "stop"])
             .output();
     }
+}
+
+/// A CA and a server certificate for 127.0.0.1 in `dir`, TCP connections
+/// allowed only over TLS; the server options that turn TLS on.
+fn tls_only(dir: &Path, data: &Path, owner: (u32, u32)) -> String {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .output()
+            .expect("the openssl command (scripts/install-test-servers installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec[..],
+            &[
+                "-days",
+                "2",
+                "-subj",
+                "/CN=rapport test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ][..],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec[..],
+            &["-subj", "/CN=127.0.0.1", "-keyout", "server.key", "-out", "server.csr"][..],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ]);
+    for file in ["server.key", "server.crt"] {
+        let path = dir.join(file);
+        std::os::unix::fs::chown(&path, Some(owner.0), Some(owner.1)).expect("give it to postgres");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).expect("key mode");
+    }
+    std::fs::write(
+        data.join("pg_hba.conf"),
+        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n",
+    )
+    .expect("write pg_hba.conf");
+    format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        dir.join("server.crt").display(),
+        dir.join("server.key").display()
+    )
 }
 
 /// A user's uid and gid, from `id`.
