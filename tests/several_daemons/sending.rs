@@ -54,6 +54,94 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
     assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
 }
 
+/// The embedded defaults' outbox (`.eml` files, no SMTP) shared by three
+/// daemons on PostgreSQL, one of them killed twenty times: each step is one
+/// file (named by its Message-ID, so a send cut off is settled by looking
+/// for it), recorded as sent once.
+#[test]
+fn three_daemons_one_killed_twenty_times_write_each_step_to_the_file_outbox_once() {
+    const TEAM: usize = 3 * world::PROSPECTS;
+    let cluster = Postgres::start();
+    let team = world::sending_team_of(cluster.database("files"), &["send-sequences"], "", TEAM, &|_| None);
+    let ws = &team.ws;
+    let config = std::fs::read_to_string(ws.path("config/rapport.toml")).expect("config");
+    let smtp = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\ntimeout_secs = 1\n",
+        team.smtp.port
+    );
+    assert!(config.contains(&smtp), "the team's SMTP settings: {config}");
+    ws.write("config/rapport.toml", config.replace(&smtp, ""));
+    let outbox = ws.path("data/outbox");
+    let files = || -> Vec<String> {
+        std::fs::read_dir(&outbox)
+            .map(|dir| {
+                dir.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let count = || files().len();
+    let mut random = common::Random::seeded();
+    let started = Instant::now();
+    let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
+    let mut runs = 0;
+    let mut spawn = |ws: &Workspace| {
+        runs += 1;
+        ws.spawn_daemon(clock(started), runs)
+    };
+    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
+    let mut kills_during_batch = 0;
+    for _ in 0..KILLS {
+        let target = (count() + random.next_in(3, 25) as usize).min(2 * TEAM);
+        common::wait_until(
+            "the batch to go on before the next kill",
+            std::time::Duration::from_secs(60),
+            || format!("{} files", count()),
+            || count() >= target,
+        );
+        let victim = random.next_in(0, DAEMONS as u64) as usize;
+        if count() < 2 * TEAM {
+            kills_during_batch += 1;
+        }
+        daemons[victim].kill().expect("SIGKILL");
+        daemons[victim].wait().expect("reap");
+        daemons[victim] = spawn(ws);
+    }
+    team.wait_for_the_batch();
+    for mut daemon in daemons {
+        daemon.kill().expect("stop");
+        daemon.wait().expect("reap");
+    }
+    let written = files();
+    let steps: std::collections::BTreeSet<(String, String)> = written
+        .iter()
+        .map(|m| {
+            (
+                common::smtp::header(m, "To").unwrap_or_default(),
+                common::smtp::header(m, "Subject").unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(written.len(), 2 * TEAM, "one file a step");
+    assert_eq!(steps.len(), written.len(), "no prospect got the same step twice");
+    let rows = ws.json(&["sequence", "outbox"]);
+    let rows = rows.as_array().expect("list");
+    let sent = rows.iter().filter(|r| r["state"] == "sent").count();
+    assert_eq!(
+        (sent, rows.len()),
+        (2 * TEAM, 2 * TEAM),
+        "each step recorded as sent, once"
+    );
+    assert!(team.smtp.received().is_empty(), "nothing went over SMTP");
+    println!(
+        "daemons {DAEMONS}, kills {KILLS} ({kills_during_batch} during the batch): {} files, {sent} sent",
+        written.len()
+    );
+    assert!(kills_during_batch >= KILLS / 2, "most kills landed during the batch");
+}
+
 /// One rep's daily cap and the gap between her sends hold with three
 /// daemons sending for her at once: the rep's row is locked while a send is
 /// counted, so the twelfth send of the day is the last and no two start
