@@ -95,15 +95,21 @@ impl HttpClient {
         if let Some(wait) = held.filter(|wait| !wait.is_zero()) {
             return Err(FetchError::Held { host: key, wait });
         }
-        if let Some(shared) = self.shared.as_ref().filter(|_| !interval.is_zero()) {
-            match shared.reserve_start(&key, interval).await {
-                Ok(wait) if wait > HELD_NOT_PACED => return Err(FetchError::Held { host: key, wait }),
-                Ok(wait) => tokio::time::sleep(wait).await,
-                // The database is away: this process's own pacing still holds.
-                Err(error) => tracing::warn!(host = key, error, "could not reserve a start with the other daemons"),
-            }
-        }
-        let permit = self.global.acquire().await.map_err(|_| closed())?;
+        let permit = match self.shared.as_ref().filter(|_| !interval.is_zero()) {
+            Some(shared) => loop {
+                match self.shared_turn(shared.as_ref(), &key, interval).await {
+                    SharedTurn::Taken(permit) => break permit,
+                    SharedTurn::Held(wait) => return Err(FetchError::Held { host: key, wait }),
+                    SharedTurn::Missed => continue,
+                    // The database is away: this process's own pacing still holds.
+                    SharedTurn::Unshared(error) => {
+                        tracing::warn!(host = key, error, "could not reserve a start with the other daemons");
+                        break self.global.acquire().await.map_err(|_| closed())?;
+                    }
+                }
+            },
+            None => self.global.acquire().await.map_err(|_| closed())?,
+        };
         *last = Some(Instant::now());
         drop(last);
         Ok(Turn {
@@ -111,4 +117,69 @@ impl HttpClient {
             _permit: permit,
         })
     }
+
+    /// One try at a turn reserved with the other daemons. Turns are
+    /// reserved `interval + slack` apart and a request starts only within
+    /// `slack` of its turn's beginning, so two requests to a host start at
+    /// least `interval` apart in real time, whichever daemons make them and
+    /// however their clocks are set: a request that could not start in time
+    /// (a busy machine, the global limit) gives its turn up and asks again.
+    async fn shared_turn(
+        &self,
+        shared: &dyn super::shared::SharedHosts,
+        key: &str,
+        interval: Duration,
+    ) -> SharedTurn<'_> {
+        let slack = turn_slack(interval);
+        let asked = Instant::now();
+        let wait = match shared.reserve_start(key, interval + slack).await {
+            Ok(wait) if wait > HELD_NOT_PACED => return SharedTurn::Held(wait),
+            Ok(wait) => wait,
+            Err(error) => return SharedTurn::Unshared(error),
+        };
+        // The database's "now" fell between asking and the answer; it counts
+        // in whole milliseconds (one more of slack taken off).
+        let earliest = Instant::now() + wait;
+        let latest = asked + wait + slack.saturating_sub(Duration::from_millis(1));
+        tokio::time::sleep_until(earliest.into()).await;
+        let Ok(permit) = self.global.acquire().await else {
+            return SharedTurn::Unshared("client closed".into());
+        };
+        let started = Instant::now();
+        let started_at = chrono::Utc::now();
+        if started > latest {
+            tracing::debug!(
+                host = key,
+                late_ms = (started - latest).as_millis() as u64,
+                "missed a turn; asking for another"
+            );
+            return SharedTurn::Missed;
+        }
+        // The request log: each start at a host, to check the pace by.
+        tracing::debug!(
+            target: "rapport::net::turns",
+            host = key,
+            at = %started_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "request start"
+        );
+        SharedTurn::Taken(permit)
+    }
+}
+
+/// What one try at a shared turn came to.
+enum SharedTurn<'a> {
+    Taken(tokio::sync::SemaphorePermit<'a>),
+    /// The host asked for a pause this long.
+    Held(Duration),
+    /// Not started within the turn's slack: ask for another.
+    Missed,
+    /// The shared hosts could not be asked.
+    Unshared(String),
+}
+
+/// How late after its turn a request may still start: a tenth of the
+/// interval, at least 2 ms (the database counts whole milliseconds), at
+/// most 20 ms (a second's budget loses 2 % to it).
+fn turn_slack(interval: Duration) -> Duration {
+    (interval / 10).clamp(Duration::from_millis(2), Duration::from_millis(20))
 }

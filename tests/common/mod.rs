@@ -111,9 +111,19 @@ impl Workspace {
     /// Runs with `--json`, asserts success and parses stdout.
     /// The daemon on a clock starting at `now`, logging at info into `daemon-RUN.log`.
     pub fn spawn_daemon(&self, now: chrono::DateTime<chrono::Utc>, run: usize) -> std::process::Child {
+        self.spawn_daemon_logging(now, run, "info")
+    }
+
+    /// As `spawn_daemon`, logging what `filter` (RUST_LOG) asks for.
+    pub fn spawn_daemon_logging(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        run: usize,
+        filter: &str,
+    ) -> std::process::Child {
         self.command()
             .args(["--now", &now.to_rfc3339(), "daemon"])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", filter)
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(self.path(&format!("daemon-{run}.log"))).expect("log"))
             .spawn()
