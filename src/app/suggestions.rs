@@ -8,7 +8,7 @@
 use super::prospect_edit::{self, AddProspect};
 use super::{invalid, Actor, AppError, AppResult, Core};
 use crate::domain::event::stage_change;
-use crate::domain::prospect::{ProspectId, ProspectRef};
+use crate::domain::prospect::{normalize_email, ProspectId, ProspectRef};
 use crate::sequences::stops::stop_ended;
 use crate::store::{RepScope, StoreError, SuggestedPerson, Suggestion, SuggestionDecision};
 
@@ -67,7 +67,14 @@ async fn add_person(
         .store
         .find_prospect(actor.scope(), &ProspectRef::Id(suggestion.prospect_id))
         .await?;
-    if let Some(email) = &person.email {
+    // The address came from a reply: checked like one typed in.
+    let email = person
+        .email
+        .as_deref()
+        .map(normalize_email)
+        .transpose()
+        .map_err(|why| invalid(format!("suggestion #{}: {why}; reject it", suggestion.id)))?;
+    if let Some(email) = &email {
         match core
             .store
             .find_prospect(RepScope::Team, &ProspectRef::Email(email.clone()))
@@ -103,7 +110,7 @@ async fn add_person(
         AddProspect {
             rep: Some(rep.email),
             name,
-            email: person.email.clone(),
+            email,
             company: person.company.clone(),
             pipeline: Some(referrer.data.pipeline.clone()),
             currency: Some(referrer.data.currency.to_string()),
