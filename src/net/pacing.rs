@@ -178,8 +178,9 @@ enum SharedTurn<'a> {
 }
 
 /// How late after its turn a request may still start: a tenth of the
-/// interval, at least 2 ms (the database counts whole milliseconds), at
-/// most 20 ms (a second's budget loses 2 % to it).
+/// interval, at least 5 ms (a busy database's answer takes a few; the
+/// window is counted from the question), at most 20 ms (a second's budget
+/// loses 2 % to it).
 fn turn_slack(interval: Duration) -> Duration {
-    (interval / 10).clamp(Duration::from_millis(2), Duration::from_millis(20))
+    (interval / 10).clamp(Duration::from_millis(5), Duration::from_millis(20))
 }
