@@ -83,8 +83,10 @@ mod tests {
     /// the documented anonymous limit, else 1/s.
     fn documented_limit(host: &str) -> f64 {
         match host {
-            "bsky.app" => 3000.0 / 300.0,
-            "mastodon.social" => 300.0 / 300.0,
+            // 3,000 requests per 5 minutes.
+            "bsky.app" => 10.0,
+            // 300 requests per 5 minutes.
+            "mastodon.social" => 1.0,
             _ => 1.0,
         }
     }
