@@ -51,6 +51,11 @@ pub async fn resolve(core: &Core, actor: &Actor, wanted: Option<&str>) -> AppRes
     }
 }
 
+/// A rep's time zone (UTC for a rep not found).
+pub async fn zone_of(core: &Core, rep: crate::domain::prospect::RepId) -> AppResult<chrono_tz::Tz> {
+    Ok(core.store.rep_zone(rep).await?)
+}
+
 /// The team's reps.
 pub async fn list(core: &Core) -> AppResult<Vec<Rep>> {
     Ok(core.store.list_reps().await?)

@@ -106,7 +106,7 @@ impl App {
 
     /// The zone of the rep with this id (UTC if there is none).
     pub async fn zone_of_rep(&self, id: crate::domain::prospect::RepId) -> anyhow::Result<chrono_tz::Tz> {
-        Ok(self.core().store.rep_zone(id).await?)
+        Ok(crate::app::reps::zone_of(&self.core(), id).await?)
     }
 }
 

@@ -28,6 +28,8 @@ const MAX_HOLD: Duration = Duration::from_secs(3600);
 /// A shared reservation further off than this is a hold, not pacing: the
 /// request is not made (the caller asks again later) rather than waited for.
 const HELD_NOT_PACED: Duration = Duration::from_secs(60);
+/// Shared turns a request may miss in a row before it takes one late.
+const MISSED_TURNS: u32 = 5;
 
 impl HttpClient {
     /// The budget a URL falls under, and its key: a budgeted host (or
@@ -95,12 +97,16 @@ impl HttpClient {
         if let Some(wait) = held.filter(|wait| !wait.is_zero()) {
             return Err(FetchError::Held { host: key, wait });
         }
+        let mut missed = 0;
         let permit = match self.shared.as_ref().filter(|_| !interval.is_zero()) {
             Some(shared) => loop {
-                match self.shared_turn(shared.as_ref(), &key, interval).await {
+                match self
+                    .shared_turn(shared.as_ref(), &key, interval, missed >= MISSED_TURNS)
+                    .await
+                {
                     SharedTurn::Taken(permit) => break permit,
                     SharedTurn::Held(wait) => return Err(FetchError::Held { host: key, wait }),
-                    SharedTurn::Missed => continue,
+                    SharedTurn::Missed => missed += 1,
                     // The database is away: this process's own pacing still holds.
                     SharedTurn::Unshared(error) => {
                         tracing::warn!(host = key, error, "could not reserve a start with the other daemons");
@@ -124,11 +130,15 @@ impl HttpClient {
     /// least `interval` apart in real time, whichever daemons make them and
     /// however their clocks are set: a request that could not start in time
     /// (a busy machine, the global limit) gives its turn up and asks again.
+    /// After `MISSED_TURNS` misses in a row (`take_late`) the turn is taken
+    /// however late, with a warning: a database that answers slower than the
+    /// slack every time must not stop a host's requests altogether.
     async fn shared_turn(
         &self,
         shared: &dyn super::shared::SharedHosts,
         key: &str,
         interval: Duration,
+        take_late: bool,
     ) -> SharedTurn<'_> {
         let slack = turn_slack(interval);
         let asked = Instant::now();
@@ -147,7 +157,14 @@ impl HttpClient {
         };
         let started = Instant::now();
         let started_at = chrono::Utc::now();
-        if started > latest {
+        if started > latest && take_late {
+            tracing::warn!(
+                host = key,
+                late_ms = (started - latest).as_millis() as u64,
+                "started a request late after {MISSED_TURNS} missed turns (the database answers slowly): \
+                 it may follow the previous one closer than the host's interval"
+            );
+        } else if started > latest {
             tracing::debug!(
                 host = key,
                 late_ms = (started - latest).as_millis() as u64,
