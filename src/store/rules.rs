@@ -82,3 +82,16 @@ pub enum SuggestionDecision {
         prospect: ProspectId,
     },
 }
+
+/// A suggested person as both stores keep it: JSON, so the prefill can grow.
+pub(crate) fn person_json(person: &SuggestedPerson) -> String {
+    serde_json::to_string(person).unwrap_or_default()
+}
+
+/// A stored suggested person read back (none for a stage change).
+pub(crate) fn person_from_json(text: Option<String>) -> super::StoreResult<Option<SuggestedPerson>> {
+    text.map(|text| {
+        serde_json::from_str(&text).map_err(|e| super::StoreError::Corrupt(format!("suggested person: {e}")))
+    })
+    .transpose()
+}

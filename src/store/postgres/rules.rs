@@ -4,7 +4,7 @@
 use super::{db, event_from_row, move_on, parse_ts, scope_clause, ts, EVENT_COLUMNS};
 use crate::domain::event::Event;
 use crate::domain::prospect::ProspectId;
-use crate::store::{NewSuggestion, RulesStore, SuggestedPerson, Suggestion, SuggestionDecision};
+use crate::store::{NewSuggestion, RulesStore, Suggestion, SuggestionDecision};
 use crate::store::{PgStore, RepScope, StoreError, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -67,7 +67,7 @@ impl RulesStore for PgStore {
         .bind(&suggestion.reason)
         .bind(&suggestion.key)
         .bind(ts(now))
-        .bind(suggestion.person.as_ref().map(person_json))
+        .bind(suggestion.person.as_ref().map(crate::store::rules::person_json))
         .execute(self.pool())
         .await
         .map_err(db("add a suggestion"))?
@@ -241,15 +241,7 @@ pub(super) fn suggestion_from_row(row: &PgRow) -> StoreResult<Suggestion> {
         reason: row.get(6),
         created_at: parse_ts(row.get(7))?,
         decision: row.get(8),
-        person: row
-            .get::<Option<String>, _>(9)
-            .map(|text| serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("suggested person: {e}"))))
-            .transpose()?,
+        person: crate::store::rules::person_from_json(row.get(9))?,
         created_prospect_id: row.get(10),
     })
-}
-
-/// A suggested person as stored: JSON, so the prefill can grow.
-fn person_json(person: &SuggestedPerson) -> String {
-    serde_json::to_string(person).unwrap_or_default()
 }
