@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use rapport::domain::mail::{classify, Classification, MailClass};
 
-const CLASS_THRESHOLD: f64 = 97.0;
-const FOUND_THRESHOLD: f64 = 95.0;
-const HARD_THRESHOLD: f64 = 95.0;
+const CLASS_THRESHOLD: f64 = 99.0;
+const FOUND_THRESHOLD: f64 = 99.0;
+/// The target is 97 %; today's reading is 96.1 % (the misses are listed with SHOW_MISSES=1).
+const HARD_THRESHOLD: f64 = 96.0;
 
 fn mail_dir(test: &str) -> Option<PathBuf> {
     common::corpora_or_skip("mail", test)
@@ -74,7 +75,7 @@ fn class_agreement_with_labels() {
     let Some(dir) = mail_dir("class_agreement_with_labels") else {
         return;
     };
-    let (mut hits, mut total) = (0, 0);
+    let (mut hits, mut total, mut delays) = (0, 0, 0);
     for row in tsv_rows(&dir.join("labels.tsv")) {
         let (Some(path), Some(label)) = (row.first(), row.get(1)) else {
             continue;
@@ -86,11 +87,24 @@ fn class_agreement_with_labels() {
         let result = classify_file(&dir.join(path));
         if result.as_ref().is_some_and(|c| c.class.as_str() == label) {
             hits += 1;
+        } else if label == "bounce" && result.as_ref().is_some_and(|c| c.class == MailClass::DsnDelayed) {
+            // Sisimai files delay warnings that are still being retried under "expired";
+            // rapport reads them as delays, which never stop a sequence. Each is listed.
+            delays += 1;
+            println!(
+                "labelled bounce, read as a delay warning: {path}: {}",
+                describe(result.as_ref())
+            );
         } else if show_misses() {
             println!("class miss: {path} expected {label}, got {}", describe(result.as_ref()));
         }
     }
-    let share = report("class agreement", hits, total);
+    report("class agreement as labelled", hits, total);
+    let share = report(
+        "class agreement (delay warnings labelled bounce read as delays)",
+        hits + delays,
+        total,
+    );
     assert!(
         share >= CLASS_THRESHOLD,
         "class agreement {share:.1} % is below {CLASS_THRESHOLD} %"
@@ -113,8 +127,10 @@ fn bounce_expectations() {
             .entry(path.clone())
             .or_insert_with(|| classify_file(&base.join(&path)));
         let recipient = result.as_ref().and_then(|c| c.recipients.get(index.saturating_sub(1)));
+        // A message the set calls human has no failed recipient to find: none is right.
+        let none_expected = field(8) == "human" && result.as_ref().is_some_and(|c| c.recipients.is_empty());
         rows += 1;
-        if recipient.is_some() {
+        if recipient.is_some() || none_expected {
             found += 1;
         } else if show_misses() {
             println!("recipient miss: {path} #{index}: {}", describe(result.as_ref()));
@@ -205,4 +221,134 @@ fn corpus_traps() {
             "{path}"
         );
     }
+}
+
+const MORE_CLASS_THRESHOLD: f64 = 95.0;
+const MORE_FOUND_THRESHOLD: f64 = 97.0;
+const MORE_HARD_THRESHOLD: f64 = 97.0;
+
+/// Upstream fixtures that hold only a report's body (crisp-oss's parser takes
+/// bodies) get one neutral header field so they parse as mail; it carries no
+/// signal a classifier could read.
+fn as_message(raw: Vec<u8>) -> Vec<u8> {
+    let first_line = raw.split(|b| *b == b'\n').next().unwrap_or_default();
+    let looks_like_field = first_line.iter().position(|b| *b == b':').is_some_and(|colon| {
+        colon > 0
+            && first_line[..colon]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    });
+    if looks_like_field || first_line.starts_with(b"From ") {
+        return raw;
+    }
+    let mut wrapped = b"X-Corpus: body-only fixture\n\n".to_vec();
+    wrapped.extend(raw);
+    wrapped
+}
+
+/// The four libraries in `more/` call a failure hard when its status class is
+/// 5 (permanent) and soft when it is 4; rapport's `hard` is Sisimai's
+/// reason-based reading (will this address ever take mail). Their rows are
+/// compared with the status class of what rapport read; the reason-based
+/// reading is printed beside it.
+#[test]
+fn more_corpora_expectations() {
+    let Some(dir) = mail_dir("more_corpora_expectations") else {
+        return;
+    };
+    let (mut class_rows, mut class_hits) = (0, 0);
+    let (mut recipient_rows, mut recipient_hits) = (0, 0);
+    let (mut hard_rows, mut hard_hits, mut reason_hits) = (0, 0, 0);
+    let mut libraries: Vec<PathBuf> = fs::read_dir(dir.join("more"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    libraries.sort();
+    assert!(!libraries.is_empty(), "no libraries under more/");
+    for library in &libraries {
+        for row in tsv_rows(&library.join("expected.tsv")) {
+            let field = |i: usize| row.get(i).map(String::as_str).unwrap_or_default();
+            let path = field(0);
+            let raw = fs::read(library.join(path)).unwrap_or_default();
+            let result = classify(&as_message(raw), received_on()).ok();
+            let class = field(1);
+            if !class.is_empty() && !class.ends_with('?') {
+                class_rows += 1;
+                if result.as_ref().is_some_and(|c| c.class.as_str() == class) {
+                    class_hits += 1;
+                } else if show_misses() {
+                    println!(
+                        "more class miss: {path} expected {class}, got {}",
+                        describe(result.as_ref())
+                    );
+                }
+            }
+            let recipients = result.as_ref().map(|c| c.recipients.as_slice()).unwrap_or_default();
+            let expected_recipient = field(2).to_lowercase();
+            let ours = recipients
+                .iter()
+                .find(|r| r.address.to_lowercase() == expected_recipient);
+            if !expected_recipient.is_empty() {
+                recipient_rows += 1;
+                if ours.is_some() {
+                    recipient_hits += 1;
+                } else if show_misses() {
+                    println!(
+                        "more recipient miss: {path} expected {expected_recipient}, got {}",
+                        describe(result.as_ref())
+                    );
+                }
+            }
+            if let ("0" | "1", Some(first)) = (field(3), ours.or(recipients.first())) {
+                hard_rows += 1;
+                let expected_hard = field(3) == "1";
+                // A delay is never permanent; a failure is when its status class is 5, or, with no
+                // code at all, when its reason is one that never heals (unknown user or host).
+                let failed = result.as_ref().is_some_and(|c| c.class == MailClass::Bounce);
+                let permanent = failed
+                    && match first.status.as_deref() {
+                        Some(status) => status.starts_with('5'),
+                        None => first.hard,
+                    };
+                if permanent == expected_hard {
+                    hard_hits += 1;
+                } else if show_misses() {
+                    println!(
+                        "more hard miss: {path} expected hard={expected_hard}, got {}",
+                        describe(result.as_ref())
+                    );
+                }
+                if first.hard == expected_hard {
+                    reason_hits += 1;
+                }
+            } else if matches!(field(3), "0" | "1") {
+                hard_rows += 1;
+                if show_misses() {
+                    println!(
+                        "more hard miss: {path} no recipient read: {}",
+                        describe(result.as_ref())
+                    );
+                }
+            }
+        }
+    }
+    let class_share = report("more/ class agreement (rows without ?)", class_hits, class_rows);
+    let found_share = report("more/ failed recipient found", recipient_hits, recipient_rows);
+    let hard_share = report("more/ hard/soft by status class (their rule)", hard_hits, hard_rows);
+    report(
+        "more/ hard/soft by reason (rapport's rule, extra)",
+        reason_hits,
+        hard_rows,
+    );
+    assert!(
+        class_share >= MORE_CLASS_THRESHOLD,
+        "more/ class agreement {class_share:.1} % is below {MORE_CLASS_THRESHOLD} %"
+    );
+    assert!(
+        found_share >= MORE_FOUND_THRESHOLD,
+        "more/ failed recipient {found_share:.1} % is below {MORE_FOUND_THRESHOLD} %"
+    );
+    assert!(
+        hard_share >= MORE_HARD_THRESHOLD,
+        "more/ hard/soft {hard_share:.1} % is below {MORE_HARD_THRESHOLD} %"
+    );
 }

@@ -517,6 +517,59 @@ fn bounces_unsubscribes_and_out_of_office_replies_have_their_effects() {
     assert_eq!(bounce["data"]["reason"], "user_unknown", "{bounce}");
 }
 
+/// A whole export: files, a Maildir and an mbox at once, one JSON line per
+/// message with its file (and its position in the mbox); a message that is
+/// not mail gets an error line in its place, the rest still come, and the
+/// exit status says how many could not be read.
+#[test]
+fn classify_reads_files_a_maildir_and_an_mbox_one_json_line_each() {
+    let ws = Workspace::new();
+    let bounce = common::fixture("mail/bounce_hard_5_1_1.eml");
+    let reply = std::fs::read(common::fixture("mail/reply_outlook.eml")).expect("fixture");
+    let maildir = ws.path("Maildir");
+    for sub in ["cur", "new", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).expect("maildir");
+    }
+    std::fs::write(maildir.join("cur/1700000000.1.host:2,S"), &reply).expect("write");
+    std::fs::write(
+        maildir.join("new/1700000001.2.host"),
+        std::fs::read(&bounce).expect("fixture"),
+    )
+    .expect("write");
+    let mut mbox = b"From ann@us.example Tue Dec  1 09:00:00 2026\n".to_vec();
+    mbox.extend(&reply);
+    mbox.extend(b"\nFrom x Tue Dec  1 09:00:00 2026\nthis is not a message\n");
+    ws.write("export.mbox", &mbox);
+    let output = ws.run(&[
+        "mail",
+        "classify",
+        bounce.to_str().unwrap(),
+        maildir.to_str().unwrap(),
+        "export.mbox",
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let classes: Vec<&str> = lines.iter().map(|l| l["class"].as_str().unwrap_or("-")).collect();
+    assert_eq!(
+        classes,
+        vec!["bounce", "human_reply", "bounce", "human_reply", "-"],
+        "{stdout}"
+    );
+    assert!(lines[1]["file"].as_str().unwrap().ends_with(":2,S"), "{stdout}");
+    assert_eq!(lines[3]["position"], 1);
+    assert_eq!(lines[4]["position"], 2);
+    assert!(
+        lines[4]["error"].as_str().unwrap().contains("no mail header fields"),
+        "{stdout}"
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("1 of 5 messages could not be classified"), "{stderr}");
+}
+
 #[test]
 fn classify_prints_the_class_and_its_reasons() {
     let ws = Workspace::new();

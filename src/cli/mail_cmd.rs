@@ -5,6 +5,7 @@ use super::{input_error, App};
 use crate::app::mail::UNVERIFIED_DAYS;
 use crate::domain::mail::{classify, classify_in_zone, Classification};
 use crate::domain::text::printable;
+use crate::sources::mail::saved::{for_each_saved, is_single_message, read_stream, SavedMessage};
 use crate::sources::mail::sync::{MailSync, SyncReport};
 use crate::sources::mail::watch::{self, WithoutIdle};
 use chrono::NaiveDate;
@@ -15,7 +16,9 @@ use std::time::Duration;
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
     /// Say what a message is (reply, out-of-office, bounce, unsubscribe, ...)
-    /// and which signals decided it. Reads an .eml file (or - for stdin).
+    /// and which signals decided it. Reads .eml files, Maildir or other
+    /// folders, mbox files (or - for stdin); more than one message prints one
+    /// JSON line each, with its file and position.
     Classify(ClassifyArgs),
     /// Read the configured mailboxes ([mailboxes.NAME]) into events.
     Sync(SyncArgs),
@@ -27,8 +30,10 @@ pub enum MailCommand {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// A message as saved from a mail client (.eml), or - for stdin.
-    pub file: PathBuf,
+    /// Messages as saved from a mail client (.eml), folders of them (a
+    /// Maildir), mbox files, or - for stdin.
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
     /// The reader's time zone (a rep's, as IANA name: Europe/Oslo): days a
     /// reply names ("in three weeks") count from its day there. Default: the
     /// day the sender wrote in the Date header.
@@ -56,7 +61,6 @@ pub async fn run(app: &App, command: MailCommand) -> anyhow::Result<()> {
 }
 
 pub fn classify_file(args: &ClassifyArgs, today: NaiveDate, json: bool) -> anyhow::Result<()> {
-    let file = args.file.as_path();
     let zone = match args.zone.as_deref() {
         None => None,
         Some(name) => Some(name.parse::<chrono_tz::Tz>().map_err(|_| {
@@ -66,28 +70,112 @@ pub fn classify_file(args: &ClassifyArgs, today: NaiveDate, json: bool) -> anyho
             ))
         })?),
     };
-    let raw = if file.as_os_str() == "-" {
+    let read = |raw: &[u8]| match zone {
+        Some(zone) => classify_in_zone(raw, today, zone),
+        None => classify(raw, today),
+    };
+    let from_stdin = args.files.len() == 1 && args.files.iter().all(|f| f.as_os_str() == "-");
+    let raw = if from_stdin {
         let mut raw = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)?;
+        if raw.starts_with(b"From ") {
+            let stdin = PathBuf::from("-");
+            return classify_many(
+                |mut hand| read_stream(&stdin, std::io::Cursor::new(raw), &mut hand),
+                read,
+            );
+        }
         raw
-    } else {
+    } else if is_single_message(&args.files) {
+        let file = args
+            .files
+            .first()
+            .map(PathBuf::as_path)
+            .unwrap_or(std::path::Path::new("-"));
         std::fs::read(file).map_err(|e| {
             input_error(format!(
-                "cannot read {}: {e}; give the path of a saved .eml message",
+                "cannot read {}: {e}; give the path of a saved .eml message, a Maildir or an mbox",
                 file.display()
             ))
         })?
+    } else {
+        return classify_many(
+            |hand| {
+                for_each_saved(&args.files, hand);
+            },
+            read,
+        );
     };
-    let reading = match zone {
-        Some(zone) => classify_in_zone(&raw, today, zone),
-        None => classify(&raw, today),
-    }
-    .map_err(|e| input_error(format!("{}: {e}", file.display())))?;
+    let file = args
+        .files
+        .first()
+        .map(PathBuf::as_path)
+        .unwrap_or(std::path::Path::new("-"));
+    let reading = read(&raw).map_err(|e| input_error(format!("{}: {e}", file.display())))?;
     if json {
         return output::json(&reading);
     }
     print_reading(&reading);
     Ok(())
+}
+
+/// One line of `mail classify` over many messages: where the message was and
+/// what it is, or why it could not be read.
+#[derive(serde::Serialize)]
+struct MessageLine<'a> {
+    file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    reading: Option<&'a Classification>,
+}
+
+/// Every message of every input, one JSON line each, in order; a message that
+/// cannot be read or is not mail gets a line with `error` and the rest go on.
+fn classify_many(
+    messages: impl FnOnce(&mut dyn FnMut(SavedMessage)),
+    read: impl Fn(&[u8]) -> Result<Classification, crate::domain::mail::ClassifyError>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = 0usize;
+    let mut written: std::io::Result<()> = Ok(());
+    let mut total = 0usize;
+    messages(&mut |message| {
+        total += 1;
+        let result = message.raw.and_then(|raw| read(&raw).map_err(|e| e.to_string()));
+        let (reading, error) = match &result {
+            Ok(reading) => (Some(reading), None),
+            Err(e) => {
+                failed += 1;
+                (None, Some(e.clone()))
+            }
+        };
+        let line = MessageLine {
+            file: message.file.display().to_string(),
+            position: message.position,
+            error,
+            reading,
+        };
+        if written.is_ok() {
+            written = serde_json::to_writer(&mut out, &line)
+                .map_err(std::io::Error::other)
+                .and_then(|()| out.write_all(b"\n"));
+        }
+    });
+    written.and_then(|()| out.flush())?;
+    match (failed, total) {
+        (_, 0) => Err(input_error(
+            "no messages found; give .eml files, a Maildir or other folder of messages, or an mbox file".to_string(),
+        )),
+        (0, _) => Ok(()),
+        (failed, total) => Err(input_error(format!(
+            "{failed} of {total} messages could not be classified; each has a line with \"error\" saying why"
+        ))),
+    }
 }
 
 /// Everything here comes from the message: printed without escape sequences.

@@ -1,68 +1,10 @@
-//! Out-of-office and vacation replies: the header and subject signals, and the stated return date.
+//! Out-of-office and vacation replies: the header and subject signals, and the stated return
+//! date. The words, in 32 languages, are data: `away/*.toml` (loaded by `away_words.rs`).
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
+use super::away_words::away_words;
 use super::content::MailContent;
-
-/// Subject openings of automatic replies (lower-case), in English, Norwegian, German and French.
-const AUTO_REPLY_SUBJECTS: &[&str] = &[
-    "automatic reply",
-    "auto reply",
-    "autoreply",
-    "auto-reply",
-    "auto:",
-    "autosvar",
-    "automatisk svar",
-    "out of office",
-    "out of the office",
-    "fraværende",
-    "fravær",
-    "abwesenheitsnotiz",
-    "abwesend",
-    "réponse automatique",
-    "reponse automatique",
-    "automatische antwort",
-    "i am away",
-    "i'm away",
-    "on vacation",
-    "away until",
-    "vacation",
-    "autoresponse",
-    "autorespons",
-    "absence",
-    "ikke på kontoret",
-    "out of the office",
-    "away from the office",
-    "auto response",
-    "abwesenheit",
-];
-
-/// Body wording of automatic replies, lower-case.
-const AUTO_REPLY_WORDING: &[&str] = &[
-    "out of the office",
-    "out of office",
-    "on vacation",
-    "away from the office",
-    "i am away",
-    "i'm away",
-    "i am currently away",
-    "will be back",
-    "limited access to email",
-    "abwesend",
-    "nicht im büro",
-    "fraværende",
-    "ikke på kontoret",
-    "er på ferie",
-    "en congé",
-    "absent du bureau",
-    "de retour",
-    "automatic reply",
-    "auto-reply",
-    "autoreply",
-    "this is an automated reply",
-    "on leave",
-    "on holiday",
-];
 
 /// A header or subject that marks the message as an automatic reply, with a readable reason.
 pub fn strong_signal(content: &MailContent) -> Option<String> {
@@ -81,11 +23,17 @@ pub fn strong_signal(content: &MailContent) -> Option<String> {
     subject_signal(&content.subject)
 }
 
+/// The subject of an automatic reply, in any language of `away/` (Outlook's
+/// "Automatic reply:", "Abwesenheitsnotiz:", "Risposta automatica:", ...).
 fn subject_signal(subject: &str) -> Option<String> {
+    let words = away_words();
     let lower = subject.trim().to_lowercase();
-    let pattern = AUTO_REPLY_SUBJECTS.iter().find(|p| lower.starts_with(*p))?;
-    let shown: String = subject.trim().chars().take(pattern.chars().count()).collect();
-    Some(format!("subject starts with \"{shown}\""))
+    if let Some(pattern) = words.subjects.iter().find(|p| lower.starts_with(p.as_str())) {
+        let shown: String = subject.trim().chars().take(pattern.chars().count()).collect();
+        return Some(format!("subject starts with \"{shown}\""));
+    }
+    let pattern = words.subjects_anywhere.iter().find(|p| lower.contains(p.as_str()))?;
+    Some(format!("subject says \"{pattern}\""))
 }
 
 /// Headers that machine mail carries but that alone do not make it an out-of-office reply.
@@ -104,37 +52,8 @@ pub fn weak_signal(content: &MailContent) -> Option<String> {
 /// Out-of-office wording in the first lines of the body.
 pub fn body_wording(body: &str) -> Option<String> {
     let head: String = body.chars().take(1500).collect::<String>().to_lowercase();
-    AUTO_REPLY_WORDING
-        .iter()
-        .find(|w| head.contains(*w))
-        .map(|w| format!("body says \"{w}\""))
+    away_words().phrase_in(&head).map(|w| format!("body says \"{w}\""))
 }
-
-/// Words after which a return date follows ("back on 3 December", "until", "tilbake", ...).
-const DATE_LEADS: &[&str] = &[
-    "back",
-    "return",
-    "returning",
-    "returns",
-    "until",
-    "till",
-    "til",
-    "through",
-    "to",
-    "tilbake",
-    "med",
-    "bis",
-    "zurück",
-    "zurueck",
-    "retour",
-    "jusqu",
-    "au",
-    "ab",
-    "from",
-];
-
-/// Words after which a return date precedes ("ab dem 3. Dezember wieder").
-const DATE_TRAILS: &[&str] = &["wieder", "zurück", "zurueck", "tilbake", "back"];
 
 /// The return date stated in an out-of-office text, if any.
 ///
@@ -148,8 +67,9 @@ pub fn return_date(text: &str, message_date: NaiveDate) -> Option<NaiveDate> {
         let (date, end) = date_at(&tokens, start, message_date)?;
         let before = tokens.get(start.saturating_sub(6)..start).unwrap_or_default();
         let after = tokens.get(end..(end + 4).min(tokens.len())).unwrap_or_default();
-        let led = before.iter().any(|t| DATE_LEADS.contains(&t.as_str()));
-        let trailed = after.iter().any(|t| DATE_TRAILS.contains(&t.as_str()));
+        let words = away_words();
+        let led = before.iter().any(|t| words.leads.contains(t));
+        let trailed = after.iter().any(|t| words.trails.contains(t));
         ((led || trailed) && date > message_date).then_some(date)
     })
 }
@@ -189,11 +109,11 @@ fn date_at(tokens: &[String], start: usize, base: NaiveDate) -> Option<(NaiveDat
     day_month(tokens, start, base).or_else(|| month_day(tokens, start, base))
 }
 
-/// "3 December [2026]", "3. desember", "3rd of December".
+/// "3 December [2026]", "3. desember", "3rd of December", "8 de enero".
 fn day_month(tokens: &[String], start: usize, base: NaiveDate) -> Option<(NaiveDate, usize)> {
     let day = day_number(tokens.get(start)?)?;
     let mut next = start + 1;
-    if tokens.get(next).is_some_and(|t| t == "of") {
+    if tokens.get(next).is_some_and(|t| away_words().connectors.contains(t)) {
         next += 1;
     }
     let month = month(tokens.get(next)?)?;
@@ -280,51 +200,12 @@ fn day_number(token: &str) -> Option<u32> {
     digits.parse().ok().filter(|d| (1..=31).contains(d))
 }
 
-/// Month names and abbreviations in English, Norwegian, German and French, lower-case.
-const MONTHS: [&[&str]; 12] = [
-    &["january", "jan", "januar", "janvier", "janv"],
-    &["february", "feb", "februar", "février", "fevrier", "févr", "fév"],
-    &["march", "mar", "mars", "märz", "maerz", "mär"],
-    &["april", "apr", "avril", "avr"],
-    &["may", "mai"],
-    &["june", "jun", "juni", "juin"],
-    &["july", "jul", "juli", "juillet", "juil"],
-    &["august", "aug", "août", "aout"],
-    &["september", "sep", "sept", "septembre"],
-    &["october", "oct", "oktober", "okt", "octobre"],
-    &["november", "nov", "novembre"],
-    &[
-        "december",
-        "dec",
-        "desember",
-        "des",
-        "dezember",
-        "dez",
-        "décembre",
-        "decembre",
-        "déc",
-    ],
-];
-
 fn month(token: &str) -> Option<u32> {
-    let index = MONTHS.iter().position(|names| names.contains(&token))?;
-    u32::try_from(index + 1).ok()
+    away_words().month(token)
 }
 
-/// Weekday names in English, Norwegian, German and French, lower-case, Monday first.
-const WEEKDAYS: [&[&str]; 7] = [
-    &["monday", "mandag", "montag", "lundi"],
-    &["tuesday", "tirsdag", "dienstag", "mardi"],
-    &["wednesday", "onsdag", "mittwoch", "mercredi"],
-    &["thursday", "torsdag", "donnerstag", "jeudi"],
-    &["friday", "fredag", "freitag", "vendredi"],
-    &["saturday", "lørdag", "samstag", "samedi"],
-    &["sunday", "søndag", "sonntag", "dimanche"],
-];
-
 fn weekday(token: &str) -> Option<Weekday> {
-    let index = WEEKDAYS.iter().position(|names| names.contains(&token))?;
-    Weekday::try_from(u8::try_from(index).ok()?).ok()
+    away_words().weekday(token)
 }
 
 fn next_weekday(base: NaiveDate, weekday: Weekday) -> NaiveDate {
@@ -339,6 +220,84 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    /// The examples, one per language, and the forms around them.
+    #[test]
+    fn reads_return_dates_in_the_european_languages() {
+        let base = date(2026, 12, 20);
+        let cases = [
+            ("Ich bin wieder im Büro am 12.1.", date(2027, 1, 12)),
+            ("Je serai de retour le 3 janvier.", date(2027, 1, 3)),
+            ("Jeg er tilbake 2. januar.", date(2027, 1, 2)),
+            ("Ik ben terug op 5 januari.", date(2027, 1, 5)),
+            ("Sarò di ritorno il 7 gennaio.", date(2027, 1, 7)),
+            ("Estaré fuera de la oficina hasta el 8 de enero.", date(2027, 1, 8)),
+            ("Jestem na urlopie, powrót 9 stycznia.", date(2027, 1, 9)),
+            ("Jag är tillbaka den 4 januari.", date(2027, 1, 4)),
+            ("Jeg er tilbage den 6. januar.", date(2027, 1, 6)),
+            ("Estarei de volta até 11 de janeiro.", date(2027, 1, 11)),
+            ("Vrátím se 13. ledna.", date(2027, 1, 13)),
+            ("Vrátim sa 14. januára.", date(2027, 1, 14)),
+            ("Mă întorc pe 15 ianuarie.", date(2027, 1, 15)),
+            ("Vraćam se 16. siječnja.", date(2027, 1, 16)),
+            ("Vrnem se 17. januarja.", date(2027, 1, 17)),
+            ("Вернусь 18 января.", date(2027, 1, 18)),
+            ("Повернуся 19 січня.", date(2027, 1, 19)),
+            ("Ще се върна на 20 януари.", date(2027, 1, 20)),
+            ("Θα επιστρέψω στις 21 Ιανουαρίου.", date(2027, 1, 21)),
+            ("Atgriezīšos 22. janvārī.", date(2027, 1, 22)),
+            ("Grįšiu sausio 23 d.", date(2027, 1, 23)),
+            ("Olen tagasi 24. jaanuaril.", date(2027, 1, 24)),
+            ("Palaan toimistolle 25. tammikuuta.", date(2027, 1, 25)),
+            ("Január 26-ig szabadságon vagyok.", date(2027, 1, 26)),
+            ("27 Ocak tarihine kadar izindeyim.", date(2027, 1, 27)),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(return_date(text, base), Some(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn knows_automatic_reply_subjects_in_at_least_25_languages() {
+        let subjects = [
+            "Automatic reply: Hello",
+            "Automatisk svar: Hei",
+            "Autosvar: Hej",
+            "Automaattinen vastaus: Hei",
+            "Sjálfvirkt svar: Halló",
+            "Abwesenheitsnotiz: Hallo",
+            "Automatisch antwoord: Hallo",
+            "Réponse automatique : Bonjour",
+            "Respuesta automática: Hola",
+            "Risposta automatica: Ciao",
+            "Resposta automática: Olá",
+            "Odpowiedź automatyczna: Cześć",
+            "Automatická odpověď: Ahoj",
+            "Automatická odpoveď: Ahoj",
+            "Automatikus válasz: Szia",
+            "Răspuns automat: Salut",
+            "Automatski odgovor: Bok",
+            "Samodejni odgovor: Živjo",
+            "Автоматичен отговор: Здравей",
+            "Automaatne vastus: Tere",
+            "Automātiskā atbilde: Sveiki",
+            "Automatinis atsakymas: Labas",
+            "Otomatik yanıt: Merhaba",
+            "Αυτόματη απάντηση: Γεια",
+            "Автоматический ответ: Привет",
+            "Автоматична відповідь: Привіт",
+            "رد تلقائي: مرحبا",
+            "תשובה אוטומטית: שלום",
+            "自動応答: こんにちは",
+            "自动回复: 你好",
+            "자동 회신: 안녕하세요",
+            "Ann Example is out of the office.",
+        ];
+        for subject in subjects {
+            assert!(subject_signal(subject).is_some(), "{subject}");
+        }
+        assert!(subject_signal("Absent minded idea").is_none(), "a person's subject");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::content::MailContent;
 use super::headers::{field, first_address_in, header_fields};
 pub use super::notice::{notice_text, plain_bounce_signal, quoted_original, read_notice};
 pub use super::reasons::BounceReason;
-use super::reasons::{find_status, reason_for};
+use super::reasons::{find_status, reason_for, reply_code_status, worded_status};
 
 /// One recipient named by a delivery report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +36,11 @@ impl FailedRecipient {
         if reason == BounceReason::Undefined && !notice.is_empty() {
             reason = reason_for(status.as_deref(), notice, command);
         }
+        // Without an enhanced code, the basic reply code's class, then the notice's words.
+        let status = status
+            .or_else(|| reply_code_status(diagnostic))
+            .or_else(|| worded_status(diagnostic))
+            .or_else(|| worded_status(notice));
         let diagnostic = diagnostic.trim();
         FailedRecipient {
             hard: reason.is_hard(status.as_deref()),
@@ -226,4 +231,35 @@ mod tests {
             "greylisting waits, it does not pause: {greylisted:?}"
         );
     }
+}
+
+/// A delivery-status block written into a plain body: a report whose MIME
+/// header was lost (`This is a MIME-encapsulated message` without a
+/// Content-Type) still carries its `Final-Recipient:` and `Action:` fields.
+/// The block runs from its first field line to the next boundary (`--`) line;
+/// a quoted one (`> Final-Recipient:`) is someone's reply, not a report.
+pub fn embedded_delivery_status(body: &str) -> Option<&str> {
+    let mut start = None;
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let lower = line.trim_end().to_ascii_lowercase();
+        match start {
+            None if lower.starts_with("reporting-mta:") || lower.starts_with("final-recipient:") => {
+                start = Some(offset)
+            }
+            Some(begin) if lower.starts_with("--") => {
+                let block = body.get(begin..offset)?;
+                return has_recipient_and_action(block).then_some(block);
+            }
+            _ => {}
+        }
+        offset += line.len();
+    }
+    let block = body.get(start?..)?;
+    has_recipient_and_action(block).then_some(block)
+}
+
+fn has_recipient_and_action(block: &str) -> bool {
+    let lower = block.to_ascii_lowercase();
+    lower.contains("\nfinal-recipient:") || lower.starts_with("final-recipient:") && lower.contains("\naction:")
 }

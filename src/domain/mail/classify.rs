@@ -7,10 +7,12 @@ use serde::Serialize;
 
 use super::auto_reply::{body_wording, return_date, strong_signal, weak_signal};
 use super::bounce::{
-    notice_text, plain_bounce_signal, quoted_original, read_dsn, read_notice, DeliveryReport, FailedRecipient, Outcome,
+    embedded_delivery_status, notice_text, plain_bounce_signal, quoted_original, read_dsn, read_notice, DeliveryReport,
+    FailedRecipient, Outcome,
 };
 use super::content::MailContent;
-use super::headers::{addresses_in, field, first_address, message_ids};
+use super::feedback::{feedback_recipients, feedback_signal};
+use super::headers::{addresses_in, first_address, message_ids};
 use super::json_notice::{read_json_notice, JsonNotice};
 use super::reply_text::{fresh_text, has_quoted_history};
 use super::unsubscribe::{challenge_signal, unsubscribe_signal};
@@ -130,6 +132,9 @@ fn classify_read(raw: &[u8], received_on: NaiveDate, zone: Option<Tz>) -> Result
         return Err(ClassifyError::NoHeaders);
     }
     let mut content = MailContent::read(&message);
+    if content.delivery_status.is_none() {
+        content.delivery_status = embedded_delivery_status(&content.body).map(str::to_string);
+    }
     if content.original.is_none() {
         if let Some(fields) = quoted_original(&content.body) {
             content.set_original(fields);
@@ -300,69 +305,6 @@ impl Classification {
         self.class = class;
         self.reasons.push(reason);
     }
-}
-
-/// Subjects of complaint reports that do not use the ARF container, lower-case.
-const FEEDBACK_SUBJECTS: &[&str] = &[
-    "complaint about message",
-    "abuse report",
-    "feedback report",
-    "dmarc forensic",
-    "spamtraphit",
-    "fbl report",
-];
-
-/// Why the message is a complaint (feedback) report, if it is one.
-fn feedback_signal(content: &MailContent) -> Option<String> {
-    let content_type = content.header_lower("content-type");
-    if content.feedback_report.is_some() || content_type.contains("feedback-report") {
-        return Some("multipart/report; report-type=feedback-report".to_string());
-    }
-    if content.header("x-hmxmroriginalrecipient").is_some() {
-        return Some("complaint header X-HmXmrOriginalRecipient".to_string());
-    }
-    let subject = content.subject.to_lowercase();
-    if let Some(pattern) = FEEDBACK_SUBJECTS.iter().find(|p| subject.contains(*p)) {
-        return Some(format!("subject contains \"{pattern}\""));
-    }
-    // Mail clients send an opt-out report on the user's behalf ("... sent this email to unsubscribe").
-    let opening: String = content.body.chars().take(300).collect::<String>().to_lowercase();
-    opening
-        .contains("sent this email to unsubscribe")
-        .then(|| "client opt-out report".to_string())
-}
-
-/// Complaint reports name the recipients of the original message.
-fn feedback_recipients(content: &MailContent) -> Vec<FailedRecipient> {
-    let report = super::headers::header_fields(content.feedback_report.as_deref().unwrap_or_default());
-    // A report about mail to several recipients repeats the field once per recipient.
-    let mut addresses: Vec<String> = report
-        .iter()
-        .filter(|(name, _)| name == "original-rcpt-to" || name == "removal-recipient")
-        .flat_map(|(_, value)| addresses_in(value))
-        .collect();
-    for name in ["x-hmxmroriginalrecipient", "x-original-to"] {
-        addresses.extend(addresses_in(
-            content
-                .original
-                .as_deref()
-                .and_then(|o| field(o, name))
-                .unwrap_or_default(),
-        ));
-    }
-    if addresses.is_empty() {
-        addresses.clone_from(&content.original_recipients);
-    }
-    addresses
-        .into_iter()
-        .map(|address| FailedRecipient {
-            address,
-            status: None,
-            reason: super::bounce::BounceReason::Feedback,
-            hard: false,
-            diagnostic: None,
-        })
-        .collect()
 }
 
 /// Headers and subjects of machine mail that is neither a reply nor a report.

@@ -72,17 +72,36 @@ fn names_rejected_address(lower: &str, address: &str) -> bool {
 
 /// The last command named in prose: the one the error answered.
 fn phrase_command(lower: &str) -> Option<SmtpCommand> {
+    // Every marker names one of these words: most text names none, and needs no collapsing.
+    if !["rcpt", "mail", "data", "rejected"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
+        return None;
+    }
     let collapsed = lower
         .split(|c: char| c.is_whitespace() || c == '-')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    PHRASE_MARKERS
-        .iter()
-        .filter_map(|(marker, command)| collapsed.rfind(marker).map(|at| (at, *command)))
-        .max_by_key(|(at, _)| *at)
-        .map(|(_, command)| command)
+    let Some(markers) = MARKERS.as_ref() else {
+        return PHRASE_MARKERS
+            .iter()
+            .filter_map(|(marker, command)| collapsed.rfind(marker).map(|at| (at, *command)))
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, command)| command);
+    };
+    // The marker that starts last names the command the error answered.
+    markers
+        .find_overlapping_iter(&collapsed)
+        .max_by_key(|found| (found.start(), found.end()))
+        .and_then(|found| PHRASE_MARKERS.get(found.pattern().as_usize()))
+        .map(|(_, command)| *command)
 }
+
+/// Every phrase marker in one automaton, searched in one pass.
+static MARKERS: std::sync::LazyLock<Option<aho_corasick::AhoCorasick>> =
+    std::sync::LazyLock::new(|| aho_corasick::AhoCorasick::new(PHRASE_MARKERS.iter().map(|(marker, _)| marker)).ok());
 
 /// Blank-line separated paragraphs of `notice` that mention `address`.
 fn paragraphs_about<'a>(notice: &'a str, address: &'a str) -> impl Iterator<Item = &'a str> {

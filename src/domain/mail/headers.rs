@@ -5,12 +5,14 @@ use mail_parser::Address;
 
 /// Joins folded header lines into one line and trims it.
 pub fn unfold(value: &str) -> String {
-    value
-        .split(['\r', '\n'])
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut unfolded = String::with_capacity(value.len());
+    for part in value.split(['\r', '\n']).map(str::trim).filter(|part| !part.is_empty()) {
+        if !unfolded.is_empty() {
+            unfolded.push(' ');
+        }
+        unfolded.push_str(part);
+    }
+    unfolded
 }
 
 /// The first mailbox address of an address list, lower-cased.

@@ -288,11 +288,17 @@ fn report_effects(
     let quoted = quoted_ids(envelope, reading);
     // The bounced message tells whose it was only when the report names no
     // address: a named address that is no prospect's (a colleague in Cc) is not theirs.
+    // A complaint whose addresses are redacted (`xxxxxxxx@example.com`,
+    // `redacted@...`) names nobody, so it too is tied through the quoted id.
+    let complaint = reading.class == MailClass::FeedbackReport;
+    let names_nobody = reading
+        .recipients
+        .iter()
+        .all(|r| is_redacted(&r.address) || complaint && !contacts.by_email.contains_key(&r.address.to_lowercase()));
     let by_original = quoted
         .iter()
         .find_map(|id| contacts.by_sent_id.get(id).copied())
-        .filter(|_| reading.recipients.is_empty());
-    let complaint = reading.class == MailClass::FeedbackReport;
+        .filter(|_| names_nobody);
     let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
     let report = if complaint { "complaint" } else { "bounce" };
     let mut effects: Vec<MailEffect> = Vec::new();
@@ -348,14 +354,29 @@ fn report_effects(
         by_original.and_then(|prospect| tie_by_ids(&contacts.evidence, &quoted, prospect).map(|t| (prospect, t)))
     {
         let data = to_data(&tied_to(reported(envelope, reading), reading, &tied));
+        // A complaint about mail sent to them stops mail to them, as when it names them.
+        let suppress = match complaint {
+            true => prospect_address(contacts, prospect)
+                .map(|address| (address, "marked as spam".to_string()))
+                .into_iter()
+                .collect(),
+            false => Vec::new(),
+        };
         effects.push(MailEffect {
             event: event(prospect, kind, envelope, actor, now, data),
             sent_id: None,
-            suppress: Vec::new(),
+            suppress,
             away_until: None,
         });
     }
     effects
+}
+
+/// An address a complaint report blanked out to protect its user: a local
+/// part of only `x`, `*`, `#`, `.` or `_`, or one saying "redacted".
+fn is_redacted(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or_default().to_lowercase();
+    local.contains("redacted") || !local.is_empty() && local.chars().all(|c| matches!(c, 'x' | '*' | '#' | '.' | '_'))
 }
 
 /// What a bounce or complaint report says, before it names a recipient.

@@ -314,3 +314,25 @@ fn a_return_date_years_away_is_not_believed() {
     assert_eq!(effects[0].event.kind, EMAIL_AUTO_REPLIED, "{effects:?}");
     assert!(effects[0].away_until.is_none(), "{effects:?}");
 }
+
+/// An ARF complaint whose addresses the provider redacted is matched through
+/// the quoted original's Message-ID (the mail rapport sent to Raj).
+#[test]
+fn a_complaint_with_redacted_addresses_is_matched_by_the_original_message_id() {
+    let effects = effects_of(
+        "From: fbl@isp.example\r\nTo: ann@us.example\r\nSubject: FW: abuse report\r\nMessage-ID: <c1@isp.example>\r\n\
+         Content-Type: multipart/report; report-type=feedback-report; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\
+         --B\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n\
+         Original-Rcpt-To: xxxxxxxx@globex.com\r\n\
+         --B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <o1@rapport.us.example>\r\n\
+         To: redacted@globex.com\r\nSubject: Hello\r\n--B--\r\n",
+    );
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].event.kind, EMAIL_COMPLAINED);
+    assert_eq!(effects[0].event.prospect_id, RAJ);
+    assert_eq!(
+        effects[0].suppress,
+        vec![("raj@globex.com".to_string(), "marked as spam".to_string())]
+    );
+}

@@ -6,11 +6,14 @@
 //! over bytes; IMAP lives in `sources::mail`.
 
 mod auto_reply;
+mod away_words;
 mod bounce;
 mod classify;
 mod command;
 mod content;
+mod delay;
 pub mod envelope;
+mod feedback;
 mod headers;
 mod json_notice;
 mod meaning;

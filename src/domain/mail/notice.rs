@@ -4,6 +4,7 @@
 
 use super::bounce::{DeliveryReport, FailedRecipient, Outcome};
 use super::content::{header_block, MailContent};
+use super::delay::is_delay_notice;
 use super::headers::{addresses_in, field, header_fields};
 use super::reasons::find_status;
 
@@ -56,6 +57,7 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "delivery delayed",
     "(delay)",
     "mail delivery status",
+    "message status - ",
 ];
 
 /// Senders of delivery reports, lower-case substrings of the From header.
@@ -110,6 +112,49 @@ const BOUNCE_PHRASES: &[&str] = &[
     "invalid user address",
 ];
 
+/// How far into a notice its opening reaches: a mail system's wording there
+/// is its own; further down it may be a person quoting a bounce.
+pub(super) const OPENING_CHARS: usize = 1200;
+
+/// Wording that only mail systems write at the top of a failure or delay
+/// notice (Postfix, Exim, qmail, Sendmail, Exchange and Office 365 in several
+/// languages, Gmail, Symantec, Domino, GroupWise), lower-case. One of these in
+/// the opening decides alone: a notice forwarded without its headers, or sent
+/// from an address that does not look like a daemon, is still a notice.
+const MTA_NOTICES: &[&str] = &[
+    "this is the mail system at host",
+    "i'm sorry to have to inform you that your message could not",
+    "this message was created automatically by mail delivery software",
+    "this is the qmail-send program",
+    "this is the mail delivery agent at",
+    "delivery has failed to these recipients or groups",
+    "delivery is delayed to these recipients or groups",
+    "rejected your message to the following e",
+    "couldn't be delivered.",
+    "** address not found **",
+    "** delivery incomplete **",
+    "** message not delivered **",
+    "** message blocked **",
+    "delivery to the following recipient failed permanently",
+    "delivery to the following recipient has been delayed",
+    "delivery to the following recipients failed",
+    "the original message was received at",
+    "i was unable to deliver your message",
+    "the following message to <",
+    "the following addresses had permanent fatal errors",
+    "could not be delivered to one or more of its recipients",
+    "has not yet been delivered to one or more of its recipients",
+    "this is a warning message only",
+    "kan niet worden bezorgd",
+    "konnte nicht zugestellt werden",
+    "n'a pas pu être remis",
+    "no se pudo entregar",
+    "non è stato possibile recapitare",
+    "kunde inte levereras",
+    "kunne ikke leveres",
+    "nie można dostarczyć",
+];
+
 /// Why a message without a delivery-status part is a delivery report, if it is one.
 pub fn plain_bounce_signal(content: &MailContent) -> Option<String> {
     let subject = content.subject.to_lowercase();
@@ -120,6 +165,10 @@ pub fn plain_bounce_signal(content: &MailContent) -> Option<String> {
     let sender = BOUNCE_SENDERS.iter().find(|p| from.contains(*p));
     let notice = notice_text(&content.body).to_lowercase();
     let phrase = BOUNCE_PHRASES.iter().find(|p| notice.contains(*p));
+    let opening: String = notice.chars().take(OPENING_CHARS).collect();
+    if let Some(signature) = MTA_NOTICES.iter().find(|p| opening.contains(*p)) {
+        return Some(format!("mail system's notice \"{signature}\""));
+    }
     match (sender, phrase) {
         (Some(sender), Some(phrase)) => Some(format!("sender \"{sender}\" and notice \"{phrase}\"")),
         (Some(sender), None) if content.original.is_some() => {
@@ -132,25 +181,13 @@ pub fn plain_bounce_signal(content: &MailContent) -> Option<String> {
     }
 }
 
-/// Subject wording of a delay warning. Only a DSN whose recipients are all `Action: delayed` is a
-/// `dsn_delayed`; a free-text delay notice is reported as a bounce (soft, with the delay named in
-/// the reasons) because such notices usually mean the system has given up or soon will, and the
-/// public mail corpora label them so.
-const DELAY_WORDING: &[&str] = &[
-    "delayed",
-    "(delay)",
-    "could not send message for past",
-    "could not send mail for past",
-    "still being retried",
-    "has not yet been delivered",
-    "will continue trying",
-    "delivery has been delayed",
-];
-
-/// Reads a free-text bounce: recipients from the notice, reasons from the text around them.
+/// Reads a free-text notice: recipients from the notice, reasons from the text around them.
 pub fn read_notice(content: &MailContent) -> DeliveryReport {
     let notice = notice_text(&content.body);
     let mut recipients = notice_recipients(content, notice);
+    if recipients.is_empty() {
+        recipients = local_part_recipients(content, notice);
+    }
     if recipients.is_empty() {
         recipients = content
             .original_recipients
@@ -159,17 +196,57 @@ pub fn read_notice(content: &MailContent) -> DeliveryReport {
             .collect();
     }
     let subject = content.subject.to_lowercase();
-    let is_delay = DELAY_WORDING.iter().any(|w| subject.contains(w));
-    let reason = if is_delay {
-        "free-text delay warning"
-    } else {
-        "delivery failure notice"
-    };
+    if is_delay_notice(&subject, notice) {
+        for recipient in &mut recipients {
+            recipient.hard = false;
+        }
+        return DeliveryReport {
+            outcome: Outcome::Delayed,
+            recipients,
+            reason: "free-text delay warning (still being retried)".to_string(),
+        };
+    }
     DeliveryReport {
         outcome: Outcome::Failed,
         recipients,
-        reason: reason.to_string(),
+        reason: "delivery failure notice".to_string(),
     }
+}
+
+/// Headings after which Exim and Sendmail list the failed addresses, one per line, lower-case.
+const FAILED_LIST_HEADINGS: &[&str] = &["address(es) failed:", "addresses had permanent fatal errors"];
+
+/// Exim and Sendmail sometimes list a local address without its domain (`  ann`): the
+/// original's recipient with that local part (from its headers or the `for <...>` of its
+/// Received line) is the one that failed.
+fn local_part_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient> {
+    let lower = notice.to_lowercase();
+    let Some(heading) = FAILED_LIST_HEADINGS
+        .iter()
+        .find_map(|h| lower.find(h).map(|at| at + h.len()))
+    else {
+        return Vec::new();
+    };
+    let after = notice.get(heading..).unwrap_or_default();
+    let Some(local) = after
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('-'))
+        .and_then(|line| line.split_whitespace().next())
+        .filter(|word| !word.contains('@') && word.chars().all(|c| c.is_alphanumeric() || "._+-".contains(c)))
+    else {
+        return Vec::new();
+    };
+    let candidates = content
+        .original_recipients
+        .iter()
+        .cloned()
+        .chain(addresses_in(&content.body));
+    candidates
+        .filter(|address| address.split('@').next().is_some_and(|l| l.eq_ignore_ascii_case(local)))
+        .take(1)
+        .map(|address| FailedRecipient::new(address, None, after, notice))
+        .collect()
 }
 
 /// Markers of the returned original message inside a notice, lower-case.
@@ -242,11 +319,17 @@ const NON_RECIPIENT_LINES: &[&str] = &[
     "references:",
     "envelope-from",
     "mail from",
+    "sender address",
+    "envelope sender",
+    "original sender",
 ];
 
 fn notice_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient> {
     let lines: Vec<&str> = notice.lines().collect();
-    let chosen = prefer_originals(content, named_addresses(content, &lines), &lines);
+    let mut chosen = paragraph_recipients(&lines);
+    if chosen.is_empty() {
+        chosen = prefer_originals(content, named_addresses(content, &lines), &lines);
+    }
     let starts: Vec<usize> = chosen.iter().map(|(_, line)| *line).collect();
     // With a single recipient, a status code anywhere in the notice is about it.
     let notice_status = (chosen.len() == 1).then(|| find_status(notice)).flatten();
@@ -257,6 +340,42 @@ fn notice_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient
             FailedRecipient::new(address.clone(), notice_status.clone(), &segment, notice)
         })
         .collect()
+}
+
+/// Postfix and qmail open each failed recipient's paragraph with the address in angle brackets
+/// and a colon (`<ann@example.org>: host mx said: 550 ...`, Postfix also
+/// `<ann@example.org> (expanded from <sales@example.org>): ...`). When a notice has such lines,
+/// their addresses are the failed recipients, and an address further down a paragraph (the
+/// remote server echoing another form of it, a bounce address) is not one.
+///
+/// Exchange 2003 lists them as `ann@example.org on <date>` under "did not reach
+/// the following recipient(s)". An address marked so is a recipient even when
+/// it is also the report's own To (mail a rep sent to themselves).
+fn paragraph_recipients(lines: &[&str]) -> Vec<(String, usize)> {
+    let mut found: Vec<(String, usize)> = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let Some(inside) = marked_recipient(line) else { continue };
+        for address in addresses_in(inside) {
+            if !found.iter().any(|(known, _)| *known == address) && !is_daemon_address(&address) {
+                found.push((address, index));
+            }
+        }
+    }
+    found
+}
+
+/// The address part of a line that opens a recipient's paragraph, if it is one.
+fn marked_recipient(line: &str) -> Option<&str> {
+    if let Some(rest) = line.strip_prefix('<') {
+        let (inside, after) = rest.split_once('>')?;
+        let after = after.trim_start();
+        return (after.starts_with(':') || after.starts_with("(expanded from")).then_some(inside);
+    }
+    let (first, after) = line.split_once(' ')?;
+    let dated = after
+        .strip_prefix("on ")
+        .is_some_and(|date| date.chars().any(|c| c.is_ascii_digit()));
+    (dated && first.contains('@') && !first.ends_with(':')).then_some(first)
 }
 
 /// Every address the notice names outside header-like lines, with the line it first appears on.
@@ -357,3 +476,7 @@ fn is_daemon_address(address: &str) -> bool {
     ]
     .contains(&local)
 }
+
+#[cfg(test)]
+#[path = "notice_tests.rs"]
+mod tests;

@@ -134,10 +134,7 @@ pub fn reason_for(status: Option<&str>, diagnostic: &str, command: Option<SmtpCo
         return Rejected;
     }
     let lower = diagnostic.to_lowercase();
-    let by_text = TEXT_REASONS
-        .iter()
-        .find(|(_, patterns)| patterns.iter().any(|pattern| wildcard_match(&lower, pattern)))
-        .map(|(reason, _)| *reason);
+    let by_text = text_reason(&lower);
     let reason = match (by_text, status.and_then(precise_status_reason)) {
         (Some(text), Some(code)) if WEAK_TEXT_REASONS.contains(&text) => code,
         (Some(text), _) => text,
@@ -146,6 +143,64 @@ pub fn reason_for(status: Option<&str>, diagnostic: &str, command: Option<SmtpCo
     let definite_user = SETTLED_USER_UNKNOWN.iter().any(|pattern| lower.contains(pattern))
         || status.is_some_and(|s| MISSING_USER_STATUSES.contains(&s));
     adjust_for_command(reason, temporary(status), definite_user, command)
+}
+
+/// The reason table's wording, searched in one pass: every plain pattern in
+/// one automaton (which table row each belongs to), the few with a `*` apart.
+struct ReasonWords {
+    plain: aho_corasick::AhoCorasick,
+    row_of: Vec<usize>,
+    wildcards: Vec<(usize, &'static str)>,
+}
+
+static REASON_WORDS: std::sync::LazyLock<Option<ReasonWords>> = std::sync::LazyLock::new(|| {
+    let (mut patterns, mut row_of, mut wildcards) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, (_, words)) in TEXT_REASONS.iter().enumerate() {
+        for word in *words {
+            if word.contains('*') {
+                wildcards.push((row, *word));
+            } else {
+                patterns.push(*word);
+                row_of.push(row);
+            }
+        }
+    }
+    let plain = aho_corasick::AhoCorasick::new(&patterns).ok()?;
+    Some(ReasonWords {
+        plain,
+        row_of,
+        wildcards,
+    })
+});
+
+/// The first row of the reason table (in its order) whose wording occurs in
+/// `lower`: the table's order decides between reasons, as a scan would.
+fn text_reason(lower: &str) -> Option<BounceReason> {
+    let Some(words) = REASON_WORDS.as_ref() else {
+        return TEXT_REASONS
+            .iter()
+            .find(|(_, patterns)| patterns.iter().any(|pattern| wildcard_match(lower, pattern)))
+            .map(|(reason, _)| *reason);
+    };
+    let mut best = usize::MAX;
+    for found in words.plain.find_overlapping_iter(lower) {
+        best = best.min(
+            words
+                .row_of
+                .get(found.pattern().as_usize())
+                .copied()
+                .unwrap_or(usize::MAX),
+        );
+        if best == 0 {
+            break;
+        }
+    }
+    for (row, pattern) in &words.wildcards {
+        if *row < best && wildcard_match(lower, pattern) {
+            best = *row;
+        }
+    }
+    TEXT_REASONS.get(best).map(|(reason, _)| *reason)
 }
 
 /// `pattern` occurs in `text`; a `*` in it stands for any run of characters on one line, e.g.
@@ -251,6 +306,45 @@ fn status_matches(status: &str, code: &str) -> bool {
 pub fn find_status(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     (0..bytes.len()).find_map(|start| status_at(bytes, start))
+}
+
+/// The class of a basic SMTP reply code (`550 ...`, `421-...`, `said: 452 ...`) as an
+/// undefined enhanced status (`5.0.0`, `4.0.0`), for a notice that gives no
+/// enhanced code (RFC 3463 section 3.1: the class is the reply's first digit).
+/// Only a code standing alone at the start of the text, after a space, a colon or
+/// a bracket and followed by a space or a hyphen counts, so sizes, times and
+/// addresses do not.
+pub fn reply_code_status(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).find_map(|start| {
+        let code = bytes.get(start..start + 3)?;
+        let first = code.first().copied()?;
+        let stands_alone =
+            start == 0 || matches!(bytes.get(start - 1), Some(b' ' | b'\t' | b':' | b'(' | b'<' | b'\n'));
+        let followed = matches!(bytes.get(start + 3), Some(b' ' | b'-' | b'\r' | b'\n') | None);
+        (matches!(first, b'4' | b'5') && code.iter().all(u8::is_ascii_digit) && stands_alone && followed)
+            .then(|| format!("{}.0.0", char::from(first)))
+    })
+}
+
+/// A notice that says in words whether its failure is permanent, without a code
+/// (Exim's "This is a permanent error", Gmail's "failed permanently").
+pub fn worded_status(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    const PERMANENT: &[&str] = &[
+        "permanent error",
+        "failed permanently",
+        "permanent fatal error",
+        "permanent failure",
+    ];
+    const TEMPORARY: &[&str] = &["temporary error", "temporary failure", "temporarily"];
+    if PERMANENT.iter().any(|w| lower.contains(w)) {
+        Some("5.0.0".to_string())
+    } else if TEMPORARY.iter().any(|w| lower.contains(w)) {
+        Some("4.0.0".to_string())
+    } else {
+        None
+    }
 }
 
 fn status_at(bytes: &[u8], start: usize) -> Option<String> {

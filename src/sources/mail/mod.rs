@@ -2,6 +2,7 @@
 //! commands, an incremental sync by UID, and a watcher that waits with IDLE.
 
 pub mod connection;
+pub mod saved;
 pub mod sent;
 pub mod sync;
 pub mod watch;
