@@ -210,29 +210,6 @@ pub fn read_refusal(code: u16, text: &str) -> Refusal {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn refusals_while_sending_read_like_bounces() {
-        let unknown = read_refusal(550, "5.1.1 <jane@acme.io>: Recipient address rejected: User unknown");
-        assert!(
-            unknown.hard && unknown.permanent && !unknown.sender_problem,
-            "{unknown:?}"
-        );
-        let policy = read_refusal(554, "5.7.1 Message rejected due to local policy");
-        assert!(!policy.hard && policy.sender_problem, "{policy:?}");
-        let later = read_refusal(451, "4.3.0 Try again later");
-        assert!(!later.hard && !later.permanent && !later.sender_problem, "{later:?}");
-        let greylisted = read_refusal(450, "4.7.1 Greylisted, please try again in 300 seconds");
-        assert!(
-            !greylisted.sender_problem,
-            "greylisting waits, it does not pause: {greylisted:?}"
-        );
-    }
-}
-
 /// A delivery-status block written into a plain body: a report whose MIME
 /// header was lost (`This is a MIME-encapsulated message` without a
 /// Content-Type) still carries its `Final-Recipient:` and `Action:` fields.
@@ -262,4 +239,27 @@ pub fn embedded_delivery_status(body: &str) -> Option<&str> {
 fn has_recipient_and_action(block: &str) -> bool {
     let lower = block.to_ascii_lowercase();
     lower.contains("\nfinal-recipient:") || lower.starts_with("final-recipient:") && lower.contains("\naction:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_while_sending_read_like_bounces() {
+        let unknown = read_refusal(550, "5.1.1 <jane@acme.io>: Recipient address rejected: User unknown");
+        assert!(
+            unknown.hard && unknown.permanent && !unknown.sender_problem,
+            "{unknown:?}"
+        );
+        let policy = read_refusal(554, "5.7.1 Message rejected due to local policy");
+        assert!(!policy.hard && policy.sender_problem, "{policy:?}");
+        let later = read_refusal(451, "4.3.0 Try again later");
+        assert!(!later.hard && !later.permanent && !later.sender_problem, "{later:?}");
+        let greylisted = read_refusal(450, "4.7.1 Greylisted, please try again in 300 seconds");
+        assert!(
+            !greylisted.sender_problem,
+            "greylisting waits, it does not pause: {greylisted:?}"
+        );
+    }
 }
