@@ -754,6 +754,93 @@ fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
     assert_eq!(received["joe@acme.io"].len(), 1);
 }
 
+/// A challenge/response filter answers the first email: the sequence waits,
+/// the rep gets a task with the verification link (nothing opens it), and
+/// once the task is done the next step goes.
+#[test]
+fn a_challenge_holds_the_sequence_and_gives_the_rep_a_task_with_the_link() {
+    let smtp = SmtpSink::start();
+    let dovecot = Dovecot::start();
+    let ws = Workspace::with_rep();
+    let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
+    write_config(
+        &ws,
+        smtp.port,
+        common::imap::free_port(),
+        &dovecot.mailbox_config(&password),
+        "",
+    );
+    ws.write(
+        "config/sequences/two.toml",
+        "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n\
+         [[steps]]\ntype = \"email\"\nafter = \"1 business day\"\nsubject = \"Again\"\ntext = \"Hi again\"\n",
+    );
+    ws.ok(&[
+        "prospect",
+        "add",
+        "--name",
+        "Dana Whitfield",
+        "--email",
+        "dana@northwind.example",
+    ]);
+    let monday = utc("2026-11-30T09:00:00Z");
+    at(&ws, monday, &["sequence", "enroll", "two", "--stage", "prospecting"]);
+    at(&ws, monday, &["sequence", "send", "--once"]);
+    let first = id_of(&by_recipient(&smtp)["dana@northwind.example"][0]);
+    let challenge = format!(
+        "From: Boxbe <notify@boxbe.com>\r\nTo: Ann Rep <ann@example.com>\r\nSubject: Please verify your email\r\n\
+         Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <challenge-1@boxbe.com>\r\nIn-Reply-To: <{first}>\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nYour message to dana@northwind.example is awaiting verification.\r\n\
+         Dana uses Boxbe. Click to verify you are a person: https://www.boxbe.com/verify?tc=5&ue=d\r\n"
+    );
+    dovecot.client().append_all("INBOX", &[challenge.into_bytes()]);
+    let tuesday = utc("2026-12-01T09:00:00Z");
+    at(&ws, tuesday, &["mail", "sync", "--once"]);
+    let tasks = ws.json(&["--now", &tuesday.to_rfc3339(), "tasks"]);
+    assert_eq!(tasks[0]["link"], "https://www.boxbe.com/verify?tc=5&ue=d", "{tasks}");
+    assert!(
+        tasks[0]["instruction"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("verify yourself"),
+        "{tasks}"
+    );
+    // Reading the mailbox again makes no second task.
+    at(&ws, tuesday, &["mail", "sync", "--once"]);
+    assert_eq!(
+        ws.json(&["--now", &tuesday.to_rfc3339(), "tasks"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+
+    at(&ws, tuesday, &["sequence", "send", "--once"]);
+    at(&ws, utc("2026-12-02T09:00:00Z"), &["sequence", "send", "--once"]);
+    assert_eq!(
+        by_recipient(&smtp)["dana@northwind.example"].len(),
+        1,
+        "held until the rep verifies"
+    );
+
+    let id = tasks[0]["id"].to_string();
+    at(&ws, utc("2026-12-02T10:00:00Z"), &["tasks", "done", &id]);
+    let dana = ws.json(&["prospect", "show", "dana@northwind.example"]);
+    let kinds: Vec<&str> = dana["events"]
+        .as_array()
+        .map(|all| all.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        kinds.contains(&"email.challenged") && kinds.contains(&"email.verified"),
+        "{kinds:?}"
+    );
+    at(&ws, utc("2026-12-02T11:00:00Z"), &["sequence", "send", "--once"]);
+    assert_eq!(
+        by_recipient(&smtp)["dana@northwind.example"].len(),
+        2,
+        "verified: the next step goes"
+    );
+}
+
 #[test]
 fn a_prospect_can_run_a_sequence_again_after_it_finished() {
     let smtp = SmtpSink::start();

@@ -341,6 +341,7 @@ pub(super) fn only_event(event: NewEvent) -> MailEffect {
         sent_id: None,
         suppress: Vec::new(),
         away_until: None,
+        task: None,
     }
 }
 
@@ -394,6 +395,7 @@ pub(super) fn sent_effect(prospect: i64, send: &NewSend, at: DateTime<Utc>) -> M
         sent_id: Some((send.message_id.clone(), prospect)),
         suppress: Vec::new(),
         away_until: None,
+        task: None,
     }
 }
 
@@ -433,6 +435,7 @@ pub(super) fn bounce_effect(
         sent_id: None,
         suppress,
         away_until: None,
+        task: None,
     }
 }
 

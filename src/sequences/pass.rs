@@ -314,6 +314,10 @@ impl SequenceSender {
                 self.defer(enrolment, now + PAUSED_RECHECK, report).await?;
                 return Ok(Ok(Handled::MailboxPaused));
             }
+            Decision::WaitForRep(_) => {
+                self.defer(enrolment, now + PAUSED_RECHECK, report).await?;
+                return Ok(Ok(Handled::Done));
+            }
             Decision::SnoozeUntil(until) if until > now => {
                 self.snooze(enrolment, until, report).await?;
                 return Ok(Ok(Handled::Done));

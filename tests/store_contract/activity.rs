@@ -190,9 +190,9 @@ pub async fn mail_folders(store: &dyn Store) {
             last_uid: 42,
         },
         lease_until: lease,
-        effects: vec![only_event(reply), sent],
+        effects: vec![only_event(reply), sent, challenged(jane)],
     };
-    assert_eq!(store.record_mail("ann", "INBOX", &batch, t0()).await.unwrap(), 2);
+    assert_eq!(store.record_mail("ann", "INBOX", &batch, t0()).await.unwrap(), 3);
     assert_eq!(
         store.record_mail("ann", "INBOX", &batch, t0()).await.unwrap(),
         0,
@@ -204,6 +204,11 @@ pub async fn mail_folders(store: &dyn Store) {
     };
     let refused = store.record_mail("ann", "INBOX", &stolen, t0()).await;
     assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+    // The challenge's task, made once although the batch was recorded twice.
+    let tasks = store.due_tasks(RepScope::Rep(ann.id), t0()).await.unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0].link.as_deref(), Some("https://filter.example/verify?id=1"));
+    assert_eq!(tasks[0].logs, EMAIL_VERIFIED);
 
     let contacts = store
         .mail_contacts(
@@ -395,4 +400,23 @@ pub async fn sources(store: &dyn Store) {
     assert_eq!(latest.url, "https://jane.example/rust");
     let posts = store.latest_posts(&[jane]).await.unwrap();
     assert_eq!(posts[&jane].url, "https://jane.example/rust");
+}
+
+/// A challenge/response filter's hold on mail to `prospect`, with its task.
+fn challenged(prospect: ProspectId) -> MailEffect {
+    MailEffect {
+        task: Some(MailTask {
+            prospect,
+            instruction: "verify yourself with their spam filter".into(),
+            link: Some("https://filter.example/verify?id=1".into()),
+            logs: EMAIL_VERIFIED.into(),
+            key: "challenge:mail:jane:challenge-1@filter.example".into(),
+        }),
+        ..only_event(event(
+            prospect,
+            EMAIL_CHALLENGED,
+            "mail:jane:challenge-1@filter.example",
+            t0(),
+        ))
+    }
 }

@@ -10,7 +10,7 @@ use rapport::domain::event::kinds::{EMAIL_REPLIED, EMAIL_SENT, POST, PROSPECT_CR
 use rapport::domain::event::{stage_change, Actor, NewEvent};
 use rapport::domain::import::ImportRow;
 use rapport::domain::intent::Intent;
-use rapport::domain::mail::MailEffect;
+use rapport::domain::mail::{MailEffect, MailTask, EMAIL_CHALLENGED, EMAIL_VERIFIED};
 use rapport::domain::money::Amount;
 use rapport::domain::polling::Validators;
 use rapport::domain::profile::normalize_profile_url;
@@ -171,6 +171,7 @@ fn only_event(event: NewEvent) -> MailEffect {
         sent_id: None,
         suppress: Vec::new(),
         away_until: None,
+        task: None,
     }
 }
 

@@ -45,9 +45,10 @@ pub const LOGGABLE_KINDS: &[&str] = &[
 ];
 
 /// A hand-logged kind that rapport records itself but lets a person record
-/// too (marked hand-logged): a reply read outside the synced mailbox.
+/// too (marked hand-logged): a reply read outside the synced mailbox, a
+/// challenge/response filter the rep verified with outside its task.
 pub fn is_hand_loggable_reserved(kind: &str) -> bool {
-    kind == kinds::EMAIL_REPLIED
+    kind == kinds::EMAIL_REPLIED || kind == kinds::EMAIL_VERIFIED
 }
 
 /// Checks the form of a kind such as `linkedin.comment`, `call` or `meeting.booked`.

@@ -27,6 +27,11 @@ pub enum EventKind {
     EmailComplained,
     /// A report naming a prospect that could not be tied to mail sent to them.
     EmailUnverified,
+    /// The prospect's challenge/response filter holds the rep's mail until
+    /// the rep proves to be a person (Boxbe, SpamArrest, ...).
+    EmailChallenged,
+    /// The rep verified with that filter (the challenge task done).
+    EmailVerified,
     SequenceEnrolled,
     SequenceStopped,
     SequenceSnoozed,
@@ -37,7 +42,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::ProspectCreated,
         EventKind::StageChanged,
         EventKind::Post,
@@ -48,6 +53,8 @@ impl EventKind {
         EventKind::EmailUnsubscribed,
         EventKind::EmailComplained,
         EventKind::EmailUnverified,
+        EventKind::EmailChallenged,
+        EventKind::EmailVerified,
         EventKind::SequenceEnrolled,
         EventKind::SequenceStopped,
         EventKind::SequenceSnoozed,
@@ -69,6 +76,8 @@ impl EventKind {
             EventKind::EmailUnsubscribed => "email.unsubscribed",
             EventKind::EmailComplained => "email.complained",
             EventKind::EmailUnverified => "email.unverified",
+            EventKind::EmailChallenged => "email.challenged",
+            EventKind::EmailVerified => "email.verified",
             EventKind::SequenceEnrolled => "sequence.enrolled",
             EventKind::SequenceStopped => "sequence.stopped",
             EventKind::SequenceSnoozed => "sequence.snoozed",
@@ -110,6 +119,8 @@ pub mod kinds {
     pub const EMAIL_UNSUBSCRIBED: &str = EventKind::EmailUnsubscribed.as_str();
     pub const EMAIL_COMPLAINED: &str = EventKind::EmailComplained.as_str();
     pub const EMAIL_UNVERIFIED: &str = EventKind::EmailUnverified.as_str();
+    pub const EMAIL_CHALLENGED: &str = EventKind::EmailChallenged.as_str();
+    pub const EMAIL_VERIFIED: &str = EventKind::EmailVerified.as_str();
     pub const SEQUENCE_ENROLLED: &str = EventKind::SequenceEnrolled.as_str();
     pub const SEQUENCE_STOPPED: &str = EventKind::SequenceStopped.as_str();
     pub const SEQUENCE_SNOOZED: &str = EventKind::SequenceSnoozed.as_str();

@@ -129,6 +129,21 @@ impl Payload for AutoReplied {
     const KIND: EventKind = EventKind::EmailAutoReplied;
 }
 
+/// `email.challenged`: a challenge/response filter holds mail to the prospect
+/// until the rep verifies; the link is shown to the rep, never followed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Challenged {
+    #[serde(flatten)]
+    pub mail: Received,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+impl Payload for Challenged {
+    const KIND: EventKind = EventKind::EmailChallenged;
+}
+
 /// `email.bounced` (or `email.complained`): a failed delivery, from a
 /// report in the mailbox (with what the report said and how it was tied to
 /// mail sent) or from the SMTP server's refusal while sending.

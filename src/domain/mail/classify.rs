@@ -15,7 +15,7 @@ use super::feedback::{feedback_recipients, feedback_signal};
 use super::headers::{addresses_in, first_address, message_ids};
 use super::json_notice::{read_json_notice, JsonNotice};
 use super::reply_text::{fresh_text, has_quoted_history};
-use super::unsubscribe::{challenge_signal, unsubscribe_signal};
+use super::unsubscribe::{challenge_signal, unsubscribe_signal, verification_link};
 use crate::domain::intent::{reply_intent, ReplyIntent};
 
 /// What kind of message this is, from the sales tracker's point of view.
@@ -106,6 +106,12 @@ pub struct Classification {
     /// counted from the message's own date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub intent: Option<ReplyIntent>,
+    /// For a challenge: the link to verify with (shown, never followed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_link: Option<String>,
+    /// For a challenge: the addresses it names (whose filter holds the mail).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub challenged: Vec<String>,
 }
 
 /// Classifies one raw message. `received_on` only serves to place an out-of-office return date
@@ -185,6 +191,8 @@ impl Classification {
             return_date: None,
             text: None,
             intent: None,
+            verification_link: None,
+            challenged: Vec::new(),
         }
     }
 
@@ -193,6 +201,17 @@ impl Classification {
             return;
         }
         if let Some(reason) = challenge_signal(&content.subject, &content.body, &content.header_lower("from")) {
+            self.verification_link = verification_link(&content.body, content.html.as_deref());
+            self.challenged = addresses_in(&content.body)
+                .into_iter()
+                .chain(content.original_recipients.iter().cloned())
+                .filter(|address| Some(address) != content.from.as_ref())
+                .fold(Vec::new(), |mut all, address| {
+                    if !all.contains(&address) {
+                        all.push(address);
+                    }
+                    all
+                });
             return self.set(MailClass::ChallengeResponse, reason);
         }
         if self.decide_auto_reply(content, message_date) {

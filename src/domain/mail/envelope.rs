@@ -149,6 +149,11 @@ fn looks_like_failure_subject(subject: &str) -> bool {
         "bounce",
         "failed",
         "returned to sender",
+        // Challenge/response filters ("Please verify your email", "Approval required").
+        "verif",
+        "challenge",
+        "approval",
+        "guest list",
     ]
     .iter()
     .any(|word| subject.contains(word))

@@ -13,22 +13,25 @@
 //! is when the server received the message, never the sender's `Date:` and
 //! never later than now.
 
+mod reports;
+
 use super::envelope::Envelope;
 use super::verify::{quoted_ids, tie, tie_by_ids, SentEvidence, Tie};
 use super::{Classification, MailClass};
-use crate::domain::event::payload::{to_data, AutoReplied, Bounced, Received, Replied, Sent};
+use crate::domain::event::payload::{to_data, AutoReplied, Bounced, Challenged, Received, Replied, Sent};
 use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::intent::Intent;
 use crate::domain::prospect::ProspectId;
 use chrono::{DateTime, NaiveDate, Utc};
+use reports::{challenge_effects, report_effects, unverified};
 use serde_json::json;
 use std::collections::HashMap;
 
 // The kinds mail becomes: named once, in the event vocabulary. An unverified
 // report (not tied to mail sent to the address) is shown, acted on by nothing.
 pub use crate::domain::event::kinds::{
-    EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT, EMAIL_UNSUBSCRIBED,
-    EMAIL_UNVERIFIED,
+    EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_CHALLENGED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT,
+    EMAIL_UNSUBSCRIBED, EMAIL_UNVERIFIED, EMAIL_VERIFIED,
 };
 
 /// Which prospect owns an address, which prospect a sent Message-ID went to,
@@ -72,6 +75,19 @@ pub struct MailEffect {
     pub suppress: Vec<(String, String)>,
     /// The prospect is away (out of office) until this date.
     pub away_until: Option<(ProspectId, NaiveDate)>,
+    /// A task for the rep (verifying with a challenge/response filter).
+    pub task: Option<MailTask>,
+}
+
+/// A task a message asks of the rep, made once (its key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailTask {
+    pub prospect: ProspectId,
+    pub instruction: String,
+    pub link: Option<String>,
+    /// What doing it logs.
+    pub logs: String,
+    pub key: String,
 }
 
 /// The messages a mailbox owner wrote: the rep's touches.
@@ -99,6 +115,7 @@ pub fn lookups<'a>(
     }
     for reading in readings {
         emails.extend(reading.recipients.iter().map(|r| r.address.to_lowercase()));
+        emails.extend(reading.challenged.iter().map(|a| a.to_lowercase()));
         ids.extend(reading.original_message_id.iter().cloned());
     }
     emails.sort();
@@ -151,6 +168,7 @@ pub fn sent_effects(
             sent_id: in_sent.then(|| (envelope.message_id.clone(), prospect)),
             suppress: Vec::new(),
             away_until: None,
+            task: None,
         })
         .collect()
 }
@@ -165,6 +183,9 @@ pub fn received_effects(
 ) -> Vec<MailEffect> {
     if matches!(reading.class, MailClass::Bounce | MailClass::FeedbackReport) {
         return report_effects(envelope, reading, contacts, actor, now);
+    }
+    if reading.class == MailClass::ChallengeResponse {
+        return challenge_effects(envelope, reading, contacts, actor, now);
     }
     let Some(prospect) = answered_prospect(envelope, contacts).or_else(|| sender_prospect(envelope, contacts)) else {
         return Vec::new();
@@ -183,6 +204,7 @@ pub fn received_effects(
         sent_id: None,
         suppress: Vec::new(),
         away_until: None,
+        task: None,
     };
     // The prospect's own address, and the sender's when a colleague wrote on their thread.
     let removal = |reason: &str| -> Vec<(String, String)> {
@@ -238,6 +260,7 @@ pub fn received_effects(
                 .filter(|date| (*date - arrived_on).num_days() <= MAX_AWAY_DAYS);
             vec![MailEffect {
                 away_until: believed.map(|date| (prospect, date)),
+                task: None,
                 ..effect(
                     EMAIL_AUTO_REPLIED,
                     to_data(&AutoReplied {
@@ -254,153 +277,6 @@ pub fn received_effects(
         }],
         // Delays, receipts, notifications and challenge/response mail ask nothing of the rep.
         _ => Vec::new(),
-    }
-}
-
-/// A report that changes nothing: recorded for the rep to look at.
-fn unverified(
-    prospect: ProspectId,
-    report: &str,
-    why: &str,
-    envelope: &Envelope,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    details: serde_json::Value,
-) -> MailEffect {
-    let data = merge(details, json!({ "report": report, "unverified": why }));
-    MailEffect {
-        event: event(prospect, EMAIL_UNVERIFIED, envelope, actor, now, data),
-        sent_id: None,
-        suppress: Vec::new(),
-        away_until: None,
-    }
-}
-
-/// A bounce or spam complaint: one event per failed recipient who is a
-/// prospect, acting only when the report is tied to mail sent to them.
-fn report_effects(
-    envelope: &Envelope,
-    reading: &Classification,
-    contacts: &MailContacts,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Vec<MailEffect> {
-    let quoted = quoted_ids(envelope, reading);
-    // The bounced message tells whose it was only when the report names no
-    // address: a named address that is no prospect's (a colleague in Cc) is not theirs.
-    // A complaint whose addresses are redacted (`xxxxxxxx@example.com`,
-    // `redacted@...`) names nobody, so it too is tied through the quoted id.
-    let complaint = reading.class == MailClass::FeedbackReport;
-    let names_nobody = reading
-        .recipients
-        .iter()
-        .all(|r| is_redacted(&r.address) || complaint && !contacts.by_email.contains_key(&r.address.to_lowercase()));
-    let by_original = quoted
-        .iter()
-        .find_map(|id| contacts.by_sent_id.get(id).copied())
-        .filter(|_| names_nobody);
-    let kind = if complaint { EMAIL_COMPLAINED } else { EMAIL_BOUNCED };
-    let report = if complaint { "complaint" } else { "bounce" };
-    let mut effects: Vec<MailEffect> = Vec::new();
-    for recipient in &reading.recipients {
-        let address = recipient.address.to_lowercase();
-        let Some(prospect) = contacts.by_email.get(&address).copied() else {
-            continue;
-        };
-        if effects.iter().any(|e| e.event.prospect_id == prospect) {
-            continue;
-        }
-        let hard = recipient.hard && !complaint;
-        let report_of = Bounced {
-            recipient: Some(address.clone()),
-            status: recipient.status.clone(),
-            hard,
-            reason: Some(name_of(&recipient.reason)),
-            ..reported(envelope, reading)
-        };
-        let tied = tie(
-            &contacts.evidence,
-            &quoted,
-            prospect,
-            &address,
-            received_at(envelope, now),
-        );
-        if let Tie::Unverified(why) = &tied {
-            effects.push(unverified(
-                prospect,
-                report,
-                why,
-                envelope,
-                actor,
-                now,
-                to_data(&report_of),
-            ));
-            continue;
-        }
-        let suppress = match (complaint, hard) {
-            (true, _) => vec![(address.clone(), "marked as spam".to_string())],
-            (false, true) => vec![(address.clone(), format!("hard bounce ({})", name_of(&recipient.reason)))],
-            (false, false) => Vec::new(),
-        };
-        let data = to_data(&tied_to(report_of, reading, &tied));
-        effects.push(MailEffect {
-            event: event(prospect, kind, envelope, actor, now, data),
-            sent_id: None,
-            suppress,
-            away_until: None,
-        });
-    }
-    if let Some((prospect, tied)) =
-        by_original.and_then(|prospect| tie_by_ids(&contacts.evidence, &quoted, prospect).map(|t| (prospect, t)))
-    {
-        let data = to_data(&tied_to(reported(envelope, reading), reading, &tied));
-        // A complaint about mail sent to them stops mail to them, as when it names them.
-        let suppress = match complaint {
-            true => prospect_address(contacts, prospect)
-                .map(|address| (address, "marked as spam".to_string()))
-                .into_iter()
-                .collect(),
-            false => Vec::new(),
-        };
-        effects.push(MailEffect {
-            event: event(prospect, kind, envelope, actor, now, data),
-            sent_id: None,
-            suppress,
-            away_until: None,
-        });
-    }
-    effects
-}
-
-/// An address a complaint report blanked out to protect its user: a local
-/// part of only `x`, `*`, `#`, `.` or `_`, or one saying "redacted".
-fn is_redacted(address: &str) -> bool {
-    let local = address.split('@').next().unwrap_or_default().to_lowercase();
-    local.contains("redacted") || !local.is_empty() && local.chars().all(|c| matches!(c, 'x' | '*' | '#' | '.' | '_'))
-}
-
-/// What a bounce or complaint report says, before it names a recipient.
-fn reported(envelope: &Envelope, reading: &Classification) -> Bounced {
-    Bounced {
-        message_id: envelope.message_id.clone(),
-        from: envelope.from.first().cloned(),
-        subject: Some(envelope.subject.clone()),
-        date: envelope.date,
-        original_message_id: reading.original_message_id.clone(),
-        reasons: reading.reasons.clone(),
-        ..Bounced::default()
-    }
-}
-
-/// A report tied to mail sent. A policy or reputation refusal pauses the
-/// whole mailbox only when the report quotes mail rapport itself sent;
-/// otherwise it is only noted.
-fn tied_to(report: Bounced, reading: &Classification, tie: &Tie) -> Bounced {
-    Bounced {
-        sender_problem: reading.sender_problem && *tie == Tie::Outbox,
-        policy_refusal: reading.sender_problem,
-        verified_by: Some(tie.described().to_string()),
-        ..report
     }
 }
 

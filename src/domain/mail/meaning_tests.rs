@@ -336,3 +336,33 @@ fn a_complaint_with_redacted_addresses_is_matched_by_the_original_message_id() {
         vec![("raj@globex.com".to_string(), "marked as spam".to_string())]
     );
 }
+
+fn challenge_to(address: &str) -> String {
+    format!(
+        "From: Boxbe <notify@boxbe.com>\r\nTo: ann@us.example\r\nSubject: Please verify your email address\r\n\
+         Message-ID: <ch-{address}@boxbe.com>\r\n\r\nHello, your message to {address} is waiting.\r\n\
+         {address} uses Boxbe to protect the inbox: awaiting verification.\r\n\
+         Click to verify you are a person: https://www.boxbe.com/verify?tc=77&ue=x\r\n\
+         Privacy: https://www.boxbe.com/privacy\r\n"
+    )
+}
+
+/// A challenge for mail sent to Raj: an event and a task with the link (never followed);
+/// one naming Jane, to whom nothing was sent, is only noted: a forged challenge is phishing.
+#[test]
+fn a_challenge_tied_to_mail_sent_asks_the_rep_to_verify_and_a_forged_one_is_noted() {
+    let effects = effects_of(&challenge_to("raj@globex.com"));
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].event.kind, EMAIL_CHALLENGED);
+    assert_eq!(effects[0].event.prospect_id, RAJ);
+    assert_eq!(effects[0].event.data["link"], "https://www.boxbe.com/verify?tc=77&ue=x");
+    let task = effects[0].task.as_ref().expect("a task");
+    assert_eq!(task.link.as_deref(), Some("https://www.boxbe.com/verify?tc=77&ue=x"));
+    assert_eq!(task.logs, EMAIL_VERIFIED);
+    assert!(task.instruction.contains("verify yourself"), "{}", task.instruction);
+
+    let forged = effects_of(&challenge_to("jane@acme.io"));
+    assert_eq!(forged.len(), 1, "{forged:?}");
+    assert_eq!(forged[0].event.kind, EMAIL_UNVERIFIED);
+    assert!(forged[0].task.is_none());
+}

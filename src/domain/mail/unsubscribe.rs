@@ -106,6 +106,67 @@ pub fn challenge_signal(subject: &str, body: &str, from: &str) -> Option<String>
         .map(|p| format!("challenge wording \"{p}\""))
 }
 
+/// Words in a link that say it is the one to verify with, lower-case.
+const VERIFY_LINK_WORDS: &[&str] = &[
+    "verif",
+    "confirm",
+    "challenge",
+    "approve",
+    "captcha",
+    "release",
+    "whitelist",
+    "human",
+    "boxbe",
+    "spamarrest",
+];
+
+/// Links a challenge carries that are never the verification (footer links).
+const FOOTER_LINK_WORDS: &[&str] = &["unsubscribe", "privacy", "terms", "optout", "opt-out", "help", "faq"];
+
+/// The link a challenge asks the sender to open to prove they are a person:
+/// the first one that says so (`verify`, `confirm`, `captcha`, ...), else the
+/// first that is not a footer link. Shown to the rep as a task; rapport never
+/// follows it (opening it may count as a "yes" the rep did not give).
+pub fn verification_link(body: &str, html: Option<&str>) -> Option<String> {
+    let links: Vec<url::Url> = [body, html.unwrap_or_default()]
+        .iter()
+        .flat_map(|text| links_in(text))
+        .filter(|link| {
+            let text = link.as_str().to_lowercase();
+            !FOOTER_LINK_WORDS.iter().any(|w| text.contains(w))
+        })
+        .collect();
+    let says_verify = |link: &&url::Url| {
+        let text = link.as_str().to_lowercase();
+        VERIFY_LINK_WORDS.iter().any(|w| text.contains(w))
+    };
+    links
+        .iter()
+        .find(says_verify)
+        .or(links.first())
+        .map(|link| link.as_str().chars().take(2000).collect())
+}
+
+/// The http(s) links written in a text (plain or HTML), in order.
+fn links_in(text: &str) -> Vec<url::Url> {
+    let mut links = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("http") {
+        let candidate = &rest[at..];
+        let end = candidate
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | ')' | ']'))
+            .unwrap_or(candidate.len());
+        let written = candidate[..end].trim_end_matches(['.', ',', ';']).replace("&amp;", "&");
+        if let Ok(link) = url::Url::parse(&written) {
+            if matches!(link.scheme(), "http" | "https") && link.host_str().is_some() {
+                links.push(link);
+            }
+        }
+        rest = &candidate[end.max(4)..];
+    }
+    links
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +176,22 @@ mod tests {
         assert!(unsubscribe_signal("Re: offer", "STOP\n\nthanks").is_some());
         assert!(unsubscribe_signal("Re: offer", "Please don't stop the project").is_none());
         assert!(unsubscribe_signal("UnSuBScRiBe", "").is_some());
+    }
+
+    #[test]
+    fn the_verification_link_is_the_one_that_says_so_not_a_footer() {
+        let body = "Hi, I use Boxbe to protect my inbox. Please visit https://www.boxbe.com/privacy first?\n\
+                    Click to be added to my Guest List: https://www.boxbe.com/anno?tc=1234&amp;ue=x.\n\
+                    Unsubscribe: https://www.boxbe.com/unsubscribe?x=1";
+        assert_eq!(
+            verification_link(body, None).as_deref(),
+            Some("https://www.boxbe.com/anno?tc=1234&ue=x")
+        );
+        let html = "<a href=\"https://filter.example/verify?id=9\">I am a person</a>";
+        assert_eq!(
+            verification_link("", Some(html)).as_deref(),
+            Some("https://filter.example/verify?id=9")
+        );
+        assert_eq!(verification_link("no links, javascript:alert(1) httpx://x", None), None);
     }
 }

@@ -7,7 +7,8 @@ use super::Sequence;
 use crate::domain::event::payload::{AutoReplied, Bounced};
 use crate::domain::event::Event;
 use crate::domain::mail::{
-    EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT, EMAIL_UNSUBSCRIBED,
+    EMAIL_AUTO_REPLIED, EMAIL_BOUNCED, EMAIL_CHALLENGED, EMAIL_COMPLAINED, EMAIL_REPLIED, EMAIL_SENT,
+    EMAIL_UNSUBSCRIBED, EMAIL_VERIFIED,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -67,6 +68,9 @@ pub enum Decision {
     /// The receiving side refused the sender (5.7.x policy or reputation):
     /// every sequence from this mailbox waits for the rep.
     PauseMailbox(String),
+    /// This prospect's sequence waits for the rep to do something (verify
+    /// with the prospect's challenge/response filter); nothing is sent before.
+    WaitForRep(String),
 }
 
 /// What one prospect's situation says about their next step.
@@ -102,6 +106,12 @@ pub fn decide(situation: &Situation, window: &SendingWindow, zone: Tz) -> Decisi
     }
     if sequence.stop_on_colleague_reply && situation.colleague_replied {
         return Decision::Stop("a colleague at the same company replied".into());
+    }
+    // A challenge/response filter holds mail to them until the rep verifies.
+    let challenged = since.iter().rposition(|e| e.kind == EMAIL_CHALLENGED);
+    let verified = since.iter().rposition(|e| e.kind == EMAIL_VERIFIED);
+    if challenged.is_some_and(|c| verified.is_none_or(|v| v < c)) {
+        return Decision::WaitForRep("their spam filter holds the mail until you verify (see your tasks)".into());
     }
     // A policy refusal that does not quote mail rapport sent is only noted: it
     // neither pauses the mailbox nor counts as a soft bounce to retry.
@@ -257,6 +267,30 @@ mod tests {
                 "{kind}: {decision:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_challenge_holds_the_sequence_until_the_rep_verifies() {
+        let challenged = event(
+            EMAIL_CHALLENGED,
+            "2026-11-03T10:00:00Z",
+            json!({ "link": "https://f.example/v" }),
+        );
+        assert!(matches!(
+            decide_with(std::slice::from_ref(&challenged), "prospecting"),
+            Decision::WaitForRep(_)
+        ));
+        let verified = event(EMAIL_VERIFIED, "2026-11-03T12:00:00Z", json!({}));
+        assert_eq!(
+            decide_with(&[challenged.clone(), verified.clone()], "prospecting"),
+            Decision::Continue
+        );
+        // A new challenge after verifying holds it again.
+        let again = event(EMAIL_CHALLENGED, "2026-11-04T10:00:00Z", json!({}));
+        assert!(matches!(
+            decide_with(&[challenged, verified, again], "prospecting"),
+            Decision::WaitForRep(_)
+        ));
     }
 
     #[test]

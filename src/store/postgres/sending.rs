@@ -346,6 +346,7 @@ impl SendingStore for PgStore {
             sent_id: None,
             suppress: email.map(|e| (e, "unsubscribed".to_string())).into_iter().collect(),
             away_until: None,
+            task: None,
         };
         append_event_on(&mut tx, &effect.event, now).await?;
         apply_side_effects(&mut tx, rep, &effect, now).await?;

@@ -324,6 +324,24 @@ pub(super) async fn apply_side_effects(
         .await
         .map_err(db("note a prospect's absence"))?;
     }
+    if let Some(task) = &effect.task {
+        // Keyed by the message: reading it again makes no second task.
+        sqlx::query(
+            "INSERT INTO tasks (prospect_id, rep_id, instruction, link, logs, due_at, key, reason) \
+             SELECT id, rep_id, ?1, ?2, ?3, ?4, ?5, 'a challenge/response filter holds your mail' \
+             FROM prospects WHERE id = ?6 AND rep_id = ?7 ON CONFLICT DO NOTHING",
+        )
+        .bind(&task.instruction)
+        .bind(&task.link)
+        .bind(&task.logs)
+        .bind(ts(effect.event.occurred_at))
+        .bind(&task.key)
+        .bind(task.prospect)
+        .bind(rep)
+        .execute(&mut *conn)
+        .await
+        .map_err(db("add the task a message asks for"))?;
+    }
     Ok(())
 }
 
