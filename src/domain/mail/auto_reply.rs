@@ -1,10 +1,10 @@
 //! Out-of-office and vacation replies: the header and subject signals, and the stated return
-//! date. The words, in 32 languages, are data: `away/*.toml` (loaded by `away_words.rs`).
+//! date. The words, in 32 languages, are data: `lang/*.toml` (loaded by `lang.rs`).
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
-use super::away_words::away_words;
 use super::content::MailContent;
+use super::lang::words as away_words;
 
 /// A header or subject that marks the message as an automatic reply, with a readable reason.
 pub fn strong_signal(content: &MailContent) -> Option<String> {
@@ -23,7 +23,7 @@ pub fn strong_signal(content: &MailContent) -> Option<String> {
     subject_signal(&content.subject)
 }
 
-/// The subject of an automatic reply, in any language of `away/` (Outlook's
+/// The subject of an automatic reply, in any language of `lang/` (Outlook's
 /// "Automatic reply:", "Abwesenheitsnotiz:", "Risposta automatica:", ...).
 fn subject_signal(subject: &str) -> Option<String> {
     let words = away_words();

@@ -196,6 +196,17 @@ impl Classification {
         }
     }
 
+    /// The decision order, strongest evidence first; the first that fits decides:
+    /// 1. reports (`decide_report`): a complaint (ARF container, provider header or
+    ///    subject, client opt-out: `feedback.rs`), a JSON notification, a DSN part
+    ///    (`bounce.rs`: failed before delayed before delivered), or a plain-text
+    ///    notice (`notice.rs`; a delay warning by `delay.rs`);
+    /// 2. a challenge/response filter (`unsubscribe.rs`);
+    /// 3. an out-of-office reply (`auto_reply.rs`; its words per language in `lang/`);
+    /// 4. an unsubscribe request in the fresh text (`unsubscribe.rs`);
+    /// 5. other machine mail (Auto-Submitted, Precedence, empty Return-Path);
+    /// 6. a person: a reply (In-Reply-To, References, quoted history, a reply
+    ///    prefix) or new mail, with what its fresh text means (`domain::intent`).
     fn decide(&mut self, content: &MailContent, message_date: NaiveDate) {
         if self.decide_report(content) {
             return;

@@ -6,7 +6,6 @@
 //! over bytes; IMAP lives in `sources::mail`.
 
 mod auto_reply;
-mod away_words;
 mod bounce;
 mod classify;
 mod command;
@@ -16,6 +15,7 @@ pub mod envelope;
 mod feedback;
 mod headers;
 mod json_notice;
+mod lang;
 mod meaning;
 mod notice;
 mod reason_words;
