@@ -24,6 +24,11 @@ pub struct FailedRecipient {
     /// The remote server's or reporting system's explanation, when one was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diagnostic: Option<String>,
+    /// Other addresses the report gives for this recipient (`Original-Recipient`
+    /// when the mail was forwarded, `X-Actual-Recipient`): whichever the rep sent
+    /// to is the one matched.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 impl FailedRecipient {
@@ -48,6 +53,7 @@ impl FailedRecipient {
             status,
             reason,
             diagnostic: (!diagnostic.is_empty()).then(|| truncate_chars(diagnostic, 500)),
+            aliases: Vec::new(),
         }
     }
 }
@@ -90,7 +96,9 @@ pub fn read_dsn(content: &MailContent, status_part: &str) -> DeliveryReport {
             .unwrap_or_default();
         let action = field(&fields, "action").unwrap_or_default().to_ascii_lowercase();
         let outcome = action_outcome(&action, status.as_deref());
+        let aliases = dsn_addresses(&fields).into_iter().filter(|a| *a != address).collect();
         let mut recipient = FailedRecipient::new(address, status, diagnostic, notice);
+        recipient.aliases = aliases;
         match outcome {
             Outcome::Failed => failed.push(recipient),
             Outcome::Delayed => delayed.push(recipient),
@@ -155,6 +163,21 @@ fn recipient_blocks(status_part: &str) -> Vec<Vec<(String, String)>> {
         }
     }
     blocks
+}
+
+/// Every address a recipient block names, Final-Recipient first, once each.
+fn dsn_addresses(fields: &[(String, String)]) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
+    for name in ["final-recipient", "original-recipient", "x-actual-recipient"] {
+        for (_, value) in fields.iter().filter(|(n, _)| n == name) {
+            if let Some(address) = first_address_in(value) {
+                if !all.contains(&address) {
+                    all.push(address);
+                }
+            }
+        }
+    }
+    all
 }
 
 fn dsn_address(fields: &[(String, String)]) -> Option<String> {

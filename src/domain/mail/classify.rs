@@ -324,6 +324,7 @@ impl Classification {
                 reason: super::bounce::BounceReason::Vacation,
                 hard: false,
                 diagnostic: None,
+                aliases: Vec::new(),
             })
             .collect();
         let text = format!("{}\n{}", content.subject, notice_text(&content.body));

@@ -72,6 +72,7 @@ pub fn feedback_recipients(content: &MailContent) -> Vec<FailedRecipient> {
             reason: BounceReason::Feedback,
             hard: false,
             diagnostic: None,
+            aliases: Vec::new(),
         })
         .collect()
 }

@@ -70,6 +70,7 @@ fn bounced(value: &Value) -> Vec<FailedRecipient> {
                 status,
                 reason,
                 diagnostic: (!diagnostic.is_empty()).then(|| diagnostic.to_string()),
+                aliases: Vec::new(),
             })
         })
         .collect()
@@ -109,5 +110,6 @@ fn plain_recipient(address: &str, reason: BounceReason) -> FailedRecipient {
         reason,
         hard: false,
         diagnostic: None,
+        aliases: Vec::new(),
     }
 }

@@ -114,7 +114,13 @@ pub fn lookups<'a>(
         ids.extend(envelope.answers.iter().cloned());
     }
     for reading in readings {
-        emails.extend(reading.recipients.iter().map(|r| r.address.to_lowercase()));
+        emails.extend(
+            reading
+                .recipients
+                .iter()
+                .flat_map(|r| std::iter::once(&r.address).chain(&r.aliases))
+                .map(|a| a.to_lowercase()),
+        );
         emails.extend(reading.challenged.iter().map(|a| a.to_lowercase()));
         ids.extend(reading.original_message_id.iter().cloned());
     }

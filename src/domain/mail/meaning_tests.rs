@@ -366,3 +366,22 @@ fn a_challenge_tied_to_mail_sent_asks_the_rep_to_verify_and_a_forged_one_is_note
     assert_eq!(forged[0].event.kind, EMAIL_UNVERIFIED);
     assert!(forged[0].task.is_none());
 }
+
+/// Mail to Raj was forwarded to an address of his that nobody here knows: the
+/// DSN names that as Final-Recipient and Raj's as Original-Recipient.
+#[test]
+fn a_bounce_of_forwarded_mail_is_matched_by_the_original_recipient() {
+    let effects = effects_of(
+        "From: MAILER-DAEMON@mx.globex.com\r\nTo: ann@us.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <fwd-1@mx.globex.com>\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.globex.com\r\n\r\n\
+         Original-Recipient: rfc822; raj@globex.com\r\nFinal-Recipient: rfc822; raj.private@home.example\r\n\
+         Action: failed\r\nStatus: 5.1.1\r\n\
+         --B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <o1@rapport.us.example>\r\nTo: raj@globex.com\r\n--B--\r\n",
+    );
+    assert_eq!(effects.len(), 1, "{effects:?}");
+    assert_eq!(effects[0].event.kind, EMAIL_BOUNCED);
+    assert_eq!(effects[0].event.prospect_id, RAJ);
+    assert_eq!(effects[0].event.data["recipient"], "raj@globex.com");
+}

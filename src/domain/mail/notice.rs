@@ -188,6 +188,12 @@ pub fn read_notice(content: &MailContent) -> DeliveryReport {
     if recipients.is_empty() {
         recipients = local_part_recipients(content, notice);
     }
+    // Exim names every failed recipient in X-Failed-Recipients: none is left out.
+    for address in addresses_in(content.header("x-failed-recipients").unwrap_or_default()) {
+        if !recipients.iter().any(|r| r.address == address) && !is_daemon_address(&address) {
+            recipients.push(FailedRecipient::new(address, None, notice, notice));
+        }
+    }
     if recipients.is_empty() {
         recipients = content
             .original_recipients
@@ -454,7 +460,20 @@ fn recipient_segment(lines: &[&str], start: usize, starts: &[usize]) -> String {
 fn excluded_addresses(content: &MailContent) -> Vec<String> {
     let mut excluded: Vec<String> = content.from.iter().cloned().collect();
     if let Some(original) = &content.original {
-        for name in ["from", "sender", "return-path", "message-id", "reply-to"] {
+        // The sender in every form, and a mailing list's own addresses.
+        for name in [
+            "from",
+            "sender",
+            "return-path",
+            "message-id",
+            "reply-to",
+            "errors-to",
+            "list-post",
+            "list-owner",
+            "list-help",
+            "list-unsubscribe",
+            "list-subscribe",
+        ] {
             excluded.extend(addresses_in(field(original, name).unwrap_or_default()));
         }
     }

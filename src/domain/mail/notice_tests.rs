@@ -138,3 +138,32 @@ fn the_sender_named_in_a_notice_is_never_the_failed_recipient() {
     assert_eq!(class, MailClass::Bounce);
     assert_eq!(recipients, vec!["jane@acme.example".to_string()]);
 }
+
+#[test]
+fn every_address_in_x_failed_recipients_is_a_failed_recipient() {
+    let raw = "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\nTo: ann@us.example\n\
+               Subject: Mail delivery failed: returning message to sender\n\
+               X-Failed-Recipients: jane@acme.example, raj@globex.example\n\n\
+               This message was created automatically by mail delivery software.\n\n\
+               A message that you sent could not be delivered to one or more of its\nrecipients. \
+               This is a permanent error. The following address(es) failed:\n\n  jane@acme.example\n    \
+               Unrouteable address\n";
+    let (class, recipients) = class_and_recipients(raw);
+    assert_eq!(class, MailClass::Bounce);
+    assert_eq!(
+        recipients,
+        vec!["jane@acme.example".to_string(), "raj@globex.example".to_string()]
+    );
+}
+
+#[test]
+fn a_mailing_lists_addresses_are_never_the_failed_recipient() {
+    let raw =
+        "From: MAILER-DAEMON@mx.example.net\nTo: ann@us.example\nSubject: Undelivered Mail Returned to Sender\n\n\
+               Your message could not be delivered to jane@acme.example: user unknown.\n\
+               Please contact sales-list-owner@lists.us.example for help.\n\n\
+               ------ Original message ------\nFrom: ann@us.example\nTo: jane@acme.example\n\
+               List-Owner: <mailto:sales-list-owner@lists.us.example>\nSubject: hi\n\nhi\n";
+    let (_, recipients) = class_and_recipients(raw);
+    assert_eq!(recipients, vec!["jane@acme.example".to_string()]);
+}

@@ -128,8 +128,13 @@ pub(super) fn report_effects(
     let report = if complaint { "complaint" } else { "bounce" };
     let mut effects: Vec<MailEffect> = Vec::new();
     for recipient in &reading.recipients {
-        let address = recipient.address.to_lowercase();
-        let Some(prospect) = contacts.by_email.get(&address).copied() else {
+        // The address the report names, or another it gives for the same recipient
+        // (Original-Recipient of forwarded mail): whichever the rep sent to.
+        let Some((address, prospect)) = std::iter::once(&recipient.address)
+            .chain(&recipient.aliases)
+            .map(|a| a.to_lowercase())
+            .find_map(|a| contacts.by_email.get(&a).copied().map(|p| (a, p)))
+        else {
             continue;
         };
         if effects.iter().any(|e| e.event.prospect_id == prospect) {
