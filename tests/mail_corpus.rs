@@ -12,8 +12,8 @@ use rapport::domain::mail::{classify, Classification, MailClass};
 
 const CLASS_THRESHOLD: f64 = 99.0;
 const FOUND_THRESHOLD: f64 = 99.0;
-/// The target is 97 %; today's reading is 96.1 % (the misses are listed with SHOW_MISSES=1).
-const HARD_THRESHOLD: f64 = 96.0;
+/// The target is 97 %; today's reading is 96.6 % (the misses are listed with SHOW_MISSES=1).
+const HARD_THRESHOLD: f64 = 96.5;
 
 fn mail_dir(test: &str) -> Option<PathBuf> {
     common::corpora_or_skip("mail", test)

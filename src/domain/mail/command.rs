@@ -61,13 +61,12 @@ pub fn failed_command(address: &str, diagnostic: &str, notice: &str) -> Option<S
 /// A reply code followed by the rejected address, `550 <a@example.com>: ...`, is how servers
 /// word a refusal at RCPT TO (after DATA there is no single address to name).
 fn names_rejected_address(lower: &str, address: &str) -> bool {
-    let Some(at) = lower.find(&format!("<{address}>:")) else {
-        return false;
-    };
-    let before = lower.get(..at).unwrap_or_default().trim_end().trim_end_matches(':');
-    let code: Vec<char> = before.chars().rev().take(4).collect();
-    let is_digit = |i: usize| code.get(i).is_some_and(char::is_ascii_digit);
-    is_digit(0) && is_digit(1) && code.get(2).is_some_and(|c| matches!(c, '4' | '5')) && !is_digit(3)
+    lower.match_indices(&format!("<{address}>:")).any(|(at, _)| {
+        let before = lower.get(..at).unwrap_or_default().trim_end().trim_end_matches(':');
+        let code: Vec<char> = before.chars().rev().take(4).collect();
+        let is_digit = |i: usize| code.get(i).is_some_and(char::is_ascii_digit);
+        is_digit(0) && is_digit(1) && code.get(2).is_some_and(|c| matches!(c, '4' | '5')) && !is_digit(3)
+    })
 }
 
 /// The last command named in prose: the one the error answered.

@@ -240,6 +240,9 @@ const SETTLED_USER_UNKNOWN: &[&str] = &[
     "invalid final delivery userid",
     // The mailbox lookup verdict some large providers give after DATA ("dd This user doesn't ...").
     "delivery error: dd",
+    // Gmail's and Trend Micro's own verdicts on the address.
+    "because the address couldn't be found",
+    "please check if address is correct",
 ];
 
 /// Reasons found by generic wording ("rejected", "not allowed", "dns", ...), which a precise status
@@ -312,7 +315,7 @@ pub fn find_status(text: &str) -> Option<String> {
 /// undefined enhanced status (`5.0.0`, `4.0.0`), for a notice that gives no
 /// enhanced code (RFC 3463 section 3.1: the class is the reply's first digit).
 /// Only a code standing alone at the start of the text, after a space, a colon or
-/// a bracket and followed by a space or a hyphen counts, so sizes, times and
+/// a bracket and followed by a space, a hyphen or a colon counts, so sizes, times and
 /// addresses do not.
 pub fn reply_code_status(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
@@ -321,7 +324,7 @@ pub fn reply_code_status(text: &str) -> Option<String> {
         let first = code.first().copied()?;
         let stands_alone =
             start == 0 || matches!(bytes.get(start - 1), Some(b' ' | b'\t' | b':' | b'(' | b'<' | b'\n'));
-        let followed = matches!(bytes.get(start + 3), Some(b' ' | b'-' | b'\r' | b'\n') | None);
+        let followed = matches!(bytes.get(start + 3), Some(b' ' | b'-' | b':' | b'\r' | b'\n') | None);
         (matches!(first, b'4' | b'5') && code.iter().all(u8::is_ascii_digit) && stands_alone && followed)
             .then(|| format!("{}.0.0", char::from(first)))
     })
