@@ -20,6 +20,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The share of feedparser's expectations that must hold.
+const FEEDPARSER_TARGET: f64 = 97.0;
+
 fn corpora(test: &str) -> Option<PathBuf> {
     common::corpora_or_skip("feeds", test)
 }
@@ -69,7 +72,11 @@ fn ours(feed: &ParsedFeed, path: &str) -> Option<Option<String>> {
 }
 
 fn same_meaning(path: &str, ours: Option<&str>, expected: &str) -> bool {
-    let Some(ours) = ours else { return false };
+    // rapport keeps no title whose text is empty (an image alone): the same
+    // meaning as markup with no text in it.
+    let Some(ours) = ours else {
+        return !path.ends_with("published") && !path.ends_with("updated") && html_to_text(expected).trim().is_empty();
+    };
     if path.ends_with("published") || path.ends_with("updated") {
         let parse = |t: &str| {
             chrono::DateTime::parse_from_rfc2822(t)
@@ -206,7 +213,7 @@ async fn feedparser_expectations_about_kept_fields() {
         }
     }
     let share = held as f64 * 100.0 / applicable.max(1) as f64;
-    println!("feedparser expectations about kept fields: {held} of {applicable} hold ({share:.1} %); {over_http} rows served over HTTP with their headers");
+    println!("feedparser expectations about kept fields: {held} of {applicable} hold ({share:.1} %, target >= {FEEDPARSER_TARGET} %); {over_http} rows served over HTTP with their headers");
     let shown = if std::env::var_os("RAPPORT_SHOW_MISSES").is_some() {
         usize::MAX
     } else {
@@ -215,5 +222,8 @@ async fn feedparser_expectations_about_kept_fields() {
     for miss in misses.iter().take(shown) {
         println!("  miss: {miss}");
     }
-    assert!(share >= 90.0, "conformance {share:.1} % is below 90 %");
+    assert!(
+        share >= FEEDPARSER_TARGET,
+        "conformance {share:.1} % is below {FEEDPARSER_TARGET} % (RAPPORT_SHOW_MISSES=1 lists every miss)"
+    );
 }

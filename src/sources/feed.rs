@@ -303,6 +303,40 @@ mod tests {
     }
 
     #[test]
+    fn relative_links_resolve_against_xml_base_and_the_document_url() {
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://jane.example/blog/"><title>B</title>
+            <entry><id>1</id><title>One</title><link href="posts/1"/></entry>
+            <entry xml:base="/other/"><id>2</id><title>Two</title><link href="2"/></entry></feed>"#;
+        let feed = parse_feed(atom, Some("http://mirror.example/feed.xml"), None).unwrap();
+        assert_eq!(feed.items[0].url.as_deref(), Some("http://jane.example/blog/posts/1"));
+        assert_eq!(feed.items[1].url.as_deref(), Some("http://jane.example/other/2"));
+        let rss = br#"<rss version="2.0"><channel><title>B</title><item><title>One</title><link>/posts/1</link></item></channel></rss>"#;
+        let feed = parse_feed(rss, Some("http://jane.example/feed.xml"), None).unwrap();
+        assert_eq!(feed.items[0].url.as_deref(), Some("http://jane.example/posts/1"));
+    }
+
+    /// The legacy and odd forms `rewrite.rs` turns into ones feed-rs reads, end to end.
+    #[test]
+    fn legacy_and_odd_forms_are_read() {
+        let no_channel = b"<rss><item><title>Loose item</title><link>http://x.example/1</link></item></rss>";
+        assert_eq!(
+            parse_feed(no_channel, None, None).unwrap().items[0].title.as_deref(),
+            Some("Loose item")
+        );
+        let prefixed = br#"<atom:feed xmlns:atom="http://www.w3.org/2005/Atom"><atom:title>Prefixed</atom:title>
+            <atom:entry><atom:id>1</atom:id><atom:title>E</atom:title></atom:entry></atom:feed>"#;
+        let feed = parse_feed(prefixed, None, None).unwrap();
+        assert_eq!((feed.title.as_deref(), feed.items.len()), (Some("Prefixed"), 1));
+        let xhtml03 = br#"<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>T</title><entry><id>1</id>
+            <title>E</title><content type="application/xhtml+xml" mode="xml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Inline <b>xhtml</b></p></div></content></entry></feed>"#;
+        let feed = parse_feed(xhtml03, None, None).unwrap();
+        assert_eq!(feed.items[0].text.as_deref(), Some("Inline xhtml"));
+        let cdf = br#"<CHANNEL HREF="http://x.example/"><TITLE>CDF</TITLE><ITEM HREF="http://x.example/1"><TITLE>One</TITLE></ITEM></CHANNEL>"#;
+        let feed = parse_feed(cdf, None, None).unwrap();
+        assert_eq!(feed.items[0].url.as_deref(), Some("http://x.example/1"));
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         for doc in [
             &b""[..],

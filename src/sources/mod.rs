@@ -10,6 +10,7 @@ pub mod mail;
 pub mod poll;
 mod prepare;
 mod reading;
+mod rewrite;
 pub mod robots;
 pub mod shared_hosts;
 mod writer;

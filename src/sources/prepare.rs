@@ -1,14 +1,10 @@
 //! Gets a feed document into the shape `feed-rs` reads best: UTF-8 text
-//! (whatever the BOM, the XML declaration or the HTTP charset said), and
-//! Atom 1.0 rather than the older Atom 0.3 that some sites still serve.
+//! (whatever the BOM, the XML declaration or the HTTP charset said), without
+//! what makes the parsers under it panic, and in a form it reads
+//! (`rewrite.rs`: legacy RSS, Atom 0.3 and odd Atom, CDF).
 
-use quick_xml::events::attributes::Attribute;
-use quick_xml::events::{BytesEnd, BytesStart, Event};
-use quick_xml::name::QName;
+use quick_xml::events::Event;
 use std::borrow::Cow;
-
-const ATOM_03: &str = "http://purl.org/atom/ns#";
-const ATOM_10: &str = "http://www.w3.org/2005/Atom";
 
 /// Returns the document as UTF-8 bytes with an XML declaration (if any) that
 /// says so, upgraded from Atom 0.3 when it is that. The encoding comes from a
@@ -24,8 +20,7 @@ pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
     };
     let repaired = repaired(text);
     let text = repaired.as_deref().unwrap_or(text);
-    let rewrite = text.contains(ATOM_03) || is_unversioned_rss(text);
-    match rewrite.then(|| rewrite_legacy(text)).flatten() {
+    match super::rewrite::rewrite(text) {
         Some(upgraded) => Cow::Owned(upgraded.into_bytes()),
         None => match repaired.or(decoded) {
             Some(text) => Cow::Owned(text.into_bytes()),
@@ -228,84 +223,6 @@ fn text_declarations(text: &str, from: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// Whether the root is `<rss>` with no `version`, which feed-rs refuses
-/// although it is read as RSS 2.0 everywhere else.
-fn is_unversioned_rss(text: &str) -> bool {
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(root)) | Ok(Event::Empty(root)) => {
-                return root.name().as_ref() == "rss"
-                    && !root.attributes().flatten().any(|a| a.key.as_ref() == "version");
-            }
-            Ok(Event::Eof) | Err(_) => return false,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Rewrites legacy forms into what feed-rs reads: an unversioned `<rss>`
-/// becomes RSS 2.0; Atom 0.3 becomes Atom 1.0 (the namespace, `issued`/
-/// `modified` → `published`/`updated`, MIME content types with
-/// `mode="escaped"`). `None` when the document is not well-formed enough.
-fn rewrite_legacy(text: &str) -> Option<String> {
-    let mut reader = quick_xml::Reader::from_str(text);
-    let mut writer = quick_xml::Writer::new(Vec::with_capacity(text.len()));
-    loop {
-        let event = match reader.read_event().ok()? {
-            Event::Eof => break,
-            Event::Start(start) if start.name().as_ref() == "rss" => Event::Start(versioned_rss(&start)),
-            Event::Start(start) => Event::Start(upgrade_start(&start)),
-            Event::Empty(start) => Event::Empty(upgrade_start(&start)),
-            Event::End(end) => {
-                let name = end.name().as_ref().to_string();
-                Event::End(BytesEnd::new(renamed(&name).to_string()))
-            }
-            other => other,
-        };
-        writer.write_event(event).ok()?;
-    }
-    String::from_utf8(writer.into_inner()).ok()
-}
-
-fn renamed(name: &str) -> &str {
-    match name {
-        "issued" => "published",
-        "modified" => "updated",
-        other => other,
-    }
-}
-
-fn versioned_rss(start: &BytesStart<'_>) -> BytesStart<'static> {
-    let mut rss = start.to_owned();
-    if !start.attributes().flatten().any(|a| a.key.as_ref() == "version") {
-        rss.push_attribute(("version", "2.0"));
-    }
-    rss
-}
-
-fn upgrade_start(start: &BytesStart<'_>) -> BytesStart<'static> {
-    let name = start.name().as_ref().to_string();
-    let mut upgraded = BytesStart::new(renamed(&name).to_string());
-    for attribute in start.attributes().flatten() {
-        let key = attribute.key.as_ref();
-        // Values stay as they were written (already escaped).
-        let value = match (key, attribute.value.as_ref()) {
-            ("mode", _) => continue,
-            ("type", "text/html") => "html",
-            ("type", "text/plain") => "text",
-            ("type", "application/xhtml+xml") => "xhtml",
-            (k, v) if k.starts_with("xmlns") && v == ATOM_03 => ATOM_10,
-            (_, v) => v,
-        };
-        upgraded.push_attribute(Attribute {
-            key: QName(key),
-            value: Cow::Owned(value.to_string()),
-        });
-    }
-    upgraded
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -359,39 +276,42 @@ mod tests {
             .collect();
         assert_eq!(
             prepared(&utf16le),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">ø</rss>"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>ø</channel></rss>"
         );
         let utf32be: Vec<u8> = doc.chars().flat_map(|c| (c as u32).to_be_bytes()).collect();
         assert_eq!(
             prepared(&utf32be),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\">ø</rss>"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>ø</channel></rss>"
         );
     }
 
     #[test]
     fn declared_and_http_charsets_are_honoured() {
-        let latin1 = b"<?xml version='1.0' encoding='iso-8859-1'?><rss version='2.0'>\xf8</rss>";
+        let latin1 = b"<?xml version='1.0' encoding='iso-8859-1'?><rss version='2.0'><channel>\xf8</channel></rss>";
         assert_eq!(
             prepared(latin1),
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version='2.0'>ø</rss>"
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version='2.0'><channel>ø</channel></rss>"
         );
-        let undeclared = b"<rss version='2.0'>\xf8</rss>";
+        let undeclared = b"<rss version='2.0'><channel>\xf8</channel></rss>";
         assert_eq!(
             String::from_utf8(prepare(undeclared, Some("windows-1252")).into_owned()).unwrap(),
-            "<rss version='2.0'>ø</rss>"
+            "<rss version='2.0'><channel>ø</channel></rss>"
         );
         assert!(matches!(
-            prepare(b"<rss version='2.0'>plain</rss>", None),
+            prepare(b"<rss version='2.0'><channel>plain</channel></rss>", None),
             Cow::Borrowed(_)
         ));
     }
 
     #[test]
     fn an_unversioned_rss_is_read_as_rss_2() {
-        assert_eq!(prepared(b"<rss>\n</rss>"), "<rss version=\"2.0\">\n</rss>");
         assert_eq!(
-            prepared(b"<rss version=\"0.91\"></rss>"),
-            "<rss version=\"0.91\"></rss>"
+            prepared(b"<rss>\n<channel/></rss>"),
+            "<rss version=\"2.0\">\n<channel/></rss>"
+        );
+        assert_eq!(
+            prepared(b"<rss version=\"0.91\"><channel/></rss>"),
+            "<rss version=\"0.91\"><channel/></rss>"
         );
     }
 
