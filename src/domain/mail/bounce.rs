@@ -38,8 +38,13 @@ impl FailedRecipient {
         let status = specific_status(status, diagnostic);
         let command = failed_command(&address, diagnostic, notice);
         let mut reason = reason_for(status.as_deref(), diagnostic, command);
-        if reason == BounceReason::Undefined && !notice.is_empty() {
-            reason = reason_for(status.as_deref(), notice, command);
+        // Nothing said about this recipient (an empty Diagnostic-Code): the
+        // notice's words say more than the status class alone.
+        if (reason == BounceReason::Undefined || diagnostic.trim().is_empty()) && !notice.is_empty() {
+            let from_notice = reason_for(status.as_deref(), notice, command);
+            if from_notice != BounceReason::Undefined {
+                reason = from_notice;
+            }
         }
         // Without an enhanced code, the basic reply code's class, then the notice's words.
         let status = status

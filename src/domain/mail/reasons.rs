@@ -243,6 +243,9 @@ const SETTLED_USER_UNKNOWN: &[&str] = &[
     // Gmail's and Trend Micro's own verdicts on the address.
     "because the address couldn't be found",
     "please check if address is correct",
+    // A server's lookup verdict naming the user: IMail's "Unknown user: ann@x",
+    // Postfix local delivery's `unknown user: "ann"`.
+    "unknown user: ",
 ];
 
 /// Reasons found by generic wording ("rejected", "not allowed", "dns", ...), which a precise status
