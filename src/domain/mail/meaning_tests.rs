@@ -385,3 +385,18 @@ fn a_bounce_of_forwarded_mail_is_matched_by_the_original_recipient() {
     assert_eq!(effects[0].event.prospect_id, RAJ);
     assert_eq!(effects[0].event.data["recipient"], "raj@globex.com");
 }
+
+/// A delay warning (still being retried) is no failure: no event, no suppression,
+/// so no sequence stops or retries because of it.
+#[test]
+fn a_delay_warning_changes_nothing() {
+    let effects = effects_of(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.globex.com>\r\nTo: ann@us.example\r\n\
+         Subject: Warning: message 1abc delayed 24 hours\r\nMessage-ID: <delay-1@mx.globex.com>\r\n\r\n\
+         This message was created automatically by mail delivery software.\r\nA message that you sent has not yet \
+         been delivered to one or more of its\r\nrecipients after more than 24 hours on the queue.\r\n\r\n  \
+         raj@globex.com\r\n    Delay reason: 451 Temporary local problem\r\n\r\nNo action is required on your part. \
+         Delivery attempts will continue for\r\nsome time.\r\n",
+    );
+    assert!(effects.is_empty(), "{effects:?}");
+}

@@ -131,14 +131,76 @@ pub fn read_stream(path: &Path, mut reader: impl BufRead, hand: &mut impl FnMut(
             raw,
         });
     }
-    for (index, message) in mail_parser::mailbox::mbox::MessageIterator::new(reader).enumerate() {
+    let mut position = 0;
+    let mut current: Vec<u8> = Vec::new();
+    let mut started = false;
+    let mut previous_blank = true;
+    let mut line = Vec::new();
+    let mut hand_current = |current: &mut Vec<u8>, position: &mut usize| {
+        *position += 1;
         hand(SavedMessage {
             file: path.to_path_buf(),
-            position: Some(index + 1),
-            raw: message
-                .map(|m| m.unwrap_contents())
-                .map_err(|e| format!("cannot read message {}: {e}", index + 1)),
+            position: Some(*position),
+            raw: Ok(std::mem::take(current)),
         });
+    };
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                position += 1;
+                return hand(SavedMessage {
+                    file: path.to_path_buf(),
+                    position: Some(position),
+                    raw: Err(format!("cannot read message {position}: {e}")),
+                });
+            }
+        }
+        if previous_blank && is_separator(&line) {
+            if started {
+                // The blank line before the separator belongs to the mbox, not the message.
+                if current.ends_with(b"\n\n") || current.ends_with(b"\r\n\r\n") {
+                    let keep = current.len() - if current.ends_with(b"\r\n") { 2 } else { 1 };
+                    current.truncate(keep);
+                }
+                hand_current(&mut current, &mut position);
+            }
+            started = true;
+            previous_blank = false;
+            continue;
+        }
+        previous_blank = line.iter().all(|b| b.is_ascii_whitespace());
+        if started {
+            current.extend_from_slice(unquoted(&line));
+        }
+    }
+    if started {
+        hand_current(&mut current, &mut position);
+    }
+}
+
+/// An mbox separator: `From ` at the start of a line (after a blank line or the
+/// start of the file), then the envelope sender and a date with digits in it.
+/// A body line starting with "From " that is not one stays in its message.
+fn is_separator(line: &[u8]) -> bool {
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let words = rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .count();
+    words >= 3 && rest.iter().any(u8::is_ascii_digit)
+}
+
+/// `>From ` (any number of `>`) loses one `>`, as mboxrd writes it.
+fn unquoted(line: &[u8]) -> &[u8] {
+    let quotes = line.iter().take_while(|b| **b == b'>').count();
+    match quotes > 0 && line.get(quotes..).is_some_and(|rest| rest.starts_with(b"From ")) {
+        true => line.get(1..).unwrap_or(line),
+        false => line,
     }
 }
 
@@ -169,7 +231,7 @@ mod tests {
         let mbox = dir.path().join("export.mbox");
         std::fs::write(
             &mbox,
-            "From a@x Mon Jan  1 00:00:00 2026\nSubject: one\n\nhi\n>From here on\n\
+            "From a@x Mon Jan  1 00:00:00 2026\nSubject: one\n\nhi\n>From here on\nFrom the desk of Ann, 2026\n\n\
              From b@x Mon Jan  1 00:00:00 2026\nSubject: two\n\nbye\n",
         )
         .expect("write");
@@ -177,7 +239,11 @@ mod tests {
         let messages = found(&[mbox]);
         assert_eq!(messages.len(), 2);
         assert_eq!(messages[0].1, Some(1));
-        assert_eq!(messages[0].2.as_deref(), Ok("Subject: one\n\nhi\nFrom here on\n"));
+        // A body line starting "From " without a blank line before it stays in its message.
+        assert_eq!(
+            messages[0].2.as_deref(),
+            Ok("Subject: one\n\nhi\nFrom here on\nFrom the desk of Ann, 2026\n")
+        );
         assert_eq!(messages[1].1, Some(2));
     }
 
