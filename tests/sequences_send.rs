@@ -679,8 +679,8 @@ fn implicit_tls_smtp_verifies_the_server() {
     assert_eq!(smtp.received().len(), 1, "sent over implicit TLS");
 }
 
-#[test]
-fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
+/// An SMTP server to send through and a Dovecot mailbox the rep's mail is read from.
+fn sending_and_reading() -> (SmtpSink, Dovecot, Workspace) {
     let smtp = SmtpSink::start();
     let dovecot = Dovecot::start();
     let ws = Workspace::with_rep();
@@ -692,6 +692,12 @@ fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
         &dovecot.mailbox_config(&password),
         "",
     );
+    (smtp, dovecot, ws)
+}
+
+#[test]
+fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
+    let (smtp, dovecot, ws) = sending_and_reading();
     ws.write(
         "config/sequences/two.toml",
         "name = \"Two\"\nstop_on_colleague_reply = true\n\
@@ -759,17 +765,7 @@ fn a_colleagues_reply_stops_it_and_an_out_of_office_snoozes_it() {
 /// once the task is done the next step goes.
 #[test]
 fn a_challenge_holds_the_sequence_and_gives_the_rep_a_task_with_the_link() {
-    let smtp = SmtpSink::start();
-    let dovecot = Dovecot::start();
-    let ws = Workspace::with_rep();
-    let password = ws.write("secrets/imap-password", format!("{PASSWORD}\n"));
-    write_config(
-        &ws,
-        smtp.port,
-        common::imap::free_port(),
-        &dovecot.mailbox_config(&password),
-        "",
-    );
+    let (smtp, dovecot, ws) = sending_and_reading();
     ws.write(
         "config/sequences/two.toml",
         "name = \"Two\"\n[[steps]]\ntype = \"email\"\nafter = \"0\"\nsubject = \"Hello\"\ntext = \"Hi\"\n\

@@ -197,14 +197,7 @@ pub fn received_effects(
         return Vec::new();
     };
     let sender = envelope.from.first().cloned().unwrap_or_default();
-    let base = Received {
-        message_id: envelope.message_id.clone(),
-        subject: envelope.subject.clone(),
-        from: sender.clone(),
-        date: envelope.date,
-        class: reading.class.as_str().into(),
-        reasons: reading.reasons.clone(),
-    };
+    let base = received(envelope, reading);
     let effect = |kind: &str, data: serde_json::Value| MailEffect {
         event: event(prospect, kind, envelope, actor, now, data),
         sent_id: None,
@@ -308,6 +301,18 @@ fn sender_prospect(envelope: &Envelope, contacts: &MailContacts) -> Option<Prosp
         .iter()
         .chain(&envelope.reply_to)
         .find_map(|a| contacts.by_email.get(a).copied())
+}
+
+/// What every event of a received message records about it.
+fn received(envelope: &Envelope, reading: &Classification) -> Received {
+    Received {
+        message_id: envelope.message_id.clone(),
+        subject: envelope.subject.clone(),
+        from: envelope.from.first().cloned().unwrap_or_default(),
+        date: envelope.date,
+        class: reading.class.as_str().into(),
+        reasons: reading.reasons.clone(),
+    }
 }
 
 /// When the server received the message (never later than now): what the

@@ -29,14 +29,7 @@ pub(super) fn challenge_effects(
         return Vec::new();
     };
     let challenged = Challenged {
-        mail: Received {
-            message_id: envelope.message_id.clone(),
-            subject: envelope.subject.clone(),
-            from: envelope.from.first().cloned().unwrap_or_default(),
-            date: envelope.date,
-            class: reading.class.as_str().into(),
-            reasons: reading.reasons.clone(),
-        },
+        mail: received(envelope, reading),
         link: reading.verification_link.clone(),
     };
     let address = prospect_address(contacts, prospect).unwrap_or_default();
