@@ -363,3 +363,85 @@ fn more_corpora_expectations() {
         "more/ hard/soft {hard_share:.1} % is below {MORE_HARD_THRESHOLD} %"
     );
 }
+
+/// A short text a pattern matches, as a person would write it: the first
+/// alternative, the fewest repeats (but one space where a space may go: `.?`,
+/// `.{0,20}`), a space for a class that holds one, else its first character.
+/// Anchors match nothing.
+fn sample_of(hir: &regex_syntax::hir::Hir) -> String {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Literal(literal) => String::from_utf8_lossy(&literal.0).into_owned(),
+        HirKind::Class(Class::Unicode(class)) => {
+            let has_space = class.ranges().iter().any(|r| r.start() <= ' ' && ' ' <= r.end());
+            match has_space {
+                true => " ".to_string(),
+                false => class
+                    .ranges()
+                    .first()
+                    .map(|r| r.start().to_string())
+                    .unwrap_or_default(),
+            }
+        }
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .first()
+            .map(|r| char::from(r.start()).to_string())
+            .unwrap_or_default(),
+        HirKind::Repetition(repetition) => {
+            let one = sample_of(&repetition.sub);
+            match (repetition.min, one.as_str()) {
+                (0, " ") => one,
+                (min, _) => one.repeat(min as usize),
+            }
+        }
+        HirKind::Capture(capture) => sample_of(&capture.sub),
+        HirKind::Concat(parts) => parts.iter().map(sample_of).collect(),
+        HirKind::Alternation(choices) => choices.first().map(sample_of).unwrap_or_default(),
+        HirKind::Empty | HirKind::Look(_) => String::new(),
+    }
+}
+
+/// The auto-reply subject patterns another project keeps (zoonru/PHP-Bounce-Handler,
+/// in `mail/lists/`): a subject each pattern matches, on a message with
+/// no other sign of being automatic, is read as an out-of-office reply.
+#[test]
+fn auto_reply_subjects_of_the_public_pattern_list_are_read_as_such() {
+    let Some(dir) = mail_dir("auto_reply_subjects_of_the_public_pattern_list_are_read_as_such") else {
+        return;
+    };
+    let (mut patterns, mut read) = (0, 0);
+    for row in tsv_rows(&dir.join("lists/zoonru+PHP-Bounce-Handler/subject_patterns.tsv")) {
+        let (Some(kind), Some(pattern)) = (row.first(), row.get(2)) else {
+            continue;
+        };
+        if kind != "auto_reply_subject" {
+            continue;
+        }
+        let Ok(hir) = regex_syntax::ParserBuilder::new()
+            .case_insensitive(true)
+            .build()
+            .parse(pattern)
+        else {
+            continue;
+        };
+        patterns += 1;
+        let subject = sample_of(&hir);
+        let raw = format!("From: Kim <kim@prospect.example>\nTo: ann@us.example\nSubject: {subject} Hello\n\nHi.\n");
+        let class = classify(raw.as_bytes(), received_on()).map(|c| c.class).ok();
+        if class == Some(MailClass::AutoReply) {
+            read += 1;
+        } else {
+            println!("subject {subject:?} (from {pattern:?}) read as {class:?}");
+        }
+    }
+    let share = report(
+        "auto-reply subjects of the public pattern list read as such",
+        read,
+        patterns,
+    );
+    assert!(
+        patterns > 0 && share >= 95.0,
+        "{share:.1} % of the list's subjects read as auto-replies"
+    );
+}

@@ -27,7 +27,8 @@ pub fn strong_signal(content: &MailContent) -> Option<String> {
 /// "Automatic reply:", "Abwesenheitsnotiz:", "Risposta automatica:", ...).
 fn subject_signal(subject: &str) -> Option<String> {
     let words = away_words();
-    let lower = subject.trim().to_lowercase();
+    // Spaces as a person reads them: runs of spaces and tabs are one.
+    let lower = subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     if let Some(pattern) = words.subjects.iter().find(|p| lower.starts_with(p.as_str())) {
         let shown: String = subject.trim().chars().take(pattern.chars().count()).collect();
         return Some(format!("subject starts with \"{shown}\""));

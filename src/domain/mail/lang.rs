@@ -66,6 +66,7 @@ struct Table {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct QuoteTable {
+    pub attribution_starts: Vec<String>,
     pub attribution_verbs: Vec<String>,
     pub separators: Vec<String>,
     pub header_from: Vec<String>,
@@ -149,6 +150,7 @@ fn load() -> (MailWords, Vec<String>) {
         words.leads.extend(table.leads);
         words.trails.extend(table.trails);
         words.connectors.extend(table.connectors);
+        words.quote.attribution_starts.extend(table.quote.attribution_starts);
         words.quote.attribution_verbs.extend(table.quote.attribution_verbs);
         words.quote.separators.extend(table.quote.separators);
         words.quote.header_from.extend(table.quote.header_from);

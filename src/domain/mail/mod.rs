@@ -15,7 +15,7 @@ pub mod envelope;
 mod feedback;
 mod headers;
 mod json_notice;
-mod lang;
+pub mod lang;
 mod meaning;
 mod notice;
 mod reason_words;

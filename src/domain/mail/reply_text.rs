@@ -210,10 +210,12 @@ fn opener(lines: &[&str], index: usize) -> Option<Opener> {
     (first_half && !next.starts_with('>') && is_attribution(&joined)).then_some(Opener::Attribution { lines: 2 })
 }
 
-/// A line that introduces a quote: it ends in a colon, is short, names when
-/// or who (a digit or an address), and either names the writing ("wrote",
-/// "schrieb", "a écrit", "написал", in any language of the tables) or ends
-/// with the writer's address (Gmail's "вт, 1 дек. 2026 г. в 10:00, Ann <ann@x>:").
+/// A line that introduces a quote: it ends in a colon, is short, and either
+/// names when or who (a year, a time or an address) and the writing ("wrote",
+/// "schrieb", "a écrit", "написал", in any language of the tables) or the
+/// writer's address at its end (Gmail's "вт, 1 дек. 2026 г. в 10:00, Ann
+/// <ann@x>:"), or opens as attributions do and names the writing ("On Mon,
+/// Ann wrote:").
 fn is_attribution(lower: &str) -> bool {
     let line = lower.trim_end().trim_end_matches('：');
     let line = match lower.trim_end().ends_with('：') {
@@ -223,13 +225,11 @@ fn is_attribution(lower: &str) -> bool {
     if !line.ends_with(':') || line.chars().count() > 300 {
         return false;
     }
+    let quote = &words().quote;
+    let opens_like_one = quote.attribution_starts.iter().any(|s| line.starts_with(s.as_str()));
     let names_when_or_who = line.contains('@') || has_year_or_time(&line);
-    let verb = words()
-        .quote
-        .attribution_verbs
-        .iter()
-        .any(|v| line.contains(v.as_str()));
-    names_when_or_who && (verb || line.ends_with(">:") || line.ends_with(">):"))
+    let verb = quote.attribution_verbs.iter().any(|v| line.contains(v.as_str()));
+    (names_when_or_who || opens_like_one && verb) && (verb || line.ends_with(">:") || line.ends_with(">):"))
 }
 
 /// A four-digit year or a clock time (`10:00`, `10.00`) somewhere in the line.

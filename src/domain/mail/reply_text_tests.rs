@@ -36,6 +36,8 @@ fn attributions_in_many_languages_open_the_quote() {
         "Ann Rep <ann@us.example> ezt írta (időpont: 2026. dec. 1., K, 10:00):",
         "Ann Rep <ann@us.example> şunu yazdı (1 Ara 2026 Sal 10:00):",
         "2026年12月1日(火) 10:00 Ann Rep <ann@us.example>:",
+        "On Mon, Ann wrote:",
+        "Am Montag schrieb Ann:",
         "Ann Rep <ann@us.example> 于2026年12月1日周二 10:00写道：",
     ];
     for attribution in attributions {
