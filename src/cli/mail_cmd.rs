@@ -75,42 +75,39 @@ pub fn classify_file(args: &ClassifyArgs, today: NaiveDate, json: bool) -> anyho
         None => classify(raw, today),
     };
     let from_stdin = args.files.len() == 1 && args.files.iter().all(|f| f.as_os_str() == "-");
-    let raw = if from_stdin {
-        let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw)?;
-        if raw.starts_with(b"From ") {
-            let stdin = PathBuf::from("-");
-            return classify_many(
-                |mut hand| read_stream(&stdin, std::io::Cursor::new(raw), &mut hand),
-                read,
-            );
-        }
-        raw
-    } else if is_single_message(&args.files) {
-        let file = args
-            .files
-            .first()
-            .map(PathBuf::as_path)
-            .unwrap_or(std::path::Path::new("-"));
-        std::fs::read(file).map_err(|e| {
-            input_error(format!(
-                "cannot read {}: {e}; give the path of a saved .eml message, a Maildir or an mbox",
-                file.display()
-            ))
-        })?
-    } else {
+    if !from_stdin && !is_single_message(&args.files) {
         return classify_many(
             |hand| {
                 for_each_saved(&args.files, hand);
             },
             read,
         );
-    };
+    }
     let file = args
         .files
         .first()
         .map(PathBuf::as_path)
         .unwrap_or(std::path::Path::new("-"));
+    // Read as a saved file is: an mbox on stdin streams message by message, a
+    // single message is bounded in size.
+    let mut reader: Box<dyn std::io::BufRead> = if from_stdin {
+        Box::new(std::io::BufReader::new(std::io::stdin().lock()))
+    } else {
+        Box::new(std::io::BufReader::new(std::fs::File::open(file).map_err(|e| {
+            input_error(format!(
+                "cannot read {}: {e}; give the path of a saved .eml message, a Maildir or an mbox",
+                file.display()
+            ))
+        })?))
+    };
+    if from_stdin && reader.fill_buf()?.starts_with(b"From ") {
+        return classify_many(|mut hand| read_stream(file, reader, &mut hand), read);
+    }
+    let mut single = None;
+    read_stream(file, reader, &mut |message| single = Some(message.raw));
+    let raw = single
+        .unwrap_or_else(|| Ok(Vec::new()))
+        .map_err(|e| input_error(format!("{}: {e}", file.display())))?;
     let reading = read(&raw).map_err(|e| input_error(format!("{}: {e}", file.display())))?;
     if json {
         return output::json(&reading);

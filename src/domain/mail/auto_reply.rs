@@ -4,7 +4,7 @@
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 use super::content::MailContent;
-use super::lang::words as away_words;
+use super::lang::words;
 
 /// A header or subject that marks the message as an automatic reply, with a readable reason.
 pub fn strong_signal(content: &MailContent) -> Option<String> {
@@ -26,7 +26,7 @@ pub fn strong_signal(content: &MailContent) -> Option<String> {
 /// The subject of an automatic reply, in any language of `lang/` (Outlook's
 /// "Automatic reply:", "Abwesenheitsnotiz:", "Risposta automatica:", ...).
 fn subject_signal(subject: &str) -> Option<String> {
-    let words = away_words();
+    let words = words();
     // Spaces as a person reads them: runs of spaces and tabs are one.
     let lower = subject.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
     if let Some(pattern) = words.subjects.iter().find(|p| lower.starts_with(p.as_str())) {
@@ -53,7 +53,7 @@ pub fn weak_signal(content: &MailContent) -> Option<String> {
 /// Out-of-office wording in the first lines of the body.
 pub fn body_wording(body: &str) -> Option<String> {
     let head: String = body.chars().take(1500).collect::<String>().to_lowercase();
-    away_words().phrase_in(&head).map(|w| format!("body says \"{w}\""))
+    words().phrase_in(&head).map(|w| format!("body says \"{w}\""))
 }
 
 /// The return date stated in an out-of-office text, if any.
@@ -68,7 +68,7 @@ pub fn return_date(text: &str, message_date: NaiveDate) -> Option<NaiveDate> {
         let (date, end) = date_at(&tokens, start, message_date)?;
         let before = tokens.get(start.saturating_sub(6)..start).unwrap_or_default();
         let after = tokens.get(end..(end + 4).min(tokens.len())).unwrap_or_default();
-        let words = away_words();
+        let words = words();
         let led = before.iter().any(|t| words.leads.contains(t));
         let trailed = after.iter().any(|t| words.trails.contains(t));
         ((led || trailed) && date > message_date).then_some(date)
@@ -114,7 +114,7 @@ fn date_at(tokens: &[String], start: usize, base: NaiveDate) -> Option<(NaiveDat
 fn day_month(tokens: &[String], start: usize, base: NaiveDate) -> Option<(NaiveDate, usize)> {
     let day = day_number(tokens.get(start)?)?;
     let mut next = start + 1;
-    if tokens.get(next).is_some_and(|t| away_words().connectors.contains(t)) {
+    if tokens.get(next).is_some_and(|t| words().connectors.contains(t)) {
         next += 1;
     }
     let month = month(tokens.get(next)?)?;
@@ -202,11 +202,11 @@ fn day_number(token: &str) -> Option<u32> {
 }
 
 fn month(token: &str) -> Option<u32> {
-    away_words().month(token)
+    words().month(token)
 }
 
 fn weekday(token: &str) -> Option<Weekday> {
-    away_words().weekday(token)
+    words().weekday(token)
 }
 
 fn next_weekday(base: NaiveDate, weekday: Weekday) -> NaiveDate {

@@ -226,7 +226,8 @@ const FAILED_LIST_HEADINGS: &[&str] = &["address(es) failed:", "addresses had pe
 /// original's recipient with that local part (from its headers or the `for <...>` of its
 /// Received line) is the one that failed.
 fn local_part_recipients(content: &MailContent, notice: &str) -> Vec<FailedRecipient> {
-    let lower = notice.to_lowercase();
+    // ASCII lower-casing keeps byte offsets, so `heading` indexes `notice` too.
+    let lower = notice.to_ascii_lowercase();
     let Some(heading) = FAILED_LIST_HEADINGS
         .iter()
         .find_map(|h| lower.find(h).map(|at| at + h.len()))
