@@ -15,7 +15,9 @@
 //! - the same two polls on L light feeds (5 short items) as a second line;
 //! - peak RSS of the process while M sources (100,000) are polled once
 //!   (target <= 64 MB), measured first, before the other parts have grown
-//!   the heap.
+//!   the heap;
+//! - parsing alone, the realistic feeds read by rapport's reader (plain RSS
+//!   2.0 streamed, the rest by feed-rs) against feed-rs reading them all.
 //!
 //! The feeds are served by a child process (`server.rs`), so neither their
 //! bodies nor the CPU spent making them count as the poller's.
@@ -31,6 +33,7 @@ use rapport::clock::SystemClock;
 use rapport::config::{self, Settings};
 use rapport::domain::clock::Clock;
 use rapport::net::client::{Fetched, HttpClient, Validators};
+use rapport::sources::feed::{parse_feed, parse_feed_by_feed_rs};
 use rapport::sources::poll::{PollReport, Poller};
 use rapport::store::SqliteStore;
 use server::FeedServer;
@@ -317,6 +320,42 @@ async fn peak_memory(server: &FeedServer, m: usize, hosts: usize) {
     );
 }
 
+/// Parsing alone: the same realistic documents read by rapport's reader
+/// and by feed-rs alone (what every feed went through before), in one run.
+fn parsing(distinct: usize) {
+    let now = Utc::now().timestamp();
+    let feeds: Vec<String> = (0..distinct.min(1000))
+        .map(|i| realistic::feed(server::SEED, i as u64, now).body)
+        .collect();
+    let (base, kind) = (
+        Some("https://h1.example/f/1.xml"),
+        Some("application/xml; charset=utf-8"),
+    );
+    let time = |read: &dyn Fn(&[u8]) -> usize| {
+        let start = Instant::now();
+        let items: usize = (0..3).flat_map(|_| &feeds).map(|f| read(f.as_bytes())).sum();
+        (start.elapsed(), items)
+    };
+    let (ours, items) = time(&|b| parse_feed(b, base, kind).expect("a realistic feed").items.len());
+    let (theirs, their_items) = time(&|b| {
+        parse_feed_by_feed_rs(b, base, kind)
+            .expect("a realistic feed")
+            .items
+            .len()
+    });
+    assert_eq!(items, their_items, "both readers read every item");
+    let n = 3 * feeds.len();
+    println!(
+        "parsing {} realistic feeds 3 times: {:.0} feeds/s ({:.0} us a feed); feed-rs alone {:.0} feeds/s ({:.0} us); {:.2}x as fast",
+        feeds.len(),
+        rate(n, ours),
+        ours.as_secs_f64() * 1e6 / n as f64,
+        rate(n, theirs),
+        theirs.as_secs_f64() * 1e6 / n as f64,
+        theirs.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
 fn verdict(met: bool) -> &'static str {
     if met {
         "met"
@@ -354,4 +393,7 @@ fn main() {
             first_and_repoll(&server, Kind::Light, opts.light_feeds, opts.hosts).await;
         }
     });
+    if opts.feeds > 0 {
+        parsing(opts.feeds);
+    }
 }

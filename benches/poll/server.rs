@@ -18,7 +18,8 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 pub const ETAG: &str = "\"v1\"";
-const SEED: &str = "rapport";
+/// The seed of the realistic feeds served (and parsed alone by the bench).
+pub const SEED: &str = "rapport";
 
 /// The bench's side: the child's addresses and the item count of each of
 /// its distinct realistic feeds.

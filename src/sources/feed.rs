@@ -62,6 +62,53 @@ pub fn parse_feed_since(
     content_type: Option<&str>,
     since: Option<DateTime<Utc>>,
 ) -> Result<ParsedFeed, FeedError> {
+    parse(bytes, base_url, content_type, since, Reader::Fastest)
+}
+
+/// Which reader reads a document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    /// The streaming RSS 2.0 reader when it takes the document, else feed-rs.
+    Fastest,
+    /// The streaming reader only (`None` when it declines).
+    Streaming,
+    /// feed-rs only.
+    FeedRs,
+}
+
+/// The same document read by the streaming RSS 2.0 reader (`None` when it
+/// declines it) and by feed-rs alone: the two must agree wherever the first
+/// reads (`tests/feed_fast_path.rs`). Not for use outside that check.
+#[doc(hidden)]
+pub fn parse_feed_both_ways(
+    bytes: &[u8],
+    base_url: Option<&str>,
+    content_type: Option<&str>,
+) -> (Option<ParsedFeed>, Result<ParsedFeed, FeedError>) {
+    (
+        parse(bytes, base_url, content_type, None, Reader::Streaming).ok(),
+        parse_feed_by_feed_rs(bytes, base_url, content_type),
+    )
+}
+
+/// The document read by feed-rs alone, as every document was before the
+/// streaming reader: the poll benchmark's baseline for parsing.
+#[doc(hidden)]
+pub fn parse_feed_by_feed_rs(
+    bytes: &[u8],
+    base_url: Option<&str>,
+    content_type: Option<&str>,
+) -> Result<ParsedFeed, FeedError> {
+    parse(bytes, base_url, content_type, None, Reader::FeedRs)
+}
+
+fn parse(
+    bytes: &[u8],
+    base_url: Option<&str>,
+    content_type: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    reader: Reader,
+) -> Result<ParsedFeed, FeedError> {
     let charset = content_type.and_then(charset_of);
     let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
     let parser = feed_rs::parser::Builder::new()
@@ -71,20 +118,39 @@ pub fn parse_feed_since(
         .build();
     // quick-xml (under feed-rs) asserts on some encoding declarations instead
     // of returning an error; a feed from the network must never take rapport down.
-    let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
-        .map_err(|_| FeedError(PARSER_GAVE_UP.into()))?
-        .map_err(|e| FeedError(e.to_string()))?;
-    let items: Vec<FeedItem> = feed
-        .entries
+    // Plain RSS 2.0 is read in one streaming pass (`rss_stream.rs`), into
+    // what feed-rs would have made of it; anything else is feed-rs's.
+    let base = base_url.and_then(|b| url::Url::parse(b).ok());
+    let streamed = std::str::from_utf8(bytes)
+        .ok()
+        .filter(|_| reader != Reader::FeedRs)
+        .and_then(|text| super::rss_stream::read(text, base.as_ref()));
+    let (title, entries) = match streamed {
+        Some(read) => {
+            let mut entries = read.entries;
+            for entry in entries.iter_mut().filter(|e| e.id.is_empty()) {
+                entry.id = stable_id_from_link_and_title(&entry.links, &entry.title, base_url);
+            }
+            (read.title, entries)
+        }
+        None if reader == Reader::Streaming => return Err(FeedError("declined by the streaming reader".into())),
+        None => {
+            let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
+                .map_err(|_| FeedError(PARSER_GAVE_UP.into()))?
+                .map_err(|e| FeedError(e.to_string()))?;
+            (feed.title, feed.entries)
+        }
+    };
+    let items: Vec<FeedItem> = entries
         .iter()
         .filter(|entry| since.is_none_or(|since| entry.published.or(entry.updated).is_some_and(|p| p >= since)))
         .map(item_of)
         .collect();
     let kept = items.len();
     Ok(ParsedFeed {
-        title: feed.title.as_ref().and_then(text_of),
+        title: title.as_ref().and_then(text_of),
         items,
-        older: feed.entries.len() - kept,
+        older: entries.len() - kept,
     })
 }
 
