@@ -5,9 +5,13 @@ use clap::Parser;
 use rapport::cli::{self, Cli};
 use std::process::ExitCode;
 
+/// See `src/memory.rs`: threads allocate from heaps of their own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     restrict_new_files();
-    rapport::memory::bound_allocator_arenas();
+    rapport::memory::configure_allocators();
     quiet_on_closed_pipe();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {

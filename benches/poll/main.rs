@@ -41,6 +41,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
+/// The daemon's allocator (`src/main.rs`), so the figures are the daemon's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Options {
     feeds: usize,
     hosts: usize,
@@ -366,7 +370,7 @@ fn verdict(met: bool) -> &'static str {
 
 fn main() {
     // As the daemon does at start: the peak RSS printed is the daemon's.
-    rapport::memory::bound_allocator_arenas();
+    rapport::memory::configure_allocators();
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--serve-feeds") {
         let now = common::number_arg("--now", 0) as i64;

@@ -254,15 +254,18 @@ fn event_insert<'a>(events: impl IntoIterator<Item = &'a NewEvent>, now: DateTim
         "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
          SELECT v.column1, p.rep_id, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
     );
+    let recorded = ts(now);
     insert.push_values(events, |mut row, event| {
         row.push_bind(event.prospect_id)
             .push_bind(&event.kind)
             .push_bind(ts(event.occurred_at))
-            .push_bind(ts(now))
+            .push_bind(recorded.clone())
             .push_bind(&event.source_key)
             .push_bind(event.actor.kind())
             .push_bind(event.actor.name())
-            .push_bind(event.data.to_string());
+            // Written straight into a string (`Display` goes through the
+            // formatter, slower on a post's text).
+            .push_bind(serde_json::to_string(&event.data).unwrap_or_default());
     });
     // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
     insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING");
