@@ -17,7 +17,7 @@ use rapport::net::client::{FetchSettings, Fetched, HttpClient, Validators};
 use rapport::sources::feed::{parse_feed, FeedError, ParsedFeed};
 use rapport::sources::html_text::html_to_text;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The share of feedparser's expectations that must hold.
@@ -27,24 +27,13 @@ fn corpora(test: &str) -> Option<PathBuf> {
     common::corpora_or_skip("feeds", test)
 }
 
-fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn no_corpus_file_makes_the_parser_panic() {
     let Some(root) = corpora("no_corpus_file_makes_the_parser_panic") else {
         return;
     };
     let mut files = Vec::new();
-    all_files(&root, &mut files);
+    common::all_files(&root, &mut files);
     let mut panicked = Vec::new();
     for file in &files {
         let bytes = std::fs::read(file).unwrap();

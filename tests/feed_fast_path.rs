@@ -12,18 +12,6 @@ mod common;
 mod realistic;
 
 use rapport::sources::feed::parse_feed_both_ways;
-use std::path::{Path, PathBuf};
-
-fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            all_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
 
 /// Whether the two readers agree on `bytes`; `None` when the streaming reader declined.
 fn agree(bytes: &[u8], base: &str) -> Option<Result<(), String>> {
@@ -47,7 +35,7 @@ fn the_streaming_reader_reads_every_corpus_feed_it_takes_as_feed_rs_does() {
         return;
     };
     let mut files = Vec::new();
-    all_files(&root, &mut files);
+    common::all_files(&root, &mut files);
     files.sort();
     let (mut taken, mut differ) = (0, Vec::new());
     for file in &files {

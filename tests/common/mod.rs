@@ -207,6 +207,18 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// Every file under `dir`, in its subfolders too, added to `out`.
+pub fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
 /// A folder of the public corpora (`../shared/corpora/REL`), if present.
 /// A folder of the public corpora beside the project that a test measures
 /// against. Absent: under `CI` a failure (they must be there), elsewhere the
