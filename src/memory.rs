@@ -1,12 +1,13 @@
 //! The allocators' footprint and speed. Rust's own allocations go to
 //! mimalloc (`src/main.rs`): per-thread heaps, so a first poll's parse
 //! threads, its writer and the HTTP tasks do not queue on malloc's locks
-//! (glibc's arenas, bounded for memory, made them wait: `cargo bench --bench
-//! poll` showed a realistic first poll about a third faster with mimalloc).
-//! mimalloc's defaults (transparent huge pages, freed memory kept 10 ms)
-//! more than doubled the peak RSS of polling 100,000 feeds, so huge pages
-//! are off (the `no_thp` feature) and freed memory goes back at once
-//! (`tune_mimalloc`): 59 MiB where glibc's bounded arenas held 48.
+//! (glibc's arenas, bounded to one per core for memory, made them wait:
+//! `cargo bench --bench poll`'s realistic first poll went from about 18 % of
+//! fetch-only's rate to about 23 %). mimalloc's defaults (transparent huge
+//! pages, freed memory kept 10 ms) more than doubled the peak RSS of polling
+//! 100,000 feeds, so huge pages are off (the `no_thp` feature) and freed
+//! memory goes back at once (`tune_mimalloc`): about 58 MiB, where glibc's
+//! bounded arenas held about 48 (the streaming RSS reader had made room).
 //!
 //! SQLite and other C code still call glibc's malloc, whose arenas are
 //! bounded to one per core (at least two, at most eight); an operator's own
