@@ -111,20 +111,20 @@ fn parse(
 ) -> Result<ParsedFeed, FeedError> {
     let charset = content_type.and_then(charset_of);
     let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(base_url)
-        .sanitize_content(false)
-        .id_generator(stable_id_from_link_and_title)
-        .build();
-    // quick-xml (under feed-rs) asserts on some encoding declarations instead
-    // of returning an error; a feed from the network must never take rapport down.
     // Plain RSS 2.0 is read in one streaming pass (`rss_stream.rs`), into
     // what feed-rs would have made of it; anything else is feed-rs's.
+    // quick-xml (under both) asserts on some input instead of returning an
+    // error; a feed from the network must never take rapport down, so a
+    // panic of the streaming reader is a document it declines.
     let base = base_url.and_then(|b| url::Url::parse(b).ok());
     let streamed = std::str::from_utf8(bytes)
         .ok()
         .filter(|_| reader != Reader::FeedRs)
-        .and_then(|text| super::rss_stream::read(text, base.as_ref()));
+        .and_then(|text| {
+            std::panic::catch_unwind(|| super::rss_stream::read(text, base.as_ref()))
+                .ok()
+                .flatten()
+        });
     let (title, entries) = match streamed {
         Some(read) => {
             let mut entries = read.entries;
@@ -135,6 +135,11 @@ fn parse(
         }
         None if reader == Reader::Streaming => return Err(FeedError("declined by the streaming reader".into())),
         None => {
+            let parser = feed_rs::parser::Builder::new()
+                .base_uri(base_url)
+                .sanitize_content(false)
+                .id_generator(stable_id_from_link_and_title)
+                .build();
             let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
                 .map_err(|_| FeedError(PARSER_GAVE_UP.into()))?
                 .map_err(|e| FeedError(e.to_string()))?;
