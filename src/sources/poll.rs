@@ -106,12 +106,12 @@ impl Poller {
             self.unwritten().retain(|id| !left.contains(id));
         }
         // Fetching and writing run side by side: results go to a writer task
-        // of its own (on another thread than the lanes) that stores whatever
+        // of its own (on a thread of its own, see `writer::spawn`) that stores whatever
         // has arrived in one transaction, so a slow host never holds back
         // what is already fetched, and a stopped run loses little.
         let (sender, receiver) = PollWriter::channel();
         let (written_sender, mut written) = tokio::sync::mpsc::unbounded_channel::<u64>();
-        let writer = tokio::spawn(
+        let writer = super::writer::spawn(
             PollWriter {
                 store: self.store.clone(),
                 clock: self.clock.clone(),

@@ -1,14 +1,14 @@
 //! Storing what a poll fetched: a task of its own, fed by the lanes through
-//! a channel, writing whatever has arrived in one transaction. Being a task
-//! (not a branch of the lanes' future) it runs on another thread than the
-//! fetches, so the database is kept busy while they go on, and a slow
-//! database slows the lanes only once the channel is full.
+//! a channel, writing whatever has arrived in one transaction. It runs on a
+//! thread of its own (`spawn`), so the database is kept busy while the
+//! fetches go on, and a slow database slows the lanes only once the channel
+//! is full.
 
 use super::poll::PollReport;
 use crate::domain::clock::Clock;
 use crate::store::{Claim, PollRecord, Store, StoreResult};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use tokio::sync::mpsc::{Receiver, Sender, UnboundedSender};
 
 /// A polled source and what to store of its poll.
@@ -21,6 +21,35 @@ const WRITE_CHUNK: usize = 128;
 /// database busy, few enough to bound the posts held in memory (a realistic
 /// feed's first poll carries about twenty).
 const QUEUED: usize = WRITE_CHUNK / 2;
+
+/// Starts a poll's writer on the writers' own thread: a runtime of one
+/// thread that runs nothing else. Each of a transaction's statements is a
+/// round trip to the database's thread; on the runtime the lanes share, the
+/// woken writer queued behind fetches and decompression at every one of
+/// them, and the first poll of realistic feeds waited on that more than on
+/// the database. Writers of several pollers in one process take turns there
+/// (the database lets one write at a time anyway). Should the thread not
+/// start, the writer runs where it was asked for, as before.
+pub(super) fn spawn<F>(writer: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    static WRITERS: OnceLock<Option<tokio::runtime::Runtime>> = OnceLock::new();
+    let runtime = WRITERS.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("rapport-poll-writer")
+            .enable_all()
+            .build()
+            .map_err(|e| tracing::warn!(error = %e, "no thread of its own for the poll writer; it shares the runtime"))
+            .ok()
+    });
+    match runtime {
+        Some(runtime) => runtime.spawn(writer),
+        None => tokio::spawn(writer),
+    }
+}
 
 /// Sources a poller claimed and has not written back yet, shared by the
 /// poller (claims, heartbeats, giving back) and its writer (written back).
@@ -95,5 +124,16 @@ impl PollWriter {
             report.broken += u64::from(record.if_not_new.broken);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn a_writer_runs_on_the_writers_own_thread() {
+        let thread = super::spawn(async { std::thread::current().name().map(str::to_owned) })
+            .await
+            .expect("the writer ran");
+        assert_eq!(thread.as_deref(), Some("rapport-poll-writer"));
     }
 }
