@@ -1,7 +1,9 @@
 //! The SQLite store: WAL so readers never block the writer, `BEGIN IMMEDIATE`
 //! for every write transaction so a CLI and a daemon writing at once wait for
 //! each other (within `busy_timeout`) instead of failing with "database is
-//! locked", and `synchronous=FULL` so a committed event survives power loss.
+//! locked", and `synchronous=FULL` so a committed event survives power loss
+//! (feed polling's own writes excepted, which a poll redoes: see
+//! `SqliteStore::polling`).
 
 mod accounts;
 mod batches;
@@ -47,6 +49,18 @@ pub struct SqliteStore {
     /// of our own writers colliding (a poll's writer and its next claim)
     /// cost whole milliseconds; other processes still meet the busy timeout.
     writing: Arc<tokio::sync::Mutex<()>>,
+    /// One connection for feed polling's own writes, with
+    /// `synchronous=NORMAL`: a commit reaches the disk at the next flush,
+    /// not at once (a first poll of many feeds spent a quarter of its time
+    /// waiting for flushes). What a power cut can take back is safe to lose:
+    /// a poll's events go with the source's new state (validators, next
+    /// poll) in one transaction, so a poll taken back is polled again and
+    /// brings the same events under the same keys; a claim taken back only
+    /// frees its sources. And nothing can outlive it that acted on it: any
+    /// later commit on the other connections (rules, reminders, sending)
+    /// flushes the log, and with it every earlier commit. An application
+    /// crash loses nothing (the log is in the system's hands).
+    polling: SqlitePool,
 }
 
 /// A write transaction holding this process's turn to write; the turn ends
@@ -121,31 +135,20 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|e| open_error(format!("cannot create folder {}: {e}", parent.display())))?;
         }
-        let pool = SqlitePoolOptions::new()
-            // A connection whose COMMIT failed (a full disk) is left inside a
-            // transaction SQLite may already have rolled back; returned to the
-            // pool, every later BEGIN on it would fail. The ping runs the
-            // rollback a dropped transaction queued; a connection still in a
-            // transaction after it is closed, and a fresh one opened when needed.
-            .after_release(|conn, _| {
-                Box::pin(async move {
-                    use sqlx::Connection;
-                    conn.ping().await?;
-                    Ok(!conn.is_in_transaction())
-                })
-            })
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(busy_timeout + Duration::from_secs(5))
-            .connect_with(options)
+        let pool = pool_of(options.clone(), max_connections, busy_timeout)
             .await
             .map_err(|e| open_error(e.to_string()))?;
         MIGRATIONS
             .run(&pool)
             .await
             .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
+        let polling = pool_of(options.synchronous(SqliteSynchronous::Normal), 1, busy_timeout)
+            .await
+            .map_err(|e| open_error(e.to_string()))?;
         restrict_database_files(&file);
         Ok(SqliteStore {
             pool,
+            polling,
             writing: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -164,11 +167,43 @@ impl SqliteStore {
         Ok(WriteTx { tx, _turn: turn })
     }
 
-    /// Claims and leases take the database like any write here (the
-    /// PostgreSQL store runs them beside others).
-    pub(super) async fn claim_tx(&self) -> StoreResult<WriteTx> {
-        self.write_tx().await
+    /// A write of feed polling's own state (claims, leases, a poll's
+    /// results) on the polling connection: its commit is not flushed to the
+    /// disk at once. See `SqliteStore::polling` for why that loses nothing.
+    pub(super) async fn poll_tx(&self) -> StoreResult<WriteTx> {
+        let turn = self.writing.clone().lock_owned().await;
+        let tx = self
+            .polling
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("start a write transaction"))?;
+        Ok(WriteTx { tx, _turn: turn })
     }
+}
+
+/// A pool of connections to the database of `options`.
+async fn pool_of(
+    options: SqliteConnectOptions,
+    max_connections: u32,
+    busy_timeout: Duration,
+) -> Result<SqlitePool, sqlx::Error> {
+    SqlitePoolOptions::new()
+        // A connection whose COMMIT failed (a full disk) is left inside a
+        // transaction SQLite may already have rolled back; returned to the
+        // pool, every later BEGIN on it would fail. The ping runs the
+        // rollback a dropped transaction queued; a connection still in a
+        // transaction after it is closed, and a fresh one opened when needed.
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Connection;
+                conn.ping().await?;
+                Ok(!conn.is_in_transaction())
+            })
+        })
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(busy_timeout + Duration::from_secs(5))
+        .connect_with(options)
+        .await
 }
 
 /// The database, its WAL and shared-memory files are the owner's alone, also
@@ -400,6 +435,48 @@ impl Store for SqliteStore {
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await {
             tracing::warn!(error = %e, "could not write the write-ahead log back into the database");
         }
+        self.polling.close().await;
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn only_feed_polling_commits_without_waiting_for_the_disk() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
+        let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
+            .await
+            .expect("the store opens");
+        let synchronous = |pool: &SqlitePool| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("the setting reads")
+            }
+        };
+        // 2 is FULL (flushed at every commit), 1 NORMAL (flushed at the next checkpoint).
+        assert_eq!(
+            synchronous(&store.pool).await,
+            2,
+            "every other write waits for the disk"
+        );
+        assert_eq!(synchronous(&store.polling).await, 1, "polling's own writes do not");
+        let mut tx = store.poll_tx().await.expect("a polling transaction");
+        sqlx::query("INSERT INTO reps (name, email, time_zone, digest_hour, created_at) VALUES ('A', 'a@example.com', 'UTC', 8, '2026-12-01T00:00:00Z')")
+            .execute(&mut *tx)
+            .await
+            .expect("a write");
+        tx.commit().await.expect("it commits");
+        let reps: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reps")
+            .fetch_one(&store.pool)
+            .await
+            .expect("a read");
+        assert_eq!(reps, 1, "one database: the other connections see polling's commits");
     }
 }

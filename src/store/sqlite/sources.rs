@@ -39,7 +39,7 @@ impl SourceStore for SqliteStore {
         prospect: Option<ProspectId>,
         limit: u32,
     ) -> StoreResult<Vec<Source>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.poll_tx().await?;
         let mut claim = QueryBuilder::<Sqlite>::new("UPDATE sources SET next_poll_at = ");
         claim
             .push_bind(ts(lease_until))
@@ -74,7 +74,7 @@ impl SourceStore for SqliteStore {
         rows.iter().map(source_from_row).collect()
     }
     async fn renew_source_claims(&self, claims: &[Claim], lease_until: DateTime<Utc>) -> StoreResult<u64> {
-        let mut tx = self.claim_tx().await?;
+        let mut tx = self.poll_tx().await?;
         let mut renewed = 0;
         for chunk in claims.chunks(POLL_UPDATE_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new("UPDATE sources SET next_poll_at = ");
@@ -96,7 +96,7 @@ impl SourceStore for SqliteStore {
         Ok(renewed)
     }
     async fn release_sources(&self, claims: &[Claim], now: DateTime<Utc>) -> StoreResult<()> {
-        let mut tx = self.claim_tx().await?;
+        let mut tx = self.poll_tx().await?;
         for chunk in claims.chunks(POLL_UPDATE_CHUNK) {
             let mut query = QueryBuilder::<Sqlite>::new("UPDATE sources SET lease_owner = NULL, next_poll_at = ");
             query.push_bind(ts(now)).push(" WHERE next_poll_at > ");
@@ -114,7 +114,7 @@ impl SourceStore for SqliteStore {
         tx.commit().await.map_err(db("give back claimed sources"))
     }
     async fn defer_sources(&self, deferrals: &[(Claim, DateTime<Utc>)]) -> StoreResult<u64> {
-        let mut tx = self.claim_tx().await?;
+        let mut tx = self.poll_tx().await?;
         let mut deferred = 0;
         for (claim, due) in deferrals {
             deferred +=
@@ -131,7 +131,7 @@ impl SourceStore for SqliteStore {
         Ok(deferred)
     }
     async fn record_polls(&self, records: &[(Claim, PollRecord)], now: DateTime<Utc>) -> StoreResult<Vec<Option<u64>>> {
-        let mut tx = self.write_tx().await?;
+        let mut tx = self.poll_tx().await?;
         let claims: Vec<Claim> = records.iter().map(|(claim, _)| *claim).collect();
         let held = holding(&mut tx, "sources", &claims).await?;
         // A poll's events in one statement each: the statement's count of
