@@ -68,7 +68,7 @@ pub fn parse_feed_since(
 /// Which reader reads a document.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Reader {
-    /// The streaming RSS 2.0 reader when it takes the document, else feed-rs.
+    /// The streaming reader (RSS 2.0, Atom 1.0) when it takes the document, else feed-rs.
     Fastest,
     /// The streaming reader only (`None` when it declines).
     Streaming,
@@ -76,7 +76,7 @@ enum Reader {
     FeedRs,
 }
 
-/// The same document read by the streaming RSS 2.0 reader (`None` when it
+/// The same document read by the streaming reader (`None` when it
 /// declines it) and by feed-rs alone: the two must agree wherever the first
 /// reads (`tests/feed_fast_path.rs`). Not for use outside that check.
 #[doc(hidden)]
@@ -111,7 +111,7 @@ fn parse(
 ) -> Result<ParsedFeed, FeedError> {
     let charset = content_type.and_then(charset_of);
     let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
-    // Plain RSS 2.0 is read in one streaming pass (`rss_stream.rs`), into
+    // Plain RSS 2.0 and Atom 1.0 are read in one streaming pass (`stream/`), into
     // what feed-rs would have made of it; anything else is feed-rs's.
     // quick-xml (under both) asserts on some input instead of returning an
     // error; a feed from the network must never take rapport down, so a
@@ -121,7 +121,7 @@ fn parse(
         .ok()
         .filter(|_| reader != Reader::FeedRs)
         .and_then(|text| {
-            std::panic::catch_unwind(|| super::rss_stream::read(text, base.as_ref()))
+            std::panic::catch_unwind(|| super::stream::read(text, base.as_ref()))
                 .ok()
                 .flatten()
         });

@@ -12,6 +12,6 @@ mod prepare;
 mod reading;
 mod rewrite;
 pub mod robots;
-mod rss_stream;
 pub mod shared_hosts;
+mod stream;
 mod writer;
