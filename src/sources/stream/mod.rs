@@ -110,14 +110,8 @@ impl<'a> Reader<'a> {
             match event {
                 Event::Start(start) => {
                     let root = !std::mem::replace(&mut self.rooted, true);
-                    for attribute in start.attributes() {
-                        let attribute = attribute.map_err(|_| Declined)?;
-                        let key = attribute.key.as_ref();
-                        let atom_root = root && key == "xmlns" && &*attribute.value == ATOM;
-                        if key == "xml:base" || (key == "xmlns" && !atom_root) {
-                            return Err(Declined);
-                        }
-                    }
+                    // Only the root may set the default namespace, and only to Atom's.
+                    check_start(&start, |key, value| key == "xmlns" && !(root && value == ATOM))?;
                     let name = start.local_name().as_ref().to_string();
                     return Ok(Some(Start { ns, name, event: start }));
                 }
@@ -141,13 +135,7 @@ impl<'a> Reader<'a> {
     fn inner(&mut self) -> Step<Event<'a>> {
         let event = self.xml.read_event().map_err(|_| Declined)?;
         match &event {
-            Event::Start(start) => {
-                for attribute in start.attributes() {
-                    if attribute.map_err(|_| Declined)?.key.as_ref() == "xml:base" {
-                        return Err(Declined);
-                    }
-                }
-            }
+            Event::Start(start) => check_start(start, |_, _| false)?,
             Event::Eof => return Err(Declined),
             _ => {}
         }
@@ -277,6 +265,20 @@ impl<'a> Reader<'a> {
             length: None,
         }
     }
+}
+
+/// Declines a start tag with `xml:base` (feed-rs follows it, even in
+/// elements it skips), with an attribute `refused(name, value)` names, or
+/// with attributes quick-xml cannot read.
+fn check_start(start: &BytesStart<'_>, refused: impl Fn(&str, &str) -> bool) -> Step<()> {
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|_| Declined)?;
+        let key = attribute.key.as_ref();
+        if key == "xml:base" || refused(key, &attribute.value) {
+            return Err(Declined);
+        }
+    }
+    Ok(())
 }
 
 /// An attribute's value, unescaped as feed-rs unescapes it.
