@@ -51,7 +51,7 @@ pub struct SqliteStore {
     writing: Arc<tokio::sync::Mutex<()>>,
     /// One connection for feed polling's own writes, with
     /// `synchronous=NORMAL`: a commit reaches the disk at the next flush,
-    /// not at once (a first poll of many feeds spent a quarter of its time
+    /// not at once (a first poll of many feeds spent about a fifth of its time
     /// waiting for flushes). What a power cut can take back is safe to lose:
     /// a poll's events go with the source's new state (validators, next
     /// poll) in one transaction, so a poll taken back is polled again and
@@ -158,22 +158,20 @@ impl SqliteStore {
     }
 
     pub(super) async fn write_tx(&self) -> StoreResult<WriteTx> {
-        let turn = self.writing.clone().lock_owned().await;
-        let tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db("start a write transaction"))?;
-        Ok(WriteTx { tx, _turn: turn })
+        self.begin_on(&self.pool).await
     }
 
     /// A write of feed polling's own state (claims, leases, a poll's
     /// results) on the polling connection: its commit is not flushed to the
     /// disk at once. See `SqliteStore::polling` for why that loses nothing.
     pub(super) async fn poll_tx(&self) -> StoreResult<WriteTx> {
+        self.begin_on(&self.polling).await
+    }
+
+    /// This process's turn to write, then a write transaction on `pool`.
+    async fn begin_on(&self, pool: &SqlitePool) -> StoreResult<WriteTx> {
         let turn = self.writing.clone().lock_owned().await;
-        let tx = self
-            .polling
+        let tx = pool
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db("start a write transaction"))?;
