@@ -165,11 +165,11 @@ async fn spread(url: &str) -> (i64, f64) {
 }
 
 /// Fetch-only: the same client and URLs, bodies read and dropped.
-async fn fetch_only(client: &HttpClient, kind: Kind, n: usize, hosts: usize, validators: &Validators) -> Duration {
+async fn fetch_only(client: &HttpClient, kind: Kind, n: usize, hosts: usize, validators: &Validators) -> (Duration, f64) {
     let urls: Vec<Url> = (0..n)
         .map(|i| Url::parse(&feed_url(kind, i, hosts)).expect("url"))
         .collect();
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_seconds());
     let fetched: Vec<bool> = stream::iter(urls.iter())
         .map(|url| async move {
             matches!(
@@ -181,7 +181,8 @@ async fn fetch_only(client: &HttpClient, kind: Kind, n: usize, hosts: usize, val
         .collect()
         .await;
     assert!(fetched.iter().all(|ok| *ok), "a baseline fetch failed");
-    start.elapsed()
+    let took = start.elapsed();
+    (took, (cpu_seconds() - cpu) / took.as_secs_f64())
 }
 
 struct Timed {
@@ -264,7 +265,7 @@ async fn prepared(server: &FeedServer, kind: Kind, n: usize, hosts: usize) -> Pr
 /// First poll and all-304 re-poll of `n` feeds, each beside fetch-only.
 async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usize) {
     let run = prepared(server, kind, n, hosts).await;
-    let first_base = fetch_only(&run.client, kind, n, hosts, &Validators::default()).await;
+    let (first_base, first_base_cores) = fetch_only(&run.client, kind, n, hosts, &Validators::default()).await;
     let first = timed_poll(&run.poller, n).await;
     let report = &first.report;
     let expected: usize = match kind {
@@ -278,7 +279,7 @@ async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usiz
         etag: Some(server::ETAG.into()),
         last_modified: None,
     };
-    let repoll_base = fetch_only(&run.client, kind, n, hosts, &validators).await;
+    let (repoll_base, repoll_base_cores) = fetch_only(&run.client, kind, n, hosts, &validators).await;
     let repoll = timed_poll(&run.poller, n).await;
 
     let (a, a_base) = (rate(n, first.took), rate(n, first_base));
@@ -289,13 +290,13 @@ async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usiz
     };
     println!("{n} {label} over {hosts} hosts, {expected} items:");
     println!(
-        "  first poll: {a:.0} feeds/s using {:.1} cores; fetch-only {a_base:.0} feeds/s; ratio {:.0} % (target >= {first_target:.0} %: {})",
+        "  first poll: {a:.0} feeds/s using {:.1} cores; fetch-only {a_base:.0} feeds/s using {first_base_cores:.1}; ratio {:.0} % (target >= {first_target:.0} %: {})",
         first.cores,
         100.0 * a / a_base,
         verdict(100.0 * a / a_base >= first_target)
     );
     println!(
-        "  all-304 re-poll: {b:.0} feeds/s using {:.1} cores; fetch-only {b_base:.0} feeds/s; ratio {:.0} % (target >= {repoll_target:.0} %: {})",
+        "  all-304 re-poll: {b:.0} feeds/s using {:.1} cores; fetch-only {b_base:.0} feeds/s using {repoll_base_cores:.1}; ratio {:.0} % (target >= {repoll_target:.0} %: {})",
         repoll.cores,
         100.0 * b / b_base,
         verdict(100.0 * b / b_base >= repoll_target)

@@ -4,7 +4,10 @@
 //! `script`, `style` and `template` content skipped, entities decoded,
 //! the start of a block kept as a space, whitespace collapsed. The tokenizer is
 //! html5ever's (the one scraper builds trees with), so what counts as a tag,
-//! an entity or raw text is what a browser says.
+//! an entity or raw text is what a browser says; the simple markup most
+//! items hold is read by a byte scan that gives the same text (`simple.rs`).
+
+mod simple;
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
@@ -25,6 +28,20 @@ pub fn html_to_text_up_to(html: &str, chars: usize) -> String {
     if !html.contains(['<', '&']) {
         return collapse_whitespace(html);
     }
+    simple_text_up_to(html, chars).unwrap_or_else(|| html5ever_text_up_to(html, chars))
+}
+
+/// As `html_to_text_up_to`, read by the byte scan alone; `None` when it
+/// declines the fragment (html5ever must read it).
+pub fn simple_text_up_to(html: &str, chars: usize) -> Option<String> {
+    let sink = TextSink::up_to(chars);
+    simple::read(html, &sink).ok()?;
+    Some(sink.text.into_inner())
+}
+
+/// As `html_to_text_up_to`, read by html5ever's tokenizer alone (what the
+/// byte scan is compared with).
+pub fn html5ever_text_up_to(html: &str, chars: usize) -> String {
     let sink = TextSink::up_to(chars);
     let tokenizer = Tokenizer::new(sink, Default::default());
     let input = BufferQueue::default();
@@ -56,6 +73,11 @@ impl TextSink {
             hidden: Cell::new(0),
             enough,
         }
+    }
+
+    /// Whether the text holds enough: the next tag ends the reading.
+    fn full(&self) -> bool {
+        self.chars.get() >= self.enough
     }
 
     fn push(&self, chunk: &str) {
@@ -105,7 +127,7 @@ impl TokenSink for TextSink {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let full = self.chars.get() >= self.enough;
+        let full = self.full();
         match token {
             // Pauses the tokenizer (as for a script); it is not resumed. Only
             // a tag may answer other than Continue (html5ever asserts it).
