@@ -222,7 +222,8 @@ async fn every_use_case_keeps_to_the_reps_own_prospects() {
         occurred_at: now - Span::hours(1),
         source_key: "u1".into(),
         actor: system.clone(),
-        data: serde_json::json!({ "report": "hard_bounce", "from": "x@y", "subject": "s", "unverified": "no send" }),
+        data: serde_json::json!({ "report": "hard_bounce", "from": "x@y", "subject": "s", "unverified": "no send" })
+            .into(),
     };
     store
         .append_event(RepScope::Team, &unverified, now - Span::hours(1))

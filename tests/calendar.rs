@@ -94,7 +94,7 @@ async fn booked(app: &TestApp, prospect: i64, kind: &str, key: &str, starts: &st
                 occurred_at: app.now(),
                 source_key: key.into(),
                 actor: Recorded::Webhook("calendly".into()),
-                data: rapport::domain::event::payload::to_data(&Hooked {
+                data: rapport::domain::event::EventData::of(&Hooked {
                     note: format!("Intro call at {starts} (Calendly)"),
                     provider: "calendly".into(),
                     starts_at: Some(starts.parse().unwrap()),

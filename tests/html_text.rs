@@ -28,7 +28,9 @@ fn agree(html: &str) -> Option<Result<(), String>> {
         let part = simple_text_up_to(html, chars).expect("a fragment taken whole is taken in part");
         let theirs = html5ever_text_up_to(html, chars);
         if !whole.starts_with(&part) || (part.chars().count() < chars && part != whole) {
-            return Some(Err(format!("{html:?}: {part:?} is no prefix of {whole:?} with {chars} characters")));
+            return Some(Err(format!(
+                "{html:?}: {part:?} is no prefix of {whole:?} with {chars} characters"
+            )));
         }
         if excerpt(&part, chars - 1) != excerpt(&theirs, chars - 1) {
             return Some(Err(format!("{html:?}: excerpts differ: {part:?} / {theirs:?}")));
@@ -92,9 +94,10 @@ fn the_scan_reads_every_corpus_item_it_takes_as_html5ever_does() {
 
 #[test]
 fn the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does() {
-    let Some(root) =
-        common::corpora_or_skip("mail", "the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does")
-    else {
+    let Some(root) = common::corpora_or_skip(
+        "mail",
+        "the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does",
+    ) else {
         return;
     };
     let mut files = Vec::new();
@@ -110,7 +113,11 @@ fn the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does() {
         }
     }
     let taken = check_all(&fragments, "mail corpora");
-    assert!(taken > 20, "the scan took only {taken} of {} mail bodies", fragments.len());
+    assert!(
+        taken > 20,
+        "the scan took only {taken} of {} mail bodies",
+        fragments.len()
+    );
 }
 
 #[test]

@@ -82,7 +82,7 @@ async fn a_reps_scope_neither_sees_nor_changes_another_reps_prospect() {
         occurred_at: now(),
         source_key: "scope-test".into(),
         actor: Actor::User("ann".into()),
-        data: serde_json::json!({}),
+        data: serde_json::json!({}).into(),
     };
     not_found(
         store.append_event(as_ann, &event, now()).await.map(drop),

@@ -165,7 +165,13 @@ async fn spread(url: &str) -> (i64, f64) {
 }
 
 /// Fetch-only: the same client and URLs, bodies read and dropped.
-async fn fetch_only(client: &HttpClient, kind: Kind, n: usize, hosts: usize, validators: &Validators) -> (Duration, f64) {
+async fn fetch_only(
+    client: &HttpClient,
+    kind: Kind,
+    n: usize,
+    hosts: usize,
+    validators: &Validators,
+) -> (Duration, f64) {
     let urls: Vec<Url> = (0..n)
         .map(|i| Url::parse(&feed_url(kind, i, hosts)).expect("url"))
         .collect();

@@ -176,7 +176,7 @@ async fn record(
         occurred_at: fact.at,
         source_key: event::keys::hook(prospect.id, fact.key),
         actor: event::Actor::Webhook(provider.into()),
-        data: event::payload::to_data(&Hooked {
+        data: event::EventData::of(&Hooked {
             note: fact.summary.into(),
             provider: provider.into(),
             starts_at: fact.starts_at,

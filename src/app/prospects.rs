@@ -265,7 +265,7 @@ pub async fn log_engagement(core: &Core, actor: &Actor, input: LogEngagement) ->
             None => event::keys::logged(prospect.id, &kind, at, &short_digest(&key_material)),
         },
         actor: actor.recorded_as(),
-        data: event::payload::to_data(&match event::is_hand_loggable_reserved(&kind) {
+        data: event::EventData::of(&match event::is_hand_loggable_reserved(&kind) {
             // Shown like a synced reply (its text), marked as typed in by a person.
             true => LoggedNote {
                 text: note.clone(),

@@ -4,8 +4,8 @@
 
 use super::{invalid, Actor, AppResult, Core};
 use crate::domain::event::kinds::FOLLOW_UP;
-use crate::domain::event::payload::{self, TaskDone};
-use crate::domain::event::{keys, NewEvent};
+use crate::domain::event::payload::TaskDone;
+use crate::domain::event::{keys, EventData, NewEvent};
 use crate::domain::profile::Platform;
 use crate::domain::prospect::{required_text, ProspectId, ProspectRef, Rep, RepId};
 use crate::domain::reminder::{due_in, due_on};
@@ -126,7 +126,7 @@ pub async fn complete(core: &Core, actor: &Actor, id: i64, note: Option<String>)
         occurred_at: now,
         source_key: keys::task_done(task.id),
         actor: actor.recorded_as(),
-        data: payload::to_data(&TaskDone {
+        data: EventData::of(&TaskDone {
             task: task.id,
             instruction: task.instruction.clone(),
             sequence: task.sequence.clone(),

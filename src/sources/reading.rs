@@ -237,6 +237,6 @@ mod tests {
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].source_key, keys::post(7, 3, "p1"));
         assert_eq!(events[0].occurred_at, now, "an undated post happened when it was seen");
-        assert_eq!(events[0].data["url"], "https://jane.example/p1");
+        assert_eq!(events[0].data.value()["url"], "https://jane.example/p1");
     }
 }

@@ -323,7 +323,7 @@ pub async fn sources(store: &dyn Store) {
     assert_eq!(again.len(), 1, "due at its new time");
 
     let post = NewEvent {
-        data: json!({ "title": "Why we moved to Rust", "url": "https://jane.example/rust", "published": now }),
+        data: json!({ "title": "Why we moved to Rust", "url": "https://jane.example/rust", "published": now }).into(),
         actor: Actor::System("poll".into()),
         ..event(jane, POST, "post:https://jane.example/rust", now)
     };

@@ -149,7 +149,7 @@ fn event(prospect: ProspectId, kind: &str, key: &str, when: DateTime<Utc>) -> Ne
         occurred_at: when,
         source_key: key.into(),
         actor: Actor::User("test".into()),
-        data: json!({ "note": key }),
+        data: json!({ "note": key }).into(),
     }
 }
 

@@ -487,7 +487,7 @@ pub async fn board_reads(store: &dyn Store) {
     // The latest reply's reading (an older one, and one read before intents, aside).
     let replied = |key: &str, days: i64, intent: serde_json::Value| NewEvent {
         kind: EMAIL_REPLIED.into(),
-        data: json!({ "text": key, "intent": intent }),
+        data: json!({ "text": key, "intent": intent }).into(),
         ..event(lee, EMAIL_REPLIED, key, t0() + Duration::days(days))
     };
     for reply in [
@@ -501,7 +501,7 @@ pub async fn board_reads(store: &dyn Store) {
         store.append_event(RepScope::Team, &reply, t0()).await.unwrap();
     }
     let unread = NewEvent {
-        data: json!({ "text": "old" }),
+        data: json!({ "text": "old" }).into(),
         ..replied("r0", 2, json!(null))
     };
     store.append_event(RepScope::Team, &unread, t0()).await.unwrap();

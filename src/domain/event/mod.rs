@@ -193,7 +193,43 @@ pub struct NewEvent {
     /// Unique across all events; appending the same key twice is a no-op.
     pub source_key: String,
     pub actor: Actor,
-    pub data: serde_json::Value,
+    pub data: EventData,
+}
+
+/// An event's data about to be stored: a JSON object, as its text. Written
+/// once where the event is made (a first poll makes thousands a second)
+/// and stored as it is; nothing reads it back before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventData(String);
+
+impl EventData {
+    /// A payload's data (an empty object should it not serialise, which
+    /// the payload types cannot fail to do).
+    pub fn of(payload: &impl Serialize) -> EventData {
+        EventData(serde_json::to_string(payload).unwrap_or_else(|_| "{}".into()))
+    }
+
+    /// The JSON text, as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The data read back as a JSON value.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for EventData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<serde_json::Value> for EventData {
+    fn from(value: serde_json::Value) -> EventData {
+        EventData(value.to_string())
+    }
 }
 
 /// A stored event.
@@ -223,7 +259,7 @@ impl NewEvent {
             occurred_at,
             source_key,
             actor,
-            data: payload::to_data(payload),
+            data: EventData::of(payload),
         }
     }
 }

@@ -336,7 +336,7 @@ fn event(
         occurred_at: received_at(envelope, now),
         source_key: keys::mail(prospect, &envelope.message_id),
         actor: actor.clone(),
-        data,
+        data: data.into(),
     }
 }
 

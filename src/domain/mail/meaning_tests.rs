@@ -81,9 +81,9 @@ fn a_forged_hard_bounce_changes_nothing_and_says_why() {
     assert_eq!(effects.len(), 1, "{effects:?}");
     assert_eq!(effects[0].event.kind, EMAIL_UNVERIFIED);
     assert!(effects[0].suppress.is_empty());
-    assert_eq!(effects[0].event.data["report"], "bounce");
+    assert_eq!(effects[0].event.data.value()["report"], "bounce");
     assert!(
-        effects[0].event.data["unverified"]
+        effects[0].event.data.value()["unverified"]
             .as_str()
             .unwrap()
             .contains("nothing was ever sent"),
@@ -117,9 +117,12 @@ fn a_bounce_that_arrived_before_anything_was_sent_changes_nothing() {
 fn a_hard_bounce_after_a_send_to_the_address_suppresses_it() {
     let effects = effects_of(&dsn("raj@globex.com", "5.1.1", None, TODAY));
     assert_eq!(effects[0].event.kind, EMAIL_BOUNCED, "{effects:?}");
-    assert_eq!(effects[0].event.data["hard"], true);
+    assert_eq!(effects[0].event.data.value()["hard"], true);
     assert_eq!(effects[0].suppress.len(), 1);
-    assert_eq!(effects[0].event.data["verified_by"], "an earlier send to the address");
+    assert_eq!(
+        effects[0].event.data.value()["verified_by"],
+        "an earlier send to the address"
+    );
 }
 
 #[test]
@@ -130,14 +133,20 @@ fn only_a_policy_refusal_of_rapports_own_mail_pauses_the_mailbox() {
         "tied by the earlier send: {forged:?}"
     );
     assert_eq!(
-        forged[0].event.data["sender_problem"], false,
+        forged[0].event.data.value()["sender_problem"],
+        false,
         "{}",
         forged[0].event.data
     );
-    assert_eq!(forged[0].event.data["policy_refusal"], true);
+    assert_eq!(forged[0].event.data.value()["policy_refusal"], true);
     let own = effects_of(&dsn("raj@globex.com", "5.7.1", Some("o1@rapport.us.example"), TODAY));
-    assert_eq!(own[0].event.data["sender_problem"], true, "{}", own[0].event.data);
-    assert_eq!(own[0].event.data["verified_by"], "a message rapport sent");
+    assert_eq!(
+        own[0].event.data.value()["sender_problem"],
+        true,
+        "{}",
+        own[0].event.data
+    );
+    assert_eq!(own[0].event.data.value()["verified_by"], "a message rapport sent");
 }
 
 #[test]
@@ -147,7 +156,8 @@ fn an_events_time_is_when_the_server_received_it_never_later_than_now() {
     let received = effects_at(&raw, &contacts(), Some(at("2026-11-27T10:00:00Z")), now);
     assert_eq!(received[0].event.occurred_at, at("2026-11-27T10:00:00Z"));
     assert_eq!(
-        received[0].event.data["date"], "2100-01-01T00:00:00Z",
+        received[0].event.data.value()["date"],
+        "2100-01-01T00:00:00Z",
         "the Date header is shown"
     );
     let unknown = effects_at(&raw, &contacts(), None, now);
@@ -167,7 +177,7 @@ fn an_out_of_office_acts_only_when_tied_to_mail_sent() {
     let forged = effects_of(&ooo("", "jane@acme.io"));
     assert_eq!(forged[0].event.kind, EMAIL_UNVERIFIED, "{forged:?}");
     assert!(forged[0].away_until.is_none());
-    assert_eq!(forged[0].event.data["report"], "out_of_office");
+    assert_eq!(forged[0].event.data.value()["report"], "out_of_office");
     let answering = effects_of(&ooo("In-Reply-To: <s1@us.example>\r\n", "jane@acme.io"));
     assert_eq!(answering[0].event.kind, EMAIL_AUTO_REPLIED, "{answering:?}");
     assert!(answering[0].away_until.is_some());
@@ -276,7 +286,7 @@ fn a_soft_bounce_is_recorded_without_suppressing() {
     assert_eq!(effects.len(), 1, "{effects:?}");
     assert_eq!(effects[0].event.kind, EMAIL_BOUNCED);
     assert_eq!(effects[0].event.prospect_id, RAJ);
-    assert_eq!(effects[0].event.data["hard"], false);
+    assert_eq!(effects[0].event.data.value()["hard"], false);
     assert!(effects[0].suppress.is_empty());
 }
 
@@ -355,7 +365,10 @@ fn a_challenge_tied_to_mail_sent_asks_the_rep_to_verify_and_a_forged_one_is_note
     assert_eq!(effects.len(), 1, "{effects:?}");
     assert_eq!(effects[0].event.kind, EMAIL_CHALLENGED);
     assert_eq!(effects[0].event.prospect_id, RAJ);
-    assert_eq!(effects[0].event.data["link"], "https://www.boxbe.com/verify?tc=77&ue=x");
+    assert_eq!(
+        effects[0].event.data.value()["link"],
+        "https://www.boxbe.com/verify?tc=77&ue=x"
+    );
     let task = effects[0].task.as_ref().expect("a task");
     assert_eq!(task.link.as_deref(), Some("https://www.boxbe.com/verify?tc=77&ue=x"));
     assert_eq!(task.logs, EMAIL_VERIFIED);
@@ -383,7 +396,7 @@ fn a_bounce_of_forwarded_mail_is_matched_by_the_original_recipient() {
     assert_eq!(effects.len(), 1, "{effects:?}");
     assert_eq!(effects[0].event.kind, EMAIL_BOUNCED);
     assert_eq!(effects[0].event.prospect_id, RAJ);
-    assert_eq!(effects[0].event.data["recipient"], "raj@globex.com");
+    assert_eq!(effects[0].event.data.value()["recipient"], "raj@globex.com");
 }
 
 /// A delay warning (still being retried) is no failure: no event, no suppression,

@@ -206,8 +206,8 @@ pub(super) async fn insert_events_returning_new<'a>(
         let column = |f: &dyn Fn(&NewEvent) -> String| -> Vec<String> { chunk.iter().map(|e| f(e)).collect() };
         let keys: Vec<String> = sqlx::query_scalar(
             "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
-             SELECT v.prospect_id, p.rep_id, v.kind, v.occurred_at, $8, v.source_key, v.actor_kind, v.actor, v.data \
-             FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::jsonb[]) \
+             SELECT v.prospect_id, p.rep_id, v.kind, v.occurred_at, $8, v.source_key, v.actor_kind, v.actor, v.data::jsonb \
+             FROM unnest($1::bigint[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[]) \
                   WITH ORDINALITY AS v(prospect_id, kind, occurred_at, source_key, actor_kind, actor, data, position) \
              JOIN prospects p ON p.id = v.prospect_id ORDER BY v.position \
              ON CONFLICT(source_key) DO NOTHING RETURNING source_key",
@@ -218,7 +218,7 @@ pub(super) async fn insert_events_returning_new<'a>(
         .bind(column(&|e| e.source_key.clone()))
         .bind(column(&|e| e.actor.kind().to_string()))
         .bind(column(&|e| e.actor.name().to_string()))
-        .bind(chunk.iter().map(|e| e.data.clone()).collect::<Vec<serde_json::Value>>())
+        .bind(chunk.iter().map(|e| e.data.as_str()).collect::<Vec<&str>>())
         .bind(ts(now))
         .fetch_all(&mut *conn)
         .await

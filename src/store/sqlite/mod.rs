@@ -296,9 +296,7 @@ fn event_insert<'a>(events: impl IntoIterator<Item = &'a NewEvent>, now: DateTim
             .push_bind(&event.source_key)
             .push_bind(event.actor.kind())
             .push_bind(event.actor.name())
-            // Written straight into a string (`Display` goes through the
-            // formatter, slower on a post's text).
-            .push_bind(serde_json::to_string(&event.data).unwrap_or_default());
+            .push_bind(event.data.as_str());
     });
     // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT.
     insert.push(") AS v JOIN prospects p ON p.id = v.column1 WHERE true ON CONFLICT(source_key) DO NOTHING");
