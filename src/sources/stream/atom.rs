@@ -14,7 +14,7 @@ impl<'a> Reader<'a> {
             entries: Vec::new(),
         };
         while let Some(child) = self.next_start()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name()) {
                 (Ns::Atom, "title") => read.title = Some(self.construct(&child)?),
                 (Ns::Atom, "entry") => read.entries.push(self.entry()?),
                 (Ns::Atom, "subtitle") | (Ns::Atom, "rights") => self.skip_construct(&child)?,
@@ -27,7 +27,7 @@ impl<'a> Reader<'a> {
     fn entry(&mut self) -> Step<Entry> {
         let mut entry = Entry::default();
         while let Some(child) = self.next_start()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name()) {
                 // Kept as written: feed-rs trims an RSS guid, not an Atom id.
                 (Ns::Atom, "id") => {
                     if let Some(id) = self.text()? {
@@ -114,7 +114,7 @@ impl<'a> Reader<'a> {
         let (mut name, mut email, mut uri) = (None, None, None);
         while let Some(child) = self.next_start()? {
             let text = self.text()?;
-            match child.name.as_str() {
+            match child.name() {
                 "name" if text.is_some() => name = text,
                 "email" => email = text,
                 "uri" => uri = text,

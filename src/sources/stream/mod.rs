@@ -76,11 +76,17 @@ struct Reader<'a> {
     rooted: bool,
 }
 
-/// An element start: its namespace, local name and the event itself.
+/// An element start: its namespace and the event itself.
 struct Start<'a> {
     ns: Ns,
-    name: String,
     event: BytesStart<'a>,
+}
+
+impl Start<'_> {
+    /// The element's local name.
+    fn name(&self) -> &str {
+        self.event.local_name().into_inner()
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -112,8 +118,7 @@ impl<'a> Reader<'a> {
                     let root = !std::mem::replace(&mut self.rooted, true);
                     // Only the root may set the default namespace, and only to Atom's.
                     check_start(&start, |key, value| key == "xmlns" && !(root && value == ATOM))?;
-                    let name = start.local_name().as_ref().to_string();
-                    return Ok(Some(Start { ns, name, event: start }));
+                    return Ok(Some(Start { ns, event: start }));
                 }
                 Event::End(_) => return Ok(None),
                 Event::Decl(decl) => {
@@ -223,7 +228,7 @@ impl<'a> Reader<'a> {
     }
 
     fn check_media(&self, start: &Start<'a>) -> Step<()> {
-        if start.ns == Ns::MediaRss && matches!(start.name.as_str(), "title" | "description") {
+        if start.ns == Ns::MediaRss && matches!(start.name(), "title" | "description") {
             if let Some(kind) = attribute(&start.event, "type")? {
                 if kind != "plain" && kind != "html" {
                     return Err(Declined);
@@ -253,10 +258,7 @@ impl<'a> Reader<'a> {
             Err(_) => None,
         };
         Link {
-            href: resolved
-                .map_or_else(|| href.to_string(), |u| u.to_string())
-                .trim()
-                .to_string(),
+            href: trimmed(resolved.map_or_else(|| href.to_string(), String::from)),
             target,
             rel: None,
             media_type: None,
@@ -298,7 +300,7 @@ fn plain(content: String) -> Text {
     Text {
         content_type: MediaTypeBuf::new(names::TEXT, names::PLAIN),
         src: None,
-        content: content.trim().to_string(),
+        content: trimmed(content),
     }
 }
 
@@ -306,6 +308,14 @@ fn html(content: String) -> Text {
     Text {
         content_type: MediaTypeBuf::new(names::TEXT, names::HTML),
         src: None,
-        content: content.trim().to_string(),
+        content: trimmed(content),
     }
+}
+
+/// `text.trim()`, in the string it came in (a post's content runs to kilobytes).
+fn trimmed(mut text: String) -> String {
+    text.truncate(text.trim_end().len());
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+    text
 }

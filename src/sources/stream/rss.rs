@@ -14,7 +14,7 @@ impl<'a> Reader<'a> {
         }
         // The first child named `channel` is the feed; what follows it is not read.
         while let Some(child) = self.next_start()? {
-            if child.name == "channel" {
+            if child.name() == "channel" {
                 return self.channel();
             }
             self.skip()?;
@@ -28,7 +28,7 @@ impl<'a> Reader<'a> {
             entries: Vec::new(),
         };
         while let Some(child) = self.next_start()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name()) {
                 (Ns::Rss, "title") => read.title = self.text()?.map(plain),
                 (Ns::Rss, "item") => read.entries.push(self.item()?),
                 (Ns::Declined, _) => return Err(Declined),
@@ -41,7 +41,7 @@ impl<'a> Reader<'a> {
     fn item(&mut self) -> Step<Entry> {
         let mut entry = Entry::default();
         while let Some(child) = self.next_start()? {
-            match (child.ns, child.name.as_str()) {
+            match (child.ns, child.name()) {
                 (Ns::Rss, "title") => entry.title = self.text()?.map(plain),
                 (Ns::Rss, "link") => {
                     if let Some(href) = self.text()? {
@@ -51,12 +51,12 @@ impl<'a> Reader<'a> {
                 (Ns::Rss, "description") => entry.summary = self.text()?.map(html),
                 (Ns::Rss, "author") | (Ns::DublinCore, "creator") => {
                     if let Some(name) = self.text()? {
-                        entry.authors.push(person(&name)?);
+                        entry.authors.push(person(name)?);
                     }
                 }
                 (Ns::Rss, "guid") => {
                     if let Some(guid) = self.text()? {
-                        entry.id = guid.trim().to_string();
+                        entry.id = super::trimmed(guid);
                     }
                 }
                 (Ns::Rss, "pubDate") | (Ns::DublinCore, "date") => entry.published = self.date()?,
@@ -102,12 +102,12 @@ impl<'a> Reader<'a> {
 
 /// A name as feed-rs reads one; with an address in it, feed-rs splits
 /// name and address by a pattern of its own, so that is left to it.
-fn person(text: &str) -> Step<Person> {
+fn person(text: String) -> Step<Person> {
     if text.contains('@') {
         return Err(Declined);
     }
     Ok(Person {
-        name: Some(text.trim().to_string()),
+        name: Some(super::trimmed(text)),
         uri: None,
         email: None,
         role: None,
