@@ -16,8 +16,9 @@
 //! - peak RSS of the process while M sources (100,000) are polled once
 //!   (target <= 64 MB), measured first, before the other parts have grown
 //!   the heap;
-//! - parsing alone, the realistic feeds read by rapport's reader (plain RSS
-//!   2.0 streamed, the rest by feed-rs) against feed-rs reading them all.
+//! - parsing alone, the realistic feeds read by rapport's reader (RSS 2.0
+//!   and Atom 1.0 streamed, the rest by feed-rs) against feed-rs reading
+//!   them all (both reduce item HTML to text the same way).
 //!
 //! The feeds are served by a child process (`server.rs`), so neither their
 //! bodies nor the CPU spent making them count as the poller's.

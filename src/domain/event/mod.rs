@@ -334,6 +334,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_event_s_data_is_its_payload_as_json_read_back_the_same() {
+        let post = payload::FeedPost {
+            source: 3,
+            platform: "blog".into(),
+            url: Some("https://jane.example/p1".into()),
+            title: Some("Ship \"it\" — now".into()),
+            text: None,
+            published: Some("2026-12-01T08:00:00Z".parse().unwrap()),
+            author: None,
+        };
+        let data = EventData::of(&post);
+        assert_eq!(data.value(), payload::to_data(&post), "the same object as before");
+        assert_eq!(data.to_string(), data.as_str());
+        let read: payload::FeedPost = payload::from_data(&data.value());
+        assert_eq!(read, post);
+        assert_eq!(EventData::from(serde_json::json!({"a": 1})).as_str(), r#"{"a":1}"#);
+    }
+
+    #[test]
     fn every_kind_reads_back_from_its_stored_name() {
         for kind in EventKind::ALL {
             assert_eq!(EventKind::of(kind.as_str()), Some(kind));

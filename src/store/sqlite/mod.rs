@@ -332,7 +332,11 @@ fn shares_all_but_time_key_and_data(a: &NewEvent, b: &NewEvent) -> bool {
 /// `event_insert` for events of one prospect, kind and actor (a poll's
 /// posts): what they share is bound once and the prospect read once, so a
 /// row binds three values, not eight (a first poll writes thousands a second).
-fn shared_event_insert<'a>(first: &'a NewEvent, events: &'a [NewEvent], now: DateTime<Utc>) -> QueryBuilder<'a, Sqlite> {
+fn shared_event_insert<'a>(
+    first: &'a NewEvent,
+    events: &'a [NewEvent],
+    now: DateTime<Utc>,
+) -> QueryBuilder<'a, Sqlite> {
     let mut insert = QueryBuilder::<Sqlite>::new(
         "INSERT INTO events (prospect_id, rep_id, kind, occurred_at, recorded_at, source_key, actor_kind, actor, data) \
          SELECT p.id, p.rep_id, ",
