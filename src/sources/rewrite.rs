@@ -51,16 +51,16 @@ pub fn rewrite(text: &str) -> Option<String> {
     let (prefix, local) = split_name(&root.name);
     match local {
         "rss" if prefix.is_none() => {
-            let no_channel = !text.contains("<channel") && !text.contains(":channel");
+            let no_channel = !has(text, "<channel") && !has(text, ":channel");
             let known = root.version.as_deref().is_some_and(|v| KNOWN_RSS_VERSIONS.contains(&v));
             (!known || no_channel).then(|| rewrite_rss(text, no_channel)).flatten()
         }
         "feed" => {
-            let legacy = text.contains(ATOM_03)
+            let legacy = has(text, ATOM_03)
                 || prefix.is_some()
                 || root.namespace.as_deref() != Some(ATOM_10)
-                || text.contains("mode=\"base64\"")
-                || text.contains("mode='base64'")
+                || has(text, "mode=\"base64\"")
+                || has(text, "mode='base64'")
                 || has_mime_typed_text(text);
             legacy.then(|| rewrite_atom(text, prefix)).flatten()
         }
@@ -81,8 +81,8 @@ fn has_mime_typed_text(text: &str) -> bool {
         "type='application/",
     ]
     .iter()
-    .flat_map(|pattern| text.match_indices(pattern))
-    .any(|(at, _)| {
+    .flat_map(|pattern| memchr::memmem::find_iter(text.as_bytes(), pattern))
+    .any(|at| {
         let tag = text
             .get(..at)
             .and_then(|before| before.rfind('<'))
@@ -90,6 +90,12 @@ fn has_mime_typed_text(text: &str) -> bool {
         let name = tag.and_then(|t| t.split_whitespace().next()).unwrap_or_default();
         TEXT_CONSTRUCTS.contains(&split_name(name).1)
     })
+}
+
+/// Whether `text` holds `pattern`: memchr's search, several times as fast
+/// as `str::contains` on a whole document (a first poll searches thousands).
+fn has(text: &str, pattern: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), pattern.as_bytes()).is_some()
 }
 
 fn split_name(name: &str) -> (Option<&str>, &str) {

@@ -25,7 +25,7 @@ pub fn html_to_text(html: &str) -> String {
 /// text is then a prefix of the whole one, with at least `chars` characters.
 pub fn html_to_text_up_to(html: &str, chars: usize) -> String {
     // Plain text (most short posts): nothing to tokenize.
-    if !html.contains(['<', '&']) {
+    if memchr::memchr2(b'<', b'&', html.as_bytes()).is_none() {
         return collapse_whitespace(html);
     }
     simple_text_up_to(html, chars).unwrap_or_else(|| html5ever_text_up_to(html, chars))
