@@ -9,6 +9,7 @@ mod accounts;
 mod batches;
 mod board;
 mod calendar;
+mod checkpoint;
 mod digests;
 mod events;
 mod forecast;
@@ -59,8 +60,10 @@ pub struct SqliteStore {
     /// frees its sources. And nothing can outlive it that acted on it: any
     /// later commit on the other connections (rules, reminders, sending)
     /// flushes the log, and with it every earlier commit. An application
-    /// crash loses nothing (the log is in the system's hands).
+    /// crash loses nothing (the log is in the system's hands). It never
+    /// checkpoints: `checkpoints` does, beside it (`checkpoint.rs`).
     polling: SqlitePool,
+    checkpoints: checkpoint::Checkpoints,
 }
 
 /// A write transaction holding this process's turn to write; the turn ends
@@ -142,11 +145,18 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| open_error(format!("applying migrations failed: {e}")))?;
-        let polling = pool_of(options.synchronous(SqliteSynchronous::Normal), 1, busy_timeout)
-            .await
-            .map_err(|e| open_error(e.to_string()))?;
+        let polling = pool_of(
+            options
+                .synchronous(SqliteSynchronous::Normal)
+                .pragma("wal_autocheckpoint", "0"),
+            1,
+            busy_timeout,
+        )
+        .await
+        .map_err(|e| open_error(e.to_string()))?;
         restrict_database_files(&file);
         Ok(SqliteStore {
+            checkpoints: checkpoint::Checkpoints::on(pool.clone()),
             pool,
             polling,
             writing: Arc::new(tokio::sync::Mutex::new(())),
@@ -518,5 +528,61 @@ mod tests {
             .await
             .expect("a read");
         assert_eq!(reps, 1, "one database: the other connections see polling's commits");
+    }
+
+    #[tokio::test]
+    async fn polling_s_commits_are_checkpointed_beside_it_not_by_it() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let file = dir.path().join("rapport.db");
+        let url = format!("sqlite://{}", file.display());
+        let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
+            .await
+            .expect("the store opens");
+        let autocheckpoint = |pool: &SqlitePool| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("PRAGMA wal_autocheckpoint")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("the setting reads")
+            }
+        };
+        assert_eq!(
+            autocheckpoint(&store.polling).await,
+            0,
+            "the polling connection never checkpoints"
+        );
+        assert_eq!(
+            autocheckpoint(&store.pool).await,
+            1000,
+            "the others do, as SQLite's default"
+        );
+        // Four megabytes written by polling: SQLite alone would have checkpointed in its commit.
+        let mut tx = store.poll_tx().await.expect("a polling transaction");
+        for i in 0..1000 {
+            sqlx::query("INSERT INTO reps (name, email, time_zone, digest_hour, created_at) VALUES (?, ?, 'UTC', 8, '2026-12-01T00:00:00Z')")
+                .bind("x".repeat(4000))
+                .bind(format!("r{i}@example.com"))
+                .execute(&mut *tx)
+                .await
+                .expect("a write");
+        }
+        tx.commit().await.expect("it commits");
+        let before = std::fs::metadata(&file).expect("the database file").len();
+        assert!(
+            before < 1_000_000,
+            "the pages are still only in the log: {before} bytes"
+        );
+        store.checkpoints.start();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while store.checkpoints.finished() == 0 {
+            assert!(std::time::Instant::now() < deadline, "the checkpoint never finished");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let after = std::fs::metadata(&file).expect("the database file").len();
+        assert!(
+            after > 4_000_000,
+            "the checkpoint wrote the pages into the file: {after} bytes"
+        );
     }
 }

@@ -152,6 +152,7 @@ impl SourceStore for SqliteStore {
             update_sources(&mut tx, chunk, now).await?;
         }
         tx.commit().await.map_err(db("record polls"))?;
+        self.checkpoints.start();
         Ok(added)
     }
 }
