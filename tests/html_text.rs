@@ -70,15 +70,20 @@ fn feed_fragments(bytes: &[u8], out: &mut Vec<String>) {
     }
 }
 
-#[test]
-fn the_scan_reads_every_corpus_item_it_takes_as_html5ever_does() {
-    let Some(root) = common::corpora_or_skip("feeds", "the_scan_reads_every_corpus_item_it_takes_as_html5ever_does")
-    else {
-        return;
-    };
+/// Every file of a public corpus folder, in order; `None` when the test is skipped.
+fn corpus_files(folder: &str, test: &str) -> Option<Vec<std::path::PathBuf>> {
+    let root = common::corpora_or_skip(folder, test)?;
     let mut files = Vec::new();
     common::all_files(&root, &mut files);
     files.sort();
+    Some(files)
+}
+
+#[test]
+fn the_scan_reads_every_corpus_item_it_takes_as_html5ever_does() {
+    let Some(files) = corpus_files("feeds", "the_scan_reads_every_corpus_item_it_takes_as_html5ever_does") else {
+        return;
+    };
     let mut fragments = Vec::new();
     for file in &files {
         feed_fragments(&std::fs::read(file).unwrap(), &mut fragments);
@@ -94,15 +99,12 @@ fn the_scan_reads_every_corpus_item_it_takes_as_html5ever_does() {
 
 #[test]
 fn the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does() {
-    let Some(root) = common::corpora_or_skip(
+    let Some(files) = corpus_files(
         "mail",
         "the_scan_reads_every_corpus_mail_body_it_takes_as_html5ever_does",
     ) else {
         return;
     };
-    let mut files = Vec::new();
-    common::all_files(&root, &mut files);
-    files.sort();
     let mut fragments = Vec::new();
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
