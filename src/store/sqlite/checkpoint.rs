@@ -34,9 +34,9 @@ impl Checkpoints {
         }
     }
 
-    /// Starts a checkpoint beside the caller, unless one is running (it
-    /// takes the newer pages too, up to where the log stood when it began;
-    /// the next commit starts another).
+    /// Starts a checkpoint beside the caller, unless one is running: that
+    /// one copies what was committed before it began, and the next commit
+    /// after it ends starts another for the rest.
     pub(super) fn start(&self) {
         if self.running.swap(true, Ordering::AcqRel) {
             return;
