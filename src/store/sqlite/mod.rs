@@ -494,6 +494,14 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// A connection setting of `pool`'s, as a number.
+    async fn pragma(pool: &SqlitePool, name: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(&format!("PRAGMA {name}"))
+            .fetch_one(pool)
+            .await
+            .expect("the setting reads")
+    }
+
     #[tokio::test]
     async fn only_feed_polling_commits_without_waiting_for_the_disk() {
         let dir = tempfile::tempdir().expect("a temporary folder");
@@ -501,22 +509,17 @@ mod tests {
         let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
             .await
             .expect("the store opens");
-        let synchronous = |pool: &SqlitePool| {
-            let pool = pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
-                    .fetch_one(&pool)
-                    .await
-                    .expect("the setting reads")
-            }
-        };
         // 2 is FULL (flushed at every commit), 1 NORMAL (flushed at the next checkpoint).
         assert_eq!(
-            synchronous(&store.pool).await,
+            pragma(&store.pool, "synchronous").await,
             2,
             "every other write waits for the disk"
         );
-        assert_eq!(synchronous(&store.polling).await, 1, "polling's own writes do not");
+        assert_eq!(
+            pragma(&store.polling, "synchronous").await,
+            1,
+            "polling's own writes do not"
+        );
         let mut tx = store.poll_tx().await.expect("a polling transaction");
         sqlx::query("INSERT INTO reps (name, email, time_zone, digest_hour, created_at) VALUES ('A', 'a@example.com', 'UTC', 8, '2026-12-01T00:00:00Z')")
             .execute(&mut *tx)
@@ -538,22 +541,13 @@ mod tests {
         let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
             .await
             .expect("the store opens");
-        let autocheckpoint = |pool: &SqlitePool| {
-            let pool = pool.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>("PRAGMA wal_autocheckpoint")
-                    .fetch_one(&pool)
-                    .await
-                    .expect("the setting reads")
-            }
-        };
         assert_eq!(
-            autocheckpoint(&store.polling).await,
+            pragma(&store.polling, "wal_autocheckpoint").await,
             0,
             "the polling connection never checkpoints"
         );
         assert_eq!(
-            autocheckpoint(&store.pool).await,
+            pragma(&store.pool, "wal_autocheckpoint").await,
             1000,
             "the others do, as SQLite's default"
         );
