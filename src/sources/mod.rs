@@ -7,6 +7,7 @@ pub mod feed;
 pub mod html_text;
 mod lanes;
 pub mod mail;
+mod parsers;
 pub mod poll;
 mod prepare;
 mod reading;

@@ -59,8 +59,6 @@ pub struct Poller {
     /// disk), the next pass gives them back first, so they are polled again
     /// within seconds of the database taking writes, not after the lease.
     unwritten: Unwritten,
-    /// One permit per core: parses run on the blocking pool, this many at once.
-    parsing: tokio::sync::Semaphore,
     /// Per host budget, when the work handed to its lanes ends (`lanes.rs`).
     queued: std::sync::Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
 }
@@ -88,7 +86,6 @@ impl Poller {
             batch: feeds.claim_batch.clamp(1, 5000),
             lease: Duration::seconds(feeds.lease_secs.clamp(2, 3600) as i64),
             unwritten: Unwritten::default(),
-            parsing: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
             queued: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
@@ -310,7 +307,7 @@ impl Poller {
 
     /// Parses what a fetch brought back and makes its events (`reading.rs`).
     async fn read_feed(&self, feed_url: Url, fetched: Fetched, posts: &PostContext) -> Result<Polled, PollFailure> {
-        read_feed(&self.parsing, feed_url, fetched, posts).await
+        read_feed(feed_url, fetched, posts).await
     }
 
     /// Finds and reads the feed of a page: the page itself if it is one, else

@@ -1,6 +1,6 @@
 //! What a poll makes of what it fetched: whether a body is a feed or a page
 //! (so only pages are searched for feeds), the parse and the `post` events
-//! (CPU work, on the blocking pool, as many at once as there are cores), and
+//! (CPU work, on the parse threads of `parsers.rs`, one per core), and
 //! why a poll failed, in words for the rep.
 
 use super::feed::{parse_feed_since, FeedItem};
@@ -9,7 +9,6 @@ use crate::domain::event::{keys, Actor, NewEvent};
 use crate::domain::polling::PollResult;
 use crate::net::client::{FetchError, Fetched, Validators};
 use chrono::{DateTime, Duration, Utc};
-use tokio::sync::Semaphore;
 use url::Url;
 
 /// Why a poll failed, in words for the rep, and how the schedule should take it.
@@ -92,14 +91,9 @@ pub(super) struct PostContext {
 }
 
 /// Parses what a fetch brought back and makes its events. That is CPU
-/// work: it runs on the blocking pool (both cores), never on the async
-/// threads, so other fetches go on meanwhile.
-pub(super) async fn read_feed(
-    parsing: &Semaphore,
-    feed_url: Url,
-    fetched: Fetched,
-    posts: &PostContext,
-) -> Result<Polled, PollFailure> {
+/// work: it runs on the parse threads (one per core, `parsers.rs`), never
+/// on the async threads, so other fetches go on meanwhile.
+pub(super) async fn read_feed(feed_url: Url, fetched: Fetched, posts: &PostContext) -> Result<Polled, PollFailure> {
     let Fetched::Body {
         bytes,
         base_url,
@@ -110,15 +104,12 @@ pub(super) async fn read_feed(
         return Ok(Polled::NotModified);
     };
     let posts = posts.clone();
-    // As many parses at once as there are cores: more would only hold
-    // more documents in memory (and more threads' heaps) for no speed.
-    let _core = parsing.acquire().await;
-    let parsed = tokio::task::spawn_blocking(move || {
+    let parsed = super::parsers::parse(move || {
         parse_feed_since(&bytes, Some(base_url.as_str()), content_type.as_deref(), posts.since)
             .map(|feed| (feed.items.len() + feed.older, post_events(&posts, feed.items)))
     })
     .await
-    .map_err(|e| PollFailure::new(format!("{feed_url}: the parser failed: {e}")))?;
+    .ok_or_else(|| PollFailure::new(format!("{feed_url}: the parser failed")))?;
     let (items, events) = parsed.map_err(|e| PollFailure::new(format!("{feed_url}: {e}")))?;
     Ok(Polled::Feed {
         feed_url,
