@@ -43,15 +43,15 @@ fn queue() -> Option<&'static flume::Sender<Job>> {
         .as_ref()
 }
 
-/// Runs `parse` on a parse thread and gives its result; `None` when it
-/// panicked (the thread goes on with the next).
-pub(super) async fn parse<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+/// Runs `work` (a parse) on a parse thread and gives its result; `None`
+/// when it panicked (the thread goes on with the next).
+pub(super) async fn parse<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let Some(queue) = queue() else {
-        return tokio::task::spawn_blocking(parse).await.ok();
+        return tokio::task::spawn_blocking(work).await.ok();
     };
     let (done, result) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
-        if let Ok(parsed) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)) {
+        if let Ok(parsed) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
             let _ = done.send(parsed);
         }
     });
