@@ -82,3 +82,40 @@ fn the_streaming_reader_takes_every_realistic_feed_and_reads_it_as_feed_rs_does(
     println!("realistic feeds read by the streaming reader: {rss} RSS, {atom} Atom");
     assert!(rss >= 150 && atom >= 30, "{rss} RSS, {atom} Atom");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+    /// An item's texts made of the pieces the reader takes straight from the
+    /// document (text, references good and bad, CDATA) and of those it
+    /// leaves to quick-xml's events (comments, tags, empty elements, stray
+    /// `<`, `&`, `]]>`): read as feed-rs reads them, or declined.
+    #[test]
+    fn generated_item_texts_are_read_as_feed_rs_reads_them_or_declined(
+        texts in proptest::collection::vec(
+            proptest::collection::vec(
+                proptest::prop_oneof![
+                    12 => "[a-zA-Z .,\n\t\r>\\]\"'é😀]{0,12}",
+                    6 => "&(amp|lt|gt|quot|apos|nbsp|hellip|bogus|#[1-9][0-9]{1,4}|#x[1-9a-fA-F][0-9a-fA-F]{1,3});",
+                    1 => "&(#|#x|#xZ|#0|#x110000|amp)",
+                    4 => "<!\\[CDATA\\[[a-z<>&;\\] ]{0,10}\\]\\]>",
+                    2 => "<!--[a-z -]{0,6}-->|<\\?pi x\\?>|<b>[a-z&;]{0,4}</b>|<br/>|<i/>",
+                    1 => "</x>|<|&|<!\\[CDATA\\[x",
+                ],
+                0..8,
+            ),
+            3,
+        ),
+        empty in proptest::bool::ANY,
+    ) {
+        let [title, description, guid] = [&texts[0], &texts[1], &texts[2]].map(|pieces| pieces.concat());
+        let title = if empty { "<title/>".to_string() } else { format!("<title>{title}</title>") };
+        let doc = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title>\
+             <item>{title}<description>{description}</description><guid>{guid}</guid><link>/p/1</link></item>\
+             </channel></rss>"
+        );
+        if let Some(Err(why)) = agree(doc.as_bytes(), "https://example.org/feed.xml") {
+            proptest::prop_assert!(false, "{}\n{}", doc, why);
+        }
+    }
+}

@@ -110,21 +110,17 @@ fn parse(
     reader: Reader,
 ) -> Result<ParsedFeed, FeedError> {
     let charset = content_type.and_then(charset_of);
-    let bytes = &*super::prepare::prepare(bytes, charset.as_deref());
+    let text = &*super::prepare::prepare(bytes, charset.as_deref());
     // Plain RSS 2.0 and Atom 1.0 are read in one streaming pass (`stream/`), into
     // what feed-rs would have made of it; anything else is feed-rs's.
     // quick-xml (under both) asserts on some input instead of returning an
     // error; a feed from the network must never take rapport down, so a
     // panic of the streaming reader is a document it declines.
     let base = base_url.and_then(|b| url::Url::parse(b).ok());
-    let streamed = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|_| reader != Reader::FeedRs)
-        .and_then(|text| {
-            std::panic::catch_unwind(|| super::stream::read(text, base.as_ref()))
-                .ok()
-                .flatten()
-        });
+    let streamed = (reader != Reader::FeedRs)
+        .then(|| std::panic::catch_unwind(|| super::stream::read(text, base.as_ref())).ok())
+        .flatten()
+        .flatten();
     let (title, entries) = match streamed {
         Some(read) => {
             let mut entries = read.entries;
@@ -140,7 +136,7 @@ fn parse(
                 .sanitize_content(false)
                 .id_generator(stable_id_from_link_and_title)
                 .build();
-            let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(bytes)))
+            let feed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parser.parse(text.as_bytes())))
                 .map_err(|_| FeedError(PARSER_GAVE_UP.into()))?
                 .map_err(|e| FeedError(e.to_string()))?;
             (feed.title, feed.entries)

@@ -6,26 +6,21 @@
 use quick_xml::events::Event;
 use std::borrow::Cow;
 
-/// Returns the document as UTF-8 bytes with an XML declaration (if any) that
+/// Returns the document as UTF-8 text with an XML declaration (if any) that
 /// says so, upgraded from Atom 0.3 when it is that. The encoding comes from a
 /// BOM, else `charset` (the HTTP Content-Type's), else the XML declaration.
-pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, [u8]> {
-    let decoded = to_utf8(bytes, charset).map(|text| declare_utf8(&text));
-    let text: &str = match &decoded {
-        Some(text) => text,
-        None => match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => return Cow::Borrowed(bytes),
-        },
+/// A document already in UTF-8 that needs nothing is borrowed as it came,
+/// its bytes checked once.
+pub fn prepare<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, str> {
+    let decoded = match to_utf8(bytes, charset) {
+        Cow::Owned(text) => Cow::Owned(declare_utf8(&text)),
+        borrowed => borrowed,
     };
-    let repaired = repaired(text);
-    let text = repaired.as_deref().unwrap_or(text);
+    let repaired = repaired(&decoded);
+    let text = repaired.as_deref().unwrap_or(&decoded);
     match super::rewrite::rewrite(text) {
-        Some(upgraded) => Cow::Owned(upgraded.into_bytes()),
-        None => match repaired.or(decoded) {
-            Some(text) => Cow::Owned(text.into_bytes()),
-            None => Cow::Borrowed(bytes),
-        },
+        Some(upgraded) => Cow::Owned(upgraded),
+        None => repaired.map_or(decoded, Cow::Owned),
     }
 }
 
@@ -38,35 +33,35 @@ fn repaired(text: &str) -> Option<String> {
     spaced_addresses(current).or(without)
 }
 
-/// Decodes to UTF-8, or `None` when the bytes already are valid UTF-8 with
+/// Decodes to UTF-8; borrowed when the bytes already are valid UTF-8 with
 /// no BOM and nothing says otherwise.
-fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Option<String> {
+fn to_utf8<'a>(bytes: &'a [u8], charset: Option<&str>) -> Cow<'a, str> {
     match bytes {
-        [0xEF, 0xBB, 0xBF, rest @ ..] => return Some(String::from_utf8_lossy(rest).into_owned()),
-        [0x00, 0x00, 0xFE, 0xFF, rest @ ..] => return Some(utf32(rest, u32::from_be_bytes)),
-        [0xFF, 0xFE, 0x00, 0x00, rest @ ..] => return Some(utf32(rest, u32::from_le_bytes)),
-        [0x00, 0x00, 0x00, 0x3C, ..] => return Some(utf32(bytes, u32::from_be_bytes)),
-        [0x3C, 0x00, 0x00, 0x00, ..] => return Some(utf32(bytes, u32::from_le_bytes)),
-        [0xFE, 0xFF, ..] | [0x00, 0x3C, 0x00, 0x3F, ..] => return Some(decode(bytes, encoding_rs::UTF_16BE)),
-        [0xFF, 0xFE, ..] | [0x3C, 0x00, 0x3F, 0x00, ..] => return Some(decode(bytes, encoding_rs::UTF_16LE)),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => return Cow::Owned(String::from_utf8_lossy(rest).into_owned()),
+        [0x00, 0x00, 0xFE, 0xFF, rest @ ..] => return Cow::Owned(utf32(rest, u32::from_be_bytes)),
+        [0xFF, 0xFE, 0x00, 0x00, rest @ ..] => return Cow::Owned(utf32(rest, u32::from_le_bytes)),
+        [0x00, 0x00, 0x00, 0x3C, ..] => return Cow::Owned(utf32(bytes, u32::from_be_bytes)),
+        [0x3C, 0x00, 0x00, 0x00, ..] => return Cow::Owned(utf32(bytes, u32::from_le_bytes)),
+        [0xFE, 0xFF, ..] | [0x00, 0x3C, 0x00, 0x3F, ..] => return Cow::Owned(decode(bytes, encoding_rs::UTF_16BE)),
+        [0xFF, 0xFE, ..] | [0x3C, 0x00, 0x3F, 0x00, ..] => return Cow::Owned(decode(bytes, encoding_rs::UTF_16LE)),
         _ => {}
     }
-    let valid_utf8 = std::str::from_utf8(bytes).is_ok();
+    let valid = std::str::from_utf8(bytes).ok();
     let label_of = |label: &str| encoding_rs::Encoding::for_label(label.trim().as_bytes());
     let named = charset
         .and_then(label_of)
         .or_else(|| declared_encoding(bytes).as_deref().and_then(label_of));
     // Undeclared bytes that are not UTF-8 are read as windows-1252, as browsers
     // do; declared UTF-8 with bad bytes keeps the good text around them.
-    let encoding = named.unwrap_or(if valid_utf8 {
+    let encoding = named.unwrap_or(if valid.is_some() {
         encoding_rs::UTF_8
     } else {
         encoding_rs::WINDOWS_1252
     });
-    if encoding == encoding_rs::UTF_8 && valid_utf8 {
-        return None;
+    match valid {
+        Some(text) if encoding == encoding_rs::UTF_8 => Cow::Borrowed(text),
+        _ => Cow::Owned(decode(bytes, encoding)),
     }
-    Some(decode(bytes, encoding))
 }
 
 fn decode(bytes: &[u8], encoding: &'static encoding_rs::Encoding) -> String {
@@ -228,7 +223,7 @@ mod tests {
     use super::*;
 
     fn prepared(bytes: &[u8]) -> String {
-        String::from_utf8(prepare(bytes, None).into_owned()).unwrap()
+        prepare(bytes, None).into_owned()
     }
 
     #[test]
@@ -294,7 +289,7 @@ mod tests {
         );
         let undeclared = b"<rss version='2.0'><channel>\xf8</channel></rss>";
         assert_eq!(
-            String::from_utf8(prepare(undeclared, Some("windows-1252")).into_owned()).unwrap(),
+            prepare(undeclared, Some("windows-1252")).into_owned(),
             "<rss version='2.0'><channel>ø</channel></rss>"
         );
         assert!(matches!(

@@ -71,6 +71,8 @@ pub(super) fn read(text: &str, base: Option<&Url>) -> Option<Read> {
 
 struct Reader<'a> {
     xml: NsReader<&'a [u8]>,
+    /// The whole document (the reader reads a suffix of it).
+    document: &'a str,
     base: Option<&'a Url>,
     /// Whether the root element has been read (only it may name Atom as the default namespace).
     rooted: bool,
@@ -99,6 +101,7 @@ impl<'a> Reader<'a> {
         config.trim_text(false);
         Reader {
             xml,
+            document: text,
             base,
             rooted: false,
         }
@@ -121,6 +124,9 @@ impl<'a> Reader<'a> {
                     return Ok(Some(Start { ns, event: start }));
                 }
                 Event::End(_) => return Ok(None),
+                Event::GeneralRef(r) => {
+                    r.resolve_char_ref().map_err(|_| Declined)?;
+                }
                 Event::Decl(decl) => {
                     if let Some(Ok(encoding)) = decl.encoding() {
                         if !encoding.eq_ignore_ascii_case("utf-8") {
@@ -136,11 +142,16 @@ impl<'a> Reader<'a> {
 
     /// The next event inside an element; the end of the document is an
     /// unclosed element there. A start tag with `xml:base` (which feed-rs
-    /// follows even in elements it skips) declines.
+    /// follows even in elements it skips) or a character reference to no
+    /// character declines.
     fn inner(&mut self) -> Step<Event<'a>> {
         let event = self.xml.read_event().map_err(|_| Declined)?;
         match &event {
             Event::Start(start) => check_start(start, |_, _| false)?,
+            // feed-rs refuses a document with a bad character reference anywhere.
+            Event::GeneralRef(r) => {
+                r.resolve_char_ref().map_err(|_| Declined)?;
+            }
             Event::Eof => return Err(Declined),
             _ => {}
         }
@@ -169,27 +180,12 @@ impl<'a> Reader<'a> {
     /// rest of the element skipped. `None` when a tag comes first.
     fn text(&mut self) -> Step<Option<String>> {
         let mut text: Option<String> = None;
+        self.scan_text(&mut text)?;
         let open = loop {
             match self.inner()? {
                 Event::Text(t) if !t.is_empty() => text.get_or_insert_with(String::new).push_str(&t),
                 Event::CData(t) if !t.is_empty() => text.get_or_insert_with(String::new).push_str(&t),
-                Event::GeneralRef(r) => {
-                    let buffer = text.get_or_insert_with(String::new);
-                    match r.resolve_char_ref().map_err(|_| Declined)? {
-                        Some(c) => buffer.push(c),
-                        None => {
-                            let name = r.as_ref();
-                            match quick_xml::escape::resolve_predefined_entity(name) {
-                                Some(resolved) => buffer.push_str(resolved),
-                                None => {
-                                    buffer.push('&');
-                                    buffer.push_str(name);
-                                    buffer.push(';');
-                                }
-                            }
-                        }
-                    }
-                }
+                Event::GeneralRef(r) => resolve(text.get_or_insert_with(String::new), &r)?,
                 // A tag came first or after the text: the rest is not read.
                 Event::Start(_) => break 2,
                 Event::End(_) => break 0,
@@ -198,6 +194,57 @@ impl<'a> Reader<'a> {
         };
         self.close(open)?;
         Ok(text)
+    }
+
+    /// The start of `text`'s work, straight from the document: the text,
+    /// references and CDATA sections right after the start tag just read,
+    /// taken as the events would give them, up to the first other markup
+    /// (a tag, a comment), where the reader is moved on to go on with
+    /// events. quick-xml makes an event of every reference and validates
+    /// each event's UTF-8 again, in a document already known to be UTF-8:
+    /// an escaped `description` was hundreds of events. Only after a start
+    /// tag's `>` (not an empty element's `/>`, whose end comes next) is the
+    /// reader where text begins; a reference quick-xml would refuse (no `;`
+    /// before the next `&` or `<`), an unclosed CDATA section or the end of
+    /// the document are left to the events, which decline them.
+    fn scan_text(&mut self, text: &mut Option<String>) -> Step<()> {
+        let rest: &'a [u8] = self.xml.get_ref();
+        let start = self.document.len() - rest.len();
+        let read = &self.document.as_bytes()[..start];
+        if !read.ends_with(b">") || read.ends_with(b"/>") {
+            return Ok(());
+        }
+        // Pieces of the document between ASCII bytes: `str` slices, not checked again.
+        let piece = |from: usize, to: usize| self.document.get(start + from..start + to).ok_or(Declined);
+        let mut at = 0;
+        while let Some(found) = memchr::memchr2(b'<', b'&', &rest[at..]) {
+            if found > 0 {
+                text.get_or_insert_with(String::new).push_str(piece(at, at + found)?);
+            }
+            at += found;
+            let markup = &rest[at..];
+            if markup[0] == b'&' {
+                let Some(end) = memchr::memchr3(b';', b'&', b'<', &markup[1..]).filter(|&i| markup[1 + i] == b';')
+                else {
+                    break;
+                };
+                resolve(text.get_or_insert_with(String::new), piece(at + 1, at + 1 + end)?)?;
+                at += end + 2;
+            } else if let Some(cdata) = markup.strip_prefix(b"<![CDATA[") {
+                let Some(end) = memchr::memmem::find(cdata, b"]]>") else {
+                    break;
+                };
+                if end > 0 {
+                    text.get_or_insert_with(String::new)
+                        .push_str(piece(at + 9, at + 9 + end)?);
+                }
+                at += 9 + end + 3;
+            } else {
+                break;
+            }
+        }
+        *self.xml.get_mut() = &rest[at..];
+        Ok(())
     }
 
     fn document(mut self) -> Step<Read> {
@@ -267,6 +314,26 @@ impl<'a> Reader<'a> {
             length: None,
         }
     }
+}
+
+/// A reference (`name` between `&` and `;`) as feed-rs takes it: a
+/// character, a predefined entity's text, any other entity as written.
+fn resolve(buffer: &mut String, name: &str) -> Step<()> {
+    match quick_xml::events::BytesRef::new(name)
+        .resolve_char_ref()
+        .map_err(|_| Declined)?
+    {
+        Some(c) => buffer.push(c),
+        None => match quick_xml::escape::resolve_predefined_entity(name) {
+            Some(resolved) => buffer.push_str(resolved),
+            None => {
+                buffer.push('&');
+                buffer.push_str(name);
+                buffer.push(';');
+            }
+        },
+    }
+    Ok(())
 }
 
 /// Declines a start tag with `xml:base` (feed-rs follows it, even in

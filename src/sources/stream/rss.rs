@@ -159,6 +159,9 @@ mod tests {
             rss("<item><media:title type=\"xhtml\">x</media:title></item>"),
             rss("<item><x:title>unbound prefix</x:title></item>"),
             rss("<item><title>unclosed</item>"),
+            // feed-rs refuses a reference to no character, even after a tag it does not read.
+            rss("<item><description><b></b>&#;</description></item>"),
+            rss("<item><title>a &#xZ; b</title></item>"),
             "<rss><channel/></rss>".into(),
             "<rss version=\"2.0\" xmlns=\"http://www.w3.org/2005/Atom\"><channel/></rss>".into(),
             "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel/></rss>".into(),
