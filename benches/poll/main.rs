@@ -36,7 +36,7 @@ use rapport::domain::clock::Clock;
 use rapport::net::client::{Fetched, HttpClient, Validators};
 use rapport::sources::feed::{parse_feed, parse_feed_by_feed_rs};
 use rapport::sources::poll::{PollReport, Poller};
-use rapport::store::SqliteStore;
+use rapport::store::{SqliteStore, Store};
 use server::FeedServer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -263,8 +263,18 @@ fn rate(n: usize, took: Duration) -> f64 {
 struct Prepared {
     _dir: tempfile::TempDir,
     url: String,
+    store: Arc<SqliteStore>,
     poller: Poller,
     client: HttpClient,
+}
+
+impl Prepared {
+    /// Stops the section's store as the daemon does (the log written back
+    /// into the database, the connections closed), so that no work left of
+    /// it (a checkpoint waiting for its turn) runs inside the next section.
+    async fn close(self) {
+        self.store.close().await;
+    }
 }
 
 async fn prepared(server: &FeedServer, kind: Kind, n: usize, hosts: usize) -> Prepared {
@@ -276,11 +286,13 @@ async fn prepared(server: &FeedServer, kind: Kind, n: usize, hosts: usize) -> Pr
         .expect("store");
     seed(&url, kind, n, hosts).await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let poller = Poller::new(&settings, Arc::new(store), clock).expect("poller");
+    let store = Arc::new(store);
+    let poller = Poller::new(&settings, store.clone(), clock).expect("poller");
     let client = HttpClient::new(settings.config.fetch.client_settings()).expect("client");
     Prepared {
         _dir: dir,
         url,
+        store,
         poller,
         client,
     }
@@ -332,6 +344,7 @@ async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usiz
         100.0 * busiest,
         verdict(busiest <= 0.02)
     );
+    run.close().await;
 }
 
 /// Peak RSS while `m` realistic sources are polled once.
@@ -349,6 +362,7 @@ async fn peak_memory(server: &FeedServer, m: usize, hosts: usize) {
         rate(m, took),
         report.new_posts
     );
+    run.close().await;
 }
 
 /// Parsing alone: the same realistic documents read by rapport's reader
