@@ -514,13 +514,19 @@ mod tests {
             .expect("the setting reads")
     }
 
-    #[tokio::test]
-    async fn only_feed_polling_commits_without_waiting_for_the_disk() {
+    /// A store in a temporary folder (the folder must outlive it).
+    async fn temp_store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
         let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
             .await
             .expect("the store opens");
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn only_feed_polling_commits_without_waiting_for_the_disk() {
+        let (_dir, store) = temp_store().await;
         // 2 is FULL (flushed at every commit), 1 NORMAL (flushed at the next checkpoint).
         assert_eq!(
             pragma(&store.pool, "synchronous").await,
@@ -547,11 +553,7 @@ mod tests {
 
     #[tokio::test]
     async fn polling_checks_no_foreign_keys_yet_writes_no_event_of_a_missing_prospect() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let url = format!("sqlite://{}", dir.path().join("rapport.db").display());
-        let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
-            .await
-            .expect("the store opens");
+        let (_dir, store) = temp_store().await;
         assert_eq!(
             pragma(&store.pool, "foreign_keys").await,
             1,
@@ -599,12 +601,8 @@ mod tests {
 
     #[tokio::test]
     async fn polling_s_commits_are_checkpointed_beside_it_not_by_it() {
-        let dir = tempfile::tempdir().expect("a temporary folder");
+        let (dir, store) = temp_store().await;
         let file = dir.path().join("rapport.db");
-        let url = format!("sqlite://{}", file.display());
-        let store = SqliteStore::open(&url, Duration::from_secs(5), 2)
-            .await
-            .expect("the store opens");
         assert_eq!(
             pragma(&store.polling, "wal_autocheckpoint").await,
             0,
