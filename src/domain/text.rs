@@ -13,6 +13,15 @@ pub fn excerpt(text: &str, limit: usize) -> String {
     format!("{}…", at_word.trim_end())
 }
 
+/// As `excerpt`, keeping `text` itself when it is short enough (no copy).
+pub fn into_excerpt(text: String, limit: usize) -> String {
+    if text.chars().nth(limit).is_none() {
+        text
+    } else {
+        excerpt(&text, limit)
+    }
+}
+
 /// Text from outside (feeds, mail, imported files) made safe to print on a
 /// terminal or in a plain-text mail: escape sequences (CSI, OSC, and the
 /// other ESC forms) and every other control character are removed; line
@@ -83,6 +92,17 @@ pub fn is_web_link(url: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_excerpt_of_an_owned_text_is_the_text_itself_when_short_enough() {
+        let short = "a short post".to_string();
+        let at = short.as_ptr();
+        let kept = into_excerpt(short, 12);
+        assert_eq!((kept.as_str(), kept.as_ptr()), ("a short post", at), "not copied");
+        let long = "word ".repeat(40);
+        assert_eq!(into_excerpt(long.clone(), 50), excerpt(&long, 50));
+        assert_eq!(into_excerpt("twelve chars".into(), 11), excerpt("twelve chars", 11));
+    }
 
     #[test]
     fn escape_sequences_and_controls_are_removed() {

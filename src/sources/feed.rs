@@ -4,7 +4,7 @@
 //! nothing downstream (digests, templates) ever renders a feed's markup.
 
 use super::html_text::{collapse_whitespace, html_to_text, html_to_text_up_to};
-use crate::domain::text::excerpt;
+use crate::domain::text::into_excerpt;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -226,7 +226,7 @@ fn item_of(entry: &feed_rs::model::Entry) -> FeedItem {
         text: summary
             .or_else(body)
             .filter(|t| !t.is_empty())
-            .map(|t| excerpt(&t, EXCERPT_CHARS)),
+            .map(|t| into_excerpt(t, EXCERPT_CHARS)),
         published: entry.published.or(entry.updated),
         author: entry.authors.iter().find_map(author_name),
     }
@@ -271,6 +271,7 @@ fn text_up_to(text: &feed_rs::model::Text, chars: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::excerpt;
 
     #[test]
     fn a_late_xml_declaration_is_an_ordinary_document_not_a_parser_panic() {

@@ -136,14 +136,38 @@ impl Poller {
         }
     }
 
-    /// Polls a lane's feeds one after another; gives how many, or `Err` when the writer is gone.
+    /// Polls a lane's feeds one after another, each fetched while the one
+    /// before is parsed and sent to the writer: a lane still holds at most
+    /// one request, and its next starts without waiting for a parse thread
+    /// or a place in the writer's queue. Fetched and then parsed in turn,
+    /// the lanes' requests in flight fell below `[fetch] max_concurrent`
+    /// whenever parses queued (`cargo bench --bench poll`, the first poll
+    /// of 10,000 realistic feeds: 7,137 feeds/s against 6,764, eight runs
+    /// each in turns). Gives how many were polled, or `Err` when the
+    /// writer is gone.
     async fn run_lane(&self, lane: Vec<Source>, sender: &Sender<(Claim, PollRecord)>) -> Result<usize, ()> {
         let count = lane.len();
+        let finish = |source: Source, fetched| async move {
+            let result = self.finish(source, fetched).await;
+            sender.send(result).await.map_err(|_| ())
+        };
+        let mut finishing = None;
         for source in lane {
-            let result = self.poll_one(source).await;
-            sender.send(result).await.map_err(|_| ())?;
+            let fetching = self.fetch(&source);
+            let fetched = match finishing.take() {
+                Some(previous) => {
+                    let (fetched, sent) = tokio::join!(fetching, previous);
+                    sent?;
+                    fetched
+                }
+                None => fetching.await,
+            };
+            finishing = Some(finish(source, fetched));
         }
-        Ok(count)
+        match finishing {
+            Some(last) => last.await.map(|()| count),
+            None => Ok(count),
+        }
     }
 
     /// Splits a claimed batch into host lanes; with `spread`, what a host's

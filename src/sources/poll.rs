@@ -213,9 +213,18 @@ impl Poller {
         self.unwritten.lock()
     }
 
-    /// Fetches one source and works out what to store; nothing is written yet.
-    pub(super) async fn poll_one(&self, source: Source) -> (Claim, PollRecord) {
-        let polled = self.fetch(&source).await;
+    /// The second half of a source's poll, after `fetch`: the feed's body
+    /// parsed (on a parse thread) and what to store worked out; nothing is
+    /// written yet.
+    pub(super) async fn finish(&self, source: Source, fetch: Fetch) -> (Claim, PollRecord) {
+        let polled = match fetch {
+            Fetch::Body {
+                feed_url,
+                fetched,
+                posts,
+            } => self.read_feed(feed_url, fetched, &posts).await,
+            Fetch::Polled(polled) => polled,
+        };
         let now = self.clock.now();
         let health = FeedHealth {
             interval: if source.interval_secs > 0 {
@@ -288,7 +297,15 @@ impl Poller {
         (source.claim(), record)
     }
 
-    async fn fetch(&self, source: &Source) -> Result<Polled, PollFailure> {
+    /// The first half of a source's poll: its feed fetched, or (a page
+    /// searched for its feed, a failure) the whole poll.
+    pub(super) async fn fetch(&self, source: &Source) -> Fetch {
+        self.fetch_body(source)
+            .await
+            .unwrap_or_else(|failure| Fetch::Polled(Err(failure)))
+    }
+
+    async fn fetch_body(&self, source: &Source) -> Result<Fetch, PollFailure> {
         let now = self.clock.now();
         let posts = PostContext {
             prospect_id: source.prospect_id,
@@ -298,11 +315,16 @@ impl Poller {
             now,
         };
         let Some(feed_url) = &source.feed_url else {
-            return self.discover(&parse_url(&source.page_url)?, &posts).await;
+            let page = parse_url(&source.page_url)?;
+            return Ok(Fetch::Polled(self.discover(&page, &posts).await));
         };
         let feed_url = parse_url(feed_url)?;
         let fetched = self.client.get(&feed_url, &source.validators).await?;
-        self.read_feed(feed_url, fetched, &posts).await
+        Ok(Fetch::Body {
+            feed_url,
+            fetched,
+            posts,
+        })
     }
 
     /// Parses what a fetch brought back and makes its events (`reading.rs`).
@@ -382,6 +404,19 @@ impl Poller {
             tried.join(", ")
         )))
     }
+}
+
+/// A source's fetch, the first half of its poll (`Poller::fetch`).
+pub(super) enum Fetch {
+    /// The feed's body, to be parsed.
+    Body {
+        feed_url: Url,
+        fetched: Fetched,
+        posts: PostContext,
+    },
+    /// The whole poll: a page searched for its feed (what it found was
+    /// parsed on the way), or a failure.
+    Polled(Result<Polled, PollFailure>),
 }
 
 fn parse_url(text: &str) -> Result<Url, PollFailure> {

@@ -206,7 +206,25 @@ impl EventData {
     /// A payload's data (an empty object should it not serialise, which
     /// the payload types cannot fail to do).
     pub fn of(payload: &impl Serialize) -> EventData {
-        EventData(serde_json::to_string(payload).unwrap_or_else(|_| "{}".into()))
+        // Written into a buffer kept by the thread, then copied out at its
+        // size: one allocation an event, where a growing string was copied
+        // again at every doubling (a first poll makes thousands a second).
+        thread_local! {
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BUFFER.with_borrow_mut(|buffer| {
+            buffer.clear();
+            let text = serde_json::to_writer(&mut *buffer, payload)
+                .ok()
+                .and_then(|()| std::str::from_utf8(buffer).ok())
+                .unwrap_or("{}");
+            let data = EventData(text.to_owned());
+            // A rare large payload's buffer is not kept for the thread's life.
+            if buffer.capacity() > 64 * 1024 {
+                *buffer = Vec::new();
+            }
+            data
+        })
     }
 
     /// The JSON text, as stored.
@@ -350,6 +368,26 @@ mod tests {
         let read: payload::FeedPost = payload::from_data(&data.value());
         assert_eq!(read, post);
         assert_eq!(EventData::from(serde_json::json!({"a": 1})).as_str(), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn each_event_s_data_is_its_own_whatever_the_thread_wrote_before() {
+        let post = |text: String| payload::FeedPost {
+            source: 3,
+            platform: "blog".into(),
+            url: None,
+            title: None,
+            text: Some(text),
+            published: None,
+            author: None,
+        };
+        let large = post("x".repeat(100_000));
+        let small = post("short".into());
+        for payload in [&small, &large, &small, &small] {
+            let data = EventData::of(payload);
+            assert_eq!(data.as_str(), serde_json::to_string(payload).unwrap());
+            assert_eq!(data.0.capacity(), data.0.len(), "made at its size");
+        }
     }
 
     #[test]

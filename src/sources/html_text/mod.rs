@@ -34,7 +34,7 @@ pub fn html_to_text_up_to(html: &str, chars: usize) -> String {
 /// As `html_to_text_up_to`, read by the byte scan alone; `None` when it
 /// declines the fragment (html5ever must read it).
 pub fn simple_text_up_to(html: &str, chars: usize) -> Option<String> {
-    let sink = TextSink::up_to(chars);
+    let sink = TextSink::sized_for(html, chars);
     simple::read(html, &sink).ok()?;
     Some(sink.text.into_inner())
 }
@@ -42,7 +42,7 @@ pub fn simple_text_up_to(html: &str, chars: usize) -> Option<String> {
 /// As `html_to_text_up_to`, read by html5ever's tokenizer alone (what the
 /// byte scan is compared with).
 pub fn html5ever_text_up_to(html: &str, chars: usize) -> String {
-    let sink = TextSink::up_to(chars);
+    let sink = TextSink::sized_for(html, chars);
     let tokenizer = Tokenizer::new(sink, Default::default());
     let input = BufferQueue::default();
     input.push_back(StrTendril::from_slice(html));
@@ -73,6 +73,17 @@ impl TextSink {
             hidden: Cell::new(0),
             enough,
         }
+    }
+
+    /// A sink for the text of `source`, its buffer made once at the size
+    /// the text will likely take (no longer than the source, nor much
+    /// longer than `enough` characters): grown from nothing, a post's text
+    /// was copied again at every doubling.
+    fn sized_for(source: &str, enough: usize) -> TextSink {
+        let sink = TextSink::up_to(enough);
+        sink.text
+            .replace(String::with_capacity(source.len().min(enough.saturating_add(64))));
+        sink
     }
 
     /// Whether the text holds enough: the next tag ends the reading.
@@ -166,7 +177,7 @@ fn is_block(name: &str) -> bool {
 }
 
 pub fn collapse_whitespace(text: &str) -> String {
-    let sink = TextSink::up_to(usize::MAX);
+    let sink = TextSink::sized_for(text, usize::MAX);
     sink.push(text);
     sink.text.into_inner()
 }

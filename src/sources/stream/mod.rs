@@ -193,7 +193,8 @@ impl<'a> Reader<'a> {
             }
         };
         self.close(open)?;
-        Ok(text)
+        // Made at its size before anything was read into it: still `None` when nothing was.
+        Ok(text.filter(|t| !t.is_empty()))
     }
 
     /// The start of `text`'s work, straight from the document: the text,
@@ -213,6 +214,18 @@ impl<'a> Reader<'a> {
         let read = &self.document.as_bytes()[..start];
         if !read.ends_with(b">") || read.ends_with(b"/>") {
             return Ok(());
+        }
+        // The text is made once at its likely size (what comes before the
+        // first `<`, with the CDATA section there): grown from nothing, a
+        // post's kilobytes were copied again at every doubling.
+        if let Some(lt) = memchr::memchr(b'<', rest) {
+            let cdata = rest[lt..]
+                .strip_prefix(b"<![CDATA[")
+                .and_then(|cdata| memchr::memmem::find(cdata, b"]]>"));
+            let size = lt + cdata.unwrap_or(0);
+            if size > 0 && text.is_none() {
+                *text = Some(String::with_capacity(size));
+            }
         }
         // Pieces of the document between ASCII bytes: `str` slices, not checked again.
         let piece = |from: usize, to: usize| self.document.get(start + from..start + to).ok_or(Declined);

@@ -2,7 +2,7 @@
 //! feed-rs's `rss2` parser makes them.
 
 use super::{attribute, html, plain, Declined, Ns, Read, Reader, Start, Step};
-use feed_rs::model::{Content, Entry, LinkTarget, Person};
+use feed_rs::model::{Content, Entry, Link, LinkTarget, Person};
 use mediatype::{names, MediaTypeBuf};
 
 impl<'a> Reader<'a> {
@@ -87,15 +87,16 @@ impl<'a> Reader<'a> {
             entry.updated = entry.published;
         }
         // As feed-rs: a comments link to a page another link names goes.
-        let others: std::collections::HashSet<String> = entry
-            .links
-            .iter()
-            .filter(|l| l.target != Some(LinkTarget::Comments))
-            .map(|l| l.href.clone())
-            .collect();
-        entry
-            .links
-            .retain(|l| l.target != Some(LinkTarget::Comments) || !others.contains(&l.href));
+        let comments = |link: &Link| link.target == Some(LinkTarget::Comments);
+        if entry.links.iter().any(comments) {
+            let others: Vec<String> = entry
+                .links
+                .iter()
+                .filter(|l| !comments(l))
+                .map(|l| l.href.clone())
+                .collect();
+            entry.links.retain(|l| !comments(l) || !others.contains(&l.href));
+        }
         Ok(entry)
     }
 }
