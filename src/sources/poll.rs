@@ -185,8 +185,8 @@ impl Poller {
                 .claim_due_sources(crate::store::worker_name(), now, until, prospect, limit)
                 .await
         };
-        let mut task = AbortOnDrop(tokio::spawn(claiming));
-        let claimed = (&mut task.0).await.map_err(|_| StoreError::Database {
+        let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(claiming));
+        let claimed = task.await.map_err(|_| StoreError::Database {
             action: "claim due feeds",
             source: sqlx::Error::WorkerCrashed,
         })??;
@@ -420,15 +420,6 @@ impl Poller {
     }
 }
 
-/// A task stopped when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// A source's fetch, the first half of its poll (`Poller::fetch`).
 pub(super) enum Fetch {
     /// The feed's body, to be parsed.
@@ -444,22 +435,4 @@ pub(super) enum Fetch {
 
 fn parse_url(text: &str) -> Result<Url, PollFailure> {
     Url::parse(text).map_err(|e| PollFailure::new(format!("'{text}' is not a URL: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::AbortOnDrop;
-
-    #[tokio::test]
-    async fn a_task_whose_handle_is_dropped_is_stopped() {
-        let (sender, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = AbortOnDrop(tokio::spawn(async move {
-            let _held = sender;
-            std::future::pending::<()>().await
-        }));
-        drop(task);
-        // The task's sender is dropped with it, once it is stopped.
-        let stopped = tokio::time::timeout(std::time::Duration::from_secs(60), stopped).await;
-        assert!(stopped.is_ok_and(|r| r.is_err()), "the task was stopped");
-    }
 }
