@@ -52,8 +52,8 @@ const NICENESS: libc::c_int = 10;
 /// Lowers the calling parse thread's priority by `NICENESS`. The threads
 /// that keep a poll's work coming and going (the lanes' fetches and
 /// decompression on the async threads, the database's thread and the
-/// writer) then get a core as soon as they are woken, and the parse
-/// threads take whatever time is left; at equal priority they took their
+/// writer) are then given a core first when they wake, and the parse
+/// threads take most of what time is left; at equal priority they took their
 /// turns from those, so fetches stalled, the parse queue ran dry and the
 /// cores idled between. `cargo bench --bench poll`, the first poll of
 /// 10,000 realistic feeds, five runs each in turns: 51–60 % of fetch-only

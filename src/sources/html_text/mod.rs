@@ -65,25 +65,18 @@ struct TextSink {
 }
 
 impl TextSink {
-    fn up_to(enough: usize) -> TextSink {
-        TextSink {
-            text: RefCell::new(String::new()),
-            chars: Cell::new(0),
-            space: Cell::new(false),
-            hidden: Cell::new(0),
-            enough,
-        }
-    }
-
     /// A sink for the text of `source`, its buffer made once at the size
     /// the text will likely take (no longer than the source, nor much
     /// longer than `enough` characters): grown from nothing, a post's text
     /// was copied again at every doubling.
     fn sized_for(source: &str, enough: usize) -> TextSink {
-        let sink = TextSink::up_to(enough);
-        sink.text
-            .replace(String::with_capacity(source.len().min(enough.saturating_add(64))));
-        sink
+        TextSink {
+            text: RefCell::new(String::with_capacity(source.len().min(enough.saturating_add(64)))),
+            chars: Cell::new(0),
+            space: Cell::new(false),
+            hidden: Cell::new(0),
+            enough,
+        }
     }
 
     /// Whether the text holds enough: the next tag ends the reading.
@@ -250,7 +243,7 @@ mod tests {
             pieces in proptest::collection::vec("[a\u{e9} \t\n\u{b}\u{a0}\u{2003}\u{3000}\u{1F600}b]{0,12}", 0..6),
             space: bool,
         ) {
-            let sink = TextSink::up_to(usize::MAX);
+            let sink = TextSink::sized_for("", usize::MAX);
             sink.space.set(space);
             for piece in &pieces {
                 sink.push(piece);
