@@ -11,7 +11,8 @@
 //!   every item must become one event;
 //! - the next poll times the first poll set: no second may hold more than
 //!   2 % of the sources;
-//! - all-304 re-poll: the ratio against fetch-only with the ETag (target >= 90 %);
+//! - all-304 re-poll: the ratio against fetch-only with the ETag (target >= 90 %),
+//!   over two rounds (each round's ratio printed beside);
 //! - the same two polls on L light feeds (5 short items) as a second line;
 //! - peak RSS of the process while M sources (100,000) are polled once
 //!   (target <= 64 MB), measured first, before the other parts have grown
@@ -21,7 +22,9 @@
 //!   them all (both reduce item HTML to text the same way).
 //!
 //! The feeds are served by a child process (`server.rs`), so neither their
-//! bodies nor the CPU spent making them count as the poller's.
+//! bodies nor the CPU spent making them count as the poller's. Both polls
+//! and their baselines run in a task on the runtime's worker threads, as
+//! the daemon's poll job does.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -194,16 +197,17 @@ async fn fetch_only(
         .map(|i| Url::parse(&feed_url(kind, i, hosts)).expect("url"))
         .collect();
     let (start, cpu) = (Instant::now(), cpu_seconds());
-    let fetched: Vec<bool> = stream::iter(urls.iter())
-        .map(|url| async move {
-            matches!(
-                client.get(url, validators).await,
-                Ok(Fetched::Body { .. } | Fetched::NotModified)
-            )
-        })
-        .buffer_unordered(32)
-        .collect()
-        .await;
+    // The URLs are moved into their requests: a stream of requests
+    // borrowing them would not be `Send` for a spawned task.
+    let fetched: Vec<bool> = stream::iter(urls.into_iter().map(|url| async move {
+        matches!(
+            client.get(&url, validators).await,
+            Ok(Fetched::Body { .. } | Fetched::NotModified)
+        )
+    }))
+    .buffer_unordered(32)
+    .collect()
+    .await;
     assert!(fetched.iter().all(|ok| *ok), "a baseline fetch failed");
     let took = start.elapsed();
     (took, (cpu_seconds() - cpu) / took.as_secs_f64())
@@ -298,7 +302,10 @@ async fn prepared(server: &FeedServer, kind: Kind, n: usize, hosts: usize) -> Pr
     }
 }
 
-/// First poll and all-304 re-poll of `n` feeds, each beside fetch-only.
+/// All-304 re-polls measured, each after a fetch-only of its own.
+const REPOLL_ROUNDS: usize = 2;
+
+/// First poll and all-304 re-polls of `n` feeds, each beside fetch-only.
 async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usize) {
     let run = prepared(server, kind, n, hosts).await;
     settle(&run.url);
@@ -311,17 +318,44 @@ async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usiz
     };
     assert_eq!(report.new_posts as usize, expected, "every item one event: {report:?}");
     let (seconds, busiest) = spread(&run.url).await;
-    make_all_due(&run.url).await;
-    settle(&run.url);
     let validators = Validators {
         etag: Some(server::ETAG.into()),
         last_modified: None,
     };
-    let (repoll_base, repoll_base_cores) = fetch_only(&run.client, kind, n, hosts, &validators).await;
-    let repoll = timed_poll(&run.poller, n).await;
+    // A re-poll takes about half a second: a passing stall of the machine
+    // in it or in its baseline moved one round's ratio by ten points, so the
+    // figure is over rounds, each re-poll right after its own baseline.
+    let mut rounds = Vec::with_capacity(REPOLL_ROUNDS);
+    for _ in 0..REPOLL_ROUNDS {
+        make_all_due(&run.url).await;
+        settle(&run.url);
+        let (base, base_cores) = fetch_only(&run.client, kind, n, hosts, &validators).await;
+        let repoll = timed_poll(&run.poller, n).await;
+        rounds.push((base, base_cores, repoll));
+    }
+    let repoll_took: Duration = rounds.iter().map(|(_, _, repoll)| repoll.took).sum();
+    let repoll_base: Duration = rounds.iter().map(|(base, _, _)| *base).sum();
+    // Cores over all rounds: each round's weighted by its time.
+    let repoll_cores = rounds
+        .iter()
+        .map(|(_, _, r)| r.cores * r.took.as_secs_f64())
+        .sum::<f64>()
+        / repoll_took.as_secs_f64();
+    let repoll_base_cores = rounds
+        .iter()
+        .map(|(base, cores, _)| cores * base.as_secs_f64())
+        .sum::<f64>()
+        / repoll_base.as_secs_f64();
+    let each_round: Vec<String> = rounds
+        .iter()
+        .map(|(base, _, r)| format!("{:.0} %", 100.0 * base.as_secs_f64() / r.took.as_secs_f64()))
+        .collect();
 
     let (a, a_base) = (rate(n, first.took), rate(n, first_base));
-    let (b, b_base) = (rate(n, repoll.took), rate(n, repoll_base));
+    let (b, b_base) = (
+        rate(n * REPOLL_ROUNDS, repoll_took),
+        rate(n * REPOLL_ROUNDS, repoll_base),
+    );
     let (label, first_target, repoll_target) = match kind {
         Kind::Realistic => ("realistic feeds (≈ 23 KB, ≈ 20 items)", 50.0, 90.0),
         Kind::Light => ("light feeds (5 short items)", 50.0, 90.0),
@@ -334,9 +368,9 @@ async fn first_and_repoll(server: &FeedServer, kind: Kind, n: usize, hosts: usiz
         verdict(100.0 * a / a_base >= first_target)
     );
     println!(
-        "  all-304 re-poll: {b:.0} feeds/s using {:.1} cores; fetch-only {b_base:.0} feeds/s using {repoll_base_cores:.1}; ratio {:.0} % (target >= {repoll_target:.0} %: {})",
-        repoll.cores,
+        "  all-304 re-poll, {REPOLL_ROUNDS} rounds: {b:.0} feeds/s using {repoll_cores:.1} cores; fetch-only {b_base:.0} feeds/s using {repoll_base_cores:.1}; ratio {:.0} % (rounds {}; target >= {repoll_target:.0} %: {})",
         100.0 * b / b_base,
+        each_round.join(", "),
         verdict(100.0 * b / b_base >= repoll_target)
     );
     println!(
@@ -426,18 +460,27 @@ fn main() {
     let distinct = opts.feeds.max(opts.rss_feeds).clamp(1, 10_000);
     let server = FeedServer::start(distinct, opts.hosts);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
+    let (feeds, hosts, light_feeds, rss_feeds) = (opts.feeds, opts.hosts, opts.light_feeds, opts.rss_feeds);
+    let server = std::sync::Arc::new(server);
+    let serving = server.clone();
+    let sections = async move {
+        let server = &*serving;
         // First, while the heap is small: the peak is the poll's.
-        if opts.rss_feeds > 0 {
-            peak_memory(&server, opts.rss_feeds, opts.hosts).await;
+        if rss_feeds > 0 {
+            peak_memory(server, rss_feeds, hosts).await;
         }
-        if opts.feeds > 0 {
-            first_and_repoll(&server, Kind::Realistic, opts.feeds, opts.hosts).await;
+        if feeds > 0 {
+            first_and_repoll(server, Kind::Realistic, feeds, hosts).await;
         }
-        if opts.light_feeds > 0 {
-            first_and_repoll(&server, Kind::Light, opts.light_feeds, opts.hosts).await;
+        if light_feeds > 0 {
+            first_and_repoll(server, Kind::Light, light_feeds, hosts).await;
         }
-    });
+    };
+    // On the runtime's worker threads, as the daemon runs its poll job (a
+    // task of its own), not on this thread: a future `block_on` runs here is
+    // woken from the workers (where the HTTP connections run) at every step
+    // of every request, a thread switch each.
+    runtime.block_on(async move { tokio::spawn(sections).await.expect("the bench's sections ran") });
     if opts.feeds > 0 {
         parsing(opts.feeds);
     }

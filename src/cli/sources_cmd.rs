@@ -209,19 +209,32 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let poller = crate::app::sources::poller(&app.core())?;
+    let poller = std::sync::Arc::new(crate::app::sources::poller(&app.core())?);
     // One signal future for the whole run, so a Ctrl-C during a pass counts too.
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
     loop {
         let bar = super::progress::spinner("feeds");
-        let tick = |n| bar.inc(n);
+        // A pass runs as a task of its own, on the runtime's worker threads
+        // as in the daemon (`crate::sources::poll::Poller::poll_due`'s doc
+        // says why); dropped at a Ctrl-C, it is stopped there.
+        let pass = {
+            let (poller, bar) = (poller.clone(), bar.clone());
+            tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+                poller.poll_due(prospect, &|n| bar.inc(n)).await
+            }))
+        };
         let report = tokio::select! {
-            report = poller.poll_due(prospect, &tick) => report,
+            report = pass => report,
             _ = &mut interrupted => return Ok(()),
         };
         bar.finish_and_clear();
-        let report = report?;
+        let report = match report {
+            Ok(report) => report?,
+            Err(stopped) if stopped.is_panic() => std::panic::resume_unwind(stopped.into_panic()),
+            // Cancelled: the runtime is shutting down.
+            Err(_) => return Ok(()),
+        };
         if app.json {
             output::json(&report)?;
         } else {
