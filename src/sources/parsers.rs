@@ -73,14 +73,27 @@ fn yield_to_the_other_threads() {
 /// when it panicked (the thread goes on with the next).
 pub(super) async fn parse<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     let Some(queue) = queue() else {
-        return tokio::task::spawn_blocking(work).await.ok();
+        return tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|stopped| tracing::error!(error = %stopped, "a feed parse failed (a parser bug)"))
+            .ok();
     };
     let (done, result) = tokio::sync::oneshot::channel();
-    let job: Job = Box::new(move || {
-        if let Ok(parsed) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
-            let _ = done.send(parsed);
-        }
-    });
+    let job: Job = Box::new(
+        move || match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+            Ok(parsed) => {
+                let _ = done.send(parsed);
+            }
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("(no message)");
+                tracing::error!(panic = message, "a feed parse failed (a parser bug)");
+            }
+        },
+    );
     queue.send(job).ok()?;
     result.await.ok()
 }

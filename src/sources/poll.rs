@@ -194,9 +194,13 @@ impl Poller {
                 .await
         };
         let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(claiming));
-        let claimed = task.await.map_err(|_| StoreError::Database {
-            action: "claim due feeds",
-            source: sqlx::Error::WorkerCrashed,
+        let claimed = task.await.map_err(|stopped| {
+            // A panic in the store's code: its message is only here.
+            tracing::error!(error = %stopped, "the claim of due feeds stopped");
+            StoreError::Database {
+                action: "claim due feeds",
+                source: sqlx::Error::WorkerCrashed,
+            }
         })??;
         self.unwritten().extend(claimed.iter().map(Source::claim));
         Ok(claimed)
