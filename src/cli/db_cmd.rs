@@ -71,9 +71,9 @@ pub async fn run(app: &App, command: DbCommand) -> anyhow::Result<()> {
                 .collect();
             output::table(&["TABLE", "ROWS", "SHA-256 (BOTH SIDES)"], &rows);
             println!(
-                "copied {} rows in {} tables; every table's row count and checksum read back equal",
-                copied.iter().map(|t| t.rows).sum::<u64>(),
-                copied.len()
+                "copied {} in {}; every table's row count and checksum read back equal",
+                output::counted(copied.iter().map(|t| t.rows).sum::<u64>(), "row", "rows"),
+                output::counted(copied.len() as u64, "table", "tables")
             );
         }
     }

@@ -221,17 +221,17 @@ fn print_report(app: &App, report: &SyncReport) -> anyhow::Result<()> {
         return output::json(report);
     }
     println!(
-        "synced {} mailboxes ({} folders): {} new events from {} messages ({} read whole), {} unreadable skipped{}",
-        report.mailboxes,
-        report.folders,
-        report.new_events,
-        report.headers_fetched,
+        "synced {} ({}): {} from {} ({} read whole), {} unreadable skipped{}",
+        output::counted(report.mailboxes as u64, "mailbox", "mailboxes"),
+        output::counted(report.folders as u64, "folder", "folders"),
+        output::counted(report.new_events, "new event", "new events"),
+        output::counted(report.headers_fetched, "message", "messages"),
         report.messages_fetched,
         report.unreadable,
         if report.resynced_folders > 0 {
             format!(
-                ", {} folders read again after a UIDVALIDITY change",
-                report.resynced_folders
+                ", {} again after a UIDVALIDITY change",
+                output::counted(report.resynced_folders as u64, "folder read", "folders read")
             )
         } else {
             String::new()

@@ -38,6 +38,11 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// A count and its noun, singular for one: "1 feed", "3 feeds", "0 feeds".
+pub fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
 pub fn json<T: Serialize + ?Sized>(value: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -51,4 +56,14 @@ pub fn or_dash(value: Option<&str>) -> String {
 /// shown (`2026-12-01 09:00 CET`). JSON output keeps RFC 3339 UTC.
 pub fn at(moment: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz) -> String {
     moment.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert_eq!(super::counted(1, "feed", "feeds"), "1 feed");
+        assert_eq!(super::counted(0, "feed", "feeds"), "0 feeds");
+        assert_eq!(super::counted(2, "mailbox", "mailboxes"), "2 mailboxes");
+    }
 }

@@ -239,13 +239,17 @@ pub async fn poll(app: &App, args: PollArgs) -> anyhow::Result<()> {
             output::json(&report)?;
         } else {
             println!(
-                "polled {} feeds: {} new posts, {} unchanged, {} failed ({} broken)",
-                report.polled, report.new_posts, report.unchanged, report.failed, report.broken
+                "polled {}: {}, {} unchanged, {} failed ({} broken)",
+                output::counted(report.polled, "feed", "feeds"),
+                output::counted(report.new_posts, "new post", "new posts"),
+                report.unchanged,
+                report.failed,
+                report.broken
             );
             if report.waiting_for_host > 0 {
                 println!(
-                    "{} polls waited for their host's turn ([fetch.hosts] budgets; `rapport sources --hosts` shows how far behind each host is)",
-                    report.waiting_for_host
+                    "{} for their host's turn ([fetch.hosts] budgets; `rapport sources --hosts` shows how far behind each host is)",
+                    output::counted(report.waiting_for_host, "poll waited", "polls waited")
                 );
             }
         }
