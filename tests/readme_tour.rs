@@ -127,7 +127,7 @@ fn the_readme_quick_tour_runs_as_written() {
     assert!(said("rapport prospect list --stage proposal").contains("100,000 USD"));
     assert!(said("rapport sources test").contains("Why we moved to trunk-based development"));
     assert!(
-        said("rapport poll --once").contains("1 new posts"),
+        said("rapport poll --once").contains("polled 1 feed: 1 new post,"),
         "{}",
         said("rapport poll --once")
     );

@@ -56,9 +56,11 @@ fn sigkilled_twenty_times_no_message_id_twice_and_every_step_accounted_for() {
         csv.push_str(&format!("K{n},Test,k{n}@crash{n}.example\n"));
     }
     ws.write("prospects.csv", csv);
-    ws.ok(&["prospect", "import", "prospects.csv"]);
-    // Wednesday 2 December 2026, 10:00 UTC: inside the window, with hours to spare.
+    // Wednesday 2 December 2026, 10:00 UTC: inside the window, with hours to
+    // spare. What the daemons work on is made at that moment too, whatever
+    // the machine's date.
     let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    ws.at(&base.to_rfc3339(), &["prospect", "import", "prospects.csv"]);
     ws.ok(&[
         "--now",
         &base.to_rfc3339(),

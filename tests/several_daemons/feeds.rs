@@ -34,11 +34,11 @@ fn a_daemon_paused_past_its_lease_has_its_late_polls_refused() {
             github.url("")
         ),
     );
-    world::import_github_prospects(&ws, "prospects.csv", FEEDS);
+    world::import_github_prospects(&ws, "prospects.csv", FEEDS, world::base());
 
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
-    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let base = world::base();
     let mut first = ws.spawn_daemon(base, 1);
     let log = |run: usize| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default();
     common::wait_until(
@@ -167,11 +167,11 @@ fn three_daemons_poll_a_host_no_faster_than_its_budget() {
             github.url("")
         ),
     );
-    world::import_github_prospects(&ws, "prospects.csv", FEEDS);
+    world::import_github_prospects(&ws, "prospects.csv", FEEDS, world::base());
 
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
-    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let base = world::base();
     let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(base, run)).collect();
     common::wait_until(
         "every feed to be polled",
@@ -287,10 +287,10 @@ fn a_long_poll_renews_its_claims_and_keeps_its_feeds() {
             github.url("")
         ),
     );
-    world::import_github_prospects(&ws, "prospects.csv", FEEDS);
+    world::import_github_prospects(&ws, "prospects.csv", FEEDS, world::base());
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
-    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let base = world::base();
     // Both daemons' clocks run from the same start, so they agree on when a lease ends.
     let zero = Instant::now();
     let clock = || base + Duration::milliseconds(zero.elapsed().as_millis() as i64);

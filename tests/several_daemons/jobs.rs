@@ -45,15 +45,18 @@ fn three_daemons_run_each_job_fire_each_rule_and_send_each_digest_once() {
             "2026-12-03T09:00:00Z",
             &["prospect", "add", "--name", name, "--email", email],
         );
-        ws.ok(&[
-            "log",
-            email,
-            "email.replied",
-            "--at",
+        ws.at(
             "2026-12-03T10:00:00Z",
-            "--note",
-            text,
-        ]);
+            &[
+                "log",
+                email,
+                "email.replied",
+                "--at",
+                "2026-12-03T10:00:00Z",
+                "--note",
+                text,
+            ],
+        );
     }
     // Ann's digest hour is 07:00 in Oslo: 06:00 UTC in December.
     let base: DateTime<Utc> = "2026-12-04T05:59:57Z".parse().expect("time");

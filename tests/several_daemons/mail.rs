@@ -4,7 +4,8 @@ use super::common;
 use super::common::imap::{Dovecot, PASSWORD};
 use super::common::postgres::Postgres;
 use super::common::Workspace;
-use chrono::{DateTime, Duration, Utc};
+use super::world;
+use chrono::Duration;
 use std::time::Instant;
 
 /// With two daemons on one database, one keeps the mailbox's IDLE
@@ -25,7 +26,7 @@ fn one_daemon_watches_a_mailbox_and_another_takes_over_when_it_dies() {
             dovecot.mailbox_config(&password)
         ),
     );
-    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let base = world::base();
     let zero = Instant::now();
     let clock = || base + Duration::milliseconds(zero.elapsed().as_millis() as i64);
     let log = |run: usize| std::fs::read_to_string(ws.path(&format!("daemon-{run}.log"))).unwrap_or_default();

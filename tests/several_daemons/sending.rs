@@ -249,7 +249,7 @@ fn postgres_restarted_mid_pass_loses_and_repeats_nothing() {
     );
     let team = sending_team(url.clone(), &["send-sequences", "poll-feeds"], &more);
     let ws = &team.ws;
-    world::import_github_prospects(ws, "watchers.csv", FEEDS);
+    world::import_github_prospects(ws, "watchers.csv", FEEDS, team.base);
 
     let started = Instant::now();
     let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
@@ -372,7 +372,7 @@ fn a_daemon_started_before_its_database_waits_for_it() {
     let ws = Workspace::on_database(Some(cluster.database("later")));
     ws.init_ann();
     cluster.stop();
-    let mut daemon = ws.spawn_daemon("2026-12-02T10:00:00Z".parse().expect("time"), 1);
+    let mut daemon = ws.spawn_daemon(world::base(), 1);
     let log = || std::fs::read_to_string(ws.path("daemon-1.log")).unwrap_or_default();
     common::wait_until(
         "the daemon to wait for the database",

@@ -120,7 +120,7 @@ fn three_daemons_killed_twenty_times_over_the_whole_teams_work_lose_and_repeat_n
         repliers.push_str(&format!("R{n},Test,r{n}@reply{n}.example\n"));
     }
     ws.write("repliers.csv", repliers);
-    ws.ok(&["prospect", "import", "repliers.csv"]);
+    ws.at(&team.base.to_rfc3339(), &["prospect", "import", "repliers.csv"]);
     let replies: Vec<Vec<u8>> = (0..REPLIES).map(|n| reply(n, team.base)).collect();
     let mut imap = team.dovecot.client();
     imap.append_all("INBOX", &replies[..REPLIES / 2]);

@@ -16,6 +16,15 @@ pub const MESSAGES: usize = 2 * PROSPECTS;
 pub const DAEMONS: usize = 3;
 pub const KILLS: usize = 20;
 
+/// The moment the daemons' clocks start at (a Wednesday morning, in the
+/// reps' sending hours). Every command that makes what they work on runs
+/// at it too: a source imported at the machine's time after that moment
+/// would not be due for them yet, and the tests waited for polls that never
+/// came (once the machine's date passed it).
+pub fn base() -> DateTime<Utc> {
+    "2026-12-02T10:00:00Z".parse().expect("time")
+}
+
 /// A rep, Ann, with 150 prospects enrolled in a two-email sequence, sending
 /// through the SMTP sink (which files copies in her Sent folder on Dovecot),
 /// her data on `url`; `jobs` are the daemon jobs left on, `more` extra config.
@@ -79,8 +88,8 @@ pub fn sending_team_of(
         ));
     }
     ws.write("prospects.csv", csv);
-    ws.ok(&["prospect", "import", "prospects.csv"]);
-    let base: DateTime<Utc> = "2026-12-02T10:00:00Z".parse().expect("time");
+    let base = base();
+    ws.at(&base.to_rfc3339(), &["prospect", "import", "prospects.csv"]);
     ws.ok(&[
         "--now",
         &base.to_rfc3339(),
@@ -227,12 +236,12 @@ pub fn github_feeds(delay: std::time::Duration, entries: usize, arrivals: Arriva
 /// When each request reached a test server.
 pub type Arrivals = std::sync::Arc<std::sync::Mutex<Vec<Instant>>>;
 
-/// `n` prospects, each with a GitHub profile (so a feed to poll).
-pub fn import_github_prospects(ws: &Workspace, file: &str, n: usize) {
+/// `n` prospects, each with a GitHub profile (so a feed to poll), imported at `at`.
+pub fn import_github_prospects(ws: &Workspace, file: &str, n: usize, at: DateTime<Utc>) {
     let mut csv = String::from("Name,Email,Profile URL\n");
     for i in 0..n {
         csv.push_str(&format!("User {i},u{i}@dev{i}.example,https://github.com/user{i}\n"));
     }
     ws.write(file, csv);
-    ws.ok(&["prospect", "import", file]);
+    ws.at(&at.to_rfc3339(), &["prospect", "import", file]);
 }
