@@ -7,11 +7,11 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::http::{Response, Server};
 use common::smtp::{header, SmtpSink};
+use common::Daemon;
 use common::Workspace;
-use std::process::Child;
 use std::time::Instant;
 
-fn stop(mut daemon: Child) {
+fn stop(mut daemon: Daemon) {
     let status = std::process::Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()

@@ -14,6 +14,40 @@ use std::process::{Command, Output};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_rapport");
 
+/// A daemon a test started (`Workspace::spawn_daemon`), used as the child
+/// process it is. Killed when dropped if still running, so a test that fails
+/// halfway leaves no daemon behind (before, a failing several-daemon test left
+/// its daemons running after the suite).
+pub struct Daemon(std::process::Child);
+
+impl From<std::process::Child> for Daemon {
+    fn from(child: std::process::Child) -> Daemon {
+        Daemon(child)
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     /// Set as `RAPPORT__DATABASE__URL` for every command (over the config's).
@@ -110,24 +144,21 @@ impl Workspace {
 
     /// Runs with `--json`, asserts success and parses stdout.
     /// The daemon on a clock starting at `now`, logging at info into `daemon-RUN.log`.
-    pub fn spawn_daemon(&self, now: chrono::DateTime<chrono::Utc>, run: usize) -> std::process::Child {
+    pub fn spawn_daemon(&self, now: chrono::DateTime<chrono::Utc>, run: usize) -> Daemon {
         self.spawn_daemon_logging(now, run, "info")
     }
 
     /// As `spawn_daemon`, logging what `filter` (RUST_LOG) asks for.
-    pub fn spawn_daemon_logging(
-        &self,
-        now: chrono::DateTime<chrono::Utc>,
-        run: usize,
-        filter: &str,
-    ) -> std::process::Child {
-        self.command()
+    pub fn spawn_daemon_logging(&self, now: chrono::DateTime<chrono::Utc>, run: usize, filter: &str) -> Daemon {
+        let child = self
+            .command()
             .args(["--now", &now.to_rfc3339(), "daemon"])
             .env("RUST_LOG", filter)
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(self.path(&format!("daemon-{run}.log"))).expect("log"))
             .spawn()
-            .expect("start daemon")
+            .expect("start daemon");
+        Daemon(child)
     }
 
     /// Adds Jane Doe (jane@acme.io, of Acme) with `more` arguments, at `now` if given.

@@ -3,10 +3,10 @@
 
 use super::common;
 use super::common::postgres::Postgres;
+use super::common::Daemon;
 use super::common::Workspace;
 use super::world::{self, count, Arrivals, DAEMONS};
 use chrono::{DateTime, Duration, Utc};
-use std::process::Child;
 use std::time::Instant;
 
 /// A daemon is SIGSTOPped in the middle of a poll, longer than its lease: a
@@ -172,7 +172,7 @@ fn three_daemons_poll_a_host_no_faster_than_its_budget() {
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");
     let base = world::base();
-    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(base, run)).collect();
+    let mut daemons: Vec<Daemon> = (1..=DAEMONS).map(|run| ws.spawn_daemon(base, run)).collect();
     common::wait_until(
         "every feed to be polled",
         std::time::Duration::from_secs(90),

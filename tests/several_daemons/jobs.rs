@@ -4,10 +4,10 @@
 use super::common;
 use super::common::postgres::Postgres;
 use super::common::smtp::{header, SmtpSink};
+use super::common::Daemon;
 use super::common::Workspace;
 use super::world::{count, DAEMONS};
 use chrono::{DateTime, Duration, Utc};
-use std::process::Child;
 use std::time::Instant;
 
 /// Three daemons started together on one PostgreSQL database, every job on
@@ -62,7 +62,7 @@ fn three_daemons_run_each_job_fire_each_rule_and_send_each_digest_once() {
     let base: DateTime<Utc> = "2026-12-04T05:59:57Z".parse().expect("time");
     let started = Instant::now();
     let clock = || base + Duration::milliseconds(started.elapsed().as_millis() as i64);
-    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(), run)).collect();
+    let mut daemons: Vec<Daemon> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(), run)).collect();
 
     let rt = tokio::runtime::Runtime::new().expect("a runtime");
     let pool = rt.block_on(sqlx::PgPool::connect(&url)).expect("connect");

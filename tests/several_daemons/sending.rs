@@ -3,10 +3,10 @@
 
 use super::common;
 use super::common::postgres::Postgres;
+use super::common::Daemon;
 use super::common::Workspace;
 use super::world::{self, count, sending_team, Arrivals, DAEMONS, KILLS, MESSAGES};
 use chrono::Duration;
-use std::process::Child;
 use std::time::Instant;
 
 #[test]
@@ -23,7 +23,7 @@ fn three_daemons_one_killed_twenty_times_send_each_step_once() {
         runs += 1;
         ws.spawn_daemon(clock(started), runs)
     };
-    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
+    let mut daemons: Vec<Daemon> = (0..DAEMONS).map(|_| spawn(ws)).collect();
     let mut kills_during_batch = 0;
     for _ in 0..KILLS {
         // Kill after a few more messages went out (the batch's own progress,
@@ -91,7 +91,7 @@ fn three_daemons_one_killed_twenty_times_write_each_step_to_the_file_outbox_once
         runs += 1;
         ws.spawn_daemon(clock(started), runs)
     };
-    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn(ws)).collect();
+    let mut daemons: Vec<Daemon> = (0..DAEMONS).map(|_| spawn(ws)).collect();
     let mut kills_during_batch = 0;
     for _ in 0..KILLS {
         let target = (count() + random.next_in(3, 25) as usize).min(2 * TEAM);
@@ -181,7 +181,7 @@ fn a_reps_daily_cap_and_gap_hold_across_three_daemons() {
         .expect("connect");
     let started = Instant::now();
     let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
-    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
+    let mut daemons: Vec<Daemon> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
     // Done for today: every enrolment still running waits for tomorrow
     // (12 hours on is past midnight in Oslo and in UTC).
     let tomorrow = (team.base + Duration::hours(12)).to_rfc3339();
@@ -253,7 +253,7 @@ fn postgres_restarted_mid_pass_loses_and_repeats_nothing() {
 
     let started = Instant::now();
     let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
-    let mut daemons: Vec<Child> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
+    let mut daemons: Vec<Daemon> = (1..=DAEMONS).map(|run| ws.spawn_daemon(clock(started), run)).collect();
     for at in [40, 120, 200] {
         common::wait_until(
             &format!("{at} messages before a restart"),
@@ -309,9 +309,10 @@ fn daemons_short_of_connections_wait_and_none_stops() {
         .expect("connect");
     let started = Instant::now();
     let clock = |started: Instant| team.base + Duration::milliseconds(started.elapsed().as_millis() as i64);
-    let mut daemons: Vec<Child> = (1..=DAEMONS)
+    let mut daemons: Vec<Daemon> = (1..=DAEMONS)
         .map(|run| {
-            ws.command()
+            let child = ws
+                .command()
                 .args(["--now", &clock(started).to_rfc3339(), "daemon"])
                 .env("RUST_LOG", "info")
                 .env("RAPPORT__DATABASE__MAX_CONNECTIONS", "4")
@@ -319,7 +320,8 @@ fn daemons_short_of_connections_wait_and_none_stops() {
                 .stdout(std::process::Stdio::null())
                 .stderr(std::fs::File::create(ws.path(&format!("daemon-{run}.log"))).expect("log"))
                 .spawn()
-                .expect("start daemon")
+                .expect("start daemon");
+            Daemon::from(child)
         })
         .collect();
     let logs = || -> String {

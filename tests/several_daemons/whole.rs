@@ -15,9 +15,9 @@
 use super::common;
 use super::common::http::{Response, Server};
 use super::common::postgres::Postgres;
+use super::common::Daemon;
 use super::world::{count, sending_team_of, DAEMONS, KILLS};
 use chrono::{DateTime, Duration, Utc};
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -136,7 +136,7 @@ fn three_daemons_killed_twenty_times_over_the_whole_teams_work_lose_and_repeat_n
         runs += 1;
         ws.spawn_daemon_logging(clock(started), runs, TURNS_LOGGED)
     };
-    let mut daemons: Vec<Child> = (0..DAEMONS).map(|_| spawn()).collect();
+    let mut daemons: Vec<Daemon> = (0..DAEMONS).map(|_| spawn()).collect();
     let messages = 2 * PROSPECTS;
     let mut kills_during_batch = 0;
     for kill in 0..KILLS {
