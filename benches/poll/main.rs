@@ -49,6 +49,7 @@ use url::Url;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[derive(Clone, Copy)]
 struct Options {
     feeds: usize,
     hosts: usize,
@@ -460,20 +461,17 @@ fn main() {
     let distinct = opts.feeds.max(opts.rss_feeds).clamp(1, 10_000);
     let server = FeedServer::start(distinct, opts.hosts);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let (feeds, hosts, light_feeds, rss_feeds) = (opts.feeds, opts.hosts, opts.light_feeds, opts.rss_feeds);
-    let server = std::sync::Arc::new(server);
-    let serving = server.clone();
     let sections = async move {
-        let server = &*serving;
+        let server = &server;
         // First, while the heap is small: the peak is the poll's.
-        if rss_feeds > 0 {
-            peak_memory(server, rss_feeds, hosts).await;
+        if opts.rss_feeds > 0 {
+            peak_memory(server, opts.rss_feeds, opts.hosts).await;
         }
-        if feeds > 0 {
-            first_and_repoll(server, Kind::Realistic, feeds, hosts).await;
+        if opts.feeds > 0 {
+            first_and_repoll(server, Kind::Realistic, opts.feeds, opts.hosts).await;
         }
-        if light_feeds > 0 {
-            first_and_repoll(server, Kind::Light, light_feeds, hosts).await;
+        if opts.light_feeds > 0 {
+            first_and_repoll(server, Kind::Light, opts.light_feeds, opts.hosts).await;
         }
     };
     // On the runtime's worker threads, as the daemon runs its poll job (a
