@@ -85,11 +85,7 @@ pub(super) async fn parse<T: Send + 'static>(work: impl FnOnce() -> T + Send + '
                 let _ = done.send(parsed);
             }
             Err(panic) => {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .copied()
-                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-                    .unwrap_or("(no message)");
+                let message = crate::robustness::panic_message(&*panic);
                 tracing::error!(panic = message, "a feed parse failed (a parser bug)");
             }
         },
