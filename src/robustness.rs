@@ -3,7 +3,6 @@
 //! unsubscribe token and the config loader. The fuzz targets (`fuzz/`) call
 //! these, and `tests/fuzz_regressions.rs` replays every input a fuzzer ever
 //! crashed them with. Each must return, never panic, whatever the bytes.
-//! Where a panic is caught all the same, `panic_message` gives its text.
 
 use crate::domain::event::Actor;
 use crate::domain::import::{parse_csv, ImportDefaults};
@@ -101,26 +100,4 @@ pub fn config_loader(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let path = std::path::Path::new("/nonexistent/rapport-fuzz/rapport.toml");
     let _ = crate::config::load_text(Some(text), Some(path));
-}
-
-/// What a caught panic said (its payload's text), for the log.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(no message)")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_panic_s_message_is_its_payload_s_text() {
-        let literal = std::panic::catch_unwind(|| panic!("a literal")).unwrap_err();
-        assert_eq!(super::panic_message(&*literal), "a literal");
-        let formatted = std::panic::catch_unwind(|| panic!("item {}", 7)).unwrap_err();
-        assert_eq!(super::panic_message(&*formatted), "item 7");
-        let other = std::panic::catch_unwind(|| std::panic::panic_any(7_u8)).unwrap_err();
-        assert_eq!(super::panic_message(&*other), "(no message)");
-    }
 }

@@ -85,7 +85,11 @@ pub(super) async fn parse<T: Send + 'static>(work: impl FnOnce() -> T + Send + '
                 let _ = done.send(parsed);
             }
             Err(panic) => {
-                let message = crate::robustness::panic_message(&*panic);
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .copied()
+                    .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                    .unwrap_or("(no message)");
                 tracing::error!(panic = message, "a feed parse failed (a parser bug)");
             }
         },
